@@ -1,0 +1,1 @@
+"""Subcommands of ``reviewkit``: one module each (NAME, HELP, add_arguments, run)."""

@@ -1,0 +1,44 @@
+"""The kernel API model as data: every ``*.toml`` file in this folder.
+
+Kernel knowledge (which calls acquire and release which locks, which
+constructors pair with which destructors, what ``folio_put()`` implies) lives
+in TOML tables, not in rule code, so users extend it from their own
+configuration (``[tool.reviewkit.kernel]``) without touching reviewkit.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            _merge(merged, tomllib.loads(entry.read_text("utf-8")))
+    return merged
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Tables merge recursively, lists extend, scalars override."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        elif isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] = into[key] + value
+        else:
+            into[key] = value
+
+
+def load_model(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The built-in tables with the user's ``kernel`` configuration merged over them."""
+    import copy
+
+    model = copy.deepcopy(_builtin())
+    if extra:
+        _merge(model, extra)
+    return model

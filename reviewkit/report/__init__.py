@@ -1,0 +1,81 @@
+"""Reporters: one module per output format, discovered by its ``FORMAT`` name.
+
+Each module defines ``FORMAT`` (the ``--format`` value) and
+``render(result: Result) -> str``.  Reporters read findings; they never
+run rules or touch files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from reviewkit.findings import Finding, Severity
+from reviewkit.series import Series
+
+
+@dataclass
+class Result:
+    """What one run produced, handed to a reporter."""
+
+    series: Series | None
+    findings: list[Finding]
+    stats: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    """Reporter options from the command line (terse, emacs, showfile, ...)."""
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+
+def formats() -> dict[str, ModuleType]:
+    """``--format`` name -> reporter module (imported on demand)."""
+    import reviewkit.report as pkg
+
+    out: dict[str, ModuleType] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        name = getattr(mod, "FORMAT", None)
+        if isinstance(name, str):
+            out[name] = mod
+    return out
+
+
+def series_json(series: Series | None) -> dict[str, Any]:
+    """The ``series`` object of the JSON report (also used by SARIF and b4)."""
+    if series is None:
+        return {}
+    return {
+        "source": series.source,
+        "title": series.title,
+        "version": series.version,
+        "total": series.total,
+        "cover_letter": series.cover is not None,
+        "replies": len(series.replies),
+        "warnings": list(series.warnings),
+        "patches": [
+            {
+                "position": p.position,
+                "index": p.index,
+                "total": p.total,
+                "version": p.version,
+                "subject": p.subject.raw,
+                "title": p.subject.title,
+                "author": p.author,
+                "date": p.date,
+                "message_id": p.message_id,
+                "files": len([f for f in p.patchset if not f.is_binary_file]),
+                "insertions": p.patchset.added,
+                "deletions": p.patchset.removed,
+            }
+            for p in series.patches
+        ],
+    }

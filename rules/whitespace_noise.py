@@ -1,0 +1,141 @@
+"""Blank line added or removed next to unchanged code, unrelated to the change.
+
+## What it does
+Flags a run of added (or removed) lines that are all blank when the lines
+on both sides of it are unchanged context: the blank line does not belong
+to any change the patch makes.
+
+## Why is this bad?
+Noise in a diff costs every reviewer time, makes the patch conflict with
+others touching the same spot and hides the real change.  In the review of
+"[PATCH v3 7/7] mm: switch deferred split shrinker to list_lru" a stray
+blank line added at mm/khugepaged.c:1084, before the unchanged
+``mem_cgroup_charge()`` check, was called out as unrelated to the patch.
+
+## Example
+```
+        count_vm_event(THP_COLLAPSE_ALLOC);
++
+        if (unlikely(mem_cgroup_charge(folio, mm, gfp))) {
+```
+Drop the added line (or move it into the patch that restructures that code).
+
+## Not reported
+- blank lines next to added or removed code (they are part of the change);
+- removing a blank line before ``}`` or after ``{``, or one of two blank
+  lines in a row (checkpatch asks for these clean-ups);
+- adding the blank line checkpatch wants after a block of declarations.
+
+## Fix safety
+Safe: the fix removes the added blank line (or restores the removed one);
+no code changes.
+
+## Known limitations
+Only whole blank lines; re-indentation of an unchanged line is not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity
+from reviewkit.fixes import LineEdit, render
+
+ID = "whitespace-noise"
+SEVERITY = Severity.WARNING
+
+_DECL_RE = re.compile(
+    r"^\s+(?:(?:const|static|unsigned|signed|struct|union|enum|volatile|register)\s+)*"
+    r"[A-Za-z_]\w*(?:\s+\**\s*|\s*\*+\s*)[A-Za-z_]\w*(?:\[[^\]]*\])?\s*(?:=.*)?;\s*$"
+)
+
+
+def _is_blank(text: str) -> bool:
+    return not text.strip()
+
+
+def _is_decl(text: str) -> bool:
+    return bool(_DECL_RE.match(text)) and not text.lstrip().startswith(("return", "goto"))
+
+
+def _runs(hunk: list) -> Iterator[tuple[int, int]]:
+    """(start, end) index ranges of maximal runs of changed lines in a hunk."""
+    start = None
+    for i, line in enumerate(hunk):
+        changed = line.line_type in ("+", "-")
+        if changed and start is None:
+            start = i
+        elif not changed and start is not None:
+            yield start, i
+            start = None
+    if start is not None:
+        yield start, len(hunk)
+
+
+def _cleanup(prev: str | None, nxt: str | None) -> bool:
+    """Removing a blank line here is a style clean-up checkpatch asks for."""
+    if nxt is not None and nxt.strip().startswith("}"):
+        return True
+    if prev is not None and prev.rstrip().endswith("{"):
+        return True
+    return (prev is not None and _is_blank(prev)) or (nxt is not None and _is_blank(nxt))
+
+
+def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
+    for hunk in view.hunks:
+        lines = [ln for ln in hunk if ln.line_type in ("+", "-", " ")]
+        for start, end in _runs(lines):
+            run = lines[start:end]
+            if start == 0 or end == len(lines):
+                continue  # the other side is outside the hunk: unknown
+            if not all(_is_blank(ln.value) for ln in run):
+                continue
+            prev, nxt = lines[start - 1].value.rstrip("\n"), lines[end].value.rstrip("\n")
+            added = [ln for ln in run if ln.is_added]
+            removed = [ln for ln in run if ln.is_removed]
+            if added and removed:
+                continue  # whitespace replaced by whitespace: not a blank-line change
+            if added:
+                if _is_decl(prev) and not _is_decl(nxt):
+                    continue
+                first, last = added[0].target_line_no, added[-1].target_line_no
+                fix = Fix(
+                    "Drop the unrelated blank line",
+                    render(view, [LineEdit(first, last, ())]),
+                )
+                yield ctx.finding(
+                    ID,
+                    SEVERITY,
+                    f"blank line{'s' if len(added) > 1 else ''} added next to unchanged code, unrelated to the change",
+                    view.path,
+                    first,
+                    patch=view.patch,
+                    function=_function_name(view, first),
+                    fix=fix,
+                    extra={"context": [prev, nxt]},
+                )
+            elif not _cleanup(prev, nxt):
+                line = lines[end].target_line_no or 0
+                yield ctx.finding(
+                    ID,
+                    SEVERITY,
+                    f"blank line{'s' if len(removed) > 1 else ''} removed between unchanged lines, unrelated to the change",
+                    view.path,
+                    line,
+                    patch=view.patch,
+                    function=_function_name(view, line),
+                    extra={"context": [prev, nxt]},
+                )
+
+
+def _function_name(view: FileView, line: int) -> str | None:
+    fv = view.function_at(line) if view.is_c else None
+    return fv.name if fv else None
+
+
+def check(ctx: ReviewContext) -> Iterator[Finding]:
+    if ctx.scan:
+        return
+    for _pc, view in ctx.files():
+        yield from _check_file(ctx, view)

@@ -1,0 +1,1 @@
+"""The Textual review session (``reviewkit tui``); imported only when used."""
