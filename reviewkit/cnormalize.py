@@ -257,7 +257,7 @@ def _balanced(depth: int) -> bytes:
 _BAL = _balanced(6)
 _WORDS = re.compile(rb"(?<![\w.>])(?:" + b"|".join(w.encode() for w in ATTRIBUTE_WORDS) + rb")\b")
 _ATTR_CALL = re.compile(rb"(?<![\w.>])(?:" + b"|".join(w.encode() for w in ATTRIBUTE_CALLS) + rb")[ \t]*" + _BAL)
-_GENERIC_ATTR = re.compile(rb"\b([A-Za-z_]\w*|\*)((?:[ \t]+__[a-z][a-z0-9_]*\b(?![ \t]*\())+)(?=\s*[A-Za-z_*(])")
+_GENERIC_ATTR = re.compile(rb"(\b[A-Za-z_]\w*|\*)((?:[ \t]+__[a-z][a-z0-9_]*\b(?![ \t]*\())+)(?=\s*[A-Za-z_*(])")
 _LOW_WORD = re.compile(rb"__[a-z][a-z0-9_]*")
 
 _COMMENT_OR_STRING = re.compile(rb"/\*.*?\*/|//(?:[^\n\\]|\\.)*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.DOTALL)
@@ -272,7 +272,7 @@ _ITERATOR = re.compile(
 )
 _DECL_MACRO = re.compile(
     rb"(?P<pre>\b(?:static|extern)[ \t]+(?:const[ \t]+)?(?:__maybe_unused[ \t]+)?)?"
-    rb"(?<![\w.>])(?P<name>[A-Z][A-Z0-9_]*)(?P<args>" + _BAL + rb")(?=(?P<post>[ \t]*[=;]))"
+    rb"(?<![\w.>])(?P<name>[A-Z][A-Z0-9_]*)(?P<args>" + _BAL + rb")(?=(?P<post>[ \t]*(?:=(?!=)|;)))"
 )
 _PER_CPU = re.compile(rb"(?:DEFINE|DECLARE)_PER_CPU\w*")
 _SYSCALL = re.compile(rb"^(?P<name>(?:COMPAT_)?SYSCALL_DEFINE\d|BPF_CALL_\d)(?P<args>" + _BAL + rb")", re.MULTILINE)
@@ -381,15 +381,15 @@ def _conditionals(buf: _Buffer) -> None:
     """Flatten conditional compilation: keep all branches when each is self-contained, else the first live one."""
     if b"#" not in buf.mask:
         return
+    mask = buf.mask
     for group in _iter_groups(buf.snapshot()):
-        mask = buf.snapshot()
         ends = [m.start() for m in group[1:]] + ([] if group[-1].group(1) == b"endif" else [len(mask)])
         branches = [(m.end(), end) for m, end in zip(group, ends)]
         live = list(range(len(branches)))
         if group[0].group(1) == b"if" and group[0].group(2).strip() == b"0":
             live = live[1:]
         keep = set(live[:1])
-        if all(_self_contained(mask[a:b]) for a, b in (branches[i] for i in live)):
+        if all(_self_contained(bytes(mask[a:b])) for a, b in (branches[i] for i in live)):
             keep = set(live)
         for i, (a, b) in enumerate(branches):
             if i not in keep:
@@ -414,14 +414,30 @@ def _attributes(buf: _Buffer) -> None:
 
 def _iterators(buf: _Buffer) -> None:
     """``NAME(args) {`` -> ``while(___(args)){``; without a blank to steal, ``while    (args)``."""
-    for m in _ITERATOR.finditer(buf.snapshot()):
+    mask = buf.snapshot()
+    for m in _ITERATOR.finditer(mask):
         start, end = m.span("name")
+        if not _statement_start(mask, start) or _BRACE_AT_COLUMN0.match(mask, m.end("args")):
+            continue
         size = end - start
         if m.group("ws"):
             buf.put(start, b"while(" + b"_" * (size - 6))
             buf.put(m.start("ws"), b")")
         else:
             buf.put(start, b"while" + b" " * (size - 5))
+
+
+_BRACE_AT_COLUMN0 = re.compile(rb"[ \t]*\n\{")
+
+
+def _statement_start(mask: bytes, pos: int) -> bool:
+    """True when the previous significant byte ends a statement, a label, a condition or an ``else``."""
+    i = pos - 1
+    while i >= 0 and mask[i] in b" \t\n\r\\":
+        i -= 1
+    if i < 0 or mask[i] in b";{}):":
+        return True
+    return mask[max(0, i - 4) : i + 1] == b"else" or mask[i:pos].strip() == b"else"
 
 
 def _decl_macros(buf: _Buffer) -> None:

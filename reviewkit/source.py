@@ -423,6 +423,9 @@ def _split_segment(seg: list[Line], header_name: str | None) -> list[tuple[str, 
         depth_after = base + sc.depth_after
         if current is None:
             stripped = ln.text.strip()
+            if depth_before == 0 and ln.text.startswith("{") and not pending_sig and ln is seg[0] and header_name:
+                # the hunk opens with the body's brace; the signature is the @@ header
+                pending_sig = [Line(0, f"void {header_name}(void)", False, 0)]
             if depth_before == 0 and ln.text.startswith("{") and pending_sig:
                 name = _signature_name(" ".join(x.text for x in pending_sig))
                 if name:
@@ -494,7 +497,7 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     start_visible = first.starts
     if first.starts:
         for ln in first.signature:
-            emit(ln.text, ln.number)
+            emit(ln.text, ln.number or None)
         depth = 0
     else:
         emit(f"void {name}(void)", None)

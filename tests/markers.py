@@ -1,0 +1,102 @@
+"""Inline expectations in fixtures, the semgrep way.
+
+``/* ruleid: RULE */`` at the end of a line: RULE must report that line.
+``/* ok: RULE */``: RULE must not.  ``todoruleid``/``todook``: known gaps,
+kept visible instead of deleted.  A comment holding only markers applies
+to the next line.  In .patch/.mbox fixtures the marker sits on the diff line
+(``+``, ``-`` or context); it refers to that line's post-image number (a
+removed line maps to the post-image line that follows it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MARKER_RE = re.compile(r"\b(todoruleid|todook|ruleid|ok):\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
+ONLY_MARKER_RE = re.compile(r"^\s*/\*(?:\s*(?:todoruleid|todook|ruleid|ok):\s*[a-z0-9, -]+;?)+\s*\*/\s*$")
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+@dataclass
+class Expectations:
+    """(file, line) -> {kind -> {rule ids}}."""
+
+    marks: dict[tuple[str, int], dict[str, set[str]]] = field(default_factory=dict)
+
+    def add(self, file: str, line: int, kind: str, rules: list[str]) -> None:
+        slot = self.marks.setdefault((file, line), {})
+        slot.setdefault(kind, set()).update(rules)
+
+    def rules_marked(self) -> set[str]:
+        return {r for kinds in self.marks.values() for rs in kinds.values() for r in rs}
+
+    def check(self, findings: list[tuple[str, str, int]]) -> list[str]:
+        """Mismatches between findings (rule, file, line) and the markers."""
+        errors = []
+        got = {(r, f, n) for r, f, n in findings}
+        for (file, line), kinds in self.marks.items():
+            for rule in kinds.get("ruleid", set()):
+                if (rule, file, line) not in got:
+                    errors.append(f"{file}:{line}: expected [{rule}] finding, none reported")
+        for rule, file, line in sorted(got):
+            kinds = self.marks.get((file, line), {})
+            if rule in kinds.get("ruleid", set()) | kinds.get("todook", set()) | kinds.get("todoruleid", set()):
+                continue
+            errors.append(f"{file}:{line}: unexpected [{rule}] finding (line not marked ruleid: {rule})")
+        return errors
+
+
+def _markers(text: str) -> list[tuple[str, list[str]]]:
+    return [(m.group(1), [r.strip() for r in m.group(2).split(",")]) for m in MARKER_RE.finditer(text)]
+
+
+def parse_c(text: str, file: str) -> Expectations:
+    exp = Expectations()
+    pending: list[tuple[str, list[str]]] = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if ONLY_MARKER_RE.match(line):
+            pending.extend(_markers(line))
+            continue
+        for kind, rules in pending + _markers(line):
+            exp.add(file, n, kind, rules)
+        pending = []
+    return exp
+
+
+def parse_patch(text: str) -> Expectations:
+    exp = Expectations()
+    file = ""
+    old = new = 0
+    pending: list[tuple[str, list[str]]] = []
+    removed_marks: list[tuple[str, list[str]]] = []
+    in_hunk = False
+    for line in text.split("\n"):
+        if line.startswith("+++ "):
+            file = line[4:].split("\t")[0]
+            file = file[2:] if file.startswith("b/") else file
+            in_hunk = False
+            continue
+        m = HUNK_RE.match(line)
+        if m:
+            old, new = int(m.group(1)), int(m.group(2))
+            in_hunk = True
+            continue
+        if not in_hunk or not line or line[0] not in "+- ":
+            in_hunk = in_hunk and line.startswith("\\")
+            continue
+        body = line[1:]
+        if ONLY_MARKER_RE.match(body):
+            pending.extend(_markers(body))
+        elif line[0] == "-":
+            removed_marks.extend(pending + _markers(body))
+            pending = []
+        else:
+            for kind, rules in removed_marks + pending + _markers(body):
+                exp.add(file, new, kind, rules)
+            pending, removed_marks = [], []
+        if line[0] in "+ ":
+            new += 1
+        if line[0] in "- ":
+            old += 1
+    return exp
