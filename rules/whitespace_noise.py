@@ -120,7 +120,8 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
                 yield ctx.finding(
                     ID,
                     SEVERITY,
-                    f"blank line{'s' if len(removed) > 1 else ''} removed between unchanged lines, unrelated to the change",
+                    f"blank line{'s' if len(removed) > 1 else ''} removed between unchanged lines,"
+                    " unrelated to the change",
                     view.path,
                     line,
                     patch=view.patch,

@@ -1,0 +1,149 @@
+"""The command line as a user runs it: real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REVIEWKIT = [sys.executable, "-c", "from reviewkit.cli import entry; entry()"]
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "series.mbox"
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "REVIEWKIT_DEBUG": ""}
+    return subprocess.run([*REVIEWKIT, *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_seed_json_report(seed_mbox: Path) -> None:
+    proc = run("check", str(seed_mbox), "--format", "json")
+    assert proc.returncode in (0, 1)
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == 1 and doc["tool"] == "reviewkit"
+    assert doc["series"]["patches"][0]["insertions"] == 151
+    assert doc["series"]["patches"][0]["deletions"] == 301
+    for f in doc["findings"]:
+        assert {"rule", "severity", "patch", "file", "line", "function", "message", "fix"} <= f.keys()
+        assert f["fix"] is None or "diff" in f["fix"]
+    rules = {f["rule"] for f in doc["findings"]}
+    assert "whitespace-noise" in rules
+    noise = [f for f in doc["findings"] if f["rule"] == "whitespace-noise"]
+    assert [(f["file"], f["line"]) for f in noise] == [("mm/khugepaged.c", 1084)]
+    assert "stats" in doc and doc["stats"]["files"] == 9
+
+
+def test_text_report_is_checkpatch_like(seed_mbox: Path) -> None:
+    proc = run("check", str(seed_mbox))
+    first = proc.stdout.decode().splitlines()[0]
+    assert first.split(": ")[0].count(":") == 1  # FILE:LINE
+    assert "[" in first and "]" in first
+
+
+def test_stdin_single_message(seed_mbox: Path) -> None:
+    proc = run("check", "-", "--format", "json", stdin=seed_mbox.read_bytes())
+    doc = json.loads(proc.stdout)
+    assert doc["series"]["source"] == "<stdin>"
+    assert doc["series"]["warnings"] == []  # a single patch on stdin is not an incomplete series
+
+
+def test_sarif_is_2_1_0(seed_mbox: Path) -> None:
+    proc = run("check", str(seed_mbox), "--format", "sarif")
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == "2.1.0"
+    run0 = doc["runs"][0]
+    assert run0["tool"]["driver"]["name"] == "reviewkit"
+    for res in run0["results"]:
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["region"]["startLine"] >= 1 and loc["artifactLocation"]["uri"]
+        assert res["ruleId"] in {r["id"] for r in run0["tool"]["driver"]["rules"]}
+
+
+def test_fail_on_controls_exit_status(tmp_path: Path) -> None:
+    patch = Path(__file__).resolve().parent.parent / "fixtures" / "whitespace-noise" / "blank-lines.patch"
+    assert run("check", str(patch), "--select", "whitespace-noise").returncode == 0
+    assert run("check", str(patch), "--select", "whitespace-noise", "--fail-on", "warning").returncode == 1
+
+
+BAD_INPUTS = {
+    "empty": b"",
+    "not-mbox": b"Dear list,\n\nplease find attached nothing.\n",
+    "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)) * 4,
+    "no-diff": b"From: a@b.c\nSubject: [PATCH] x\n\njust words, no diff\n",
+    "undecodable": (
+        b"From: a@b.c\nSubject: [PATCH] x\nContent-Type: text/plain; charset=utf-8\n\n"
+        b"msg \xff\xfe\n---\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n"
+    ),
+    "truncated": (
+        b"From: a@b.c\nSubject: [PATCH] x\n\nmsg\n---\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n"
+        b"@@ -1,5 +1,6 @@\n int f(void)\n {\n+\tx();\n"
+    ),
+    "binary-diff-only": (
+        b"From: a@b.c\nSubject: [PATCH] x\n\nmsg\n---\ndiff --git a/fw.bin b/fw.bin\nindex 1..2 100644\n"
+        b"GIT binary patch\nliteral 4\nLcmZ?wbYuVk00RI4\n\n"
+    ),
+    "bad-charset": b"From: a@b.c\nSubject: [PATCH] x\nContent-Type: text/plain; charset=klingon\n\nmsg\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str) -> None:
+    f = tmp_path / f"{name}.mbox"
+    f.write_bytes(BAD_INPUTS[name])
+    before = f.read_bytes()
+    proc = run("check", str(f))
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("reviewkit: error: "), err
+    assert "Traceback" not in err and str(f) in err
+    assert f.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "/nonexistent/series.mbox"],
+        ["check", "{tmp}"],
+        ["check", "--format", "yaml", "{seed}"],
+        ["check"],
+        ["frobnicate"],
+        ["explain", "no-such-rule"],
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, seed_mbox: Path, args: list[str]) -> None:
+    argv = [a.format(tmp=tmp_path, seed=seed_mbox) for a in args]
+    proc = run(*argv)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert "Traceback" not in err and err.strip(), err
+
+
+def test_stdin_bad_input() -> None:
+    proc = run("check", "-", stdin=b"\x00\x01\x02")
+    assert proc.returncode == 2 and b"<stdin>" in proc.stderr
+
+
+def test_output_file_written_atomically(tmp_path: Path, seed_mbox: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = run("check", str(seed_mbox), "--format", "json", "-o", str(out))
+    assert proc.returncode in (0, 1) and proc.stdout == b""
+    assert json.loads(out.read_text())["tool"] == "reviewkit"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_demo_series_runs() -> None:
+    proc = run("check", str(DEMO))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.stdout.decode().rstrip().splitlines()[-1].startswith("reviewkit: 3 patches")
+
+
+def test_rules_and_explain_list_every_rule() -> None:
+    listing = run("rules", "--format", "json")
+    rules = json.loads(listing.stdout)
+    assert any(r["id"] == "whitespace-noise" for r in rules)
+    for r in rules:
+        proc = run("explain", r["id"])
+        assert proc.returncode == 0 and r["title"] in proc.stdout.decode()
