@@ -16,7 +16,9 @@ DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "series.mb
 
 def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "REVIEWKIT_DEBUG": ""}
-    return subprocess.run([*REVIEWKIT, *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=120)
+    # run outside the checkout so the installed package is what gets tested
+    where = cwd or Path(__file__).resolve().parent.parent / "fixtures"
+    return subprocess.run([*REVIEWKIT, *args], input=stdin, capture_output=True, cwd=where, env=env, timeout=120)
 
 
 def test_seed_json_report(seed_mbox: Path) -> None:
