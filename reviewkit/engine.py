@@ -7,7 +7,15 @@ registered under the ``reviewkit.rules`` entry-point group) with:
 - ``SEVERITY``: default severity;
 - ``check(ctx) -> Iterable[Finding]``;
 - a module docstring: one-line summary, then the documentation
-  (``reviewkit explain ID`` prints it).
+  (``reviewkit explain ID`` prints it);
+- optionally ``TOKENS``: strings of which at least one must occur in a
+  file's or function's text for the rule to have anything to say about it
+  (``("spin_lock", "mutex_lock", ...)``).  :func:`run` hides every file and
+  function without one from that rule, so a whole-tree scan never builds a
+  CFG for code that takes no lock (see :mod:`reviewkit.prefilter`);
+- optionally ``SCOPE = "function"``: the rule's findings on a function depend
+  only on that function (its post-image view and ``ctx.pre_function()``), so
+  :func:`run` may replay them from a cache when the function is unchanged.
 
 Adding a rule touches its module and its fixture folder, nothing here.
 """
@@ -26,6 +34,7 @@ from types import ModuleType
 from reviewkit.config import Config
 from reviewkit.context import PatchContext, ReviewContext
 from reviewkit.findings import Finding, Severity
+from reviewkit.prefilter import FunctionCache, narrowed
 from reviewkit.series import Series
 from reviewkit.source import attach_tree, file_views
 
@@ -114,8 +123,19 @@ def build_context(
     return ctx
 
 
-def run(ctx: ReviewContext, rules: list[Rule], *, baseline: set[str] | None = None) -> list[Finding]:
-    """Run enabled rules, apply severity overrides and the baseline, dedup, sort."""
+def run(
+    ctx: ReviewContext,
+    rules: list[Rule],
+    *,
+    baseline: set[str] | None = None,
+    cache: FunctionCache | None = None,
+) -> list[Finding]:
+    """Run enabled rules, apply severity overrides and the baseline, dedup, sort.
+
+    Each rule sees ``ctx`` narrowed to the files and functions holding one of
+    its ``TOKENS``; with ``cache``, a ``SCOPE = "function"`` rule also skips
+    functions whose findings are cached, and those findings are replayed.
+    """
     findings: list[Finding] = []
     seen: set[tuple[str, str, int, str]] = set()
     timings: dict[str, float] = {}
@@ -123,7 +143,8 @@ def run(ctx: ReviewContext, rules: list[Rule], *, baseline: set[str] | None = No
         if not ctx.config.rule_enabled(rule.id):
             continue
         started = time.perf_counter()
-        for f in rule.check(ctx):
+        view = narrowed(ctx, rule.id, getattr(rule.module, "TOKENS", None), getattr(rule.module, "SCOPE", None), cache)
+        for f in view.run(rule.check):
             if ctx.config.path_skipped(f.file):
                 continue
             if not f.rationale:

@@ -64,6 +64,7 @@ class PathStep:
 
 
 _WS_RE = re.compile(r"\s+")
+_NUMBER_RE = re.compile(r"\d+")
 
 
 def normalise_code(text: str) -> str:
@@ -97,8 +98,13 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable across rebases and line shifts: rule, file, function, code."""
-        key = "\x1f".join((self.rule, self.file, self.function or "", normalise_code(self.snippet) or self.message))
+        """Stable across rebases and line shifts: rule, file, function, code.
+
+        With no code on the line (a blank line) the message stands in, its
+        numbers masked: messages name line numbers, which a rebase shifts.
+        """
+        code = normalise_code(self.snippet) or _NUMBER_RE.sub("#", self.message)
+        key = "\x1f".join((self.rule, self.file, self.function or "", code))
         return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
     def sort_key(self) -> tuple[int, str, int, str]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
-from reviewkit.cparse import iter_functions, parse
+from reviewkit.cparse import Node, iter_functions, parse
 
 
 @dataclass
@@ -24,6 +24,7 @@ class FileStats:
     files: int = 0
     functions: int = 0
     clean_functions: int = 0
+    clean_brace_functions: int = 0
     denominator: int = 0
     bytes: int = 0
 
@@ -31,6 +32,7 @@ class FileStats:
         self.files += other.files
         self.functions += other.functions
         self.clean_functions += other.clean_functions
+        self.clean_brace_functions += other.clean_brace_functions
         self.denominator += other.denominator
         self.bytes += other.bytes
 
@@ -45,10 +47,19 @@ def file_stats(src: bytes, *, raw: bool = False) -> FileStats:
     """Parse one source and count its functions, clean functions and ``{`` lines."""
     parsed = parse(src, raw=raw)
     stats = FileStats(files=1, denominator=count_brace_lines(src), bytes=len(src))
+    lines = src.split(b"\n")
     for fn in iter_functions(parsed):
         stats.functions += 1
-        stats.clean_functions += int(fn.clean)
+        if fn.clean:
+            stats.clean_functions += 1
+            stats.clean_brace_functions += int(_opens_brace_line(fn.body, lines))
     return stats
+
+
+def _opens_brace_line(body: Node, lines: list[bytes]) -> bool:
+    """The body starts on a line that is exactly ``{``: the functions the denominator counts."""
+    row, col = body.start_point
+    return col == 0 and lines[row].rstrip(b"\r") == b"{"
 
 
 def iter_c_files(paths: Iterable[str]) -> Iterator[str]:

@@ -541,11 +541,12 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
 def _tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
     parsed = cparse.parse(whole)
     changed = view.added if side == "post" else view.removed
-    rows = whole.count("\n") + 1
+    all_lines = whole.split("\n")
+    rows = len(all_lines)
     views = []
     for fn in parsed.functions():
         start, end = fn.start_line, fn.end_line
-        text_lines = whole.split("\n")[start - 1 : end]
+        text_lines = all_lines[start - 1 : end]
         fv = FunctionView(
             fn.name,
             view.path,
@@ -557,7 +558,10 @@ def _tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
             True,
             patch=view.patch,
         )
-        fv.changed_lines = {n for n in changed if start <= n <= end}
+        span = range(start, end + 1)
+        fv.changed_lines = {n for n in span if n in changed} if len(changed) > len(span) else {
+            n for n in changed if start <= n <= end
+        }
         views.append(fv)
     return views
 

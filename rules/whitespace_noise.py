@@ -27,8 +27,9 @@ Drop the added line (or move it into the patch that restructures that code).
 - adding the blank line checkpatch wants after a block of declarations.
 
 ## Fix safety
-Safe: the fix removes the added blank line (or restores the removed one);
-no code changes.
+Safe: the fix removes the added blank line; no code changes.  It is verified
+(applies to the post-image, parses, the finding goes away) before it is
+offered.  A removed blank line gets no fix: restoring it is one keystroke.
 
 ## Known limitations
 Only whole blank lines; re-indentation of an unchanged line is not flagged.
@@ -39,7 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity
+from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, offer
 from reviewkit.fixes import LineEdit, render
 
 ID = "whitespace-noise"
@@ -107,7 +108,8 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
                 yield ctx.finding(
                     ID,
                     SEVERITY,
-                    f"blank line{'s' if len(added) > 1 else ''} added next to unchanged code, unrelated to the change",
+                    f"blank line{'s' if len(added) > 1 else ''} added at {_span(first, last)} between unchanged lines "
+                    f"{first - 1} and {last + 1}, unrelated to the change",
                     view.path,
                     first,
                     patch=view.patch,
@@ -120,8 +122,9 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
                 yield ctx.finding(
                     ID,
                     SEVERITY,
-                    f"blank line{'s' if len(removed) > 1 else ''} removed between unchanged lines,"
-                    " unrelated to the change",
+                    f"blank line{'s' if len(removed) > 1 else ''} removed before unchanged line {line} "
+                    f"(pre-image {_span(removed[0].source_line_no, removed[-1].source_line_no)}), "
+                    "unrelated to the change",
                     view.path,
                     line,
                     patch=view.patch,
@@ -130,13 +133,21 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
                 )
 
 
+def _span(first: int, last: int) -> str:
+    return f"{first}" if first == last else f"{first}-{last}"
+
+
 def _function_name(view: FileView, line: int) -> str | None:
     fv = view.function_at(line) if view.is_c else None
     return fv.name if fv else None
 
 
+def _findings(ctx: ReviewContext) -> Iterator[Finding]:
+    for _pc, view in ctx.files():
+        yield from _check_file(ctx, view)
+
+
 def check(ctx: ReviewContext) -> Iterator[Finding]:
     if ctx.scan:
         return
-    for _pc, view in ctx.files():
-        yield from _check_file(ctx, view)
+    yield from offer(ctx, _findings(ctx), check)

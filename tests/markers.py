@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 MARKER_RE = re.compile(r"\b(todoruleid|todook|ruleid|ok):\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
 ONLY_MARKER_RE = re.compile(r"^\s*/\*(?:\s*(?:todoruleid|todook|ruleid|ok):\s*[a-z0-9, -]+;?)+\s*\*/\s*$")
+HEADER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*: ")
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
@@ -64,8 +65,26 @@ def parse_c(text: str, file: str) -> Expectations:
     return exp
 
 
+def _parse_changelog(text: str, exp: Expectations) -> None:
+    """Markers in the commit message: file ``COMMIT_MSG``, line 1 = first line after the headers."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and (lines[start].startswith("From ") or not lines[start].strip()):
+        start += 1
+    if start >= len(lines) or not HEADER_RE.match(lines[start]):
+        return  # a bare diff has no commit message
+    while start < len(lines) and lines[start].strip():
+        start += 1
+    for row, line in enumerate(lines[start + 1 :], 1):
+        if line.rstrip() == "---" or line.startswith("diff --git "):
+            break
+        for kind, rules in _markers(line):
+            exp.add("COMMIT_MSG", row, kind, rules)
+
+
 def parse_patch(text: str) -> Expectations:
     exp = Expectations()
+    _parse_changelog(text, exp)
     file = ""
     old = new = 0
     pending: list[tuple[str, list[str]]] = []

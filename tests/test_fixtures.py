@@ -43,7 +43,7 @@ def test_every_rule_has_both_kinds_of_fixture() -> None:
     missing = []
     for rule in engine.discover():
         folder = FIXTURES / rule.id
-        texts = [p.read_text("utf-8") for p in folder.iterdir()] if folder.is_dir() else []
+        texts = [p.read_text("utf-8") for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
         joined = "\n".join(texts)
         if f"ruleid: {rule.id}" not in joined:
             missing.append(f"{rule.id}: no ruleid fixture")

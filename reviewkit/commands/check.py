@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from reviewkit.config import find_config
-from reviewkit.findings import Severity
+from reviewkit.findings import Finding, Severity
 
 NAME = "check"
 HELP = "review a patch series (mbox, .patch, directory, -, or --git RANGE)"
@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
     p.add_argument("--baseline", metavar="FILE", help="do not report findings recorded in FILE")
     p.add_argument("--no-fix", action="store_true", help="do not print suggested diffs")
+    p.add_argument(
+        "--fix-dir", metavar="DIR", help="write each verified suggested fix to DIR as an applicable -p1 .diff"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     p.add_argument("--terse", action="store_true", help="one line per finding")
     p.add_argument("--emacs", action="store_true", help="emacs compile-mode file:line form (checkpatch format)")
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     result = review(series, config, tree=args.tree, report_all=args.all, baseline=args.baseline, warn=notes.append)
     options = {k: getattr(args, k) for k in ("terse", "emacs", "showfile", "no_summary", "quiet", "no_fix")}
     options["fail_on"] = fail_on
+    if args.fix_dir:
+        _write_fixes(args.fix_dir, result.findings)
     text = reporters[args.format].render(Result(series, result.findings, result.stats, options))
     if args.output:
         write_atomic(args.output, text)
@@ -66,3 +71,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"reviewkit: note: {note}", file=sys.stderr)
     worst = max((f.severity.rank for f in result.findings), default=0)
     return 1 if worst >= fail_on.rank else 0
+
+
+def write_fix_files(folder: str, findings: list[Finding]) -> list[str]:
+    """One ``NNNN-<rule>-<path>-<line>.diff`` per verified fix (paths relative to the tree, -p1)."""
+    from pathlib import Path
+
+    from reviewkit.io import write_atomic
+
+    written = []
+    fixes = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.diff.strip()]
+    for n, f in enumerate(fixes, 1):
+        name = f"{n:04d}-{f.rule}-{f.file.replace('/', '-')}-{f.line}.diff"
+        target = Path(folder) / name
+        write_atomic(target, f.fix.diff if f.fix.diff.endswith("\n") else f.fix.diff + "\n")
+        written.append(str(target))
+    return written
+
+
+def _write_fixes(folder: str, findings: list[Finding]) -> None:
+    from pathlib import Path
+
+    from reviewkit.errors import UsageError
+
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise UsageError(f"--fix-dir {folder}: not a directory")
+    write_fix_files(folder, findings)

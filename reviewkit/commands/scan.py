@@ -1,10 +1,19 @@
-"""Run the rules over whole C files without a patch (audits, baselines, benchmarks)."""
+"""Run the rules over whole C files without a patch (audits, baselines, benchmarks).
+
+Files are analysed in parallel (``-j``, default one process per core) and,
+in the text format, findings are printed as each file completes, so output
+order follows completion order.  JSON and SARIF are written once, sorted.
+Results are cached under ``$XDG_CACHE_HOME/reviewkit``: a re-scan of an
+unchanged tree replays them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+from typing import TextIO
 
 NAME = "scan"
 HELP = "run rules over whole C files or directories, no patch needed"
@@ -15,43 +24,141 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rule", action="append", help="only this rule (repeatable, or comma-separated)")
     p.add_argument("--format", "-f", default="text", help="text (default), json, sarif, ...")
     p.add_argument("--parse-stats", action="store_true", help="print parse statistics instead of findings")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="parallel processes")
+    p.add_argument("-j", "--jobs", type=int, default=0, help="parallel processes (default: one per core)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="budget per rule and file")
+    p.add_argument("--executor", default="local", help="local (default), serial, or a reviewkit.executors plugin")
+    p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 at or above: error (default), warning, info")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no notes on stderr")
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = enabled and total > 1
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, done: int, findings: int, cached: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and done < self.total):
+            return
+        self.last = now
+        width = 30
+        fill = width * done // max(self.total, 1)
+        bar = "#" * fill + "." * (width - fill)
+        self.stream.write(
+            f"\r\x1b[K[{bar}] {done}/{self.total} files, {findings} findings, {cached} cached,"
+            f" {now - self.started:.1f} s"
+        )
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _parse_stats(args: argparse.Namespace) -> int:
+    from reviewkit.parsestats import parse_stats
+
+    stats = parse_stats(args.paths)
+    if args.format == "json":
+        print(json.dumps(stats))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewkit.errors import InputError
+    from reviewkit.errors import InputError, UsageError
 
     for p in args.paths:
         if not Path(p).exists():
             raise InputError(f"{p}: no such file or directory")
     if args.parse_stats:
-        from reviewkit.parsestats import parse_stats
-
-        stats = parse_stats(args.paths)
-        if args.format == "json":
-            print(json.dumps(stats))
-        else:
-            for key, value in stats.items():
-                print(f"{key}: {value}")
-        return 0
+        return _parse_stats(args)
     from reviewkit import engine
     from reviewkit.config import find_config
+    from reviewkit.executor import default_jobs
+    from reviewkit.findings import Finding, Severity
     from reviewkit.report import Result, formats
-    from reviewkit.scan import scan_paths
+    from reviewkit.scan import DEFAULT_TIMEOUT, c_files, scan
 
     reporters = formats()
     if args.format not in reporters:
-        from reviewkit.errors import UsageError
-
-        raise UsageError(f"unknown --format {args.format!r}")
+        raise UsageError(f"unknown --format {args.format!r} (one of: {', '.join(sorted(reporters))})")
+    if args.jobs < 0:
+        raise UsageError(f"-j {args.jobs}: must be 0 (one per core) or more")
     config = find_config()
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
     rules = engine.discover()
-    wanted = [r for spec in (args.rule or []) for r in spec.split(",") if r]
+    wanted = [r.strip() for spec in (args.rule or []) for r in spec.split(",") if r.strip()]
     if wanted:
+        unknown = sorted(set(wanted) - {r.id for r in rules})
+        if unknown:
+            raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         rules = [r for r in rules if r.id in wanted]
-    findings = list(scan_paths(args.paths, rules, config))
-    sys.stdout.write(reporters[args.format].render(Result(None, findings, {"files": 0}, {})))
-    worst = max((f.severity.rank for f in findings), default=0)
-    return 1 if worst >= config.fail_on.rank else 0
+    rules = [r for r in rules if config.rule_enabled(r.id)]
+    files = [str(p) for p in c_files(args.paths) if not config.path_skipped(str(p))]
+    started = time.perf_counter()
+    progress = Progress(len(files), sys.stderr, not args.quiet and sys.stderr.isatty())
+    stream = args.format == "text"
+    text = reporters[args.format]
+    kept: list[Finding] = []
+    counts = {"files": 0, "cached": 0, "findings": 0, "skipped": 0}
+    worst = 0
+    notes: list[str] = []
+    stats: dict[str, int] = {}
+    try:
+        for res in scan(
+            args.paths,
+            rules,
+            config,
+            jobs=args.jobs or default_jobs(),
+            executor=args.executor,
+            use_cache=not args.no_cache,
+            timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
+            files=files,
+        ):
+            counts["files"] += 1
+            counts["cached"] += res.cached
+            counts["findings"] += len(res.findings)
+            counts["skipped"] += bool(res.notes)
+            for key, value in res.stats.items():
+                stats[key] = stats.get(key, 0) + value
+            worst = max([worst, *(f.severity.rank for f in res.findings)])
+            notes.extend(res.notes)
+            if stream and res.findings:
+                progress.clear()
+                body = text.render(Result(None, res.findings, {}, {})).rstrip("\n").split("\n")[:-1]
+                sys.stdout.write("\n".join(body) + "\n")
+                sys.stdout.flush()
+            elif not stream:
+                kept.extend(res.findings)
+            progress.update(counts["files"], counts["findings"], counts["cached"])
+    finally:
+        progress.clear()
+    seconds = round(time.perf_counter() - started, 3)
+    if stream:
+        print(
+            f"reviewkit: scanned {counts['files']} files ({counts['cached']} cached, {counts['skipped']} with"
+            f" skipped rules) in {seconds} s: {counts['findings']} findings"
+        )
+    else:
+        kept.sort(key=Finding.sort_key)
+        summary = {**counts, **stats, "seconds": seconds}
+        sys.stdout.write(text.render(Result(None, kept, summary, {})))
+    if not args.quiet:
+        for note in notes:
+            print(f"reviewkit: note: {note}", file=sys.stderr)
+    return 1 if worst >= fail_on.rank else 0

@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 from reviewkit import __version__
+from reviewkit.findings import Finding
 from reviewkit.report import Result
+from reviewkit.report._fixedits import replacements
 
 FORMAT = "sarif"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -39,6 +41,31 @@ def _rules(result: Result) -> list[dict[str, Any]]:
     return out
 
 
+def _fixes(f: Finding) -> list[dict[str, Any]]:
+    """The fix as SARIF ``fixes[]``: whole-line replacements, each artifactChange with at least one.
+
+    A deleted region runs from column 1 of its first line to column 1 of the
+    line after its last, so whole lines (with their newlines) go; an empty
+    region (start == end) is an insertion before that line.
+    """
+    if f.fix is None or f.fix.safety == "display":
+        return []
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for r in replacements(f.fix.diff):
+        region = {"startLine": r.first, "startColumn": 1, "endLine": r.first + r.count, "endColumn": 1}
+        change: dict[str, Any] = {"deletedRegion": region}
+        if r.text:
+            change["insertedContent"] = {"text": r.text}
+        by_path.setdefault(r.path, []).append(change)
+    if not by_path:
+        return []
+    changes = [
+        {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "replacements": reps}
+        for path, reps in by_path.items()
+    ]
+    return [{"description": {"text": f.fix.title}, "artifactChanges": changes}]
+
+
 def render(result: Result) -> str:
     rules = _rules(result)
     index = {r["id"]: i for i, r in enumerate(rules)}
@@ -46,7 +73,7 @@ def render(result: Result) -> str:
     for f in result.findings:
         entry: dict[str, Any] = {
             "ruleId": f.rule,
-            "ruleIndex": index.get(f.rule, 0),
+            **({"ruleIndex": index[f.rule]} if f.rule in index else {}),
             "level": _LEVEL[f.severity.value],
             "message": {"text": f.message},
             "locations": [
@@ -60,6 +87,9 @@ def render(result: Result) -> str:
             ],
             "partialFingerprints": {"reviewkit/v1": f.fingerprint},
         }
+        fixes = _fixes(f)
+        if fixes:
+            entry["fixes"] = fixes
         results.append(entry)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

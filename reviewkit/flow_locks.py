@@ -1,0 +1,708 @@
+"""Lock semantics for the flow engine: the API model, the transfer function, summaries.
+
+Clients: ``lock-balance`` (pairing on every path) and ``rcu-folio-memcg``
+(is a call inside an RCU read-side section?).  The model comes from
+``reviewkit/kernel/locks.toml`` merged with the user's configuration, so the
+code here knows *how* locks behave, never *which* calls are locks.
+
+Facts carried per path: the locks held (:class:`Held`, keyed by the
+normalised lock expression, ``&`` and ``*`` stripped so ``&flags`` and
+``flags`` are one variable), conditional acquires waiting for the test of
+the variable their result went to (:class:`Pending`), and whether the path
+crossed code the view does not show (then a release with no acquire proves
+nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reviewkit.cparse import Call, Node
+from reviewkit.flow import K_COND, K_ENTRY, K_GAP, K_RETURN, CfgNode, State, build_cfg, run
+from reviewkit.flow_cfg import norm
+from reviewkit.source import FunctionView
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+NEST_CAP = 3
+
+
+def lock_key(text: str) -> str:
+    """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``."""
+    key = norm(text)
+    while True:
+        if key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
+            key = key[1:-1]
+        elif key.startswith(("&", "*")):
+            key = key[1:]
+        else:
+            return key
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@dataclass(frozen=True)
+class Family:
+    """One row of ``[[locks.family]]``."""
+
+    group: str
+    variant: str
+    acquire: frozenset[str]
+    release: frozenset[str]
+    key: int | str
+    release_key: int | str
+    flags: int | None = None
+    release_flags: int | None = None
+    try_: str | None = None
+    nests: bool = False
+    scoped: bool = False
+
+
+@dataclass
+class LockModel:
+    acquires: dict[str, Family]
+    releases: dict[str, list[Family]]
+    _pattern: re.Pattern[str] | None = None
+
+    def mentioned(self, text: str, extra: Iterable[str] = ()) -> bool:
+        """Cheap pre-check before building a CFG: does ``text`` call any lock API (or ``extra``)?"""
+        if self._pattern is None:
+            names = sorted(self.acquires.keys() | self.releases.keys(), key=len, reverse=True)
+            self._pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\s*\(")
+        if self._pattern.search(text):
+            return True
+        return any(name in text for name in extra)
+
+    @classmethod
+    def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:
+        acquires: dict[str, Family] = {}
+        releases: dict[str, list[Family]] = {}
+        for row in (kernel.get("locks", {}) or {}).get("family", []):
+            key = row.get("key", 0)
+            fam = Family(
+                str(row.get("group", "lock")),
+                str(row.get("variant", "plain")),
+                frozenset(row.get("acquire", [])),
+                frozenset(row.get("release", [])),
+                key,
+                row.get("release_key", 0 if key == "ret" else key),
+                row.get("flags"),
+                row.get("release_flags"),
+                row.get("try"),
+                bool(row.get("nests", False)),
+                bool(row.get("scoped", False)),
+            )
+            for name in fam.acquire:
+                acquires[name] = fam
+            for name in fam.release:
+                releases.setdefault(name, []).append(fam)
+        return cls(acquires, releases)
+
+
+@dataclass(frozen=True)
+class Held:
+    key: str
+    group: str
+    variant: str
+    line: int | None
+    call: str
+    flags: str | None = None
+    new: bool = True
+    count: int = 1
+    stale: bool = False
+    """A variable of the lock expression was reassigned: the name no longer denotes the lock."""
+    entry: str = ""
+    """Held on entry by annotation: "__must_hold" or "__releases"."""
+
+    @property
+    def what(self) -> str:
+        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl", "cpus_read", "online_mems"):
+            return f"{self.call}()"
+        return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
+
+
+@dataclass(frozen=True)
+class Pending:
+    var: str
+    held: Held
+    when: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    held: frozenset[Held] = frozenset()
+    pending: frozenset[Pending] = frozenset()
+    unseen: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something wrong at one node, whatever the path: double acquire, orphan release, wrong variant."""
+
+    kind: str
+    line: int
+    key: str
+    call: str
+    other_line: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class Summary:
+    """A function of the same file/series that acquires or releases for its caller."""
+
+    kind: str
+    key: str
+    params: list[str]
+    group: str
+    variant: str
+    ret_var: str | None = None
+    flags: str | None = None
+    try_: str | None = None
+
+
+@dataclass
+class ExitRecord:
+    via: CfgNode
+    state: State
+
+
+@dataclass
+class LockResult:
+    fv: FunctionView
+    exits: list[ExitRecord]
+    events: list[Event]
+    complete: bool
+    acquired_keys: set[str] = field(default_factory=set)
+    annotations: dict[str, list[str]] = field(default_factory=dict)
+    inferred: set[str] = field(default_factory=set)
+
+
+def annotations(fv: FunctionView) -> dict[str, list[str]]:
+    """``__acquires``/``__releases``/``__must_hold`` keys from the function's header."""
+    fn = fv.function
+    out: dict[str, list[str]] = {}
+    if fn is None:
+        return out
+    head = fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace")
+    for m in _ANNOT.finditer(head):
+        out.setdefault(m.group(1), []).append(lock_key(m.group(2)))
+    return out
+
+
+def _params(fv: FunctionView) -> list[str]:
+    fn = fv.function
+    if fn is None:
+        return []
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    out = []
+    for p in plist.named_children if plist is not None else []:
+        names = [fn.parsed.text(n) for n in _walk(p) if n.type == "identifier"]
+        out.append(names[-1] if names else "")
+    return out
+
+
+def _walk(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        stack.extend(reversed(cur.children))
+    return out
+
+
+def _assigned_to(call: Call, fv: FunctionView) -> str | None:
+    """The variable a call's result is stored in (``l = list_lru_lock(...)``)."""
+    parent = call.node.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        return lock_key(fv.parsed.text(left)) if left is not None else None
+    if parent.type == "init_declarator":
+        decl = parent.child_by_field_name("declarator")
+        names = [fv.parsed.text(n) for n in _walk(decl) if n.type == "identifier"] if decl is not None else []
+        return names[0] if names else None
+    return None
+
+
+def _subst(template: str, mapping: dict[str, str]) -> str:
+    return lock_key(_IDENT.sub(lambda m: mapping.get(m.group(), m.group()), template))
+
+
+class LockAnalysis:
+    """Transfer function of lock facts (see :mod:`reviewkit.flow` for the protocol)."""
+
+    def __init__(
+        self,
+        fv: FunctionView,
+        model: LockModel,
+        summaries: dict[str, Summary] | None = None,
+        new_keys: set[str] | None = None,
+        observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+    ) -> None:
+        self.fv = fv
+        self.observe = observe
+        """Called before each call with the locks held at that point (and whether the path crossed a gap)."""
+        self.model = model
+        self.summaries = summaries or {}
+        self.exits: list[ExitRecord] = []
+        self.events: dict[tuple, Event] = {}
+        self.acquired_keys: set[str] = set()
+        self.annotations = annotations(fv)
+        self.fragment = fv.fragment
+        self.nesting = {f.group for f in model.acquires.values() if f.nests}
+        self.inferred: set[str] = set()
+        """Keys assumed held on entry because the function releases them before taking them."""
+        self.new_keys = new_keys
+        """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+
+    # -- the protocol ------------------------------------------------------
+
+    def initial(self, cfg: Any) -> Hashable:
+        held = set()
+        for kind in ("__must_hold", "__releases"):
+            for key in self.annotations.get(kind, []):
+                held.add(Held(key, "any", "plain", None, "", entry=kind))
+        for key in self.inferred:
+            held.add(Held(key, "any", "plain", None, "", entry="inferred"))
+        return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
+
+    def node(self, n: CfgNode, facts: Facts) -> Facts | None:
+        if n.kind == K_GAP:
+            # unseen unchanged code: it does not touch a lock the patch introduced
+            kept = frozenset(h for h in facts.held if h.new)
+            return Facts(kept, frozenset(), True)
+        if n.kind == K_ENTRY:
+            return facts
+        held, pending = set(facts.held), set(facts.pending)
+        unseen = facts.unseen
+        if n.writes:
+            held = {self._restale(h, n) for h in held}
+            pending = {p for p in pending if p.var not in n.writes}
+        for call in n.calls:
+            if self.observe is not None:
+                self.observe(n, call, frozenset(held), unseen)
+            if self._call(n, call, held, pending, unseen):
+                # a callee may have dropped or retaken locks behind our back
+                held = {replace(h, stale=True) if h.count and not self._nests(h.group) else h for h in held}
+                unseen = True
+        return Facts(frozenset(held), frozenset(pending), unseen)
+
+    def _nests(self, group: str) -> bool:
+        return group in self.nesting
+
+    def branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
+        if n.kind != K_COND or n.ast is None:
+            return facts
+        held, pending = set(facts.held), set(facts.pending)
+        truth = bool(label)
+        for p in list(pending):
+            if n.cond_key == p.var:
+                pending.discard(p)
+                if truth == (p.when in ("nonzero", "nonnull")):
+                    self._acquire(n, p.held, held)
+        atom = n.ast
+        negate = False
+        if atom.type == "binary_expression" and self._op(atom) == "<":
+            right = atom.child_by_field_name("right")
+            if right is not None and self.fv.parsed.text(right).strip() == "0":
+                atom, negate = atom.child_by_field_name("left"), True
+        if atom is not None and atom.type == "call_expression":
+            call = next((c for c in n.calls if c.node == atom), None)
+            fam = self.model.acquires.get(call.name) if call is not None else None
+            summary = self.summaries.get(call.name) if call is not None and fam is None else None
+            when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
+            if call is not None and when:
+                success = truth if when in ("nonzero", "nonnull") else not truth
+                if negate:
+                    success = not truth
+                hold = self._held_for(call, fam, n) if fam is not None else self._summary_hold(call, summary)
+                if success and hold is not None:
+                    self._acquire(n, hold, held)
+        return Facts(frozenset(held), frozenset(pending), facts.unseen)
+
+    def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
+        if s is None:
+            return None
+        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        key = _subst(s.key, mapping)
+        return Held(key, s.group, s.variant, call.line, call.name, None, self._is_new(key, call.line))
+
+    def exit(self, via: CfgNode, state: State) -> None:
+        self.exits.append(ExitRecord(via, state))
+
+    # -- events ------------------------------------------------------------
+
+    def _op(self, expr: Node) -> str:
+        op = expr.child_by_field_name("operator")
+        return self.fv.parsed.text(op) if op is not None else ""
+
+    def _restale(self, h: Held, n: CfgNode) -> Held:
+        if h.stale or not (set(_IDENT.findall(h.key)) & n.writes):
+            return h
+        return replace(h, stale=True)
+
+    def _is_new(self, key: str, line: int | None) -> bool:
+        if not self.fragment or self.new_keys is None:
+            return True
+        return key in self.new_keys and line is not None and line in self.fv.changed_lines
+
+    def _held_for(self, call: Call, fam: Family, n: CfgNode) -> Held | None:
+        if fam.key == "ret":
+            key = _assigned_to(call, self.fv)
+        elif isinstance(fam.key, int):
+            key = lock_key(call.args[fam.key]) if fam.key < len(call.args) else None
+        else:
+            key = str(fam.key)
+        if not key:
+            return None
+        flags = None
+        if fam.flags is not None and fam.flags < len(call.args):
+            flags = lock_key(call.args[fam.flags])
+        return Held(key, fam.group, fam.variant, call.line or n.line, call.name, flags, self._is_new(key, call.line))
+
+    def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
+        """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
+        fam = self.model.acquires.get(call.name)
+        if fam is not None and not fam.scoped:
+            hold = self._held_for(call, fam, n)
+            if hold is None:
+                return False
+            if fam.try_:
+                return self._try(n, call, hold, fam.try_, pending)
+            self._acquire(n, hold, held)
+            return False
+        fams = self.model.releases.get(call.name)
+        if fams:
+            self._release(n, call, fams, held, unseen)
+            return False
+        summary = self.summaries.get(call.name)
+        if summary is not None:
+            return self._summary_call(n, call, summary, held, pending, unseen)
+        if _RELEASING_NAME.search(call.name):
+            # migration_entry_wait_on_locked(entry, ptep, ptl): drops the lock it is given
+            args = {lock_key(a) for a in call.args}
+            for h in [h for h in held if h.count and h.key in args]:
+                held.discard(h)
+        return any(_HANDS_OFF.search(a) for a in call.args)
+
+    def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending]) -> bool:
+        if n.kind == K_COND and any(c.node == call.node for c in n.calls) and _is_atom_call(n, call):
+            return False  # decided by branch()
+        var = _assigned_to(call, self.fv)
+        if var:
+            pending.add(Pending(var, hold, when))
+            return False
+        return True  # WARN_ON(trylock(x)), return trylock(x): we cannot tell whether it is held
+
+    def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
+        self.acquired_keys.add(hold.key)
+        for h in [h for h in held if h.key == hold.key and h.count == 0]:
+            held.discard(h)
+        same = next(
+            (h for h in held if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count),
+            None,
+        )
+        if same is None:
+            held.add(hold)
+            return
+        if self._nests(hold.group) or same.group == "any":
+            held.discard(same)
+            held.add(replace(same, count=min(same.count + 1, NEST_CAP)))
+            return
+        line = hold.line or 0
+        self.events.setdefault(
+            ("double", hold.key, line), Event("double-acquire", line, hold.key, hold.call, same.line)
+        )
+
+    def _release(self, n: CfgNode, call: Call, fams: list[Family], held: set[Held], unseen: bool) -> None:
+        fam = fams[0]
+        rk = fam.release_key
+        if isinstance(rk, int):
+            if rk >= len(call.args):
+                return
+            key = lock_key(call.args[rk])
+        else:
+            key = str(rk)
+        groups = {f.group for f in fams}
+        flags = None
+        if fam.release_flags is not None and fam.release_flags < len(call.args):
+            flags = lock_key(call.args[fam.release_flags])
+        self._drop(n, call, key, groups, {f.variant for f in fams}, flags, held, unseen)
+
+    def _drop(
+        self,
+        n: CfgNode,
+        call: Call,
+        key: str,
+        groups: set[str],
+        variants: set[str],
+        flags: str | None,
+        held: set[Held],
+        unseen: bool,
+    ) -> None:
+        line = call.line or n.line or 0
+        candidates = [h for h in held if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)]
+        match = next((h for h in candidates if h.count), None)
+        if match is None:
+            done = next((h for h in candidates if not h.stale), None)
+            if done is not None and not unseen:
+                self.events.setdefault(
+                    ("double-release", key, line), Event("double-release", line, key, call.name, done.line)
+                )
+            elif not unseen and not candidates:
+                self.events.setdefault(("orphan", key, line), Event("orphan-release", line, key, call.name))
+            return
+        held.discard(match)
+        if match.count > 1:
+            held.add(replace(match, count=match.count - 1))
+        elif not match.stale and match.line is not None and not self._nests(match.group):
+            held.add(replace(match, count=0, line=line))  # released here: a second release is a bug
+        if match.group != "any" and match.line is not None:
+            irqsave = (match.variant == "irqsave") != ("irqsave" in variants)
+            if irqsave and match.group != "irq":
+                self.events.setdefault(
+                    ("variant", key, line),
+                    Event("wrong-variant", line, key, call.name, match.line, match.call),
+                )
+            elif match.flags and flags and match.flags != flags:
+                self.events.setdefault(
+                    ("flags", key, line),
+                    Event("flags-mismatch", line, key, call.name, match.line, f"{match.flags}|{flags}"),
+                )
+
+    def _summary_call(
+        self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
+    ) -> bool:
+        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        if s.ret_var:
+            target = _assigned_to(call, self.fv)
+            if not target:
+                return s.kind == "acquire"
+            mapping[s.ret_var] = target
+        key = _subst(s.key, mapping)
+        flags = _subst(s.flags, mapping) if s.flags else None
+        if s.kind == "acquire":
+            hold = Held(key, s.group, s.variant, call.line, call.name, flags, self._is_new(key, call.line))
+            if s.try_:
+                return self._try(n, call, hold, s.try_, pending)
+            self._acquire(n, hold, held)
+        else:
+            self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
+        return False
+
+
+_HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)
+"""An argument that lets the callee drop or retake a lock: ``&locked``, an unlock callback."""
+_RELEASING_NAME = re.compile(r"unlock|_on_locked$|_unlocks?_")
+"""A helper outside the model that, by its name, releases the lock passed to it."""
+
+
+def _same_group(a: str, b: str) -> bool:
+    return a == b or "any" in (a, b)
+
+
+def _is_atom_call(n: CfgNode, call: Call) -> bool:
+    atom = n.ast
+    while atom is not None and atom.type in ("binary_expression", "parenthesized_expression") and atom != call.node:
+        atom = atom.child_by_field_name("left") or (atom.named_children[0] if atom.named_children else None)
+    return atom == call.node
+
+
+def analyse(
+    fv: FunctionView,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary] | None = None,
+    new_keys: set[str] | None = None,
+    budget: int | None = None,
+    observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+    infer: bool = True,
+) -> LockResult:
+    """Run the lock analysis over one function view.
+
+    With ``infer``, a caller's lock the function releases before ever taking
+    it (a parameter's or a global's) is assumed held on entry and the
+    function is analysed again: that is what an unannotated
+    "called with the lock held" function does.
+    """
+    cfg = build_cfg(fv, kernel)
+    la = LockAnalysis(fv, model, summaries, new_keys, observe)
+    res = run(cfg, la, budget) if budget else run(cfg, la)
+    inferred: set[str] = set()
+    if infer and res.complete and fv.start_visible:
+        local = _locals(fv) - set(_params(fv))
+        inferred = {e.key for e in la.events.values() if e.kind == "orphan-release"
+                    and not set(_IDENT.findall(e.key)) & local}
+        if inferred:
+            la = LockAnalysis(fv, model, summaries, new_keys, observe)
+            la.inferred = inferred
+            res = run(cfg, la, budget) if budget else run(cfg, la)
+    out = LockResult(fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete,
+                     la.acquired_keys, la.annotations)
+    out.inferred = inferred
+    return out
+
+
+# --------------------------------------------------------------------------
+# Summaries of lock wrappers defined next to their callers
+
+
+def _returned_var(res: LockResult) -> str | None:
+    names = set()
+    for ex in res.exits:
+        if ex.via.kind != K_RETURN or ex.via.ast is None:
+            return None
+        value = ex.via.ast.named_children[0] if ex.via.ast.named_children else None
+        if value is None or value.type != "identifier":
+            return None
+        names.add(res.fv.parsed.text(value))
+    return names.pop() if len(names) == 1 else None
+
+
+def _locals(fv: FunctionView) -> set[str]:
+    """Locals that name something of this call only: aliases of a parameter's memory are not
+    (``struct mm_struct *mm = vma->vm_mm;`` names the caller's mm)."""
+    cfg = build_cfg(fv)
+    out: set[str] = set()
+    aliases: set[str] = set()
+    for n in cfg.nodes:
+        if n.ast is None or n.ast.type != "declaration":
+            continue
+        out |= n.writes
+        for decl in n.ast.children_by_field_name("declarator"):
+            value = decl.child_by_field_name("value") if decl.type == "init_declarator" else None
+            if value is not None and value.type in ("field_expression", "identifier", "pointer_expression"):
+                names = [fv.parsed.text(x) for x in _walk(decl) if x.type == "identifier"]
+                if names:
+                    aliases.add(names[0])
+    reassigned = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.writes}
+    return out - (aliases - reassigned)
+
+
+local_names = _locals
+
+
+def summarise(
+    views: list[FunctionView], kernel: dict[str, Any], model: LockModel, rounds: int = 2
+) -> dict[str, Summary]:
+    """Acquire/release wrappers among ``views`` (whole functions only), annotations included."""
+    summaries: dict[str, Summary] = {}
+    whole = [fv for fv in views if not fv.fragment and fv.function is not None]
+    for fv in whole:
+        ann = annotations(fv)
+        params = _params(fv)
+        for key in ann.get("__acquires", []):
+            summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
+        for key in ann.get("__releases", []):
+            summaries[fv.name] = Summary("release", key, params, "any", "plain")
+    candidates = [fv for fv in whole if fv.name not in summaries and _touches_locks(fv, kernel, model, summaries)]
+    for _ in range(rounds):
+        changed = False
+        for fv in candidates:
+            s = _summary_of(fv, kernel, model, summaries)
+            if s is not None and fv.name not in summaries:
+                summaries[fv.name] = s
+                changed = True
+        if not changed:
+            break
+    return summaries
+
+
+def _touches_locks(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]) -> bool:
+    if not model.mentioned(fv.text):
+        return False
+    cfg = build_cfg(fv, kernel)
+    return any(c.name in model.acquires or c.name in model.releases for n in cfg.nodes for c in n.calls)
+
+
+def _summary_of(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+) -> Summary | None:
+    params = _params(fv)
+    trysum = _try_summary(fv, kernel, model, summaries, params)
+    if trysum is not None:
+        return trysum
+    res = analyse(fv, kernel, model, summaries, budget=4000, infer=False)
+    if not res.complete or not res.exits:
+        return None
+    local = _locals(fv) - set(params)
+    ret = _returned_var(res)
+    common: set[tuple[str, str, str, str | None]] | None = None
+    for ex in res.exits:
+        keys = {(h.key, h.group, h.variant, h.flags) for h in ex.state.facts.held if h.line is not None and not h.stale and h.count}
+        common = keys if common is None else common & keys
+    for key, group, variant, flags in sorted(common or ()):
+        ids = set(_IDENT.findall(key))
+        if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
+            continue
+        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
+    # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
+    orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_IDENT.findall(e.key)) & local)]
+    if orphans and not res.acquired_keys & {e.key for e in orphans}:
+        e = orphans[0]
+        fams = model.releases.get(e.call) or []
+        group = fams[0].group if fams else "any"
+        variant = fams[0].variant if fams else "plain"
+        return Summary("release", e.key, params, group, variant)
+    return None
+
+
+def acquire_keys(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary],
+                 lines: set[int]) -> set[str]:
+    """Lock keys acquired by calls on ``lines`` of ``fv`` (e.g. the lines a patch added)."""
+    la = LockAnalysis(fv, model, summaries)
+    out: set[str] = set()
+    for n in build_cfg(fv, kernel).nodes:
+        for call in n.calls:
+            if call.line not in lines:
+                continue
+            fam = model.acquires.get(call.name)
+            if fam is not None:
+                hold = la._held_for(call, fam, n)
+                if hold is not None:
+                    out.add(hold.key)
+            elif call.name in summaries and summaries[call.name].kind == "acquire":
+                s = summaries[call.name]
+                mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+                target = _assigned_to(call, fv)
+                if s.ret_var and target:
+                    mapping[s.ret_var] = target
+                out.add(_subst(s.key, mapping))
+    return out
+
+
+def _try_summary(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], params: list[str]
+) -> Summary | None:
+    """``return spin_trylock(&x->lock);``: a trylock wrapper, acquired when it returns nonzero."""
+    la = LockAnalysis(fv, model, summaries)
+    local = _locals(fv) - set(params)
+    for n in build_cfg(fv, kernel).nodes:
+        if n.kind != K_RETURN or n.ast is None or not n.ast.named_children:
+            continue
+        value = n.ast.named_children[0]
+        call = next((c for c in n.calls if c.node == value), None)
+        fam = model.acquires.get(call.name) if call is not None else None
+        if call is None or fam is None or fam.try_ not in ("nonzero", "zero"):
+            continue
+        hold = la._held_for(call, fam, n)
+        if hold is not None and not set(_IDENT.findall(hold.key)) & local:
+            return Summary("acquire", hold.key, params, fam.group, fam.variant, None, hold.flags, fam.try_)
+    return None

@@ -1,0 +1,101 @@
+"""Small syntax helpers shared by the lifecycle rules (not a rule: the name starts with "_").
+
+They answer questions about one tree-sitter node of a stitched function
+view: which calls it makes, which object an argument names, which
+statements enclose it.  Objects are compared by their normalised text
+(``&foo->bar`` and ``foo->bar`` are the same object), which is what a
+reviewer does when reading a patch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reviewkit.api import Call, FunctionView, Node, iter_calls
+
+_WS_RE = re.compile(r"\s+")
+
+
+def norm_object(text: str) -> str:
+    """``&s->s_shrink`` -> ``s->s_shrink``; whitespace and outer parentheses dropped."""
+    t = _WS_RE.sub("", text)
+    while True:
+        if t.startswith("&"):
+            t = t[1:]
+        elif t.startswith("(") and t.endswith(")") and _balanced(t[1:-1]):
+            t = t[1:-1]
+        else:
+            return t
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def arg(call: Call, index: int) -> str | None:
+    """Argument ``index`` of ``call`` (negative counts from the end), or None."""
+    try:
+        return call.args[index]
+    except IndexError:
+        return None
+
+
+def calls_in(fv: FunctionView, node: Node) -> Iterator[Call]:
+    return iter_calls(fv.parsed, node)
+
+
+def mentions_call(fv: FunctionView, node: Node | None, names: set[str]) -> bool:
+    return node is not None and any(c.name in names for c in calls_in(fv, node))
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    cur = node.parent
+    while cur is not None:
+        yield cur
+        cur = cur.parent
+
+
+def contains(outer: Node, inner: Node) -> bool:
+    return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+
+
+def statement_of(node: Node) -> Node:
+    """The innermost statement (direct child of a block) holding ``node``."""
+    cur = node
+    while cur.parent is not None and cur.parent.type not in ("compound_statement", "translation_unit"):
+        loop_or_branch = cur.parent.type in ("if_statement", "while_statement", "for_statement", "do_statement")
+        if loop_or_branch and cur.type.endswith("statement"):
+            return cur
+        cur = cur.parent
+    return cur
+
+
+def has_jump(node: Node) -> bool:
+    """``node`` contains a return, goto, break or continue."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("return_statement", "goto_statement", "break_statement", "continue_statement"):
+            return True
+        stack.extend(cur.children)
+    return False
+
+
+def rows(node: Node) -> tuple[int, int]:
+    """First and last 0-based rows of ``node`` in the stitched text."""
+    return node.start_point[0], node.end_point[0]
+
+
+def real_span(fv: FunctionView, node: Node) -> tuple[int, int] | None:
+    """First and last real lines of ``node`` when every row of it is visible."""
+    first, last = rows(node)
+    reals = [fv.real_line_of_row(r) for r in range(first, last + 1)]
+    if any(r is None for r in reals):
+        return None
+    return reals[0], reals[-1]  # type: ignore[return-value]

@@ -1,0 +1,371 @@
+"""Lock or RCU read-side section not released exactly once on every path.
+
+## What it does
+Follows every path through each changed function (the flow engine, with
+the truth of plain conditions remembered, so ``if (x) lock(); ... if (x)
+unlock();`` is proved balanced) and reports:
+- a path that returns (or, in a patch fragment, leaves the visible code
+  for unseen code that runs to the end of the function) with a lock still
+  held, naming the acquire line, the branch conditions taken and the exit;
+- a release on a path where the lock the same function takes is not held;
+- taking a lock that is already held (not for counters such as
+  ``rcu_read_lock()`` or ``preempt_disable()``, which nest);
+- an ``irqsave`` acquire released by a call that does not restore the
+  flags (or the reverse), and a restore from a different flags variable.
+
+Locks are the families of ``reviewkit/kernel/locks.toml`` (spinlocks,
+rwlocks, mutexes, rwsems, RCU, SRCU, ``local_irq_save()``,
+``preempt_disable()``, xarray, folio and ``list_lru`` locks: the handle a
+``list_lru_lock*()`` returns is what the unlock takes), functions of the same
+file or series that return with a lock held or release their caller's lock,
+and ``__acquires()``/``__releases()``/``__must_hold()`` annotations.
+
+## Why is this bad?
+A lock left held deadlocks the next taker; an RCU read-side section left
+open is a "suspicious RCU usage"/scheduling-while-atomic splat; a wrong
+variant corrupts the interrupt state.  In the review of "[PATCH v3 7/7]
+mm: switch deferred split shrinker to list_lru" (linux-mm, March 2026)
+Lorenzo Stoakes called the conditional ``rcu_read_lock(); l =
+list_lru_lock(...)`` in ``__folio_freeze_and_split_unmapped()`` "almost
+hidden": it is taken only ``if (dequeue_deferred)`` and must be dropped
+``if (dequeue_deferred)`` on both the success and the ``-EAGAIN`` path.
+
+## Example
+```
+	if (dequeue_deferred) {
+		rcu_read_lock();
+		l = list_lru_lock(&deferred_split_lru, nid, memcg);
+	}
+	if (!folio_ref_freeze(folio, 1)) {
+		if (dequeue_deferred)
+			list_lru_unlock(l);
+		return -EAGAIN;		/* rcu_read_lock() is still held here */
+	}
+```
+Release in the reverse order of acquisition on every path:
+``list_lru_unlock(l); rcu_read_unlock();``.
+
+## Not reported
+- correlated conditions: a lock taken and dropped under the same plain
+  condition (a local or an expression not assigned in between);
+- functions that hand the lock to their caller: they hold a lock the caller
+  can name (a parameter's, a global's or the returned object's) on every
+  exit and their name says so (``*lock*``, ``*get*``...), they are
+  annotated ``__acquires()``, or they return it held exactly on success
+  (the other exits return ``NULL``/``false``/an error);
+- in a patch, what the pre-image of the same function already did.
+
+## Known limitations
+In a fragment (no ``--tree``) unseen code between hunks is assumed not to
+touch a lock the patch introduced; locks that existed before the patch are
+judged only where their acquire and release are both visible, and a goto to
+a label the patch does not show ends the analysis of that path.  Locks
+passed through pointers into helpers that are not in the file are not
+followed.  A function whose analysis exceeds the state budget is skipped and
+counted in the run's stats (``lock-balance.budget-exceeded``).
+
+## Fix safety
+No automatic fix: where the release belongs is a design decision (the
+seed's reviewers discussed restructuring the function instead).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from reviewkit.api import (
+    K_COND,
+    K_GAP,
+    K_RETURN,
+    K_SWITCH,
+    Finding,
+    FunctionView,
+    LockModel,
+    LockResult,
+    PathStep,
+    ReviewContext,
+    Severity,
+    analyse_locks,
+    lock_acquire_keys,
+    lock_key,
+    lock_summaries,
+    local_names,
+    trail_steps,
+)
+
+ID = "lock-balance"
+SEVERITY = Severity.ERROR
+
+_WRAPPER_NAME = re.compile(r"lock|acquire|get|begin|start|enter|grab|hold|take|pin|disable|save|down|prepare|try")
+_FAILURE = re.compile(r"^(NULL|false|0|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+|ret|err|error|rc)$")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
+_OBJECT_GROUPS = {"folio"}
+_LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
+"""Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
+
+
+def check(ctx: ReviewContext) -> Iterator[Finding]:
+    kernel = ctx.kernel
+    model = LockModel.from_kernel(kernel)
+    sides = ("post",) if ctx.scan else ("post", "pre")
+    all_views = [v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides
+                 for v in fv.functions(side)]
+    summaries = lock_summaries(all_views, kernel, model)
+    for fv in ctx.functions("post"):
+        yield from _check_function(ctx, fv, kernel, model, summaries)
+
+
+def _check_function(
+    ctx: ReviewContext, fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]
+) -> Iterator[Finding]:
+    if fv.function is None or not _mentions_locks(fv, kernel, model, summaries):
+        return
+    pre = None if ctx.scan else ctx.pre_function(fv)
+    new_keys = None
+    if fv.fragment:
+        added = lock_acquire_keys(fv, kernel, model, summaries, fv.changed_lines)
+        removed = lock_acquire_keys(pre, kernel, model, summaries, pre.changed_lines) if pre is not None else set()
+        new_keys = added - removed
+    res = analyse_locks(fv, kernel, model, summaries, new_keys)
+    if not res.complete:
+        ctx.bump(f"{ID}.budget-exceeded")
+        return
+    if _cfg_errors_near_locks(res, model):
+        ctx.bump(f"{ID}.parse-error-skipped")
+        return
+    found = list(_judge(ctx, res))
+    if found and pre is not None and not ctx.report_all and pre.function is not None:
+        old = analyse_locks(pre, kernel, model, summaries, None)
+        before = {sig for sig, _f in _judge(ctx, old)} if old.complete else set()
+        found = [(sig, f) for sig, f in found if sig not in before]
+    for _sig, f in found:
+        yield f
+
+
+def _mentions_locks(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]) -> bool:
+    from reviewkit.api import build_cfg
+
+    if not model.mentioned(fv.text, summaries.keys()):
+        return False
+    names = model.acquires.keys() | model.releases.keys() | summaries.keys()
+    return any(c.name in names for n in build_cfg(fv, kernel).nodes for c in n.calls)
+
+
+def _cfg_errors_near_locks(res: LockResult, model: LockModel) -> bool:
+    """Tree-sitter gave up somewhere that mentions a lock call: we cannot see that path."""
+    from reviewkit.api import build_cfg
+
+    cfg = build_cfg(res.fv)
+    if not cfg.errors:
+        return False
+    names = set(model.acquires) | set(model.releases)
+    for n in cfg.nodes:
+        if n.ast is not None and (n.ast.type == "ERROR" or n.ast.has_error) and any(w in names for w in _IDENT.findall(n.text)):
+            return True
+    return any(n.unseen for n in cfg.labels.values()) and not res.fv.fragment
+
+
+def _judge(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+    yield from _leaks(ctx, res)
+    yield from _events(ctx, res)
+
+
+def _exit_line(res: LockResult, via: Any) -> tuple[int | None, str]:
+    fv = res.fv
+    if via.kind == K_GAP and via.gap_to_end:
+        line = _last_code_line(fv, via.line)
+        return line, f"at {line}, the last visible line before unseen code that runs to the end of the function"
+    if via.kind == K_RETURN:
+        return via.line, f"when returning at {via.line}"
+    return via.line, f"when the function ends after {via.line}"
+
+
+def _last_code_line(fv: FunctionView, line: int | None) -> int | None:
+    if line is None:
+        return line
+    rows = {n: t for n, t in zip(fv.line_map, fv.text.split("\n"), strict=False) if n is not None}
+    n = line
+    while n in rows and not rows[n].strip():
+        n -= 1
+    return n if n in rows else line
+
+
+def _caller_visible(res: LockResult, key: str) -> bool:
+    """A lock the caller can name: not built from locals, or returned, or stored where the caller sees it."""
+    from reviewkit.api import build_cfg
+
+    cfg = build_cfg(res.fv)
+    local = local_names(res.fv)
+    ids = set(_IDENT.findall(key))
+    if not ids & local:
+        return True
+    returned = _returned_values(res)
+    if returned and ids & local <= returned:
+        return True
+    return _escapes(res, cfg, key, local)
+
+
+def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
+    """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory."""
+    for n in cfg.nodes:
+        if n.ast is None or "=" not in n.text:
+            continue
+        stack = [n.ast]
+        while stack:
+            cur = stack.pop()
+            stack.extend(cur.children)
+            if cur.type != "assignment_expression":
+                continue
+            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+            if left is None or right is None or lock_key(res.fv.parsed.text(right)) != key:
+                continue
+            root = _IDENT.findall(res.fv.parsed.text(left))
+            if root and root[0] not in local:
+                return True
+    return False
+
+
+def _returned_values(res: LockResult) -> set[str]:
+    out = set()
+    for ex in res.exits:
+        if ex.via.kind == K_RETURN and ex.via.ast is not None and ex.via.ast.named_children:
+            out.add(lock_key(res.fv.parsed.text(ex.via.ast.named_children[0])))
+    return out
+
+
+def _return_value(res: LockResult, via: Any) -> str | None:
+    if via.kind != K_RETURN or via.ast is None:
+        return None
+    if not via.ast.named_children:
+        return ""
+    return lock_key(res.fv.parsed.text(via.ast.named_children[0]))
+
+
+def _intended(
+    ctx: ReviewContext, res: LockResult, key: str, group: str, holding: list[Any], clean: list[Any]
+) -> bool:
+    """The function hands the lock to its caller on purpose (or we cannot tell that it does not)."""
+    ann = res.annotations
+    if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []) or key in res.inferred:
+        return True
+    if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
+        return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
+    if res.fv.fragment or not (_caller_visible(res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
+        return False
+    if ctx.scan:
+        # whole-file audit: a lock the caller can reach is the caller's business unless an
+        # error path keeps it while the function drops it elsewhere (the classic missed unlock)
+        return not (_released_somewhere(res, key) and clean and _error_exits(res, holding))
+    if not clean:
+        return bool(_WRAPPER_NAME.search(res.fv.name))
+    ok_values = [_return_value(res, ex.via) for ex in holding]
+    bad_values = [_return_value(res, ex.via) for ex in clean]
+    if any(v is None for v in ok_values + bad_values):
+        return False
+    return all(_FAILURE.match(v or "") for v in bad_values) and not any(
+        v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
+    )
+
+
+def _error_exits(res: LockResult, holding: list[Any]) -> bool:
+    """Every exit that keeps the lock returns an error (``-EINVAL``, ``NULL``, ``false``, ``ERR_PTR()``)."""
+    values = [_return_value(res, ex.via) for ex in holding]
+    return bool(values) and all(v is not None and _ERROR_VALUE.match(v) for v in values)
+
+
+def _released_somewhere(res: LockResult, key: str) -> bool:
+    return any(h.key == key and not h.count for ex in res.exits for h in ex.state.facts.held)
+
+
+def _leaks(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+    exits = [ex for ex in res.exits if not ex.via.unseen]
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for ex in exits:
+        for h in ex.state.facts.held:
+            if h.line is None or h.stale or not h.count:
+                continue
+            by_key.setdefault((h.key, h.group), []).append((ex, h))
+    for (key, group), items in sorted(by_key.items()):
+        holding = [ex for ex, _h in items]
+        clean = [ex for ex in exits if ex not in holding]
+        if _intended(ctx, res, key, group, holding, clean):
+            ctx.bump(f"{ID}.handed-to-caller")
+            continue
+        by_acquire: dict[int, list[tuple[Any, Any, int]]] = {}
+        for ex, h in items:
+            line, _where = _exit_line(res, ex.via)
+            if line is not None and all(line != other for _e, _h, other in by_acquire.get(h.line, [])):
+                by_acquire.setdefault(h.line, []).append((ex, h, line))
+        for group_items in by_acquire.values():
+            group_items.sort(key=lambda item: item[2])
+            ex, h, line = group_items[0]
+            _line, where = _exit_line(res, ex.via)
+            steps = _path(res, ex.state, h)
+            conds = [s.note for s in steps if s.note.startswith("`")]
+            taken = f" (path: {', '.join(conds)})" if conds else ""
+            more = [str(other) for _e, _h, other in group_items[1:]]
+            also = f"; also at {', '.join(more)}" if more else ""
+            msg = f"`{h.what}` at {h.line} is still held {where}{taken}{also}"
+            exits = frozenset("end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items)
+            sig = ("leak", key, group, exits)
+            steps.append(PathStep(line, "leaves the function with it held"))
+            yield sig, ctx.finding(
+                ID,
+                SEVERITY,
+                msg,
+                res.fv.path,
+                line,
+                patch=res.fv.patch,
+                function=res.fv.name,
+                path=steps,
+                extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
+            )
+
+
+def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
+    steps = [PathStep(h.line, f"{h.what} acquires `{h.key}`")]
+    started = False
+    for node, label in trail_steps(state):
+        if not started:
+            started = any(c.line == h.line for c in node.calls)
+            continue
+        if node.line is None:
+            continue
+        if node.kind == K_COND:
+            steps.append(PathStep(node.line, f"`{' '.join(node.text.split())}` is {'true' if label else 'false'}"))
+        elif node.kind == K_SWITCH:
+            steps.append(PathStep(node.line, f"switch takes {label}"))
+        elif node.kind == K_GAP:
+            steps.append(PathStep(node.line, "unseen unchanged code follows"))
+    return steps
+
+
+def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+    for e in res.events:
+        if ctx.scan and e.kind in ("double-acquire", "double-release") and _caller_visible(res, e.key):
+            continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
+        if e.kind == "orphan-release":
+            if ctx.scan or e.key not in res.acquired_keys or not res.fv.start_visible or e.key in res.inferred:
+                continue  # a caller's lock: whole-file audits cannot know what the callers hold
+            if e.line not in res.fv.changed_lines:
+                continue
+            msg = f"`{e.call}({e.key})` at {e.line} releases a lock that is not held on some path to it"
+        elif e.kind == "double-release":
+            msg = f"`{e.call}({e.key})` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
+        elif e.kind == "double-acquire":
+            msg = f"`{e.call}({e.key})` at {e.line} takes a lock already held since {e.other_line}"
+        elif e.kind == "wrong-variant":
+            msg = f"`{e.call}()` at {e.line} releases `{e.key}` taken by `{e.detail}()` at {e.other_line}"
+        else:
+            taken, given = e.detail.split("|", 1)
+            msg = (
+                f"`{e.call}()` at {e.line} restores `{given}` but `{e.key}` was taken at "
+                f"{e.other_line} saving `{taken}`"
+            )
+        yield (e.kind, e.key, e.call), ctx.finding(
+            ID, SEVERITY, msg, res.fv.path, e.line, patch=res.fv.patch, function=res.fv.name,
+            extra={"kind": e.kind, "lock": e.key},
+        )

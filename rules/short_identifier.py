@@ -1,0 +1,137 @@
+"""Single-letter local added to a long function or holding a struct pointer.
+
+## What it does
+Flags a local variable with a one-letter name that the series declares (the
+declaration is on an added line and the function had no such local before)
+when either
+
+- it holds a struct or union (`struct list_lru_one *l`), or
+- the function is long (more than `[naming] long_function` lines, 50 by
+  default; in fragment mode the visible span is the lower bound).
+
+The message names the type and suggests a name derived from it.
+
+## Why is this bad?
+A one-letter name tells the reader nothing about what it holds, and `l` in
+particular "looks like a 1 in many fonts".  In the review of "[PATCH v3 7/7]
+mm: switch deferred split shrinker to list_lru" Lorenzo Stoakes asked twice
+for a better name than `l` for the new `struct list_lru_one *` locals of
+`__folio_freeze_and_split_unmapped()`, `__folio_unqueue_deferred_split()`,
+`deferred_split_folio()` and `deferred_split_scan()`; the author agreed the
+list_lru-internal naming "is grating in large, general MM functions".
+
+## Example
+```
++	struct list_lru_one *l;
+...
++	l = list_lru_lock(&deferred_split_lru, nid, memcg);
+```
+Use a name that says what it is:
+```
++	struct list_lru_one *lru_one;
+```
+
+## Not reported
+- loop counters `i`, `j`, `k`, `n` (any type);
+- the byte-cursor idiom: `p`, `q`, `s`, `c` of type `char`, `void`, `u8`...
+  (`const char *p` walking a buffer);
+- scalar one-letter locals in short functions (`int r` in a ten-line helper);
+- locals the function already had before the series (the series is not
+  asked to rename code it did not write), parameters, and globals.
+
+## Fix safety
+Safe when offered: the local is renamed on every line of its scope using
+tree-sitter identifier nodes (field names, labels, strings and comments are
+untouched) to a name that no identifier of the function uses, and the fix is
+verified (applies, parses, the finding goes away).  It is only offered when
+the whole function is visible (tree mode, or a hunk showing all of it): a use
+in unseen code would be left behind.
+
+## Known limitations
+The suggested name is derived from the type (`[naming.type_names]` in
+`reviewkit/kernel/naming.toml`, else the last two words of the type name),
+not from what the variable means; a reviewer may prefer another.  Macro
+bodies that mention the variable by name are not renamed (the fix is then
+not verified and dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, offer, rename
+
+ID = "short-identifier"
+SEVERITY = Severity.INFO
+
+
+def _settings(ctx: ReviewContext) -> dict[str, Any]:
+    naming = ctx.kernel.get("naming", {})
+    return {
+        "exempt": set(naming.get("exempt", ["i", "j", "k", "n"])),
+        "cursor_names": set(naming.get("cursor_names", [])),
+        "cursor_types": set(naming.get("cursor_types", [])),
+        "long_function": int(naming.get("long_function", 50)),
+        "type_names": naming.get("type_names", {}),
+    }
+
+
+def _length(fv: FunctionView) -> int:
+    return fv.last_line - fv.first_line + 1
+
+
+def _reason(decl: rename.LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
+    """Why this one-letter local is worth a comment, or None when it is idiomatic."""
+    if len(decl.name) != 1 or decl.name in cfg["exempt"]:
+        return None
+    if decl.name in cfg["cursor_names"] and decl.base_type in cfg["cursor_types"]:
+        return None
+    if decl.is_record:
+        return f"holds a `{decl.type_text}`"
+    if _length(fv) > cfg["long_function"]:
+        more = "" if fv.start_visible and fv.end_visible else "at least "
+        return f"is a `{decl.type_text}` in a function of {more}{_length(fv)} lines"
+    return None
+
+
+def _pre_existing(ctx: ReviewContext, fv: FunctionView, name: str) -> bool:
+    pre = ctx.pre_function(fv)
+    if pre is None:
+        return False
+    return any(d.name == name for d in rename.local_declarations(pre))
+
+
+def _findings(ctx: ReviewContext) -> Iterator[Finding]:
+    cfg = _settings(ctx)
+    for fv in ctx.functions("post"):
+        for decl in rename.local_declarations(fv):
+            line = fv.real_line(decl.node)
+            if line is None or (line not in fv.changed_lines and not ctx.report_all):
+                continue
+            reason = _reason(decl, fv, cfg)
+            if reason is None or (not ctx.report_all and _pre_existing(ctx, fv, decl.name)):
+                continue
+            new = rename.choose_name(fv, decl, cfg["type_names"])
+            fix = None
+            view = ctx.file_view(fv.path, fv.patch)
+            if new is not None and view is not None:
+                renamed = rename.renamed_lines(fv, decl, new)
+                if renamed:
+                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename.render_rename(view, renamed))
+            hint = f"; call it `{new}`?" if new else ""
+            yield ctx.finding(
+                ID,
+                SEVERITY,
+                f"one-letter local `{decl.name}` added at {line} in {fv.name}() {reason}{hint}",
+                fv.path,
+                line,
+                patch=fv.patch,
+                function=fv.name,
+                fix=fix,
+                extra={"name": decl.name, "type": decl.type_text, "suggested": new},
+            )
+
+
+def check(ctx: ReviewContext) -> Iterator[Finding]:
+    yield from offer(ctx, _findings(ctx), check)

@@ -1,0 +1,133 @@
+"""b4's check-command protocols, as b4 runs them: the command line from the docs, split like a shell.
+
+``b4 prep --check``: one patch email on stdin, cwd at the git top; every
+stdout line is a finding, a line containing ``ERROR:`` fails, anything on
+stderr fails, no output passes.  ``b4 review``: stdout is a JSON array of
+check results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from gitrepo import REVIEWKIT, clean_env, git, make_repo
+
+DOCS = ROOT / "docs" / "integrations.md"
+TERSE_RE = re.compile(
+    r"^(?P<file>[^:\s]+):(?P<line>\d+): (?P<level>ERROR|WARNING|CHECK): \[(?P<rule>[a-z0-9-]+)\] (?P<msg>\S.*)$"
+)
+LEVEL = {"error": "ERROR", "warning": "WARNING", "info": "CHECK"}
+
+
+def _documented(key: str) -> list[str]:
+    """The documented ``key = reviewkit ...`` command, as b4 splits it (shlex, no shell)."""
+    for line in DOCS.read_text("utf-8").splitlines():
+        name, _, value = line.strip().partition(" = ")
+        if name == key and value.startswith("reviewkit "):
+            argv = shlex.split(value)
+            return [*REVIEWKIT, *argv[1:]]
+    raise AssertionError(f"{DOCS} documents no {key} running reviewkit")
+
+
+def _b4_run(argv: list[str], email: bytes, topdir: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(argv, input=email, cwd=topdir, capture_output=True, env=clean_env(), timeout=180)
+
+
+def _json_findings(email: bytes, topdir: Path) -> list[dict[str, Any]]:
+    proc = _b4_run([*REVIEWKIT, "check", "--format", "json", "-"], email, topdir)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["findings"]
+
+
+@pytest.fixture
+def topdir(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "linux")
+
+
+def test_docs_keep_checkpatch_next_to_reviewkit() -> None:
+    """Setting the key replaces b4's default checkpatch run: the docs must name both."""
+    text = DOCS.read_text("utf-8")
+    prep = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("prep-perpatch-check-cmd = ")]
+    assert any("checkpatch.pl" in ln for ln in prep) and any("reviewkit" in ln for ln in prep)
+    review = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("review-perpatch-check-cmd = ")]
+    assert any("checkpatch" in ln for ln in review) and any("reviewkit" in ln for ln in review)
+
+
+def test_prep_check_line_protocol_on_seed(seed_mbox: Path, topdir: Path) -> None:
+    email = seed_mbox.read_bytes()
+    proc = _b4_run(_documented("prep-perpatch-check-cmd"), email, topdir)
+    assert proc.stderr == b"", "anything on stderr fails the b4 check"
+    lines = proc.stdout.decode("utf-8").splitlines()
+    findings = _json_findings(email, topdir)
+    assert findings, "the seed has findings to report"
+    assert len(lines) == len(findings)
+    for line, f in zip(lines, findings, strict=True):
+        m = TERSE_RE.match(line)
+        assert m, f"not a checkpatch --terse line: {line!r}"
+        assert (m["file"], int(m["line"]), m["level"], m["rule"]) == (
+            f["file"],
+            f["line"],
+            LEVEL[f["severity"]],
+            f["rule"],
+        )
+        assert m["msg"] == " ".join(f["message"].split())
+        assert ("ERROR:" in line) == (f["severity"] == "error")
+    failed = bool(proc.stderr) or any("ERROR:" in ln for ln in lines)
+    assert failed == any(f["severity"] == "error" for f in findings)
+
+
+def test_prep_check_is_silent_on_a_clean_patch(topdir: Path, tmp_path: Path) -> None:
+    (topdir / "Documentation").mkdir()
+    (topdir / "Documentation" / "widget.rst").write_text("Widget\n======\n\nCounts frames.\n")
+    git(topdir, "add", ".")
+    git(topdir, "commit", "-q", "-m", "docs: describe the widget")
+    email = git(topdir, "format-patch", "-1", "--stdout").encode()
+    proc = _b4_run(_documented("prep-perpatch-check-cmd"), email, topdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+    review = _b4_run(_documented("review-perpatch-check-cmd"), email, topdir)
+    [result] = json.loads(review.stdout)
+    assert result == {"tool": "reviewkit", "status": "pass", "summary": "no findings", "url": "", "details": "[]"}
+
+
+def test_terse_never_prints_series_warnings(seed_mbox: Path, topdir: Path) -> None:
+    """A 7/7 patch given as a file is an incomplete series: a note in text mode, silence in --terse."""
+    proc = subprocess.run(
+        [*REVIEWKIT, "check", "--format", "checkpatch", "--terse", str(seed_mbox)],
+        cwd=topdir,
+        capture_output=True,
+        env=clean_env(),
+    )
+    assert proc.stderr == b""
+    loud = subprocess.run([*REVIEWKIT, "check", str(seed_mbox)], cwd=topdir, capture_output=True, env=clean_env())
+    assert b"series is incomplete" in loud.stderr
+
+
+def test_review_check_json_on_seed(seed_mbox: Path, topdir: Path) -> None:
+    email = seed_mbox.read_bytes()
+    proc = _b4_run(_documented("review-perpatch-check-cmd"), email, topdir)
+    assert proc.stderr == b""
+    results = json.loads(proc.stdout)
+    assert isinstance(results, list) and len(results) == 1
+    [result] = results
+    assert set(result) == {"tool", "status", "summary", "url", "details"}
+    assert result["tool"] == "reviewkit" and result["url"] == ""
+    findings = _json_findings(email, topdir)
+    details = json.loads(result["details"])
+    assert len(details) == len(findings)
+    for d, f in zip(details, findings, strict=True):
+        assert set(d) == {"status", "description", "srcline"}
+        assert d["status"] == {"error": "fail", "warning": "warn", "info": "warn"}[f["severity"]]
+        assert d["srcline"] == f"{f['file']}:{f['line']}"
+        assert d["description"] == f"[{f['rule']}] " + " ".join(f["message"].split())
+    worst = "fail" if any(d["status"] == "fail" for d in details) else "warn" if details else "pass"
+    assert result["status"] == worst
+    errors = sum(f["severity"] == "error" for f in findings)
+    if errors:
+        assert f"{errors} error" in result["summary"]

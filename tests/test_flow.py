@@ -1,0 +1,171 @@
+"""The flow engine: CFG shapes, branch correlation, constants, the budget, path enumeration."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from reviewkit.flow import (
+    K_COND,
+    K_GAP,
+    K_LOOP,
+    K_NORETURN,
+    K_RETURN,
+    CfgNode,
+    State,
+    build_cfg,
+    calls_on_path,
+    paths,
+    run,
+    trail_steps,
+)
+from reviewkit.kernel import load_model
+from reviewkit.scan import file_view
+from reviewkit.series import load
+from reviewkit.source import FunctionView
+
+
+def fn(code: str, name: str | None = None) -> FunctionView:
+    views = file_view(Path("t.c"), code, "t.c").functions("post")
+    return next(v for v in views if name is None or v.name == name)
+
+
+class Calls:
+    """A toy analysis: the set of calls made on the path (so different call sets never merge)."""
+
+    def __init__(self) -> None:
+        self.exits: list[tuple[CfgNode, State]] = []
+
+    def initial(self, cfg: Any) -> Hashable:
+        return frozenset()
+
+    def node(self, n: CfgNode, facts: frozenset[str]) -> frozenset[str]:
+        return facts | {c.name for c in n.calls}
+
+    def branch(self, n: CfgNode, label: Any, facts: frozenset[str]) -> frozenset[str]:
+        return facts
+
+    def exit(self, via: CfgNode, state: State) -> None:
+        self.exits.append((via, state))
+
+
+def test_correlated_condition_yields_only_consistent_paths() -> None:
+    cfg = build_cfg(fn("int f(bool x)\n{\n\tif (x)\n\t\ta();\n\tb();\n\tif (x)\n\t\tc();\n\treturn 0;\n}\n"))
+    an = Calls()
+    assert run(cfg, an).complete
+    seen = {s.facts for _via, s in an.exits}
+    assert seen == {frozenset({"a", "b", "c"}), frozenset({"b"})}
+
+
+def test_assignment_between_tests_forgets_the_condition() -> None:
+    code = "int f(bool x)\n{\n\tif (x)\n\t\ta();\n\tx = g();\n\tif (x)\n\t\tc();\n\treturn 0;\n}\n"
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    assert frozenset({"a", "g"}) in {s.facts for _v, s in an.exits}
+
+
+def test_constant_store_decides_a_later_test() -> None:
+    code = "void f(void)\n{\n\tint locked = 0;\n\tif (p())\n\t\tlocked = 1;\n\tif (locked)\n\t\tu();\n}\n"
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    assert {s.facts for _v, s in an.exits} == {frozenset({"p", "u"}), frozenset({"p"})}
+
+
+def test_short_circuit_and_null_tests_are_decomposed() -> None:
+    cfg = build_cfg(fn("void f(void)\n{\n\tif (a && !(b == NULL))\n\t\tc();\n}\n"))
+    conds = [n for n in cfg.nodes if n.kind == K_COND]
+    assert sorted(n.text for n in conds) == ["a", "b"]
+    b = next(n for n in conds if n.text == "b")
+    # "!(b == NULL)" is "b": its true edge leads to c()
+    true_succ = next(s for s, lab in b.succs if lab is True)
+    assert any(c.name == "c" for c in true_succ.calls)
+
+
+def test_switch_fallthrough_goto_loops_and_noreturn() -> None:
+    code = """int f(int m)
+{
+	int i;
+
+	for (i = 0; i < m; i++) {
+		if (i == 3)
+			break;
+		if (i == 2)
+			continue;
+		step(i);
+	}
+	switch (m) {
+	case 1:
+		one();
+		fallthrough;
+	case 2:
+		two();
+		break;
+	default:
+		BUG();
+	}
+	if (m)
+		goto out;
+	mid();
+out:
+	return m;
+}
+"""
+    cfg = build_cfg(fn(code), load_model())
+    kinds = {n.kind for n in cfg.nodes}
+    assert {K_LOOP, K_NORETURN, K_RETURN} <= kinds
+    assert "out" in cfg.labels and not cfg.labels["out"].unseen
+    found = paths(cfg)
+    assert found.complete
+    sequences = [[c.name for c in p.calls()] for p in found]
+    assert any(seq[-2:] == ["one", "two"] for seq in sequences)  # fallthrough
+    assert all("mid" not in seq or "two" in seq for seq in sequences if "BUG" not in seq)
+    assert any(p.exit is None for p in found)  # the BUG() path ends without returning
+    assert all(p.exit is None or p.exit.kind == K_RETURN for p in found)
+
+
+def test_iterator_macro_loop_is_a_loop() -> None:
+    code = "void f(struct list_head *h)\n{\n\tstruct item *it;\n\n\tlist_for_each_entry(it, h, node) {\n\t\tuse(it);\n\t}\n\tdone();\n}\n"
+    cfg = build_cfg(fn(code))
+    head = next(n for n in cfg.nodes if n.kind == K_LOOP)
+    assert head.text.startswith("list_for_each_entry")
+    assert "it" in head.loop_writes
+    assert not cfg.errors
+
+
+def test_budget_is_reported_not_guessed() -> None:
+    body = "".join(f"\tif (c{i})\n\t\tf{i}();\n" for i in range(16))
+    an = Calls()
+    res = run(build_cfg(fn("void f(void)\n{\n" + body + "}\n")), an, budget=500)
+    assert not res.complete
+
+
+def test_paths_report_conditions_and_calls_in_order() -> None:
+    cfg = build_cfg(fn("int f(int x)\n{\n\tlock();\n\tif (x)\n\t\treturn err();\n\tunlock();\n\treturn 0;\n}\n"))
+    found = paths(cfg)
+    assert len(found) == 2
+    early = next(p for p in found if ("x", True, 4) in p.conditions())
+    assert [c.name for c in calls_on_path(early)] == ["lock", "err"]
+    assert [c.name for c in calls_on_path(early, {"unlock"})] == []
+    assert early.exit is not None and early.exit.line == 5
+
+
+def test_trail_names_the_first_path_to_each_state() -> None:
+    cfg = build_cfg(fn("void f(int x)\n{\n\tif (x)\n\t\ta();\n}\n"))
+    an = Calls()
+    run(cfg, an)
+    with_a = next(s for _v, s in an.exits if "a" in s.facts)
+    assert [(n.text, lab) for n, lab in trail_steps(with_a) if n.kind == K_COND] == [("x", True)]
+
+
+def test_fragment_gaps_are_opaque_nodes(seed_mbox: Path) -> None:
+    from reviewkit.engine import build_context
+
+    ctx = build_context(load(str(seed_mbox)))
+    fv = next(f for f in ctx.functions("post") if f.name == "__folio_freeze_and_split_unmapped")
+    cfg = build_cfg(fv)
+    gaps = [n for n in cfg.nodes if n.kind == K_GAP]
+    assert len(gaps) == len(fv.gaps)
+    assert [n.gap_to_end for n in sorted(gaps, key=lambda n: n.gap or 0)][-1]
+    lines = {n.line for n in cfg.nodes if n.line}
+    assert {3771, 3772, 3892, 3896} <= lines  # nodes carry real post-image lines

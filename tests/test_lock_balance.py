@@ -1,0 +1,121 @@
+"""lock-balance on the real seed patch and on single-line mutations of it.
+
+The seed must stay quiet (its correlated ``if (dequeue_deferred)`` lock and
+unlock are balanced); deleting any one release line must be reported in the
+function it belongs to, naming the lock and where the path leaves with it.
+The mutations are generated here from the real mbox, hunk headers fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reviewkit.pipeline import review
+from reviewkit.series import load
+
+RULE = "lock-balance"
+FILE = "mm/huge_memory.c"
+SEED_FUNCTIONS = {
+    "__folio_freeze_and_split_unmapped",
+    "__folio_unqueue_deferred_split",
+    "deferred_split_folio",
+    "deferred_split_scan",
+}
+# post-image release lines of mm/huge_memory.c -> (function, lock named in the finding)
+MUTATIONS = {
+    3788: ("__folio_freeze_and_split_unmapped", "list_lru_lock(l)"),
+    3789: ("__folio_freeze_and_split_unmapped", "rcu_read_lock()"),
+    3893: ("__folio_freeze_and_split_unmapped", "list_lru_lock(l)"),
+    3894: ("__folio_freeze_and_split_unmapped", "rcu_read_lock()"),
+    4289: ("__folio_unqueue_deferred_split", "list_lru_lock_irqsave(l)"),
+    4290: ("__folio_unqueue_deferred_split", "rcu_read_lock()"),
+    4341: ("deferred_split_folio", "list_lru_lock_irqsave(l)"),
+    4342: ("deferred_split_folio", "rcu_read_lock()"),
+    4456: ("deferred_split_scan", "list_lru_lock_irqsave(l)"),
+    4457: ("deferred_split_scan", "rcu_read_lock()"),
+}
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
+
+
+def delete_post_line(text: str, path: str, target: int) -> str:
+    """The patch with the added/context line at post-image ``target`` of ``path`` removed, headers fixed."""
+    lines = text.split("\n")
+    out: list[str] = []
+    current = None
+    header_at = -1
+    new_no = 0
+    old_len = new_len = 0
+    deleted = False
+    for line in lines:
+        if line.startswith("+++ "):
+            current = line[4:].split("\t")[0].removeprefix("b/")
+        m = _HUNK.match(line)
+        if m:
+            header_at = len(out)
+            old_start, new_start = int(m.group(1)), int(m.group(3))
+            old_len = int(m.group(2) or 1)
+            new_len = int(m.group(4) or 1)
+            new_no = new_start
+            out.append(line)
+            continue
+        if current == path and header_at >= 0 and line[:1] in ("+", " ") and not line.startswith("+++"):
+            if new_no == target and not deleted:
+                deleted = True
+                new_len -= 1
+                if line[0] == " ":
+                    old_len -= 1  # a context line vanishes from both sides
+                    raise AssertionError("only added release lines are mutated")
+                m = _HUNK.match(out[header_at])
+                assert m is not None
+                out[header_at] = f"@@ -{m.group(1)},{old_len} +{m.group(3)},{new_len} @@{m.group(5)}"
+                new_no += 1
+                continue
+            new_no += 1
+        out.append(line)
+    assert deleted, f"post-image line {target} of {path} not found"
+    return "\n".join(out)
+
+
+def _findings(path: Path) -> list:
+    return [f for f in review(load(str(path))).findings if f.rule == RULE]
+
+
+def test_seed_has_no_lock_balance_finding(seed_mbox: Path) -> None:
+    result = review(load(str(seed_mbox)))
+    assert not [f for f in result.findings if f.rule == RULE]
+    # and the functions the issue names were really analysed, with their locks seen
+    assert SEED_FUNCTIONS <= {fv.name for fv in result.context.functions("post")}
+
+
+@pytest.mark.parametrize("line", sorted(MUTATIONS))
+def test_deleting_a_release_is_reported(seed_mbox: Path, tmp_path: Path, line: int) -> None:
+    text = seed_mbox.read_text("utf-8")
+    release = _post_line_text(text, line)
+    assert "unlock" in release, f"{line} is not a release: {release!r}"
+    mutated = tmp_path / f"seed-minus-{line}.mbox"
+    mutated.write_text(delete_post_line(text, FILE, line), "utf-8")
+    function, lock = MUTATIONS[line]
+    found = [f for f in _findings(mutated) if f.function == function]
+    assert found, f"deleting {release.strip()!r} at {line} was not reported in {function}"
+    assert any(lock in f.message for f in found), [f.message for f in found]
+    assert all(f.path and f.path[0].note for f in found)
+
+
+def _post_line_text(text: str, target: int) -> str:
+    current = None
+    new_no = 0
+    for line in text.split("\n"):
+        if line.startswith("+++ "):
+            current = line[4:].split("\t")[0].removeprefix("b/")
+        m = _HUNK.match(line)
+        if m:
+            new_no = int(m.group(3))
+            continue
+        if current == FILE and line[:1] in ("+", " ") and new_no:
+            if new_no == target:
+                return line[1:]
+            new_no += 1
+    raise AssertionError(f"line {target} not in {FILE}")

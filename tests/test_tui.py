@@ -1,0 +1,415 @@
+"""The review session, driven through Textual's Pilot at a fixed terminal size.
+
+The synthetic series (tests/data/tui/frob-v2.mbox) is checked with the real
+pipeline restricted to whitespace-noise plus one synthetic error with a fix,
+so these tests do not change when new rules land; the seed thread tests use
+whatever rules exist and only assert what the seed review is known to hold.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reviewkit.tui import session as session_mod
+from reviewkit.tui.app import Options, ReviewApp
+from reviewkit.tui.diffmodel import build_rows, find_row
+from reviewkit.tui.dismiss_screen import DismissScreen
+from reviewkit.tui.explain_screen import ExplainScreen
+from reviewkit.tui.help_screen import HelpScreen
+from reviewkit.tui.highlight import CAPTURE_STYLES, highlight_lines
+from reviewkit.tui.reply_screen import ReplyScreen
+from tui_helpers import FROB, SIZE, frob_review, make_app, pilot_test, settle
+
+from reviewkit.cli import main
+from reviewkit.config import Config
+from reviewkit.findings import Finding, Severity
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _has(module: str, name: str) -> bool:
+    return session_mod.optional(module, name) is not None
+
+
+# --------------------------------------------------------------------------
+# Start-up
+
+
+def test_bad_input_exits_2_with_the_check_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just some notes, no patch here\n")
+    assert main(["check", str(bad)]) == 2
+    check_err = capsys.readouterr().err
+    assert main(["tui", str(bad)]) == 2
+    assert capsys.readouterr().err == check_err
+    assert check_err.startswith("reviewkit: error: ") and check_err.count("\n") == 1
+
+
+def test_bad_tree_and_missing_file_fail_before_the_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tui", str(tmp_path / "missing.mbox")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["tui", str(FROB), "--tree", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err == f"reviewkit: error: --tree {tmp_path / 'nope'}: not a directory\n"
+
+
+def test_check_does_not_import_textual() -> None:
+    code = (
+        "import sys; from reviewkit.cli import main; "
+        f"main(['check', '-q', {str(FROB)!r}]); "
+        "print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip().endswith("False"), out.stdout + out.stderr
+
+
+# --------------------------------------------------------------------------
+# Pure pieces: rows and highlighting
+
+
+def test_rows_carry_post_image_numbers_and_findings_under_their_line() -> None:
+    patch = make_app().series.patches[2]
+    finding = Finding("whitespace-noise", Severity.WARNING, "stray blank line", "mm/frob.c", 106)
+    rows = build_rows(patch, [finding])
+    at = find_row(rows, finding)
+    assert at is not None
+    assert rows[at].kind == "add" and rows[at].new == 106 and rows[at].text == ""
+    assert rows[at + 1].kind == "finding" and rows[at + 1].findings == [finding]
+    context = [r for r in rows if r.kind == "ctx"]
+    assert [r.new for r in context][:3] == [101, 102, 103]
+    assert context[0].old == 101
+
+
+def test_changelog_findings_sit_on_their_commit_message_line() -> None:
+    patch = make_app().series.patches[0]
+    finding = Finding("changelog", Severity.INFO, "say per node", "COMMIT_MSG", 2)
+    rows = build_rows(patch, [finding])
+    at = find_row(rows, finding)
+    assert at is not None and rows[at].kind == "msg"
+    assert rows[at].text == "allocation does not have to go to the slab."
+
+
+def test_highlight_colours_kernel_c() -> None:
+    texts = highlight_lines(["static int frob_scan(struct frob *f)", "{", "\treturn 0; /* done */", "}"])
+    styles = {str(texts[0])[s.start : s.end]: s.style for s in texts[0].spans}
+    assert styles["static"] == CAPTURE_STYLES["keyword"]
+    assert styles["frob_scan"] == CAPTURE_STYLES["function"]
+    assert styles["frob"] == CAPTURE_STYLES["type"]
+    comment = [s for s in texts[2].spans if s.style == CAPTURE_STYLES["comment"]]
+    assert comment and str(texts[2])[comment[0].start : comment[0].end] == "/* done */"
+    assert str(texts[2]).startswith(" " * 8 + "return"), "tabs are expanded to 8"
+
+
+# --------------------------------------------------------------------------
+# Navigation
+
+
+@pilot_test
+async def test_navigate_patches_and_findings() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.position == 0
+        assert "3 patches" in app.sub_title and "1 error, 2 warnings" in app.sub_title
+        assert app.diff.cursor == 0, "a patch opens at its top, like b4"
+        await pilot.press("n")
+        assert app.position == 1
+        await pilot.press("right_square_bracket")
+        assert app.position == 2
+        await pilot.press("p", "left_square_bracket")
+        assert app.position == 0
+        await pilot.press("full_stop")
+        await pilot.pause()
+        row = app.diff.current
+        assert row is not None and row.new == 53 and row.findings
+        assert app.table.current is row.findings[0]
+        await pilot.press("full_stop")
+        await pilot.pause()
+        assert app.position == 1 and app.table.current is not None and app.table.current.rule == "demo-lock"
+        assert app.diff.current is not None and app.diff.current.new == 73
+        await pilot.press("full_stop")
+        await pilot.pause()
+        assert app.position == 2 and app.diff.current is not None and app.diff.current.new == 106
+        await pilot.press("comma")
+        await pilot.pause()
+        assert app.position == 1
+
+
+@pilot_test
+async def test_diff_cursor_and_table_follow_each_other() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        start = app.diff.cursor
+        target = find_row(app.diff.rows, app.table.findings[0])
+        assert target is not None and target > start
+        for _ in range(target - start):
+            await pilot.press("j")
+        await pilot.pause()
+        assert app.table.current is app.table.findings[0]
+        app.table.focus()
+        await pilot.press("k", "j")
+        await pilot.pause()
+        assert app.diff.cursor == target
+
+
+@pilot_test
+async def test_tree_lists_patches_with_counts_and_files() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree")
+        labels = [str(node.label) for node in tree.root.children]
+        assert labels[0].startswith("1/3 mm: frob: add the frob cache") and labels[0].endswith("[1]")
+        assert labels[1].endswith("[1]") and not labels[0].startswith("0/3")
+        assert tree.cursor_node is tree.root.children[0] and tree.root.children[0].is_expanded
+        tree.focus()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert app.position == 1
+
+
+# --------------------------------------------------------------------------
+# Decisions
+
+
+@pilot_test
+async def test_accept_collects_the_fix_and_undo_takes_it_back(tmp_path: Path) -> None:
+    app = make_app(fix_dir=str(tmp_path / "fixes"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "full_stop", "a")
+        await pilot.pause()
+        assert app.session is not None
+        finding = app.table.current
+        assert finding is not None and finding.fingerprint in app.session.accepted
+        written = list((tmp_path / "fixes").iterdir())
+        assert len(written) == 1 and written[0].read_text() == finding.fix.diff  # type: ignore[union-attr]
+        assert str(app.table.get_cell("0", "status")) == "✓"
+        assert "1 accepted" in app.sub_title
+        await pilot.press("u")
+        await pilot.pause()
+        assert not app.session.accepted and not list((tmp_path / "fixes").iterdir())
+        assert str(app.table.get_cell("0", "status")) == ""
+
+
+@pilot_test
+async def test_quit_asks_once_when_accepted_fixes_are_not_written() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "a", "q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@pilot_test
+async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = session_mod.optional
+    monkeypatch.setattr(session_mod, "optional", lambda m, n: None if m == "reviewkit.baseline" else real(m, n))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "d")
+        await pilot.pause()
+        assert isinstance(app.screen, DismissScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session is not None and not app.session.dismissed
+        assert any("not available" in n.message for n in app._notifications)
+
+
+@pilot_test
+@pytest.mark.skipif(not _has("reviewkit.baseline", "add_entry"), reason="reviewkit.baseline not there yet")
+async def test_dismiss_writes_the_baseline_that_check_honours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    app = make_app(baseline=str(baseline))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "d")
+        await pilot.pause()
+        for _ in range(20):
+            await pilot.press("backspace")
+        await pilot.press(*"intentional spacing", "enter")
+        await pilot.pause()
+        assert app.session is not None
+        finding = app.table.current
+        assert finding is not None and app.session.dismissed[finding.fingerprint] == "intentional spacing"
+        assert finding.fingerprint in baseline.read_text()
+    assert main(["check", "--select", "whitespace-noise", "--baseline", str(baseline), "-f", "json", str(FROB)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [f["line"] for f in report["findings"]] == [106]
+
+
+# --------------------------------------------------------------------------
+# Explain, help, reply, next version
+
+
+@pilot_test
+async def test_explain_shows_rationale_and_path() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "full_stop", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+        text = app.screen.text
+        assert text.startswith("# demo-lock: Lock taken in a function")
+        assert "line 81: return with the lock held" in text and "## Why is this bad?" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ExplainScreen)
+
+
+@pilot_test
+async def test_help_lists_the_b4_keys() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.skipif(not _has("reviewkit.reply", "build_reply"), reason="reviewkit.reply not there yet")
+@pilot_test
+async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reply.eml"
+    series_app = make_app(thread_mbox, review_fn=_seed_review, reply_out=str(out))
+    async with series_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        screen = series_app.screen
+        assert isinstance(screen, ReplyScreen)
+        text = screen.current_text
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(series_app.screen, ReplyScreen)
+    saved = out.read_text()
+    assert saved == text if text.endswith("\n") else text + "\n"
+    assert "\nSubject: Re: [PATCH v3 7/7] mm: switch deferred split shrinker to list_lru\n" in saved
+    assert "\nIn-Reply-To: <20260318200000.7-hannes@cmpxchg.org>\n" in saved
+    assert "\nReferences: <20260318200000.7-hannes@cmpxchg.org>\n" in saved
+    assert "Johannes Weiner <hannes@cmpxchg.org>" in saved.split("\n\n", 1)[0]
+    assert "Johannes Weiner wrote:\n" in saved
+    assert "\n> +\n" in saved, "the stray blank line at khugepaged.c:1084 is quoted"
+    assert "> @@ -1081,6 +1081,7 @@" in saved
+    assert "mm/memory.c" not in saved, "hunks without findings are trimmed"
+
+
+def _seed_review(options: Options, progress: Any) -> list[Finding]:
+    from reviewkit.tui.app import pipeline_review
+
+    options.config = Config(select=["whitespace-noise"])
+    return pipeline_review(options, progress)
+
+
+@pilot_test
+async def test_seed_thread_opens_on_the_patch_with_its_findings(thread_mbox: Path) -> None:
+    app = make_app(thread_mbox, review_fn=_seed_review)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.series.replies and len(app.series.patches) == 1
+        assert [(f.file, f.line) for f in app.table.findings] == [("mm/khugepaged.c", 1084)]
+        await pilot.press("full_stop")
+        await pilot.pause()
+        row = app.diff.current
+        assert row is not None and (row.path, row.new, row.kind) == ("mm/khugepaged.c", 1084, "add")
+
+
+@pytest.mark.skipif(not _has("reviewkit.amend", "amend_series"), reason="reviewkit.amend not there yet")
+@pilot_test
+async def test_write_next_version(thread_mbox: Path, tmp_path: Path) -> None:
+    out = tmp_path / "v4.mbox"
+    app = make_app(thread_mbox, review_fn=_seed_review, next_out=str(out))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "a", "w")
+        await pilot.pause()
+        assert any(str(out) in n.message for n in app._notifications)
+    text = out.read_text()
+    assert "[PATCH v4 7/7] mm: switch deferred split shrinker to list_lru" in text
+    assert "count_vm_event(THP_COLLAPSE_ALLOC);\n+\n" not in text
+
+
+@pilot_test
+async def test_a_fix_amend_cannot_fold_is_reported_not_written(tmp_path: Path) -> None:
+    out = tmp_path / "frob-v3.mbox"
+    app = make_app(next_out=str(out))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "full_stop", "a", "w")
+        await pilot.pause()
+        assert app.session is not None and app.session.accepted
+        said = [n.message for n in app._notifications]
+    written = out.exists()
+    assert written == any(str(out) in m for m in said)
+    assert written or any(m.startswith("cannot write the next version: fix ") for m in said)
+
+
+@pilot_test
+async def test_write_without_accepted_fixes_explains() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("not available" in m or "no accepted fixes" in m for m in messages)
+
+
+# --------------------------------------------------------------------------
+# Responsiveness: the check runs in a worker
+
+
+@pilot_test
+async def test_first_patch_is_readable_while_the_check_runs() -> None:
+    release = threading.Event()
+
+    def slow_review(options: Options, progress: Any) -> list[Finding]:
+        progress(0, 3, "3 patches")
+        release.wait(timeout=30)
+        return frob_review(options, progress)
+
+    app = make_app(review_fn=slow_review)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session is None and "checking" in app.sub_title
+        assert app.diff.rows and app.diff.rows[0].text.startswith("From: Ada Hacker")
+        await pilot.press("n", "j", "j")
+        assert app.position == 1 and app.diff.cursor == 2
+        assert app.query_one("#progress").display
+        release.set()
+        await settle(pilot)
+        assert app.session is not None and not app.query_one("#progress").display
+        assert app.position == 1 and app.diff.cursor == 2, "the check finishing does not move the reader"
+
+
+@pilot_test
+async def test_input_error_in_the_worker_exits_2() -> None:
+    from reviewkit.errors import InputError
+
+    def failing(options: Options, progress: Any) -> list[Finding]:
+        raise InputError("--baseline x.json: unreadable baseline")
+
+    app: ReviewApp = make_app(review_fn=failing)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            if not app.is_running:
+                break
+            await pilot.pause()
+    assert app.return_code == 2

@@ -1,0 +1,85 @@
+"""Shared set-up of the TUI tests: the synthetic series and a deterministic check."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from reviewkit.tui.app import Options, Progress, ReviewApp, pipeline_review
+
+from reviewkit.config import Config
+from reviewkit.findings import Finding, Fix, PathStep, Severity
+from reviewkit.pipeline import load_series
+
+DATA = Path(__file__).resolve().parent / "data" / "tui"
+FROB = DATA / "frob-v2.mbox"
+SIZE = (160, 48)
+
+LOCK_DOC = """Lock taken in a function is still held on a return path (test rule).
+
+## What it does
+Reports a return reached with a lock the function took still held.
+
+## Why is this bad?
+The next caller deadlocks; reviewers ask for the unlock on every path.
+"""
+
+LOCK_FIX = (
+    "--- a/mm/frob.c\n+++ b/mm/frob.c\n@@ -76,7 +76,7 @@\n"
+    " \t\tkmem_cache_free(frob_slab, frob);\n \t\tfreed++;\n \t}\n"
+    "-\tspin_unlock(&cache->lock);\n+\tspin_unlock(&cache->lock); /* demo */\n"
+    " \n \tcount_vm_events(FROB_SCAN, freed);\n \treturn freed;\n"
+)
+
+
+def lock_finding(series_patch: Any) -> Finding:
+    """An error with a path and a fix on patch 2/3, as a flow rule would report it."""
+    return Finding(
+        rule="demo-lock",
+        severity=Severity.ERROR,
+        message="`spin_lock(&cache->lock)` at 73 is still held when returning at 81",
+        file="mm/frob.c",
+        line=73,
+        function="frob_scan",
+        patch=series_patch.position,
+        patch_index=series_patch.index,
+        patch_subject=series_patch.subject.title,
+        rationale=LOCK_DOC,
+        fix=Fix("Release the lock before returning", LOCK_FIX, "unsafe", True),
+        path=[PathStep(73, "spin_lock(&cache->lock)"), PathStep(81, "return with the lock held")],
+        snippet="\tspin_lock(&cache->lock);",
+    )
+
+
+def frob_review(options: Options, progress: Progress) -> list[Finding]:
+    """The real check restricted to whitespace-noise, plus one synthetic lock finding."""
+    options.config = Config(select=["whitespace-noise"])
+    found = pipeline_review(options, progress)
+    found.append(lock_finding(options.series.patches[1]))
+    return sorted(found, key=Finding.sort_key)
+
+
+def make_app(path: Path = FROB, review_fn: Any = frob_review, **opts: Any) -> ReviewApp:
+    series = load_series(str(path))
+    config = opts.pop("config", Config())
+    return ReviewApp(Options(series, config, **opts), review_fn)
+
+
+async def settle(pilot: Any) -> None:
+    """Wait for the check worker and the messages it triggers."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test without an async pytest plugin (fixtures still apply)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper

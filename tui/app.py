@@ -1,0 +1,407 @@
+"""``reviewkit tui``: review a series, decide on findings, write the reply.
+
+Layout and keys follow ``b4 review tui`` (series left, coloured diff right,
+footer; j/k, n/p, [ ], ? and q) so kernel maintainers feel at home, and add
+what b4 cannot do: findings marked in the diff, their suggested fixes, a
+reply written for you, and the next version with the accepted fixes.
+
+The series is already loaded (bad input never opens the app); the check runs
+in a worker thread so the first patch is readable at once, even for a
+hundred-patch series, and the findings appear when the check is done.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header
+
+from reviewkit.config import Config
+from reviewkit.errors import InputError, UsageError
+from reviewkit.findings import Finding, Severity
+from reviewkit.io import write_atomic
+from reviewkit.series import Patch, Series
+
+from .comments import Comment, comments_for
+from .diff_view import DiffView
+from .diffmodel import Row, build_rows
+from .dismiss_screen import DismissScreen
+from .explain_screen import ExplainScreen
+from .finding_panel import FindingPanel
+from .findings_table import FindingsTable
+from .help_screen import HelpScreen
+from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
+from .progress_panel import ProgressPanel
+from .reply_screen import ReplyScreen
+from .series_tree import SeriesTree
+from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
+
+Progress = Callable[[int, int | None, str], None]
+ReviewFn = Callable[["Options", Progress], list[Finding]]
+
+NAVIGATE = Binding.Group("patch")
+FINDING_NAV = Binding.Group("finding")
+
+
+@dataclass
+class Options:
+    """What the command line asked for."""
+
+    series: Series
+    config: Config
+    tree: str | None = None
+    baseline: str | None = None
+    reply_out: str | None = None
+    fix_dir: str | None = None
+    next_out: str | None = None
+
+
+def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
+    """The same check ``reviewkit check`` runs (pipeline.review), with progress if it reports it."""
+    from reviewkit.pipeline import review
+
+    kwargs: dict[str, Any] = {"tree": options.tree, "baseline": options.baseline}
+    if "progress" in inspect.signature(review).parameters:
+        kwargs["progress"] = progress
+    n = len(options.series.patches)
+    progress(0, None, f"{n} patch{'es' if n != 1 else ''}")
+    return review(options.series, options.config, **kwargs).findings
+
+
+class ReviewApp(App[int]):
+    """The review session."""
+
+    CSS_PATH = "review.tcss"
+    TITLE = "reviewkit"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "patch(1)", "next", group=NAVIGATE),
+        Binding("p", "patch(-1)", "prev", group=NAVIGATE),
+        Binding("right_square_bracket", "patch(1)", "next patch", show=False),
+        Binding("left_square_bracket", "patch(-1)", "prev patch", show=False),
+        Binding("full_stop", "finding(1)", "next", key_display=".", group=FINDING_NAV),
+        Binding("comma", "finding(-1)", "prev", key_display=",", group=FINDING_NAV),
+        Binding("a", "accept", "accept fix"),
+        Binding("d", "dismiss", "dismiss"),
+        Binding("u", "undo", "undo"),
+        Binding("e", "explain", "explain"),
+        Binding("r", "reply", "reply"),
+        Binding("w", "write", "next version"),
+        Binding("c", "comments", "replies", show=False),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit_review", "quit"),
+    ]
+
+    def __init__(self, options: Options, review_fn: ReviewFn = pipeline_review) -> None:
+        super().__init__()
+        self.options = options
+        self.series = options.series
+        self.review_fn = review_fn
+        self.session: ReviewSession | None = None
+        self.comments: dict[int, list[Comment]] = {}
+        self.position = 0
+        self.show_comments = True
+        self._rows: dict[int, list[Row]] = {}
+        self._quit_armed = False
+        self._written = False
+
+    # ------------------------------------------------------------------
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield SeriesTree(id="tree")
+            with Vertical(id="centre"):
+                yield DiffView(id="diff")
+                with Horizontal(id="bottom"):
+                    yield FindingsTable(id="findings")
+                    yield FindingPanel(id="finding-panel")
+        yield ProgressPanel(id="progress")
+        yield Footer()
+
+    @property
+    def diff(self) -> DiffView:
+        return self.query_one("#diff", DiffView)
+
+    @property
+    def table(self) -> FindingsTable:
+        return self.query_one("#findings", FindingsTable)
+
+    @property
+    def panel(self) -> FindingPanel:
+        return self.query_one("#finding-panel", FindingPanel)
+
+    @property
+    def patch(self) -> Patch:
+        return self.series.patches[self.position]
+
+    def on_mount(self) -> None:
+        self.title = self.series.title or self.series.source
+        self._update_subtitle()
+        self.query_one("#tree", SeriesTree).populate(self.series, [])
+        self.show_patch(0)
+        self.diff.focus()
+        self.check()
+
+    # ------------------------------------------------------------------
+    # The check, in a worker
+
+    @work(thread=True, exclusive=True, group="check")
+    def check(self) -> None:
+        def progress(done: int, total: int | None, what: str) -> None:
+            self.call_from_thread(self.query_one("#progress", ProgressPanel).report, done, total, what)
+
+        try:
+            findings = self.review_fn(self.options, progress)
+            comments = {p.position: comments_for(self.series, p) for p in self.series.patches}
+        except (InputError, UsageError) as exc:
+            self.call_from_thread(self._failed, str(exc))
+            return
+        self.call_from_thread(self._checked, findings, comments)
+
+    def _failed(self, message: str) -> None:
+        self.exit(2, return_code=2, message=f"reviewkit: error: {message}")
+
+    def _checked(self, findings: list[Finding], comments: dict[int, list[Comment]]) -> None:
+        baseline = self.options.baseline or self.options.config.baseline or DEFAULT_BASELINE
+        fix_dir = Path(self.options.fix_dir) if self.options.fix_dir else None
+        self.session = ReviewSession(self.series, findings, Path(baseline), fix_dir, self.options.tree)
+        self.comments = comments
+        self._rows.clear()
+        self.query_one("#progress", ProgressPanel).display = False
+        self._refresh_tree()
+        self.show_patch(self.position, keep_cursor=True)
+        self._update_subtitle()
+        if findings and not self.session.for_patch(self.position):
+            first = findings[0]
+            self.notify(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
+
+    # ------------------------------------------------------------------
+    # Showing a patch
+
+    def rows(self, position: int) -> list[Row]:
+        if position not in self._rows:
+            findings = self.session.for_patch(position) if self.session else []
+            comments = self.comments.get(position, []) if self.show_comments else []
+            self._rows[position] = build_rows(self.series.patches[position], findings, comments)
+        return self._rows[position]
+
+    def show_patch(self, position: int, *, keep_cursor: bool = False) -> None:
+        position = max(0, min(position, len(self.series.patches) - 1))
+        cursor = self.diff.cursor if keep_cursor and position == self.position else 0
+        self.position = position
+        self.diff.show(self.rows(position), cursor)
+        findings = self.session.for_patch(position) if self.session else []
+        self.table.show(findings, [self._status(f) for f in findings])
+        self.panel.show(findings[0] if findings else None, self._status(findings[0]) if findings else "")
+        self.query_one("#tree", SeriesTree).select_patch(position)
+
+    def _status(self, finding: Finding) -> str:
+        return self.session.status(finding) if self.session else ""
+
+    def _update_subtitle(self) -> None:
+        n = len(self.series.patches)
+        parts = [f"v{self.series.version}", f"{n} patch{'es' if n != 1 else ''}"]
+        if self.session is None:
+            parts.append("checking…")
+        else:
+            counts = {sev: 0 for sev in Severity}
+            for f in self.session.open_findings():
+                counts[f.severity] += 1
+            shown = [f"{n} {sev.value}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
+            parts.append(", ".join(shown) or "no findings")
+            if self.session.accepted:
+                parts.append(f"{len(self.session.accepted)} accepted")
+            if self.session.dismissed:
+                parts.append(f"{len(self.session.dismissed)} dismissed")
+        self.sub_title = " · ".join(parts)
+
+    def _refresh_tree(self) -> None:
+        findings = self.session.open_findings() if self.session else []
+        self.query_one("#tree", SeriesTree).populate(self.series, findings, self.comments)
+
+    def _refresh_decision(self, finding: Finding) -> None:
+        status = self._status(finding)
+        self.table.set_status(finding, status)
+        self.panel.show(finding, status)
+        self._update_subtitle()
+
+    # ------------------------------------------------------------------
+    # Linking tree, diff and table
+
+    @on(PatchChosen)
+    def _patch_chosen(self, event: PatchChosen) -> None:
+        if event.position != self.position:
+            self.show_patch(event.position)
+        if event.path:
+            self.diff.goto_file(event.path)
+
+    @on(CommentChosen)
+    def _comment_chosen(self, event: CommentChosen) -> None:
+        if event.position != self.position:
+            self.show_patch(event.position)
+        self.diff.goto_comment(event.message_id)
+
+    @on(LineFocused)
+    def _line_focused(self, event: LineFocused) -> None:
+        if event.findings and self.table.current not in event.findings:
+            self.table.select(event.findings[0])
+
+    @on(FindingFocused)
+    def _finding_focused(self, event: FindingFocused) -> None:
+        self.panel.show(event.finding, self._status(event.finding))
+        self.diff.goto_finding(event.finding)
+
+    # ------------------------------------------------------------------
+    # Navigation
+
+    def action_patch(self, step: int) -> None:
+        target = self.position + step
+        if 0 <= target < len(self.series.patches):
+            self.show_patch(target)
+        else:
+            self.notify("no next patch" if step > 0 else "no previous patch", timeout=2)
+
+    def action_finding(self, step: int) -> None:
+        """Next/previous finding line in this patch, then in the following patches."""
+        index = self.diff.next_finding_row(self.diff.cursor, step)
+        if index is not None:
+            self.diff.set_cursor(index, scroll="jump")
+            return
+        if self.session is None:
+            return
+        positions = range(self.position + 1, len(self.series.patches)) if step > 0 else range(self.position - 1, -1, -1)
+        for pos in positions:
+            findings = self.session.for_patch(pos)
+            if findings:
+                self.show_patch(pos)
+                target = findings[0] if step > 0 else findings[-1]
+                self.table.select(target)
+                self.diff.goto_finding(target)
+                return
+        self.notify("no more findings" if step > 0 else "no earlier findings", timeout=2)
+
+    # ------------------------------------------------------------------
+    # Decisions
+
+    def _current_finding(self) -> Finding | None:
+        if self.session is None:
+            self.notify("still checking the series…", timeout=2)
+            return None
+        finding = self.table.current
+        if finding is None:
+            self.notify("no finding selected in this patch", timeout=2)
+        return finding
+
+    def action_accept(self) -> None:
+        finding = self._current_finding()
+        if finding is None or self.session is None:
+            return
+        try:
+            self.notify(self.session.accept(finding))
+        except (SessionError, OSError) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._written = False
+        self._refresh_decision(finding)
+
+    def action_dismiss(self) -> None:
+        finding = self._current_finding()
+        if finding is None or self.session is None:
+            return
+        session = self.session
+
+        def done(reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                self.notify(session.dismiss(finding, reason))
+            except (SessionError, InputError, OSError) as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            self._refresh_decision(finding)
+            self._refresh_tree()
+
+        self.push_screen(DismissScreen(finding, str(session.baseline)), done)
+
+    def action_undo(self) -> None:
+        if self.session is None:
+            return
+        last = self.session.history[-1].finding if self.session.history else None
+        try:
+            self.notify(self.session.undo())
+        except (SessionError, InputError, OSError) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if last is not None:
+            if last.patch is not None and last.patch != self.position:
+                self.show_patch(last.patch)
+            self.table.select(last)
+            self._refresh_decision(last)
+            self._refresh_tree()
+
+    def action_explain(self) -> None:
+        finding = self._current_finding()
+        if finding is not None:
+            self.push_screen(ExplainScreen(finding, self.comments.get(self.position, [])))
+
+    # ------------------------------------------------------------------
+    # Output
+
+    def action_reply(self) -> None:
+        if self.session is None:
+            self.notify("still checking the series…", timeout=2)
+            return
+        try:
+            text = self.session.reply(self.patch)
+        except SessionError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        path = Path(self.options.reply_out) if self.options.reply_out else reply_path(self.series, self.patch)
+        self.push_screen(ReplyScreen(text, path, self.patch.subject.raw))
+
+    def action_write(self) -> None:
+        if self.session is None:
+            self.notify("still checking the series…", timeout=2)
+            return
+        try:
+            text = self.session.next_version()
+        except SessionError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        target = Path(self.options.next_out) if self.options.next_out else self.session.next_version_path()
+        try:
+            write_atomic(target, text)
+        except OSError as exc:
+            self.notify(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
+            return
+        self._written = True
+        self.notify(f"v{self.series.version + 1} with {len(self.session.accepted)} fix(es) written to {target}")
+
+    def action_comments(self) -> None:
+        self.show_comments = not self.show_comments
+        self._rows.clear()
+        self.show_patch(self.position)
+        state = "shown" if self.show_comments else "hidden"
+        count = sum(len({c.message_id for c in cs}) for cs in self.comments.values())
+        self.notify(f"thread replies {state} ({count} with comments on patch lines)", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_quit_review(self) -> None:
+        pending = bool(self.session and self.session.accepted and not self._written)
+        if pending and not self._quit_armed:
+            self._quit_armed = True
+            self.notify("accepted fixes are not written yet: w writes the next version, q again quits", timeout=5)
+            return
+        self.exit(0)

@@ -1,0 +1,230 @@
+"""The patch under review: coloured diff, real line numbers, findings and replies inline.
+
+A Line-API widget: only the rows on screen are rendered, so a 5,000-line
+patch scrolls as fast as a 50-line one.  A cursor row (``j``/``k``) is what
+the maintainer is looking at; moving it onto a line with findings selects
+them in the findings table, and selecting a finding there moves it here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from reviewkit.findings import Finding, Severity
+
+from .diffmodel import Row, comment_row, file_row, find_row
+from .highlight import TAB_SIZE
+from .messages import LineFocused
+
+GUTTER = 14
+"""``old`` (5) + space + ``new`` (5) + space + mark + space."""
+
+_BG = {
+    "add": Style(bgcolor="#14301c"),
+    "del": Style(bgcolor="#3a1a1c"),
+    "file": Style(bgcolor="#24344f", bold=True),
+    "hunk": Style(color="#56b6c2", bgcolor="#1b2430"),
+    "meta": Style(bold=True),
+    "finding": Style(bgcolor="#2d2714"),
+    "comment": Style(color="#c8a2e8", bgcolor="#221d2b", italic=True),
+}
+_CURSOR = Style(bgcolor="#3e4a60")
+_PREFIX = {"add": ("+", "#7ee787"), "del": ("-", "#ff7b72"), "ctx": (" ", "")}
+SEVERITY_COLOUR = {Severity.ERROR: "#ff5f5f", Severity.WARNING: "#e5c07b", Severity.INFO: "#61afef"}
+_NUMBER = Style(color="#6b7280")
+
+
+def _mark(findings: list[Finding]) -> Text:
+    if not findings:
+        return Text(" ")
+    worst = max(findings, key=lambda f: f.severity.rank)
+    return Text("●", Style(color=SEVERITY_COLOUR[worst.severity], bold=True))
+
+
+class DiffView(ScrollView, can_focus=True):
+    """Rows of one patch; a cursor row linked to the findings table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor(1)", "line down", show=False),
+        Binding("k,up", "cursor(-1)", "line up", show=False),
+        Binding("space,pagedown", "page(1)", "page down", show=False),
+        Binding("backspace,pageup", "page(-1)", "page up", show=False),
+        Binding("g,home", "edge(0)", "top", show=False),
+        Binding("G,end", "edge(1)", "bottom", show=False),
+        Binding("h,left", "pan(-8)", "scroll left", show=False),
+        Binding("l,right", "pan(8)", "scroll right", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[Row] = []
+        self._width = 0
+
+    # ------------------------------------------------------------------
+    # Content
+
+    def show(self, rows: list[Row], cursor: int = 0) -> None:
+        self.rows = rows
+        self._width = GUTTER + 2 + max((self._row_text(r).cell_len for r in rows), default=0)
+        self.virtual_size = Size(self._width, len(rows))
+        self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
+        self.refresh()
+
+    def _row_text(self, row: Row) -> Text:
+        if row.is_code:
+            return row.code if row.code is not None else Text(row.text.expandtabs(TAB_SIZE))
+        if row.kind == "finding":
+            f = row.findings[0]
+            return Text.assemble(
+                ("▲ ", Style(color=SEVERITY_COLOUR[f.severity], bold=True)),
+                (f"{f.severity.value} ", Style(color=SEVERITY_COLOUR[f.severity])),
+                (f"[{f.rule}] ", Style(bold=True)),
+                f.message,
+            )
+        if row.kind == "comment" and row.comment is not None:
+            first = self._is_first_comment_row(row)
+            who = f"{row.comment.author}: " if first else " " * (len(row.comment.author) + 2)
+            return Text.assemble(("┃ ", "#c8a2e8"), (who, Style(bold=True)), row.text.expandtabs(TAB_SIZE))
+        return Text(row.text.expandtabs(TAB_SIZE))
+
+    def _is_first_comment_row(self, row: Row) -> bool:
+        i = self.rows.index(row)
+        return i == 0 or self.rows[i - 1].comment is not row.comment
+
+    # ------------------------------------------------------------------
+    # Rendering
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        if index >= len(self.rows):
+            return Strip.blank(width)
+        row = self.rows[index]
+        base = _BG.get(row.kind, Style())
+        if index == self.cursor:
+            base = base + _CURSOR
+        line = Text(style=base, no_wrap=True, end="")
+        line.append_text(self._gutter(row, index == self.cursor))
+        if row.is_code:
+            sign, colour = _PREFIX[row.kind]
+            line.append(sign, Style(color=colour, bold=True) if colour else None)
+        else:
+            line.append(" ")
+        line.append_text(self._row_text(row))
+        segments = list(line.render(self.app.console))
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width, base).crop(0, width)
+
+    def _gutter(self, row: Row, at_cursor: bool) -> Text:
+        if row.is_code:
+            old = f"{row.old:>5}" if row.old is not None and row.kind == "del" else " " * 5
+            new = f"{row.new:>5}" if row.new is not None and row.kind != "del" else " " * 5
+            if row.kind == "ctx" and row.old is not None:
+                old = f"{row.old:>5}"
+            return Text.assemble((f"{old} {new} ", _NUMBER), _mark(row.findings), ("▶" if at_cursor else " "))
+        mark = _mark(row.findings) if row.is_anchor else " "
+        return Text.assemble(" " * (GUTTER - 2), mark, "▶" if at_cursor else " ")
+
+    # ------------------------------------------------------------------
+    # Cursor
+
+    @property
+    def current(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def set_cursor(self, index: int, *, scroll: str = "edge", announce: bool = True) -> None:
+        """Move the cursor; ``scroll`` is ``edge`` (minimal), ``jump`` (a third down if off screen) or ``top``."""
+        if not self.rows:
+            return
+        index = max(0, min(index, len(self.rows) - 1))
+        changed = index != self.cursor
+        self.cursor = index
+        self._scroll_to_cursor(scroll)
+        if announce and (changed or scroll == "top"):
+            self._announce()
+
+    def _scroll_to_cursor(self, how: str) -> None:
+        height = max(1, self.size.height)
+        y = self.scroll_offset.y
+        visible = y <= self.cursor < y + height
+        if how == "top":
+            target = self.cursor
+        elif how == "jump" and not visible:
+            target = self.cursor - height // 3
+        elif self.cursor < y:
+            target = self.cursor
+        elif self.cursor >= y + height:
+            target = self.cursor - height + 1
+        else:
+            return
+        self.scroll_to(y=max(0, target), animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        line = row.new if row.kind != "del" else None
+        self.post_message(LineFocused(row.path, line, list(row.findings)))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self.set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.set_cursor(self.cursor + direction * max(1, self.size.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        self.set_cursor(len(self.rows) - 1 if end else 0)
+
+    def action_pan(self, delta: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)
+
+    def on_click(self, event: Click) -> None:
+        self.set_cursor(self.scroll_offset.y + event.y)
+
+    # ------------------------------------------------------------------
+    # Jumps from other widgets
+
+    def goto_finding(self, finding: Finding) -> None:
+        """Put the cursor on the finding's line unless it is already there."""
+        row = self.current
+        if row is not None and finding in row.findings:
+            return
+        index = find_row(self.rows, finding)
+        if index is not None:
+            self.set_cursor(index, scroll="jump", announce=False)
+
+    def goto_file(self, path: str) -> None:
+        index = file_row(self.rows, path)
+        if index is not None:
+            self.set_cursor(index, scroll="top")
+
+    def goto_comment(self, message_id: str) -> None:
+        index = comment_row(self.rows, message_id)
+        if index is not None:
+            self.set_cursor(index, scroll="jump")
+
+    def next_finding_row(self, start: int, step: int) -> int | None:
+        """The next row (in ``step`` direction) a finding is reported on."""
+        i = start + step
+        while 0 <= i < len(self.rows):
+            row = self.rows[i]
+            unplaced_note = row.kind == "finding" and find_row(self.rows, row.findings[0]) == i
+            if row.findings and (row.is_anchor or unplaced_note):
+                return i
+            i += step
+        return None

@@ -1,0 +1,146 @@
+"""A patch as the rows the diff view draws: email header, changelog, hunks, notes.
+
+Kept free of Textual so the layout (which row a finding or a reply lands on,
+which line numbers a row carries) is tested directly.  Code rows carry real
+line numbers: the post-image number for added and context lines, the
+pre-image number for removed ones, exactly as findings report them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+
+from reviewkit.findings import Finding
+from reviewkit.series import Patch
+
+from .comments import Comment
+from .highlight import highlight_lines
+
+CODE_KINDS = ("add", "del", "ctx")
+COMMIT_MSG = "COMMIT_MSG"
+"""The pseudo-file of findings about the changelog (line = 1-based line of the commit message)."""
+
+
+@dataclass
+class Row:
+    """One line of the diff view."""
+
+    kind: str
+    """meta, msg, file, hunk, add, del, ctx, finding, comment."""
+    text: str
+    path: str = ""
+    old: int | None = None
+    new: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    """Code rows: findings reported on this line.  Finding rows: the one finding."""
+    comment: Comment | None = None
+    code: Text | None = None
+    """Highlighted code (tabs expanded) of code rows."""
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind in CODE_KINDS
+
+    @property
+    def is_anchor(self) -> bool:
+        """A line a finding can be reported on: code, or a line of the commit message."""
+        return self.is_code or (self.kind == "msg" and self.new is not None)
+
+
+def _strip(name: str) -> str:
+    return name[2:] if name.startswith(("a/", "b/")) else name
+
+
+def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | None = None) -> list[Row]:
+    """Rows for ``patch`` with ``findings`` and thread ``comments`` placed under their lines."""
+    comments = comments or []
+    rows: list[Row] = [
+        Row("meta", f"From: {patch.author}"),
+        Row("meta", f"Date: {patch.date}"),
+        Row("meta", f"Subject: {patch.subject.raw}"),
+        Row("msg", ""),
+    ]
+    code_rows: dict[tuple[str, int], Row] = {}
+    head: list[Row] = []
+    for n, line in enumerate(patch.commit_message.rstrip("\n").split("\n"), 1):
+        head.append(Row("msg", line, path=COMMIT_MSG, new=n))
+        code_rows[(COMMIT_MSG, n)] = head[-1]
+    body: list[Row] = []
+    for pf in patch.patchset:
+        path = _strip(pf.target_file) if not pf.is_removed_file else _strip(pf.source_file)
+        body.append(Row("file", f"{path}  (+{pf.added} -{pf.removed})", path=path))
+        if pf.is_binary_file:
+            continue
+        file_rows: list[Row] = []
+        for hunk in pf:
+            header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
+            file_rows.append(Row("hunk", f"{header} {hunk.section_header}".rstrip(), path=path))
+            for line in hunk:
+                kind = {"+": "add", "-": "del", " ": "ctx"}.get(line.line_type)
+                if kind is None:
+                    continue
+                row = Row(kind, line.value.rstrip("\n"), path, line.source_line_no, line.target_line_no)
+                file_rows.append(row)
+                if kind != "del" and row.new is not None:
+                    code_rows[(path, row.new)] = row
+        _highlight(file_rows)
+        body.extend(file_rows)
+    unplaced = []
+    for f in findings:
+        row = code_rows.get((f.file, f.line))
+        if row is None:
+            unplaced.append(f)
+        else:
+            row.findings.append(f)
+    rows.extend(Row("finding", f.message, path=f.file, new=f.line or None, findings=[f]) for f in unplaced)
+    for row in [*head, Row("msg", "---"), *body]:
+        rows.append(row)
+        for f in row.findings:
+            rows.append(Row("finding", f.message, path=row.path, new=row.new, findings=[f]))
+        if row.kind != "del" and row.is_anchor and row.new is not None:
+            rows.extend(_comment_rows(comments, row.path, row.new))
+    return rows
+
+
+def _comment_rows(comments: list[Comment], path: str, line: int) -> list[Row]:
+    out = []
+    for c in comments:
+        if c.path == path and c.line == line:
+            out.extend(Row("comment", text, path=path, new=line, comment=c) for text in c.text.split("\n"))
+    return out
+
+
+def _highlight(rows: list[Row]) -> None:
+    """Colour each side of one file as a C fragment (headers and docs stay plain)."""
+    if not rows or not rows[0].path.endswith((".c", ".h")):
+        return
+    for side in (("add", "ctx"), ("del", "ctx")):
+        picked = [r for r in rows if r.kind in side]
+        texts = highlight_lines([r.text for r in picked])
+        for row, text in zip(picked, texts, strict=True):
+            if row.kind != "ctx" or side[0] == "add":
+                row.code = text
+
+
+def find_row(rows: list[Row], finding: Finding) -> int | None:
+    """Index of the line a finding is reported on, else of its note row."""
+    note = None
+    for i, row in enumerate(rows):
+        if finding in row.findings:
+            if row.is_anchor:
+                return i
+            note = i if note is None else note
+    return note
+
+
+def file_row(rows: list[Row], path: str) -> int | None:
+    return next((i for i, r in enumerate(rows) if r.kind == "file" and r.path == path), None)
+
+
+def comment_row(rows: list[Row], message_id: str) -> int | None:
+    return next(
+        (i for i, r in enumerate(rows) if r.comment is not None and r.comment.message_id == message_id),
+        None,
+    )

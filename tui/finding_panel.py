@@ -1,0 +1,66 @@
+"""The selected finding: where, why in one line, the path, and the suggested diff."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from reviewkit.findings import Finding
+
+from .diff_view import SEVERITY_COLOUR
+
+_DIFF_STYLE = {"+": "#7ee787", "-": "#ff7b72", "@": "#56b6c2"}
+
+
+def diff_text(diff: str) -> Text:
+    """A unified diff, coloured by line kind (tabs expanded)."""
+    out = Text(no_wrap=True)
+    for line in diff.rstrip("\n").split("\n"):
+        style = "bold" if line.startswith(("---", "+++")) else _DIFF_STYLE.get(line[:1], "")
+        out.append(line.expandtabs(8) + "\n", style)
+    out.rstrip()
+    return out
+
+
+def describe(finding: Finding, status: str) -> RenderableType:
+    colour = SEVERITY_COLOUR[finding.severity]
+    where = f"{finding.file}:{finding.line}" + (f" in {finding.function}()" if finding.function else "")
+    parts: list[RenderableType] = [
+        Text.assemble(
+            (f"{finding.severity.value} ", f"bold {colour}"),
+            (f"[{finding.rule}] ", "bold"),
+            (where, "#6b7280"),
+            (f"  {status.upper()}" if status else "", "bold #7ee787" if status == "accepted" else "bold #6b7280"),
+        ),
+        Text(finding.message),
+    ]
+    if finding.path:
+        parts.append(Text("path:", "bold"))
+        parts.extend(Text(f"  {step.line:>6}: {step.note}") for step in finding.path)
+    if finding.fix is not None:
+        verified = "verified" if finding.fix.verified else "unverified"
+        safety = f"  ({finding.fix.safety}, {verified})"
+        parts.append(Text.assemble(("suggested fix: ", "bold"), finding.fix.title, (safety, "#6b7280")))
+        parts.append(diff_text(finding.fix.diff))
+        parts.append(Text("a accept · d dismiss · u undo · e explain", "#6b7280"))
+    else:
+        parts.append(Text("no suggested fix · d dismiss · e explain", "#6b7280"))
+    return Group(*parts)
+
+
+class FindingPanel(VerticalScroll):
+    """Details of the finding under the table cursor."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No finding selected.", "#6b7280"), id="finding-body")
+
+    def show(self, finding: Finding | None, status: str = "") -> None:
+        body = self.query_one("#finding-body", Static)
+        if finding is None:
+            body.update(Text("No findings in this patch.", "#6b7280"))
+        else:
+            body.update(describe(finding, status))
+        self.scroll_home(animate=False)

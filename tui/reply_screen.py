@@ -1,0 +1,105 @@
+"""``r``: the reply email to the current patch, edited in place or in $EDITOR.
+
+The text comes from ``reviewkit.reply.build_reply`` (headers, ``Re:``
+subject, In-Reply-To/References, attribution line, quoted hunks with the
+comment under each).  ``ctrl+s`` writes it atomically to the path shown,
+ready for ``git send-email`` or ``neomutt -H``; ``ctrl+o`` opens it in
+$EDITOR with the app suspended, the way b4 hands off to an editor.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static, TextArea
+
+from reviewkit.io import write_atomic
+
+
+class ReplyScreen(Screen[Path | None]):
+    """Returns the path written, or None when left without saving."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "save"),
+        Binding("ctrl+o", "editor", "$EDITOR"),
+        Binding("escape", "close", "back"),
+    ]
+
+    def __init__(self, text: str, path: Path, title: str) -> None:
+        super().__init__()
+        self.text = text
+        self.path = path
+        self.title_text = title
+        self.saved: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reply-box"):
+            yield Static(Text.assemble(("Reply to ", "bold"), self.title_text), id="reply-title")
+            with Horizontal(id="reply-path-row"):
+                yield Label("save to ")
+                yield Input(str(self.path), id="reply-path")
+            yield TextArea(
+                self.text,
+                id="reply-text",
+                soft_wrap=False,
+                show_line_numbers=False,
+                tab_behavior="indent",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        area = self.query_one("#reply-text", TextArea)
+        area.indent_width = 8  # quoted kernel code is tab-indented
+        area.focus()
+
+    @property
+    def current_text(self) -> str:
+        return self.query_one("#reply-text", TextArea).text
+
+    def action_save(self) -> None:
+        raw = self.query_one("#reply-path", Input).value.strip()
+        if not raw:
+            self.notify("give a file name to save the reply to", severity="error")
+            return
+        target = Path(raw).expanduser()
+        text = self.current_text
+        try:
+            write_atomic(target, text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            self.notify(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
+            return
+        self.saved = target
+        self.notify(f"reply saved to {target}; send with: git send-email {target}", timeout=8)
+        self.dismiss(target)
+
+    def action_editor(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, tmp = tempfile.mkstemp(prefix="reviewkit-reply-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.current_text)
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), tmp], check=False)
+            except SuspendNotSupported:
+                self.notify("cannot suspend here to run $EDITOR; edit in place", severity="warning")
+                return
+            except OSError as exc:
+                self.notify(f"{editor}: {exc.strerror or exc}", severity="error")
+                return
+            self.query_one("#reply-text", TextArea).text = Path(tmp).read_text("utf-8", "replace")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def action_close(self) -> None:
+        self.dismiss(self.saved)

@@ -1,0 +1,105 @@
+"""The series on the left: patches with their finding counts, files, thread replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from reviewkit.findings import Finding
+from reviewkit.series import Patch, Series
+
+from .comments import Comment
+from .diff_view import SEVERITY_COLOUR
+from .messages import CommentChosen, PatchChosen
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a tree node stands for."""
+
+    position: int
+    path: str | None = None
+    message_id: str | None = None
+
+
+def _counts(findings: list[Finding]) -> Text:
+    if not findings:
+        return Text("")
+    worst = max(findings, key=lambda f: f.severity.rank)
+    return Text(f" [{len(findings)}]", style=SEVERITY_COLOUR[worst.severity])
+
+
+class SeriesTree(Tree[Target]):
+    """Series -> patches (with counts) -> files and replies."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "down", show=False),
+        Binding("k", "cursor_up", "up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("series", id=id)
+        self.show_root = True
+        self.guide_depth = 2
+        self._patch_nodes: dict[int, TreeNode[Target]] = {}
+
+    def populate(
+        self, series: Series, findings: list[Finding], comments: dict[int, list[Comment]] | None = None
+    ) -> None:
+        """(Re)build the tree; keeps which patches are expanded."""
+        comments = comments or {}
+        expanded = {pos for pos, node in self._patch_nodes.items() if node.is_expanded}
+        self.clear()
+        self._patch_nodes = {}
+        root = self.root
+        root.set_label(Text.assemble((f"v{series.version} ", "bold"), series.title or series.source, _counts(findings)))
+        root.data = Target(0)
+        for patch in series.patches:
+            mine = [f for f in findings if f.patch == patch.position]
+            node = root.add(self._patch_label(series, patch, mine), data=Target(patch.position))
+            self._patch_nodes[patch.position] = node
+            for pf in patch.patchset:
+                path = pf.path
+                in_file = [f for f in mine if f.file == path]
+                node.add_leaf(Text.assemble(path, _counts(in_file)), data=Target(patch.position, path=path))
+            seen: set[str] = set()
+            for c in comments.get(patch.position, []):
+                if c.message_id in seen:
+                    continue
+                seen.add(c.message_id)
+                label = Text.assemble(("↳ ", "#c8a2e8"), (c.author.split("<")[0].strip() or c.author, "italic"))
+                node.add_leaf(label, data=Target(patch.position, message_id=c.message_id))
+            if patch.position in expanded or len(series.patches) == 1:
+                node.expand()
+        root.expand()
+
+    @staticmethod
+    def _patch_label(series: Series, patch: Patch, findings: list[Finding]) -> Text:
+        total = series.total or len(series.patches)
+        counter = f"{patch.index}/{total} " if patch.subject.has_counter else ""
+        return Text.assemble((counter, "bold"), patch.subject.title, _counts(findings))
+
+    def select_patch(self, position: int) -> None:
+        node = self._patch_nodes.get(position)
+        if node is not None:
+            node.expand()
+        if node is not None and self.cursor_node is not node:
+            # Lines of a freshly (re)built tree are laid out on the next refresh.
+            self.call_after_refresh(self.move_cursor, node)
+
+    @on(Tree.NodeSelected)
+    def _chosen(self, event: Tree.NodeSelected[Target]) -> None:
+        event.stop()
+        target = event.node.data
+        if target is None or event.node is self.root:
+            return
+        if target.message_id:
+            self.post_message(CommentChosen(target.position, target.message_id))
+        else:
+            self.post_message(PatchChosen(target.position, target.path))
