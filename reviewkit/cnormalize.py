@@ -778,3 +778,16 @@ def macro_name_at(source: bytes, offset: int) -> str:
     """The original identifier at ``offset``, e.g. the iterator macro behind a rewritten ``while``."""
     m = _IDENT.match(source, offset)
     return m.group().decode("utf-8", "replace") if m else ""
+
+
+def callee_name(source: bytes, normalized: bytes, start: int, end: int) -> str:
+    """Original name of the callee spanning ``[start, end)``.
+
+    For an iterator rewritten to ``while(____(args))`` the callee is the run of
+    underscores, whose original bytes are a slice of the macro name; the real
+    name (``list_for_each_entry``) starts at the ``while``, six bytes earlier.
+    """
+    text = normalized[start:end]
+    if text and not text.strip(b"_") and normalized[max(0, start - 6) : start] == b"while(":
+        return macro_name_at(source, start - 6)
+    return source[start:end].decode("utf-8", "replace")

@@ -19,7 +19,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_c as tsc
 
-from reviewkit.cnormalize import normalize
+from reviewkit.cnormalize import callee_name, normalize
 
 Node = ts.Node
 
@@ -150,7 +150,8 @@ def iter_calls(parsed: Parsed, node: Node) -> Iterator[Call]:
             args = cur.child_by_field_name("arguments")
             if fn is not None and fn.type == "identifier":
                 arg_texts = tuple(parsed.text(a) for a in (args.named_children if args else []) if a.type != "comment")
-                yield Call(parsed.text(fn), arg_texts, cur.start_point[0] + 1, cur)
+                name = callee_name(parsed.source, parsed.normalized, fn.start_byte, fn.end_byte)
+                yield Call(name, arg_texts, cur.start_point[0] + 1, cur)
         stack.extend(reversed(cur.children))
 
 

@@ -17,6 +17,10 @@ registered under the ``reviewkit.rules`` entry-point group) with:
   only on that function (its post-image view and ``ctx.pre_function()``), so
   :func:`run` may replay them from a cache when the function is unchanged.
 
+A finding may carry a :class:`~reviewkit.findings.Fix`; :func:`run`
+verifies it (applies, parses, the finding goes away) before anyone sees it,
+so rules build fixes and never verify them themselves.
+
 Adding a rule touches its module and its fixture folder, nothing here.
 """
 
@@ -37,6 +41,7 @@ from reviewkit.findings import Finding, Severity
 from reviewkit.prefilter import FunctionCache, narrowed
 from reviewkit.series import Series
 from reviewkit.source import attach_tree, file_views
+from reviewkit.verify import verify_all
 
 
 @dataclass
@@ -135,6 +140,9 @@ def run(
     Each rule sees ``ctx`` narrowed to the files and functions holding one of
     its ``TOKENS``; with ``cache``, a ``SCOPE = "function"`` rule also skips
     functions whose findings are cached, and those findings are replayed.
+    Every fix a rule attached is verified here, once, for the findings that
+    survive the filters (:func:`reviewkit.verify.verify_all`): a fix that
+    does not apply, parse and remove its finding is dropped.
     """
     findings: list[Finding] = []
     seen: set[tuple[str, str, int, str]] = set()
@@ -143,8 +151,11 @@ def run(
         if not ctx.config.rule_enabled(rule.id):
             continue
         started = time.perf_counter()
-        view = narrowed(ctx, rule.id, getattr(rule.module, "TOKENS", None), getattr(rule.module, "SCOPE", None), cache)
-        for f in view.run(rule.check):
+        tokens = getattr(rule.module, "TOKENS", None)
+        view = narrowed(ctx, rule.id, tokens, getattr(rule.module, "SCOPE", None), cache)
+        produced = list(view.run(rule.check))
+        kept: list[Finding] = []
+        for f in produced:
             if ctx.config.path_skipped(f.file):
                 continue
             if not f.rationale:
@@ -158,11 +169,22 @@ def run(
             if baseline and f.fingerprint in baseline:
                 ctx.bump("baselined")
                 continue
-            findings.append(f)
+            kept.append(f)
+        verify_all(ctx, kept, _rerun(rule, tokens), produced)
+        findings.extend(kept)
         timings[rule.id] = round(time.perf_counter() - started, 4)
     ctx.stats["rule_seconds"] = timings
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _rerun(rule: Rule, tokens: object) -> Callable[[ReviewContext], Iterable[Finding]]:
+    """How verification re-runs ``rule`` on a fixed context: same token prefilter, no cache."""
+
+    def check(fixed: ReviewContext) -> Iterable[Finding]:
+        return narrowed(fixed, rule.id, tokens).run(rule.check)
+
+    return check
 
 
 def find_rule(rule_id: str) -> Rule | None:

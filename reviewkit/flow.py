@@ -117,7 +117,7 @@ __all__ = [
     "trail_steps",
 ]
 
-BUDGET = 20000
+BUDGET = 10000
 """Default bound on processed (node, state) pairs per function."""
 
 Trail = tuple[Any, "CfgNode", Any] | None

@@ -267,9 +267,10 @@ class _Builder:
             it.calls = []  # the macro's arguments are not calls made by the function
             it.writes = frozenset(_idents(self.parsed, cond))
             head.succs = [(it, None)]
+            head.loop_writes = it.writes
         else:
             head.succs = [(self.cond(cond, body_entry, nxt), None)]
-        head.loop_writes = frozenset(_writes(self.parsed, s))
+        head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s))
         entry = head
         init = s.child_by_field_name("initializer") if s.type == "for_statement" else None
         if init is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reviewkit.cparse import Call, Node
-from reviewkit.flow import K_COND, K_ENTRY, K_GAP, K_RETURN, CfgNode, State, build_cfg, run
+from reviewkit.flow import BUDGET, K_COND, K_ENTRY, K_GAP, K_RETURN, CfgNode, State, build_cfg, run
 from reviewkit.flow_cfg import norm
 from reviewkit.source import FunctionView
 
@@ -114,8 +114,9 @@ class Held:
     key: str
     group: str
     variant: str
-    line: int | None
-    call: str
+    line: int | None = field(compare=False)
+    """Where it was taken (a witness: holds of one lock taken at two places are one fact)."""
+    call: str = field(compare=False)
     flags: str | None = None
     new: bool = True
     count: int = 1
@@ -268,6 +269,7 @@ class LockAnalysis:
         self.fragment = fv.fragment
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
+        self._relevance: dict[int, bool] = {}
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
@@ -290,6 +292,12 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
+        if not self._relevant(n):
+            if self.observe is not None:
+                for call in n.calls:
+                    self.observe(n, call, facts.held, facts.unseen)
+            if not n.writes or not (facts.held or facts.pending):
+                return facts
         held, pending = set(facts.held), set(facts.pending)
         unseen = facts.unseen
         if n.writes:
@@ -304,6 +312,21 @@ class LockAnalysis:
                 unseen = True
         return Facts(frozenset(held), frozenset(pending), unseen)
 
+    def _relevant(self, n: CfgNode) -> bool:
+        """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
+        rel = self._relevance.get(n.id)
+        if rel is None:
+            rel = any(
+                c.name in self.model.acquires
+                or c.name in self.model.releases
+                or c.name in self.summaries
+                or _RELEASING_NAME.search(c.name)
+                or any(_HANDS_OFF.search(a) for a in c.args)
+                for c in n.calls
+            )
+            self._relevance[n.id] = rel
+        return rel
+
     def _nests(self, group: str) -> bool:
         return group in self.nesting
 
@@ -312,10 +335,18 @@ class LockAnalysis:
             return facts
         held, pending = set(facts.held), set(facts.pending)
         truth = bool(label)
+        if not truth and n.compare is not None and n.compare[1] == "truth":
+            root = n.compare[0]
+            if any(h.count and not h.stale and _ROOT.match(h.key) and _ROOT.match(h.key).group() == root
+                   for h in held):
+                return None  # the lock lives in *root: a NULL root would have crashed at the acquire
         for p in list(pending):
             if n.cond_key == p.var:
                 pending.discard(p)
-                if truth == (p.when in ("nonzero", "nonnull")):
+                if p.when == "nonnull-checked":
+                    if not truth:
+                        held.discard(next((h for h in held if h.key == p.held.key and h.count), p.held))
+                elif truth == (p.when in ("nonzero", "nonnull")):
                     self._acquire(n, p.held, held)
         atom = n.ast
         negate = False
@@ -328,7 +359,7 @@ class LockAnalysis:
             fam = self.model.acquires.get(call.name) if call is not None else None
             summary = self.summaries.get(call.name) if call is not None and fam is None else None
             when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
-            if call is not None and when:
+            if call is not None and when and when != "nonnull-checked":
                 success = truth if when in ("nonzero", "nonnull") else not truth
                 if negate:
                     success = not truth
@@ -381,11 +412,13 @@ class LockAnalysis:
         """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
         fam = self.model.acquires.get(call.name)
         if fam is not None and not fam.scoped:
+            if _in_ternary(call):
+                return False  # cond ? pte_offset_kernel() : pte_offset_map_lock(): we cannot tell which ran
             hold = self._held_for(call, fam, n)
             if hold is None:
                 return False
             if fam.try_:
-                return self._try(n, call, hold, fam.try_, pending)
+                return self._try(n, call, hold, fam.try_, pending, held)
             self._acquire(n, hold, held)
             return False
         fams = self.model.releases.get(call.name)
@@ -402,7 +435,14 @@ class LockAnalysis:
                 held.discard(h)
         return any(_HANDS_OFF.search(a) for a in call.args)
 
-    def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending]) -> bool:
+    def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending], held: set[Held]) -> bool:
+        if when == "nonnull-checked":
+            # taken now; a later "if (!pte)" on the returned pointer says it was not
+            self._acquire(n, hold, held)
+            var = _assigned_to(call, self.fv)
+            if var:
+                pending.add(Pending(var, hold, when))
+            return False
         if n.kind == K_COND and any(c.node == call.node for c in n.calls) and _is_atom_call(n, call):
             return False  # decided by branch()
         var = _assigned_to(call, self.fv)
@@ -458,6 +498,8 @@ class LockAnalysis:
         unseen: bool,
     ) -> None:
         line = call.line or n.line or 0
+        if groups & _RWSEM:
+            groups = groups | _RWSEM  # mmap_write_downgrade() in a callee: a read unlock ends a write hold
         candidates = [h for h in held if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)]
         match = next((h for h in candidates if h.count), None)
         if match is None:
@@ -501,7 +543,7 @@ class LockAnalysis:
         if s.kind == "acquire":
             hold = Held(key, s.group, s.variant, call.line, call.name, flags, self._is_new(key, call.line))
             if s.try_:
-                return self._try(n, call, hold, s.try_, pending)
+                return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
@@ -512,6 +554,19 @@ _HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNOR
 """An argument that lets the callee drop or retake a lock: ``&locked``, an unlock callback."""
 _RELEASING_NAME = re.compile(r"unlock|_on_locked$|_unlocks?_")
 """A helper outside the model that, by its name, releases the lock passed to it."""
+
+
+_ROOT = re.compile(r"[A-Za-z_]\w*")
+_RWSEM = {"rwsem-read", "rwsem-write"}
+
+
+def _in_ternary(call: Call) -> bool:
+    node = call.node
+    while node.parent is not None and node.parent.type not in ("expression_statement", "declaration"):
+        if node.parent.type == "conditional_expression" and node != node.parent.child_by_field_name("condition"):
+            return True
+        node = node.parent
+    return False
 
 
 def _same_group(a: str, b: str) -> bool:
@@ -542,6 +597,10 @@ def analyse(
     function is analysed again: that is what an unannotated
     "called with the lock held" function does.
     """
+    memo_key = (len(summaries or ()), new_keys is None and observe is None)
+    memo = fv.__dict__.setdefault("_rk_locks", {})
+    if memo_key[1] and memo_key in memo and (budget is None or budget >= memo[memo_key].budget):
+        return memo[memo_key].result
     cfg = build_cfg(fv, kernel)
     la = LockAnalysis(fv, model, summaries, new_keys, observe)
     res = run(cfg, la, budget) if budget else run(cfg, la)
@@ -557,7 +616,17 @@ def analyse(
     out = LockResult(fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete,
                      la.acquired_keys, la.annotations)
     out.inferred = inferred
+    if memo_key[1] and (res.complete or budget is None) and (infer or not la.events):
+        memo[memo_key] = _Memo(out, budget or BUDGET)
     return out
+
+
+@dataclass
+class _Memo:
+    """A finished analysis of a view (same summaries, no observer, no fragment keys): reused."""
+
+    result: LockResult
+    budget: int
 
 
 # --------------------------------------------------------------------------
@@ -612,24 +681,32 @@ def summarise(
             summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
         for key in ann.get("__releases", []):
             summaries[fv.name] = Summary("release", key, params, "any", "plain")
-    candidates = [fv for fv in whole if fv.name not in summaries and _touches_locks(fv, kernel, model, summaries)]
+    # only functions someone here calls can matter to a caller
+    called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
+    candidates = [
+        fv for fv in whole if fv.name in called and fv.name not in summaries and _touches_locks(fv, model)
+    ]
+    fresh: set[str] | None = None  # None: the first round looks at every candidate
     for _ in range(rounds):
-        changed = False
+        added: set[str] = set()
         for fv in candidates:
+            if fv.name in summaries or (fresh is not None and not any(f"{name}(" in fv.text for name in fresh)):
+                continue
             s = _summary_of(fv, kernel, model, summaries)
-            if s is not None and fv.name not in summaries:
+            if s is not None:
                 summaries[fv.name] = s
-                changed = True
-        if not changed:
+                added.add(fv.name)
+        if not added:
             break
+        fresh = added
     return summaries
 
 
-def _touches_locks(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]) -> bool:
-    if not model.mentioned(fv.text):
-        return False
-    cfg = build_cfg(fv, kernel)
-    return any(c.name in model.acquires or c.name in model.releases for n in cfg.nodes for c in n.calls)
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
+    return model.mentioned(fv.text)
 
 
 def _summary_of(

@@ -291,7 +291,10 @@ def parse_message(raw: bytes, source: str, first_line: int, number: int) -> Mess
     exact = encoding not in ("quoted-printable", "base64") and not msg.is_multipart()
     body_line = first_line + _header_block_lines(raw) if exact and headers else 0
     if not headers:
-        body = raw.decode("utf-8", "strict") if raw else ""
+        try:
+            body = raw.decode("utf-8", "strict") if raw else ""
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{where}: not UTF-8 text (byte {exc.start}); not a patch or an mbox") from None
         body_line = first_line
     return Message(headers, body, subject, source, body_line)
 

@@ -15,9 +15,12 @@ A fix is a unified diff on top of the series.  It is offered only when
 Re-running needs a view of the fixed code that is consistent in every
 respect (line numbers, changed lines, hunk headers naming functions), so the
 fix is folded into the patch the finding belongs to and the review context
-is rebuilt from the folded series.  Rules call :func:`offer` on their
-findings; while a verification re-run is in progress :func:`offer` passes
-findings through unverified, so verification never recurses.
+is rebuilt from the folded series.  :func:`reviewkit.engine.run` calls
+:func:`verify_all` on every rule's findings, so a rule only builds its fix;
+a rule may still call :func:`offer` itself (a fix it verified is not
+verified twice).  While a verification re-run is in progress both pass
+findings through unverified, so verification never recurses.  Fixes whose
+safety is ``display`` are shown, never applied, and are not verified.
 """
 
 from __future__ import annotations
@@ -68,8 +71,33 @@ def offer(ctx: ReviewContext, findings: Iterable[Finding], check: Check) -> Iter
         yield f
 
 
-def verify_fix(ctx: ReviewContext, finding: Finding, check: Check) -> bool:
-    """Apply ``finding.fix`` to the post-image, re-parse, re-run ``check``; True when all hold."""
+def verify_all(ctx: ReviewContext, findings: Iterable[Finding], check: Check, before: list[Finding]) -> None:
+    """Verify every fix of ``findings`` not verified yet; drop (``fix = None``) those that fail.
+
+    ``findings`` come from one rule and ``before`` is everything that rule
+    reported on ``ctx`` (the "before" side of every verification, computed
+    once instead of once per fix).  A fix the rule verified itself
+    (:func:`offer`) and a ``display`` fix are left as they are.
+    """
+    if verifying():
+        return
+    for f in findings:
+        fix = f.fix
+        if fix is None or fix.verified or fix.safety == "display":
+            continue
+        if verify_fix(ctx, f, check, before):
+            fix.verified = True
+        else:
+            ctx.bump("fixes_dropped")
+            f.fix = None
+
+
+def verify_fix(ctx: ReviewContext, finding: Finding, check: Check, before_all: list[Finding] | None = None) -> bool:
+    """Apply ``finding.fix`` to the post-image, re-parse, re-run ``check``; True when all hold.
+
+    ``before_all``: the findings ``check`` reports on ``ctx`` when the caller
+    already has them (otherwise ``check`` is run on ``ctx`` too).
+    """
     if finding.fix is None or not finding.fix.diff.strip():
         return False
     try:
@@ -78,7 +106,8 @@ def verify_fix(ctx: ReviewContext, finding: Finding, check: Check) -> bool:
         return False
     token = _VERIFYING.set(True)
     try:
-        before = [f for f in check(ctx) if f.rule == finding.rule and f.file == finding.file]
+        source = check(ctx) if before_all is None else before_all
+        before = [f for f in source if f.rule == finding.rule and f.file == finding.file]
         after = [f for f in check(fixed) if f.rule == finding.rule and f.file == finding.file]
     finally:
         _VERIFYING.reset(token)

@@ -87,7 +87,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     fragment_cfg,
-    offer,
     paths,
 )
 from reviewkit.fixes import LineEdit, render
@@ -115,7 +114,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
             ctx.bump("folio_put_uncharge_paths_cut")
         found.extend(_redundant_uncharge(ctx, fv, cfg.nodes, pset.paths, facts))
         found.extend(_path_findings(ctx, fv, cfg.nodes, pset.paths, facts))
-    yield from offer(ctx, found, check)
+    yield from found
 
 
 def _reportable(ctx: ReviewContext, fv: FunctionView, lines: set[int | None]) -> bool:

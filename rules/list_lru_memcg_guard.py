@@ -88,7 +88,6 @@ from reviewkit.api import (
     Severity,
     cparse,
     iter_calls,
-    offer,
 )
 from reviewkit.fixes import LineEdit, render, render_text
 
@@ -124,7 +123,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     found = []
     for fv in ctx.functions("post", changed_only=not ctx.report_all):
         found.extend(_check_function(ctx, fv, specs, model, init))
-    yield from offer(ctx, found, check)
+    yield from found
 
 
 def _check_function(

@@ -134,12 +134,17 @@ def _check_function(
         ctx.bump(f"{ID}.budget-exceeded")
         return []
     out = []
+    by_source: dict[str, list[tuple[int, Call]]] = {}
     for line, (call, source) in sorted(bad.items()):
-        if not ctx.scan and not fv.is_changed(call.node) and line not in fv.changed_lines:
-            continue
+        if ctx.scan or fv.is_changed(call.node) or line in fv.changed_lines:
+            by_source.setdefault(source, []).append((line, call))
+    for source, uses in by_source.items():
+        line, call = uses[0]
+        more = [f"`{c.name}()` at {n}" for n, c in uses[1:]]
+        also = f"; also {', '.join(more)}" if more else ""
         msg = (
             f"`{source}` is passed to `{call.name}()` at {line} outside an RCU read-side section: "
-            f"take rcu_read_lock() before it (or pin the memcg)"
+            f"take rcu_read_lock() before it (or pin the memcg){also}"
         )
         out.append(
             (

@@ -83,7 +83,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     fragment_cfg,
-    offer,
     paths,
 )
 from reviewkit.fixes import LineEdit, render
@@ -116,7 +115,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
         if not names & set(model.destroy) or not names & set(model.walker_calls):
             continue
         found.extend(_check_function(ctx, fv, model, links))
-    yield from offer(ctx, found, check)
+    yield from found
 
 
 def _check_function(

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 from gitrepo import REVIEWKIT, clean_env, git, make_repo
 
-DOCS = ROOT / "docs" / "integrations.md"
+DOCS = ROOT / "README.md"
 TERSE_RE = re.compile(
     r"^(?P<file>[^:\s]+):(?P<line>\d+): (?P<level>ERROR|WARNING|CHECK): \[(?P<rule>[a-z0-9-]+)\] (?P<msg>\S.*)$"
 )

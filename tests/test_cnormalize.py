@@ -171,6 +171,7 @@ def test_iterator_arguments_keep_their_bytes_and_name_is_recoverable() -> None:
     fn = parse(src).functions()[0]
     assert fn.clean
     assert next(c.args for c in fn.calls() if c.args[:1] == ("pos",)) == ("pos", "head", "list")
+    assert [c.name for c in fn.calls()] == ["list_for_each_entry", "g"]
 
 
 def test_iterator_without_spare_blank_keeps_arguments() -> None:

@@ -19,7 +19,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reviewkit.cli import main
@@ -248,6 +248,7 @@ def test_scan_survives_mutated_c(tmp_path: Path, data: bytes) -> None:
 
 @FUZZ
 @given(data=st.binary(max_size=4096))
+@example(data=b" \x80")  # found by this test: a header-less body that is not UTF-8
 def test_check_survives_random_bytes(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "noise.mbox"
     path.write_bytes(data)

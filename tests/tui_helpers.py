@@ -62,6 +62,41 @@ def frob_review(options: Options, progress: Progress) -> list[Finding]:
     return sorted(found, key=Finding.sort_key)
 
 
+BLANK_DOC = """Blank line added next to unchanged code (test rule).
+
+## What it does
+Reports an added blank line between two unchanged lines.
+
+## Why is this bad?
+Noise in a diff costs every reviewer time.
+"""
+
+BLANK_FIX = (
+    "--- a/mm/frob.c\n+++ b/mm/frob.c\n@@ -50,7 +50,6 @@\n"
+    " \tif (frob_cache_put(frob))\n \t\treturn;\n \tkmem_cache_free(frob_slab, frob);\n-\n }\n \n"
+    " static unsigned long frob_count(struct shrinker *s, struct shrink_control *sc)\n"
+)
+
+
+def fixed_review(options: Options, progress: Progress) -> list[Finding]:
+    """Hand-made findings only: what the snapshots show never depends on the rules' wording."""
+    first = options.series.patches[0]
+    blank = Finding(
+        rule="demo-blank",
+        severity=Severity.WARNING,
+        message="blank line added at 53 between unchanged lines",
+        file="mm/frob.c",
+        line=53,
+        function="frob_free",
+        patch=first.position,
+        patch_index=first.index,
+        patch_subject=first.subject.title,
+        rationale=BLANK_DOC,
+        fix=Fix("Drop the unrelated blank line", BLANK_FIX, "safe", True),
+    )
+    return [blank, lock_finding(options.series.patches[1])]
+
+
 def make_app(path: Path = FROB, review_fn: Any = frob_review, **opts: Any) -> ReviewApp:
     series = load_series(str(path))
     config = opts.pop("config", Config())
