@@ -15,11 +15,12 @@ from typing import Any
 
 from reviewkit.rules._csyntax import norm_object
 
-from reviewkit.api import K_COND, K_GAP, K_LABEL, K_RETURN, K_STMT, Call, CfgNode, FlowPath
+from reviewkit.api import K_COND, K_GAP, K_GOTO, K_LABEL, K_RETURN, K_STMT, Call, CfgNode, FlowPath
 
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _PAGE_OF_RE = re.compile(r"^(?:page_folio\((.+)\)|&(.+)->page|folio_page\((.+),0\))$")
-_FAILURE_RET_RE = re.compile(r"^(?:NULL|false|-\w+|-?\d+|ERR_PTR\(.*\)|\w*(?:FAIL|ERR|OOM|SIGBUS)\w*)$")
+_RETURN_RE = re.compile(r"^\s*return\b\s*(.*?)\s*;\s*$", re.S)
+_UNLIKELY_RE = re.compile(r"^(?:un)?likely\((.*)\)$")
 
 
 class Facts:
@@ -34,6 +35,19 @@ class Facts:
         self.alloc = set(table.get("alloc", []))
         self.deref_prefixes = tuple(table.get("deref_prefixes", ["folio_"]))
         self.not_deref = set(table.get("not_deref", []))
+        self.handoff = set(table.get("handoff", []))
+        exits = table.get("failure", {})
+        self.failure_value = _any_of(exits.get("returns", []))
+        self.error_label = _any_of(exits.get("error_labels", []), search=True)
+        self.cleanup_label = _any_of(exits.get("cleanup_labels", []), search=True)
+
+
+def _any_of(patterns: list[str], *, search: bool = False) -> re.Pattern[str]:
+    """One regex for a list of them (a full match unless ``search``); matches nothing when empty."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    body = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(body if search else f"^(?:{body})$")
 
 
 def same_folio(a: str, b: str) -> bool:
@@ -75,10 +89,20 @@ def handed_off(node: CfgNode, var: str) -> bool:
     return bool(m) and node.kind == K_STMT and _base(m.group(2)) == var and m.group(1).strip() != var
 
 
-def failure_return(node: CfgNode) -> bool:
-    """``return NULL;``, ``return -ENOMEM;``, ``return SCAN_..._FAIL;``: a failure exit."""
-    m = re.match(r"^\s*return\s*(.*?)\s*;\s*$", node.text, re.S)
-    return bool(m) and bool(_FAILURE_RET_RE.match(re.sub(r"\s+", "", m.group(1))))
+def hands_off(node: CfgNode, var: str, facts: Facts) -> bool:
+    """The node passes ``var`` to a call that takes it over (rmap, LRU, page cache, a list)."""
+    return any(
+        call.name in facts.handoff and any(var in _IDENT_RE.findall(a) or _base(a) == var for a in call.args)
+        for call in node.calls
+    )
+
+
+def returned_value(node: CfgNode) -> str | None:
+    """The expression of ``return X;`` without blanks (None for ``return;``)."""
+    m = _RETURN_RE.match(node.text)
+    if not m or not m.group(1).strip():
+        return None
+    return re.sub(r"\s+", "", m.group(1))
 
 
 @dataclass
@@ -146,7 +170,7 @@ def walk(path: FlowPath, var: str, facts: Facts) -> Walk:
                     w.after_charge = []
             elif w.charged_ok and label is True and node.calls:
                 w.failure_cond = (node, True)
-        if w.charged_ok and (returns(node, var) or handed_off(node, var)):
+        if w.charged_ok and (returns(node, var) or handed_off(node, var) or hands_off(node, var, facts)):
             w.handed = node
     w.exit = path.exit
     return w
@@ -164,16 +188,102 @@ def _derefs(node: CfgNode, var: str, facts: Facts) -> bool:
     return False
 
 
-def failure_exit(path: FlowPath) -> CfgNode | None:
-    """The node a failure path leaves through: an error return or a goto to an unseen label."""
+def failure_exit(path: FlowPath, facts: Facts, no_put_labels: set[str] = frozenset()) -> CfgNode | None:  # type: ignore[assignment]
+    """The node a failure path leaves through, or None when the path may well be a success.
+
+    A failure exit is a ``return`` of an error value (``NULL``, ``-ENOMEM``,
+    ``VM_FAULT_OOM``, ``SCAN_..._FAIL``: ``[folio.failure] returns``), also
+    through a variable assigned such a value or tested as an error on the
+    path, or a variable returned after a ``goto`` to an error label; in a
+    fragment, a ``goto`` to an unseen label whose name says error and not
+    cleanup, or that ``no_put_labels`` (labels other paths reach after
+    dropping the folio) shows does not drop it.
+    """
     via = path.exit
     if via is None:
         return None
     if via.kind == K_LABEL and via.unseen:
+        name = via.label or via.text
+        if name in no_put_labels:
+            return via
+        if facts.error_label.search(name) and not facts.cleanup_label.search(name):
+            return via
+        return None
+    if via.kind != K_RETURN:
+        return None
+    value = returned_value(via)
+    if value is None:
+        return None
+    if facts.failure_value.match(value):
         return via
-    if via.kind == K_RETURN and failure_return(via):
-        return via
+    if _IDENT_ONLY_RE.match(value):
+        verdict = _variable_verdict(path, via, value, facts)
+        if verdict is True:
+            return via
+        if verdict is None and any(facts.error_label.search(g) for g in gotos(path)):
+            return via
     return None
+
+
+_IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def _variable_verdict(path: FlowPath, via: CfgNode, var: str, facts: Facts) -> bool | None:
+    """Does ``var`` hold an error when ``via`` returns it?  None: cannot tell from the path."""
+    verdict: bool | None = None
+    for node, label in path.steps:
+        if node is via:
+            break
+        value = _assigned_value(node, var)
+        if value is not None:
+            verdict = True if facts.failure_value.match(value) else (False if _LITERAL_RE.match(value) else None)
+            continue
+        if node.kind == K_COND and label is not None and verdict is None:
+            tested = _error_test(node, var, facts)
+            if tested is not None:
+                verdict = tested if label is True else (False if tested else None)
+    return verdict
+
+
+_LITERAL_RE = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+|NULL|true|false|[A-Z][A-Z0-9_]*)$")
+
+
+def _assigned_value(node: CfgNode, var: str) -> str | None:
+    """``X`` of ``var = X;`` or ``T var = X;`` (blanks removed); None when the node does not set ``var``."""
+    if node.kind != K_STMT:
+        return None
+    m = re.match(rf"^\s*(?:[\w\s\*]+?\s)?\**{re.escape(var)}\s*=(?!=)\s*(.+?)\s*;\s*$", node.text, re.S)
+    return re.sub(r"\s+", "", m.group(1)) if m else None
+
+
+def _error_test(node: CfgNode, var: str, facts: Facts) -> bool | None:
+    """True when the condition, taken, says ``var`` holds an error (``if (err)``, ``if (ret < 0)``)."""
+    text = re.sub(r"\s+", "", node.ast.text.decode() if node.ast is not None and node.ast.text else node.text)
+    m = _UNLIKELY_RE.match(text)
+    while m:
+        text = m.group(1)
+        m = _UNLIKELY_RE.match(text)
+    if text in (var, f"{var}<0", f"IS_ERR({var})", f"{var}!=0"):
+        return True
+    m = re.match(rf"^{re.escape(var)}(==|!=)(\w+)$", text)
+    if m and m.group(1) == "==" and facts.failure_value.match(m.group(2)):
+        return True
+    if m and m.group(1) == "!=" and _SUCCESS_RE.match(m.group(2)):
+        return True
+    return None
+
+
+_SUCCESS_RE = re.compile(r"^(?:0|\w*SUCCE\w*|\w*_OK)$")
+
+
+def gotos(path: FlowPath) -> list[str]:
+    """Labels of the gotos taken on ``path``, in order."""
+    return [label_of(node) for node, _ in path.steps if node.kind == K_GOTO]
+
+
+def label_of(goto: CfgNode) -> str:
+    target = goto.succs[0][0] if goto.succs else None
+    return (target.label or target.text) if target is not None else ""
 
 
 def steps_between(path: FlowPath, first: CfgNode, last: CfgNode) -> Iterator[CfgNode]:

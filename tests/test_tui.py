@@ -413,3 +413,19 @@ async def test_input_error_in_the_worker_exits_2() -> None:
                 break
             await pilot.pause()
     assert app.return_code == 2
+
+
+def test_thread_replies_are_placed_on_the_lines_they_quote(thread_mbox) -> None:  # noqa: ANN001
+    """The seed thread's human comments land on patch lines the TUI can show."""
+    from reviewkit.series import load
+    from reviewkit.tui.comments import comments_for
+
+    series = load(str(thread_mbox))
+    placed = comments_for(series, series.patches[0])
+    assert len(placed) >= 13
+    authors = {c.author for c in placed}
+    assert {"Johannes Weiner", "Lorenzo Stoakes"} <= authors
+    # the reviewer's "there's no such function" sits on the changelog's pseudo-code line
+    nosuch = [c for c in placed if "no such function" in c.text]
+    assert nosuch and nosuch[0].path == "COMMIT_MSG"
+    assert "test_shrinker_bit" in series.patches[0].commit_message.split("\n")[nosuch[0].line - 1]

@@ -9,7 +9,6 @@ are simply no comments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from reviewkit.series import Patch, Series
 
@@ -31,37 +30,28 @@ class Comment:
 
 
 def available() -> bool:
-    return optional("reviewkit.thread", "thread_comments") is not None
-
-
-def _get(obj: Any, *names: str, default: Any = "") -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+    return optional("reviewkit.thread", "comments_by_patch") is not None
 
 
 def comments_for(series: Series, patch: Patch) -> list[Comment]:
-    """Comments of the thread's replies to ``patch`` (empty when unavailable)."""
+    """Comments of the thread's replies to ``patch``, each on the line right above it."""
     if not series.replies:
         return []
-    thread_comments = optional("reviewkit.thread", "thread_comments")
-    if thread_comments is None:
+    by_patch = optional("reviewkit.thread", "comments_by_patch")
+    if by_patch is None:
         return []
     out = []
-    for rec in thread_comments(series, patch):
-        text = str(_get(rec, "comment", "text", default="")).strip("\n")
-        if not text.strip():
+    for rec in by_patch(series).get(patch.position, []):
+        text = str(rec.text).strip("\n")
+        if not text.strip() or rec.is_tag or rec.line is None:
             continue
         out.append(
             Comment(
-                author=str(_get(rec, "author")),
-                date=str(_get(rec, "date")),
-                message_id=str(_get(rec, "message_id")),
-                path=str(_get(rec, "file", "path")),
-                line=int(_get(rec, "line", default=0) or 0),
+                author=rec.author_name,
+                date=rec.date,
+                message_id=rec.message_id,
+                path=rec.file or "",
+                line=int(rec.line),
                 text=text,
             )
         )
