@@ -43,7 +43,9 @@ class Mutation:
 def candidates(tree: Path, dirs: list[str]) -> list[Mutation]:
     model = load_model()
     releases = {n for fam in model["locks"]["family"] for n in fam.get("release", [])}
-    call_re = re.compile(r"^\s*(" + "|".join(sorted(map(re.escape, releases), key=len, reverse=True)) + r")\s*\(.*\);\s*$")
+    call_re = re.compile(
+        r"^\s*(" + "|".join(sorted(map(re.escape, releases), key=len, reverse=True)) + r")\s*\(.*\);\s*$"
+    )
     out = []
     for path in c_files([str(tree / d) for d in dirs]):
         text = path.read_text("utf-8", errors="surrogateescape")
@@ -54,7 +56,7 @@ def candidates(tree: Path, dirs: list[str]) -> list[Mutation]:
             fn = fv.function
             if fn is None or not fn.clean:
                 continue
-            for n in range(fn.start_line, fn.end_line):
+            for n in range(fv.first_line, fv.last_line):
                 row = rows[n - 1]
                 nxt = next((r for r in rows[n : n + 3] if r.strip()), "")
                 if call_re.match(row) and _NEXT_EXIT.match(nxt):

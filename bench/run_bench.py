@@ -173,22 +173,24 @@ def bench_scan(t: Table, target: Path, label: str, jobs: int) -> None:
         scan = [*REVIEWKIT, "scan", str(target), "--rule", "lock-balance", "-j", str(jobs), "--format", "json", "-q"]
         cold = run(scan, env)
         warm = run(scan, env)
-    sp = run(
-        [
-            "spatch",
-            "-D",
-            "report",
-            "--no-includes",
-            "--include-headers",
-            "--very-quiet",
-            "--sp-file",
-            str(MINI_LOCK),
-            "--dir",
-            str(target),
-            "-j",
-            str(jobs),
-        ]
-    )
+    with tempfile.TemporaryDirectory(prefix="rk-spatch-") as spatch_cwd:  # spatch -j leaves per-run dirs in cwd
+        sp = run(
+            [
+                "spatch",
+                "-D",
+                "report",
+                "--no-includes",
+                "--include-headers",
+                "--very-quiet",
+                "--sp-file",
+                str(MINI_LOCK),
+                "--dir",
+                str(target),
+                "-j",
+                str(jobs),
+            ],
+            cwd=Path(spatch_cwd),
+        )
     count = reviewkit_count(cold.out)
     t.add(
         f"reviewkit scan lock-balance {label} -j{jobs} (cold)",

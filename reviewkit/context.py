@@ -67,10 +67,10 @@ class ReviewContext:
                 yield pc, fv
 
     def functions(self, side: str = "post", *, changed_only: bool = True) -> Iterator[FunctionView]:
-        """Function views of every touched C file; by default only changed ones."""
+        """Function views of every touched C file; by default only those the patch changed."""
         for _pc, fv in self.c_files():
             for fn in fv.functions(side):
-                if fn.changed_lines or not changed_only:
+                if fn.touched or not changed_only:
                     yield fn
 
     def pre_function(self, post: FunctionView) -> FunctionView | None:

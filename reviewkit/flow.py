@@ -26,7 +26,12 @@ a ``gap`` node), ``gap_to_end`` (the gap runs to the unseen end of the
 function), ``calls`` (``cparse.Call`` records in source order, ``Call.line``
 being the *real* line), ``writes`` (identifiers the node may assign),
 ``cond_key`` (normalised condition text of a ``cond`` node when it is a plain
-condition whose truth may be remembered; None otherwise).
+condition whose truth may be remembered; None otherwise), ``remember`` (the
+engine keeps that truth: the key is tested more than once), ``compare``
+(``(var, "truth"|"=="|"!=", CONST)`` for atoms a stored constant can decide),
+``assigns`` (``x = CONST`` stores of the node), ``loop_writes`` (for a
+``loop`` head: what the loop body may assign), ``unseen`` (a goto label the
+view does not show).
 
 Conditions are decomposed: ``if (a && !b)`` is two ``cond`` nodes, ``a`` then
 ``b`` with swapped edges; ``x == NULL``/``x != 0`` become the atom ``x``.
@@ -35,8 +40,9 @@ rewritten to ``while`` by the normaliser) are ``cond`` nodes with no key.
 
 ``run(cfg, analysis, budget=BUDGET) -> RunResult``
     Worklist over ``(node, State)``.  ``State.facts`` belongs to the rule
-    (any hashable value), ``State.conds`` to the engine: the truth of plain
-    conditions already branched on, dropped when a node writes one of their
+    (any hashable value), ``State.conds``/``State.vals`` to the engine: the
+    truth of plain conditions already branched on and the constants stored
+    in variables (``locked = 1``), dropped when a node writes one of their
     identifiers (and at a loop head for what the loop body writes), so
     ``if (x) lock(); ... if (x) unlock();`` yields only the two consistent
     paths.  ``State.trail`` (not part of equality) is the first path that
@@ -73,6 +79,7 @@ from typing import Any, Protocol
 
 from reviewkit.cparse import Call
 from reviewkit.flow_cfg import (
+    CFG,
     K_COND,
     K_ENTRY,
     K_EXIT,
@@ -84,7 +91,6 @@ from reviewkit.flow_cfg import (
     K_RETURN,
     K_STMT,
     K_SWITCH,
-    CFG,
     CfgNode,
     build_cfg,
     const_truth,

@@ -146,7 +146,7 @@ class _Builder:
             nxt = self.stmt(s, nxt)
         return nxt
 
-    def stmt(self, s: Node, nxt: CfgNode) -> CfgNode:  # noqa: PLR0911, PLR0912 - one case per statement kind
+    def stmt(self, s: Node, nxt: CfgNode) -> CfgNode:
         t = s.type
         if t in ("compound_statement", "translation_unit") or t.startswith("preproc_"):
             return self.seq([c for c in s.named_children if _is_stmt(c)], nxt)
@@ -265,7 +265,7 @@ class _Builder:
             it = self.new(K_COND, cond, [(body_entry, True), (nxt, False)])
             it.text = head.text
             it.calls = []  # the macro's arguments are not calls made by the function
-            it.writes = frozenset(_idents(self.parsed, cond))
+            it.writes = frozenset(_cursor_args(self.parsed, cond))
             head.succs = [(it, None)]
             head.loop_writes = it.writes
         else:
@@ -405,8 +405,14 @@ def _plain_condition(parsed: Any, expr: Node, node: CfgNode) -> bool:
     return not any(c.name.endswith(("trylock", "_lock", "lock_killable", "lock_interruptible")) for c in node.calls)
 
 
-def _idents(parsed: Any, node: Node) -> set[str]:
-    return {parsed.text(n) for n in _walk(node) if n.type == "identifier"}
+def _cursor_args(parsed: Any, cond: Node) -> set[str]:
+    """The cursors an iterator macro assigns: its bare-identifier arguments (not ``&head->list``)."""
+    out: set[str] = set()
+    for n in _walk(cond):
+        if n.type == "argument_list":
+            out.update(parsed.text(a) for a in n.named_children if a.type == "identifier")
+            break
+    return out
 
 
 def _walk(node: Node) -> Iterable[Node]:
@@ -424,8 +430,10 @@ def _root_ident(parsed: Any, node: Node | None) -> str | None:
         if node.type in ("field_expression", "subscript_expression"):
             node = node.child_by_field_name("argument")
         elif node.type in ("pointer_expression", "parenthesized_expression", "cast_expression"):
-            node = node.child_by_field_name("argument") or node.child_by_field_name("value") or (
-                node.named_children[-1] if node.named_children else None
+            node = (
+                node.child_by_field_name("argument")
+                or node.child_by_field_name("value")
+                or (node.named_children[-1] if node.named_children else None)
             )
         else:
             return None
@@ -463,12 +471,20 @@ def _writes(parsed: Any, node: Node) -> set[str]:
     return out
 
 
+def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
+    if kernel is None:
+        from reviewkit.kernel import _builtin
+
+        kernel = _builtin()
+    return frozenset((kernel.get("flow", {}) or {}).get("noreturn", [])) or DEFAULT_NORETURN
+
+
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     """The CFG of ``fv``'s function (cached on the view per noreturn table)."""
-    noreturn = frozenset(((kernel or {}).get("flow", {}) or {}).get("noreturn", [])) or DEFAULT_NORETURN
     cache = fv.__dict__.setdefault("_rk_cfg", {})
     if kernel is None and None in cache:
         return cache[None]
+    noreturn = _noreturn(kernel)
     if noreturn in cache:
         return cache[noreturn]
     b = _Builder(fv, noreturn)

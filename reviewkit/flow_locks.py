@@ -28,6 +28,8 @@ from reviewkit.source import FunctionView
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 NEST_CAP = 3
+SUMMARY_MAX_LINES = 80
+"""Lock wrappers are short: longer functions are not summarised (they are still analysed)."""
 
 
 def lock_key(text: str) -> str:
@@ -337,8 +339,7 @@ class LockAnalysis:
         truth = bool(label)
         if not truth and n.compare is not None and n.compare[1] == "truth":
             root = n.compare[0]
-            if any(h.count and not h.stale and _ROOT.match(h.key) and _ROOT.match(h.key).group() == root
-                   for h in held):
+            if any(h.count and not h.stale and _ROOT.match(h.key) and _ROOT.match(h.key).group() == root for h in held):
                 return None  # the lock lives in *root: a NULL root would have crashed at the acquire
         for p in list(pending):
             if n.cond_key == p.var:
@@ -607,14 +608,16 @@ def analyse(
     inferred: set[str] = set()
     if infer and res.complete and fv.start_visible:
         local = _locals(fv) - set(_params(fv))
-        inferred = {e.key for e in la.events.values() if e.kind == "orphan-release"
-                    and not set(_IDENT.findall(e.key)) & local}
+        inferred = {
+            e.key for e in la.events.values() if e.kind == "orphan-release" and not set(_IDENT.findall(e.key)) & local
+        }
         if inferred:
             la = LockAnalysis(fv, model, summaries, new_keys, observe)
             la.inferred = inferred
             res = run(cfg, la, budget) if budget else run(cfg, la)
-    out = LockResult(fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete,
-                     la.acquired_keys, la.annotations)
+    out = LockResult(
+        fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete, la.acquired_keys, la.annotations
+    )
     out.inferred = inferred
     if memo_key[1] and (res.complete or budget is None) and (infer or not la.events):
         memo[memo_key] = _Memo(out, budget or BUDGET)
@@ -673,8 +676,12 @@ def summarise(
 ) -> dict[str, Summary]:
     """Acquire/release wrappers among ``views`` (whole functions only), annotations included."""
     summaries: dict[str, Summary] = {}
-    whole = [fv for fv in views if not fv.fragment and fv.function is not None]
+    # text checks first: touching fv.function parses the function
+    whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
+    whole = [fv for fv in whole if fv.function is not None]
     for fv in whole:
+        if not _ANNOT.search(fv.text):
+            continue
         ann = annotations(fv)
         params = _params(fv)
         for key in ann.get("__acquires", []):
@@ -684,7 +691,12 @@ def summarise(
     # only functions someone here calls can matter to a caller
     called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
     candidates = [
-        fv for fv in whole if fv.name in called and fv.name not in summaries and _touches_locks(fv, model)
+        fv
+        for fv in whole
+        if fv.name in called
+        and fv.name not in summaries
+        and len(fv.line_map) <= SUMMARY_MAX_LINES
+        and _touches_locks(fv, model)
     ]
     fresh: set[str] | None = None  # None: the first round looks at every candidate
     for _ in range(rounds):
@@ -723,7 +735,11 @@ def _summary_of(
     ret = _returned_var(res)
     common: set[tuple[str, str, str, str | None]] | None = None
     for ex in res.exits:
-        keys = {(h.key, h.group, h.variant, h.flags) for h in ex.state.facts.held if h.line is not None and not h.stale and h.count}
+        keys = {
+            (h.key, h.group, h.variant, h.flags)
+            for h in ex.state.facts.held
+            if h.line is not None and not h.stale and h.count
+        }
         common = keys if common is None else common & keys
     for key, group, variant, flags in sorted(common or ()):
         ids = set(_IDENT.findall(key))
@@ -741,8 +757,9 @@ def _summary_of(
     return None
 
 
-def acquire_keys(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary],
-                 lines: set[int]) -> set[str]:
+def acquire_keys(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], lines: set[int]
+) -> set[str]:
     """Lock keys acquired by calls on ``lines`` of ``fv`` (e.g. the lines a patch added)."""
     la = LockAnalysis(fv, model, summaries)
     out: set[str] = set()

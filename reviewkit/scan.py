@@ -109,6 +109,10 @@ class ScanOptions:
     config: Config
     use_cache: bool = True
     timeout: float = DEFAULT_TIMEOUT
+    cache_salt: str | None = None
+    """Rule-set version + config hash, computed once by the parent: a worker forked
+    after the code on disk changed still runs the parent's code, so it must not
+    file its results under the new code's version."""
 
 
 _WORKER: dict[str, Any] = {}
@@ -125,9 +129,9 @@ def worker_state(options: ScanOptions, rules: list[engine.Rule] | None = None) -
                 rules.append(rule)
     cache = None
     if options.use_cache:
-        from reviewkit.cache import open_cache
+        from reviewkit.cache import Cache, open_cache
 
-        cache = open_cache(rules, options.config)
+        cache = Cache(salt=options.cache_salt) if options.cache_salt else open_cache(rules, options.config)
     return {"options": options, "rules": rules, "cache": cache}
 
 
@@ -234,7 +238,13 @@ def scan(
 
     config = config or Config()
     todo = files if files is not None else [str(p) for p in c_files(paths)]
-    options = ScanOptions([(r.module.__name__, r.source) for r in rules], config, use_cache, timeout)
+    salt = None
+    if use_cache:
+        from reviewkit.cache import open_cache
+
+        cache = open_cache(rules, config)
+        use_cache, salt = cache is not None, cache.salt if cache is not None else None
+    options = ScanOptions([(r.module.__name__, r.source) for r in rules], config, use_cache, timeout, salt)
     jobs = max(1, min(jobs, len(todo)))
     if executor in ("local", "serial") and jobs == 1:
         state = worker_state(options, rules)

@@ -75,6 +75,8 @@ class FunctionView:
     end_visible: bool
     changed_lines: set[int] = field(default_factory=set)
     """Real lines of this side that the patch added (post) or removed (pre)."""
+    deleted_at: set[int] = field(default_factory=set)
+    """Post side: real lines right after a run of lines the patch removed here."""
     patch: Patch | None = None
     _parsed: cparse.Parsed | None = field(default=None, repr=False)
 
@@ -89,6 +91,11 @@ class FunctionView:
         """The function_definition this view parses to (the outermost one)."""
         fns = self.parsed.functions()
         return fns[0] if fns else None
+
+    @property
+    def touched(self) -> bool:
+        """The patch changed this function: added lines, or (post side) only removed some."""
+        return bool(self.changed_lines or self.deleted_at)
 
     @property
     def fragment(self) -> bool:
@@ -168,6 +175,22 @@ class FileView:
     def removed(self) -> set[int]:
         return {ln.number for ln in self.pre if ln.changed}
 
+    @property
+    def deletion_points(self) -> set[int]:
+        """Post-image lines that directly follow lines the patch removed."""
+        points: set[int] = set()
+        for hunk in self.hunks:
+            pending = False
+            for line in hunk:
+                if line.line_type == "-":
+                    pending = True
+                elif line.line_type in ("+", " ") and pending:
+                    points.add(line.target_line_no)
+                    pending = False
+            if pending:
+                points.add(hunk.target_start + hunk.target_length)
+        return points
+
     def lines(self, side: str = "post") -> list[Line]:
         return self.post if side == "post" else self.pre
 
@@ -197,11 +220,15 @@ class FileView:
                 views = _tree_views(self, side, whole)
             else:
                 views = stitch_functions(self, side)
+            if side == "post" and views and self.hunks:
+                points = self.deletion_points
+                for fv in views:
+                    fv.deleted_at = {n for n in points if fv.first_line <= n <= fv.last_line}
             self._functions[side] = views
         return self._functions[side]
 
     def changed_functions(self, side: str = "post") -> list[FunctionView]:
-        return [fv for fv in self.functions(side) if fv.changed_lines]
+        return [fv for fv in self.functions(side) if fv.touched]
 
     def function_at(self, number: int, side: str = "post") -> FunctionView | None:
         """The function view whose visible span contains real line ``number``."""

@@ -260,13 +260,16 @@ def _git_apply_check(path: str, text: str, pf: unidiff.PatchedFile) -> None:
     git = shutil.which("git")
     if git is None:
         return
+    # the scratch copy must stay inside the scratch directory whatever the path
+    # looks like (``reviewkit scan /abs/dir`` names files by absolute path)
+    rel = "/".join(part for part in path.split("/") if part not in ("", ".", "..")) or "file.c"
     with tempfile.TemporaryDirectory(prefix="reviewkit-verify-") as tmp:
-        target = Path(tmp) / path
+        target = Path(tmp) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, "utf-8", errors="surrogateescape")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env["GIT_CEILING_DIRECTORIES"] = tmp
-        diff = f"--- a/{path}\n+++ b/{path}\n" + "".join(str(h) for h in pf)
+        diff = f"--- a/{rel}\n+++ b/{rel}\n" + "".join(str(h) for h in pf)
         proc = subprocess.run(
             [git, "apply", "--check", "-p1", "-"],
             input=diff.encode("utf-8", "surrogateescape"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import Call, FunctionView, Node, iter_calls
+from reviewkit.api import Call, FunctionView, Node, cparse, iter_calls
 
 _WS_RE = re.compile(r"\s+")
 
@@ -99,3 +99,29 @@ def real_span(fv: FunctionView, node: Node) -> tuple[int, int] | None:
     if any(r is None for r in reals):
         return None
     return reals[0], reals[-1]  # type: ignore[return-value]
+
+
+def declared_names(fv: FunctionView) -> set[str]:
+    """Parameters and locals of ``fv``: names that mean something else in any other function."""
+    fn = fv.function
+    if fn is None:
+        return set()
+    out: set[str] = set()
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    params = decl.child_by_field_name("parameters") if decl is not None else None
+    for p in params.named_children if params is not None else []:
+        name = cparse.declarator_name(p.child_by_field_name("declarator"))
+        if name:
+            out.add(name)
+    stack = [fn.body]
+    while stack:
+        node = stack.pop()
+        if node.type == "declaration":
+            for d in node.children_by_field_name("declarator"):
+                name = cparse.declarator_name(d)
+                if name:
+                    out.add(name)
+        stack.extend(node.named_children)
+    return out

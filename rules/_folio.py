@@ -3,13 +3,15 @@
 Shared by folio-put-uncharge (its findings) and its ``explain`` hook (the
 answer to "do we need to uncharge here?").  The facts come from the
 ``[folio]`` table of reviewkit/kernel/lifecycle.toml: which calls charge,
-uncharge, put, get and allocate a folio.
+uncharge, put, get, allocate and take over (hand-off) a folio, and what a
+failure exit looks like (``[folio.failure]``: error return values, error
+and cleanup label names).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +128,8 @@ class Walk:
     handed: CfgNode | None = None
     after_charge: list[CfgNode] = field(default_factory=list)
     failure_cond: tuple[CfgNode, bool] | None = None
+    """The last branch taken after the charge, before the path jumps away or returns."""
+    left_flow: bool = False
     gap_after_put: bool = False
     use_after_put: CfgNode | None = None
     exit: CfgNode | None = None
@@ -148,6 +152,7 @@ def walk(path: FlowPath, var: str, facts: Facts) -> Walk:
         if assigns(node, var):
             w.alloc = next((c for c in node.calls if c.name in facts.alloc), None)
             w.charge, w.charged_ok, w.gets, w.handed, w.after_charge = None, False, [], None, []
+            w.failure_cond, w.left_flow = None, False
             continue
         if w.charged_ok:
             w.after_charge.append(node)
@@ -168,9 +173,14 @@ def walk(path: FlowPath, var: str, facts: Facts) -> Walk:
                 w.charged_ok = label is False
                 if w.charged_ok:
                     w.after_charge = []
-            elif w.charged_ok and label is True and node.calls:
-                w.failure_cond = (node, True)
-        if w.charged_ok and (returns(node, var) or handed_off(node, var) or hands_off(node, var, facts)):
+            elif w.charged_ok and isinstance(label, bool) and not w.left_flow:
+                w.failure_cond = (node, label)
+        if w.charged_ok and node.kind in (K_GOTO, K_RETURN):
+            w.left_flow = True
+        if w.charged_ok and (returns(node, var) or handed_off(node, var)):
+            w.handed = node
+        elif w.charged_ok and hands_off(node, var, facts) and (node.kind != K_COND or label is False):
+            # ``if (add_to_swap_cache(folio, ...))`` hands the folio over only when it returns 0
             w.handed = node
     w.exit = path.exit
     return w
@@ -188,7 +198,7 @@ def _derefs(node: CfgNode, var: str, facts: Facts) -> bool:
     return False
 
 
-def failure_exit(path: FlowPath, facts: Facts, no_put_labels: set[str] = frozenset()) -> CfgNode | None:  # type: ignore[assignment]
+def failure_exit(path: FlowPath, facts: Facts, no_put_labels: Collection[str] = ()) -> CfgNode | None:
     """The node a failure path leaves through, or None when the path may well be a success.
 
     A failure exit is a ``return`` of an error value (``NULL``, ``-ENOMEM``,
@@ -258,13 +268,15 @@ def _assigned_value(node: CfgNode, var: str) -> str | None:
 
 def _error_test(node: CfgNode, var: str, facts: Facts) -> bool | None:
     """True when the condition, taken, says ``var`` holds an error (``if (err)``, ``if (ret < 0)``)."""
-    text = re.sub(r"\s+", "", node.ast.text.decode() if node.ast is not None and node.ast.text else node.text)
+    text = re.sub(r"\s+", "", node.text)
     m = _UNLIKELY_RE.match(text)
     while m:
         text = m.group(1)
         m = _UNLIKELY_RE.match(text)
     if text in (var, f"{var}<0", f"IS_ERR({var})", f"{var}!=0"):
         return True
+    if text.startswith((f"{var}&", f"({var}&")) and any(facts.failure_value.match(t) for t in _IDENT_RE.findall(text)):
+        return True  # ``ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)``: a mask of error bits
     m = re.match(rf"^{re.escape(var)}(==|!=)(\w+)$", text)
     if m and m.group(1) == "==" and facts.failure_value.match(m.group(2)):
         return True
@@ -295,3 +307,17 @@ def steps_between(path: FlowPath, first: CfgNode, last: CfgNode) -> Iterator[Cfg
             yield node
         if node is last:
             return
+
+
+def labels_after_put(path: FlowPath, w: Walk) -> set[str]:
+    """Labels ``path`` jumps to after dropping ``w.var``: their code does not drop it again."""
+    if w.put_node is None:
+        return set()
+    after = False
+    out = set()
+    for node, _label in path.steps:
+        if node is w.put_node:
+            after = True
+        elif after and node.kind == K_GOTO:
+            out.add(label_of(node))
+    return out

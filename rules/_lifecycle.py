@@ -6,19 +6,26 @@ code the review can see, two ways:
 
 - a constructor that ties them (``list_lru_init_memcg_key(&lru, shrinker, ...)``),
   from ``[[lifecycle.links]]`` in reviewkit/kernel/lifecycle.toml;
-- a callback assignment (``s->scan_objects = fn`` or ``.scan_objects = fn``
-  in an initializer) whose callback ``fn`` calls ``list_lru_*(&lru, ...)``.
+- a callback assignment (``s->scan_objects = fn`` in a function, or
+  ``.scan_objects = fn`` in a file-scope ``struct shrinker x = { ... }``
+  initializer) whose callback ``fn`` calls ``list_lru_*(&lru, ...)``.
+
+A link between two members of one object (``qinf->qi_shrinker`` walks
+``qi->qi_lru``, learned through differently named pointers to the same
+structure type) also holds for the same two members of any other pointer:
+:func:`links_for` rebases it (``q->qi_shrinker`` walks ``q->qi_lru``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reviewkit.rules._csyntax import arg, norm_object
+from reviewkit.rules._csyntax import arg, declared_names, norm_object
 
-from reviewkit.api import Call, FunctionView, ReviewContext, iter_calls
+from reviewkit.api import Call, FileView, FunctionView, ReviewContext, iter_calls
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,8 @@ class Link:
     """What taught us the link, for the message ("list_lru_init_memcg_key() at 925")."""
     path: str
     line: int
+    scope: str | None = None
+    """The function the link holds in, when it ties a parameter or local (None: everywhere)."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +85,12 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
         fn = fv.function
         if fn is None:
             continue
+        # a callback's own locals and parameters name nothing another function can destroy
+        mine = declared_names(fv)
         objs = {
             norm_object(c.args[0])
             for c in iter_calls(fv.parsed, fn.body)
-            if c.name.startswith(model.walk_prefixes) and c.args
+            if c.name.startswith(model.walk_prefixes) and c.args and norm_object(c.args[0]) not in mine
         }
         if objs:
             callbacks[fv.name] = objs
@@ -87,6 +98,7 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
         fn = fv.function
         if fn is None:
             continue
+        mine = set()
         for call in iter_calls(fv.parsed, fn.body):
             spec = model.links.get(call.name)
             if spec is None:
@@ -94,16 +106,90 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
             obj, walker = arg(call, int(spec["object"])), arg(call, int(spec["walker"]))
             line = fv.real_line(call.node) or 0
             if obj and walker and walker.strip() not in ("NULL", "0"):
-                _add(links, Link(norm_object(walker), norm_object(obj), f"{call.name}() at {line}", fv.path, line))
+                mine = mine or declared_names(fv)
+                w, o = norm_object(walker), norm_object(obj)
+                scope = fv.name if w in mine or o in mine else None
+                _add(links, Link(w, o, f"{call.name}() at {line}", fv.path, line, scope))
         for walker, field, callback, line in _callback_assignments(fv, model):
             for obj in callbacks.get(callback, ()):
                 _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", fv.path, line))
+    for _pc, view in ctx.c_files():
+        for walker, field, callback, line in _static_initializers(view, model):
+            for obj in callbacks.get(callback, ()):
+                _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", view.path, line))
     return links
+
+
+def links_for(links: dict[str, list[Link]], obj: str, function: str) -> list[Link]:
+    """Links of ``obj`` as seen in ``function``.
+
+    A link learned for ``obj`` itself counts when its walker is a global or
+    a member of the same pointer; a link between two members (``x->lru``,
+    ``y->shrinker``) is rebased onto ``obj``'s pointer (``p->lru`` is walked
+    by ``p->shrinker``), whatever the pointers were called where it was
+    learned.
+    """
+    base, member = _split_member(obj)
+    out: list[Link] = []
+
+    def add(link: Link) -> None:
+        if all(x.walker != link.walker for x in out):
+            out.append(link)
+
+    for link in links.get(obj, []):
+        if link.scope in (None, function) and _split_member(link.walker)[0] in (None, base):
+            add(link)
+    if base is None:
+        return out
+    for learned in links.values():
+        for link in learned:
+            l_base, l_member = _split_member(link.obj)
+            w_base, w_member = _split_member(link.walker)
+            if link.scope in (None, function) and l_base is not None and w_base is not None and l_member == member:
+                add(Link(f"{base}->{w_member}", obj, link.how, link.path, link.line))
+    return out
+
+
+_MEMBER_RE = re.compile(r"^([A-Za-z_]\w*)->([A-Za-z_][\w.>-]*)$")
+
+
+def _split_member(obj: str) -> tuple[str | None, str]:
+    """``q->qi_lru`` -> (``q``, ``qi_lru``); (None, obj) when ``obj`` is not a member of a plain pointer."""
+    m = _MEMBER_RE.match(obj)
+    return (m.group(1), m.group(2)) if m else (None, obj)
+
+
+def _static_initializers(view: FileView, model: Model) -> Iterator[tuple[str, str, str, int]]:
+    """(walker, field, callback, line) of ``.scan_objects = fn`` in ``struct shrinker x = { ... };``.
+
+    Read from the visible lines (the whole file in tree and scan mode); an
+    initializer that runs into unseen lines is not read.
+    """
+    header = re.compile(rf"\bstruct\s+{re.escape(model.walker_kind)}\s+([A-Za-z_]\w*)\s*=\s*\{{")
+    member = re.compile(r"\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)")
+    lines = view.lines("post")
+    i = 0
+    while i < len(lines):
+        m = header.search(lines[i].text)
+        if m is None:
+            i += 1
+            continue
+        walker = m.group(1)
+        j = i
+        while j < len(lines) and (j == i or lines[j].number == lines[j - 1].number + 1):
+            text = lines[j].text[m.end() :] if j == i else lines[j].text
+            for f in member.finditer(text):
+                if f.group(1) in model.callback_fields:
+                    yield walker, f.group(1), f.group(2), lines[j].number
+            if "}" in text:
+                break
+            j += 1
+        i = j + 1
 
 
 def _add(links: dict[str, list[Link]], link: Link) -> None:
     mine = links.setdefault(link.obj, [])
-    if all(x.walker != link.walker for x in mine):
+    if all((x.walker, x.scope) != (link.walker, link.scope) for x in mine):
         mine.append(link)
 
 

@@ -6,9 +6,17 @@ engine and reports, for a folio the function owns:
 (a) an explicit `mem_cgroup_uncharge(folio)` immediately before the final
 `folio_put(folio)` / `put_page()` of that folio;
 (b) after a successful `mem_cgroup_charge()` / `mem_cgroup_swapin_charge_folio()`,
-a failure path (an error return, or a goto to cleanup the patch does not
-show) that leaves without dropping the folio, when another path of the same
-function does drop it;
+a failure path that leaves without dropping the folio, when another path of
+the same function does drop it.  A failure path returns an error value
+(`NULL`, `-ENOMEM`, `VM_FAULT_OOM`, `SCAN_..._FAIL`), a variable that holds
+one on that path (`ret = -EIO;`, or `if (err)` / `if (ret & VM_FAULT_ERROR)`
+taken), or a variable after a `goto` to an error label; in a fragment also
+a `goto` to an unseen label whose name says error and not cleanup
+(`fallback`, `err`, not `out_put`), or one that another path reaches right
+after dropping the folio.  Handing the folio over ends the obligation:
+mapping it (`folio_add_new_anon_rmap()`), adding it to an LRU, the page or
+swap cache or a list, storing it (`*foliop = folio`, `vmf->page = page`) or
+returning it (the table is `[folio] handoff` in reviewkit/kernel/lifecycle.toml);
 (c) the folio used (`folio_memcg()`, `folio_nid()`, `folio->...`) after its
 final put.
 
@@ -47,15 +55,23 @@ Write instead:
 - an uncharge before a put that may not be the last one: the folio is a
   parameter, the function took another reference (`folio_get()` ...), or
   the folio is used after the put;
-- (b) when the folio is returned or stored (`*foliop = folio`) on the path,
-  when the path ends in a success return, or when no other path of the
-  function puts the folio (nothing shows the function owns it on failure);
+- (b) when the folio was handed over on the path (mapped, added to the
+  LRU or a cache, stored, returned); when the path ends in a success return
+  (`return 0;` after `set_pmd_at()` in a fault handler), a value the path
+  does not show to be an error (`return handle_userfault(...)`), or a
+  `goto` to an unseen label that may drop the folio itself (`out_put`) or
+  says nothing (`out`); when no other path of the function puts the folio
+  (nothing shows the function owns it on failure); and on the branch where
+  the charge itself failed;
 - (c) unless the function allocated or charged the folio on that path and
   took no extra reference.
 
 ## Known limitations
 The flow engine enumerates acyclic paths: a path that needs a loop's back
-edge (`goto next` to the top of a retry loop) is not followed.
+edge (`goto next` to the top of a retry loop) is not followed, and a
+function with more paths than the engine's limit (`do_swap_page()`) is only
+partly judged.  A leak on a path that returns 0 (a raced fault that jumps
+to `release:` whose put was deleted) is not reported: 0 reads as success.
 `mem_cgroup_uncharge_list()` is not modelled: whether the list put that
 follows it uncharges depends on the kernel version.  In fragment mode a
 gap after the put hides later uses, so (a) and (c) stay quiet there.
@@ -68,9 +84,10 @@ gap after the put hides later uses, so (a) and (c) stay quiet there.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from reviewkit.rules._csyntax import real_span
-from reviewkit.rules._folio import Facts, Walk, failure_exit, folio_arg, uses, walk
+from reviewkit.rules._folio import Facts, Walk, failure_exit, folio_arg, labels_after_put, uses, walk
 
 from reviewkit.api import (
     K_GOTO,
@@ -93,6 +110,15 @@ from reviewkit.fixes import LineEdit, render
 
 ID = "folio-put-uncharge"
 SEVERITY = Severity.WARNING
+
+
+def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+    """Only functions that put or uncharge a folio are analysed."""
+    facts = Facts(kernel)
+    return tuple(sorted(facts.put | facts.uncharge))
+
+
+TOKENS = _tokens
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
@@ -217,9 +243,10 @@ def _path_findings(
     leaks: dict[int, Finding] = {}
     uafs: dict[tuple[int, int], Finding] = {}
     for var in sorted(v for v in charged | put_vars if v):
-        for p in all_paths:
-            w = walk(p, var, facts)
-            leak = _leak(ctx, fv, p, w, nodes, facts) if var in charged and var in put_vars else None
+        walks = [(p, walk(p, var, facts)) for p in all_paths]
+        no_put = set().union(*(labels_after_put(p, w) for p, w in walks))
+        for p, w in walks:
+            leak = _leak(ctx, fv, p, w, nodes, facts, no_put) if var in charged and var in put_vars else None
             if leak is not None:
                 leaks.setdefault(leak.line, leak)
             if w.use_after_put is not None and not w.gets and var not in params and (w.alloc or w.charge):
@@ -231,11 +258,17 @@ def _path_findings(
 
 
 def _leak(
-    ctx: ReviewContext, fv: FunctionView, p: FlowPath, w: Walk, nodes: list[CfgNode], facts: Facts
+    ctx: ReviewContext,
+    fv: FunctionView,
+    p: FlowPath,
+    w: Walk,
+    nodes: list[CfgNode],
+    facts: Facts,
+    no_put_labels: set[str],
 ) -> Finding | None:
     if not w.charged_ok or w.put is not None or w.handed is not None or w.charge is None:
         return None
-    via = failure_exit(p)
+    via = failure_exit(p, facts, no_put_labels)
     if via is None:
         return None
     leave = _leaving_node(p, via)
@@ -245,28 +278,39 @@ def _leak(
     if not _reportable(ctx, fv, lines):
         return None
     sibling = next(
-        (c.line for n in nodes for c in n.calls if c.name in facts.put and folio_arg(c) == w.var and c.line), None
+        (c for n in nodes for c in n.calls if c.name in facts.put and folio_arg(c) == w.var and c.line), None
     )
     if sibling is None:
         return None
+    put = f"{sibling.name}({sibling.args[0]})"
     charge = w.charge.call
-    why = f" when `{_short(w.failure_cond[0].text)}` fails" if w.failure_cond else ""
+    branch = _branch(w.failure_cond) if w.failure_cond else ""
+    why = f" if `{branch}` ({w.failure_cond[0].line})" if w.failure_cond and w.failure_cond[0].line else ""
     where = f"`goto {via.label}` (not in view)" if via.kind == K_LABEL else f"`{_short(leave.text)}`"
     steps = [PathStep(charge.line, f"`{w.var}` charged by {charge.name}()")]
     if w.failure_cond and w.failure_cond[0].line:
-        steps.append(PathStep(w.failure_cond[0].line, f"`{_short(w.failure_cond[0].text)}` fails"))
+        steps.append(PathStep(w.failure_cond[0].line, f"`{branch}`: the failure branch"))
     steps.append(PathStep(leave.line, f"leaves holding `{w.var}`"))
     return ctx.finding(
         ID,
         Severity.ERROR,
         f"`{w.var}` charged by `{charge.name}()` at {charge.line} leaks{why}: {where} at {leave.line} "
-        f"leaves without `folio_put({w.var})`, unlike the put at {sibling}",
+        f"leaves without `{put}`, unlike the put at {sibling.line}",
         fv.path,
         leave.line,
         patch=fv.patch,
         function=fv.name,
         path=steps,
     )
+
+
+def _branch(cond: tuple[CfgNode, bool]) -> str:
+    """The condition as taken on the path: ``!pgtable`` for the false edge of ``pgtable``."""
+    text = _short(cond[0].text)
+    if cond[1]:
+        return text
+    simple = text.replace("->", "").replace(".", "").replace("_", "").isalnum() or text.endswith(")")
+    return f"!{text}" if simple else f"!({text})"
 
 
 def _leaving_node(p: FlowPath, via: CfgNode) -> CfgNode | None:

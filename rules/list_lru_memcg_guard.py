@@ -95,6 +95,22 @@ ID = "list-lru-memcg-guard"
 SEVERITY = Severity.ERROR
 
 
+def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+    """Files without a list_lru constructor or the memcg check that clears the flag are skipped.
+
+    The check is a token because a fragment of mm/list_lru.c may show the
+    ``if (mem_cgroup_disabled() ...)`` line of ``__list_lru_init()`` and name
+    the function only in its hunk header.
+    """
+    model = kernel.get("list_lru", {}).get("memcg_init", {})
+    names = {c["name"] for c in model.get("calls", [])} | {model.get("init_function", "__list_lru_init")}
+    names.add(model.get("disabled_check", "mem_cgroup_disabled"))
+    return tuple(sorted(names))
+
+
+TOKENS = _tokens
+
+
 @dataclass
 class _Init:
     """What the tree (or series) shows of ``__list_lru_init()``."""
@@ -350,6 +366,8 @@ def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict
         return None
     line = first.start_point[0] + 1
     indent = rows[line - 1][: len(rows[line - 1]) - len(rows[line - 1].lstrip())]
+    while line > 1 and rows[line - 2].lstrip().startswith(("#if", "#ifdef", "#ifndef")):
+        line -= 1  # not inside a conditional block the statement happens to open with
     return [LineEdit(line, line - 1, (f"{indent}if ({disabled}())", f"{indent}\t{param} = false;", ""))]
 
 

@@ -32,15 +32,15 @@ hidden": it is taken only ``if (dequeue_deferred)`` and must be dropped
 
 ## Example
 ```
-	if (dequeue_deferred) {
-		rcu_read_lock();
-		l = list_lru_lock(&deferred_split_lru, nid, memcg);
-	}
-	if (!folio_ref_freeze(folio, 1)) {
-		if (dequeue_deferred)
-			list_lru_unlock(l);
-		return -EAGAIN;		/* rcu_read_lock() is still held here */
-	}
+        if (dequeue_deferred) {
+                rcu_read_lock();
+                l = list_lru_lock(&deferred_split_lru, nid, memcg);
+        }
+        if (!folio_ref_freeze(folio, 1)) {
+                if (dequeue_deferred)
+                        list_lru_unlock(l);
+                return -EAGAIN;		/* rcu_read_lock() is still held here */
+        }
 ```
 Release in the reverse order of acquisition on every path:
 ``list_lru_unlock(l); rcu_read_unlock();``.
@@ -88,10 +88,10 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     analyse_locks,
+    local_names,
     lock_acquire_keys,
     lock_key,
     lock_summaries,
-    local_names,
     trail_steps,
 )
 
@@ -111,17 +111,31 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     kernel = ctx.kernel
     model = LockModel.from_kernel(kernel)
     sides = ("post",) if ctx.scan else ("post", "pre")
-    all_views = [v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides
-                 for v in fv.functions(side)]
+    all_views = [
+        v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides for v in fv.functions(side)
+    ]
     summaries = lock_summaries(all_views, kernel, model)
-    for fv in ctx.functions("post"):
+    for fv in _touched_functions(ctx):
         yield from _check_function(ctx, fv, kernel, model, summaries)
+
+
+def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
+    """Functions the series changed, including those it only deleted lines from."""
+    if ctx.scan:
+        yield from ctx.functions("post")
+        return
+    removed_in = {(fv.path, id(fv.patch), fv.name) for fv in ctx.functions("pre")}
+    for fv in ctx.functions("post", changed_only=False):
+        if fv.changed_lines or (fv.path, id(fv.patch), fv.name) in removed_in:
+            yield fv
 
 
 def _check_function(
     ctx: ReviewContext, fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]
 ) -> Iterator[Finding]:
-    if fv.function is None or not _mentions_locks(fv, kernel, model, summaries):
+    if not model.mentioned(fv.text, summaries.keys()) or fv.function is None:
+        return
+    if not _mentions_locks(fv, kernel, model, summaries):
         return
     pre = None if ctx.scan else ctx.pre_function(fv)
     new_keys = None
@@ -136,10 +150,15 @@ def _check_function(
     if _cfg_errors_near_locks(res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    found = list(_judge(ctx, res))
-    if found and pre is not None and not ctx.report_all and pre.function is not None:
+    old = None
+    if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
         old = analyse_locks(pre, kernel, model, summaries, None)
-        before = {sig for sig, _f in _judge(ctx, old)} if old.complete else set()
+        old = old if old.complete else None
+    found = list(_judge(ctx, res, _kept_by(old)))
+    if found and pre is not None and not ctx.report_all and pre.function is not None:
+        if old is None:
+            old = analyse_locks(pre, kernel, model, summaries, None)
+        before = {sig for sig, _f in _judge(ctx, old, None)} if old.complete else set()
         found = [(sig, f) for sig, f in found if sig not in before]
     for _sig, f in found:
         yield f
@@ -163,13 +182,24 @@ def _cfg_errors_near_locks(res: LockResult, model: LockModel) -> bool:
         return False
     names = set(model.acquires) | set(model.releases)
     for n in cfg.nodes:
-        if n.ast is not None and (n.ast.type == "ERROR" or n.ast.has_error) and any(w in names for w in _IDENT.findall(n.text)):
+        if (
+            n.ast is not None
+            and (n.ast.type == "ERROR" or n.ast.has_error)
+            and any(w in names for w in _IDENT.findall(n.text))
+        ):
             return True
     return any(n.unseen for n in cfg.labels.values()) and not res.fv.fragment
 
 
-def _judge(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
-    yield from _leaks(ctx, res)
+def _kept_by(old: LockResult | None) -> set[str] | None:
+    """Locks the pre-image of the function returned with (None: no whole pre-image to ask)."""
+    if old is None:
+        return None
+    return {h.key for ex in old.exits for h in ex.state.facts.held if h.count and not h.stale}
+
+
+def _judge(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterator[tuple[tuple, Finding]]:
+    yield from _leaks(ctx, res, kept)
     yield from _events(ctx, res)
 
 
@@ -244,9 +274,7 @@ def _return_value(res: LockResult, via: Any) -> str | None:
     return lock_key(res.fv.parsed.text(via.ast.named_children[0]))
 
 
-def _intended(
-    ctx: ReviewContext, res: LockResult, key: str, group: str, holding: list[Any], clean: list[Any]
-) -> bool:
+def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding: list[Any], clean: list[Any]) -> bool:
     """The function hands the lock to its caller on purpose (or we cannot tell that it does not)."""
     ann = res.annotations
     if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []) or key in res.inferred:
@@ -280,7 +308,7 @@ def _released_somewhere(res: LockResult, key: str) -> bool:
     return any(h.key == key and not h.count for ex in res.exits for h in ex.state.facts.held)
 
 
-def _leaks(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+def _leaks(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
     by_key: dict[tuple[str, str], list[Any]] = {}
     for ex in exits:
@@ -291,7 +319,7 @@ def _leaks(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding
     for (key, group), items in sorted(by_key.items()):
         holding = [ex for ex, _h in items]
         clean = [ex for ex in exits if ex not in holding]
-        if _intended(ctx, res, key, group, holding, clean):
+        if (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
             continue
         by_acquire: dict[int, list[tuple[Any, Any, int]]] = {}
@@ -309,19 +337,24 @@ def _leaks(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding
             more = [str(other) for _e, _h, other in group_items[1:]]
             also = f"; also at {', '.join(more)}" if more else ""
             msg = f"`{h.what}` at {h.line} is still held {where}{taken}{also}"
-            exits = frozenset("end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items)
-            sig = ("leak", key, group, exits)
+            exit_texts = frozenset(
+                "end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items
+            )
+            sig = ("leak", key, group, exit_texts)
             steps.append(PathStep(line, "leaves the function with it held"))
-            yield sig, ctx.finding(
-                ID,
-                SEVERITY,
-                msg,
-                res.fv.path,
-                line,
-                patch=res.fv.patch,
-                function=res.fv.name,
-                path=steps,
-                extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
+            yield (
+                sig,
+                ctx.finding(
+                    ID,
+                    SEVERITY,
+                    msg,
+                    res.fv.path,
+                    line,
+                    patch=res.fv.patch,
+                    function=res.fv.name,
+                    path=steps,
+                    extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
+                ),
             )
 
 
@@ -365,7 +398,16 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 f"`{e.call}()` at {e.line} restores `{given}` but `{e.key}` was taken at "
                 f"{e.other_line} saving `{taken}`"
             )
-        yield (e.kind, e.key, e.call), ctx.finding(
-            ID, SEVERITY, msg, res.fv.path, e.line, patch=res.fv.patch, function=res.fv.name,
-            extra={"kind": e.kind, "lock": e.key},
+        yield (
+            (e.kind, e.key, e.call),
+            ctx.finding(
+                ID,
+                SEVERITY,
+                msg,
+                res.fv.path,
+                e.line,
+                patch=res.fv.patch,
+                function=res.fv.name,
+                extra={"kind": e.kind, "lock": e.key},
+            ),
         )

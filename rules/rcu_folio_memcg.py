@@ -22,17 +22,17 @@ splat; v2 and v3 take ``rcu_read_lock()`` first.
 
 ## Example
 ```
-	l = list_lru_lock(&deferred_split_lru, folio_nid(folio),
-			  folio_memcg(folio));		/* no rcu_read_lock() */
+        l = list_lru_lock(&deferred_split_lru, folio_nid(folio),
+                          folio_memcg(folio));		/* no rcu_read_lock() */
 ```
 Write instead:
 ```
-	rcu_read_lock();
-	l = list_lru_lock(&deferred_split_lru, folio_nid(folio),
-			  folio_memcg(folio));
-	...
-	list_lru_unlock(l);
-	rcu_read_unlock();
+        rcu_read_lock();
+        l = list_lru_lock(&deferred_split_lru, folio_nid(folio),
+                          folio_memcg(folio));
+        ...
+        list_lru_unlock(l);
+        rcu_read_unlock();
 ```
 
 ## Not reported
@@ -149,8 +149,16 @@ def _check_function(
         out.append(
             (
                 ("rcu", call.name, source),
-                ctx.finding(ID, SEVERITY, msg, fv.path, line, patch=fv.patch, function=fv.name,
-                            extra={"sink": call.name, "source": source}),
+                ctx.finding(
+                    ID,
+                    SEVERITY,
+                    msg,
+                    fv.path,
+                    line,
+                    patch=fv.patch,
+                    function=fv.name,
+                    extra={"sink": call.name, "source": source},
+                ),
             )
         )
     return out

@@ -9,9 +9,12 @@ still registered and is freed/unregistered later on the same path
 lru is learned from the code the review can see, in the same file or
 anywhere in the series: `list_lru_init_memcg_key(&lru, shrinker, ...)`,
 `list_lru_init_memcg(&lru, shrinker)`, `__list_lru_init(&lru, ..., shrinker)`,
-or a `->scan_objects`/`->count_objects` callback whose body calls
-`list_lru_*(&lru, ...)`.  The register/unregister and alloc/free pairs are
-data in reviewkit/kernel/lifecycle.toml.
+or a `->scan_objects`/`->count_objects` callback (assigned in a function or
+in a file-scope `struct shrinker x = { .scan_objects = fn }`) whose body
+calls `list_lru_*(&lru, ...)`.  A link between two members of a structure
+(`vt->v_shrinker` walks `vt->v_lru`) holds for those members through any
+pointer (`q->v_shrinker`, `q->v_lru`).  The register/unregister and
+alloc/free pairs are data in reviewkit/kernel/lifecycle.toml.
 
 ## Why is this bad?
 Teardown must run in the reverse order of setup, and anything a registered
@@ -44,15 +47,19 @@ Write instead:
   `free_prealloced_shrinker()`: its callbacks never ran;
 - an lru destroyed on a path that never frees its shrinker (the order
   cannot be judged from one function);
+- objects named by a callback's own locals (`struct list_lru *lru = pick(sc);`):
+  they name nothing another function destroys;
 - lines the series did not change (unless `--all`).
 
 ## Known limitations
-Links are learned from calls inside functions the review can see; a static
-`struct shrinker` initializer at file scope is not read.  Objects are
-matched by their text (`&s->s_shrink` is `s->s_shrink`), so the same
-object reached through two different names is not linked.  In fragment
-mode, an allocation whose registration may sit in unseen code keeps the
-rule quiet.
+Links are learned from code the review can see, one file at a time in
+`reviewkit scan` (a shrinker initialised in one file and torn down in
+another, as gfs2 does, is not judged there).  A link tying two parameters
+(`list_lru_init_memcg(lru, shrinker)` in a helper) holds in that helper
+only, so a sibling teardown helper with the same parameter names is not
+judged.  Plain globals are matched by name; the same object reached
+through two different global names is not linked.  In fragment mode, an
+allocation whose registration may sit in unseen code keeps the rule quiet.
 
 ## Fix safety
 Safe when the two calls are neighbouring statements of one block: the fix
@@ -65,9 +72,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from reviewkit.rules._csyntax import real_span
-from reviewkit.rules._lifecycle import Event, Link, Model, learn_links
+from reviewkit.rules._lifecycle import Event, Link, Model, learn_links, links_for
 
 from reviewkit.api import (
     K_COND,
@@ -89,6 +97,16 @@ from reviewkit.fixes import LineEdit, render
 
 ID = "teardown-order"
 SEVERITY = Severity.WARNING
+
+
+def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+    """Code without a lifecycle call, a link or a callback field has nothing to say here."""
+    model = Model(kernel)
+    names = {*model.walker_calls, *model.destroy, *model.links, *model.callback_fields, *model.walk_prefixes}
+    return tuple(sorted(names))
+
+
+TOKENS = _tokens
 
 _LIVE = ("registered", None)
 """Walker states in which callbacks may run (None: nothing seen on the path, e.g. an exit function)."""
@@ -130,7 +148,7 @@ def _check_function(
         ctx.bump("teardown_order_paths_cut")
     hits: dict[tuple[int, int], _Hit] = {}
     for path in pset:
-        for hit in _walk(path, model, links):
+        for hit in _walk(path, model, links, fv.name):
             key = (hit.destroy.call.line, hit.release.call.line)
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
@@ -162,7 +180,7 @@ def _message(hit: _Hit, path: str) -> str:
     )
 
 
-def _walk(path: FlowPath, model: Model, links: dict[str, list[Link]]) -> Iterator[_Hit]:
+def _walk(path: FlowPath, model: Model, links: dict[str, list[Link]], fv_name: str) -> Iterator[_Hit]:
     """Destroy-then-release pairs along one path."""
     state: dict[str, str | None] = {}
     pending: list[tuple[Event, CfgNode, Link, list[PathStep]]] = []
@@ -178,7 +196,7 @@ def _walk(path: FlowPath, model: Model, links: dict[str, list[Link]]) -> Iterato
         for call in node.calls:
             for ev in model.events(call, assigned):
                 if ev.kind == "destroy":
-                    for link in links.get(ev.obj, []):
+                    for link in links_for(links, ev.obj, fv_name):
                         if state.get(link.walker) in _LIVE:
                             note = (
                                 f"`{ev.obj}` destroyed while `{link.walker}` is {_state_word(state.get(link.walker))}"

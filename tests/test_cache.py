@@ -194,3 +194,17 @@ def test_function_cache_survives_corruption(tmp_path: Path, _private_cache: Path
         entry.write_text('{"key": "' + entry.parent.name + entry.stem + '", "value": [{"rule": 1}]}')
     assert review(v3, cache) == plain
     assert sorted(toy_rules.SEEN["toy-scoped"]) == ["first", "second"]
+
+
+def test_workers_file_results_under_the_parents_rule_set_version(tmp_path: Path, _private_cache: Path) -> None:
+    """A worker forked after the code on disk changed still runs the parent's code."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(6):
+        (src / f"f{n}.c").write_text(f"int f{n}(int x)\n{{\n\ttoy_bad(x);\n\treturn {n};\n}}\n")
+    rules = make(BAD)
+    expected = open_cache(rules, Config())
+    assert expected is not None
+    list(scan([str(src)], rules, jobs=2))
+    salts = {p.name for p in (_private_cache / "reviewkit" / "v1").iterdir()}
+    assert salts == {expected.salt}

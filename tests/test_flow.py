@@ -125,7 +125,10 @@ out:
 
 
 def test_iterator_macro_loop_is_a_loop() -> None:
-    code = "void f(struct list_head *h)\n{\n\tstruct item *it;\n\n\tlist_for_each_entry(it, h, node) {\n\t\tuse(it);\n\t}\n\tdone();\n}\n"
+    code = (
+        "void f(struct list_head *h)\n{\n\tstruct item *it;\n\n"
+        "\tlist_for_each_entry(it, h, node) {\n\t\tuse(it);\n\t}\n\tdone();\n}\n"
+    )
     cfg = build_cfg(fn(code))
     head = next(n for n in cfg.nodes if n.kind == K_LOOP)
     assert head.text.startswith("list_for_each_entry")

@@ -209,3 +209,76 @@ def test_explain_answers_the_uncharge_question(seed_mbox: Path) -> None:
 def test_explain_line_needs_a_series() -> None:
     proc = _cli("explain", "mm/memory.c:4662")
     assert proc.returncode == 2 and "SERIES" in proc.stderr
+
+
+def test_tree_mode_fix_clears_the_flag_outside_conditional_code() -> None:
+    patch = FIXTURES / "list-lru-memcg-guard" / "tree-init-no-test.patch"
+    (guard,) = [f for f in _review(patch, patch.with_suffix(".tree")) if f.rule == "list-lru-memcg-guard"]
+    assert guard.fix is not None and guard.fix.verified
+    body = guard.fix.diff.splitlines()
+    added = [i for i, ln in enumerate(body) if ln.startswith("+") and not ln.startswith("+++")]
+    assert [body[i][1:].strip() for i in added] == ["if (mem_cgroup_disabled())", "memcg_aware = false;", ""]
+    ifdef = next(i for i, ln in enumerate(body) if ln[1:].startswith("#ifdef"))
+    assert max(added) < ifdef  # before the #ifdef block, not inside it
+
+
+# --------------------------------------------------------------------------
+# Real-kernel look-alikes (the classes of false positive a 6.1 scan showed)
+
+
+def _scan(path: Path, rule: str) -> list[Finding]:
+    from reviewkit.engine import find_rule
+    from reviewkit.scan import scan_text
+
+    found = find_rule(rule)
+    assert found is not None
+    return scan_text(str(path), path.read_text("utf-8"), [found])
+
+
+def test_success_return_after_mapping_is_not_a_leak() -> None:
+    """`return 0;` after rmap/LRU/set_pte_at() is the success path (6.1 __do_huge_pmd_anonymous_page())."""
+    path = FIXTURES / "folio-put-uncharge" / "mapped-on-success.c"
+    text = path.read_text("utf-8").split("\n")
+    found = _scan(path, "folio-put-uncharge")
+    assert all(text[f.line - 1].strip().startswith("return") for f in found)
+    assert {f.function for f in found} == {"qux_fill", "qux_fault_late"}
+    late = next(f for f in found if f.function == "qux_fault_late")
+    assert "`folio_put(folio)`" in late.message and "qux_prepare(folio)" in late.message
+
+
+def test_mutated_success_path_still_leaks_on_error(tmp_path: Path) -> None:
+    """Dropping the put under qux_fault_map()'s error label is reported; its success path still is not."""
+    text = (FIXTURES / "folio-put-uncharge" / "mapped-on-success.c").read_text("utf-8")
+    mutated = text.replace("out_put:\n\tfolio_put(folio);\n\treturn ret;", "out_put:\n\treturn ret;", 1)
+    assert mutated != text
+    path = tmp_path / "mapped.c"
+    path.write_text(mutated, "utf-8")
+    found = [f for f in _scan(path, "folio-put-uncharge") if f.function == "qux_fault_map"]
+    lines = mutated.split("\n")
+    assert [lines[f.line - 1].strip() for f in found] == ["return ret;"]
+    assert "`qux_prepare(folio)`" in found[0].message  # the branch that set ret = VM_FAULT_OOM
+
+
+def test_verifying_a_scan_fix_never_writes_the_scanned_file(tmp_path: Path) -> None:
+    """``reviewkit scan /abs/dir``: the git-apply check works on a scratch copy, not on the file itself."""
+    path = tmp_path / "static-shrinker.c"
+    path.write_text((FIXTURES / "teardown-order" / "static-shrinker.c").read_text("utf-8"), "utf-8")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    (f,) = _scan(path, "teardown-order")
+    assert f.fix is not None and f.fix.verified
+    assert path.stat().st_mtime == 1_000_000_000
+
+
+def test_static_shrinker_initializer_links_the_lru() -> None:
+    path = FIXTURES / "teardown-order" / "static-shrinker.c"
+    (f,) = _scan(path, "teardown-order")
+    assert f.function == "cask_exit_reversed"
+    assert "`cask_shrinker` walks `cask_lru`" in f.message and "cask_count()" in f.message
+    assert f.fix is not None and f.fix.verified
+
+
+def test_member_links_are_rebased_onto_the_pointer_in_use() -> None:
+    path = FIXTURES / "teardown-order" / "member-links.c"
+    (f,) = _scan(path, "teardown-order")
+    assert f.function == "vault_destroy_reversed"
+    assert "`q->v_shrinker` walks `q->v_lru`" in f.message

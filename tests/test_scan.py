@@ -162,3 +162,39 @@ def test_progress_bar_only_on_a_terminal() -> None:
         bar.clear()
     assert quiet.getvalue() == ""
     assert "10/10 files" in loud.getvalue() and loud.getvalue().endswith("\r\x1b[K")
+
+
+def test_cli_output_file_is_written_whole(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "src", files=4)
+    out_file = tmp_path / "report" / "scan.json"
+    rc, out, _err = run_cli("scan", str(tree), "-j", "1", "--format", "json", "-o", str(out_file))
+    assert rc in (0, 1) and out == ""
+    assert json.loads(out_file.read_text())["stats"]["files"] == 4
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _setup(marker: list[int]) -> None:
+    marker.append(1)
+
+
+def test_executors_return_every_result() -> None:
+    from reviewkit.errors import UsageError
+    from reviewkit.executor import ProcessExecutor, SerialExecutor, get_executor
+
+    assert isinstance(get_executor("local", 1), SerialExecutor)
+    assert isinstance(get_executor("local", 2), ProcessExecutor)
+    marker: list[int] = []
+    assert list(SerialExecutor().map_unordered(_square, range(5), setup=_setup, setup_args=(marker,))) == [
+        0,
+        1,
+        4,
+        9,
+        16,
+    ]
+    assert marker == [1]
+    assert sorted(ProcessExecutor(2).map_unordered(_square, range(50))) == [x * x for x in range(50)]
+    with pytest.raises(UsageError):
+        get_executor("ray-not-installed", 2)

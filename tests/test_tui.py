@@ -170,7 +170,12 @@ async def test_tree_lists_patches_with_counts_and_files() -> None:
         assert labels[1].endswith("[1]") and not labels[0].startswith("0/3")
         assert tree.cursor_node is tree.root.children[0] and tree.root.children[0].is_expanded
         tree.focus()
-        await pilot.press("down", "down", "enter")
+        second = tree.root.children[1]
+        for _ in range(10):  # walk down past patch 1's files and thread replies
+            if tree.cursor_node is second:
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
         await pilot.pause()
         assert app.position == 1
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import reviewkit.rules.teardown_order as teardown
 
-from reviewkit import verify
+from reviewkit import engine, verify
+from reviewkit.context import ReviewContext
 from reviewkit.engine import build_context
-from reviewkit.findings import Finding, Fix
+from reviewkit.findings import Finding, Fix, Severity
 from reviewkit.fixes import LineEdit, render, render_text
+from reviewkit.scan import file_view, scan_context
 from reviewkit.series import load
+from reviewkit.source import FileView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "teardown-order"
 PATCH = FIXTURES / "lru-destroyed-first.patch"
@@ -127,3 +132,71 @@ def test_verification_does_not_recurse(fragment: tuple[object, Finding]) -> None
     finally:
         verify._VERIFYING.reset(token)
     assert all(f.fix is not None and not f.fix.verified for f in found)
+
+
+# --------------------------------------------------------------------------
+# Central verification: engine.run() verifies every rule's fixes, once
+
+
+TOY_TEXT = "int toy(void)\n{\n\ttoy_bad();\n\treturn 0;\n}\n"
+
+
+def _toy_rule(rule_id: str, make_fix: Callable[[FileView, int], Fix | None]) -> tuple[engine.Rule, list[int]]:
+    """A rule flagging ``toy_bad();`` lines with the fix ``make_fix`` builds; also returns its call counter."""
+    runs: list[int] = []
+
+    def check(ctx: ReviewContext) -> Iterator[Finding]:
+        runs.append(1)
+        for _pc, view in ctx.files():
+            for line in view.lines("post"):
+                if "toy_bad(" in line.text:
+                    yield ctx.finding(
+                        rule_id,
+                        "warning",
+                        f"toy_bad() at {line.number}",
+                        view.path,
+                        line.number,
+                        fix=make_fix(view, line.number),
+                    )
+
+    mod = ModuleType(f"toy_verify_{rule_id.replace('-', '_')}", "Toy rule.\n")
+    mod.ID, mod.SEVERITY, mod.check = rule_id, Severity.WARNING, check  # type: ignore[attr-defined]
+    rule = engine._rule_from_module(mod, "test")
+    assert rule is not None
+    return rule, runs
+
+
+def _run(rule: engine.Rule) -> tuple[list[Finding], ReviewContext]:
+    ctx = scan_context([file_view(Path("toy.c"), TOY_TEXT, "toy.c")])
+    return engine.run(ctx, [rule]), ctx
+
+
+def test_engine_verifies_a_fix_the_rule_did_not_offer() -> None:
+    rule, runs = _toy_rule("toy-drop", lambda view, n: Fix("Drop it", render(view, [LineEdit(n, n, ())])))
+    (finding,), _ctx = _run(rule)
+    assert finding.fix is not None and finding.fix.verified
+    assert len(runs) == 2  # the rule itself, then once on the fixed code: the "before" side is reused
+
+
+def test_engine_drops_a_fix_that_leaves_the_finding() -> None:
+    def comment_out_return(view: FileView, n: int) -> Fix:
+        return Fix("Comment", render(view, [LineEdit(n + 1, n + 1, ("\t/* return 0; */",))]))
+
+    rule, _runs = _toy_rule("toy-wrong", comment_out_return)
+    (finding,), ctx = _run(rule)
+    assert finding.fix is None and finding.message == "toy_bad() at 3"
+    assert ctx.stats.get("fixes_dropped") == 1
+
+
+def test_engine_leaves_display_and_already_verified_fixes_alone() -> None:
+    def shown(view: FileView, n: int) -> Fix:
+        return Fix("Just look", "not a diff at all\n", safety="display")
+
+    def verified(view: FileView, n: int) -> Fix:
+        return Fix("Checked by the rule", "not a diff either\n", verified=True)
+
+    for make in (shown, verified):
+        rule, runs = _toy_rule("toy-shown", make)
+        (finding,), _ctx = _run(rule)
+        assert finding.fix is not None and finding.fix.verified == (make is verified)
+        assert len(runs) == 1

@@ -28,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="budget per rule and file")
     p.add_argument("--executor", default="local", help="local (default), serial, or a reviewkit.executors plugin")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically, not streamed)")
     p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 at or above: error (default), warning, info")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no notes on stderr")
 
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     files = [str(p) for p in c_files(args.paths) if not config.path_skipped(str(p))]
     started = time.perf_counter()
     progress = Progress(len(files), sys.stderr, not args.quiet and sys.stderr.isatty())
-    stream = args.format == "text"
+    stream = args.format == "text" and not args.output
     text = reporters[args.format]
     kept: list[Finding] = []
     counts = {"files": 0, "cached": 0, "findings": 0, "skipped": 0}
@@ -157,7 +158,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         kept.sort(key=Finding.sort_key)
         summary = {**counts, **stats, "seconds": seconds}
-        sys.stdout.write(text.render(Result(None, kept, summary, {})))
+        report = text.render(Result(None, kept, summary, {}))
+        if args.output:
+            from reviewkit.io import write_atomic
+
+            write_atomic(args.output, report)
+        else:
+            sys.stdout.write(report)
     if not args.quiet:
         for note in notes:
             print(f"reviewkit: note: {note}", file=sys.stderr)
