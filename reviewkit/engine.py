@@ -134,8 +134,12 @@ def run(
     *,
     baseline: set[str] | None = None,
     cache: FunctionCache | None = None,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> list[Finding]:
     """Run enabled rules, apply severity overrides and the baseline, dedup, sort.
+
+    ``progress(done, total, label)`` is called before each rule, so a front
+    end (the TUI) can show how far a long series has got.
 
     Each rule sees ``ctx`` narrowed to the files and functions holding one of
     its ``TOKENS``; with ``cache``, a ``SCOPE = "function"`` rule also skips
@@ -147,9 +151,10 @@ def run(
     findings: list[Finding] = []
     seen: set[tuple[str, str, int, str]] = set()
     timings: dict[str, float] = {}
-    for rule in rules:
-        if not ctx.config.rule_enabled(rule.id):
-            continue
+    enabled = [rule for rule in rules if ctx.config.rule_enabled(rule.id)]
+    for done, rule in enumerate(enabled):
+        if progress is not None:
+            progress(done, len(enabled), rule.id)
         started = time.perf_counter()
         tokens = getattr(rule.module, "TOKENS", None)
         view = narrowed(ctx, rule.id, tokens, getattr(rule.module, "SCOPE", None), cache)

@@ -63,6 +63,7 @@ def review(
     rules: list[str] | None = None,
     baseline: str | None = None,
     warn: Any = None,
+    progress: Any = None,
 ) -> Review:
     """Run every enabled rule over ``series``."""
     started = time.perf_counter()
@@ -77,7 +78,7 @@ def review(
         if unknown:
             raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
-    findings = engine.run(ctx, all_rules, baseline=read_baseline(baseline or config.baseline))
+    findings = engine.run(ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress)
     stats = {
         "patches": len(series.patches),
         "files": len({fv.path for _pc, fv in ctx.files()}),
