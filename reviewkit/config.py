@@ -30,6 +30,7 @@ from typing import Any
 
 from reviewkit.errors import UsageError
 from reviewkit.findings import Severity
+from reviewkit.kernel import merge
 
 KEYS = {
     "select",
@@ -145,20 +146,9 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
     if not isinstance(kernel, dict):
         raise UsageError(f"{source}: [tool.reviewkit.kernel] must be a table")
     cfg.kernel = {}
-    _merge(cfg.kernel, pair_tables(_pairs(normal, "lock-pairs", source), _pairs(normal, "ctor-dtor-pairs", source)))
-    _merge(cfg.kernel, kernel)
+    merge(cfg.kernel, pair_tables(_pairs(normal, "lock-pairs", source), _pairs(normal, "ctor-dtor-pairs", source)))
+    merge(cfg.kernel, kernel)
     return cfg
-
-
-def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Tables merge, lists extend, scalars override: how the kernel model merges too."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        elif isinstance(value, list) and isinstance(into.get(key), list):
-            into[key] = into[key] + value
-        else:
-            into[key] = value
 
 
 def find_config(start: Path | None = None) -> Config:

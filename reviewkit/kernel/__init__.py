@@ -19,15 +19,15 @@ def _builtin() -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            _merge(merged, tomllib.loads(entry.read_text("utf-8")))
+            merge(merged, tomllib.loads(entry.read_text("utf-8")))
     return merged
 
 
-def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+def merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
     """Tables merge recursively, lists extend, scalars override."""
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            merge(into[key], value)
         elif isinstance(value, list) and isinstance(into.get(key), list):
             into[key] = into[key] + value
         else:
@@ -40,5 +40,5 @@ def load_model(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
     model = copy.deepcopy(_builtin())
     if extra:
-        _merge(model, extra)
+        merge(model, extra)
     return model
