@@ -27,6 +27,7 @@ Adding a rule touches its module and its fixture folder, nothing here.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -158,7 +159,13 @@ def run(
         started = time.perf_counter()
         tokens = getattr(rule.module, "TOKENS", None)
         view = narrowed(ctx, rule.id, tokens, getattr(rule.module, "SCOPE", None), cache)
-        produced = list(view.run(rule.check))
+        try:
+            produced = list(view.run(rule.check))
+        except Exception as exc:  # one broken rule must not hide the others
+            if os.environ.get("REVIEWKIT_DEBUG"):
+                raise
+            ctx.stats.setdefault("rule_errors", []).append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
+            continue
         kept: list[Finding] = []
         for f in produced:
             if ctx.config.path_skipped(f.file):

@@ -54,6 +54,12 @@ rewritten to ``while`` by the normaliser) are ``cond`` nodes with no key.
     - ``exit(via, state) -> None`` (a path left the function; ``via`` is
       the ``return`` node, the last statement before the closing brace, or
       the ``gap`` node running to the unseen end)
+    - optional ``barrier(n) -> bool``: after ``n`` (e.g. a lock acquire)
+      other CPUs' stores become visible: a condition on shared memory that
+      the very next ``if`` tests again is re-read, not remembered (the
+      double-check idiom ``if (p->on) { lock(); if (!p->on) ...``); later
+      tests keep their correlation (``if (vma->vm_file) lock(); ...
+      if (vma->vm_file) unlock();``), locals always do.
 
     ``RunResult.complete`` is False when ``budget`` (processed node/state
     pairs) ran out: the rule must then say so (``ctx.bump``) and not guess.
@@ -187,18 +193,24 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
     start = State(analysis.initial(cfg))
     work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
     seen: set[tuple[int, State]] = set()
+    exits_seen: set[tuple[int, State]] = set()
+    barrier = getattr(analysis, "barrier", None)
     processed = 0
     while work:
         node, state, prev = work.popleft()
+        if node.kind == K_EXIT:
+            # one record per (exit statement, state): which return keeps a lock matters to the rules
+            via = prev or node
+            if (via.id, state) not in exits_seen:
+                exits_seen.add((via.id, state))
+                analysis.exit(via, state)
+            continue
         if (node.id, state) in seen:
             continue
         seen.add((node.id, state))
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
-        if node.kind == K_EXIT:
-            analysis.exit(prev or node, state)
-            continue
         if node.kind == K_LOOP and node.loop_writes:
             state = State(
                 state.facts,
@@ -210,6 +222,9 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
         if facts is None:
             continue
         conds = _forget(state.conds, cfg, node.writes)
+        if conds and barrier is not None and barrier(node):
+            retest = _retested(node)
+            conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         vals = _assign(state.vals, node)
         for succ, label in _feasible(node, conds, vals):
             out = facts
@@ -223,6 +238,23 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
             work.append((succ, State(out, new_conds, vals, trail), node))
     return RunResult(True, processed)
+
+
+def _retested(node: CfgNode, limit: int = 8) -> frozenset[str]:
+    """Condition keys tested right after ``node`` (the atoms of the next ``if``): the double-check idiom
+    ``lock(); if (!p->on) { unlock(); ... }`` re-reads under the lock what was tested before it."""
+    keys: set[str] = set()
+    todo = [s for s, _label in node.succs if s.kind == K_COND]
+    seen: set[int] = set()
+    while todo and len(seen) < limit:
+        cur = todo.pop()
+        if cur.id in seen:
+            continue
+        seen.add(cur.id)
+        if cur.cond_key is not None:
+            keys.add(cur.cond_key)
+        todo.extend(s for s, _label in cur.succs if s.kind == K_COND)
+    return frozenset(keys)
 
 
 def _worth_recording(node: CfgNode) -> bool:

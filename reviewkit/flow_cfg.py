@@ -38,6 +38,8 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 _NULLISH = {"NULL", "0", "false"}
 _WRAPPERS = {"likely", "unlikely", "WARN_ON_ONCE", "WARN_ON", "data_race", "READ_ONCE"}
 _NOT_VARS = {"NULL", "true", "false", "sizeof"}
+_MACRO_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SHARED_SYNTAX = re.compile(r"->|\.|\[|\(|^\*|[^\w\s)]\*")
 
 
 def norm(text: str) -> str:
@@ -57,6 +59,9 @@ class CfgNode:
     gap_to_end: bool = False
     calls: list[Call] = field(default_factory=list)
     writes: frozenset[str] = frozenset()
+    rebinds: frozenset[str] = frozenset()
+    """What the node makes name something else: assigned variables (``x = ...``, ``&x`` passed out) and
+    assigned member paths (``p->ptl = ...`` as ``p->ptl``); ``p->count++`` does not rebind ``p``."""
     cond_key: str | None = None
     loop_writes: frozenset[str] = frozenset()
     label: str | None = None
@@ -91,6 +96,26 @@ class CFG:
             self._ids[key] = ids
         return ids
 
+    def private_names(self) -> frozenset[str]:
+        """Variables declared in the function body (their values change only by its own stores)."""
+        names = self.__dict__.get("_private")
+        if names is None:
+            names = frozenset(
+                w for n in self.nodes if n.ast is not None and n.ast.type == "declaration" for w in n.writes
+            ) | _param_names(self.fv)
+            self.__dict__["_private"] = names
+        return names
+
+    def is_private(self, key: str) -> bool:
+        """A condition key built only from plain variables of this function (``queued``, ``a != b``).
+        With the declarations unseen (a fragment starting mid-function) any identifier may be one."""
+        if _SHARED_SYNTAX.search(key):
+            return False  # a dereference or a call reads memory other CPUs write
+        ids = {i for i in self.cond_ids(key) if not _MACRO_CONST.match(i)}
+        if ids <= self.private_names():
+            return True
+        return self.fv.fragment and not self.fv.start_visible
+
     def node_at_line(self, line: int) -> CfgNode | None:
         """The first node (in creation order) whose statement starts on real ``line``."""
         return next((n for n in self.nodes if n.line == line), None)
@@ -119,7 +144,9 @@ class _Builder:
             n.line = self.fv.real_line(ast)
             n.text = self.parsed.text(ast)
             n.calls = self.calls_of(ast)
-            n.writes = frozenset(_writes(self.parsed, ast))
+            rebinds: set[str] = set()
+            n.writes = frozenset(_writes(self.parsed, ast, rebinds))
+            n.rebinds = frozenset(rebinds)
             if kind in (K_STMT, K_RETURN):
                 n.assigns = tuple(_const_assigns(self.parsed, ast))
         self.nodes.append(n)
@@ -266,6 +293,7 @@ class _Builder:
             it.text = head.text
             it.calls = []  # the macro's arguments are not calls made by the function
             it.writes = frozenset(_cursor_args(self.parsed, cond))
+            it.rebinds = it.writes
             head.succs = [(it, None)]
             head.loop_writes = it.writes
         else:
@@ -440,9 +468,13 @@ def _root_ident(parsed: Any, node: Node | None) -> str | None:
     return None
 
 
-def _writes(parsed: Any, node: Node) -> set[str]:
-    """Identifiers ``node`` may assign: lvalues, ``++``/``--``, declarations, ``&x`` arguments."""
+def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str]:
+    """Identifiers ``node`` may assign: lvalues, ``++``/``--``, declarations, ``&x`` arguments.
+
+    ``rebinds`` (filled when given) gets the narrower :attr:`CfgNode.rebinds`.
+    """
     out: set[str] = set()
+    rebound = rebinds if rebinds is not None else set()
     for cur in _walk(node):
         t = cur.type
         target: Node | None = None
@@ -460,6 +492,7 @@ def _writes(parsed: Any, node: Node) -> set[str]:
                 if decl.type != "init_declarator":
                     name = next((parsed.text(n) for n in _walk(decl) if n.type == "identifier"), None)
                     out.update([name] if name else [])
+                    rebound.update([name] if name else [])
         elif t == "pointer_expression" and parsed.text(cur).startswith("&"):
             arg = cur.child_by_field_name("argument")
             target = arg if arg is not None and arg.type == "identifier" else None
@@ -468,6 +501,8 @@ def _writes(parsed: Any, node: Node) -> set[str]:
             name = next((parsed.text(n) for n in _walk(target) if n.type == "identifier"), None)
         if name:
             out.add(name)
+            whole = target is not None and target.type in ("identifier", "pointer_declarator", "array_declarator")
+            rebound.add(name if whole or t == "init_declarator" else norm(parsed.text(target)))
     return out
 
 
@@ -523,8 +558,28 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
             tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
         if n.compare is not None:
             compared.add(n.compare[0])
+        elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
+            value = n.ast.named_children[0]
+            if value.type == "identifier":  # "t = NULL; ... return t;": summaries read the value off the exit
+                compared.add(n.text[6:].strip(" ;\t\n"))
     for n in nodes:
         if n.kind == K_COND and n.cond_key is not None and tested[n.cond_key] > 1:
             n.remember = True
         if n.assigns:
             n.assigns = tuple(a for a in n.assigns if a[0] in compared)
+
+
+def _param_names(fv: FunctionView) -> frozenset[str]:
+    """Parameter names of the function (passed by value: the function's own copies)."""
+    fn = fv.function
+    if fn is None:
+        return frozenset()
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    out = set()
+    for p in plist.named_children if plist is not None else []:
+        names = [fn.parsed.text(n) for n in _walk(p) if n.type == "identifier"]
+        out.update(names[-1:])
+    return frozenset(out)

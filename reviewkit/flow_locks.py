@@ -28,7 +28,7 @@ from reviewkit.source import FunctionView
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 NEST_CAP = 3
-SUMMARY_MAX_LINES = 80
+SUMMARY_MAX_LINES = 250
 """Lock wrappers are short: longer functions are not summarised (they are still analysed)."""
 
 
@@ -189,6 +189,8 @@ class LockResult:
     acquired_keys: set[str] = field(default_factory=set)
     annotations: dict[str, list[str]] = field(default_factory=dict)
     inferred: set[str] = field(default_factory=set)
+    assumed: frozenset[str] = frozenset()
+    """The ``assume_held`` keys the analysis was given."""
 
 
 def annotations(fv: FunctionView) -> dict[str, list[str]]:
@@ -241,6 +243,21 @@ def _assigned_to(call: Call, fv: FunctionView) -> str | None:
         decl = parent.child_by_field_name("declarator")
         names = [fv.parsed.text(n) for n in _walk(decl) if n.type == "identifier"] if decl is not None else []
         return names[0] if names else None
+    return None
+
+
+def _assigned_negated(call: Call, fv: FunctionView) -> str | None:
+    """``ret = !folio_trylock(folio)``: the variable holding the negated result."""
+    parent = call.node.parent
+    if parent is None or parent.type != "unary_expression" or fv.parsed.text(parent).lstrip()[:1] != "!":
+        return None
+    up = parent.parent
+    if up is not None and up.type == "assignment_expression":
+        left = up.child_by_field_name("left")
+        return lock_key(fv.parsed.text(left)) if left is not None and left.type == "identifier" else None
+    if up is not None and up.type == "init_declarator":
+        decl = up.child_by_field_name("declarator")
+        return fv.parsed.text(decl) if decl is not None and decl.type == "identifier" else None
     return None
 
 
@@ -314,6 +331,10 @@ class LockAnalysis:
                 unseen = True
         return Facts(frozenset(held), frozenset(pending), unseen)
 
+    def barrier(self, n: CfgNode) -> bool:
+        """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.run`)."""
+        return any(c.name in self.model.acquires for c in n.calls)
+
     def _relevant(self, n: CfgNode) -> bool:
         """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
         rel = self._relevance.get(n.id)
@@ -365,7 +386,11 @@ class LockAnalysis:
                 if negate:
                     success = not truth
                 hold = self._held_for(call, fam, n) if fam is not None else self._summary_hold(call, summary)
-                if success and hold is not None:
+                if summary is not None and summary.kind == "release":
+                    if success and hold is not None:  # "returns nonzero having dropped the lock": it did
+                        for h in [h for h in held if h.key == hold.key and h.count]:
+                            held.discard(h)
+                elif success and hold is not None:
                     self._acquire(n, hold, held)
         return Facts(frozenset(held), frozenset(pending), facts.unseen)
 
@@ -386,7 +411,7 @@ class LockAnalysis:
         return self.fv.parsed.text(op) if op is not None else ""
 
     def _restale(self, h: Held, n: CfgNode) -> Held:
-        if h.stale or not (set(_IDENT.findall(h.key)) & n.writes):
+        if h.stale or not n.rebinds or not _rebound(h.key, n.rebinds):
             return h
         return replace(h, stale=True)
 
@@ -424,6 +449,10 @@ class LockAnalysis:
             return False
         fams = self.model.releases.get(call.name)
         if fams:
+            args = {lock_key(a) for a in call.args}
+            for p in [p for p in pending if p.when != "nonnull-checked" and p.held.key in args]:
+                pending.discard(p)  # released before "locked" was tested: the function knew it still held it
+                held.add(p.held)
             self._release(n, call, fams, held, unseen)
             return False
         summary = self.summaries.get(call.name)
@@ -434,6 +463,14 @@ class LockAnalysis:
             args = {lock_key(a) for a in call.args}
             for h in [h for h in held if h.count and h.key in args]:
                 held.discard(h)
+        flag = next((m.group(1) for a in call.args if (m := _LOCKED_FLAG.match(a))), None)
+        if flag is not None and not any(_HANDS_OFF.search(a) for a in call.args if not _LOCKED_FLAG.match(a)):
+            # __get_user_pages_locked(..., &locked): the callee may drop the caller's lock and says so
+            # by clearing "locked"; what is held afterwards is what "if (locked)" finds
+            for h in [h for h in held if h.count and not h.stale and not self._nests(h.group)]:
+                held.discard(h)
+                pending.add(Pending(flag, h, "nonzero"))
+            return False
         return any(_HANDS_OFF.search(a) for a in call.args)
 
     def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending], held: set[Held]) -> bool:
@@ -450,7 +487,13 @@ class LockAnalysis:
         if var:
             pending.add(Pending(var, hold, when))
             return False
-        return True  # WARN_ON(trylock(x)), return trylock(x): we cannot tell whether it is held
+        var = _assigned_negated(call, self.fv)
+        if var and when in ("nonzero", "zero"):
+            pending.add(Pending(var, hold, "zero" if when == "nonzero" else "nonzero"))
+            return False
+        # WARN_ON(trylock(x)), return trylock(x): maybe held; only this lock becomes unknown
+        held.add(replace(hold, stale=True))
+        return False
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
         self.acquired_keys.add(hold.key)
@@ -546,6 +589,12 @@ class LockAnalysis:
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
+        elif s.try_:
+            if n.kind == K_COND and _is_atom_call(n, call):
+                return False  # decided by branch()
+            for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
+                held.discard(h)
+                held.add(replace(h, stale=True))
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
@@ -553,12 +602,24 @@ class LockAnalysis:
 
 _HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)
 """An argument that lets the callee drop or retake a lock: ``&locked``, an unlock callback."""
+_LOCKED_FLAG = re.compile(r"^&\s*((?!un)\w*locked)$")
+"""``&locked``: an int the callee clears when it dropped the caller's lock (not ``&unlocked``)."""
 _RELEASING_NAME = re.compile(r"unlock|_on_locked$|_unlocks?_")
 """A helper outside the model that, by its name, releases the lock passed to it."""
 
 
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 _RWSEM = {"rwsem-read", "rwsem-write"}
+
+
+def _rebound(key: str, rebinds: frozenset[str]) -> bool:
+    """Does assigning ``rebinds`` make ``key`` name another lock?  ``si = next`` and ``vmf->ptl = p`` do for
+    ``si->lock`` and ``vmf->ptl``; ``si->inuse++`` does not."""
+    ids = set(_IDENT.findall(key))
+    for w in rebinds:
+        if w in ids if _IDENT.fullmatch(w) else (key == w or key.startswith((w + "->", w + ".", w + "["))):
+            return True
+    return False
 
 
 def _in_ternary(call: Call) -> bool:
@@ -590,28 +651,37 @@ def analyse(
     budget: int | None = None,
     observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
     infer: bool = True,
+    assume_held: frozenset[str] = frozenset(),
 ) -> LockResult:
     """Run the lock analysis over one function view.
 
     With ``infer``, a caller's lock the function releases before ever taking
     it (a parameter's or a global's) is assumed held on entry and the
     function is analysed again: that is what an unannotated
-    "called with the lock held" function does.
+    "called with the lock held" function does.  ``assume_held`` adds keys
+    known from elsewhere to be held on entry (the pre-image of the same
+    function released them: a patch that deletes the only release leaves
+    nothing here to infer it from).
     """
-    memo_key = (len(summaries or ()), new_keys is None and observe is None)
+    memo_key = (len(summaries or ()), new_keys is None and observe is None and not assume_held)
     memo = fv.__dict__.setdefault("_rk_locks", {})
     if memo_key[1] and memo_key in memo and (budget is None or budget >= memo[memo_key].budget):
         return memo[memo_key].result
     cfg = build_cfg(fv, kernel)
     la = LockAnalysis(fv, model, summaries, new_keys, observe)
     res = run(cfg, la, budget) if budget else run(cfg, la)
-    inferred: set[str] = set()
+    inferred: set[str] = set(assume_held)
+    if assume_held:
+        la = LockAnalysis(fv, model, summaries, new_keys, observe)
+        la.inferred = inferred
+        res = run(cfg, la, budget) if budget else run(cfg, la)
     if infer and res.complete and fv.start_visible:
         local = _locals(fv) - set(_params(fv))
-        inferred = {
+        more = {
             e.key for e in la.events.values() if e.kind == "orphan-release" and not set(_IDENT.findall(e.key)) & local
         }
-        if inferred:
+        if more - inferred:
+            inferred |= more
             la = LockAnalysis(fv, model, summaries, new_keys, observe)
             la.inferred = inferred
             res = run(cfg, la, budget) if budget else run(cfg, la)
@@ -619,6 +689,7 @@ def analyse(
         fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete, la.acquired_keys, la.annotations
     )
     out.inferred = inferred
+    out.assumed = assume_held
     if memo_key[1] and (res.complete or budget is None) and (infer or not la.events):
         memo[memo_key] = _Memo(out, budget or BUDGET)
     return out
@@ -746,6 +817,9 @@ def _summary_of(
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
             continue
         return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
+    ontry = _success_summary(res, params, local) or _failure_release(res, params)
+    if ontry is not None:
+        return ontry
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
     orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_IDENT.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:
@@ -800,3 +874,74 @@ def _try_summary(
         if hold is not None and not set(_IDENT.findall(hold.key)) & local:
             return Summary("acquire", hold.key, params, fam.group, fam.variant, None, hold.flags, fam.try_)
     return None
+
+
+_NULLISH_RET = {"NULL", "false", "0"}
+
+
+def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Summary | None:
+    """Returns with the lock held exactly when it succeeds: ``return ptl;`` held, ``return NULL;`` not.
+
+    The function's own exits say so (every exit holding the lock returns a non-NULL/true value, every
+    other exit returns ``NULL``/``false``/``0``), so no name list is needed; the caller's test of the
+    result then decides, as for ``spin_trylock()``.
+    """
+    per_exit: list[tuple[str | None, set[tuple[str, str, str, str | None]]]] = []
+    for ex in res.exits:
+        via = ex.via
+        if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+            return None
+        value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
+        value = next((v for name, v in ex.state.vals if name == value), value)
+        keys = {
+            (h.key, h.group, h.variant, h.flags)
+            for h in ex.state.facts.held
+            if h.line is not None and not h.stale and h.count
+        }
+        per_exit.append((value, keys))
+    held_any = set().union(*(k for _v, k in per_exit)) if per_exit else set()
+    for key, group, variant, flags in sorted(held_any):
+        ok = [v for v, k in per_exit if (key, group, variant, flags) in k]
+        bad = [v for v, k in per_exit if (key, group, variant, flags) not in k]
+        if not bad or not all(v in _NULLISH_RET for v in bad) or any(v in _NULLISH_RET for v in ok):
+            continue
+        ids = set(_IDENT.findall(key))
+        rets = {v for v in ok if v and _IDENT.fullmatch(v)}
+        ret = rets.pop() if len(rets) == 1 and len(set(ok)) == 1 else None
+        if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
+            continue
+        when = "nonnull" if ret is not None else "nonzero"
+        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags, when)
+    return None
+
+
+def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
+    """``__must_hold(&resv->lock)`` and returns ``-ENOMEM`` having dropped it, ``0`` holding it.
+
+    A caller's lock (annotated or inferred held on entry) that the function's own exits drop exactly
+    when the result is nonzero (or exactly when it is zero): a conditional release, decided at the
+    caller by its test of the result.
+    """
+    entry = set(res.annotations.get("__must_hold", [])) | set(res.inferred)
+    for key in sorted(entry):
+        kept: list[str] = []
+        dropped: list[str] = []
+        for ex in res.exits:
+            via = ex.via
+            if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+                return None
+            value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
+            value = next((v for name, v in ex.state.vals if name == value), value)
+            holds = any(h.key == key and h.count and not h.stale for h in ex.state.facts.held)
+            (kept if holds else dropped).append(value)
+        if not kept or not dropped:
+            continue
+        zero = {"0", "false", "NULL"}
+        if all(v in zero for v in kept) and all(v not in zero and _LITERAL.match(v) for v in dropped):
+            return Summary("release", key, params, "any", "plain", None, None, "nonzero")
+        if all(v in zero for v in dropped) and all(v not in zero and _LITERAL.match(v) for v in kept):
+            return Summary("release", key, params, "any", "plain", None, None, "zero")
+    return None
+
+
+_LITERAL = re.compile(r"^(?:-?E[A-Z0-9]+|-?\d+|true|[A-Z][A-Z0-9_]*)$")

@@ -133,28 +133,35 @@ def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
 def _check_function(
     ctx: ReviewContext, fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]
 ) -> Iterator[Finding]:
-    if not model.mentioned(fv.text, summaries.keys()) or fv.function is None:
-        return
-    if not _mentions_locks(fv, kernel, model, summaries):
+    if fv.function is None:
         return
     pre = None if ctx.scan else ctx.pre_function(fv)
+    if not _mentions_locks(fv, kernel, model, summaries) and not (
+        pre is not None
+        and not pre.fragment
+        and pre.function is not None
+        and _mentions_locks(pre, kernel, model, summaries)
+    ):
+        return  # (a patch deleting a function's only unlock leaves no lock call in the post-image)
     new_keys = None
     if fv.fragment:
         added = lock_acquire_keys(fv, kernel, model, summaries, fv.changed_lines)
         removed = lock_acquire_keys(pre, kernel, model, summaries, pre.changed_lines) if pre is not None else set()
         new_keys = added - removed
-    res = analyse_locks(fv, kernel, model, summaries, new_keys)
+    old = None
+    if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
+        old = analyse_locks(pre, kernel, model, summaries, None)
+        old = old if old.complete else None
+    # the caller's lock the pre-image only released: deleting that release leaves nothing to infer it from
+    entry = frozenset(old.inferred - old.acquired_keys) if old is not None else frozenset()
+    res = analyse_locks(fv, kernel, model, summaries, new_keys, assume_held=entry)
     if not res.complete:
         ctx.bump(f"{ID}.budget-exceeded")
         return
     if _cfg_errors_near_locks(res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    old = None
-    if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
-        old = analyse_locks(pre, kernel, model, summaries, None)
-        old = old if old.complete else None
-    found = list(_judge(ctx, res, _kept_by(old)))
+    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(old)))
     if found and pre is not None and not ctx.report_all and pre.function is not None:
         if old is None:
             old = analyse_locks(pre, kernel, model, summaries, None)
@@ -198,9 +205,41 @@ def _kept_by(old: LockResult | None) -> set[str] | None:
     return {h.key for ex in old.exits for h in ex.state.facts.held if h.count and not h.stale}
 
 
-def _judge(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterator[tuple[tuple, Finding]]:
-    yield from _leaks(ctx, res, kept)
+def _judge(
+    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+) -> Iterator[tuple[tuple, Finding]]:
+    yield from _leaks(ctx, res, kept, before)
     yield from _events(ctx, res)
+
+
+def _exit_sigs(res: LockResult) -> dict[int, tuple]:
+    """Names for the exits that survive a patch's line shifts: ``("return", text, n)`` for the n-th
+    ``return`` with that text, ``("end",)`` for falling off the closing brace."""
+    from reviewkit.api import build_cfg
+
+    out: dict[int, tuple] = {}
+    seen: dict[str, int] = {}
+    for n in sorted((n for n in build_cfg(res.fv).nodes if n.kind == K_RETURN), key=lambda n: (n.line or 0, n.id)):
+        text = lock_key(n.text)
+        out[n.id] = ("return", text, seen.get(text, 0))
+        seen[text] = seen.get(text, 0) + 1
+    for ex in res.exits:
+        if ex.via.kind not in (K_RETURN, K_GAP) and not ex.via.unseen:
+            out[ex.via.id] = ("end",)
+    return out
+
+
+def _held_at_exits(old: LockResult | None) -> dict[tuple, set[str]] | None:
+    """Pre-image: per exit, the locks some path still holds there (stale or taken on entry included)."""
+    if old is None:
+        return None
+    sigs = _exit_sigs(old)
+    out: dict[tuple, set[str]] = {}
+    for ex in old.exits:
+        sig = sigs.get(ex.via.id)
+        if sig is not None:
+            out.setdefault(sig, set()).update(h.key for h in ex.state.facts.held if h.count)
+    return out
 
 
 def _exit_line(res: LockResult, via: Any) -> tuple[int | None, str]:
@@ -308,21 +347,33 @@ def _released_somewhere(res: LockResult, key: str) -> bool:
     return any(h.key == key and not h.count for ex in res.exits for h in ex.state.facts.held)
 
 
-def _leaks(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterator[tuple[tuple, Finding]]:
+def _leaks(
+    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
+    sigs = _exit_sigs(res) if before is not None else {}
     by_key: dict[tuple[str, str], list[Any]] = {}
+    newly: dict[tuple[str, str], list[Any]] = {}
     for ex in exits:
+        sig = sigs.get(ex.via.id)
         for h in ex.state.facts.held:
-            if h.line is None or h.stale or not h.count:
+            if not h.count:
                 continue
-            by_key.setdefault((h.key, h.group), []).append((ex, h))
-    for (key, group), items in sorted(by_key.items()):
+            if h.line is not None and not h.stale:
+                by_key.setdefault((h.key, h.group), []).append((ex, h))
+            if sig is not None and sig in before and h.key not in before[sig]:
+                # the pre-image released it on every path through this exit: the patch made it stay
+                newly.setdefault((h.key, h.group), []).append((ex, h))
+    for key, group in sorted(by_key.keys() | newly.keys()):
+        items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
         clean = [ex for ex in exits if ex not in holding]
-        if (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
+        if items and (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
-            continue
-        by_acquire: dict[int, list[tuple[Any, Any, int]]] = {}
+            items = []
+        fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
+        items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
+        by_acquire: dict[int | None, list[tuple[Any, Any, int]]] = {}
         for ex, h in items:
             line, _where = _exit_line(res, ex.via)
             if line is not None and all(line != other for _e, _h, other in by_acquire.get(h.line, [])):
@@ -336,11 +387,12 @@ def _leaks(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterat
             taken = f" (path: {', '.join(conds)})" if conds else ""
             more = [str(other) for _e, _h, other in group_items[1:]]
             also = f"; also at {', '.join(more)}" if more else ""
-            msg = f"`{h.what}` at {h.line} is still held {where}{taken}{also}"
+            was = "; before this patch that exit released it" if id(ex) in fresh else ""
+            msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
                 "end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items
             )
-            sig = ("leak", key, group, exit_texts)
+            sig = ("leak" if not was else "new-leak", key, group, exit_texts)
             steps.append(PathStep(line, "leaves the function with it held"))
             yield (
                 sig,
@@ -358,9 +410,26 @@ def _leaks(ctx: ReviewContext, res: LockResult, kept: set[str] | None) -> Iterat
             )
 
 
+def _what(res: LockResult, h: Any) -> str:
+    """`spin_lock(x)` at 12 / `x` (held on entry: the function releases it on other paths)."""
+    if h.line is None:
+        if h.entry.startswith("__"):
+            why = f"`{h.entry}({h.key})`"
+        elif h.key in res.assumed:
+            why = "the caller's lock, which this function released before the patch"
+        else:
+            why = "the function releases it on other paths"
+        return f"`{h.key}` (held on entry: {why})"
+    stale = f" (`{h.key}` names another object by then)" if h.stale else ""
+    return f"`{h.what}` at {h.line}{stale}"
+
+
 def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
-    steps = [PathStep(h.line, f"{h.what} acquires `{h.key}`")]
-    started = False
+    if h.line is None:
+        steps = [PathStep(res.fv.first_line, f"enters holding `{h.key}`")]
+    else:
+        steps = [PathStep(h.line, f"{h.what} acquires `{h.key}`")]
+    started = h.line is None
     for node, label in trail_steps(state):
         if not started:
             started = any(c.line == h.line for c in node.calls)

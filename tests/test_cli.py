@@ -149,3 +149,23 @@ def test_rules_and_explain_list_every_rule() -> None:
     for r in rules:
         proc = run("explain", r["id"])
         assert proc.returncode == 0 and r["title"] in proc.stdout.decode()
+
+
+def test_a_crashing_rule_does_not_hide_the_others(tmp_path: Path) -> None:
+    """A bug in one rule is reported on stderr; the other rules still report."""
+    from reviewkit import engine
+    from reviewkit.findings import Severity
+    from reviewkit.pipeline import review
+    from reviewkit.series import load
+
+    def boom(ctx: object) -> list:
+        raise RuntimeError("synthetic rule bug")
+
+    broken = engine.Rule("broken-rule", Severity.ERROR, "Broken.", boom, "test", engine.discover()[0].module)
+    series = load(str(Path(__file__).resolve().parent.parent / "fixtures" / "whitespace-noise" / "blank-lines.patch"))
+    ctx = engine.build_context(series)
+    rules = [broken, *[r for r in engine.discover() if r.id == "whitespace-noise"]]
+    findings = engine.run(ctx, rules)
+    assert [f.rule for f in findings] == ["whitespace-noise", "whitespace-noise"]
+    assert ctx.stats["rule_errors"] == ["rule broken-rule failed: RuntimeError: synthetic rule bug"]
+    assert review(series).findings  # the normal path is unaffected

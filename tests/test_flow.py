@@ -172,3 +172,41 @@ def test_fragment_gaps_are_opaque_nodes(seed_mbox: Path) -> None:
     assert [n.gap_to_end for n in sorted(gaps, key=lambda n: n.gap or 0)][-1]
     lines = {n.line for n in cfg.nodes if n.line}
     assert {3771, 3772, 3892, 3896} <= lines  # nodes carry real post-image lines
+
+
+def test_each_return_gets_its_own_exit_record() -> None:
+    # two returns reached with the same facts: which return keeps a lock matters to the rules
+    cfg = build_cfg(fn("int f(int x)\n{\n\tif (x)\n\t\treturn 1;\n\treturn 0;\n}\n"))
+    an = Calls()
+    run(cfg, an)
+    assert sorted(v.line for v, _s in an.exits) == [4, 5]
+
+
+def test_member_store_does_not_rebind_the_pointer() -> None:
+    cfg = build_cfg(fn("void f(struct s *p, struct s *q)\n{\n\tp->n++;\n\tq = p;\n\tp->lock = 0;\n}\n"))
+    by_line = {n.line: n for n in cfg.nodes if n.line}
+    assert "p" not in by_line[3].rebinds and "p" in by_line[3].writes
+    assert "q" in by_line[4].rebinds
+    assert "p->lock" in by_line[5].rebinds
+
+
+class _Barrier(Calls):
+    def barrier(self, n: CfgNode) -> bool:
+        return any(c.name == "lock" for c in n.calls)
+
+
+def test_barrier_rereads_shared_condition_tested_right_after_it() -> None:
+    # if (s->on) { lock(); if (!s->on) a(); }: the re-test under the lock is a fresh read
+    code = "void f(struct s *s)\n{\n\tif (s->on) {\n\t\tlock();\n\t\tif (!s->on)\n\t\t\ta();\n\t}\n}\n"
+    plain, fenced = Calls(), _Barrier()
+    run(build_cfg(fn(code)), plain)
+    run(build_cfg(fn(code)), fenced)
+    assert not any("a" in s.facts for _v, s in plain.exits)
+    assert any("a" in s.facts for _v, s in fenced.exits)
+    # a local keeps its truth across the barrier, and so does a later (not immediate) re-test
+    local = "void f(int on)\n{\n\tif (on) {\n\t\tlock();\n\t\tif (!on)\n\t\t\ta();\n\t}\n}\n"
+    later = "void f(struct s *s)\n{\n\tif (s->on)\n\t\tlock();\n\tb();\n\tif (!s->on)\n\t\ta();\n}\n"
+    for code in (local, later):
+        an = _Barrier()
+        run(build_cfg(fn(code)), an)
+        assert not any({"lock", "a"} <= set(s.facts) for _v, s in an.exits), code

@@ -119,3 +119,29 @@ def _post_line_text(text: str, target: int) -> str:
                 return line[1:]
             new_no += 1
     raise AssertionError(f"line {target} not in {FILE}")
+
+
+def test_summaries_come_from_the_functions_own_exits() -> None:
+    """Lock-on-success and release-on-failure helpers are recognised from their exits, not their names."""
+    from reviewkit.flow_locks import LockModel, summarise
+    from reviewkit.kernel import load_model
+    from reviewkit.scan import file_view
+
+    code = (
+        "static struct obj *obj_get_busy(struct tbl *tbl, int id)\n{\n\tstruct obj *o;\n\n"
+        "\to = obj_lookup(tbl, id);\n\tif (!o)\n\t\treturn NULL;\n\tspin_lock(&o->lock);\n"
+        "\tif (o->dead) {\n\t\tspin_unlock(&o->lock);\n\t\treturn NULL;\n\t}\n\treturn o;\n}\n\n"
+        "static int obj_grow(struct obj *o, int size)\n\t__must_hold(&o->lock)\n{\n\tvoid *buf;\n\n"
+        "\tspin_unlock(&o->lock);\n\tbuf = kmalloc(size, GFP_KERNEL);\n\tif (!buf)\n\t\treturn -ENOMEM;\n"
+        "\tspin_lock(&o->lock);\n\to->buf = buf;\n\treturn 0;\n}\n\n"
+        "static int obj_use(struct tbl *tbl)\n{\n\tstruct obj *o = obj_get_busy(tbl, 1);\n\n"
+        "\tif (!o)\n\t\treturn -ENOENT;\n\tif (obj_grow(o, 8))\n\t\treturn -ENOMEM;\n"
+        "\tspin_unlock(&o->lock);\n\treturn 0;\n}\n"
+    )
+    kernel = load_model()
+    views = file_view(Path("x.c"), code, "x.c").functions("post")
+    sums = summarise(views, kernel, LockModel.from_kernel(kernel))
+    got = sums["obj_get_busy"]
+    assert (got.kind, got.key, got.ret_var, got.try_) == ("acquire", "o->lock", "o", "nonnull")
+    grow = sums["obj_grow"]
+    assert (grow.kind, grow.key, grow.try_) == ("release", "o->lock", "nonzero")

@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and not machine:
         for note in series.warnings + notes:
             print(f"reviewkit: note: {note}", file=sys.stderr)
+    for error in result.stats.get("rule_errors", []):
+        # a crash inside a rule is reported even in machine formats: its findings are missing
+        print(f"reviewkit: internal error: {error} (other rules ran; please report)", file=sys.stderr)
     worst = max((f.severity.rank for f in result.findings), default=0)
     return 1 if worst >= fail_on.rank else 0
 
