@@ -19,7 +19,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_rule_doc_has_the_fixed_sections(rule) -> None:  # noqa: ANN001 - engine.Rule
+def test_rule_doc_has_the_fixed_sections(rule) -> None:
     doc = rule.doc
     assert ID_RE.match(rule.id), "rule ids are kebab-case"
     summary = doc.strip().splitlines()[0]

@@ -420,10 +420,11 @@ async def test_input_error_in_the_worker_exits_2() -> None:
     assert app.return_code == 2
 
 
-def test_thread_replies_are_placed_on_the_lines_they_quote(thread_mbox) -> None:  # noqa: ANN001
+def test_thread_replies_are_placed_on_the_lines_they_quote(thread_mbox) -> None:
     """The seed thread's human comments land on patch lines the TUI can show."""
-    from reviewkit.series import load
     from reviewkit.tui.comments import comments_for
+
+    from reviewkit.series import load
 
     series = load(str(thread_mbox))
     placed = comments_for(series, series.patches[0])
