@@ -169,3 +169,18 @@ def test_a_crashing_rule_does_not_hide_the_others(tmp_path: Path) -> None:
     assert [f.rule for f in findings] == ["whitespace-noise", "whitespace-noise"]
     assert ctx.stats["rule_errors"] == ["rule broken-rule failed: RuntimeError: synthetic rule bug"]
     assert review(series).findings  # the normal path is unaffected
+
+
+def test_parse_stats_json_shape(tmp_path: Path) -> None:
+    """`scan --parse-stats DIR --format json` gives files/functions/clean_functions totals."""
+    (tmp_path / "a.c").write_text(
+        "static int __init demo_init(void)\n{\n\tstruct item *it;\n\n"
+        "\tlist_for_each_entry(it, &head, node) {\n\t\tit->n++;\n\t}\n\treturn 0;\n}\n"
+    )
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.c").write_text("int broken(void)\n{\n\treturn (;\n}\n")
+    proc = run("scan", "--parse-stats", str(tmp_path), "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert (doc["files"], doc["functions"], doc["denominator"]) == (2, 2, 2)
+    assert doc["clean_functions"] == 1  # the iterator macro is normalised; the broken body is not clean
+    assert str(tmp_path) in doc["paths"]

@@ -69,12 +69,22 @@ class Progress:
 def _parse_stats(args: argparse.Namespace) -> int:
     from reviewkit.parsestats import parse_stats
 
-    stats = parse_stats(args.paths)
+    per_path = parse_stats(args.paths)
+    # the totals first ({"files", "functions", "clean_functions", ...}), then each path
+    totals: dict[str, object] = {}
+    for entry in per_path.values():
+        for key, value in entry.items():
+            totals[key] = round(totals.get(key, 0) + value, 3)  # type: ignore[operator]
+    doc = {**totals, "paths": per_path}
     if args.format == "json":
-        print(json.dumps(stats))
+        print(json.dumps(doc))
     else:
-        for key, value in stats.items():
-            print(f"{key}: {value}")
+        for path, entry in per_path.items():
+            share = entry["clean_brace_functions"] / entry["denominator"] if entry.get("denominator") else 0.0
+            print(
+                f"{path}: {entry['files']} files, {entry['functions']} functions, "
+                f"{entry['clean_functions']} clean ({share:.1%} of {entry['denominator']} bodies)"
+            )
     return 0
 
 
