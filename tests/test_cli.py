@@ -184,3 +184,15 @@ def test_parse_stats_json_shape(tmp_path: Path) -> None:
     assert (doc["files"], doc["functions"], doc["denominator"]) == (2, 2, 2)
     assert doc["clean_functions"] == 1  # the iterator macro is normalised; the broken body is not clean
     assert str(tmp_path) in doc["paths"]
+
+
+def test_huge_input_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """A runaway input is one line and exit 2 (limit lowered here to keep the test small)."""
+    from reviewkit import cli, series
+
+    monkeypatch.setattr(series, "MAX_INPUT_BYTES", 1024)
+    big = tmp_path / "huge.mbox"
+    big.write_bytes(b"From: a@b.c\nSubject: [PATCH] x\n\n" + b"x" * 4096)
+    assert cli.main(["check", str(big)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "too large" in err and str(big) in err
