@@ -196,3 +196,23 @@ def test_huge_input_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     assert cli.main(["check", str(big)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "too large" in err and str(big) in err
+
+
+def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
+    """Atomic writes must not leave 0600 files behind (mkstemp's default)."""
+    import stat
+
+    from reviewkit.io import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "reply.eml"
+        write_atomic(fresh, "x\n")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "hook"
+        kept.write_text("#!/bin/sh\n")
+        kept.chmod(0o755)
+        write_atomic(kept, "#!/bin/sh\nexit 0\n")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o755
+    finally:
+        os.umask(old)
