@@ -3,9 +3,19 @@
 Rules depend on this module only (a test enforces it), so the library can
 reorganise its internals without touching rules, and no rule can reach the
 CLI, the reporters or the TUI.
+
+The core (views, parsing, findings, fix verification) is imported with this
+module; the analysis engines (the flow engine and lock model, helper
+synthesis, renames, the symbol index) are imported on first use of one of
+their names (:func:`__getattr__`), so a command that loads only some rules
+pays only for what those rules use.  ``from reviewkit.api import X`` works
+the same either way.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from reviewkit import cparse
 from reviewkit.context import PatchContext, ReviewContext
@@ -13,65 +23,89 @@ from reviewkit.cparse import Call, Function, Node, Parsed, iter_calls, parse
 from reviewkit.findings import Finding, Fix, PathStep, Severity
 from reviewkit.source import GAP_CALL, FileView, FunctionView, Gap, Line
 
-__all__ = [
-    "GAP_CALL",
-    "Call",
-    "FileView",
-    "Finding",
-    "Fix",
-    "Function",
-    "FunctionView",
-    "Gap",
-    "Line",
-    "Node",
-    "Parsed",
-    "PatchContext",
-    "PathStep",
-    "ReviewContext",
-    "Severity",
-    "cparse",
-    "iter_calls",
-    "parse",
-]
-
 # Fix verification: rules pass findings that carry a fix through offer(), which
 # verifies each fix (applies, parses, the finding goes away) or drops it.
 from reviewkit.verify import offer
 
-__all__ += ["offer"]
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and readers
+    from reviewkit import rename, symbols, transform
+    from reviewkit.flow import (
+        CFG,
+        K_COND,
+        K_ENTRY,
+        K_EXIT,
+        K_GAP,
+        K_GOTO,
+        K_LABEL,
+        K_LOOP,
+        K_NORETURN,
+        K_RETURN,
+        K_STMT,
+        K_SWITCH,
+        CfgNode,
+        FlowPath,
+        PathSet,
+        RunResult,
+        State,
+        build_cfg,
+        calls_on_path,
+        paths,
+        run,
+        trail_steps,
+    )
+    from reviewkit.flow_locks import Held, LockModel, LockResult, local_names, lock_key
+    from reviewkit.flow_locks import acquire_keys as lock_acquire_keys
+    from reviewkit.flow_locks import analyse as analyse_locks
+    from reviewkit.flow_locks import summarise as lock_summaries
+    from reviewkit.flow_paths import fragment_cfg
 
-# The flow engine (CFG + path-sensitive states) and the lock model built on it.
-from reviewkit.flow import (
-    CFG,
-    K_COND,
-    K_ENTRY,
-    K_EXIT,
-    K_GAP,
-    K_GOTO,
-    K_LABEL,
-    K_LOOP,
-    K_NORETURN,
-    K_RETURN,
-    K_STMT,
-    K_SWITCH,
-    CfgNode,
-    FlowPath,
-    PathSet,
-    RunResult,
-    State,
-    build_cfg,
-    calls_on_path,
-    paths,
-    run,
-    trail_steps,
-)
-from reviewkit.flow_locks import Held, LockModel, LockResult, local_names, lock_key
-from reviewkit.flow_locks import acquire_keys as lock_acquire_keys
-from reviewkit.flow_locks import analyse as analyse_locks
-from reviewkit.flow_locks import summarise as lock_summaries
+_LAZY: dict[str, tuple[str, str | None]] = {
+    # the flow engine (CFG + path-sensitive states)
+    "CFG": ("reviewkit.flow", "CFG"),
+    "K_COND": ("reviewkit.flow", "K_COND"),
+    "K_ENTRY": ("reviewkit.flow", "K_ENTRY"),
+    "K_EXIT": ("reviewkit.flow", "K_EXIT"),
+    "K_GAP": ("reviewkit.flow", "K_GAP"),
+    "K_GOTO": ("reviewkit.flow", "K_GOTO"),
+    "K_LABEL": ("reviewkit.flow", "K_LABEL"),
+    "K_LOOP": ("reviewkit.flow", "K_LOOP"),
+    "K_NORETURN": ("reviewkit.flow", "K_NORETURN"),
+    "K_RETURN": ("reviewkit.flow", "K_RETURN"),
+    "K_STMT": ("reviewkit.flow", "K_STMT"),
+    "K_SWITCH": ("reviewkit.flow", "K_SWITCH"),
+    "CfgNode": ("reviewkit.flow", "CfgNode"),
+    "FlowPath": ("reviewkit.flow", "FlowPath"),
+    "PathSet": ("reviewkit.flow", "PathSet"),
+    "RunResult": ("reviewkit.flow", "RunResult"),
+    "State": ("reviewkit.flow", "State"),
+    "build_cfg": ("reviewkit.flow", "build_cfg"),
+    "calls_on_path": ("reviewkit.flow", "calls_on_path"),
+    "paths": ("reviewkit.flow", "paths"),
+    "run": ("reviewkit.flow", "run"),
+    "trail_steps": ("reviewkit.flow", "trail_steps"),
+    # the lock model built on it
+    "Held": ("reviewkit.flow_locks", "Held"),
+    "LockModel": ("reviewkit.flow_locks", "LockModel"),
+    "LockResult": ("reviewkit.flow_locks", "LockResult"),
+    "local_names": ("reviewkit.flow_locks", "local_names"),
+    "lock_key": ("reviewkit.flow_locks", "lock_key"),
+    "lock_acquire_keys": ("reviewkit.flow_locks", "acquire_keys"),
+    "analyse_locks": ("reviewkit.flow_locks", "analyse"),
+    "lock_summaries": ("reviewkit.flow_locks", "summarise"),
+    # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
+    "fragment_cfg": ("reviewkit.flow_paths", "fragment_cfg"),
+    # helper synthesis (helper-extraction): statement shapes, scopes, helper text
+    "transform": ("reviewkit.transform", None),
+    # naming and changelog rules: the local-variable rename transform (short-identifier)
+    # and the symbol index of a --tree (changelog-symbol)
+    "rename": ("reviewkit.rename", None),
+    "symbols": ("reviewkit.symbols", None),
+}
+"""Lazily re-exported names: name -> (module, attribute; None for the module itself)."""
 
-__all__ += [
+__all__ = [
     "CFG",
+    "GAP_CALL",
     "K_COND",
     "K_ENTRY",
     "K_EXIT",
@@ -83,38 +117,59 @@ __all__ += [
     "K_RETURN",
     "K_STMT",
     "K_SWITCH",
+    "Call",
     "CfgNode",
+    "FileView",
+    "Finding",
+    "Fix",
     "FlowPath",
+    "Function",
+    "FunctionView",
+    "Gap",
     "Held",
+    "Line",
     "LockModel",
     "LockResult",
+    "Node",
+    "Parsed",
+    "PatchContext",
     "PathSet",
+    "PathStep",
+    "ReviewContext",
     "RunResult",
+    "Severity",
     "State",
     "analyse_locks",
     "build_cfg",
     "calls_on_path",
+    "cparse",
+    "fragment_cfg",
+    "iter_calls",
+    "local_names",
     "lock_acquire_keys",
     "lock_key",
     "lock_summaries",
-    "local_names",
+    "offer",
+    "parse",
     "paths",
+    "rename",
     "run",
+    "symbols",
     "trail_steps",
+    "transform",
 ]
 
-# Path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped.
-from reviewkit.flow_paths import fragment_cfg  # noqa: E402
 
-__all__ += ["fragment_cfg"]
+def __getattr__(name: str) -> Any:
+    """Import a lazily re-exported name on first use and keep it as a module attribute."""
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    value = module if target[1] is None else getattr(module, target[1])
+    globals()[name] = value
+    return value
 
-# Helper synthesis (helper-extraction): statement shapes, scopes, helper text.
-from reviewkit import transform  # noqa: E402
 
-__all__ += ["transform"]
-
-# Naming and changelog rules: the local-variable rename transform (short-identifier)
-# and the symbol index of a --tree (changelog-symbol).
-from reviewkit import rename, symbols  # noqa: E402
-
-__all__ += ["rename", "symbols"]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -136,11 +136,15 @@ def run(
     baseline: set[str] | None = None,
     cache: FunctionCache | None = None,
     progress: Callable[[int, int | None, str], None] | None = None,
+    isolate: bool = True,
 ) -> list[Finding]:
     """Run enabled rules, apply severity overrides and the baseline, dedup, sort.
 
     ``progress(done, total, label)`` is called before each rule, so a front
-    end (the TUI) can show how far a long series has got.
+    end (the TUI) can show how far a long series has got.  With ``isolate``
+    (the default) a rule that raises is recorded in ``ctx.stats["rule_errors"]``
+    and the other rules still run; ``scan`` turns it off to apply its own
+    per-file time budget and notes.
 
     Each rule sees ``ctx`` narrowed to the files and functions holding one of
     its ``TOKENS``; with ``cache``, a ``SCOPE = "function"`` rule also skips
@@ -162,7 +166,7 @@ def run(
         try:
             produced = list(view.run(rule.check))
         except Exception as exc:  # one broken rule must not hide the others
-            if os.environ.get("REVIEWKIT_DEBUG"):
+            if not isolate or os.environ.get("REVIEWKIT_DEBUG"):
                 raise
             ctx.stats.setdefault("rule_errors", []).append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
             continue

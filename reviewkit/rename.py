@@ -232,7 +232,7 @@ def renamed_lines(fv: FunctionView, decl: LocalDecl, new: str) -> dict[int, str]
         real = fv.real_line_of_row(row)
         if real is None:
             return None
-        line = rows[row].encode("utf-8", "surrogateescape")
+        line = rows[row - fv.row_offset].encode("utf-8", "surrogateescape")
         for node in sorted(nodes, key=lambda n: n.start_point[1], reverse=True):
             start, end = node.start_point[1], node.end_point[1]
             line = line[:start] + new.encode() + line[end:]

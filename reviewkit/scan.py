@@ -171,7 +171,7 @@ def analyse(path: str, text: str, rules: list[engine.Rule], config: Config, time
     for rule in rules:
         try:
             with _budget(timeout):
-                result.findings.extend(engine.run(ctx, [rule]))
+                result.findings.extend(engine.run(ctx, [rule], isolate=False))
         except _Timeout:
             result.notes.append(f"{path}: [{rule.id}] skipped: still running after {timeout:g} s")
         except (RecursionError, MemoryError) as exc:

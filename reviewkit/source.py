@@ -11,7 +11,11 @@ explicitly instead of guessing.
 
 Tree mode (``--tree DIR``) applies the series to in-memory copies of the
 touched files (the directory is never written) and exposes whole files, so
-every touched function is fully visible.
+every touched function is fully visible.  There (and in ``reviewkit scan``)
+the file is parsed once and each function view uses its part of that parse
+(:class:`FunctionParse`): node rows are file rows, so code that maps nodes to
+lines goes through :meth:`FunctionView.real_line`/``real_line_of_row()`` and
+code that indexes ``text`` rows subtracts :attr:`FunctionView.row_offset`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +62,23 @@ class Gap:
 
 
 @dataclass
+class FunctionParse(cparse.Parsed):
+    """One function's share of a whole-file parse (tree and scan mode: the file is parsed once).
+
+    ``root`` is the function's definition, so walks from the root see this
+    function only, as with a parse of the function's text; node rows are
+    rows of the file, ``row_offset`` rows below the view's text rows.
+    """
+
+    top: cparse.Node | None = None
+    row_offset: int = 0
+
+    @property
+    def root(self) -> cparse.Node:
+        return self.top if self.top is not None else self.tree.root_node
+
+
+@dataclass
 class FunctionView:
     """A function as far as it is visible, stitched into parseable C.
 
@@ -79,12 +101,27 @@ class FunctionView:
     """Post side: real lines right after a run of lines the patch removed here."""
     patch: Patch | None = None
     _parsed: cparse.Parsed | None = field(default=None, repr=False)
+    _whole: tuple[cparse.Parsed, cparse.Node] | None = field(default=None, repr=False)
+    """Tree/scan mode: the file's parse and this function's definition in it, used instead of a re-parse."""
 
     @property
     def parsed(self) -> cparse.Parsed:
+        """The parse of :attr:`text` (tree/scan mode: this function's part of the file's parse)."""
         if self._parsed is None:
-            self._parsed = cparse.parse(self.text)
+            if self._whole is not None:
+                whole, node = self._whole
+                self._parsed = FunctionParse(
+                    whole.source, whole.normalized, whole.tree, top=node, row_offset=node.start_point[0]
+                )
+            else:
+                self._parsed = cparse.parse(self.text)
         return self._parsed
+
+    @property
+    def row_offset(self) -> int:
+        """Parse-tree row of the first row of :attr:`text`: node rows minus this index :attr:`line_map`."""
+        parsed = self.parsed
+        return parsed.row_offset if isinstance(parsed, FunctionParse) else 0
 
     @property
     def function(self) -> cparse.Function | None:
@@ -111,10 +148,11 @@ class FunctionView:
 
     def real_line(self, node: cparse.Node) -> int | None:
         """Real line number of a node of :attr:`parsed` (None if synthetic)."""
-        row = node.start_point[0]
-        return self.line_map[row] if row < len(self.line_map) else None
+        return self.real_line_of_row(node.start_point[0])
 
     def real_line_of_row(self, row: int) -> int | None:
+        """Real line of a parse-tree row (a node's ``start_point[0]``), None if synthetic."""
+        row -= self.row_offset
         return self.line_map[row] if 0 <= row < len(self.line_map) else None
 
     def gap_index(self, node: cparse.Node) -> int | None:
@@ -282,6 +320,7 @@ def file_views(patch: Patch) -> list[FileView]:
 # Brace structure of visible lines
 
 
+@lru_cache(maxsize=8192)  # pure; fix verification re-stitches the same lines once per fix
 def _strip_code(text: str, in_comment: bool) -> tuple[str, bool]:
     """Code of a line without comments and literals; tracks /* */ state."""
     out = []
@@ -584,6 +623,7 @@ def _tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
             True,
             True,
             patch=view.patch,
+            _whole=(parsed, fn.node),
         )
         span = range(start, end + 1)
         fv.changed_lines = {n for n in span if n in changed} if len(changed) > len(span) else {

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from reviewkit import cparse
+from reviewkit import cparse, memo
 from reviewkit.cparse import Node
 from reviewkit.source import FileView, FunctionView
 
@@ -54,9 +54,35 @@ def node_text(fv: FunctionView, node: Node) -> str:
     return fv.parsed.text(node)
 
 
+def share(views: list[FunctionView]) -> None:
+    """Give each view the parse of an identical text seen before (see :mod:`reviewkit.memo`).
+
+    Call it before anything parses the views: the analyses below memoise on
+    the parse, so a re-run on a rebuilt context (fix verification) only
+    recomputes the functions whose text the fix changed.
+    """
+    for fv in views:
+        memo.share(fv)
+
+
+def facts(fv: FunctionView, table: str) -> dict[Any, Any]:
+    """Fact table ``table`` of ``fv``'s parse: for results that depend on the parse alone."""
+    return memo.facts(fv.parsed, table)
+
+
 def skeleton(fv: FunctionView, node: Node, holes: list[Node] | None = None, *, coarse: bool = False) -> str:
     """The shape of ``node``: structure and names kept, leaf values as ``$`` holes (collected in ``holes``)."""
-    out = holes if holes is not None else []
+    if holes is None:
+        table = memo.facts(fv.parsed, "skeleton")
+        key = (node.id, node.start_byte, node.end_byte, coarse)
+        shape = table.get(key)
+        if shape is None:
+            shape = table[key] = _skeleton(fv, node, [], coarse)
+        return shape
+    return _skeleton(fv, node, holes, coarse)
+
+
+def _skeleton(fv: FunctionView, node: Node, out: list[Node], coarse: bool) -> str:
     t = node.type
     if t == "comment":
         return ""
@@ -72,14 +98,14 @@ def skeleton(fv: FunctionView, node: Node, holes: list[Node] | None = None, *, c
                 out.append(a)
                 parts.append("$")
             else:
-                parts.append(skeleton(fv, a, out))
+                parts.append(_skeleton(fv, a, out, False))
         return f"{name}({','.join(parts)})"
     if t in LEAF_TYPES:
         out.append(node)
         return "$"
     if node.child_count == 0:
         return node_text(fv, node) if node.is_named else t
-    inner = " ".join(s for s in (skeleton(fv, c, out, coarse=coarse) for c in node.children) if s)
+    inner = " ".join(s for s in (_skeleton(fv, c, out, coarse) for c in node.children) if s)
     return f"{t}({inner})"
 
 
@@ -94,9 +120,13 @@ class Stmt:
     fv: FunctionView
     node: Node
     coarse: str
-    fine: str
     first: int | None
     last: int | None
+
+    @property
+    def fine(self) -> str:
+        """The shape with every argument's own shape (only the few repeated sequences need it)."""
+        return skeleton(self.fv, self.node)
 
     @property
     def visible(self) -> bool:
@@ -126,6 +156,16 @@ def _unwrap(node: Node) -> Node:
 
 def statement_runs(fv: FunctionView) -> Iterator[list[Stmt]]:
     """Runs of consecutive, visible statements of each block of ``fv``."""
+    table = memo.facts(fv.parsed, "runs")
+    key = tuple(fv.line_map)
+    runs = table.get(key)
+    if runs is None:
+        runs = table[key] = list(_statement_runs(fv))
+    for run in runs:
+        yield [Stmt(fv, s.node, s.coarse, s.first, s.last) for s in run]
+
+
+def _statement_runs(fv: FunctionView) -> Iterator[list[Stmt]]:
     fn = fv.function
     if fn is None:
         return
@@ -147,12 +187,20 @@ def statement_runs(fv: FunctionView) -> Iterator[list[Stmt]]:
                     yield run
                 run = []
                 continue
-            run.append(Stmt(fv, node, skeleton(fv, node, coarse=True), skeleton(fv, node), first, last))
+            run.append(Stmt(fv, node, skeleton(fv, node, coarse=True), first, last))
         if run:
             yield run
 
 
-def has_jump(node: Node) -> bool:
+def has_jump(node: Node, fv: FunctionView | None = None) -> bool:
+    """A return, goto, break or continue below ``node`` (memoised on ``fv``'s parse when given)."""
+    if fv is not None:
+        table = memo.facts(fv.parsed, "jump")
+        key = (node.id, node.start_byte, node.end_byte)
+        found = table.get(key)
+        if found is None:
+            found = table[key] = has_jump(node)
+        return bool(found)
     stack = [node]
     while stack:
         cur = stack.pop()
@@ -163,7 +211,12 @@ def has_jump(node: Node) -> bool:
 
 
 def calls_below(fv: FunctionView, node: Node) -> list[cparse.Call]:
-    return list(cparse.iter_calls(fv.parsed, node))
+    table = memo.facts(fv.parsed, "calls")
+    key = (node.id, node.start_byte, node.end_byte)
+    calls = table.get(key)
+    if calls is None:
+        calls = table[key] = tuple(cparse.iter_calls(fv.parsed, node))
+    return list(calls)
 
 
 def leaves(node: Node) -> Iterator[Node]:
@@ -277,6 +330,14 @@ def _decl_type(fv: FunctionView, decl: Node, name: str) -> CType | None:
 
 def declared_in(fv: FunctionView, name: str) -> tuple[CType, Node] | None:
     """The visible declaration of ``name`` in ``fv`` (local or parameter)."""
+    table = memo.facts(fv.parsed, "declared")
+    if name not in table:
+        table[name] = _declared_in(fv, name)
+    found: tuple[CType, Node] | None = table[name]
+    return found
+
+
+def _declared_in(fv: FunctionView, name: str) -> tuple[CType, Node] | None:
     stack = [fv.parsed.root]
     while stack:
         cur = stack.pop()
@@ -724,8 +785,16 @@ def helper_name(callee: str, obj: GlobalDecl | None, subject: str | None, suffix
 
 def is_wrapper(fv: FunctionView) -> bool:
     """A small straight-line function (no branch, no loop): already a helper, not a site to fold again."""
-    fn = fv.function
-    if fn is None or fv.fragment:
+    if fv.fragment:
+        return False
+    table = memo.facts(fv.parsed, "wrapper")
+    if None not in table:
+        table[None] = _straight_and_short(fv.function)
+    return bool(table[None])
+
+
+def _straight_and_short(fn: cparse.Function | None) -> bool:
+    if fn is None:
         return False
     statements = [c for c in fn.body.named_children if c.type not in ("comment", "declaration")]
     if len(statements) > 6:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reviewkit.api import FileView, FunctionView, Node, transform
@@ -171,7 +172,7 @@ def _disjoint(contiguous: list[_Occ], gapped: list[_Occ]) -> list[_Occ]:
 def _viable(series: Series, occ: _Occ) -> bool:
     """Worth a helper: two real calls, three lines, no jump out, balanced locks."""
     fv, nodes = occ.fv, [s.node for s in occ.stmts]
-    if any(T.has_jump(n) for n in nodes):
+    if any(T.has_jump(n, fv) for n in nodes):
         return False
     substantive = 0
     for n in nodes:
@@ -189,9 +190,9 @@ def sequences(series: Series) -> list[Candidate]:
     pre_index = _contiguous(pre_runs)
     viable: dict[tuple[str, ...], list[_Occ]] = {}
     for key, occs in index.items():
-        if not _viable(series, occs[0]):
-            continue
         if not any(series.changed(o.fv, s.node) for o in occs for s in o.stmts):
+            continue
+        if not _viable(series, occs[0]):
             continue
         total = occs + _disjoint(occs, _gapped(key, runs))
         if len(total) < 2:
@@ -368,31 +369,51 @@ class _Guard:
 def _guards(series: Series, fns: list[FunctionView]) -> dict[tuple[str, tuple[str, ...]], list[_Guard]]:
     out: dict[tuple[str, tuple[str, ...]], list[_Guard]] = defaultdict(list)
     for fv in fns:
-        fn = fv.function
-        if fn is None or T.is_wrapper(fv):
+        if T.is_wrapper(fv):
             continue
-        stack = [fn.body]
-        while stack:
-            cur = stack.pop()
-            stack.extend(cur.children)
-            if cur.type != "if_statement" or cur.child_by_field_name("alternative") is not None:
-                continue
-            cond = cur.child_by_field_name("condition")
-            cons = cur.child_by_field_name("consequence")
-            call = cond.named_children[0] if cond is not None and cond.named_children else None
-            call = _unwrap_likely(fv, call)
-            if call is None or cons is None or cons.type != "compound_statement":
-                continue
-            fnode = call.child_by_field_name("function")
-            args = call.child_by_field_name("arguments")
-            if fnode is None or fnode.type != "identifier" or args is None:
-                continue
+        for cur, call, fnode, args, cons in _guarded_ifs(fv):
             if not _globals_in(series, fv, [args]):
                 continue
             key = (fv.parsed.text(fnode), tuple(norm(fv.parsed.text(a)) for a in args.named_children))
             body = [c for c in cons.named_children if c.type != "comment"]
             out[key].append(_Guard(fv, cur, call, body))
     return out
+
+
+_GuardedIf = tuple[Node, Node, Node, Node, Node]
+"""``if (f(args)) { ... }`` without else: the if, the call, its callee, its arguments, the block."""
+
+
+def _guarded_ifs(fv: FunctionView) -> list[_GuardedIf]:
+    """Every ``if (call(...)) { ... }`` (no else) of ``fv``, from its parse's fact table."""
+    table = T.facts(fv, "guarded-ifs")
+    if None not in table:
+        table[None] = list(_find_guarded_ifs(fv))
+    found: list[_GuardedIf] = table[None]
+    return found
+
+
+def _find_guarded_ifs(fv: FunctionView) -> Iterator[_GuardedIf]:
+    fn = fv.function
+    if fn is None:
+        return
+    stack = [fn.body]
+    while stack:
+        cur = stack.pop()
+        stack.extend(cur.children)
+        if cur.type != "if_statement" or cur.child_by_field_name("alternative") is not None:
+            continue
+        cond = cur.child_by_field_name("condition")
+        cons = cur.child_by_field_name("consequence")
+        call = cond.named_children[0] if cond is not None and cond.named_children else None
+        call = _unwrap_likely(fv, call)
+        if call is None or cons is None or cons.type != "compound_statement":
+            continue
+        fnode = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if fnode is None or fnode.type != "identifier" or args is None:
+            continue
+        yield cur, call, fnode, args, cons
 
 
 def _unwrap_likely(fv: FunctionView, node: Node | None) -> Node | None:
@@ -432,7 +453,7 @@ def _common_prefix(sites: list[_Guard]) -> int:
             return k
         texts = {norm(g.fv.parsed.text(s)) for g, s in zip(sites, stmts, strict=True) if s is not None}
         first = stmts[0]
-        if len(texts) != 1 or first is None or T.has_jump(first) or not T.calls_below(sites[0].fv, first):
+        if len(texts) != 1 or first is None or T.has_jump(first, sites[0].fv) or not T.calls_below(sites[0].fv, first):
             return k
         k += 1
 

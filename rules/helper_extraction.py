@@ -88,6 +88,7 @@ def _series(ctx: ReviewContext) -> Series:
         first.setdefault(view.old_path, view)
     post: list[FunctionView] = [fv for v in latest.values() for fv in v.functions("post")]
     pre: list[FunctionView] = [] if ctx.scan else [fv for v in first.values() for fv in v.functions("pre")]
+    transform.share(post + pre)
     scope = transform.Scope(list(latest.values()), post, ctx.kernel)
     return Series(latest, post, pre, scope)
 
@@ -134,4 +135,6 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    yield from offer(ctx, _findings(ctx), _findings)
+    found = list(_findings(ctx))
+    # the findings themselves are the "before" of every verification: no second run
+    yield from offer(ctx, found, _findings, before=found)
