@@ -31,7 +31,10 @@ engine keeps that truth: the key is tested more than once), ``compare``
 (``(var, "truth"|"=="|"!=", CONST)`` for atoms a stored constant can decide),
 ``assigns`` (``x = CONST`` stores of the node), ``loop_writes`` (for a
 ``loop`` head: what the loop body may assign), ``unseen`` (a goto label the
-view does not show).
+view does not show), ``loop`` (a cond atom testing a loop: the loop's name,
+``list_for_each_entry``/``while``/``for``/``do-while``) with ``loop_edges``
+(``(label, "runs"|"ends")`` for its edges into the body and past the loop):
+a path message says "the loop body runs", not "`list_for_each...` is true".
 
 Conditions are decomposed: ``if (a && !b)`` is two ``cond`` nodes, ``a`` then
 ``b`` with swapped edges; ``x == NULL``/``x != 0`` become the atom ``x``.

@@ -73,6 +73,10 @@ class CfgNode:
     """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
     unseen: bool = False
     """A goto label the view does not show (fragment mode) or that does not exist."""
+    loop: str | None = None
+    """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
+    loop_edges: tuple[tuple[Any, str], ...] = ()
+    """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
 
     def __repr__(self) -> str:
         return f"<{self.kind}#{self.id} L{self.line} {self.text[:40]!r}>"
@@ -158,6 +162,16 @@ class _Builder:
             line = self.fv.real_line_of_row(c.node.start_point[0]) or 0
             out.append(Call(c.name, c.args, line, c.node))
         return out
+
+    def mark_loop(self, first: int, name: str, body: CfgNode, after: CfgNode) -> None:
+        """Name the cond atoms created since node ``first`` as the test of a loop (for path messages)."""
+        for n in self.nodes[first:]:
+            if n.kind != K_COND:
+                continue
+            n.loop = name or "loop"
+            n.loop_edges = tuple(
+                (label, "runs" if succ is body else "ends") for succ, label in n.succs if succ is body or succ is after
+            )
 
     def label_node(self, name: str) -> CfgNode:
         if name not in self.labels:
@@ -296,8 +310,13 @@ class _Builder:
             it.rebinds = it.writes
             head.succs = [(it, None)]
             head.loop_writes = it.writes
+            self.mark_loop(
+                len(self.nodes) - 1, _IDENT.match(head.text).group() if _IDENT.match(head.text) else "", body_entry, nxt
+            )
         else:
+            first = len(self.nodes)
             head.succs = [(self.cond(cond, body_entry, nxt), None)]
+            self.mark_loop(first, s.type.removesuffix("_statement"), body_entry, nxt)
         head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s))
         entry = head
         init = s.child_by_field_name("initializer") if s.type == "for_statement" else None
@@ -309,7 +328,9 @@ class _Builder:
         head = self.new(K_LOOP)
         head.line = self.fv.real_line(s)
         head.text = "do"
+        first = len(self.nodes)
         cond_entry = self.cond(s.child_by_field_name("condition"), head, nxt)
+        self.mark_loop(first, "do-while", head, nxt)
         self.breaks.append(nxt)
         self.continues.append(cond_entry)
         body = s.child_by_field_name("body")

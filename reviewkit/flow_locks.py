@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from reviewkit.cparse import Call, Node
@@ -26,6 +27,8 @@ from reviewkit.flow_cfg import norm
 from reviewkit.source import FunctionView
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
+"""Identifiers of a lock expression that are variables: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 NEST_CAP = 3
 SUMMARY_MAX_LINES = 250
@@ -75,15 +78,16 @@ class LockModel:
     acquires: dict[str, Family]
     releases: dict[str, list[Family]]
     _pattern: re.Pattern[str] | None = None
+    _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def mentioned(self, text: str, extra: Iterable[str] = ()) -> bool:
         """Cheap pre-check before building a CFG: does ``text`` call any lock API (or ``extra``)?"""
         if self._pattern is None:
-            names = sorted(self.acquires.keys() | self.releases.keys(), key=len, reverse=True)
-            self._pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\s*\(")
-        if self._pattern.search(text):
-            return True
-        return any(name in text for name in extra)
+            self._pattern = _api_pattern(frozenset(self.acquires.keys() | self.releases.keys()))
+        hit = self._seen.get(text)
+        if hit is None:  # asked for every function by the summaries and again by the check
+            hit = self._seen[text] = self._pattern.search(text) is not None
+        return hit or any(name in text for name in extra)
 
     @classmethod
     def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:
@@ -111,6 +115,12 @@ class LockModel:
         return cls(acquires, releases)
 
 
+@lru_cache(maxsize=8)
+def _api_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    """One compiled alternation per lock API table (a scan builds a model per file)."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\s*\(")
+
+
 @dataclass(frozen=True)
 class Held:
     key: str
@@ -126,9 +136,14 @@ class Held:
     """A variable of the lock expression was reassigned: the name no longer denotes the lock."""
     entry: str = ""
     """Held on entry by annotation: "__must_hold" or "__releases"."""
+    src: str = field(default="", compare=False)
+    """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
 
     @property
     def what(self) -> str:
+        """The acquire as a reviewer quotes it: the source text, not the normalised key."""
+        if self.src:
+            return self.src
         if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl", "cpus_read", "online_mems"):
             return f"{self.call}()"
         return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
@@ -158,6 +173,8 @@ class Event:
     call: str
     other_line: int | None = None
     detail: str = ""
+    src: str = ""
+    """The call at ``line`` as written in the source."""
 
 
 @dataclass
@@ -165,6 +182,7 @@ class Summary:
     """A function of the same file/series that acquires or releases for its caller."""
 
     kind: str
+    """``acquire``, ``release``, or ``retake`` (annotated as dropping and retaking the caller's lock)."""
     key: str
     params: list[str]
     group: str
@@ -261,6 +279,19 @@ def _assigned_negated(call: Call, fv: FunctionView) -> str | None:
     return None
 
 
+SRC_MAX = 72
+"""Longer calls are quoted with all but their first argument elided: a message is one line."""
+
+
+def call_source(call: Call, fv: FunctionView, handle: str | None = None) -> str:
+    """``call`` as written (whitespace collapsed); ``handle = `` in front when the lock is the returned handle."""
+    text = " ".join(fv.parsed.text(call.node).split())
+    if len(text) > SRC_MAX:  # the first argument names the lock's object; the rest can go
+        first = " ".join(call.args[0].split()) if call.args else ""
+        text = f"{call.name}({first}, ...)" if first and len(first) < SRC_MAX else f"{call.name}(...)"
+    return f"{handle} = {text}" if handle else text
+
+
 def _subst(template: str, mapping: dict[str, str]) -> str:
     return lock_key(_IDENT.sub(lambda m: mapping.get(m.group(), m.group()), template))
 
@@ -289,6 +320,7 @@ class LockAnalysis:
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
         self._relevance: dict[int, bool] = {}
+        self._srcs: dict[tuple[int, str | None], str] = {}
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
@@ -367,9 +399,11 @@ class LockAnalysis:
                 pending.discard(p)
                 if p.when == "nonnull-checked":
                     if not truth:
-                        held.discard(next((h for h in held if h.key == p.held.key and h.count), p.held))
+                        held.discard(next((h for h in _ordered(held) if h.key == p.held.key and h.count), p.held))
                 elif truth == (p.when in ("nonzero", "nonnull")):
                     self._acquire(n, p.held, held)
+        if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
+            return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
         atom = n.ast
         negate = False
         if atom.type == "binary_expression" and self._op(atom) == "<":
@@ -399,7 +433,16 @@ class LockAnalysis:
             return None
         mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
         key = _subst(s.key, mapping)
-        return Held(key, s.group, s.variant, call.line, call.name, None, self._is_new(key, call.line))
+        return Held(
+            key,
+            s.group,
+            s.variant,
+            call.line,
+            call.name,
+            None,
+            self._is_new(key, call.line),
+            src=self._src(call, None),
+        )
 
     def exit(self, via: CfgNode, state: State) -> None:
         self.exits.append(ExitRecord(via, state))
@@ -414,6 +457,14 @@ class LockAnalysis:
         if h.stale or not n.rebinds or not _rebound(h.key, n.rebinds):
             return h
         return replace(h, stale=True)
+
+    def _src(self, call: Call, handle: str | None) -> str:
+        """:func:`call_source`, once per call site (it runs for every state reaching the call)."""
+        memo = (call.node.start_byte, handle)
+        text = self._srcs.get(memo)
+        if text is None:
+            text = self._srcs[memo] = call_source(call, self.fv, handle)
+        return text
 
     def _is_new(self, key: str, line: int | None) -> bool:
         if not self.fragment or self.new_keys is None:
@@ -432,7 +483,16 @@ class LockAnalysis:
         flags = None
         if fam.flags is not None and fam.flags < len(call.args):
             flags = lock_key(call.args[fam.flags])
-        return Held(key, fam.group, fam.variant, call.line or n.line, call.name, flags, self._is_new(key, call.line))
+        return Held(
+            key,
+            fam.group,
+            fam.variant,
+            call.line or n.line,
+            call.name,
+            flags,
+            self._is_new(key, call.line),
+            src=self._src(call, key if fam.key == "ret" else None),
+        )
 
     def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
         """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
@@ -500,7 +560,11 @@ class LockAnalysis:
         for h in [h for h in held if h.key == hold.key and h.count == 0]:
             held.discard(h)
         same = next(
-            (h for h in held if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count),
+            (
+                h
+                for h in _ordered(held)
+                if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count
+            ),
             None,
         )
         if same is None:
@@ -512,7 +576,7 @@ class LockAnalysis:
             return
         line = hold.line or 0
         self.events.setdefault(
-            ("double", hold.key, line), Event("double-acquire", line, hold.key, hold.call, same.line)
+            ("double", hold.key, line), Event("double-acquire", line, hold.key, hold.call, same.line, src=hold.src)
         )
 
     def _release(self, n: CfgNode, call: Call, fams: list[Family], held: set[Held], unseen: bool) -> None:
@@ -544,16 +608,21 @@ class LockAnalysis:
         line = call.line or n.line or 0
         if groups & _RWSEM:
             groups = groups | _RWSEM  # mmap_write_downgrade() in a callee: a read unlock ends a write hold
-        candidates = [h for h in held if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)]
+        candidates = [
+            h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
+        ]
         match = next((h for h in candidates if h.count), None)
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
             if done is not None and not unseen:
                 self.events.setdefault(
-                    ("double-release", key, line), Event("double-release", line, key, call.name, done.line)
+                    ("double-release", key, line),
+                    Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
                 )
             elif not unseen and not candidates:
-                self.events.setdefault(("orphan", key, line), Event("orphan-release", line, key, call.name))
+                self.events.setdefault(
+                    ("orphan", key, line), Event("orphan-release", line, key, call.name, src=self._src(call, None))
+                )
             return
         held.discard(match)
         if match.count > 1:
@@ -584,8 +653,19 @@ class LockAnalysis:
             mapping[s.ret_var] = target
         key = _subst(s.key, mapping)
         flags = _subst(s.flags, mapping) if s.flags else None
+        if s.kind == "retake":
+            return False
         if s.kind == "acquire":
-            hold = Held(key, s.group, s.variant, call.line, call.name, flags, self._is_new(key, call.line))
+            hold = Held(
+                key,
+                s.group,
+                s.variant,
+                call.line,
+                call.name,
+                flags,
+                self._is_new(key, call.line),
+                src=self._src(call, mapping[s.ret_var] if s.ret_var else None),
+            )
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
@@ -612,10 +692,22 @@ _ROOT = re.compile(r"[A-Za-z_]\w*")
 _RWSEM = {"rwsem-read", "rwsem-write"}
 
 
+def _ordered(held: Iterable[Held]) -> list[Held]:
+    """Holds in a fixed order, the most recent acquire of this function first (a release matches it).
+
+    Set order is not fixed: ``hash(None)`` depends on the process (Python < 3.12), so picking "the first"
+    hold of a key from the set made two runs of the same scan disagree.
+    """
+    return sorted(
+        held,
+        key=lambda h: (h.stale, h.line is None, -(h.line or 0), h.group, h.variant, h.flags or "", h.entry, h.count),
+    )
+
+
 def _rebound(key: str, rebinds: frozenset[str]) -> bool:
     """Does assigning ``rebinds`` make ``key`` name another lock?  ``si = next`` and ``vmf->ptl = p`` do for
     ``si->lock`` and ``vmf->ptl``; ``si->inuse++`` does not."""
-    ids = set(_IDENT.findall(key))
+    ids = set(_VAR.findall(key))
     for w in rebinds:
         if w in ids if _IDENT.fullmatch(w) else (key == w or key.startswith((w + "->", w + ".", w + "["))):
             return True
@@ -663,36 +755,68 @@ def analyse(
     function released them: a patch that deletes the only release leaves
     nothing here to infer it from).
     """
-    memo_key = (len(summaries or ()), new_keys is None and observe is None and not assume_held)
-    memo = fv.__dict__.setdefault("_rk_locks", {})
-    if memo_key[1] and memo_key in memo and (budget is None or budget >= memo[memo_key].budget):
-        return memo[memo_key].result
     cfg = build_cfg(fv, kernel)
-    la = LockAnalysis(fv, model, summaries, new_keys, observe)
-    res = run(cfg, la, budget) if budget else run(cfg, la)
-    inferred: set[str] = set(assume_held)
-    if assume_held:
+    plain = new_keys is None and observe is None and not assume_held
+    # the summaries this function calls are all that can change its analysis: a result computed while
+    # summarising (fewer summaries known, no inference) is reused by the check when they are the same
+    memo_key = _summaries_called(cfg, summaries or {}) if plain else None
+    memo = fv.__dict__.setdefault("_rk_locks", {})
+    hit = memo.get(memo_key) if memo_key is not None else None
+    if hit is not None and (budget is None or budget >= hit.budget) and (infer or not hit.result.inferred):
+        return hit.result
+    raw = memo.get((memo_key, "raw")) if memo_key is not None else None
+    if raw is not None and infer and (budget is None or budget >= raw.budget):
+        # the summary pass ran this without inference: only the re-run with the caller's locks is left
+        first, complete = raw.result, raw.result.complete
+    else:
         la = LockAnalysis(fv, model, summaries, new_keys, observe)
-        la.inferred = inferred
         res = run(cfg, la, budget) if budget else run(cfg, la)
-    if infer and res.complete and fv.start_visible:
-        local = _locals(fv) - set(_params(fv))
-        more = {
-            e.key for e in la.events.values() if e.kind == "orphan-release" and not set(_IDENT.findall(e.key)) & local
-        }
-        if more - inferred:
-            inferred |= more
+        inferred_now = set(assume_held)
+        if assume_held:
             la = LockAnalysis(fv, model, summaries, new_keys, observe)
-            la.inferred = inferred
+            la.inferred = inferred_now
             res = run(cfg, la, budget) if budget else run(cfg, la)
-    out = LockResult(
-        fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), res.complete, la.acquired_keys, la.annotations
-    )
-    out.inferred = inferred
-    out.assumed = assume_held
-    if memo_key[1] and (res.complete or budget is None) and (infer or not la.events):
-        memo[memo_key] = _Memo(out, budget or BUDGET)
+        first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
+    more: set[str] = set()
+    if complete and fv.start_visible:
+        local = _locals(fv) - set(_params(fv))
+        more = {e.key for e in first.events if e.kind == "orphan-release" and not set(_VAR.findall(e.key)) & local}
+    inferable = bool(more - first.inferred)
+    out = first
+    if infer and inferable:
+        la = LockAnalysis(fv, model, summaries, new_keys, observe)
+        la.inferred = first.inferred | more
+        res = run(cfg, la, budget) if budget else run(cfg, la)
+        out = _result(fv, la, res.complete, la.inferred, assume_held)
+        complete = res.complete
+    if memo_key is not None and (complete or budget is None):
+        if infer or not inferable:
+            # without inference to do, the infer=False result is the infer=True one
+            memo[memo_key] = _Memo(out, budget or BUDGET)
+        else:
+            memo[(memo_key, "raw")] = _Memo(out, budget or BUDGET)
     return out
+
+
+def _result(
+    fv: FunctionView, la: LockAnalysis, complete: bool, inferred: set[str], assumed: frozenset[str]
+) -> LockResult:
+    out = LockResult(
+        fv, la.exits, sorted(la.events.values(), key=lambda e: e.line), complete, la.acquired_keys, la.annotations
+    )
+    out.inferred = set(inferred)
+    out.assumed = assumed
+    return out
+
+
+def _summaries_called(cfg: Any, summaries: dict[str, Summary]) -> tuple[tuple[str, int], ...]:
+    """The summaries of functions ``cfg`` calls, by identity (a summary is never changed once made)."""
+    if not summaries:
+        return ()
+    names = cfg.__dict__.get("_rk_callees")
+    if names is None:
+        names = cfg.__dict__["_rk_callees"] = frozenset(c.name for n in cfg.nodes for c in n.calls)
+    return tuple(sorted((name, id(summaries[name])) for name in names & summaries.keys()))
 
 
 @dataclass
@@ -722,6 +846,9 @@ def _returned_var(res: LockResult) -> str | None:
 def _locals(fv: FunctionView) -> set[str]:
     """Locals that name something of this call only: aliases of a parameter's memory are not
     (``struct mm_struct *mm = vma->vm_mm;`` names the caller's mm)."""
+    cached: frozenset[str] | None = fv.__dict__.get("_rk_locals")
+    if cached is not None:
+        return set(cached)
     cfg = build_cfg(fv)
     out: set[str] = set()
     aliases: set[str] = set()
@@ -736,6 +863,7 @@ def _locals(fv: FunctionView) -> set[str]:
                 if names:
                     aliases.add(names[0])
     reassigned = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.writes}
+    fv.__dict__["_rk_locals"] = frozenset(out - (aliases - reassigned))
     return out - (aliases - reassigned)
 
 
@@ -758,7 +886,9 @@ def summarise(
         for key in ann.get("__acquires", []):
             summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
         for key in ann.get("__releases", []):
-            summaries[fv.name] = Summary("release", key, params, "any", "plain")
+            # __releases(x) __acquires(x): drops and retakes the caller's lock (ceph, gfs2, fuse): held after
+            kind = "retake" if key in ann.get("__acquires", []) else "release"
+            summaries[fv.name] = Summary(kind, key, params, "any", "plain")
     # only functions someone here calls can matter to a caller
     called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
     candidates = [
@@ -813,7 +943,7 @@ def _summary_of(
         }
         common = keys if common is None else common & keys
     for key, group, variant, flags in sorted(common or ()):
-        ids = set(_IDENT.findall(key))
+        ids = set(_VAR.findall(key))
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
             continue
         return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
@@ -821,7 +951,7 @@ def _summary_of(
     if ontry is not None:
         return ontry
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
-    orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_IDENT.findall(e.key)) & local)]
+    orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:
         e = orphans[0]
         fams = model.releases.get(e.call) or []
@@ -871,7 +1001,7 @@ def _try_summary(
         if call is None or fam is None or fam.try_ not in ("nonzero", "zero"):
             continue
         hold = la._held_for(call, fam, n)
-        if hold is not None and not set(_IDENT.findall(hold.key)) & local:
+        if hold is not None and not set(_VAR.findall(hold.key)) & local:
             return Summary("acquire", hold.key, params, fam.group, fam.variant, None, hold.flags, fam.try_)
     return None
 
@@ -905,7 +1035,7 @@ def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Sum
         bad = [v for v, k in per_exit if (key, group, variant, flags) not in k]
         if not bad or not all(v in _NULLISH_RET for v in bad) or any(v in _NULLISH_RET for v in ok):
             continue
-        ids = set(_IDENT.findall(key))
+        ids = set(_VAR.findall(key))
         rets = {v for v in ok if v and _IDENT.fullmatch(v)}
         ret = rets.pop() if len(rets) == 1 and len(set(ok)) == 1 else None
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):

@@ -32,8 +32,13 @@ class _Entry:
     def __init__(self, parsed: cparse.Parsed) -> None:
         self.parsed = parsed
         self.facts: dict[str, dict[Any, Any]] = {}
-        self.size = len(parsed.source)
-        """What the entry keeps alive: the whole source (a function's share of a file's parse holds the file's tree)."""
+        top = getattr(parsed, "top", None)
+        self.size = top.end_byte - top.start_byte if top is not None else len(parsed.source)
+        """Its share of the budget: the function's own bytes for a share of a file's parse.
+
+        The file's tree is kept alive by the file's views anyway; counting the
+        whole file for each of its functions would evict everything at once.
+        """
 
     @property
     def whole(self) -> bool:

@@ -16,9 +16,18 @@ unlock();`` is proved balanced) and reports:
 Locks are the families of ``reviewkit/kernel/locks.toml`` (spinlocks,
 rwlocks, mutexes, rwsems, RCU, SRCU, ``local_irq_save()``,
 ``preempt_disable()``, xarray, folio and ``list_lru`` locks: the handle a
-``list_lru_lock*()`` returns is what the unlock takes), functions of the same
-file or series that return with a lock held or release their caller's lock,
-and ``__acquires()``/``__releases()``/``__must_hold()`` annotations.
+``list_lru_lock*()`` returns is what the unlock takes; ``atomic_dec_and_lock()``
+and friends, held when they return true), functions of the same file or
+series that return with a lock held or release their caller's lock, and
+``__acquires()``/``__releases()``/``__must_hold()`` annotations (a helper
+annotated both ``__releases(x)`` and ``__acquires(x)`` drops and retakes the
+caller's lock: it is held after the call).
+
+The message quotes the acquire as written (``spin_lock(&q->lock)``,
+``l = list_lru_lock(...)``, or "``walk->ptl`` taken by ``gadget_map(walk)``"
+for a wrapper), the exit, and the branch conditions that decide the path
+(the ``if`` around the exit, and conditions tested more than once); the
+finding's path steps list every branch and loop on the way.
 
 ## Why is this bad?
 A lock left held deadlocks the next taker; an RCU read-side section left
@@ -101,6 +110,8 @@ SEVERITY = Severity.ERROR
 _WRAPPER_NAME = re.compile(r"lock|acquire|get|begin|start|enter|grab|hold|take|pin|disable|save|down|prepare|try")
 _FAILURE = re.compile(r"^(NULL|false|0|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+|ret|err|error|rc)$")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
+"""Variables of a lock expression: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
@@ -268,7 +279,7 @@ def _caller_visible(res: LockResult, key: str) -> bool:
 
     cfg = build_cfg(res.fv)
     local = local_names(res.fv)
-    ids = set(_IDENT.findall(key))
+    ids = set(_VAR.findall(key))
     if not ids & local:
         return True
     returned = _returned_values(res)
@@ -382,8 +393,11 @@ def _leaks(
             group_items.sort(key=lambda item: item[2])
             ex, h, line = group_items[0]
             _line, where = _exit_line(res, ex.via)
-            steps = _path(res, ex.state, h)
-            conds = [s.note for s in steps if s.note.startswith("`")]
+            marked = _path_steps(res, ex.state, h, ex.via)
+            steps = [step for step, _decides in marked]
+            conds = list(dict.fromkeys(step.note for step, decides in marked if decides))  # a re-test says nothing new
+            if len(conds) > _MAX_CONDS:
+                conds = [*conds[: _MAX_CONDS - 1], "..."]
             taken = f" (path: {', '.join(conds)})" if conds else ""
             more = [str(other) for _e, _h, other in group_items[1:]]
             also = f"; also at {', '.join(more)}" if more else ""
@@ -421,14 +435,22 @@ def _what(res: LockResult, h: Any) -> str:
             why = "the function releases it on other paths"
         return f"`{h.key}` (held on entry: {why})"
     stale = f" (`{h.key}` names another object by then)" if h.stale else ""
+    if h.key not in "".join(h.what.split()):  # a wrapper: gadget_map(walk) takes walk->ptl
+        return f"`{h.key}` taken by `{h.what}` at {h.line}{stale}"
     return f"`{h.what}` at {h.line}{stale}"
 
 
 def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
+    """The steps from the acquire to the exit: branch conditions, loops, unseen code."""
+    return [step for step, _decides in _path_steps(res, state, h, None)]
+
+
+def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[PathStep, bool]]:
+    """Path steps, each with whether it decides that the path reaches ``via`` (see :func:`_decides`)."""
     if h.line is None:
-        steps = [PathStep(res.fv.first_line, f"enters holding `{h.key}`")]
+        steps = [(PathStep(res.fv.first_line, f"enters holding `{h.key}`"), False)]
     else:
-        steps = [PathStep(h.line, f"{h.what} acquires `{h.key}`")]
+        steps = [(PathStep(h.line, f"`{h.what}` acquires `{h.key}`"), False)]
     started = h.line is None
     for node, label in trail_steps(state):
         if not started:
@@ -436,13 +458,48 @@ def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
             continue
         if node.line is None:
             continue
-        if node.kind == K_COND:
-            steps.append(PathStep(node.line, f"`{' '.join(node.text.split())}` is {'true' if label else 'false'}"))
+        if node.kind == K_COND and node.loop:
+            verdict = dict(node.loop_edges).get(label)
+            if verdict is not None:
+                what = "body runs" if verdict == "runs" else "ends"
+                steps.append((PathStep(node.line, f"the `{node.loop}` loop {what}"), False))
+        elif node.kind == K_COND:
+            note = f"`{' '.join(node.text.split())}` is {'true' if label else 'false'}"
+            steps.append((PathStep(node.line, note), _decides(node, via)))
         elif node.kind == K_SWITCH:
-            steps.append(PathStep(node.line, f"switch takes {label}"))
+            steps.append((PathStep(node.line, f"switch takes {label}"), via is not None))
         elif node.kind == K_GAP:
-            steps.append(PathStep(node.line, "unseen unchanged code follows"))
+            steps.append((PathStep(node.line, "unseen unchanged code follows"), False))
     return steps
+
+
+_BRANCHES = ("if_statement", "conditional_expression")
+
+
+def _decides(node: Any, via: Any) -> bool:
+    """A condition the reader needs: the ``if`` whose branch holds the exit, or a correlated test
+    (one the function makes more than once, as ``if (dequeue_deferred)`` around a lock and its unlock)."""
+    if node.remember:
+        return True
+    if via is None or via.ast is None or node.ast is None:
+        return False
+    cur = node.ast.parent
+    while cur is not None and cur.type not in _BRANCHES:
+        cur = cur.parent
+    if cur is None:
+        return False
+    cond = cur.child_by_field_name("condition")
+    if cond is None or not (cond.start_byte <= node.ast.start_byte and node.ast.end_byte <= cond.end_byte):
+        return False
+    return cur.start_byte <= via.ast.start_byte and via.ast.end_byte <= cur.end_byte
+
+
+_MAX_CONDS = 4
+"""Conditions quoted in a message; the full path is in the finding's steps."""
+
+
+def _quoted(e: Any) -> str:
+    return e.src or f"{e.call}({e.key})"
 
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
@@ -454,11 +511,11 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 continue  # a caller's lock: whole-file audits cannot know what the callers hold
             if e.line not in res.fv.changed_lines:
                 continue
-            msg = f"`{e.call}({e.key})` at {e.line} releases a lock that is not held on some path to it"
+            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on some path to it"
         elif e.kind == "double-release":
-            msg = f"`{e.call}({e.key})` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
+            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
         elif e.kind == "double-acquire":
-            msg = f"`{e.call}({e.key})` at {e.line} takes a lock already held since {e.other_line}"
+            msg = f"`{_quoted(e)}` at {e.line} takes `{e.key}`, already held since {e.other_line}"
         elif e.kind == "wrong-variant":
             msg = f"`{e.call}()` at {e.line} releases `{e.key}` taken by `{e.detail}()` at {e.other_line}"
         else:

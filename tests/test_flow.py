@@ -210,3 +210,53 @@ def test_barrier_rereads_shared_condition_tested_right_after_it() -> None:
         an = _Barrier()
         run(build_cfg(fn(code)), an)
         assert not any({"lock", "a"} <= set(s.facts) for _v, s in an.exits), code
+
+
+SHARED = (
+    "static int counter;\n\n"
+    "static void frob_lock(struct frob *f)\n{\n\tspin_lock(&f->lock);\n}\n\n"
+    "static int frob_use(struct frob *f)\n{\n\tint n = counter;\n\n"
+    "\tfrob_lock(f);\n\tif (n > 3) {\n\t\tspin_unlock(&f->lock);\n\t\treturn -EBUSY;\n\t}\n"
+    "\tspin_unlock(&f->lock);\n\treturn n;\n}\n"
+)
+
+
+def test_whole_file_views_share_the_files_parse() -> None:
+    """Scan/tree mode: one parse per file; rows, roots and real lines still belong to each function."""
+    from reviewkit.rename import local_declarations, renamed_lines
+
+    lock, use = file_view(Path("t.c"), SHARED, "t.c").functions("post")
+    assert lock.parsed.tree is use.parsed.tree
+    assert [f.name for f in use.parsed.functions()] == ["frob_use"]
+    assert use.function is not None and use.function.name == "frob_use"
+    assert use.real_line(use.function.node) == 8 == use.first_line
+    unlocks = sorted(n.line for n in build_cfg(use).nodes for c in n.calls if c.name == "spin_unlock")
+    assert unlocks == [14, 17]
+    assert all(SHARED.split("\n")[line - 1].strip().startswith("spin_unlock") for line in unlocks)
+    # consumers that index the view's text rows with node rows (renaming a local)
+    [decl] = [d for d in local_declarations(use) if d.name == "n"]
+    renamed = renamed_lines(use, decl, "nr")
+    assert renamed == {10: "\tint nr = counter;", 13: "\tif (nr > 3) {", 18: "\treturn nr;"}
+
+
+def test_lock_analysis_runs_once_per_function(monkeypatch: Any) -> None:
+    """The summary pass's analysis of a function is the check's, when the summaries it calls are the same."""
+    import reviewkit.flow_locks as flow_locks
+    from reviewkit.config import Config
+    from reviewkit.engine import find_rule
+    from reviewkit.engine import run as run_rules
+    from reviewkit.scan import scan_context
+
+    counts: dict[str, int] = {}
+    real_run = flow_locks.run
+
+    def counting(cfg: Any, analysis: Any, budget: int = 10000) -> Any:
+        counts[cfg.fv.name] = counts.get(cfg.fv.name, 0) + 1
+        return real_run(cfg, analysis, budget)
+
+    monkeypatch.setattr(flow_locks, "run", counting)
+    rule = find_rule("lock-balance")
+    assert rule is not None
+    ctx = scan_context([file_view(Path("t.c"), SHARED, "t.c")], Config())
+    assert list(run_rules(ctx, [rule])) == []
+    assert counts == {"frob_lock": 1, "frob_use": 1}

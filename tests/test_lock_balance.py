@@ -24,18 +24,18 @@ SEED_FUNCTIONS = {
     "deferred_split_folio",
     "deferred_split_scan",
 }
-# post-image release lines of mm/huge_memory.c -> (function, lock named in the finding)
+# post-image release lines of mm/huge_memory.c -> (function, the acquire as the finding quotes it: as written)
 MUTATIONS = {
-    3788: ("__folio_freeze_and_split_unmapped", "list_lru_lock(l)"),
-    3789: ("__folio_freeze_and_split_unmapped", "rcu_read_lock()"),
-    3893: ("__folio_freeze_and_split_unmapped", "list_lru_lock(l)"),
-    3894: ("__folio_freeze_and_split_unmapped", "rcu_read_lock()"),
-    4289: ("__folio_unqueue_deferred_split", "list_lru_lock_irqsave(l)"),
-    4290: ("__folio_unqueue_deferred_split", "rcu_read_lock()"),
-    4341: ("deferred_split_folio", "list_lru_lock_irqsave(l)"),
-    4342: ("deferred_split_folio", "rcu_read_lock()"),
-    4456: ("deferred_split_scan", "list_lru_lock_irqsave(l)"),
-    4457: ("deferred_split_scan", "rcu_read_lock()"),
+    3788: ("__folio_freeze_and_split_unmapped", "`l = list_lru_lock(&deferred_split_lru, "),
+    3789: ("__folio_freeze_and_split_unmapped", "`rcu_read_lock()`"),
+    3893: ("__folio_freeze_and_split_unmapped", "`l = list_lru_lock(&deferred_split_lru, "),
+    3894: ("__folio_freeze_and_split_unmapped", "`rcu_read_lock()`"),
+    4289: ("__folio_unqueue_deferred_split", "`l = list_lru_lock_irqsave(&deferred_split_lru, "),
+    4290: ("__folio_unqueue_deferred_split", "`rcu_read_lock()`"),
+    4341: ("deferred_split_folio", "`l = list_lru_lock_irqsave(&deferred_split_lru, "),
+    4342: ("deferred_split_folio", "`rcu_read_lock()`"),
+    4456: ("deferred_split_scan", "`l = list_lru_lock_irqsave(&deferred_split_lru, "),
+    4457: ("deferred_split_scan", "`rcu_read_lock()`"),
 }
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
 
@@ -145,3 +145,19 @@ def test_summaries_come_from_the_functions_own_exits() -> None:
     assert (got.kind, got.key, got.ret_var, got.try_) == ("acquire", "o->lock", "o", "nonnull")
     grow = sums["obj_grow"]
     assert (grow.kind, grow.key, grow.try_) == ("release", "o->lock", "nonzero")
+
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "series.mbox"
+
+
+def test_message_quotes_the_acquire_as_written_and_only_deciding_conditions() -> None:
+    """``spin_lock(&frob_cache.lock)`` as in the source; the loop header is a step, not a condition."""
+    found = _findings(DEMO)
+    assert len(found) == 1
+    f = found[0]
+    assert "`spin_lock(&frob_cache.lock)` at " in f.message, f.message
+    assert "list_for_each" not in f.message and "frob->key != key" not in f.message, f.message
+    assert "`folio_test_locked(frob->folio)` is true" in f.message, f.message
+    notes = [step.note for step in f.path]
+    assert any("loop body runs" in n and "list_for_each_entry_safe" in n for n in notes), notes
+    assert not any(n.startswith("`list_for_each") for n in notes), notes
