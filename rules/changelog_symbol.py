@@ -56,6 +56,8 @@ from reviewkit.api import Finding, Fix, ReviewContext, Severity, symbols
 
 ID = "changelog-symbol"
 SEVERITY = Severity.INFO
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 FILE = "COMMIT_MSG"
 
 _NAME_RE = re.compile(r"(?<![\w.>$%/\\-])([A-Za-z_]\w*)\((?!s\))")

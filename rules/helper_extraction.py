@@ -78,6 +78,8 @@ from reviewkit.fixes import render_lines
 
 ID = "helper-extraction"
 SEVERITY = Severity.INFO
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 
 
 def _series(ctx: ReviewContext) -> Series:

@@ -93,6 +93,8 @@ from reviewkit.fixes import LineEdit, render, render_text
 
 ID = "list-lru-memcg-guard"
 SEVERITY = Severity.ERROR
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 
 
 def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:

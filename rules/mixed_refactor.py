@@ -77,6 +77,8 @@ from reviewkit.api import Finding, FunctionView, Node, ReviewContext, Severity
 
 ID = "mixed-refactor"
 SEVERITY = Severity.INFO
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 
 _GLUE = {"goto_statement", "break_statement", "continue_statement", "comment", ";"}
 _LOOPS = {"while_statement", "for_statement", "do_statement"}

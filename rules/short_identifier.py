@@ -64,6 +64,8 @@ from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, o
 
 ID = "short-identifier"
 SEVERITY = Severity.INFO
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 
 
 def _settings(ctx: ReviewContext) -> dict[str, Any]:

@@ -45,6 +45,8 @@ from reviewkit.fixes import LineEdit, render
 
 ID = "whitespace-noise"
 SEVERITY = Severity.WARNING
+SERIES_ONLY = True
+"""About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
 
 _DECL_RE = re.compile(
     r"^\s+(?:(?:const|static|unsigned|signed|struct|union|enum|volatile|register)\s+)*"

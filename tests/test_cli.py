@@ -216,3 +216,17 @@ def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
         assert stat.S_IMODE(kept.stat().st_mode) == 0o755
     finally:
         os.umask(old)
+
+
+def test_scan_skips_series_only_rules_unless_selected(tmp_path: Path) -> None:
+    """A whole-file audit must not report every pre-existing one-letter local in a tree."""
+    src = tmp_path / "old.c"
+    src.write_text(
+        "struct list_lru_one;\n\nint walk(struct list_head *h)\n{\n\tstruct list_lru_one *l = first(h);\n\n"
+        + "".join(f"\tstep({n}, l);\n" for n in range(60))
+        + "\treturn 0;\n}\n"
+    )
+    default = json.loads(run("scan", "--no-cache", "-q", "-f", "json", str(src)).stdout)
+    assert [f["rule"] for f in default["findings"]] == []
+    asked = run("scan", "--no-cache", "-q", "-f", "json", "--rule", "short-identifier", str(src))
+    assert {f["rule"] for f in json.loads(asked.stdout)["findings"]} == {"short-identifier"}

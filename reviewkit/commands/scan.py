@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         rules = [r for r in rules if r.id in wanted]
+    else:
+        # rules about what a series changes (SERIES_ONLY) would report every
+        # pre-existing instance in a whole-file audit: run them only when asked
+        rules = [r for r in rules if not getattr(r.module, "SERIES_ONLY", False)]
     rules = [r for r in rules if config.rule_enabled(r.id)]
     files = [str(p) for p in c_files(args.paths) if not config.path_skipped(str(p))]
     started = time.perf_counter()
