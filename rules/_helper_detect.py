@@ -263,11 +263,14 @@ def _sequence_candidate(series: Series, key: tuple[str, ...], occs: list[_Occ]) 
     subject = _subject(analysis.params, [norm(a) for a in core.args] if core else [])
     suffix = series.scope.irq_variant(fv, nodes)
     name = T.helper_name(core.name, objs[0] if objs else None, subject, suffix) if core else ""
+    taken = bool(name) and _name_taken(series, name)
     note = ""
     if kept:
         spots = "; ".join(_extra_lines(o) for o in kept)
         note = f" ({spots}, so that copy stays open-coded)"
-    cand.message = f"`{what}` is repeated in {where}: fold it into one helper" + (f" `{name}()`" if name else "") + note
+    # never suggest a name the code already uses (it would call itself or clash)
+    shown = f" `{name}()`" if name and not taken else ""
+    cand.message = f"`{what}` is repeated in {where}: fold it into one helper" + shown + note
     problem = analysis.problem or ("" if core else "no call says what the sequence does")
     if not problem and len({o.fv.path for o in rewrite}) > 1:
         problem = "the copies are in different files and no header in the series can declare the helper"
@@ -279,8 +282,8 @@ def _sequence_candidate(series: Series, key: tuple[str, ...], occs: list[_Occ]) 
     if not all(T.whole_lines(o.fv, lines, o.stmts[0].node, o.stmts[-1].node) for o in rewrite):
         cand.message += "; no fix offered: the sequence shares lines with other code"
         return cand
-    if _name_taken(series, name):
-        cand.message += f"; no fix offered: `{name}` is already taken"
+    if taken:
+        cand.message += f"; no fix offered: the name it would get, `{name}()`, is already taken"
         return cand
     params = _order(analysis.params, subject)
     names_used = {d.name for d in objs}
