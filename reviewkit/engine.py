@@ -41,7 +41,8 @@ from reviewkit.context import PatchContext, ReviewContext
 from reviewkit.findings import Finding, Severity
 from reviewkit.prefilter import FunctionCache, narrowed
 from reviewkit.series import Series
-from reviewkit.source import attach_tree, file_views
+from reviewkit.source import file_views
+from reviewkit.treemode import attach_tree
 from reviewkit.verify import verify_all
 
 

@@ -16,16 +16,15 @@ the file is parsed once and each function view uses its part of that parse
 (:class:`FunctionParse`): node rows are file rows, so code that maps nodes to
 lines goes through :meth:`FunctionView.real_line`/``real_line_of_row()`` and
 code that indexes ``text`` rows subtracts :attr:`FunctionView.row_offset`.
+
+This module holds the views themselves; the stitching lives in
+:mod:`reviewkit.stitch` and tree mode in :mod:`reviewkit.treemode`.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from reviewkit import cparse
@@ -35,8 +34,6 @@ GAP_CALL = "__rk_gap"
 """Name of the opaque statement standing for unseen, unchanged code."""
 
 C_SUFFIXES = (".c", ".h")
-_FUNC_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*\(")
-_NOT_FUNC_WORDS = {"if", "for", "while", "switch", "return", "sizeof", "do"}
 
 
 @dataclass
@@ -255,8 +252,12 @@ class FileView:
             if not self.is_c:
                 views: list[FunctionView] = []
             elif whole is not None:
-                views = _tree_views(self, side, whole)
+                from reviewkit.treemode import tree_views
+
+                views = tree_views(self, side, whole)
             else:
+                from reviewkit.stitch import stitch_functions
+
                 views = stitch_functions(self, side)
             if side == "post" and views and self.hunks:
                 points = self.deletion_points
@@ -280,7 +281,7 @@ class FileView:
 # Building file views from a patch
 
 
-def _strip_prefix(name: str) -> str:
+def strip_prefix(name: str) -> str:
     if name.startswith(("a/", "b/")):
         return name[2:]
     return name
@@ -300,11 +301,11 @@ def file_views(patch: Patch) -> list[FileView]:
                     post.append(Line(line.target_line_no, line.value.rstrip("\n"), line.is_added, line.diff_line_no))
                 if line.line_type in ("-", " ") and line.source_line_no is not None:
                     pre.append(Line(line.source_line_no, line.value.rstrip("\n"), line.is_removed, line.diff_line_no))
-        path = _strip_prefix(pf.target_file) if not pf.is_removed_file else _strip_prefix(pf.source_file)
+        path = strip_prefix(pf.target_file) if not pf.is_removed_file else strip_prefix(pf.source_file)
         views.append(
             FileView(
                 path,
-                _strip_prefix(pf.source_file),
+                strip_prefix(pf.source_file),
                 patch,
                 post,
                 pre,
@@ -314,391 +315,6 @@ def file_views(patch: Patch) -> list[FileView]:
             )
         )
     return views
-
-
-# --------------------------------------------------------------------------
-# Brace structure of visible lines
-
-
-@lru_cache(maxsize=8192)  # pure; fix verification re-stitches the same lines once per fix
-def _strip_code(text: str, in_comment: bool) -> tuple[str, bool]:
-    """Code of a line without comments and literals; tracks /* */ state."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        if in_comment:
-            end = text.find("*/", i)
-            if end < 0:
-                return "".join(out), True
-            i, in_comment = end + 2, False
-            continue
-        ch = text[i]
-        if text.startswith("/*", i):
-            in_comment, i = True, i + 2
-        elif text.startswith("//", i):
-            break
-        elif ch in "\"'":
-            j = i + 1
-            while j < n and text[j] != ch:
-                j += 2 if text[j] == "\\" else 1
-            out.append(ch + ch)
-            i = j + 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out), in_comment
-
-
-def _indent(text: str) -> int:
-    tabs = 0
-    spaces = 0
-    for ch in text:
-        if ch == "\t":
-            tabs += 1
-            spaces = 0
-        elif ch == " ":
-            spaces += 1
-        else:
-            break
-    return tabs + spaces // 8
-
-
-@dataclass
-class _Scan:
-    code: str
-    depth_before: int
-    depth_after: int
-
-
-def starts_in_comment(lines: list[Line]) -> bool:
-    """A run of lines that closes a comment before opening one began inside it."""
-    for ln in lines:
-        close, open_ = ln.text.find("*/"), ln.text.find("/*")
-        if close >= 0 and (open_ < 0 or close < open_):
-            return True
-        if open_ >= 0:
-            return False
-    return False
-
-
-def _scan(lines: list[Line]) -> list[_Scan]:
-    """Relative brace depth before/after each line, comments ignored."""
-    out = []
-    depth = 0
-    in_comment = starts_in_comment(lines)
-    for ln in lines:
-        code, in_comment = _strip_code(ln.text, in_comment)
-        before = depth
-        depth += code.count("{") - code.count("}")
-        out.append(_Scan(code, before, depth))
-    return out
-
-
-def _base_depth(lines: list[Line], scans: list[_Scan]) -> int:
-    """Absolute brace depth at the start of a run of lines, from indentation.
-
-    Only lines whose indentation equals their depth in kernel style count:
-    statement starts whose previous line ended a statement or a block, not
-    continuation lines or the body of an unbraced ``if``.
-    """
-    votes: Counter[int] = Counter()
-    prev_end = ";"
-    for ln, sc in zip(lines, scans, strict=True):
-        code = sc.code.strip()
-        if code and not code.startswith("#"):
-            if prev_end in (";", "{", "}", ":") and not code.startswith(("?", ":", "&&", "||")):
-                depth = sc.depth_before - (1 if code.startswith("}") else 0)
-                votes[_indent(ln.text) - depth] += 1
-            prev_end = code[-1]
-    if not votes:
-        return _indent(lines[0].text) if lines else 0
-    best = max(votes.values())
-    return min(v for v, c in votes.items() if c == best)
-
-
-# --------------------------------------------------------------------------
-# Fragment mode: stitching functions
-
-
-def _segments(lines: list[Line]) -> list[list[Line]]:
-    """Runs of consecutive line numbers (one per hunk, or merged hunks)."""
-    segs: list[list[Line]] = []
-    for ln in lines:
-        if segs and segs[-1][-1].number + 1 == ln.number:
-            segs[-1].append(ln)
-        else:
-            segs.append([ln])
-    return segs
-
-
-def _signature_name(sig: str) -> str | None:
-    for m in _FUNC_NAME_RE.finditer(sig):
-        if m.group(1) not in _NOT_FUNC_WORDS:
-            return m.group(1)
-    return None
-
-
-def _hunk_function_names(view: FileView, side: str) -> dict[int, str]:
-    """Real first line of each hunk -> function named in its @@ header."""
-    out: dict[int, str] = {}
-    pf = next(
-        (
-            f
-            for f in view.patch.patchset
-            if _strip_prefix(f.target_file) == view.path or _strip_prefix(f.source_file) == view.path
-        ),
-        None,
-    )
-    if pf is None:
-        return out
-    for hunk in pf:
-        header = hunk.section_header or ""
-        name = _signature_name(header) if "(" in header and not header.lstrip().startswith("#") else None
-        start = hunk.target_start if side == "post" else hunk.source_start
-        if name:
-            out[start] = name
-    return out
-
-
-@dataclass
-class _Piece:
-    """Lines of one function within one segment."""
-
-    lines: list[Line]
-    base: int
-    """Absolute brace depth before the first line."""
-    end_depth: int
-    starts: bool
-    """The definition's opening brace is in this piece."""
-    ends: bool
-    signature: list[Line] = field(default_factory=list)
-
-
-def _split_segment(seg: list[Line], header_name: str | None) -> list[tuple[str, _Piece]]:
-    """Cut a visible segment into per-function pieces (file scope dropped)."""
-    scans = _scan(seg)
-    base = _base_depth(seg, scans)
-    pieces: list[tuple[str, _Piece]] = []
-    current: _Piece | None = None
-    current_name = header_name if base > 0 else None
-    pending_sig: list[Line] = []
-    if base > 0 and header_name:
-        current = _Piece([], base, base, False, False)
-    for ln, sc in zip(seg, scans, strict=True):
-        depth_before = base + sc.depth_before
-        depth_after = base + sc.depth_after
-        if current is None:
-            stripped = ln.text.strip()
-            if depth_before == 0 and ln.text.startswith("{") and not pending_sig and ln is seg[0] and header_name:
-                # the hunk opens with the body's brace; the signature is the @@ header
-                pending_sig = [Line(0, f"void {header_name}(void)", False, 0)]
-            if depth_before == 0 and ln.text.startswith("{") and pending_sig:
-                name = _signature_name(" ".join(x.text for x in pending_sig))
-                if name:
-                    current = _Piece([], 0, 0, True, False, signature=list(pending_sig))
-                    current_name = name
-            if current is None:
-                if depth_before == 0 and stripped and not stripped.startswith(("#", "/", "*")):
-                    pending_sig.append(ln)
-                    if stripped.endswith((";", "}")):
-                        pending_sig = []
-                else:
-                    pending_sig = []
-                continue
-        current.lines.append(ln)
-        current.end_depth = depth_after
-        if depth_after <= 0 and depth_before > 0:
-            current.ends = True
-            pieces.append((current_name or "?", current))
-            current, current_name, pending_sig = None, None, []
-    if current is not None and current.lines:
-        pieces.append((current_name or "?", current))
-    return pieces
-
-
-def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
-    """Group visible lines by function and stitch each into parseable C."""
-    lines = view.lines(side)
-    headers = _hunk_function_names(view, side)
-    grouped: list[tuple[str, list[_Piece]]] = []
-    for seg in _segments(lines):
-        header = headers.get(seg[0].number)
-        if header is None:
-            # merged hunks, or a segment that starts mid-hunk: the nearest header wins
-            earlier = [n for n in headers if n <= seg[0].number]
-            header = headers[max(earlier)] if earlier else None
-        for name, piece in _split_segment(seg, header):
-            if grouped and grouped[-1][0] == name and not grouped[-1][1][-1].ends and not piece.starts:
-                grouped[-1][1].append(piece)
-            else:
-                grouped.append((name, [piece]))
-    changed = {ln.number for ln in lines if ln.changed}
-    views = []
-    for name, pieces in grouped:
-        fv = _stitch(name, pieces, view, side)
-        fv.changed_lines = {n for n in fv.line_map if n is not None and n in changed}
-        views.append(fv)
-    return views
-
-
-def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> FunctionView:
-    out: list[str] = []
-    line_map: list[int | None] = []
-    gaps: list[Gap] = []
-
-    def emit(text: str, real: int | None) -> None:
-        out.append(text)
-        line_map.append(real)
-
-    def gap(after: int | None, before: int | None, depth: int) -> None:
-        in_comment = False
-        for text in out:
-            _, in_comment = _strip_code(text, in_comment)
-        if in_comment:
-            emit("\t */", None)
-        gaps.append(Gap(len(gaps), after, before))
-        emit("\t" * max(depth, 1) + f"{GAP_CALL}({len(gaps) - 1});", None)
-
-    first = pieces[0]
-    start_visible = first.starts
-    if first.starts:
-        for ln in first.signature:
-            emit(ln.text, ln.number or None)
-        depth = 0
-    else:
-        emit(f"void {name}(void)", None)
-        emit("{", None)
-        depth = 1
-        for d in range(1, first.base):
-            emit("\t" * d + "{", None)
-            depth += 1
-        gap(None, first.lines[0].number if first.lines else None, depth)
-    last_real: int | None = None
-    for n, piece in enumerate(pieces):
-        if n > 0:
-            gap(last_real, piece.lines[0].number if piece.lines else None, depth)
-            while depth > piece.base and depth > 1:
-                depth -= 1
-                emit("\t" * depth + "}", None)
-            while depth < piece.base:
-                emit("\t" * depth + "{", None)
-                depth += 1
-        if starts_in_comment(piece.lines):
-            emit("\t/*", None)
-        for ln in piece.lines:
-            emit(ln.text, ln.number)
-            last_real = ln.number
-        depth = piece.end_depth
-    end_visible = pieces[-1].ends
-    if not end_visible:
-        gap(last_real, None, depth)
-        while depth > 0:
-            depth -= 1
-            emit("\t" * depth + "}", None)
-    return FunctionView(
-        name, view.path, side, "\n".join(out) + "\n", line_map, gaps, start_visible, end_visible, patch=view.patch
-    )
-
-
-# --------------------------------------------------------------------------
-# Tree mode
-
-
-def _tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
-    parsed = cparse.parse(whole)
-    changed = view.added if side == "post" else view.removed
-    all_lines = whole.split("\n")
-    rows = len(all_lines)
-    views = []
-    for fn in parsed.functions():
-        start, end = fn.start_line, fn.end_line
-        text_lines = all_lines[start - 1 : end]
-        fv = FunctionView(
-            fn.name,
-            view.path,
-            side,
-            "\n".join(text_lines) + "\n",
-            list(range(start, min(end, rows) + 1)),
-            [],
-            True,
-            True,
-            patch=view.patch,
-            _whole=(parsed, fn.node),
-        )
-        span = range(start, end + 1)
-        fv.changed_lines = {n for n in span if n in changed} if len(changed) > len(span) else {
-            n for n in changed if start <= n <= end
-        }
-        views.append(fv)
-    return views
-
-
-class ApplyError(Exception):
-    """A hunk did not apply to the tree's file."""
-
-
-def apply_hunks(text: str, view: FileView, fuzz_lines: int = 200) -> str:
-    """Apply one file's hunks to ``text`` like ``patch`` with offset search."""
-    pf = next(
-        f
-        for f in view.patch.patchset
-        if _strip_prefix(f.target_file) == view.path or _strip_prefix(f.source_file) == view.path
-    )
-    src = text.split("\n")
-    out: list[str] = []
-    pos = 0
-    for hunk in pf:
-        old = [ln.value.rstrip("\n") for ln in hunk if ln.line_type in ("-", " ")]
-        new = [ln.value.rstrip("\n") for ln in hunk if ln.line_type in ("+", " ")]
-        want = max(hunk.source_start - 1, 0) if old else hunk.source_start
-        at = _find(src, old, want, pos, fuzz_lines)
-        if at is None:
-            raise ApplyError(f"hunk @@ -{hunk.source_start} @@ does not apply")
-        out.extend(src[pos:at])
-        out.extend(new)
-        pos = at + len(old)
-    out.extend(src[pos:])
-    return "\n".join(out)
-
-
-def _find(src: list[str], old: list[str], want: int, floor: int, fuzz: int) -> int | None:
-    for delta in range(fuzz + 1):
-        for at in (want - delta, want + delta):
-            if at >= floor and src[at : at + len(old)] == old:
-                return at
-    return None
-
-
-def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> list[str]:
-    """Give each view whole pre/post texts from ``tree`` (never written).
-
-    ``state`` carries the post-image of earlier patches of the series, keyed
-    by path, so patch N sees the tree after patches 1..N-1.  Returns warnings
-    for files that fall back to fragment mode.
-    """
-    warnings = []
-    for view in views:
-        if not view.is_c:
-            continue
-        if view.old_path in state:
-            pre = state[view.old_path]
-        elif view.is_new:
-            pre = ""
-        else:
-            f = tree / view.old_path
-            try:
-                pre = f.read_text("utf-8", errors="surrogateescape")
-            except OSError:
-                warnings.append(f"{view.path}: not in {tree}; reviewed as a fragment")
-                continue
-        try:
-            post = apply_hunks(pre, view) if not view.is_new else "\n".join(ln.text for ln in view.post)
-        except ApplyError as exc:
-            warnings.append(f"{view.path}: {exc} in {tree}; reviewed as a fragment")
-            continue
-        view.tree_pre, view.tree_post = pre, post
-        state[view.path] = post
-    return warnings
 
 
 def iter_views(views: list[FileView], side: str = "post") -> Iterator[FunctionView]:
