@@ -155,15 +155,6 @@ def iter_calls(parsed: Parsed, node: Node) -> Iterator[Call]:
         stack.extend(reversed(cur.children))
 
 
-def function_at(parsed: Parsed, line: int) -> Function | None:
-    """The innermost function whose definition spans 1-based ``line``."""
-    best: Function | None = None
-    for fn in iter_functions(parsed):
-        if fn.start_line <= line <= fn.end_line and (best is None or fn.start_line >= best.start_line):
-            best = fn
-    return best
-
-
 def identifiers(node: Node) -> Iterator[Node]:
     """Identifier nodes below ``node`` (not field names, not type names)."""
     stack = [node]

@@ -29,7 +29,6 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -209,7 +208,3 @@ def find_rule(rule_id: str) -> Rule | None:
         if rule.id == rule_id:
             return rule
     return None
-
-
-def debug(msg: str) -> None:  # pragma: no cover - developer aid
-    print(f"reviewkit: debug: {msg}", file=sys.stderr)

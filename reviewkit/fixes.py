@@ -73,26 +73,6 @@ def render(view: FileView, edits: list[LineEdit], context: int = 3) -> str:
     return f"--- a/{path}\n+++ b/{path}\n" + "".join(hunks)
 
 
-def apply_to_lines(lines: dict[int, str], edits: list[LineEdit]) -> list[str]:
-    """Apply edits to a contiguous line map; used to verify a fix on a fragment."""
-    out = []
-    numbers = sorted(lines)
-    by_first = {e.first: e for e in edits}
-    skip_until = 0
-    for n in numbers:
-        if n in by_first:
-            e = by_first[n]
-            out.extend(e.new)
-            skip_until = e.last
-            if e.last < e.first:
-                out.append(lines[n])
-            continue
-        if n <= skip_until:
-            continue
-        out.append(lines[n])
-    return out
-
-
 def render_text(path: str, text: str, edits: list[LineEdit], context: int = 3) -> str:
     """One unified diff for ``edits`` on a whole file's text (a tree file the series does not touch)."""
     view = FileView(path, path, None, [], [], tree_post=text)  # type: ignore[arg-type]

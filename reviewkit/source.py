@@ -23,7 +23,6 @@ This module holds the views themselves; the stitching lives in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,8 +314,3 @@ def file_views(patch: Patch) -> list[FileView]:
             )
         )
     return views
-
-
-def iter_views(views: list[FileView], side: str = "post") -> Iterator[FunctionView]:
-    for view in views:
-        yield from view.functions(side)
