@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewkit import engine
+from reviewkit.engine import run as engine
+from reviewkit.engine.scan import c_files, file_view
 from reviewkit.kernel import load_model
-from reviewkit.pipeline import review
-from reviewkit.scan import c_files, file_view
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 _NEXT_EXIT = re.compile(r"^\s*(return\b|goto\b)")
 

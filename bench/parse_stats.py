@@ -4,7 +4,7 @@ Usage: python bench/parse_stats.py DIR [DIR...] [--jobs N]
 
 Prints one JSON object per directory on its own line:
 ``{"dir", "raw": {...}, "normalized": {...}, "normalize_s_per_mb"}`` where each
-figure set is :func:`reviewkit.parsestats.parse_stats` for that directory.
+figure set is :func:`reviewkit.cparse.stats.parse_stats` for that directory.
 The work is spread over ``--jobs`` processes (default: all cores), one task per
 (directory, mode), so timings are per task, not wall-clock for the whole run.
 """
@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from reviewkit.cnormalize import normalize
-from reviewkit.parsestats import iter_c_files, parse_stats
+from reviewkit.cparse.normalize import normalize
+from reviewkit.cparse.stats import iter_c_files, parse_stats
 
 
 def _stats(task: tuple[str, str]) -> tuple[str, str, dict[str, int | float]]:

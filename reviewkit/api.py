@@ -17,19 +17,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from reviewkit import cparse
-from reviewkit.context import PatchContext, ReviewContext
-from reviewkit.cparse import Call, Function, Node, Parsed, iter_calls, parse
-from reviewkit.findings import Finding, Fix, PathStep, Severity
-from reviewkit.source import GAP_CALL, FileView, FunctionView, Gap, Line
+from reviewkit.cparse import parse as cparse
+from reviewkit.cparse.parse import Call, Function, Node, Parsed, iter_calls, parse
 
 # Fix verification: rules pass findings that carry a fix through offer(), which
 # verifies each fix (applies, parses, the finding goes away) or drops it.
-from reviewkit.verify import offer
+from reviewkit.fixes.verify import offer
+from reviewkit.model import Finding, Fix, PathStep, Severity
+from reviewkit.views.context import PatchContext, ReviewContext
+from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line
 
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and readers
-    from reviewkit import rename, symbols, transform
-    from reviewkit.flow import (
+    from reviewkit.flow.engine import (
         CFG,
         K_COND,
         K_ENTRY,
@@ -53,53 +52,55 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
         run,
         trail_steps,
     )
-    from reviewkit.flow_locks import Held, LockModel, LockResult, local_names, lock_key
-    from reviewkit.flow_locks import acquire_keys as lock_acquire_keys
-    from reviewkit.flow_locks import analyse as analyse_locks
-    from reviewkit.flow_locks import summarise as lock_summaries
-    from reviewkit.flow_paths import fragment_cfg
+    from reviewkit.flow.paths import fragment_cfg
+    from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
+    from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
+    from reviewkit.locks.analysis import analyse as analyse_locks
+    from reviewkit.locks.analysis import summarise as lock_summaries
+    from reviewkit.transform import facade as transform
+    from reviewkit.transform import rename, symbols
 
 _LAZY: dict[str, tuple[str, str | None]] = {
     # the flow engine (CFG + path-sensitive states)
-    "CFG": ("reviewkit.flow", "CFG"),
-    "K_COND": ("reviewkit.flow", "K_COND"),
-    "K_ENTRY": ("reviewkit.flow", "K_ENTRY"),
-    "K_EXIT": ("reviewkit.flow", "K_EXIT"),
-    "K_GAP": ("reviewkit.flow", "K_GAP"),
-    "K_GOTO": ("reviewkit.flow", "K_GOTO"),
-    "K_LABEL": ("reviewkit.flow", "K_LABEL"),
-    "K_LOOP": ("reviewkit.flow", "K_LOOP"),
-    "K_NORETURN": ("reviewkit.flow", "K_NORETURN"),
-    "K_RETURN": ("reviewkit.flow", "K_RETURN"),
-    "K_STMT": ("reviewkit.flow", "K_STMT"),
-    "K_SWITCH": ("reviewkit.flow", "K_SWITCH"),
-    "CfgNode": ("reviewkit.flow", "CfgNode"),
-    "FlowPath": ("reviewkit.flow", "FlowPath"),
-    "PathSet": ("reviewkit.flow", "PathSet"),
-    "RunResult": ("reviewkit.flow", "RunResult"),
-    "State": ("reviewkit.flow", "State"),
-    "build_cfg": ("reviewkit.flow", "build_cfg"),
-    "calls_on_path": ("reviewkit.flow", "calls_on_path"),
-    "paths": ("reviewkit.flow", "paths"),
-    "run": ("reviewkit.flow", "run"),
-    "trail_steps": ("reviewkit.flow", "trail_steps"),
+    "CFG": ("reviewkit.flow.engine", "CFG"),
+    "K_COND": ("reviewkit.flow.engine", "K_COND"),
+    "K_ENTRY": ("reviewkit.flow.engine", "K_ENTRY"),
+    "K_EXIT": ("reviewkit.flow.engine", "K_EXIT"),
+    "K_GAP": ("reviewkit.flow.engine", "K_GAP"),
+    "K_GOTO": ("reviewkit.flow.engine", "K_GOTO"),
+    "K_LABEL": ("reviewkit.flow.engine", "K_LABEL"),
+    "K_LOOP": ("reviewkit.flow.engine", "K_LOOP"),
+    "K_NORETURN": ("reviewkit.flow.engine", "K_NORETURN"),
+    "K_RETURN": ("reviewkit.flow.engine", "K_RETURN"),
+    "K_STMT": ("reviewkit.flow.engine", "K_STMT"),
+    "K_SWITCH": ("reviewkit.flow.engine", "K_SWITCH"),
+    "CfgNode": ("reviewkit.flow.engine", "CfgNode"),
+    "FlowPath": ("reviewkit.flow.engine", "FlowPath"),
+    "PathSet": ("reviewkit.flow.engine", "PathSet"),
+    "RunResult": ("reviewkit.flow.engine", "RunResult"),
+    "State": ("reviewkit.flow.engine", "State"),
+    "build_cfg": ("reviewkit.flow.engine", "build_cfg"),
+    "calls_on_path": ("reviewkit.flow.engine", "calls_on_path"),
+    "paths": ("reviewkit.flow.engine", "paths"),
+    "run": ("reviewkit.flow.engine", "run"),
+    "trail_steps": ("reviewkit.flow.engine", "trail_steps"),
     # the lock model built on it
-    "Held": ("reviewkit.flow_locks", "Held"),
-    "LockModel": ("reviewkit.flow_locks", "LockModel"),
-    "LockResult": ("reviewkit.flow_locks", "LockResult"),
-    "local_names": ("reviewkit.flow_locks", "local_names"),
-    "lock_key": ("reviewkit.flow_locks", "lock_key"),
-    "lock_acquire_keys": ("reviewkit.flow_locks", "acquire_keys"),
-    "analyse_locks": ("reviewkit.flow_locks", "analyse"),
-    "lock_summaries": ("reviewkit.flow_locks", "summarise"),
+    "Held": ("reviewkit.locks.analysis", "Held"),
+    "LockModel": ("reviewkit.locks.analysis", "LockModel"),
+    "LockResult": ("reviewkit.locks.analysis", "LockResult"),
+    "local_names": ("reviewkit.locks.analysis", "local_names"),
+    "lock_key": ("reviewkit.locks.analysis", "lock_key"),
+    "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
+    "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
+    "lock_summaries": ("reviewkit.locks.analysis", "summarise"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
-    "fragment_cfg": ("reviewkit.flow_paths", "fragment_cfg"),
+    "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
     # helper synthesis (helper-extraction): statement shapes, scopes, helper text
-    "transform": ("reviewkit.transform", None),
+    "transform": ("reviewkit.transform.facade", None),
     # naming and changelog rules: the local-variable rename transform (short-identifier)
     # and the symbol index of a --tree (changelog-symbol)
-    "rename": ("reviewkit.rename", None),
-    "symbols": ("reviewkit.symbols", None),
+    "rename": ("reviewkit.transform.rename", None),
+    "symbols": ("reviewkit.transform.symbols", None),
 }
 """Lazily re-exported names: name -> (module, attribute; None for the module itself)."""
 

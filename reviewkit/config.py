@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.errors import UsageError
-from reviewkit.findings import Severity
 from reviewkit.kernel import merge
+from reviewkit.model import Severity
 
 KEYS = {
     "select",

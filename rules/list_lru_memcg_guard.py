@@ -89,7 +89,7 @@ from reviewkit.api import (
     cparse,
     iter_calls,
 )
-from reviewkit.fixes import LineEdit, render, render_text
+from reviewkit.fixes.edits import LineEdit, render, render_text
 
 ID = "list-lru-memcg-guard"
 SEVERITY = Severity.ERROR

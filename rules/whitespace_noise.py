@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterator
 
 from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, offer
-from reviewkit.fixes import LineEdit, render
+from reviewkit.fixes.edits import LineEdit, render
 
 ID = "whitespace-noise"
 SEVERITY = Severity.WARNING

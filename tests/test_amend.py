@@ -9,11 +9,11 @@ from pathlib import Path
 import _frobseries
 import pytest
 
-from reviewkit.amend import amend_series, subject_for
 from reviewkit.errors import InputError
-from reviewkit.findings import Fix
-from reviewkit.pipeline import review
-from reviewkit.series import load
+from reviewkit.fixes.amend import amend_series, subject_for
+from reviewkit.load.series import load
+from reviewkit.model import Fix
+from reviewkit.review.pipeline import review
 
 
 def _fixes(series):  # type: ignore[no-untyped-def]
@@ -64,7 +64,7 @@ def test_fix_outside_the_visible_lines_is_refused(tmp_path: Path) -> None:
 
 
 def test_subject_version() -> None:
-    from reviewkit.series import Message, parse_subject
+    from reviewkit.load.series import Message, parse_subject
 
     class P:
         subject = parse_subject("[RFC PATCH 3/5] mm: x")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from gitrepo import NOISE, git, make_repo, run_cli
 
-from reviewkit import baseline
 from reviewkit.errors import InputError
-from reviewkit.findings import Finding, Severity
-from reviewkit.pipeline import read_baseline, review
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.model import Finding, Severity
+from reviewkit.review import baseline
+from reviewkit.review.pipeline import read_baseline, review
 
 
 def _finding(line: int = 7, snippet: str = "\tw->count = 0;", rule: str = "demo-rule") -> Finding:

@@ -11,11 +11,11 @@ import pytest
 import toy_rules
 from toy_rules import BAD, SCOPED, make
 
-from reviewkit import engine
-from reviewkit.cache import Cache, config_hash, content_key, open_cache, ruleset_version
 from reviewkit.config import Config
-from reviewkit.scan import scan
-from reviewkit.series import load
+from reviewkit.engine import run as engine
+from reviewkit.engine.cache import Cache, config_hash, content_key, open_cache, ruleset_version
+from reviewkit.engine.scan import scan
+from reviewkit.load.series import load
 
 
 @pytest.fixture(autouse=True)

@@ -153,10 +153,10 @@ def test_rules_and_explain_list_every_rule() -> None:
 
 def test_a_crashing_rule_does_not_hide_the_others(tmp_path: Path) -> None:
     """A bug in one rule is reported on stderr; the other rules still report."""
-    from reviewkit import engine
-    from reviewkit.findings import Severity
-    from reviewkit.pipeline import review
-    from reviewkit.series import load
+    from reviewkit.engine import run as engine
+    from reviewkit.load.series import load
+    from reviewkit.model import Severity
+    from reviewkit.review.pipeline import review
 
     def boom(ctx: object) -> list:
         raise RuntimeError("synthetic rule bug")
@@ -188,7 +188,8 @@ def test_parse_stats_json_shape(tmp_path: Path) -> None:
 
 def test_huge_input_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     """A runaway input is one line and exit 2 (limit lowered here to keep the test small)."""
-    from reviewkit import cli, series
+    from reviewkit import cli
+    from reviewkit.load import series
 
     monkeypatch.setattr(series, "MAX_INPUT_BYTES", 1024)
     big = tmp_path / "huge.mbox"

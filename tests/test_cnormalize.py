@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewkit.cnormalize import macro_name_at, normalize
-from reviewkit.cparse import parse
+from reviewkit.cparse.normalize import macro_name_at, normalize
+from reviewkit.cparse.parse import parse
 
 
 def newline_offsets(data: bytes) -> list[int]:

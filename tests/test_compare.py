@@ -12,9 +12,9 @@ import pytest
 from conftest import FIXTURES
 
 from reviewkit.cli import main
-from reviewkit.compare import NEW, PERSISTS, RESOLVED, classify, match_patches, patch_id
-from reviewkit.pipeline import review
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.review.compare import NEW, PERSISTS, RESOLVED, classify, match_patches, patch_id
+from reviewkit.review.pipeline import review
 
 V1 = FIXTURES / "short-identifier" / "new-locals.patch"
 

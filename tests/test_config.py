@@ -9,11 +9,11 @@ import pytest
 from gitrepo import NOISE, clean_env, git, make_repo, run_cli
 from plugins import DIST, make_plugin
 
-from reviewkit import engine
 from reviewkit.config import Config, find_config, load_file
-from reviewkit.context import ReviewContext
+from reviewkit.engine import run as engine
 from reviewkit.errors import UsageError
-from reviewkit.findings import Severity
+from reviewkit.model import Severity
+from reviewkit.views.context import ReviewContext
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.engine import discover
+from reviewkit.engine.run import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = discover()

@@ -13,10 +13,10 @@ import pytest
 from conftest import FIXTURES
 from markers import parse_c, parse_patch
 
-from reviewkit import engine
-from reviewkit.pipeline import review
-from reviewkit.scan import scan_text
-from reviewkit.series import load
+from reviewkit.engine import run as engine
+from reviewkit.engine.scan import scan_text
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "demo")
 CASES = [f for d in RULE_DIRS for f in sorted(d.iterdir()) if f.suffix in (".c", ".patch", ".mbox")]

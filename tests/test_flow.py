@@ -6,7 +6,8 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from reviewkit.flow import (
+from reviewkit.engine.scan import file_view
+from reviewkit.flow.engine import (
     K_COND,
     K_GAP,
     K_LOOP,
@@ -21,9 +22,8 @@ from reviewkit.flow import (
     trail_steps,
 )
 from reviewkit.kernel import load_model
-from reviewkit.scan import file_view
-from reviewkit.series import load
-from reviewkit.source import FunctionView
+from reviewkit.load.series import load
+from reviewkit.views.source import FunctionView
 
 
 def fn(code: str, name: str | None = None) -> FunctionView:
@@ -162,7 +162,7 @@ def test_trail_names_the_first_path_to_each_state() -> None:
 
 
 def test_fragment_gaps_are_opaque_nodes(seed_mbox: Path) -> None:
-    from reviewkit.engine import build_context
+    from reviewkit.engine.run import build_context
 
     ctx = build_context(load(str(seed_mbox)))
     fv = next(f for f in ctx.functions("post") if f.name == "__folio_freeze_and_split_unmapped")
@@ -223,7 +223,7 @@ SHARED = (
 
 def test_whole_file_views_share_the_files_parse() -> None:
     """Scan/tree mode: one parse per file; rows, roots and real lines still belong to each function."""
-    from reviewkit.rename import local_declarations, renamed_lines
+    from reviewkit.transform.rename import local_declarations, renamed_lines
 
     lock, use = file_view(Path("t.c"), SHARED, "t.c").functions("post")
     assert lock.parsed.tree is use.parsed.tree
@@ -241,11 +241,11 @@ def test_whole_file_views_share_the_files_parse() -> None:
 
 def test_lock_analysis_runs_once_per_function(monkeypatch: Any) -> None:
     """The summary pass's analysis of a function is the check's, when the summaries it calls are the same."""
-    import reviewkit.flow_locks as flow_locks
+    import reviewkit.locks.analysis as flow_locks
     from reviewkit.config import Config
-    from reviewkit.engine import find_rule
-    from reviewkit.engine import run as run_rules
-    from reviewkit.scan import scan_context
+    from reviewkit.engine.run import find_rule
+    from reviewkit.engine.run import run as run_rules
+    from reviewkit.engine.scan import scan_context
 
     counts: dict[str, int] = {}
     real_run = flow_locks.run

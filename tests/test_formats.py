@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from gitrepo import NOISE, git, make_repo, run_cli
 
-from reviewkit.findings import Finding, Fix, Severity
-from reviewkit.pipeline import review
+from reviewkit.load.series import Series, load
+from reviewkit.model import Finding, Fix, Severity
 from reviewkit.report import Result, formats
-from reviewkit.series import Series, load
+from reviewkit.review.pipeline import review
 
 BLOCK_HEAD_RE = re.compile(r"^(ERROR|WARNING|CHECK): \[([a-z0-9-]+)\] (.+)$")
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import _frobseries
 import pytest
-from reviewkit.rules import helper_extraction
+from reviewkit.rules.helper_extraction import rule as helper_extraction
 
-from reviewkit import transform, verify
-from reviewkit.engine import build_context
-from reviewkit.series import load
+from reviewkit.engine.run import build_context
+from reviewkit.fixes import verify
+from reviewkit.load.series import load
+from reviewkit.transform import facade as transform
 
 
 def _run(ctx):  # type: ignore[no-untyped-def]
@@ -101,7 +102,7 @@ def test_names_say_what_the_helper_does() -> None:
 
 
 def test_coarse_shape_ignores_arguments_fine_shape_does_not() -> None:
-    from reviewkit.source import FunctionView
+    from reviewkit.views.source import FunctionView
 
     text = "void f(void)\n{\n\tg(a, h(b));\n\tg(c, d);\n}\n"
     fv = FunctionView("f", "x.c", "post", text, list(range(1, 6)), [], True, True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.pipeline import review
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 RULE = "lock-balance"
 FILE = "mm/huge_memory.c"
@@ -123,9 +123,9 @@ def _post_line_text(text: str, target: int) -> str:
 
 def test_summaries_come_from_the_functions_own_exits() -> None:
     """Lock-on-success and release-on-failure helpers are recognised from their exits, not their names."""
-    from reviewkit.flow_locks import LockModel, summarise
+    from reviewkit.engine.scan import file_view
     from reviewkit.kernel import load_model
-    from reviewkit.scan import file_view
+    from reviewkit.locks.analysis import LockModel, summarise
 
     code = (
         "static struct obj *obj_get_busy(struct tbl *tbl, int id)\n{\n\tstruct obj *o;\n\n"

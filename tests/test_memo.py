@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from reviewkit.rules import helper_extraction, teardown_order
+from reviewkit.rules.helper_extraction import rule as helper_extraction
+from reviewkit.rules.teardown_order import rule as teardown_order
 
-from reviewkit import fold, memo, transform, verify
-from reviewkit.engine import build_context
-from reviewkit.series import load
-from reviewkit.source import FunctionView
+from reviewkit.cparse import memo
+from reviewkit.engine.run import build_context
+from reviewkit.fixes import fold, verify
+from reviewkit.load.series import load
+from reviewkit.transform import facade as transform
+from reviewkit.views.source import FunctionView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -66,7 +69,7 @@ def test_budget_bounds_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_whole_file_share_is_not_a_text_parse() -> None:
     """A function's share of a file's parse (tree/scan mode) never stands in for a parse of the file's text."""
-    from reviewkit.scan import file_view, scan_context
+    from reviewkit.engine.scan import file_view, scan_context
 
     text = "void f(void)\n{\n\tg(a);\n}\n\nvoid h(void)\n{\n\tk(b);\n}\n"
     ctx = scan_context([file_view(Path("x.c"), text, "x.c")])
@@ -127,10 +130,10 @@ def _one_file_diff(hunk: str):  # type: ignore[no-untyped-def]
 def test_api_imports_the_engines_on_first_use() -> None:
     code = (
         "import sys, reviewkit.api as api\n"
-        "assert 'reviewkit.flow' not in sys.modules and 'reviewkit.transform' not in sys.modules\n"
+        "assert 'reviewkit.flow.engine' not in sys.modules and 'reviewkit.transform.facade' not in sys.modules\n"
         "from reviewkit.api import analyse_locks, transform\n"
-        "import reviewkit.flow_locks as fl\n"
-        "assert analyse_locks is fl.analyse and transform.__name__ == 'reviewkit.transform'\n"
+        "import reviewkit.locks.analysis as fl\n"
+        "assert analyse_locks is fl.analyse and transform.__name__ == 'reviewkit.transform.facade'\n"
         "assert all(getattr(api, n) is not None for n in api.__all__)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

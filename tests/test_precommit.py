@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from gitrepo import NOISE, clean_env, git, make_repo, run_cli
 
-from reviewkit.hooks import MARKER  # noqa: F401  (the package under test must import)
+from reviewkit.review.hooks import MARKER  # noqa: F401  (the package under test must import)
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("pre_commit") is None, reason="pre-commit is not installed (pip install -e '.[test]')"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import seedmut
 
-from reviewkit.findings import Finding
-from reviewkit.pipeline import review
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.model import Finding
+from reviewkit.review.pipeline import review
 
 RULES = ["list-lru-memcg-guard", "teardown-order", "folio-put-uncharge"]
 HUGE = "mm/huge_memory.c"
@@ -227,8 +227,8 @@ def test_tree_mode_fix_clears_the_flag_outside_conditional_code() -> None:
 
 
 def _scan(path: Path, rule: str) -> list[Finding]:
-    from reviewkit.engine import find_rule
-    from reviewkit.scan import scan_text
+    from reviewkit.engine.run import find_rule
+    from reviewkit.engine.scan import scan_text
 
     found = find_rule(rule)
     assert found is not None

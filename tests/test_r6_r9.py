@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from reviewkit import cparse, rename, symbols
 from reviewkit.cli import main
-from reviewkit.engine import build_context, find_rule
-from reviewkit.pipeline import review
-from reviewkit.series import load
-from reviewkit.source import FunctionView
+from reviewkit.cparse import parse as cparse
+from reviewkit.engine.run import build_context, find_rule
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
+from reviewkit.transform import rename, symbols
+from reviewkit.views.source import FunctionView
 
 KERNEL = Path("/work/kernel/linux-source-6.1")
 
@@ -94,7 +95,7 @@ def test_rename_refuses_fragments_with_gaps() -> None:
 
 def test_short_identifier_policy_on_scan() -> None:
     text = (FIXTURES / "short-identifier" / "long-function.c").read_text()
-    from reviewkit.scan import scan_text
+    from reviewkit.engine.scan import scan_text
 
     rule = find_rule("short-identifier")
     assert rule is not None

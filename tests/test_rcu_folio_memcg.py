@@ -6,8 +6,8 @@ from pathlib import Path
 
 from test_lock_balance import FILE, delete_post_line
 
-from reviewkit.pipeline import review
-from reviewkit.series import load
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 RULE = "rcu-folio-memcg"
 

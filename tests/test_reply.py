@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from gitrepo import git, make_repo, run_cli
 
-from reviewkit.findings import Finding, Fix, Severity
-from reviewkit.pipeline import review
-from reviewkit.reply import PLACEHOLDER_SENDER, TRIM, attribution, build_reply, default_comment
-from reviewkit.series import Series, load
+from reviewkit.load.series import Series, load
+from reviewkit.model import Finding, Fix, Severity
+from reviewkit.report.mailreply import PLACEHOLDER_SENDER, TRIM, attribution, build_reply, default_comment
+from reviewkit.review.pipeline import review
 
 ME = "Rita Reviewer <rita@example.org>"
 
@@ -161,7 +161,7 @@ def test_cli_reply_is_the_shared_text(tmp_path: Path) -> None:
 
 def test_thread_engine_reads_the_reply_back(seed_mbox: Path, tmp_path: Path) -> None:
     """Appended to the thread, each comment of the reply lands on the line of its finding."""
-    thread = pytest.importorskip("reviewkit.thread")
+    thread = pytest.importorskip("reviewkit.load.thread")
     series, findings = _seed(seed_mbox)
     reply = build_reply(series, findings, sender=ME)
     mbox = tmp_path / "thread.mbox"

@@ -12,10 +12,10 @@ import pytest
 import toy_rules
 from toy_rules import BAD, CRASH, SLOW, make
 
-from reviewkit import engine
 from reviewkit.cli import main
 from reviewkit.commands.scan import Progress
-from reviewkit.scan import file_view, scan, scan_context
+from reviewkit.engine import run as engine
+from reviewkit.engine.scan import file_view, scan, scan_context
 
 CLEAN = "static int helper_{n}(int x)\n{{\n\treturn x + {n};\n}}\n"
 DIRTY = "int user_{n}(int x)\n{{\n\tif (x)\n\t\ttoy_bad(x);\n\treturn x;\n}}\n"
@@ -181,8 +181,8 @@ def _setup(marker: list[int]) -> None:
 
 
 def test_executors_return_every_result() -> None:
+    from reviewkit.engine.executor import ProcessExecutor, SerialExecutor, get_executor
     from reviewkit.errors import UsageError
-    from reviewkit.executor import ProcessExecutor, SerialExecutor, get_executor
 
     assert isinstance(get_executor("local", 1), SerialExecutor)
     assert isinstance(get_executor("local", 2), ProcessExecutor)

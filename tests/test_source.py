@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from reviewkit.engine import build_context
-from reviewkit.series import load
+from reviewkit.engine.run import build_context
+from reviewkit.load.series import load
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from reviewkit import thread
 from reviewkit.cli import main
-from reviewkit.findings import Finding, Severity
-from reviewkit.series import load
+from reviewkit.load import thread
+from reviewkit.load.series import load
+from reviewkit.model import Finding, Severity
 
 
 def _find(comments: list[thread.Comment], author: str, text: str) -> thread.Comment:

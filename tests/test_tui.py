@@ -28,13 +28,9 @@ from tui_helpers import FROB, SIZE, frob_review, make_app, pilot_test, settle
 
 from reviewkit.cli import main
 from reviewkit.config import Config
-from reviewkit.findings import Finding, Severity
+from reviewkit.model import Finding, Severity
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def _has(module: str, name: str) -> bool:
-    return session_mod.optional(module, name) is not None
 
 
 # --------------------------------------------------------------------------
@@ -220,7 +216,7 @@ async def test_quit_asks_once_when_accepted_fixes_are_not_written() -> None:
 @pilot_test
 async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     real = session_mod.optional
-    monkeypatch.setattr(session_mod, "optional", lambda m, n: None if m == "reviewkit.baseline" else real(m, n))
+    monkeypatch.setattr(session_mod, "optional", lambda m, n: None if m == "reviewkit.review.baseline" else real(m, n))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -234,7 +230,6 @@ async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pilot_test
-@pytest.mark.skipif(not _has("reviewkit.baseline", "add_entry"), reason="reviewkit.baseline not there yet")
 async def test_dismiss_writes_the_baseline_that_check_honours(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -289,7 +284,6 @@ async def test_help_lists_the_b4_keys() -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-@pytest.mark.skipif(not _has("reviewkit.reply", "build_reply"), reason="reviewkit.reply not there yet")
 @pilot_test
 async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> None:
     out = tmp_path / "reply.eml"
@@ -336,7 +330,6 @@ async def test_seed_thread_opens_on_the_patch_with_its_findings(thread_mbox: Pat
         assert row is not None and (row.path, row.new, row.kind) == ("mm/khugepaged.c", 1084, "add")
 
 
-@pytest.mark.skipif(not _has("reviewkit.amend", "amend_series"), reason="reviewkit.amend not there yet")
 @pilot_test
 async def test_write_next_version(thread_mbox: Path, tmp_path: Path) -> None:
     out = tmp_path / "v4.mbox"
@@ -424,7 +417,7 @@ def test_thread_replies_are_placed_on_the_lines_they_quote(thread_mbox) -> None:
     """The seed thread's human comments land on patch lines the TUI can show."""
     from reviewkit.tui.comments import comments_for
 
-    from reviewkit.series import load
+    from reviewkit.load.series import load
 
     series = load(str(thread_mbox))
     placed = comments_for(series, series.patches[0])

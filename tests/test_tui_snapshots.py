@@ -52,7 +52,7 @@ def test_dismiss_dialog(snap_compare: Any) -> None:
 
 
 def test_reply_screen(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    reply = pytest.importorskip("reviewkit.reply")
+    reply = pytest.importorskip("reviewkit.report.mailreply")
     monkeypatch.setattr(reply, "git_identity", lambda: "Rev Iewer <rev@example.org>")
     app = make_app(reply_out="reply.eml")
     assert snap_compare(app, terminal_size=SIZE, run_before=_after("n", "r"))

@@ -7,16 +7,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-import reviewkit.rules.teardown_order as teardown
+import reviewkit.rules.teardown_order.rule as teardown
 
-from reviewkit import engine, verify
-from reviewkit.context import ReviewContext
-from reviewkit.engine import build_context
-from reviewkit.findings import Finding, Fix, Severity
-from reviewkit.fixes import LineEdit, render, render_text
-from reviewkit.scan import file_view, scan_context
-from reviewkit.series import load
-from reviewkit.source import FileView
+from reviewkit.engine import run as engine
+from reviewkit.engine.run import build_context
+from reviewkit.engine.scan import file_view, scan_context
+from reviewkit.fixes import verify
+from reviewkit.fixes.edits import LineEdit, render, render_text
+from reviewkit.load.series import load
+from reviewkit.model import Finding, Fix, Severity
+from reviewkit.views.context import ReviewContext
+from reviewkit.views.source import FileView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "teardown-order"
 PATCH = FIXTURES / "lru-destroyed-first.patch"

@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator
 from types import ModuleType
 
-from reviewkit import engine
 from reviewkit.api import Finding, ReviewContext, Severity
+from reviewkit.engine import run as engine
 
 SEEN: dict[str, list[str]] = {}
 

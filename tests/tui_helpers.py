@@ -11,8 +11,8 @@ from typing import Any
 from reviewkit.tui.app import Options, Progress, ReviewApp, pipeline_review
 
 from reviewkit.config import Config
-from reviewkit.findings import Finding, Fix, PathStep, Severity
-from reviewkit.pipeline import load_series
+from reviewkit.model import Finding, Fix, PathStep, Severity
+from reviewkit.review.pipeline import load_series
 
 DATA = Path(__file__).resolve().parent / "data" / "tui"
 FROB = DATA / "frob-v2.mbox"

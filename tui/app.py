@@ -26,9 +26,9 @@ from textual.widgets import Footer, Header
 
 from reviewkit.config import Config
 from reviewkit.errors import InputError, UsageError
-from reviewkit.findings import Finding, Severity
 from reviewkit.io import write_atomic
-from reviewkit.series import Patch, Series
+from reviewkit.load.series import Patch, Series
+from reviewkit.model import Finding, Severity
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
@@ -66,7 +66,7 @@ class Options:
 
 def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     """The same check ``reviewkit check`` runs (pipeline.review), with progress if it reports it."""
-    from reviewkit.pipeline import review
+    from reviewkit.review.pipeline import review
 
     kwargs: dict[str, Any] = {"tree": options.tree, "baseline": options.baseline}
     if "progress" in inspect.signature(review).parameters:

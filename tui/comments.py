@@ -1,7 +1,7 @@
 """Replies already in the thread, placed on the patch lines they quote.
 
 The mapping from a reply's quoted text back to patch lines is the library's
-job (``reviewkit.thread``); this module only adapts its records to what the
+job (``reviewkit.load.thread``); this module only adapts its records to what the
 diff view draws.  Without that module, or for input without replies, there
 are simply no comments.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewkit.series import Patch, Series
+from reviewkit.load.series import Patch, Series
 
 from .session import optional
 
@@ -30,14 +30,14 @@ class Comment:
 
 
 def available() -> bool:
-    return optional("reviewkit.thread", "comments_by_patch") is not None
+    return optional("reviewkit.load.thread", "comments_by_patch") is not None
 
 
 def comments_for(series: Series, patch: Patch) -> list[Comment]:
     """Comments of the thread's replies to ``patch``, each on the line right above it."""
     if not series.replies:
         return []
-    by_patch = optional("reviewkit.thread", "comments_by_patch")
+    by_patch = optional("reviewkit.load.thread", "comments_by_patch")
     if by_patch is None:
         return []
     out = []

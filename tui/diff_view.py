@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from reviewkit.findings import Finding, Severity
+from reviewkit.model import Finding, Severity
 
 from .diffmodel import Row, comment_row, file_row, find_row
 from .highlight import TAB_SIZE

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
-from reviewkit.findings import Finding
-from reviewkit.series import Patch
+from reviewkit.load.series import Patch
+from reviewkit.model import Finding
 
 from .comments import Comment
 from .highlight import highlight_lines

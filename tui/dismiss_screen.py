@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 
 
 class DismissScreen(ModalScreen[str | None]):

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 
 from .comments import Comment
 

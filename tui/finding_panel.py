@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 
 from .diff_view import SEVERITY_COLOUR
 

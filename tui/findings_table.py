@@ -9,7 +9,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 
 from .diff_view import SEVERITY_COLOUR
 from .messages import FindingFocused

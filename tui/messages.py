@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 
 
 class PatchChosen(Message):

@@ -1,6 +1,6 @@
 """``r``: the reply email to the current patch, edited in place or in $EDITOR.
 
-The text comes from ``reviewkit.reply.build_reply`` (headers, ``Re:``
+The text comes from ``reviewkit.report.mailreply.build_reply`` (headers, ``Re:``
 subject, In-Reply-To/References, attribution line, quoted hunks with the
 comment under each).  ``ctrl+s`` writes it atomically to the path shown,
 ready for ``git send-email`` or ``neomutt -H``; ``ctrl+o`` opens it in

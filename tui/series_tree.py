@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from reviewkit.findings import Finding
-from reviewkit.series import Patch, Series
+from reviewkit.load.series import Patch, Series
+from reviewkit.model import Finding
 
 from .comments import Comment
 from .diff_view import SEVERITY_COLOUR

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.errors import InputError
-from reviewkit.findings import Finding, Fix
 from reviewkit.io import write_atomic
-from reviewkit.series import Patch, Series
+from reviewkit.load.series import Patch, Series
+from reviewkit.model import Finding, Fix
 
 DEFAULT_BASELINE = ".reviewkit-baseline.json"
 """Where dismissals go when neither ``--baseline`` nor the configuration names a file."""
@@ -111,9 +111,9 @@ class ReviewSession:
 
     def dismiss(self, finding: Finding, reason: str) -> str:
         """Record the finding in the baseline so ``reviewkit check`` stops reporting it."""
-        add_entry = optional("reviewkit.baseline", "add_entry")
+        add_entry = optional("reviewkit.review.baseline", "add_entry")
         if add_entry is None:
-            raise SessionError("dismissing is not available: reviewkit.baseline is not installed")
+            raise SessionError("dismissing is not available: reviewkit.review.baseline is not installed")
         if finding.fingerprint in self.dismissed:
             return "already dismissed"
         if finding.fingerprint in self.accepted:
@@ -134,10 +134,10 @@ class ReviewSession:
             if action.fix_file is not None:
                 action.fix_file.unlink(missing_ok=True)
             return f"undone: accepted fix for [{f.rule}] {f.file}:{f.line}"
-        remove_entry = optional("reviewkit.baseline", "remove_entry")
+        remove_entry = optional("reviewkit.review.baseline", "remove_entry")
         if remove_entry is None:
             self.history.append(action)
-            raise SessionError("undo is not available: reviewkit.baseline is not installed")
+            raise SessionError("undo is not available: reviewkit.review.baseline is not installed")
         remove_entry(str(self.baseline), f.fingerprint)
         self.dismissed.pop(f.fingerprint, None)
         return f"undone: dismissal of [{f.rule}] {f.file}:{f.line} (removed from {self.baseline})"
@@ -147,16 +147,16 @@ class ReviewSession:
 
     def reply(self, patch: Patch) -> str:
         """The LKML reply to ``patch``: its open findings, quoted hunks, comments."""
-        build_reply = optional("reviewkit.reply", "build_reply")
+        build_reply = optional("reviewkit.report.mailreply", "build_reply")
         if build_reply is None:
-            raise SessionError("writing the reply is not available: reviewkit.reply is not installed")
+            raise SessionError("writing the reply is not available: reviewkit.report.mailreply is not installed")
         return str(build_reply(self.series, self.open_findings(patch.position), patch=patch))
 
     def next_version(self) -> str:
         """The series as an mbox with every accepted fix folded in."""
-        amend_series = optional("reviewkit.amend", "amend_series")
+        amend_series = optional("reviewkit.fixes.amend", "amend_series")
         if amend_series is None:
-            raise SessionError("writing the next version is not available: reviewkit.amend is not installed")
+            raise SessionError("writing the next version is not available: reviewkit.fixes.amend is not installed")
         fixes = self.accepted_fixes()
         if not fixes:
             raise SessionError("no accepted fixes: press a on a finding with a suggested fix first")

@@ -20,11 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.amend import amend_series
     from reviewkit.config import find_config
     from reviewkit.errors import InputError, UsageError
+    from reviewkit.fixes.amend import amend_series
     from reviewkit.io import write_atomic
-    from reviewkit.pipeline import load_series, review
+    from reviewkit.review.pipeline import load_series, review
 
     accepted = [r.strip() for r in args.accept.split(",") if r.strip()]
     if not accepted:

@@ -34,15 +34,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _path(args: argparse.Namespace) -> str:
-    from reviewkit.baseline import DEFAULT_PATH
     from reviewkit.config import find_config
+    from reviewkit.review.baseline import DEFAULT_PATH
 
     return args.baseline or find_config().baseline or DEFAULT_PATH
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit import baseline
     from reviewkit.errors import UsageError
+    from reviewkit.review import baseline
 
     if args.action is None:
         raise UsageError("baseline: give an action: write, list or remove")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"reviewkit: removed {args.fingerprint} from {path}")
         return 0
     from reviewkit.config import find_config
-    from reviewkit.pipeline import load_series, review
+    from reviewkit.review.pipeline import load_series, review
 
     config = find_config()
     config.baseline = None  # record everything, including what the old baseline hides

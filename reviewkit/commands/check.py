@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from reviewkit.config import find_config
-from reviewkit.findings import Finding, Severity
+from reviewkit.model import Finding, Severity
 
 NAME = "check"
 HELP = "review a patch series (mbox, .patch, directory, -, or --git RANGE)"
@@ -41,8 +41,8 @@ def _split(value: str | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from reviewkit.errors import UsageError
     from reviewkit.io import write_atomic
-    from reviewkit.pipeline import load_series, review
     from reviewkit.report import Result, formats
+    from reviewkit.review.pipeline import load_series, review
 
     reporters = formats()
     if args.format not in reporters:

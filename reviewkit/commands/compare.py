@@ -32,11 +32,11 @@ def _split(value: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.compare import NEW, classify
     from reviewkit.config import find_config
-    from reviewkit.findings import Severity
     from reviewkit.io import write_atomic
-    from reviewkit.pipeline import load_series, review
+    from reviewkit.model import Severity
+    from reviewkit.review.compare import NEW, classify
+    from reviewkit.review.pipeline import load_series, review
 
     config = find_config()
     if args.select:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _json(result: object) -> str:
-    from reviewkit.compare import NEW, PERSISTS, RESOLVED, Comparison
+    from reviewkit.review.compare import NEW, PERSISTS, RESOLVED, Comparison
 
     assert isinstance(result, Comparison)
     doc = {
@@ -80,7 +80,7 @@ def _json(result: object) -> str:
 
 
 def _text(result: object) -> str:
-    from reviewkit.compare import NEW, PERSISTS, RESOLVED, Comparison
+    from reviewkit.review.compare import NEW, PERSISTS, RESOLVED, Comparison
 
     assert isinstance(result, Comparison)
     old_s, new_s = result.old.series, result.new.series

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from reviewkit.findings import Severity
+from reviewkit.model import Severity
 
 NAME = "hook"
 HELP = "git hooks: install|uninstall the send-email hook; run, pre-commit, pre-push"
@@ -53,9 +53,9 @@ def _level(text: str) -> Severity:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit import hooks
     from reviewkit.config import find_config
     from reviewkit.errors import UsageError
+    from reviewkit.review import hooks
 
     if args.action is None:
         raise UsageError("hook: give an action: install, uninstall, run, pre-commit or pre-push")

@@ -67,7 +67,7 @@ class Progress:
 
 
 def _parse_stats(args: argparse.Namespace) -> int:
-    from reviewkit.parsestats import parse_stats
+    from reviewkit.cparse.stats import parse_stats
 
     per_path = parse_stats(args.paths)
     # the totals first ({"files", "functions", "clean_functions", ...}), then each path
@@ -98,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{p}: no such file or directory")
     if args.parse_stats:
         return _parse_stats(args)
-    from reviewkit import engine
     from reviewkit.config import find_config
-    from reviewkit.executor import default_jobs
-    from reviewkit.findings import Finding, Severity
+    from reviewkit.engine import run as engine
+    from reviewkit.engine.executor import default_jobs
+    from reviewkit.engine.scan import DEFAULT_TIMEOUT, c_files, scan
+    from reviewkit.model import Finding, Severity
     from reviewkit.report import Result, formats
-    from reviewkit.scan import DEFAULT_TIMEOUT, c_files, scan
 
     reporters = formats()
     if args.format not in reporters:

@@ -34,8 +34,8 @@ def _one_line(text: str, width: int = 100) -> str:
 def run(args: argparse.Namespace) -> int:
     from reviewkit.config import find_config
     from reviewkit.io import write_atomic
-    from reviewkit.pipeline import load_series, review
-    from reviewkit.thread import comments, coverage
+    from reviewkit.load.thread import comments, coverage
+    from reviewkit.review.pipeline import load_series, review
 
     series = load_series(args.series)
     result = review(series, find_config(), tree=args.tree)
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(series: object, shown: list, cov: object) -> str:
-    from reviewkit.series import Series
-    from reviewkit.thread import Comment, Coverage
+    from reviewkit.load.series import Series
+    from reviewkit.load.thread import Comment, Coverage
 
     assert isinstance(series, Series) and isinstance(cov, Coverage)
     lines: list[str] = []

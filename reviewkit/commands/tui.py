@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from reviewkit.config import find_config
     from reviewkit.errors import InputError, UsageError
-    from reviewkit.pipeline import load_series, read_baseline
+    from reviewkit.review.pipeline import load_series, read_baseline
 
     if args.series == "-":
         raise UsageError("tui: the series cannot come from stdin (the terminal is needed for the keys)")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from reviewkit.findings import Finding, Severity
-from reviewkit.series import Series
+from reviewkit.load.series import Series
+from reviewkit.model import Finding, Severity
 
 
 @dataclass

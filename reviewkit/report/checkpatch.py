@@ -22,9 +22,9 @@ the added and context lines of the series' hunks.
 
 from __future__ import annotations
 
-from reviewkit.findings import Finding
-from reviewkit.reply import diff_line_text
+from reviewkit.model import Finding
 from reviewkit.report import Result
+from reviewkit.report.mailreply import diff_line_text
 
 FORMAT = "checkpatch"
 

@@ -10,7 +10,7 @@ to the repository root, as a checkout of the series has them.
 
 from __future__ import annotations
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 from reviewkit.report import Result
 
 FORMAT = "github"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 from reviewkit.report import Result
 from reviewkit.report._fixedits import replacements
 

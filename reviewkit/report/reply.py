@@ -3,13 +3,13 @@
 One email answering the patch when the findings are on one patch, an mbox
 of replies (one per patch with findings) otherwise; nothing when there is
 nothing to say.  The sender comes from ``git config user.name/user.email``.
-See :mod:`reviewkit.reply` for the layout.
+See :mod:`reviewkit.report.mailreply` for the layout.
 """
 
 from __future__ import annotations
 
-from reviewkit.reply import build_reply
 from reviewkit.report import Result
+from reviewkit.report.mailreply import build_reply
 
 FORMAT = "reply"
 

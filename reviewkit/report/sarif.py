@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from reviewkit import __version__
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 from reviewkit.report import Result
 from reviewkit.report._fixedits import replacements
 
@@ -20,7 +20,7 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _rules(result: Result) -> list[dict[str, Any]]:
-    from reviewkit.engine import discover
+    from reviewkit.engine.run import discover
 
     used = {f.rule for f in result.findings}
     out = []

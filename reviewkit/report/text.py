@@ -7,7 +7,7 @@ numbers, the path that goes wrong, and the suggested diff.
 
 from __future__ import annotations
 
-from reviewkit.findings import Finding
+from reviewkit.model import Finding
 from reviewkit.report import Result
 
 FORMAT = "text"

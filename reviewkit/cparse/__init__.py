@@ -1,0 +1,1 @@
+"""cparse stage."""

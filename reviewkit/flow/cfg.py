@@ -1,0 +1,606 @@
+"""Building the control-flow graph of one function view (see :mod:`reviewkit.flow.engine`).
+
+The graph is built backwards: each statement is translated knowing its
+continuation, so ``if``/loops/``switch`` just wire their parts to it; goto
+labels are created on first mention, so forward and backward gotos are the
+same case.  Everything the normaliser rewrote (iterator macros) or
+tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.views.source import FunctionView
+
+K_ENTRY = "entry"
+K_EXIT = "exit"
+K_STMT = "stmt"
+K_COND = "cond"
+K_SWITCH = "switch"
+K_LOOP = "loop"
+K_RETURN = "return"
+K_GOTO = "goto"
+K_LABEL = "label"
+K_GAP = "gap"
+K_NORETURN = "noreturn"
+
+DEFAULT_NORETURN = frozenset(
+    {"BUG", "panic", "do_exit", "do_group_exit", "kthread_exit", "make_task_dead", "__builtin_unreachable"}
+)
+
+_WS = re.compile(r"\s+")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_NULLISH = {"NULL", "0", "false"}
+_WRAPPERS = {"likely", "unlikely", "WARN_ON_ONCE", "WARN_ON", "data_race", "READ_ONCE"}
+_NOT_VARS = {"NULL", "true", "false", "sizeof"}
+_MACRO_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SHARED_SYNTAX = re.compile(r"->|\.|\[|\(|^\*|[^\w\s)]\*")
+
+
+def norm(text: str) -> str:
+    """Whitespace-free expression text, the key for conditions and lock expressions."""
+    return _WS.sub("", text)
+
+
+@dataclass(eq=False)
+class CfgNode:
+    id: int
+    kind: str
+    ast: Node | None = None
+    line: int | None = None
+    text: str = ""
+    succs: list[tuple[CfgNode, Any]] = field(default_factory=list)
+    gap: int | None = None
+    gap_to_end: bool = False
+    calls: list[Call] = field(default_factory=list)
+    writes: frozenset[str] = frozenset()
+    rebinds: frozenset[str] = frozenset()
+    """What the node makes name something else: assigned variables (``x = ...``, ``&x`` passed out) and
+    assigned member paths (``p->ptl = ...`` as ``p->ptl``); ``p->count++`` does not rebind ``p``."""
+    cond_key: str | None = None
+    loop_writes: frozenset[str] = frozenset()
+    label: str | None = None
+    assigns: tuple[tuple[str, str], ...] = ()
+    """``x = CONST`` (literal, ``NULL``, ``true``, an ALL_CAPS name) done by this node."""
+    remember: bool = False
+    """The engine remembers this cond's truth: its key (or variable) is tested more than once."""
+    compare: tuple[str, str, str] | None = None
+    """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
+    unseen: bool = False
+    """A goto label the view does not show (fragment mode) or that does not exist."""
+    loop: str | None = None
+    """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
+    loop_edges: tuple[tuple[Any, str], ...] = ()
+    """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
+
+    def __repr__(self) -> str:
+        return f"<{self.kind}#{self.id} L{self.line} {self.text[:40]!r}>"
+
+
+@dataclass
+class CFG:
+    fv: FunctionView
+    entry: CfgNode
+    exit: CfgNode
+    nodes: list[CfgNode]
+    labels: dict[str, CfgNode]
+    errors: int = 0
+    _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def cond_ids(self, key: str) -> frozenset[str]:
+        """Identifiers a condition key depends on (assigning one forgets the condition)."""
+        ids = self._ids.get(key)
+        if ids is None:
+            ids = frozenset(m.group() for m in _IDENT.finditer(key)) - _NOT_VARS
+            self._ids[key] = ids
+        return ids
+
+    def private_names(self) -> frozenset[str]:
+        """Variables declared in the function body (their values change only by its own stores)."""
+        names = self.__dict__.get("_private")
+        if names is None:
+            names = frozenset(
+                w for n in self.nodes if n.ast is not None and n.ast.type == "declaration" for w in n.writes
+            ) | _param_names(self.fv)
+            self.__dict__["_private"] = names
+        return names
+
+    def is_private(self, key: str) -> bool:
+        """A condition key built only from plain variables of this function (``queued``, ``a != b``).
+        With the declarations unseen (a fragment starting mid-function) any identifier may be one."""
+        if _SHARED_SYNTAX.search(key):
+            return False  # a dereference or a call reads memory other CPUs write
+        ids = {i for i in self.cond_ids(key) if not _MACRO_CONST.match(i)}
+        if ids <= self.private_names():
+            return True
+        return self.fv.fragment and not self.fv.start_visible
+
+    def node_at_line(self, line: int) -> CfgNode | None:
+        """The first node (in creation order) whose statement starts on real ``line``."""
+        return next((n for n in self.nodes if n.line == line), None)
+
+    def nodes_calling(self, name: str) -> list[CfgNode]:
+        return [n for n in self.nodes if any(c.name == name for c in n.calls)]
+
+
+class _Builder:
+    def __init__(self, fv: FunctionView, noreturn: frozenset[str]) -> None:
+        self.fv = fv
+        self.parsed = fv.parsed
+        self.noreturn = noreturn
+        self.nodes: list[CfgNode] = []
+        self.labels: dict[str, CfgNode] = {}
+        self.errors = 0
+        self.exit = self.new(K_EXIT)
+        self.breaks: list[CfgNode] = []
+        self.continues: list[CfgNode] = []
+
+    # -- helpers -----------------------------------------------------------
+
+    def new(self, kind: str, ast: Node | None = None, succs: Iterable[tuple[CfgNode, Any]] = ()) -> CfgNode:
+        n = CfgNode(len(self.nodes), kind, ast, succs=list(succs))
+        if ast is not None:
+            n.line = self.fv.real_line(ast)
+            n.text = self.parsed.text(ast)
+            n.calls = self.calls_of(ast)
+            rebinds: set[str] = set()
+            n.writes = frozenset(_writes(self.parsed, ast, rebinds))
+            n.rebinds = frozenset(rebinds)
+            if kind in (K_STMT, K_RETURN):
+                n.assigns = tuple(_const_assigns(self.parsed, ast))
+        self.nodes.append(n)
+        return n
+
+    def calls_of(self, ast: Node) -> list[Call]:
+        out = []
+        for c in iter_calls(self.parsed, ast):
+            line = self.fv.real_line_of_row(c.node.start_point[0]) or 0
+            out.append(Call(c.name, c.args, line, c.node))
+        return out
+
+    def mark_loop(self, first: int, name: str, body: CfgNode, after: CfgNode) -> None:
+        """Name the cond atoms created since node ``first`` as the test of a loop (for path messages)."""
+        for n in self.nodes[first:]:
+            if n.kind != K_COND:
+                continue
+            n.loop = name or "loop"
+            n.loop_edges = tuple(
+                (label, "runs" if succ is body else "ends") for succ, label in n.succs if succ is body or succ is after
+            )
+
+    def label_node(self, name: str) -> CfgNode:
+        if name not in self.labels:
+            node = self.new(K_LABEL)
+            node.label = name
+            self.labels[name] = node
+        return self.labels[name]
+
+    # -- statements --------------------------------------------------------
+
+    def seq(self, stmts: list[Node], nxt: CfgNode) -> CfgNode:
+        for s in reversed(stmts):
+            nxt = self.stmt(s, nxt)
+        return nxt
+
+    def stmt(self, s: Node, nxt: CfgNode) -> CfgNode:
+        t = s.type
+        if t in ("compound_statement", "translation_unit") or t.startswith("preproc_"):
+            return self.seq([c for c in s.named_children if _is_stmt(c)], nxt)
+        if t == "if_statement":
+            cons = s.child_by_field_name("consequence")
+            alt = s.child_by_field_name("alternative")
+            if alt is not None and alt.type == "else_clause":
+                alt = next((c for c in alt.named_children if _is_stmt(c)), None)
+            t_node = self.stmt(cons, nxt) if cons is not None else nxt
+            f_node = self.stmt(alt, nxt) if alt is not None else nxt
+            return self.cond(s.child_by_field_name("condition"), t_node, f_node)
+        if t in ("while_statement", "for_statement"):
+            return self.loop(s, nxt)
+        if t == "do_statement":
+            return self.do_loop(s, nxt)
+        if t == "switch_statement":
+            return self.switch(s, nxt)
+        if t == "return_statement":
+            return self.new(K_RETURN, s, [(self.exit, None)])
+        if t == "goto_statement":
+            lab = s.child_by_field_name("label")
+            name = self.parsed.text(lab) if lab is not None else ""
+            return self.new(K_GOTO, s, [(self.label_node(name), None)])
+        if t == "labeled_statement":
+            lab = s.child_by_field_name("label")
+            node = self.label_node(self.parsed.text(lab) if lab is not None else "")
+            node.line = self.fv.real_line(s)
+            node.text = node.label or ""
+            inner = [c for c in s.named_children if c is not lab and _is_stmt(c)]
+            node.succs = [(self.seq(inner, nxt), None)]
+            return node
+        if t == "break_statement":
+            return self.new(K_STMT, s, [(self.breaks[-1] if self.breaks else nxt, None)])
+        if t == "continue_statement":
+            return self.new(K_STMT, s, [(self.continues[-1] if self.continues else nxt, None)])
+        if t == "case_statement":  # a case outside a switch body's top level: treat as its statements
+            return self.seq([c for c in s.named_children if _is_stmt(c) and c != s.child_by_field_name("value")], nxt)
+        if t == "ERROR" or s.is_missing:
+            self.errors += 1
+            return self.new(K_STMT, s, [(nxt, None)])
+        if t == "expression_statement":
+            gap = self.fv.gap_index(s)
+            if gap is not None:
+                node = self.new(K_GAP, s, [(nxt, None)])
+                node.gap, node.calls = gap, []
+                node.gap_to_end = gap < len(self.fv.gaps) and self.fv.gaps[gap].before is None
+                node.line = self.fv.gaps[gap].after if gap < len(self.fv.gaps) else None
+                return node
+            if not s.named_children:
+                return nxt  # the empty statement ";"
+        if s.has_error:
+            self.errors += 1
+        node = self.new(K_STMT, s, [(nxt, None)])
+        if any(c.name in self.noreturn for c in node.calls) and _is_plain_call(s, self.noreturn):
+            node.kind, node.succs = K_NORETURN, []
+        return node
+
+    def cond(self, expr: Node | None, t_node: CfgNode, f_node: CfgNode) -> CfgNode:
+        """Short-circuit decomposition of a condition into atom ``cond`` nodes."""
+        while expr is not None and expr.type == "parenthesized_expression" and expr.named_children:
+            expr = expr.named_children[0]
+        if expr is None:
+            return t_node
+        if expr.type == "unary_expression" and self._op(expr) == "!":
+            return self.cond(expr.child_by_field_name("argument"), f_node, t_node)
+        if expr.type == "binary_expression":
+            op = self._op(expr)
+            left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+            if op == "&&":
+                return self.cond(left, self.cond(right, t_node, f_node), f_node)
+            if op == "||":
+                return self.cond(left, t_node, self.cond(right, t_node, f_node))
+            if op in ("==", "!=") and left is not None and right is not None:
+                rtext = self.parsed.text(right).strip()
+                if rtext in _NULLISH:
+                    swap = op == "=="
+                    return self.cond(left, f_node if swap else t_node, t_node if swap else f_node)
+        if expr.type == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args = expr.child_by_field_name("arguments")
+            if fn is not None and self.parsed.text(fn) in _WRAPPERS and args is not None and args.named_children:
+                return self.cond(args.named_children[0], t_node, f_node)
+        text = self.parsed.text(expr).strip()
+        if text in ("0", "false"):
+            return f_node
+        if text in ("1", "true"):
+            return t_node
+        node = self.new(K_COND, expr, [(t_node, True), (f_node, False)])
+        if _plain_condition(self.parsed, expr, node):
+            node.cond_key = norm(text)
+        node.compare = _compare(self.parsed, expr)
+        return node
+
+    def _op(self, expr: Node) -> str:
+        op = expr.child_by_field_name("operator")
+        return self.parsed.text(op) if op is not None else ""
+
+    def loop(self, s: Node, nxt: CfgNode) -> CfgNode:
+        head = self.new(K_LOOP)
+        head.line = self.fv.real_line(s)
+        head.text = self.parsed.text(s).split("\n", 1)[0].strip()
+        update = s.child_by_field_name("update") if s.type == "for_statement" else None
+        back = head
+        if update is not None:
+            back = self.new(K_STMT, update, [(head, None)])
+        body = s.child_by_field_name("body")
+        self.breaks.append(nxt)
+        self.continues.append(back)
+        body_entry = self.stmt(body, back) if body is not None else back
+        self.breaks.pop()
+        self.continues.pop()
+        cond = s.child_by_field_name("condition")
+        if cond is None:
+            head.succs = [(body_entry, None)]
+        elif _is_iterator(self.parsed, s):
+            it = self.new(K_COND, cond, [(body_entry, True), (nxt, False)])
+            it.text = head.text
+            it.calls = []  # the macro's arguments are not calls made by the function
+            it.writes = frozenset(_cursor_args(self.parsed, cond))
+            it.rebinds = it.writes
+            head.succs = [(it, None)]
+            head.loop_writes = it.writes
+            self.mark_loop(
+                len(self.nodes) - 1, _IDENT.match(head.text).group() if _IDENT.match(head.text) else "", body_entry, nxt
+            )
+        else:
+            first = len(self.nodes)
+            head.succs = [(self.cond(cond, body_entry, nxt), None)]
+            self.mark_loop(first, s.type.removesuffix("_statement"), body_entry, nxt)
+        head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s))
+        entry = head
+        init = s.child_by_field_name("initializer") if s.type == "for_statement" else None
+        if init is not None:
+            entry = self.new(K_STMT, init, [(head, None)])
+        return entry
+
+    def do_loop(self, s: Node, nxt: CfgNode) -> CfgNode:
+        head = self.new(K_LOOP)
+        head.line = self.fv.real_line(s)
+        head.text = "do"
+        first = len(self.nodes)
+        cond_entry = self.cond(s.child_by_field_name("condition"), head, nxt)
+        self.mark_loop(first, "do-while", head, nxt)
+        self.breaks.append(nxt)
+        self.continues.append(cond_entry)
+        body = s.child_by_field_name("body")
+        body_entry = self.stmt(body, cond_entry) if body is not None else cond_entry
+        self.breaks.pop()
+        self.continues.pop()
+        head.succs = [(body_entry, None)]
+        head.loop_writes = frozenset(_writes(self.parsed, s))
+        return head
+
+    def switch(self, s: Node, nxt: CfgNode) -> CfgNode:
+        node = self.new(K_SWITCH, s.child_by_field_name("condition"))
+        node.line = self.fv.real_line(s)
+        body = s.child_by_field_name("body")
+        cases = [c for c in body.named_children if c.type == "case_statement"] if body is not None else []
+        self.breaks.append(nxt)
+        follow = nxt
+        edges: list[tuple[CfgNode, Any]] = []
+        has_default = False
+        for case in reversed(cases):
+            value = case.child_by_field_name("value")
+            stmts = [c for c in case.named_children if c is not value and _is_stmt(c)]
+            follow = self.seq(stmts, follow)
+            if value is None:
+                has_default = True
+                edges.append((follow, "default"))
+            else:
+                edges.append((follow, f"case {self.parsed.text(value)}"))
+        self.breaks.pop()
+        edges.reverse()
+        if not has_default:
+            edges.append((nxt, "default"))
+        node.succs = edges
+        return node
+
+
+_CONST = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*)$")
+
+
+def _const_assigns(parsed: Any, ast: Node) -> list[tuple[str, str]]:
+    """``x = C;`` / ``T x = C;`` at the top of a statement (not nested in conditions)."""
+    out = []
+    expr = ast.named_children[0] if ast.type == "expression_statement" and ast.named_children else None
+    exprs = [expr] if expr is not None else []
+    if expr is not None and expr.type == "comma_expression":
+        exprs = list(expr.named_children)
+    for e in exprs:
+        if e.type == "assignment_expression" and parsed.text(e.child_by_field_name("operator") or e) == "=":
+            left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
+            if left is not None and right is not None and left.type == "identifier":
+                value = parsed.text(right).strip()
+                if _CONST.match(value):
+                    out.append((parsed.text(left), value))
+    if ast.type == "declaration":
+        for decl in ast.children_by_field_name("declarator"):
+            if decl.type == "init_declarator":
+                name, value = decl.child_by_field_name("declarator"), decl.child_by_field_name("value")
+                if name is not None and value is not None and name.type == "identifier":
+                    text = parsed.text(value).strip()
+                    if _CONST.match(text):
+                        out.append((parsed.text(name), text))
+    return out
+
+
+def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
+    if expr.type == "identifier":
+        return (parsed.text(expr), "truth", "")
+    if expr.type == "binary_expression":
+        op = expr.child_by_field_name("operator")
+        left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+        op_text = parsed.text(op) if op is not None else ""
+        if op_text in ("==", "!=") and left is not None and right is not None and left.type == "identifier":
+            value = parsed.text(right).strip()
+            if _CONST.match(value):
+                return (parsed.text(left), op_text, value)
+    return None
+
+
+def const_truth(compare: tuple[str, str, str], value: str) -> bool | None:
+    """Truth of a cond atom given the variable's known constant value (None: cannot tell)."""
+    _var, op, const = compare
+    falsy = value in ("0", "NULL", "false", "0x0")
+    if op == "truth":
+        if falsy:
+            return False
+        return True if re.match(r"^(?:-?[1-9]\d*|0x0*[1-9a-fA-F][0-9a-fA-F]*|true)", value) else None
+    if value == const:
+        return op == "=="
+    both_literal = all(re.match(r"^(?:-?\d|0x|NULL|true|false)", v) for v in (value, const))
+    if both_literal or (value.isupper() and const.isupper() and value != const):
+        return op == "!="
+    return None
+
+
+def _is_stmt(node: Node) -> bool:
+    return node.is_named and node.type not in ("comment", "preproc_arg") and not node.type.endswith("_identifier")
+
+
+def _is_plain_call(s: Node, noreturn: frozenset[str]) -> bool:
+    """``BUG();`` as a statement (not ``x = f() ?: BUG()`` deep inside an expression)."""
+    expr = s.named_children[0] if s.named_children else None
+    if expr is None or expr.type != "call_expression":
+        return False
+    fn = expr.child_by_field_name("function")
+    return fn is not None and fn.type == "identifier" and (fn.text or b"").decode() in noreturn
+
+
+def _is_iterator(parsed: Any, s: Node) -> bool:
+    """A loop the normaliser rewrote from an iterator macro: its original text does not start with the keyword."""
+    return s.type == "while_statement" and not parsed.text(s).startswith("while")
+
+
+def _plain_condition(parsed: Any, expr: Node, node: CfgNode) -> bool:
+    """Whose truth can be remembered: no assignment, no ``++``/``--``, no call that changes state."""
+    stack = [expr]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("assignment_expression", "update_expression", "comma_expression"):
+            return False
+        stack.extend(cur.children)
+    return not any(c.name.endswith(("trylock", "_lock", "lock_killable", "lock_interruptible")) for c in node.calls)
+
+
+def _cursor_args(parsed: Any, cond: Node) -> set[str]:
+    """The cursors an iterator macro assigns: its bare-identifier arguments (not ``&head->list``)."""
+    out: set[str] = set()
+    for n in _walk(cond):
+        if n.type == "argument_list":
+            out.update(parsed.text(a) for a in n.named_children if a.type == "identifier")
+            break
+    return out
+
+
+def _walk(node: Node) -> Iterable[Node]:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(cur.children)
+
+
+def _root_ident(parsed: Any, node: Node | None) -> str | None:
+    while node is not None:
+        if node.type == "identifier":
+            return parsed.text(node)
+        if node.type in ("field_expression", "subscript_expression"):
+            node = node.child_by_field_name("argument")
+        elif node.type in ("pointer_expression", "parenthesized_expression", "cast_expression"):
+            node = (
+                node.child_by_field_name("argument")
+                or node.child_by_field_name("value")
+                or (node.named_children[-1] if node.named_children else None)
+            )
+        else:
+            return None
+    return None
+
+
+def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str]:
+    """Identifiers ``node`` may assign: lvalues, ``++``/``--``, declarations, ``&x`` arguments.
+
+    ``rebinds`` (filled when given) gets the narrower :attr:`CfgNode.rebinds`.
+    """
+    out: set[str] = set()
+    rebound = rebinds if rebinds is not None else set()
+    for cur in _walk(node):
+        t = cur.type
+        target: Node | None = None
+        if t == "assignment_expression":
+            target = cur.child_by_field_name("left")
+            lhs_text = parsed.text(target) if target is not None else ""
+            if target is not None and target.type in ("field_expression", "subscript_expression"):
+                out.add(norm(lhs_text))
+        elif t == "update_expression":
+            target = cur.child_by_field_name("argument")
+        elif t == "init_declarator":
+            target = cur.child_by_field_name("declarator")
+        elif t == "declaration":
+            for decl in cur.children_by_field_name("declarator"):
+                if decl.type != "init_declarator":
+                    name = next((parsed.text(n) for n in _walk(decl) if n.type == "identifier"), None)
+                    out.update([name] if name else [])
+                    rebound.update([name] if name else [])
+        elif t == "pointer_expression" and parsed.text(cur).startswith("&"):
+            arg = cur.child_by_field_name("argument")
+            target = arg if arg is not None and arg.type == "identifier" else None
+        name = _root_ident(parsed, target) if target is not None else None
+        if target is not None and name is None and target.type in ("pointer_declarator", "array_declarator"):
+            name = next((parsed.text(n) for n in _walk(target) if n.type == "identifier"), None)
+        if name:
+            out.add(name)
+            whole = target is not None and target.type in ("identifier", "pointer_declarator", "array_declarator")
+            rebound.add(name if whole or t == "init_declarator" else norm(parsed.text(target)))
+    return out
+
+
+def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
+    if kernel is None:
+        from reviewkit.kernel import _builtin
+
+        kernel = _builtin()
+    return frozenset((kernel.get("flow", {}) or {}).get("noreturn", [])) or DEFAULT_NORETURN
+
+
+def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
+    """The CFG of ``fv``'s function (cached on the view per noreturn table)."""
+    cache = fv.__dict__.setdefault("_rk_cfg", {})
+    if kernel is None and None in cache:
+        return cache[None]
+    noreturn = _noreturn(kernel)
+    if noreturn in cache:
+        return cache[noreturn]
+    b = _Builder(fv, noreturn)
+    fn = fv.function
+    entry = b.new(K_ENTRY)
+    if fn is not None:
+        entry.line = fv.real_line(fn.node)
+        entry.succs = [(b.stmt(fn.body, b.exit), None)]
+    else:
+        entry.succs = [(b.exit, None)]
+        b.errors += 1
+    for name, node in b.labels.items():
+        if not node.succs:  # goto to a label we never saw (in a gap, or a parse error)
+            node.succs = [(b.exit, None)]
+            node.text = name
+            node.unseen = True
+            if not fv.fragment:
+                b.errors += 1
+    _mark_remembered(b.nodes)
+    cfg = CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
+    cache[noreturn] = cfg
+    cache[None] = cfg
+    return cfg
+
+
+def _mark_remembered(nodes: list[CfgNode]) -> None:
+    """Remember only what can prune a later branch: a condition tested twice, a variable compared after a store.
+
+    Remembering every branch would multiply the states by two per ``if``
+    for nothing: a truth that is never tested again prunes no path.
+    """
+    tested: dict[str, int] = {}
+    compared: set[str] = set()
+    for n in nodes:
+        if n.kind == K_COND and n.cond_key is not None:
+            tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
+        if n.compare is not None:
+            compared.add(n.compare[0])
+        elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
+            value = n.ast.named_children[0]
+            if value.type == "identifier":  # "t = NULL; ... return t;": summaries read the value off the exit
+                compared.add(n.text[6:].strip(" ;\t\n"))
+    for n in nodes:
+        if n.kind == K_COND and n.cond_key is not None and tested[n.cond_key] > 1:
+            n.remember = True
+        if n.assigns:
+            n.assigns = tuple(a for a in n.assigns if a[0] in compared)
+
+
+def _param_names(fv: FunctionView) -> frozenset[str]:
+    """Parameter names of the function (passed by value: the function's own copies)."""
+    fn = fv.function
+    if fn is None:
+        return frozenset()
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    out = set()
+    for p in plist.named_children if plist is not None else []:
+        names = [fn.parsed.text(n) for n in _walk(p) if n.type == "identifier"]
+        out.update(names[-1:])
+    return frozenset(out)

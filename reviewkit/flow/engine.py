@@ -1,0 +1,399 @@
+"""Per-function control-flow graphs and a path-sensitive state engine.
+
+One engine for every rule that reasons about paths (lock-balance,
+rcu-folio-memcg, teardown-order, folio-put-uncharge): rules supply the
+meaning of statements, the engine supplies paths, branch correlation and a
+bound, so no rule writes its own walker.
+
+API (stable; import it through :mod:`reviewkit.api`)
+----------------------------------------------------
+``build_cfg(fv, kernel=None) -> CFG``
+    CFG of a :class:`~reviewkit.views.source.FunctionView` (fragment or whole).
+    ``kernel`` is ``ctx.kernel``; its ``[flow] noreturn`` list names calls
+    that end a path (``BUG()``, ``panic()``...).  Cached per view.
+
+``CFG``: ``entry``, ``exit`` (synthetic), ``nodes`` (every :class:`CfgNode`),
+``fv``, ``labels`` (goto label -> node), ``errors`` (count of tree-sitter
+ERROR/MISSING nodes: a rule may refuse to judge such a function),
+``node_at_line(line)``, ``nodes_calling(name)``.
+
+``CfgNode``: ``id``, ``kind`` (see ``K_*`` below), ``ast`` (tree-sitter node:
+the statement, or the condition atom of a ``cond`` node), ``line`` (real
+post/pre-image line, None for synthetic nodes), ``text`` (original text),
+``succs`` (list of ``(CfgNode, label)``; label is None, True/False for a
+``cond``, ``"case X"``/``"default"`` for a ``switch``), ``gap`` (gap index for
+a ``gap`` node), ``gap_to_end`` (the gap runs to the unseen end of the
+function), ``calls`` (``cparse.Call`` records in source order, ``Call.line``
+being the *real* line), ``writes`` (identifiers the node may assign),
+``cond_key`` (normalised condition text of a ``cond`` node when it is a plain
+condition whose truth may be remembered; None otherwise), ``remember`` (the
+engine keeps that truth: the key is tested more than once), ``compare``
+(``(var, "truth"|"=="|"!=", CONST)`` for atoms a stored constant can decide),
+``assigns`` (``x = CONST`` stores of the node), ``loop_writes`` (for a
+``loop`` head: what the loop body may assign), ``unseen`` (a goto label the
+view does not show), ``loop`` (a cond atom testing a loop: the loop's name,
+``list_for_each_entry``/``while``/``for``/``do-while``) with ``loop_edges``
+(``(label, "runs"|"ends")`` for its edges into the body and past the loop):
+a path message says "the loop body runs", not "`list_for_each...` is true".
+
+Conditions are decomposed: ``if (a && !b)`` is two ``cond`` nodes, ``a`` then
+``b`` with swapped edges; ``x == NULL``/``x != 0`` become the atom ``x``.
+Loops get a ``loop`` join node; iterator macros (``list_for_each_entry(...)``,
+rewritten to ``while`` by the normaliser) are ``cond`` nodes with no key.
+
+``run(cfg, analysis, budget=BUDGET) -> RunResult``
+    Worklist over ``(node, State)``.  ``State.facts`` belongs to the rule
+    (any hashable value), ``State.conds``/``State.vals`` to the engine: the
+    truth of plain conditions already branched on and the constants stored
+    in variables (``locked = 1``), dropped when a node writes one of their
+    identifiers (and at a loop head for what the loop body writes), so
+    ``if (x) lock(); ... if (x) unlock();`` yields only the two consistent
+    paths.  ``State.trail`` (not part of equality) is the first path that
+    reached the state: use :func:`trail_steps`.  ``analysis`` implements:
+
+    - ``initial(cfg) -> facts``
+    - ``node(n, facts) -> facts | None`` (None ends the path)
+    - ``branch(n, label, facts) -> facts | None`` (each edge of cond/switch)
+    - ``exit(via, state) -> None`` (a path left the function; ``via`` is
+      the ``return`` node, the last statement before the closing brace, or
+      the ``gap`` node running to the unseen end)
+    - optional ``barrier(n) -> bool``: after ``n`` (e.g. a lock acquire)
+      other CPUs' stores become visible: a condition on shared memory that
+      the very next ``if`` tests again is re-read, not remembered (the
+      double-check idiom ``if (p->on) { lock(); if (!p->on) ...``); later
+      tests keep their correlation (``if (vma->vm_file) lock(); ...
+      if (vma->vm_file) unlock();``), locals always do.
+
+    ``RunResult.complete`` is False when ``budget`` (processed node/state
+    pairs) ran out: the rule must then say so (``ctx.bump``) and not guess.
+
+``paths(cfg, start=None, *, limit=256, max_steps=4000) -> PathSet``
+    Acyclic paths (each edge once per path, so a loop body is taken zero or
+    one time) from ``start`` (default entry) to an exit, pruned with the
+    same condition correlation; each :class:`FlowPath` has ``steps``
+    (``(node, label)`` pairs), ``exit`` (the ``via`` node, None for a
+    noreturn end), ``conditions()`` and ``calls()``.  ``PathSet.complete`` is
+    False when ``limit`` cut the enumeration.
+
+``calls_on_path(path, names=None) -> list[Call]``: calls in path order,
+optionally only those named in ``names``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Collection, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reviewkit.cparse.parse import Call
+from reviewkit.flow.cfg import (
+    CFG,
+    K_COND,
+    K_ENTRY,
+    K_EXIT,
+    K_GAP,
+    K_GOTO,
+    K_LABEL,
+    K_LOOP,
+    K_NORETURN,
+    K_RETURN,
+    K_STMT,
+    K_SWITCH,
+    CfgNode,
+    build_cfg,
+    const_truth,
+)
+
+__all__ = [
+    "BUDGET",
+    "CFG",
+    "K_COND",
+    "K_ENTRY",
+    "K_EXIT",
+    "K_GAP",
+    "K_GOTO",
+    "K_LABEL",
+    "K_LOOP",
+    "K_NORETURN",
+    "K_RETURN",
+    "K_STMT",
+    "K_SWITCH",
+    "Analysis",
+    "CfgNode",
+    "FlowPath",
+    "PathSet",
+    "RunResult",
+    "State",
+    "build_cfg",
+    "calls_on_path",
+    "paths",
+    "run",
+    "trail_steps",
+]
+
+BUDGET = 10000
+"""Default bound on processed (node, state) pairs per function."""
+
+Trail = tuple[Any, "CfgNode", Any] | None
+"""Cons list ``(previous, node, label)`` of the steps that reached a state."""
+
+
+@dataclass(frozen=True)
+class State:
+    """Rule facts plus remembered branch truths; the trail is not compared."""
+
+    facts: Hashable
+    conds: frozenset[tuple[str, bool]] = frozenset()
+    vals: frozenset[tuple[str, str]] = frozenset()
+    """Variables known to hold a constant (``locked = 1``), from assignments on the path."""
+    trail: Trail = field(default=None, compare=False, hash=False)
+
+    def knows(self, key: str) -> bool | None:
+        if (key, True) in self.conds:
+            return True
+        if (key, False) in self.conds:
+            return False
+        return None
+
+
+def trail_steps(state: State) -> list[tuple[CfgNode, Any]]:
+    """The ``(node, label)`` steps of the path that first reached ``state``, in order."""
+    out = []
+    cur = state.trail
+    while cur is not None:
+        prev, node, label = cur
+        out.append((node, label))
+        cur = prev
+    out.reverse()
+    return out
+
+
+class Analysis(Protocol):
+    def initial(self, cfg: CFG) -> Hashable: ...
+
+    def node(self, n: CfgNode, facts: Any) -> Any | None: ...
+
+    def branch(self, n: CfgNode, label: Any, facts: Any) -> Any | None: ...
+
+    def exit(self, via: CfgNode, state: State) -> None: ...
+
+
+@dataclass
+class RunResult:
+    complete: bool
+    processed: int
+
+
+def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, written: Collection[str]) -> frozenset[tuple[str, bool]]:
+    if not conds or not written:
+        return conds
+    return frozenset(c for c in conds if not (cfg.cond_ids(c[0]) & set(written)))
+
+
+def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
+    """Explore every path of ``cfg`` with ``analysis`` (see the module docstring)."""
+    start = State(analysis.initial(cfg))
+    work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
+    seen: set[tuple[int, State]] = set()
+    exits_seen: set[tuple[int, State]] = set()
+    barrier = getattr(analysis, "barrier", None)
+    processed = 0
+    while work:
+        node, state, prev = work.popleft()
+        if node.kind == K_EXIT:
+            # one record per (exit statement, state): which return keeps a lock matters to the rules
+            via = prev or node
+            if (via.id, state) not in exits_seen:
+                exits_seen.add((via.id, state))
+                analysis.exit(via, state)
+            continue
+        if (node.id, state) in seen:
+            continue
+        seen.add((node.id, state))
+        processed += 1
+        if processed > budget:
+            return RunResult(False, processed)
+        if node.kind == K_LOOP and node.loop_writes:
+            state = State(
+                state.facts,
+                _forget(state.conds, cfg, node.loop_writes),
+                _forget_vals(state.vals, node.loop_writes),
+                state.trail,
+            )
+        facts = analysis.node(node, state.facts)
+        if facts is None:
+            continue
+        conds = _forget(state.conds, cfg, node.writes)
+        if conds and barrier is not None and barrier(node):
+            retest = _retested(node)
+            conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
+        vals = _assign(state.vals, node)
+        for succ, label in _feasible(node, conds, vals):
+            out = facts
+            if node.kind in (K_COND, K_SWITCH):
+                out = analysis.branch(node, label, facts)
+                if out is None:
+                    continue
+            new_conds = conds
+            if node.kind == K_COND and node.remember and node.cond_key is not None:
+                new_conds = conds | {(node.cond_key, bool(label))}
+            trail = (state.trail, node, label) if _worth_recording(node) else state.trail
+            work.append((succ, State(out, new_conds, vals, trail), node))
+    return RunResult(True, processed)
+
+
+def _retested(node: CfgNode, limit: int = 8) -> frozenset[str]:
+    """Condition keys tested right after ``node`` (the atoms of the next ``if``): the double-check idiom
+    ``lock(); if (!p->on) { unlock(); ... }`` re-reads under the lock what was tested before it."""
+    keys: set[str] = set()
+    todo = [s for s, _label in node.succs if s.kind == K_COND]
+    seen: set[int] = set()
+    while todo and len(seen) < limit:
+        cur = todo.pop()
+        if cur.id in seen:
+            continue
+        seen.add(cur.id)
+        if cur.cond_key is not None:
+            keys.add(cur.cond_key)
+        todo.extend(s for s, _label in cur.succs if s.kind == K_COND)
+    return frozenset(keys)
+
+
+def _worth_recording(node: CfgNode) -> bool:
+    return node.kind in (K_COND, K_SWITCH, K_GAP, K_RETURN, K_GOTO) or bool(node.calls)
+
+
+def _forget_vals(vals: frozenset[tuple[str, str]], written: Collection[str]) -> frozenset[tuple[str, str]]:
+    if not vals or not written:
+        return vals
+    return frozenset(v for v in vals if v[0] not in written)
+
+
+def _assign(vals: frozenset[tuple[str, str]], node: CfgNode) -> frozenset[tuple[str, str]]:
+    if not node.writes:
+        return vals
+    out = _forget_vals(vals, node.writes)
+    return out | frozenset(node.assigns) if node.assigns else out
+
+
+def _feasible(
+    node: CfgNode, conds: frozenset[tuple[str, bool]], vals: frozenset[tuple[str, str]] = frozenset()
+) -> list[tuple[CfgNode, Any]]:
+    if node.kind != K_COND:
+        return node.succs
+    if node.compare is not None and vals:
+        value = next((v for name, v in vals if name == node.compare[0]), None)
+        truth = const_truth(node.compare, value) if value is not None else None
+        if truth is not None:
+            return [(s, lab) for s, lab in node.succs if lab is truth]
+    if node.cond_key is None:
+        return node.succs
+    if (node.cond_key, True) in conds:
+        return [(s, lab) for s, lab in node.succs if lab is True]
+    if (node.cond_key, False) in conds:
+        return [(s, lab) for s, lab in node.succs if lab is False]
+    return node.succs
+
+
+# --------------------------------------------------------------------------
+# Path enumeration (event sequences for teardown/charge rules)
+
+
+@dataclass
+class FlowPath:
+    """One acyclic path: the steps taken and how it ended."""
+
+    steps: list[tuple[CfgNode, Any]]
+    exit: CfgNode | None
+    """The node the path left through (return, last statement, gap to end); None: noreturn."""
+
+    def conditions(self) -> list[tuple[str, bool, int | None]]:
+        """``(condition text, truth taken, real line)`` of every cond/switch step."""
+        out = []
+        for node, label in self.steps:
+            if node.kind == K_COND:
+                out.append((node.text, bool(label), node.line))
+            elif node.kind == K_SWITCH:
+                out.append((f"{node.text}: {label}", True, node.line))
+        return out
+
+    def calls(self) -> list[Call]:
+        return calls_on_path(self)
+
+    @property
+    def lines(self) -> list[int]:
+        return [n.line for n, _ in self.steps if n.line is not None]
+
+
+@dataclass
+class PathSet:
+    paths: list[FlowPath]
+    complete: bool
+
+    def __iter__(self) -> Iterator[FlowPath]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps: int = 4000) -> PathSet:
+    """Acyclic paths from ``start`` to the function's exits (see the module docstring)."""
+    found: list[FlowPath] = []
+    budget = [max_steps * max(limit, 1)]
+    complete = True
+
+    def walk(
+        node: CfgNode, steps: list[tuple[CfgNode, Any]], used: set[tuple[int, int]], conds: frozenset, vals: frozenset
+    ) -> bool:
+        nonlocal complete
+        budget[0] -= 1
+        if budget[0] < 0 or len(found) >= limit:
+            complete = False
+            return False
+        if node.kind == K_EXIT:
+            found.append(FlowPath(list(steps), steps[-1][0] if steps else None))
+            return True
+        if node.kind == K_NORETURN or not node.succs:
+            found.append(FlowPath([*steps, (node, None)], None))
+            return True
+        conds = _forget(conds, cfg, node.writes)
+        vals = _assign(vals, node)
+        if node.kind == K_LOOP and node.loop_writes:
+            conds = _forget(conds, cfg, node.loop_writes)
+            vals = _forget_vals(vals, node.loop_writes)
+        for succ, label in _feasible(node, conds, vals):
+            edge = (node.id, succ.id)
+            if edge in used:
+                continue
+            remember = node.kind == K_COND and node.remember and node.cond_key
+            new = conds | {(node.cond_key, bool(label))} if remember else conds
+            used.add(edge)
+            steps.append((node, label))
+            ok = walk(succ, steps, used, new, vals)
+            steps.pop()
+            used.discard(edge)
+            if not ok:
+                return False
+        return True
+
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    try:
+        walk(start or cfg.entry, [], set(), frozenset(), frozenset())
+    finally:
+        sys.setrecursionlimit(old)
+    return PathSet(found, complete)
+
+
+def calls_on_path(path: FlowPath, names: Collection[str] | Callable[[str], bool] | None = None) -> list[Call]:
+    """Calls made along ``path`` in order; ``names``: a set of callee names or a predicate."""
+    out: list[Call] = []
+    for node, _label in path.steps:
+        for call in node.calls:
+            if names is None or (names(call.name) if callable(names) else call.name in names):
+                out.append(call)
+    return out

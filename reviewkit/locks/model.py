@@ -1,0 +1,214 @@
+"""The lock model and the facts the lock analysis carries (see :mod:`reviewkit.locks.analysis`).
+
+What a lock API does (:class:`LockModel`, one :class:`Family` per row of
+``reviewkit/kernel/locks.toml``) and the values the analysis works with:
+the holds on a path (:class:`Held`, :class:`Pending`, :class:`Facts`), what
+it reports (:class:`Event`, :class:`LockResult`) and what it learns about a
+wrapper (:class:`Summary`).  Plain data with no tree-sitter and no transfer
+logic, so a reader (or a rule through :mod:`reviewkit.api`) can learn the
+vocabulary without reading the analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from reviewkit.flow.cfg import norm
+from reviewkit.flow.engine import CfgNode, State
+from reviewkit.views.source import FunctionView
+
+
+def lock_key(text: str) -> str:
+    """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``."""
+    key = norm(text)
+    while True:
+        if key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
+            key = key[1:-1]
+        elif key.startswith(("&", "*")):
+            key = key[1:]
+        else:
+            return key
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@dataclass(frozen=True)
+class Family:
+    """One row of ``[[locks.family]]``."""
+
+    group: str
+    variant: str
+    acquire: frozenset[str]
+    release: frozenset[str]
+    key: int | str
+    release_key: int | str
+    flags: int | None = None
+    release_flags: int | None = None
+    try_: str | None = None
+    nests: bool = False
+    scoped: bool = False
+
+
+@dataclass
+class LockModel:
+    acquires: dict[str, Family]
+    releases: dict[str, list[Family]]
+    _pattern: re.Pattern[str] | None = None
+    _seen: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def mentioned(self, text: str, extra: Iterable[str] = ()) -> bool:
+        """Cheap pre-check before building a CFG: does ``text`` call any lock API (or ``extra``)?"""
+        if self._pattern is None:
+            self._pattern = _api_pattern(frozenset(self.acquires.keys() | self.releases.keys()))
+        hit = self._seen.get(text)
+        if hit is None:  # asked for every function by the summaries and again by the check
+            hit = self._seen[text] = self._pattern.search(text) is not None
+        return hit or any(name in text for name in extra)
+
+    @classmethod
+    def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:
+        acquires: dict[str, Family] = {}
+        releases: dict[str, list[Family]] = {}
+        for row in (kernel.get("locks", {}) or {}).get("family", []):
+            key = row.get("key", 0)
+            fam = Family(
+                str(row.get("group", "lock")),
+                str(row.get("variant", "plain")),
+                frozenset(row.get("acquire", [])),
+                frozenset(row.get("release", [])),
+                key,
+                row.get("release_key", 0 if key == "ret" else key),
+                row.get("flags"),
+                row.get("release_flags"),
+                row.get("try"),
+                bool(row.get("nests", False)),
+                bool(row.get("scoped", False)),
+            )
+            for name in fam.acquire:
+                acquires[name] = fam
+            for name in fam.release:
+                releases.setdefault(name, []).append(fam)
+        return cls(acquires, releases)
+
+
+@lru_cache(maxsize=8)
+def _api_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    """One compiled alternation per lock API table (a scan builds a model per file)."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\s*\(")
+
+
+@dataclass(frozen=True)
+class Held:
+    key: str
+    group: str
+    variant: str
+    line: int | None = field(compare=False)
+    """Where it was taken (a witness: holds of one lock taken at two places are one fact)."""
+    call: str = field(compare=False)
+    flags: str | None = None
+    new: bool = True
+    count: int = 1
+    stale: bool = False
+    """A variable of the lock expression was reassigned: the name no longer denotes the lock."""
+    entry: str = ""
+    """Held on entry by annotation: "__must_hold" or "__releases"."""
+    src: str = field(default="", compare=False)
+    """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
+
+    @property
+    def what(self) -> str:
+        """The acquire as a reviewer quotes it: the source text, not the normalised key."""
+        if self.src:
+            return self.src
+        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl", "cpus_read", "online_mems"):
+            return f"{self.call}()"
+        return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
+
+
+@dataclass(frozen=True)
+class Pending:
+    var: str
+    held: Held
+    when: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    held: frozenset[Held] = frozenset()
+    pending: frozenset[Pending] = frozenset()
+    unseen: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something wrong at one node, whatever the path: double acquire, orphan release, wrong variant."""
+
+    kind: str
+    line: int
+    key: str
+    call: str
+    other_line: int | None = None
+    detail: str = ""
+    src: str = ""
+    """The call at ``line`` as written in the source."""
+
+
+@dataclass
+class Summary:
+    """A function of the same file/series that acquires or releases for its caller."""
+
+    kind: str
+    """``acquire``, ``release``, or ``retake`` (annotated as dropping and retaking the caller's lock)."""
+    key: str
+    params: list[str]
+    group: str
+    variant: str
+    ret_var: str | None = None
+    flags: str | None = None
+    try_: str | None = None
+
+
+@dataclass
+class ExitRecord:
+    via: CfgNode
+    state: State
+
+
+@dataclass
+class LockResult:
+    fv: FunctionView
+    exits: list[ExitRecord]
+    events: list[Event]
+    complete: bool
+    acquired_keys: set[str] = field(default_factory=set)
+    annotations: dict[str, list[str]] = field(default_factory=dict)
+    inferred: set[str] = field(default_factory=set)
+    assumed: frozenset[str] = frozenset()
+    """The ``assume_held`` keys the analysis was given."""
+
+
+def _ordered(held: Iterable[Held]) -> list[Held]:
+    """Holds in a fixed order, the most recent acquire of this function first (a release matches it).
+
+    Set order is not fixed: ``hash(None)`` depends on the process (Python < 3.12), so picking "the first"
+    hold of a key from the set made two runs of the same scan disagree.
+    """
+    return sorted(
+        held,
+        key=lambda h: (h.stale, h.line is None, -(h.line or 0), h.group, h.variant, h.flags or "", h.entry, h.count),
+    )
+
+
+def _same_group(a: str, b: str) -> bool:
+    return a == b or "any" in (a, b)

@@ -1,0 +1,220 @@
+"""Summaries of lock wrappers defined next to their callers.
+
+A function of the same file or series that takes or drops a lock for its
+caller (``lock_page_lruvec()``, a ``__releases`` annotated helper, a
+trylock wrapper) becomes a :class:`~reviewkit.locks.model.Summary`,
+which the analysis of its callers applies at the call like a lock API.
+Finding them is its own pass over the views, with its own heuristics
+(which exits hold what, what a wrapper returns on success), run before the
+analysis the checks see.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reviewkit.flow.engine import K_RETURN, build_cfg
+from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
+from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, _locals, _params, annotations
+from reviewkit.locks.transfer import LockAnalysis
+from reviewkit.views.source import FunctionView
+
+SUMMARY_MAX_LINES = 250
+"""Lock wrappers are short: longer functions are not summarised (they are still analysed)."""
+
+
+def _returned_var(res: LockResult) -> str | None:
+    names = set()
+    for ex in res.exits:
+        if ex.via.kind != K_RETURN or ex.via.ast is None:
+            return None
+        value = ex.via.ast.named_children[0] if ex.via.ast.named_children else None
+        if value is None or value.type != "identifier":
+            return None
+        names.add(res.fv.parsed.text(value))
+    return names.pop() if len(names) == 1 else None
+
+
+def summarise(
+    views: list[FunctionView], kernel: dict[str, Any], model: LockModel, rounds: int = 2
+) -> dict[str, Summary]:
+    """Acquire/release wrappers among ``views`` (whole functions only), annotations included."""
+    summaries: dict[str, Summary] = {}
+    # text checks first: touching fv.function parses the function
+    whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
+    whole = [fv for fv in whole if fv.function is not None]
+    for fv in whole:
+        if not _ANNOT.search(fv.text):
+            continue
+        ann = annotations(fv)
+        params = _params(fv)
+        for key in ann.get("__acquires", []):
+            summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
+        for key in ann.get("__releases", []):
+            # __releases(x) __acquires(x): drops and retakes the caller's lock (ceph, gfs2, fuse): held after
+            kind = "retake" if key in ann.get("__acquires", []) else "release"
+            summaries[fv.name] = Summary(kind, key, params, "any", "plain")
+    # only functions someone here calls can matter to a caller
+    called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
+    candidates = [
+        fv
+        for fv in whole
+        if fv.name in called
+        and fv.name not in summaries
+        and len(fv.line_map) <= SUMMARY_MAX_LINES
+        and _touches_locks(fv, model)
+    ]
+    fresh: set[str] | None = None  # None: the first round looks at every candidate
+    for _ in range(rounds):
+        added: set[str] = set()
+        for fv in candidates:
+            if fv.name in summaries or (fresh is not None and not any(f"{name}(" in fv.text for name in fresh)):
+                continue
+            s = _summary_of(fv, kernel, model, summaries)
+            if s is not None:
+                summaries[fv.name] = s
+                added.add(fv.name)
+        if not added:
+            break
+        fresh = added
+    return summaries
+
+
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
+    return model.mentioned(fv.text)
+
+
+def _summary_of(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+) -> Summary | None:
+    params = _params(fv)
+    trysum = _try_summary(fv, kernel, model, summaries, params)
+    if trysum is not None:
+        return trysum
+    from reviewkit.locks.analysis import analyse  # a cycle: flow_locks re-exports summarise
+
+    res = analyse(fv, kernel, model, summaries, budget=4000, infer=False)
+    if not res.complete or not res.exits:
+        return None
+    local = _locals(fv) - set(params)
+    ret = _returned_var(res)
+    common: set[tuple[str, str, str, str | None]] | None = None
+    for ex in res.exits:
+        keys = {
+            (h.key, h.group, h.variant, h.flags)
+            for h in ex.state.facts.held
+            if h.line is not None and not h.stale and h.count
+        }
+        common = keys if common is None else common & keys
+    for key, group, variant, flags in sorted(common or ()):
+        ids = set(_VAR.findall(key))
+        if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
+            continue
+        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
+    ontry = _success_summary(res, params, local) or _failure_release(res, params)
+    if ontry is not None:
+        return ontry
+    # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
+    orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
+    if orphans and not res.acquired_keys & {e.key for e in orphans}:
+        e = orphans[0]
+        fams = model.releases.get(e.call) or []
+        group = fams[0].group if fams else "any"
+        variant = fams[0].variant if fams else "plain"
+        return Summary("release", e.key, params, group, variant)
+    return None
+
+
+def _try_summary(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], params: list[str]
+) -> Summary | None:
+    """``return spin_trylock(&x->lock);``: a trylock wrapper, acquired when it returns nonzero."""
+    la = LockAnalysis(fv, model, summaries)
+    local = _locals(fv) - set(params)
+    for n in build_cfg(fv, kernel).nodes:
+        if n.kind != K_RETURN or n.ast is None or not n.ast.named_children:
+            continue
+        value = n.ast.named_children[0]
+        call = next((c for c in n.calls if c.node == value), None)
+        fam = model.acquires.get(call.name) if call is not None else None
+        if call is None or fam is None or fam.try_ not in ("nonzero", "zero"):
+            continue
+        hold = la._held_for(call, fam, n)
+        if hold is not None and not set(_VAR.findall(hold.key)) & local:
+            return Summary("acquire", hold.key, params, fam.group, fam.variant, None, hold.flags, fam.try_)
+    return None
+
+
+_NULLISH_RET = {"NULL", "false", "0"}
+
+
+def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Summary | None:
+    """Returns with the lock held exactly when it succeeds: ``return ptl;`` held, ``return NULL;`` not.
+
+    The function's own exits say so (every exit holding the lock returns a non-NULL/true value, every
+    other exit returns ``NULL``/``false``/``0``), so no name list is needed; the caller's test of the
+    result then decides, as for ``spin_trylock()``.
+    """
+    per_exit: list[tuple[str | None, set[tuple[str, str, str, str | None]]]] = []
+    for ex in res.exits:
+        via = ex.via
+        if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+            return None
+        value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
+        value = next((v for name, v in ex.state.vals if name == value), value)
+        keys = {
+            (h.key, h.group, h.variant, h.flags)
+            for h in ex.state.facts.held
+            if h.line is not None and not h.stale and h.count
+        }
+        per_exit.append((value, keys))
+    held_any = set().union(*(k for _v, k in per_exit)) if per_exit else set()
+    for key, group, variant, flags in sorted(held_any):
+        ok = [v for v, k in per_exit if (key, group, variant, flags) in k]
+        bad = [v for v, k in per_exit if (key, group, variant, flags) not in k]
+        if not bad or not all(v in _NULLISH_RET for v in bad) or any(v in _NULLISH_RET for v in ok):
+            continue
+        ids = set(_VAR.findall(key))
+        rets = {v for v in ok if v and _IDENT.fullmatch(v)}
+        ret = rets.pop() if len(rets) == 1 and len(set(ok)) == 1 else None
+        if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
+            continue
+        when = "nonnull" if ret is not None else "nonzero"
+        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags, when)
+    return None
+
+
+def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
+    """``__must_hold(&resv->lock)`` and returns ``-ENOMEM`` having dropped it, ``0`` holding it.
+
+    A caller's lock (annotated or inferred held on entry) that the function's own exits drop exactly
+    when the result is nonzero (or exactly when it is zero): a conditional release, decided at the
+    caller by its test of the result.
+    """
+    entry = set(res.annotations.get("__must_hold", [])) | set(res.inferred)
+    for key in sorted(entry):
+        kept: list[str] = []
+        dropped: list[str] = []
+        for ex in res.exits:
+            via = ex.via
+            if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+                return None
+            value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
+            value = next((v for name, v in ex.state.vals if name == value), value)
+            holds = any(h.key == key and h.count and not h.stale for h in ex.state.facts.held)
+            (kept if holds else dropped).append(value)
+        if not kept or not dropped:
+            continue
+        zero = {"0", "false", "NULL"}
+        if all(v in zero for v in kept) and all(v not in zero and _LITERAL.match(v) for v in dropped):
+            return Summary("release", key, params, "any", "plain", None, None, "nonzero")
+        if all(v in zero for v in dropped) and all(v not in zero and _LITERAL.match(v) for v in kept):
+            return Summary("release", key, params, "any", "plain", None, None, "zero")
+    return None
+
+
+_LITERAL = re.compile(r"^(?:-?E[A-Z0-9]+|-?\d+|true|[A-Z][A-Z0-9_]*)$")

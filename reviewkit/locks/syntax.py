@@ -1,0 +1,170 @@
+"""Reading lock facts off the C syntax of one function view.
+
+Where a call's result goes (``l = list_lru_lock(...)``, ``ret =
+!folio_trylock(folio)``), the parameters and the locals that are this call's
+own, the ``__acquires``/``__releases``/``__must_hold`` annotations, the
+argument and name patterns that hand a lock to a callee, and how a call is
+quoted in a message.  These are questions about the tree, not about lock
+state: both the transfer function (:mod:`reviewkit.locks.transfer`)
+and the wrapper summaries (:mod:`reviewkit.locks.summary`) ask them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reviewkit.cparse.parse import Call, Node
+from reviewkit.flow.engine import CfgNode, build_cfg
+from reviewkit.locks.model import lock_key
+from reviewkit.views.source import FunctionView
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
+"""Identifiers of a lock expression that are variables: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
+_ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+
+
+def annotations(fv: FunctionView) -> dict[str, list[str]]:
+    """``__acquires``/``__releases``/``__must_hold`` keys from the function's header."""
+    fn = fv.function
+    out: dict[str, list[str]] = {}
+    if fn is None:
+        return out
+    head = fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace")
+    for m in _ANNOT.finditer(head):
+        out.setdefault(m.group(1), []).append(lock_key(m.group(2)))
+    return out
+
+
+def _params(fv: FunctionView) -> list[str]:
+    fn = fv.function
+    if fn is None:
+        return []
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    out = []
+    for p in plist.named_children if plist is not None else []:
+        names = [fn.parsed.text(n) for n in _walk(p) if n.type == "identifier"]
+        out.append(names[-1] if names else "")
+    return out
+
+
+def _walk(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        stack.extend(reversed(cur.children))
+    return out
+
+
+def _assigned_to(call: Call, fv: FunctionView) -> str | None:
+    """The variable a call's result is stored in (``l = list_lru_lock(...)``)."""
+    parent = call.node.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        return lock_key(fv.parsed.text(left)) if left is not None else None
+    if parent.type == "init_declarator":
+        decl = parent.child_by_field_name("declarator")
+        names = [fv.parsed.text(n) for n in _walk(decl) if n.type == "identifier"] if decl is not None else []
+        return names[0] if names else None
+    return None
+
+
+def _assigned_negated(call: Call, fv: FunctionView) -> str | None:
+    """``ret = !folio_trylock(folio)``: the variable holding the negated result."""
+    parent = call.node.parent
+    if parent is None or parent.type != "unary_expression" or fv.parsed.text(parent).lstrip()[:1] != "!":
+        return None
+    up = parent.parent
+    if up is not None and up.type == "assignment_expression":
+        left = up.child_by_field_name("left")
+        return lock_key(fv.parsed.text(left)) if left is not None and left.type == "identifier" else None
+    if up is not None and up.type == "init_declarator":
+        decl = up.child_by_field_name("declarator")
+        return fv.parsed.text(decl) if decl is not None and decl.type == "identifier" else None
+    return None
+
+
+SRC_MAX = 72
+"""Longer calls are quoted with all but their first argument elided: a message is one line."""
+
+
+def call_source(call: Call, fv: FunctionView, handle: str | None = None) -> str:
+    """``call`` as written (whitespace collapsed); ``handle = `` in front when the lock is the returned handle."""
+    text = " ".join(fv.parsed.text(call.node).split())
+    if len(text) > SRC_MAX:  # the first argument names the lock's object; the rest can go
+        first = " ".join(call.args[0].split()) if call.args else ""
+        text = f"{call.name}({first}, ...)" if first and len(first) < SRC_MAX else f"{call.name}(...)"
+    return f"{handle} = {text}" if handle else text
+
+
+def _subst(template: str, mapping: dict[str, str]) -> str:
+    return lock_key(_IDENT.sub(lambda m: mapping.get(m.group(), m.group()), template))
+
+
+_HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)
+"""An argument that lets the callee drop or retake a lock: ``&locked``, an unlock callback."""
+_LOCKED_FLAG = re.compile(r"^&\s*((?!un)\w*locked)$")
+"""``&locked``: an int the callee clears when it dropped the caller's lock (not ``&unlocked``)."""
+_RELEASING_NAME = re.compile(r"unlock|_on_locked$|_unlocks?_")
+"""A helper outside the model that, by its name, releases the lock passed to it."""
+
+
+def _rebound(key: str, rebinds: frozenset[str]) -> bool:
+    """Does assigning ``rebinds`` make ``key`` name another lock?  ``si = next`` and ``vmf->ptl = p`` do for
+    ``si->lock`` and ``vmf->ptl``; ``si->inuse++`` does not."""
+    ids = set(_VAR.findall(key))
+    for w in rebinds:
+        if w in ids if _IDENT.fullmatch(w) else (key == w or key.startswith((w + "->", w + ".", w + "["))):
+            return True
+    return False
+
+
+def _in_ternary(call: Call) -> bool:
+    node = call.node
+    while node.parent is not None and node.parent.type not in ("expression_statement", "declaration"):
+        if node.parent.type == "conditional_expression" and node != node.parent.child_by_field_name("condition"):
+            return True
+        node = node.parent
+    return False
+
+
+def _is_atom_call(n: CfgNode, call: Call) -> bool:
+    atom = n.ast
+    while atom is not None and atom.type in ("binary_expression", "parenthesized_expression") and atom != call.node:
+        atom = atom.child_by_field_name("left") or (atom.named_children[0] if atom.named_children else None)
+    return atom == call.node
+
+
+def _locals(fv: FunctionView) -> set[str]:
+    """Locals that name something of this call only: aliases of a parameter's memory are not
+    (``struct mm_struct *mm = vma->vm_mm;`` names the caller's mm)."""
+    cached: frozenset[str] | None = fv.__dict__.get("_rk_locals")
+    if cached is not None:
+        return set(cached)
+    cfg = build_cfg(fv)
+    out: set[str] = set()
+    aliases: set[str] = set()
+    for n in cfg.nodes:
+        if n.ast is None or n.ast.type != "declaration":
+            continue
+        out |= n.writes
+        for decl in n.ast.children_by_field_name("declarator"):
+            value = decl.child_by_field_name("value") if decl.type == "init_declarator" else None
+            if value is not None and value.type in ("field_expression", "identifier", "pointer_expression"):
+                names = [fv.parsed.text(x) for x in _walk(decl) if x.type == "identifier"]
+                if names:
+                    aliases.add(names[0])
+    reassigned = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.writes}
+    fv.__dict__["_rk_locals"] = frozenset(out - (aliases - reassigned))
+    return out - (aliases - reassigned)
+
+
+local_names = _locals

@@ -1,0 +1,434 @@
+"""The lock transfer function: how each CFG node and branch changes the locks held.
+
+:class:`LockAnalysis` is the client of :func:`reviewkit.flow.engine.run` that
+applies acquires, releases, trylocks, summaries of wrappers and hand-offs
+to a callee, and records what is wrong at a node whatever the path
+(:class:`~reviewkit.locks.model.Event`).  It is the one stateful part
+of the lock analysis, kept apart from the data it works on and from the
+drivers (:func:`reviewkit.locks.analysis.analyse`, the summaries) that run it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from typing import Any
+
+from reviewkit.cparse.parse import Call, Node
+from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, CfgNode, State
+from reviewkit.locks.model import (
+    Event,
+    ExitRecord,
+    Facts,
+    Family,
+    Held,
+    LockModel,
+    Pending,
+    Summary,
+    _ordered,
+    _same_group,
+    lock_key,
+)
+from reviewkit.locks.syntax import (
+    _HANDS_OFF,
+    _LOCKED_FLAG,
+    _RELEASING_NAME,
+    _assigned_negated,
+    _assigned_to,
+    _in_ternary,
+    _is_atom_call,
+    _rebound,
+    _subst,
+    annotations,
+    call_source,
+)
+from reviewkit.views.source import FunctionView
+
+NEST_CAP = 3
+_ROOT = re.compile(r"[A-Za-z_]\w*")
+_RWSEM = {"rwsem-read", "rwsem-write"}
+
+
+class LockAnalysis:
+    """Transfer function of lock facts (see :mod:`reviewkit.flow.engine` for the protocol)."""
+
+    def __init__(
+        self,
+        fv: FunctionView,
+        model: LockModel,
+        summaries: dict[str, Summary] | None = None,
+        new_keys: set[str] | None = None,
+        observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+    ) -> None:
+        self.fv = fv
+        self.observe = observe
+        """Called before each call with the locks held at that point (and whether the path crossed a gap)."""
+        self.model = model
+        self.summaries = summaries or {}
+        self.exits: list[ExitRecord] = []
+        self.events: dict[tuple, Event] = {}
+        self.acquired_keys: set[str] = set()
+        self.annotations = annotations(fv)
+        self.fragment = fv.fragment
+        self.nesting = {f.group for f in model.acquires.values() if f.nests}
+        self.inferred: set[str] = set()
+        self._relevance: dict[int, bool] = {}
+        self._srcs: dict[tuple[int, str | None], str] = {}
+        """Keys assumed held on entry because the function releases them before taking them."""
+        self.new_keys = new_keys
+        """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+
+    # -- the protocol ------------------------------------------------------
+
+    def initial(self, cfg: Any) -> Hashable:
+        held = set()
+        for kind in ("__must_hold", "__releases"):
+            for key in self.annotations.get(kind, []):
+                held.add(Held(key, "any", "plain", None, "", entry=kind))
+        for key in self.inferred:
+            held.add(Held(key, "any", "plain", None, "", entry="inferred"))
+        return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
+
+    def node(self, n: CfgNode, facts: Facts) -> Facts | None:
+        if n.kind == K_GAP:
+            # unseen unchanged code: it does not touch a lock the patch introduced
+            kept = frozenset(h for h in facts.held if h.new)
+            return Facts(kept, frozenset(), True)
+        if n.kind == K_ENTRY:
+            return facts
+        if not self._relevant(n):
+            if self.observe is not None:
+                for call in n.calls:
+                    self.observe(n, call, facts.held, facts.unseen)
+            if not n.writes or not (facts.held or facts.pending):
+                return facts
+        held, pending = set(facts.held), set(facts.pending)
+        unseen = facts.unseen
+        if n.writes:
+            held = {self._restale(h, n) for h in held}
+            pending = {p for p in pending if p.var not in n.writes}
+        for call in n.calls:
+            if self.observe is not None:
+                self.observe(n, call, frozenset(held), unseen)
+            if self._call(n, call, held, pending, unseen):
+                # a callee may have dropped or retaken locks behind our back
+                held = {replace(h, stale=True) if h.count and not self._nests(h.group) else h for h in held}
+                unseen = True
+        return Facts(frozenset(held), frozenset(pending), unseen)
+
+    def barrier(self, n: CfgNode) -> bool:
+        """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
+        return any(c.name in self.model.acquires for c in n.calls)
+
+    def _relevant(self, n: CfgNode) -> bool:
+        """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
+        rel = self._relevance.get(n.id)
+        if rel is None:
+            rel = any(
+                c.name in self.model.acquires
+                or c.name in self.model.releases
+                or c.name in self.summaries
+                or _RELEASING_NAME.search(c.name)
+                or any(_HANDS_OFF.search(a) for a in c.args)
+                for c in n.calls
+            )
+            self._relevance[n.id] = rel
+        return rel
+
+    def _nests(self, group: str) -> bool:
+        return group in self.nesting
+
+    def branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
+        if n.kind != K_COND or n.ast is None:
+            return facts
+        held, pending = set(facts.held), set(facts.pending)
+        truth = bool(label)
+        if not truth and n.compare is not None and n.compare[1] == "truth":
+            root = n.compare[0]
+            if any(h.count and not h.stale and _ROOT.match(h.key) and _ROOT.match(h.key).group() == root for h in held):
+                return None  # the lock lives in *root: a NULL root would have crashed at the acquire
+        for p in list(pending):
+            if n.cond_key == p.var:
+                pending.discard(p)
+                if p.when == "nonnull-checked":
+                    if not truth:
+                        held.discard(next((h for h in _ordered(held) if h.key == p.held.key and h.count), p.held))
+                elif truth == (p.when in ("nonzero", "nonnull")):
+                    self._acquire(n, p.held, held)
+        if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
+            return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
+        atom = n.ast
+        negate = False
+        if atom.type == "binary_expression" and self._op(atom) == "<":
+            right = atom.child_by_field_name("right")
+            if right is not None and self.fv.parsed.text(right).strip() == "0":
+                atom, negate = atom.child_by_field_name("left"), True
+        if atom is not None and atom.type == "call_expression":
+            call = next((c for c in n.calls if c.node == atom), None)
+            fam = self.model.acquires.get(call.name) if call is not None else None
+            summary = self.summaries.get(call.name) if call is not None and fam is None else None
+            when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
+            if call is not None and when and when != "nonnull-checked":
+                success = truth if when in ("nonzero", "nonnull") else not truth
+                if negate:
+                    success = not truth
+                hold = self._held_for(call, fam, n) if fam is not None else self._summary_hold(call, summary)
+                if summary is not None and summary.kind == "release":
+                    if success and hold is not None:  # "returns nonzero having dropped the lock": it did
+                        for h in [h for h in held if h.key == hold.key and h.count]:
+                            held.discard(h)
+                elif success and hold is not None:
+                    self._acquire(n, hold, held)
+        return Facts(frozenset(held), frozenset(pending), facts.unseen)
+
+    def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
+        if s is None:
+            return None
+        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        key = _subst(s.key, mapping)
+        return Held(
+            key,
+            s.group,
+            s.variant,
+            call.line,
+            call.name,
+            None,
+            self._is_new(key, call.line),
+            src=self._src(call, None),
+        )
+
+    def exit(self, via: CfgNode, state: State) -> None:
+        self.exits.append(ExitRecord(via, state))
+
+    # -- events ------------------------------------------------------------
+
+    def _op(self, expr: Node) -> str:
+        op = expr.child_by_field_name("operator")
+        return self.fv.parsed.text(op) if op is not None else ""
+
+    def _restale(self, h: Held, n: CfgNode) -> Held:
+        if h.stale or not n.rebinds or not _rebound(h.key, n.rebinds):
+            return h
+        return replace(h, stale=True)
+
+    def _src(self, call: Call, handle: str | None) -> str:
+        """:func:`call_source`, once per call site (it runs for every state reaching the call)."""
+        memo = (call.node.start_byte, handle)
+        text = self._srcs.get(memo)
+        if text is None:
+            text = self._srcs[memo] = call_source(call, self.fv, handle)
+        return text
+
+    def _is_new(self, key: str, line: int | None) -> bool:
+        if not self.fragment or self.new_keys is None:
+            return True
+        return key in self.new_keys and line is not None and line in self.fv.changed_lines
+
+    def _held_for(self, call: Call, fam: Family, n: CfgNode) -> Held | None:
+        if fam.key == "ret":
+            key = _assigned_to(call, self.fv)
+        elif isinstance(fam.key, int):
+            key = lock_key(call.args[fam.key]) if fam.key < len(call.args) else None
+        else:
+            key = str(fam.key)
+        if not key:
+            return None
+        flags = None
+        if fam.flags is not None and fam.flags < len(call.args):
+            flags = lock_key(call.args[fam.flags])
+        return Held(
+            key,
+            fam.group,
+            fam.variant,
+            call.line or n.line,
+            call.name,
+            flags,
+            self._is_new(key, call.line),
+            src=self._src(call, key if fam.key == "ret" else None),
+        )
+
+    def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
+        """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
+        fam = self.model.acquires.get(call.name)
+        if fam is not None and not fam.scoped:
+            if _in_ternary(call):
+                return False  # cond ? pte_offset_kernel() : pte_offset_map_lock(): we cannot tell which ran
+            hold = self._held_for(call, fam, n)
+            if hold is None:
+                return False
+            if fam.try_:
+                return self._try(n, call, hold, fam.try_, pending, held)
+            self._acquire(n, hold, held)
+            return False
+        fams = self.model.releases.get(call.name)
+        if fams:
+            args = {lock_key(a) for a in call.args}
+            for p in [p for p in pending if p.when != "nonnull-checked" and p.held.key in args]:
+                pending.discard(p)  # released before "locked" was tested: the function knew it still held it
+                held.add(p.held)
+            self._release(n, call, fams, held, unseen)
+            return False
+        summary = self.summaries.get(call.name)
+        if summary is not None:
+            return self._summary_call(n, call, summary, held, pending, unseen)
+        if _RELEASING_NAME.search(call.name):
+            # migration_entry_wait_on_locked(entry, ptep, ptl): drops the lock it is given
+            args = {lock_key(a) for a in call.args}
+            for h in [h for h in held if h.count and h.key in args]:
+                held.discard(h)
+        flag = next((m.group(1) for a in call.args if (m := _LOCKED_FLAG.match(a))), None)
+        if flag is not None and not any(_HANDS_OFF.search(a) for a in call.args if not _LOCKED_FLAG.match(a)):
+            # __get_user_pages_locked(..., &locked): the callee may drop the caller's lock and says so
+            # by clearing "locked"; what is held afterwards is what "if (locked)" finds
+            for h in [h for h in held if h.count and not h.stale and not self._nests(h.group)]:
+                held.discard(h)
+                pending.add(Pending(flag, h, "nonzero"))
+            return False
+        return any(_HANDS_OFF.search(a) for a in call.args)
+
+    def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending], held: set[Held]) -> bool:
+        if when == "nonnull-checked":
+            # taken now; a later "if (!pte)" on the returned pointer says it was not
+            self._acquire(n, hold, held)
+            var = _assigned_to(call, self.fv)
+            if var:
+                pending.add(Pending(var, hold, when))
+            return False
+        if n.kind == K_COND and any(c.node == call.node for c in n.calls) and _is_atom_call(n, call):
+            return False  # decided by branch()
+        var = _assigned_to(call, self.fv)
+        if var:
+            pending.add(Pending(var, hold, when))
+            return False
+        var = _assigned_negated(call, self.fv)
+        if var and when in ("nonzero", "zero"):
+            pending.add(Pending(var, hold, "zero" if when == "nonzero" else "nonzero"))
+            return False
+        # WARN_ON(trylock(x)), return trylock(x): maybe held; only this lock becomes unknown
+        held.add(replace(hold, stale=True))
+        return False
+
+    def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
+        self.acquired_keys.add(hold.key)
+        for h in [h for h in held if h.key == hold.key and h.count == 0]:
+            held.discard(h)
+        same = next(
+            (
+                h
+                for h in _ordered(held)
+                if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count
+            ),
+            None,
+        )
+        if same is None:
+            held.add(hold)
+            return
+        if self._nests(hold.group) or same.group == "any":
+            held.discard(same)
+            held.add(replace(same, count=min(same.count + 1, NEST_CAP)))
+            return
+        line = hold.line or 0
+        self.events.setdefault(
+            ("double", hold.key, line), Event("double-acquire", line, hold.key, hold.call, same.line, src=hold.src)
+        )
+
+    def _release(self, n: CfgNode, call: Call, fams: list[Family], held: set[Held], unseen: bool) -> None:
+        fam = fams[0]
+        rk = fam.release_key
+        if isinstance(rk, int):
+            if rk >= len(call.args):
+                return
+            key = lock_key(call.args[rk])
+        else:
+            key = str(rk)
+        groups = {f.group for f in fams}
+        flags = None
+        if fam.release_flags is not None and fam.release_flags < len(call.args):
+            flags = lock_key(call.args[fam.release_flags])
+        self._drop(n, call, key, groups, {f.variant for f in fams}, flags, held, unseen)
+
+    def _drop(
+        self,
+        n: CfgNode,
+        call: Call,
+        key: str,
+        groups: set[str],
+        variants: set[str],
+        flags: str | None,
+        held: set[Held],
+        unseen: bool,
+    ) -> None:
+        line = call.line or n.line or 0
+        if groups & _RWSEM:
+            groups = groups | _RWSEM  # mmap_write_downgrade() in a callee: a read unlock ends a write hold
+        candidates = [
+            h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
+        ]
+        match = next((h for h in candidates if h.count), None)
+        if match is None:
+            done = next((h for h in candidates if not h.stale), None)
+            if done is not None and not unseen:
+                self.events.setdefault(
+                    ("double-release", key, line),
+                    Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
+                )
+            elif not unseen and not candidates:
+                self.events.setdefault(
+                    ("orphan", key, line), Event("orphan-release", line, key, call.name, src=self._src(call, None))
+                )
+            return
+        held.discard(match)
+        if match.count > 1:
+            held.add(replace(match, count=match.count - 1))
+        elif not match.stale and match.line is not None and not self._nests(match.group):
+            held.add(replace(match, count=0, line=line))  # released here: a second release is a bug
+        if match.group != "any" and match.line is not None:
+            irqsave = (match.variant == "irqsave") != ("irqsave" in variants)
+            if irqsave and match.group != "irq":
+                self.events.setdefault(
+                    ("variant", key, line),
+                    Event("wrong-variant", line, key, call.name, match.line, match.call),
+                )
+            elif match.flags and flags and match.flags != flags:
+                self.events.setdefault(
+                    ("flags", key, line),
+                    Event("flags-mismatch", line, key, call.name, match.line, f"{match.flags}|{flags}"),
+                )
+
+    def _summary_call(
+        self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
+    ) -> bool:
+        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        if s.ret_var:
+            target = _assigned_to(call, self.fv)
+            if not target:
+                return s.kind == "acquire"
+            mapping[s.ret_var] = target
+        key = _subst(s.key, mapping)
+        flags = _subst(s.flags, mapping) if s.flags else None
+        if s.kind == "retake":
+            return False
+        if s.kind == "acquire":
+            hold = Held(
+                key,
+                s.group,
+                s.variant,
+                call.line,
+                call.name,
+                flags,
+                self._is_new(key, call.line),
+                src=self._src(call, mapping[s.ret_var] if s.ret_var else None),
+            )
+            if s.try_:
+                return self._try(n, call, hold, s.try_, pending, held)
+            self._acquire(n, hold, held)
+        elif s.try_:
+            if n.kind == K_COND and _is_atom_call(n, call):
+                return False  # decided by branch()
+            for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
+                held.discard(h)
+                held.add(replace(h, stale=True))
+        else:
+            self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
+        return False

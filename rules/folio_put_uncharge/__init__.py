@@ -1,0 +1,1 @@
+"""folio_put_uncharge rule family."""

@@ -1,0 +1,1 @@
+"""teardown_order rule family."""
