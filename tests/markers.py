@@ -1,7 +1,9 @@
 """Inline expectations in fixtures, the semgrep way.
 
 ``/* ruleid: RULE */`` at the end of a line: RULE must report that line.
-``/* ok: RULE */``: RULE must not.  ``todoruleid``/``todook``: known gaps,
+``/* ruleid: RULE "text" */`` also says what the message must contain
+(clang-tidy's CHECK-MESSAGES, as a substring).  ``/* ok: RULE */``: RULE
+must not.  ``todoruleid``/``todook``: known gaps,
 kept visible instead of deleted.  A comment holding only markers applies
 to the next line.  In .patch/.mbox fixtures the marker sits on the diff line
 (``+``, ``-`` or context); it refers to that line's post-image number (a
@@ -13,8 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MARKER_RE = re.compile(r"\b(todoruleid|todook|ruleid|ok):\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
-ONLY_MARKER_RE = re.compile(r"^\s*/\*(?:\s*(?:todoruleid|todook|ruleid|ok):\s*[a-z0-9, -]+;?)+\s*\*/\s*$")
+MARKER_RE = re.compile(
+    r'\b(todoruleid|todook|ruleid|ok):\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)(?:\s+"((?:[^"\\]|\\.)*)")?'
+)
+ONLY_MARKER_RE = re.compile(
+    r'^\s*/\*(?:\s*(?:todoruleid|todook|ruleid|ok):\s*[a-z0-9, -]+(?:"(?:[^"\\]|\\.)*")?;?)+\s*\*/\s*$'
+)
 HEADER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*: ")
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
@@ -24,18 +30,30 @@ class Expectations:
     """(file, line) -> {kind -> {rule ids}}."""
 
     marks: dict[tuple[str, int], dict[str, set[str]]] = field(default_factory=dict)
+    messages: dict[tuple[str, int, str], list[str]] = field(default_factory=dict)
 
-    def add(self, file: str, line: int, kind: str, rules: list[str]) -> None:
+    def add(self, file: str, line: int, kind: str, rules: list[str], message: str | None = None) -> None:
         slot = self.marks.setdefault((file, line), {})
         slot.setdefault(kind, set()).update(rules)
+        if message is not None and kind == "ruleid":
+            for rule in rules:
+                self.messages.setdefault((file, line, rule), []).append(message)
+
+    def rules_with_messages(self) -> set[str]:
+        return {rule for (_f, _n, rule) in self.messages}
 
     def rules_marked(self) -> set[str]:
         return {r for kinds in self.marks.values() for rs in kinds.values() for r in rs}
 
-    def check(self, findings: list[tuple[str, str, int]]) -> list[str]:
-        """Mismatches between findings (rule, file, line) and the markers."""
+    def check(self, findings: list[tuple[str, str, int, str]]) -> list[str]:
+        """Mismatches between findings (rule, file, line, message) and the markers."""
         errors = []
-        got = {(r, f, n) for r, f, n in findings}
+        got = {(r, f, n) for r, f, n, _m in findings}
+        for (file, line, rule), wanted in self.messages.items():
+            said = [m for r, f, n, m in findings if (r, f, n) == (rule, file, line)]
+            for text in wanted:
+                if said and not any(text in m for m in said):
+                    errors.append(f"{file}:{line}: [{rule}] message {said!r} does not contain {text!r}")
         for (file, line), kinds in self.marks.items():
             for rule in kinds.get("ruleid", set()):
                 if (rule, file, line) not in got:
@@ -48,19 +66,26 @@ class Expectations:
         return errors
 
 
-def _markers(text: str) -> list[tuple[str, list[str]]]:
-    return [(m.group(1), [r.strip() for r in m.group(2).split(",")]) for m in MARKER_RE.finditer(text)]
+Marker = tuple[str, list[str], str | None]
+
+
+def _markers(text: str) -> list[Marker]:
+    out: list[Marker] = []
+    for m in MARKER_RE.finditer(text):
+        message = m.group(3).replace('\\"', '"') if m.group(3) is not None else None
+        out.append((m.group(1), [r.strip() for r in m.group(2).split(",")], message))
+    return out
 
 
 def parse_c(text: str, file: str) -> Expectations:
     exp = Expectations()
-    pending: list[tuple[str, list[str]]] = []
+    pending: list[Marker] = []
     for n, line in enumerate(text.split("\n"), 1):
         if ONLY_MARKER_RE.match(line):
             pending.extend(_markers(line))
             continue
-        for kind, rules in pending + _markers(line):
-            exp.add(file, n, kind, rules)
+        for kind, rules, message in pending + _markers(line):
+            exp.add(file, n, kind, rules, message)
         pending = []
     return exp
 
@@ -78,8 +103,8 @@ def _parse_changelog(text: str, exp: Expectations) -> None:
     for row, line in enumerate(lines[start + 1 :], 1):
         if line.rstrip() == "---" or line.startswith("diff --git "):
             break
-        for kind, rules in _markers(line):
-            exp.add("COMMIT_MSG", row, kind, rules)
+        for kind, rules, message in _markers(line):
+            exp.add("COMMIT_MSG", row, kind, rules, message)
 
 
 def parse_patch(text: str) -> Expectations:
@@ -87,8 +112,8 @@ def parse_patch(text: str) -> Expectations:
     _parse_changelog(text, exp)
     file = ""
     old = new = 0
-    pending: list[tuple[str, list[str]]] = []
-    removed_marks: list[tuple[str, list[str]]] = []
+    pending: list[Marker] = []
+    removed_marks: list[Marker] = []
     in_hunk = False
     for line in text.split("\n"):
         if line.startswith("+++ "):
@@ -111,8 +136,8 @@ def parse_patch(text: str) -> Expectations:
             removed_marks.extend(pending + _markers(body))
             pending = []
         else:
-            for kind, rules in removed_marks + pending + _markers(body):
-                exp.add(file, new, kind, rules)
+            for kind, rules, message in removed_marks + pending + _markers(body):
+                exp.add(file, new, kind, rules, message)
             pending, removed_marks = [], []
         if line[0] in "+ ":
             new += 1
