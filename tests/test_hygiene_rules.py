@@ -1,4 +1,4 @@
-"""R6-R9: short-identifier, mixed-refactor, changelog-symbol, whitespace-noise on the seed and on synthetic code."""
+"""short-identifier, mixed-refactor, changelog-symbol, whitespace-noise on the seed and on synthetic code."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _view(code: str) -> FunctionView:
 
 
 # --------------------------------------------------------------------------
-# R6 short-identifier
+# short-identifier
 
 
 def test_seed_short_identifier_reports_the_four_new_l_locals(seed_mbox: Path) -> None:
@@ -105,7 +105,7 @@ def test_short_identifier_policy_on_scan() -> None:
 
 
 # --------------------------------------------------------------------------
-# R7 mixed-refactor
+# mixed-refactor
 
 
 def test_seed_mixed_refactor_names_both_halves(seed_mbox: Path) -> None:
@@ -127,7 +127,7 @@ def test_mixed_refactor_quiet_on_pure_restructuring() -> None:
 
 
 # --------------------------------------------------------------------------
-# R8 changelog-symbol
+# changelog-symbol
 
 
 def test_changelog_names_skips_prose_quotes_members_and_keywords() -> None:
@@ -197,7 +197,7 @@ def test_symbol_index_definitions_usage_and_cache(tmp_path: Path, monkeypatch: p
 
 
 # --------------------------------------------------------------------------
-# R9 whitespace-noise and the docs
+# whitespace-noise and the docs
 
 
 def test_seed_whitespace_noise_has_a_verified_fix(seed_mbox: Path) -> None:

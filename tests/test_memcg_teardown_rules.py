@@ -1,4 +1,4 @@
-"""R2 list-lru-memcg-guard, R3 teardown-order, R4 folio-put-uncharge on the real seed.
+"""list-lru-memcg-guard, teardown-order and folio-put-uncharge on the real seed and its mutations.
 
 The seed (fragment mode, no tree) must give exactly the findings the human
 reviewers raised, each with a verified fix; mutations of the real mbox (hunk
