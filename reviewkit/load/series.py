@@ -480,17 +480,24 @@ def load_directory(path: str) -> Series:
 
 
 def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
-    """A commit range of a local repository, through ``git format-patch``."""
-    import git  # gitpython is slow to import; only this input needs it
+    """A commit range of a local repository, through ``git format-patch``.
 
-    try:
-        repo = git.Repo(repo_dir, search_parent_directories=True)
-        text = repo.git.format_patch("--stdout", "--no-signature", rev_range)
-    except git.InvalidGitRepositoryError:
-        raise InputError(f"{repo_dir}: not a git repository") from None
-    except git.GitCommandError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        raise InputError(f"--git {rev_range}: {detail[-1] if detail else 'git format-patch failed'}") from None
+    git runs with the repository's hooks, fsmonitor, textconv and external
+    diff switched off (:mod:`reviewkit.gitsafe`): nothing of the repo runs.
+    """
+    from reviewkit.gitsafe import run_git
+
+    probe = run_git(["rev-parse", "--git-dir"], repo_dir) if Path(repo_dir).is_dir() else None
+    if probe is None or probe.returncode:
+        raise InputError(f"{repo_dir}: not a git repository")
+    args = ["format-patch", "--stdout", "--no-signature", "--no-textconv", "--no-ext-diff", "--end-of-options"]
+    proc = run_git([*args, rev_range], repo_dir)
+    if proc is None or proc.returncode:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines() if proc is not None else []
+        fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith(("fatal: ", "error: "))]
+        detail = fatal[0] if fatal else lines[-1] if lines else "git format-patch failed"
+        raise InputError(f"--git {rev_range}: {detail}")
+    text = proc.stdout.decode("utf-8", "surrogateescape")
     if not text.strip():
         raise InputError(f"--git {rev_range}: no commits in range")
     messages = _messages_from_bytes(text.encode("utf-8", "surrogateescape"), f"git:{rev_range}")
