@@ -83,7 +83,7 @@ def index_blob(view: FileView) -> str | None:
     """The pre-image blob id on the ``index`` line of ``view``'s file in its patch (None: none or all zeros)."""
     for pf in view.patch.patchset:
         if strip_prefix(pf.target_file) == view.path or strip_prefix(pf.source_file) == view.old_path:
-            for line in pf.patch_info:
+            for line in pf.patch_info or []:
                 m = _INDEX_RE.match(str(line))
                 if m:
                     return m.group(1) if m.group(1).strip("0") else None
