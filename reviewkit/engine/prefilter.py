@@ -194,7 +194,7 @@ def function_key(ctx: ReviewContext, rule_id: str, fn: FunctionView, salt: str) 
         salt,
         ctx.report_all,
         ctx.scan,
-        ctx.tree is not None,
+        ctx.tree is not None or ctx.preimages is not None,
         _fn_parts(fn),
         _fn_parts(pre) if pre is not None else None,
     ]

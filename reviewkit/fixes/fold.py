@@ -32,6 +32,7 @@ from reviewkit.cparse import memo
 from reviewkit.load.series import Patch
 from reviewkit.model import Finding
 from reviewkit.views.context import PatchContext, ReviewContext
+from reviewkit.views.repo import PreImages
 from reviewkit.views.source import FileView, Line, file_views
 
 _PLACEHOLDER = "\x01reviewkit: line not visible in the patch\x01"
@@ -220,9 +221,11 @@ class _Fold:
         aligned = len(old) == len(ctx.series.patches) and all(
             a is b for a, b in zip(old, ctx.series.patches, strict=False)
         )
-        if ctx.tree is not None or not aligned:
+        if ctx.tree is not None or ctx.preimages is not None or not aligned:
             tree = str(ctx.tree) if ctx.tree is not None else None
-            rebuilt = build_context(series, ctx.config, tree=tree, report_all=ctx.report_all)
+            rebuilt = build_context(
+                series, ctx.config, tree=tree, report_all=ctx.report_all, preimages=_fresh(ctx.preimages)
+            )
         else:
             contexts = []
             for pc, version in zip(ctx.patches, self.versions, strict=True):
@@ -233,6 +236,11 @@ class _Fold:
             rebuilt = ReviewContext(series, contexts, ctx.config, None, ctx.report_all)
         rebuilt._kernel = ctx._kernel
         return rebuilt
+
+
+def _fresh(preimages: PreImages | None) -> PreImages | None:
+    """The same pre-image sources with an empty per-file record (the rebuild records its own)."""
+    return dataclasses.replace(preimages, sources={}) if preimages is not None else None
 
 
 def _views_keeping(old_views: list[FileView], patch: Patch) -> list[FileView]:
