@@ -150,12 +150,18 @@ def render(fix: Fix) -> str:
     )
 
 
-def _hunk_edits(path: str, first: int, body: Iterable[tuple[str, str]]) -> list[Edit]:
-    """The change runs of one hunk as edits, the context between them as their before/after."""
+def _hunk_edits(path: str, first: int, body: Iterable[tuple[str, str]], split: bool = False) -> list[Edit]:
+    """The change runs of one hunk as edits, the context between them as their before/after.
+
+    ``split``: a removed line after an added one starts a new edit, as the
+    renderer writes adjacent edits (``-a +a' -b +b'``); otherwise a run lasts
+    until the next context line (the diff's own view, what formats show).
+    """
     edits: list[Edit] = []
     context: list[str] = []
     run: tuple[int, list[str], list[str], tuple[str, ...]] | None = None  # start, old, new, before
     n = first
+    last_kind = " "
 
     def flush() -> None:
         nonlocal run
@@ -165,6 +171,10 @@ def _hunk_edits(path: str, first: int, body: Iterable[tuple[str, str]]) -> list[
             run = None
 
     for kind, text in body:
+        if split and kind == "-" and last_kind == "+":
+            flush()
+            context = []
+        last_kind = kind
         if kind == " ":
             if run is not None:
                 flush()
@@ -236,7 +246,7 @@ def parse(text: str) -> list[Edit]:
         for hunk in pf:
             first = hunk.source_start if hunk.source_length else hunk.source_start + 1
             body = [(ln.line_type, ln.value.rstrip("\n")) for ln in hunk if ln.line_type in (" ", "-", "+")]
-            out.extend(_hunk_edits(path, first, body))
+            out.extend(_hunk_edits(path, first, body, split=True))
     return out
 
 
@@ -253,7 +263,7 @@ def fix_from_diff(
 
 def hunk_body(old: list[str], new: list[str]) -> str:
     """The body of one hunk turning ``old`` into ``new`` (minimal, by difflib)."""
-    out = []
+    out: list[str] = []
     for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if op == "equal":
             out.extend(" " + t for t in old[a1:a2])
