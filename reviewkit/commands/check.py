@@ -93,14 +93,15 @@ def write_fix_files(folder: str, findings: list[Finding]) -> list[str]:
     """One ``NNNN-<rule>-<path>-<line>.diff`` per verified fix (paths relative to the tree, -p1)."""
     from pathlib import Path
 
+    from reviewkit.fixes.diff import render
     from reviewkit.io import write_atomic
 
     written = []
-    fixes = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.diff.strip()]
-    for n, f in enumerate(fixes, 1):
+    fixes = [(f, f.fix) for f in findings if f.fix is not None and f.fix.verified and f.fix.edits]
+    for n, (f, fix) in enumerate(fixes, 1):
         name = f"{n:04d}-{f.rule}-{f.file.replace('/', '-')}-{f.line}.diff"
         target = Path(folder) / name
-        write_atomic(target, f.fix.diff if f.fix.diff.endswith("\n") else f.fix.diff + "\n")
+        write_atomic(target, render(fix))  # a rendered fix always ends in a newline
         written.append(str(target))
     return written
 
