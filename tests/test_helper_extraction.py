@@ -9,10 +9,10 @@ import _frobseries
 import pytest
 from reviewkit.rules.helper_extraction import rule as helper_extraction
 
-from reviewkit.engine.run import build_context
 from reviewkit.fixes import verify
 from reviewkit.load.series import load
 from reviewkit.transform import facade as transform
+from reviewkit.views.build import build_context
 
 
 def _run(ctx):  # type: ignore[no-untyped-def]

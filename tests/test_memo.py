@@ -11,10 +11,10 @@ from reviewkit.rules.helper_extraction import rule as helper_extraction
 from reviewkit.rules.teardown_order import rule as teardown_order
 
 from reviewkit.cparse import memo
-from reviewkit.engine.run import build_context
 from reviewkit.fixes import fold, verify
 from reviewkit.load.series import load
 from reviewkit.transform import facade as transform
+from reviewkit.views.build import build_context
 from reviewkit.views.source import FunctionView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

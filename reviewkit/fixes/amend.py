@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from reviewkit.engine.run import build_context
 from reviewkit.errors import InputError
 from reviewkit.fixes.edits import LineEdit, diff_edits, merge_edits, render_lines
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Fix, Severity
+from reviewkit.views.build import build_context
 from reviewkit.views.source import FileView
 
 _VERSION_RE = re.compile(r"^v\d+$", re.IGNORECASE)

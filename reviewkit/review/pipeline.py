@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 from reviewkit.config import Config
 from reviewkit.engine import run as engine
+from reviewkit.engine.registry import discover
 from reviewkit.errors import InputError, UsageError
 from reviewkit.load.series import Series, load, load_git_range
 from reviewkit.model import Finding
+from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
 
 
@@ -70,8 +73,10 @@ def review(
     config = config or Config()
     if tree is not None and not Path(tree).is_dir():
         raise InputError(f"--tree {tree}: not a directory")
-    ctx = engine.build_context(series, config, tree=tree, report_all=report_all)
-    all_rules = engine.discover(warn)
+    ctx = build_context(series, config, tree=tree, report_all=report_all)
+    if ctx.notes:  # the series as reviewed: its warnings plus the tree-mode notes (the input is not edited)
+        series = dataclasses.replace(series, warnings=[*series.warnings, *ctx.notes])
+    all_rules = discover(warn)
     if rules:
         known = {r.id for r in all_rules}
         unknown = [r for r in rules if r not in known]

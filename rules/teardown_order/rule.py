@@ -90,7 +90,6 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
-    fragment_cfg,
     paths,
 )
 from reviewkit.fixes.edits import LineEdit, render
@@ -139,7 +138,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
 def _check_function(
     ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]]
 ) -> Iterator[Finding]:
-    cfg = fragment_cfg(fv, ctx.kernel)
+    cfg = ctx.facts.fragment_cfg(fv)
     if cfg.errors:
         ctx.bump("teardown_order_unparsed")
         return
