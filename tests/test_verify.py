@@ -162,7 +162,7 @@ def _toy_rule(rule_id: str, make_fix: Callable[[FileView, int], Fix | None]) -> 
 
     mod = ModuleType(f"toy_verify_{rule_id.replace('-', '_')}", "Toy rule.\n")
     mod.ID, mod.SEVERITY, mod.check = rule_id, Severity.WARNING, check  # type: ignore[attr-defined]
-    rule = registry._rule_from_module(mod, "test")
+    rule = registry.rule_from_module(mod, "test")
     assert rule is not None
     return rule, runs
 

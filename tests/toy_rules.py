@@ -83,7 +83,7 @@ def make(*mods: ModuleType) -> list[engine.Rule]:
     """Rule records for toy modules, as engine.discover() would build them."""
     out = []
     for mod in mods:
-        rule = registry._rule_from_module(mod, "builtin")
+        rule = registry.rule_from_module(mod, "builtin")
         assert rule is not None
         out.append(rule)
     return out

@@ -34,7 +34,7 @@ class Rule:
         return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
 
 
-def _rule_from_module(mod: ModuleType, source: str) -> Rule | None:
+def rule_from_module(mod: ModuleType, source: str) -> Rule | None:
     rid = getattr(mod, "ID", None)
     check = getattr(mod, "check", None)
     if not isinstance(rid, str) or not callable(check):
@@ -55,7 +55,7 @@ def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
         # A rule that outgrew one file is a folder whose ``rule`` module is the rule.
         name = f"{pkg.__name__}.{info.name}" + (".rule" if info.ispkg else "")
         mod = importlib.import_module(name)
-        rule = _rule_from_module(mod, "builtin")
+        rule = rule_from_module(mod, "builtin")
         if rule is not None:
             rules[rule.id] = rule
     for rule in _plugins(warn):
@@ -70,7 +70,7 @@ def _plugins(warn: Callable[[str], None] | None) -> list[Rule]:
     for ep in entry_points(group="reviewkit.rules"):
         try:
             mod = ep.load()
-            rule = _rule_from_module(mod, f"plugin {ep.value}") if isinstance(mod, ModuleType) else None
+            rule = rule_from_module(mod, f"plugin {ep.value}") if isinstance(mod, ModuleType) else None
             if rule is None:
                 raise TypeError("not a module with ID and check()")
             found.append(rule)

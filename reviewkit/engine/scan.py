@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.config import Config
+from reviewkit.engine import registry
 from reviewkit.engine import run as engine
 from reviewkit.model import Finding
 from reviewkit.views.build import scan_context, whole_file_view
@@ -119,7 +120,7 @@ def worker_state(options: ScanOptions, rules: list[engine.Rule] | None = None) -
     if rules is None:
         rules = []
         for module, source in options.rule_modules:
-            rule = engine._rule_from_module(importlib.import_module(module), source)
+            rule = registry.rule_from_module(importlib.import_module(module), source)
             if rule is not None:
                 rules.append(rule)
     cache = None
