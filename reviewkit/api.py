@@ -20,12 +20,9 @@ from typing import TYPE_CHECKING, Any
 from reviewkit.cparse import parse as cparse
 from reviewkit.cparse.parse import Call, Function, Node, Parsed, iter_calls, parse
 
-# Building fixes: a Fix is edits plus an applicability level and a title; an
-# edit captures the visible lines around it, so reporters never need the view.
+# Fix verification is the engine's (every fix is applied, parsed and re-checked before anyone sees
+# it); offer() is a pass-through kept for plugins written when rules verified their own fixes.
 from reviewkit.fixes.edits import edit_on_lines, edit_on_text, edit_on_view
-
-# Fix verification: rules pass findings that carry a fix through offer(), which
-# verifies each fix (applies, parses, the finding goes away) or drops it.
 from reviewkit.fixes.verify import offer
 from reviewkit.model import Applicability, Edit, Finding, Fix, PathStep, Severity
 from reviewkit.views.context import PatchContext, ReviewContext
@@ -60,7 +57,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
-    from reviewkit.locks.analysis import summarise as lock_summaries
+    from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
     from reviewkit.transform import rename, symbols
 
@@ -96,7 +93,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_key": ("reviewkit.locks.analysis", "lock_key"),
     "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
     "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
-    "lock_summaries": ("reviewkit.locks.analysis", "summarise"),
+    "lock_summaries": ("reviewkit.locks.summary", "summarise"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
     "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
     # helper synthesis (helper-extraction): statement shapes, scopes, helper text

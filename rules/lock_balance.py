@@ -96,11 +96,7 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
-    analyse_locks,
-    local_names,
-    lock_acquire_keys,
     lock_key,
-    lock_summaries,
     trail_steps,
 )
 
@@ -119,15 +115,14 @@ _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    kernel = ctx.kernel
-    model = LockModel.from_kernel(kernel)
+    model = ctx.facts.lock_model
     sides = ("post",) if ctx.scan else ("post", "pre")
     all_views = [
         v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides for v in fv.functions(side)
     ]
-    summaries = lock_summaries(all_views, kernel, model)
+    summaries = ctx.facts.summaries(all_views)
     for fv in _touched_functions(ctx):
-        yield from _check_function(ctx, fv, kernel, model, summaries)
+        yield from _check_function(ctx, fv, model, summaries)
 
 
 def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
@@ -142,60 +137,56 @@ def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
 
 
 def _check_function(
-    ctx: ReviewContext, fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]
+    ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any]
 ) -> Iterator[Finding]:
     if fv.function is None:
         return
     pre = None if ctx.scan else ctx.pre_function(fv)
-    if not _mentions_locks(fv, kernel, model, summaries) and not (
+    if not _mentions_locks(ctx, fv, model, summaries) and not (
         pre is not None
         and not pre.fragment
         and pre.function is not None
-        and _mentions_locks(pre, kernel, model, summaries)
+        and _mentions_locks(ctx, pre, model, summaries)
     ):
         return  # (a patch deleting a function's only unlock leaves no lock call in the post-image)
     new_keys = None
     if fv.fragment:
-        added = lock_acquire_keys(fv, kernel, model, summaries, fv.changed_lines)
-        removed = lock_acquire_keys(pre, kernel, model, summaries, pre.changed_lines) if pre is not None else set()
+        added = ctx.facts.acquire_keys(fv, summaries, fv.changed_lines)
+        removed = ctx.facts.acquire_keys(pre, summaries, pre.changed_lines) if pre is not None else set()
         new_keys = added - removed
     old = None
     if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
-        old = analyse_locks(pre, kernel, model, summaries, None)
+        old = ctx.facts.locks(pre, summaries, None)
         old = old if old.complete else None
     # the caller's lock the pre-image only released: deleting that release leaves nothing to infer it from
     entry = frozenset(old.inferred - old.acquired_keys) if old is not None else frozenset()
-    res = analyse_locks(fv, kernel, model, summaries, new_keys, assume_held=entry)
+    res = ctx.facts.locks(fv, summaries, new_keys, assume_held=entry)
     if not res.complete:
         ctx.bump(f"{ID}.budget-exceeded")
         return
-    if _cfg_errors_near_locks(res, model):
+    if _cfg_errors_near_locks(ctx, res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(old)))
+    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old)))
     if found and pre is not None and not ctx.report_all and pre.function is not None:
         if old is None:
-            old = analyse_locks(pre, kernel, model, summaries, None)
+            old = ctx.facts.locks(pre, summaries, None)
         before = {sig for sig, _f in _judge(ctx, old, None)} if old.complete else set()
         found = [(sig, f) for sig, f in found if sig not in before]
     for _sig, f in found:
         yield f
 
 
-def _mentions_locks(fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Any]) -> bool:
-    from reviewkit.api import build_cfg
-
+def _mentions_locks(ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any]) -> bool:
     if not model.mentioned(fv.text, summaries.keys()):
         return False
     names = model.acquires.keys() | model.releases.keys() | summaries.keys()
-    return any(c.name in names for n in build_cfg(fv, kernel).nodes for c in n.calls)
+    return any(c.name in names for n in ctx.facts.cfg(fv).nodes for c in n.calls)
 
 
-def _cfg_errors_near_locks(res: LockResult, model: LockModel) -> bool:
+def _cfg_errors_near_locks(ctx: ReviewContext, res: LockResult, model: LockModel) -> bool:
     """Tree-sitter gave up somewhere that mentions a lock call: we cannot see that path."""
-    from reviewkit.api import build_cfg
-
-    cfg = build_cfg(res.fv)
+    cfg = ctx.facts.cfg(res.fv)
     if not cfg.errors:
         return False
     names = set(model.acquires) | set(model.releases)
@@ -223,14 +214,12 @@ def _judge(
     yield from _events(ctx, res)
 
 
-def _exit_sigs(res: LockResult) -> dict[int, tuple]:
+def _exit_sigs(ctx: ReviewContext, res: LockResult) -> dict[int, tuple]:
     """Names for the exits that survive a patch's line shifts: ``("return", text, n)`` for the n-th
     ``return`` with that text, ``("end",)`` for falling off the closing brace."""
-    from reviewkit.api import build_cfg
-
     out: dict[int, tuple] = {}
     seen: dict[str, int] = {}
-    for n in sorted((n for n in build_cfg(res.fv).nodes if n.kind == K_RETURN), key=lambda n: (n.line or 0, n.id)):
+    for n in sorted((n for n in ctx.facts.cfg(res.fv).nodes if n.kind == K_RETURN), key=lambda n: (n.line or 0, n.id)):
         text = lock_key(n.text)
         out[n.id] = ("return", text, seen.get(text, 0))
         seen[text] = seen.get(text, 0) + 1
@@ -240,11 +229,11 @@ def _exit_sigs(res: LockResult) -> dict[int, tuple]:
     return out
 
 
-def _held_at_exits(old: LockResult | None) -> dict[tuple, set[str]] | None:
+def _held_at_exits(ctx: ReviewContext, old: LockResult | None) -> dict[tuple, set[str]] | None:
     """Pre-image: per exit, the locks some path still holds there (stale or taken on entry included)."""
     if old is None:
         return None
-    sigs = _exit_sigs(old)
+    sigs = _exit_sigs(ctx, old)
     out: dict[tuple, set[str]] = {}
     for ex in old.exits:
         sig = sigs.get(ex.via.id)
@@ -273,12 +262,10 @@ def _last_code_line(fv: FunctionView, line: int | None) -> int | None:
     return n if n in rows else line
 
 
-def _caller_visible(res: LockResult, key: str) -> bool:
+def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
     """A lock the caller can name: not built from locals, or returned, or stored where the caller sees it."""
-    from reviewkit.api import build_cfg
-
-    cfg = build_cfg(res.fv)
-    local = local_names(res.fv)
+    cfg = ctx.facts.cfg(res.fv)
+    local = ctx.facts.local_names(res.fv)
     ids = set(_VAR.findall(key))
     if not ids & local:
         return True
@@ -331,7 +318,7 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
-    if res.fv.fragment or not (_caller_visible(res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
+    if res.fv.fragment or not (_caller_visible(ctx, res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
         return False
     if ctx.scan:
         # whole-file audit: a lock the caller can reach is the caller's business unless an
@@ -362,7 +349,7 @@ def _leaks(
     ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
 ) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
-    sigs = _exit_sigs(res) if before is not None else {}
+    sigs = _exit_sigs(ctx, res) if before is not None else {}
     by_key: dict[tuple[str, str], list[Any]] = {}
     newly: dict[tuple[str, str], list[Any]] = {}
     for ex in exits:
@@ -504,7 +491,7 @@ def _quoted(e: Any) -> str:
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
     for e in res.events:
-        if ctx.scan and e.kind in ("double-acquire", "double-release") and _caller_visible(res, e.key):
+        if ctx.scan and e.kind in ("double-acquire", "double-release") and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
         if e.kind == "orphan-release":
             if ctx.scan or e.key not in res.acquired_keys or not res.fv.start_visible or e.key in res.inferred:

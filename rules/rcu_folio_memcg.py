@@ -68,9 +68,6 @@ from reviewkit.api import (
     LockModel,
     ReviewContext,
     Severity,
-    analyse_locks,
-    build_cfg,
-    lock_summaries,
 )
 
 ID = "rcu-folio-memcg"
@@ -85,14 +82,14 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     sinks = set(table.get("sinks", []))
     if not unstable or not sinks:
         return
-    model = LockModel.from_kernel(ctx.kernel)
+    model = ctx.facts.lock_model
     summaries: dict[str, Any] | None = None
     for fv in ctx.functions("post"):
         if fv.function is None or not any(name in fv.text for name in unstable):
             continue
         if summaries is None:
             views = [v for _pc, f in ctx.c_files() for v in f.functions("post")]
-            summaries = lock_summaries(views, ctx.kernel, model)
+            summaries = ctx.facts.summaries(views)
         found = _check_function(ctx, fv, model, summaries, table)
         if found and not ctx.report_all and not ctx.scan:
             pre = ctx.pre_function(fv)
@@ -110,7 +107,7 @@ def _check_function(
     sinks = set(table.get("sinks", []))
     pins = set(table.get("pins", []))
     sections = set(table.get("rcu_sections", ["rcu"]))
-    cfg = build_cfg(fv, ctx.kernel)
+    cfg = ctx.facts.cfg(fv)
     calls = [c for n in cfg.nodes for c in n.calls]
     if any(c.name in pins for c in calls):
         return []
@@ -129,7 +126,7 @@ def _check_function(
             return
         bad[call.line] = (call, source)
 
-    res = analyse_locks(fv, ctx.kernel, model, summaries, None, observe=observe, infer=False)
+    res = ctx.facts.locks(fv, summaries, None, observe=observe, infer=False)
     if not res.complete:
         ctx.bump(f"{ID}.budget-exceeded")
         return []

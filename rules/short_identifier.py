@@ -60,7 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, offer, rename
+from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, rename
 
 ID = "short-identifier"
 SEVERITY = Severity.INFO
@@ -136,4 +136,4 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    yield from offer(ctx, _findings(ctx), check)
+    yield from _findings(ctx)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, edit_on_view, offer
+from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, edit_on_view
 
 ID = "whitespace-noise"
 SEVERITY = Severity.WARNING
@@ -151,4 +151,4 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
 def check(ctx: ReviewContext) -> Iterator[Finding]:
     if ctx.scan:
         return
-    yield from offer(ctx, _findings(ctx), check)
+    yield from _findings(ctx)

@@ -16,7 +16,7 @@ from gitrepo import git
 
 from reviewkit.load.series import load
 from reviewkit.review.pipeline import review
-from reviewkit.views.source import file_views
+from reviewkit.views.build import file_views
 
 PATH = "drivers/misc/gadget.c"
 GADGET = """\

@@ -16,6 +16,7 @@ from reviewkit.engine import run as engine
 from reviewkit.engine.cache import Cache, config_hash, content_key, open_cache, ruleset_version
 from reviewkit.engine.scan import scan
 from reviewkit.load.series import load
+from reviewkit.views.build import build_context
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +162,7 @@ def series_file(tmp_path: Path, version: str, first: str, second: str) -> Path:
 
 
 def review(path: Path, cache: Cache | None) -> list[dict]:
-    ctx = engine.build_context(load(str(path)))
+    ctx = build_context(load(str(path)))
     toy_rules.SEEN.clear()
     return [f.to_json() for f in engine.run(ctx, make(SCOPED), cache=cache)]
 

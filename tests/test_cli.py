@@ -157,13 +157,14 @@ def test_a_crashing_rule_does_not_hide_the_others(tmp_path: Path) -> None:
     from reviewkit.load.series import load
     from reviewkit.model import Severity
     from reviewkit.review.pipeline import review
+    from reviewkit.views.build import build_context
 
     def boom(ctx: object) -> list:
         raise RuntimeError("synthetic rule bug")
 
     broken = engine.Rule("broken-rule", Severity.ERROR, "Broken.", boom, "test", engine.discover()[0].module)
     series = load(str(Path(__file__).resolve().parent.parent / "fixtures" / "whitespace-noise" / "blank-lines.patch"))
-    ctx = engine.build_context(series)
+    ctx = build_context(series)
     rules = [broken, *[r for r in engine.discover() if r.id == "whitespace-noise"]]
     findings = engine.run(ctx, rules)
     assert [f.rule for f in findings] == ["whitespace-noise", "whitespace-noise"]

@@ -162,7 +162,7 @@ def test_trail_names_the_first_path_to_each_state() -> None:
 
 
 def test_fragment_gaps_are_opaque_nodes(seed_mbox: Path) -> None:
-    from reviewkit.engine.run import build_context
+    from reviewkit.views.build import build_context
 
     ctx = build_context(load(str(seed_mbox)))
     fv = next(f for f in ctx.functions("post") if f.name == "__folio_freeze_and_split_unmapped")

@@ -9,14 +9,17 @@ import _frobseries
 import pytest
 from reviewkit.rules.helper_extraction import rule as helper_extraction
 
-from reviewkit.engine.run import build_context
+from reviewkit.engine import run as engine
+from reviewkit.engine.registry import discover
 from reviewkit.fixes import verify
 from reviewkit.load.series import load
 from reviewkit.transform import facade as transform
+from reviewkit.views.build import build_context
 
 
 def _run(ctx):  # type: ignore[no-untyped-def]
-    return list(helper_extraction.check(ctx))
+    """The rule as the engine runs it: its fixes verified."""
+    return engine.run(ctx, [r for r in discover() if r.id == helper_extraction.ID])
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ from conftest import FIXTURES
 
 from reviewkit.cli import main
 from reviewkit.cparse import parse as cparse
-from reviewkit.engine.run import build_context, find_rule
+from reviewkit.engine.registry import find_rule
 from reviewkit.load.series import load
 from reviewkit.review.pipeline import review
 from reviewkit.transform import rename, symbols
+from reviewkit.views.build import build_context
 from reviewkit.views.source import FunctionView
 
 KERNEL = Path("/work/kernel/linux-source-6.1")

@@ -125,7 +125,8 @@ def test_summaries_come_from_the_functions_own_exits() -> None:
     """Lock-on-success and release-on-failure helpers are recognised from their exits, not their names."""
     from reviewkit.engine.scan import file_view
     from reviewkit.kernel import load_model
-    from reviewkit.locks.analysis import LockModel, summarise
+    from reviewkit.locks.analysis import LockModel
+    from reviewkit.locks.summary import summarise
 
     code = (
         "static struct obj *obj_get_busy(struct tbl *tbl, int id)\n{\n\tstruct obj *o;\n\n"

@@ -7,27 +7,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from reviewkit.rules.helper_extraction import rule as helper_extraction
 from reviewkit.rules.teardown_order import rule as teardown_order
 
 from reviewkit.cparse import memo
-from reviewkit.engine.run import build_context
-from reviewkit.fixes import fold, verify
+from reviewkit.engine import run as engine
+from reviewkit.engine.registry import discover
+from reviewkit.fixes import fold
 from reviewkit.fixes.diff import Hunk, fix_from_diff, hunks
 from reviewkit.load.series import load
 from reviewkit.transform import facade as transform
+from reviewkit.views.build import build_context
 from reviewkit.views.source import FunctionView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def _raw(check, ctx):  # type: ignore[no-untyped-def]
-    """A rule's findings with fixes as built (verification off)."""
-    token = verify._VERIFYING.set(True)
-    try:
-        return list(check(ctx))
-    finally:
-        verify._VERIFYING.reset(token)
+    """A rule's findings with fixes as built (the engine verifies them, not the rule)."""
+    return list(check(ctx))
 
 
 def _view(text: str, name: str = "f") -> FunctionView:
@@ -99,7 +96,7 @@ def test_verification_rerun_keeps_untouched_functions() -> None:
 
 
 def _fixes(path: Path) -> list[tuple[str, str | None, bool]]:
-    found = helper_extraction.check(build_context(load(str(path))))
+    found = engine.run(build_context(load(str(path))), [r for r in discover() if r.id == "helper-extraction"])
     return [(f.fingerprint, f.fix.diff if f.fix else None, bool(f.fix and f.fix.verified)) for f in found]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewkit.load.series import load, load_git_range, parse_subject, split_mbox
-from reviewkit.views.source import file_views
+from reviewkit.views.build import file_views
 
 SIMPLE_DIFF = """\
 diff --git a/lib/demo.c b/lib/demo.c

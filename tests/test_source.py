@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from reviewkit.engine.run import build_context
 from reviewkit.load.series import load
+from reviewkit.views.build import build_context
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
@@ -40,7 +40,8 @@ def test_tree_that_does_not_match_falls_back_to_fragments(tmp_path: Path) -> Non
     (tmp_path / "drivers" / "misc" / "frobcache.c").write_text("/* something else entirely */\n")
     series = load(str(DEMO / "series.mbox"))
     ctx = build_context(series, tree=str(tmp_path))
-    assert any("reviewed as a fragment" in w for w in series.warnings)
+    assert any("reviewed as a fragment" in w for w in ctx.notes)
+    assert not any("reviewed as a fragment" in w for w in series.warnings)  # the loaded series is not edited
     first = ctx.patches[0].files[0]
     assert not first.tree_mode
     assert first.functions("post"), "fragment views are still built"

@@ -9,14 +9,15 @@ from types import ModuleType
 import pytest
 import reviewkit.rules.teardown_order.rule as teardown
 
+from reviewkit.engine import registry
 from reviewkit.engine import run as engine
-from reviewkit.engine.run import build_context
 from reviewkit.engine.scan import file_view, scan_context
 from reviewkit.fixes import verify
 from reviewkit.fixes.diff import DiffError, fix_from_diff, parse, render
 from reviewkit.fixes.edits import edit_on_text, edit_on_view
 from reviewkit.load.series import load
 from reviewkit.model import Applicability, Edit, Finding, Fix, Severity
+from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
 from reviewkit.views.source import FileView
 
@@ -25,12 +26,8 @@ PATCH = FIXTURES / "lru-destroyed-first.patch"
 
 
 def _raw_findings(ctx: object) -> list[Finding]:
-    """teardown-order's findings with fixes as built, before verification."""
-    token = verify._VERIFYING.set(True)
-    try:
-        return list(teardown.check(ctx))  # type: ignore[arg-type]
-    finally:
-        verify._VERIFYING.reset(token)
+    """teardown-order's findings with fixes as built, before verification (the engine verifies, not the rule)."""
+    return list(teardown.check(ctx))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -88,12 +85,19 @@ def test_fix_reaching_into_unseen_code_is_rejected(fragment: tuple[object, Findi
     assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
 
 
-def test_offer_keeps_the_finding_and_drops_a_bad_fix(fragment: tuple[object, Finding]) -> None:
+def test_verify_all_keeps_the_finding_and_drops_a_bad_fix(fragment: tuple[object, Finding]) -> None:
     ctx, finding = fragment
     finding.fix = fix_from_diff("garbage", "--- a/mm/pool.c\n+++ b/mm/pool.c\n@@ -1,1 +1,1 @@\n-nope\n+nope2\n")
-    out = list(verify.offer(ctx, [finding], teardown.check))  # type: ignore[arg-type]
-    assert out == [finding] and finding.fix is None
+    (out,) = verify.verify_all(ctx, [finding], teardown.check, [finding])  # type: ignore[arg-type]
+    assert out.fix is None and out.message == finding.message
+    assert finding.fix is not None  # a new finding: the rule's output is not edited
     assert ctx.stats.get("fixes_dropped") == 1  # type: ignore[attr-defined]
+
+
+def test_offer_is_a_pass_through(fragment: tuple[object, Finding]) -> None:
+    ctx, finding = fragment
+    out = list(verify.offer(ctx, [finding], teardown.check))  # type: ignore[arg-type]
+    assert out == [finding] and finding.fix is not None and not finding.fix.verified
 
 
 def test_apply_fix_folds_into_the_patch(fragment: tuple[object, Finding]) -> None:
@@ -126,15 +130,11 @@ def test_render_text_never_uses_the_end_of_file_as_a_line() -> None:
     assert diff == "--- a/x.c\n+++ b/x.c\n@@ -3,1 +3,1 @@\n-int c;\n+int d;\n"
 
 
-def test_verification_does_not_recurse(fragment: tuple[object, Finding]) -> None:
+def test_a_rule_reports_fixes_unverified(fragment: tuple[object, Finding]) -> None:
+    """Rules build fixes, the engine verifies them: a rule's own output carries no verified fix."""
     ctx, _finding = fragment
-    token = verify._VERIFYING.set(True)
-    try:
-        assert verify.verifying()
-        found = list(teardown.check(ctx))  # type: ignore[arg-type]
-    finally:
-        verify._VERIFYING.reset(token)
-    assert all(f.fix is not None and not f.fix.verified for f in found)
+    found = list(teardown.check(ctx))  # type: ignore[arg-type]
+    assert found and all(f.fix is not None and not f.fix.verified for f in found)
 
 
 # --------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def _toy_rule(rule_id: str, make_fix: Callable[[FileView, int], Fix | None]) -> 
 
     mod = ModuleType(f"toy_verify_{rule_id.replace('-', '_')}", "Toy rule.\n")
     mod.ID, mod.SEVERITY, mod.check = rule_id, Severity.WARNING, check  # type: ignore[attr-defined]
-    rule = engine._rule_from_module(mod, "test")
+    rule = registry.rule_from_module(mod, "test")
     assert rule is not None
     return rule, runs
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from reviewkit.api import Finding, ReviewContext, Severity
+from reviewkit.engine import registry
 from reviewkit.engine import run as engine
 
 SEEN: dict[str, list[str]] = {}
@@ -82,7 +83,7 @@ def make(*mods: ModuleType) -> list[engine.Rule]:
     """Rule records for toy modules, as engine.discover() would build them."""
     out = []
     for mod in mods:
-        rule = engine._rule_from_module(mod, "builtin")
+        rule = registry.rule_from_module(mod, "builtin")
         assert rule is not None
         out.append(rule)
     return out

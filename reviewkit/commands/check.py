@@ -74,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
     options["fail_on"] = fail_on
     if args.fix_dir:
         _write_fixes(args.fix_dir, result.findings)
-    text = reporters[args.format].render(Result(series, result.findings, result.stats, options))
+    text = reporters[args.format].render(Result(result.series, result.findings, result.stats, options))
     if args.output:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     if not args.quiet and not machine:
-        for note in series.warnings + notes:
+        for note in result.series.warnings + notes:
             print(f"reviewkit: note: {note}", file=sys.stderr)
     for error in result.stats.get("rule_errors", []):
         # a crash inside a rule is reported even in machine formats: its findings are missing

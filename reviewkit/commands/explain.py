@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.engine.run import find_rule
+    from reviewkit.engine.registry import find_rule
     from reviewkit.errors import UsageError
 
     loc = _LOCATION_RE.match(args.what)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _explain_line(file: str, line: int, series_path: str, tree: str | None) -> int:
     from reviewkit.config import find_config
-    from reviewkit.engine.run import discover
+    from reviewkit.engine.registry import discover
     from reviewkit.errors import InputError
     from reviewkit.review.pipeline import load_series, review
 

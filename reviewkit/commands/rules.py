@@ -15,7 +15,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.engine.run import discover
+    from reviewkit.engine.registry import discover
 
     notes: list[str] = []
     rules = discover(notes.append)

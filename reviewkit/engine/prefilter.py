@@ -1,8 +1,9 @@
 """What a rule does not need to look at: the token prefilter and the per-function cache.
 
-Both work the same way: the rule gets a copy of the :class:`ReviewContext`
-whose ``files()``/``c_files()``/``functions()`` leave out what cannot
-matter, so rules stay unaware of either optimisation.
+Both work the same way: the rule gets the :class:`ReviewContext` with a
+:class:`~reviewkit.views.context.Narrowing` (``dataclasses.replace``: same
+run, same stats and facts), whose ``files()``/``c_files()``/``functions()``
+leave out what cannot matter, so rules stay unaware of either optimisation.
 
 - ``TOKENS`` (optional rule-module attribute, a tuple of strings or a
   callable ``(kernel_model) -> strings``): a file or function in whose text
@@ -21,6 +22,7 @@ matter, so rules stay unaware of either optimisation.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -28,8 +30,8 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from reviewkit.model import Finding, Fix, PathStep, Severity
-from reviewkit.views.context import ReviewContext
-from reviewkit.views.source import FileView, FunctionView
+from reviewkit.views.context import Narrowing, ReviewContext
+from reviewkit.views.source import FunctionView
 
 CheckFn = Callable[[ReviewContext], Iterable[Finding]]
 
@@ -57,18 +59,6 @@ def normalise_tokens(tokens: object) -> tuple[str, ...] | None:
 
 def has_token(text: str, tokens: tuple[str, ...]) -> bool:
     return any(t in text for t in tokens)
-
-
-def file_text(ctx: ReviewContext, fv: FileView) -> str:
-    """Everything of ``fv`` a rule can see (both sides), memoised on ``ctx``."""
-    memo: dict[int, str] = ctx.__dict__.setdefault("_rk_file_texts", {})
-    key = id(fv)
-    if key not in memo:
-        if fv.tree_post is not None:
-            memo[key] = fv.tree_post + "\n" + (fv.tree_pre or "")
-        else:
-            memo[key] = "\n".join(ln.text for ln in (*fv.post, *fv.pre))
-    return memo[key]
 
 
 class Narrowed:
@@ -102,38 +92,13 @@ def narrowed(
     return _CachedRun(ctx, rule_id, toks, cache if use_cache else None)
 
 
-class _NarrowContext(ReviewContext):
-    """A ReviewContext whose iteration skips what the rule cannot need."""
-
-    _rk_tokens: tuple[str, ...] | None
-    _rk_skip: Callable[[FunctionView], bool] | None
-
-    def files(self) -> Iterator[tuple[Any, FileView]]:
-        for pc, fv in super().files():
-            if self._rk_tokens is None or has_token(file_text(self, fv), self._rk_tokens):
-                yield pc, fv
-            else:
-                self.bump("prefilter_skipped_files")
-
-    def functions(self, side: str = "post", *, changed_only: bool = True) -> Iterator[FunctionView]:
-        for fn in super().functions(side, changed_only=changed_only):
-            if self._rk_tokens is not None and not has_token(fn.text, self._rk_tokens):
-                self.bump("prefilter_skipped_functions")
-                continue
-            if side == "post" and self._rk_skip is not None and self._rk_skip(fn):
-                continue
-            yield fn
-
-
 class _CachedRun(Narrowed):
     def __init__(
         self, ctx: ReviewContext, rule_id: str, tokens: tuple[str, ...] | None, cache: FunctionCache | None
     ) -> None:
-        narrow = _NarrowContext.__new__(_NarrowContext)
-        narrow.__dict__.update(ctx.__dict__)
-        narrow._rk_tokens = tokens
-        narrow._rk_skip = self._skip if cache is not None else None
-        super().__init__(narrow)
+        narrowing = Narrowing(tokens, self._skip if cache is not None else None, ctx.facts.file_text)
+        # the same run (stats, facts) seen through the narrowing: nothing of ``ctx`` is copied or edited
+        super().__init__(dataclasses.replace(ctx, narrow=narrowing))
         self.base = ctx
         self.rule_id = rule_id
         self.cache = cache
@@ -160,18 +125,13 @@ class _CachedRun(Narrowed):
 
     def run(self, check: CheckFn) -> Iterator[Finding]:
         fresh: list[tuple[Finding, dict[str, Any]]] = []
-        try:
-            for f in check(self.ctx):
-                if self.cache is not None:
-                    fresh.append((f, dump_finding(f, self.base)))
-                yield f
-            yield from self.replay
+        for f in check(self.ctx):
             if self.cache is not None:
-                self._store(fresh)
-        finally:
-            for name, value in self.ctx.__dict__.items():
-                if name.startswith("_") and not name.startswith("_rk") and getattr(self.base, name, None) is None:
-                    setattr(self.base, name, value)
+                fresh.append((f, dump_finding(f, self.base)))
+            yield f
+        yield from self.replay
+        if self.cache is not None:
+            self._store(fresh)
 
     def _store(self, fresh: list[tuple[Finding, dict[str, Any]]]) -> None:
         assert self.cache is not None

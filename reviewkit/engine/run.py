@@ -26,118 +26,18 @@ Adding a rule touches its module and its fixture folder, nothing here.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import os
-import pkgutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 
-from reviewkit.config import Config
 from reviewkit.engine.prefilter import FunctionCache, narrowed
+from reviewkit.engine.registry import Rule, discover, find_rule
 from reviewkit.fixes.verify import verify_all
-from reviewkit.load.series import Series
-from reviewkit.model import Finding, Severity
-from reviewkit.views.context import PatchContext, ReviewContext
-from reviewkit.views.repo import PreImages, attach_sources
-from reviewkit.views.source import file_views
-from reviewkit.views.treemode import attach_tree
+from reviewkit.model import Finding
+from reviewkit.views.context import ReviewContext
 
-
-@dataclass
-class Rule:
-    """A loaded rule module."""
-
-    id: str
-    severity: Severity
-    doc: str
-    check: Callable[[ReviewContext], Iterable[Finding]]
-    source: str
-    module: ModuleType
-
-    @property
-    def title(self) -> str:
-        return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
-
-
-def _rule_from_module(mod: ModuleType, source: str) -> Rule | None:
-    rid = getattr(mod, "ID", None)
-    check = getattr(mod, "check", None)
-    if not isinstance(rid, str) or not callable(check):
-        return None
-    sev = getattr(mod, "SEVERITY", Severity.WARNING)
-    severity = sev if isinstance(sev, Severity) else Severity.parse(str(sev))
-    return Rule(rid, severity, mod.__doc__ or "", check, source, mod)
-
-
-def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
-    """Built-in rules, then plugins; a broken plugin is a warning, not a crash."""
-    import reviewkit.rules as pkg
-
-    rules: dict[str, Rule] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        # A rule that outgrew one file is a folder whose ``rule`` module is the rule.
-        name = f"{pkg.__name__}.{info.name}" + (".rule" if info.ispkg else "")
-        mod = importlib.import_module(name)
-        rule = _rule_from_module(mod, "builtin")
-        if rule is not None:
-            rules[rule.id] = rule
-    for rule in _plugins(warn):
-        rules.setdefault(rule.id, rule)
-    return sorted(rules.values(), key=lambda r: r.id)
-
-
-def _plugins(warn: Callable[[str], None] | None) -> list[Rule]:
-    from importlib.metadata import entry_points
-
-    found = []
-    for ep in entry_points(group="reviewkit.rules"):
-        try:
-            mod = ep.load()
-            rule = _rule_from_module(mod, f"plugin {ep.value}") if isinstance(mod, ModuleType) else None
-            if rule is None:
-                raise TypeError("not a module with ID and check()")
-            found.append(rule)
-        except Exception as exc:
-            if warn is not None:
-                warn(f"rule plugin {ep.name} ({ep.value}) not loaded: {exc}")
-    return found
-
-
-def build_context(
-    series: Series | None,
-    config: Config | None = None,
-    *,
-    tree: str | None = None,
-    report_all: bool = False,
-    preimages: PreImages | None = None,
-) -> ReviewContext:
-    """File views for every patch; in tree mode, whole files from ``tree``.
-
-    With ``preimages`` (:mod:`reviewkit.views.repo`), whole files come from
-    the user's repository (the patch's blobs, base-commit, HEAD) or ``tree``.
-    """
-    config = config or Config()
-    patches = []
-    warnings: list[str] = []
-    state: dict[str, str] = {}
-    tree_path = Path(tree) if tree else None
-    for patch in series.patches if series else []:
-        views = file_views(patch)
-        if preimages is not None:
-            warnings.extend(attach_sources(views, preimages, state))
-        elif tree_path is not None:
-            warnings.extend(attach_tree(views, tree_path, state))
-        patches.append(PatchContext(patch, views))
-    ctx = ReviewContext(series, patches, config, tree_path, report_all)
-    ctx.preimages = preimages
-    if warnings and series is not None:
-        series.warnings.extend(warnings)
-    return ctx
+__all__ = ["Rule", "discover", "find_rule", "run"]
 
 
 def run(
@@ -186,9 +86,9 @@ def run(
             if ctx.config.path_skipped(f.file):
                 continue
             if not f.rationale:
-                f.rationale = rule.doc
+                f = dataclasses.replace(f, rationale=rule.doc)
             if rule.id in ctx.config.severity:
-                f.severity = ctx.config.severity[rule.id]
+                f = dataclasses.replace(f, severity=ctx.config.severity[rule.id])
             key = (f.rule, f.file, f.line, f.message)
             if key in seen:
                 continue
@@ -197,8 +97,7 @@ def run(
                 ctx.bump("baselined")
                 continue
             kept.append(f)
-        verify_all(ctx, kept, _rerun(rule, tokens), produced)
-        findings.extend(kept)
+        findings.extend(verify_all(ctx, kept, _rerun(rule, tokens), produced))
         timings[rule.id] = round(time.perf_counter() - started, 4)
     ctx.stats["rule_seconds"] = timings
     findings.sort(key=Finding.sort_key)
@@ -212,10 +111,3 @@ def _rerun(rule: Rule, tokens: object) -> Callable[[ReviewContext], Iterable[Fin
         return narrowed(fixed, rule.id, tokens).run(rule.check)
 
     return check
-
-
-def find_rule(rule_id: str) -> Rule | None:
-    for rule in discover():
-        if rule.id == rule_id:
-            return rule
-    return None

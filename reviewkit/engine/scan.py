@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.config import Config
+from reviewkit.engine import registry
 from reviewkit.engine import run as engine
 from reviewkit.model import Finding
-from reviewkit.views.context import PatchContext, ReviewContext
-from reviewkit.views.source import FileView, Line
+from reviewkit.views.build import scan_context, whole_file_view
+from reviewkit.views.source import FileView
 
 SKIP_DIRS = {".git", ".pc", "node_modules"}
 DEFAULT_TIMEOUT = 60.0
@@ -62,13 +63,8 @@ def file_view(path: Path, text: str, display: str | None = None) -> FileView:
     The pre-image is empty (not absent): there is no patch, so nothing has a
     "before", and rules asking for pre-image functions get none.
     """
-    lines = [Line(n, t, True, 0) for n, t in enumerate(text.split("\n"), 1)]
     name = display or str(path)
-    return FileView(name, name, None, lines, [], tree_post=text, tree_pre="")  # type: ignore[arg-type]
-
-
-def scan_context(views: list[FileView], config: Config | None = None) -> ReviewContext:
-    return ReviewContext(None, [PatchContext(None, views)], config or Config(), scan=True, report_all=True)
+    return whole_file_view(name, name, None, text, tree_pre="")
 
 
 def scan_text(path: str, text: str, rules: list[engine.Rule], config: Config | None = None) -> list[Finding]:
@@ -124,7 +120,7 @@ def worker_state(options: ScanOptions, rules: list[engine.Rule] | None = None) -
     if rules is None:
         rules = []
         for module, source in options.rule_modules:
-            rule = engine._rule_from_module(importlib.import_module(module), source)
+            rule = registry.rule_from_module(importlib.import_module(module), source)
             if rule is not None:
                 rules.append(rule)
     cache = None

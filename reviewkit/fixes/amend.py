@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from reviewkit.engine.run import build_context
 from reviewkit.errors import InputError
 from reviewkit.fixes.diff import by_path, hunks, runs
 from reviewkit.fixes.edits import edit_on_lines, merge_edits
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Edit, Finding, Fix, Severity
+from reviewkit.views.build import build_context
 from reviewkit.views.source import FileView
 
 _VERSION_RE = re.compile(r"^v\d+$", re.IGNORECASE)

@@ -32,9 +32,10 @@ from reviewkit.cparse import memo
 from reviewkit.fixes.diff import Hunk, hunk_body, hunks, text_hunks
 from reviewkit.load.series import Patch
 from reviewkit.model import Finding
-from reviewkit.views.context import PatchContext, ReviewContext
+from reviewkit.views.build import build_context, file_views, function_views, rebuilt_context, whole_file_view
+from reviewkit.views.context import PatchContext, ReviewContext, RunStats
 from reviewkit.views.repo import PreImages
-from reviewkit.views.source import FileView, Line, file_views
+from reviewkit.views.source import FileView, FunctionView
 
 _PLACEHOLDER = "\x01reviewkit: line not visible in the patch\x01"
 
@@ -196,8 +197,6 @@ class _Fold:
 
     def _rebuild(self) -> ReviewContext:
         """The context of the series with the folded patches (tree mode re-applies the series)."""
-        from reviewkit.engine.run import build_context
-
         ctx = self.ctx
         if ctx.series is None:
             raise FixError("no series to fold the fix into")
@@ -212,7 +211,12 @@ class _Fold:
         if ctx.tree is not None or ctx.preimages is not None or not aligned:
             tree = str(ctx.tree) if ctx.tree is not None else None
             rebuilt = build_context(
-                series, ctx.config, tree=tree, report_all=ctx.report_all, preimages=_fresh(ctx.preimages)
+                series,
+                ctx.config,
+                tree=tree,
+                report_all=ctx.report_all,
+                facts=ctx.facts,
+                preimages=_fresh(ctx.preimages),
             )
         else:
             contexts = []
@@ -221,8 +225,7 @@ class _Fold:
                     contexts.append(PatchContext(pc.patch, pc.files))
                 else:
                     contexts.append(PatchContext(version, _views_keeping(pc.files, version)))
-            rebuilt = ReviewContext(series, contexts, ctx.config, None, ctx.report_all)
-        rebuilt._kernel = ctx._kernel
+            rebuilt = rebuilt_context(ctx, series, contexts)
         return rebuilt
 
 
@@ -232,20 +235,31 @@ def _fresh(preimages: PreImages | None) -> PreImages | None:
 
 
 def _views_keeping(old_views: list[FileView], patch: Patch) -> list[FileView]:
-    """``file_views(patch)``, each side the fold left alone keeping its old stitched functions."""
-    views = file_views(patch)
+    """``file_views(patch)``, each side the fold left alone keeping its old stitched functions.
+
+    The kept functions are copies (new patch, own line sets) handed to the new
+    view through its builder, so neither the old view nor the new one is edited.
+    """
     by_path = {fv.path: fv for fv in old_views}
+    kept: dict[tuple[str, str], list[FunctionView]] = {}
+
+    def build(view: FileView, side: str) -> list[FunctionView]:
+        functions = kept.get((view.path, side))
+        if functions is None:
+            return function_views(view, side)
+        return [
+            dataclasses.replace(f, patch=patch, changed_lines=set(f.changed_lines), deleted_at=set(f.deleted_at))
+            for f in functions
+        ]
+
+    views = file_views(patch, build)
     for view in views:
         old = by_path.get(view.path)
         if old is None or old.tree_post is not None or view.tree_post is not None:
             continue
-        for side, functions in old._functions.items():
-            if _stitch_input(old, side) != _stitch_input(view, side):
-                continue
-            view._functions[side] = [
-                dataclasses.replace(f, patch=patch, changed_lines=set(f.changed_lines), deleted_at=set(f.deleted_at))
-                for f in functions
-            ]
+        for side, functions in old.built_functions().items():
+            if _stitch_input(old, side) == _stitch_input(view, side):
+                kept[(view.path, side)] = functions
     return views
 
 
@@ -444,10 +458,9 @@ def _file_header(pf: unidiff.PatchedFile) -> str:
 
 
 def _scan_view(view: FileView, text: str) -> FileView:
-    lines = [Line(n, t, True, 0) for n, t in enumerate(text.split("\n"), 1)]
-    return FileView(view.path, view.old_path, view.patch, lines, [], tree_post=text)
+    return whole_file_view(view.path, view.old_path, view.patch, text)
 
 
 def _replace_view(ctx: ReviewContext, old: FileView, new: FileView) -> ReviewContext:
     patches = [PatchContext(pc.patch, [new if fv is old else fv for fv in pc.files]) for pc in ctx.patches]
-    return dataclasses.replace(ctx, patches=patches, stats={})
+    return dataclasses.replace(ctx, patches=patches, stats=RunStats())

@@ -17,11 +17,10 @@ respect (line numbers, changed lines, hunk headers naming functions), so the
 fix is folded into the patch the finding belongs to and the review context
 is rebuilt from the folded series (:mod:`reviewkit.fixes.fold`).
 :func:`reviewkit.engine.run.run` calls :func:`verify_all` on every rule's
-findings, so a rule only builds its fix; a rule may still call
-:func:`offer` itself (a fix it verified is not verified twice).  While a
-verification re-run is in progress both pass findings through unverified,
-so verification never recurses.  Fixes whose applicability is ``display`` are
-shown, never applied, and are not verified.
+findings, so a rule only builds its fix; that is the one verification path.
+The re-run calls the rule's ``check`` directly (not the engine), so it never
+verifies again.  Fixes whose safety is ``display`` are shown, never applied,
+and are not verified.
 
 The "before" side of every verification is what the rule reported on the
 unfixed context; it is computed once per rule, not once per fix.
@@ -29,74 +28,51 @@ unfixed context; it is computed once per rule, not once per fix.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 
 from reviewkit.fixes import fold
 from reviewkit.fixes.fold import FixError, apply_fix, count_errors
-from reviewkit.model import Applicability, Finding
+from reviewkit.model import Finding
 from reviewkit.views.context import ReviewContext
 
-__all__ = ["FixError", "apply_fix", "count_errors", "offer", "verify_all", "verify_fix", "verifying"]
+__all__ = ["FixError", "apply_fix", "count_errors", "offer", "verify_all", "verify_fix"]
 
 Check = Callable[[ReviewContext], Iterable[Finding]]
-
-_VERIFYING: contextvars.ContextVar[bool] = contextvars.ContextVar("reviewkit_verifying", default=False)
-
-
-def verifying() -> bool:
-    """True while a rule is being re-run to verify a fix."""
-    return _VERIFYING.get()
 
 
 def offer(
     ctx: ReviewContext, findings: Iterable[Finding], check: Check, before: list[Finding] | None = None
 ) -> Iterator[Finding]:
-    """Yield ``findings``, each fix verified (replaced by one with ``verified=True``) or dropped.
+    """Kept for rule plugins written against the old API: yields ``findings`` as they are.
 
-    ``before``: what ``check`` reports on ``ctx`` (unverified), when the
-    caller already has it; otherwise it is computed once, at the first fix.
+    Verification has one path, the engine's (:func:`verify_all`), which
+    verifies every fix a rule attached; a rule no longer verifies its own.
     """
-    for f in findings:
-        if f.fix is not None and not verifying():
-            if before is None:
-                before = _unverified(ctx, check)
-            if verify_fix(ctx, f, check, before):
-                f.fix = dataclasses.replace(f.fix, verified=True)
-            else:
-                ctx.bump("fixes_dropped")
-                f.fix = None
-        yield f
+    yield from findings
 
 
-def _unverified(ctx: ReviewContext, check: Check) -> list[Finding]:
-    token = _VERIFYING.set(True)
-    try:
-        return list(check(ctx))
-    finally:
-        _VERIFYING.reset(token)
-
-
-def verify_all(ctx: ReviewContext, findings: Iterable[Finding], check: Check, before: list[Finding]) -> None:
-    """Verify every fix of ``findings`` not verified yet; drop (``fix = None``) those that fail.
+def verify_all(ctx: ReviewContext, findings: Iterable[Finding], check: Check, before: list[Finding]) -> list[Finding]:
+    """``findings`` with every fix verified (``verified=True``) or dropped (new findings; none is edited).
 
     ``findings`` come from one rule and ``before`` is everything that rule
     reported on ``ctx`` (the "before" side of every verification, computed
-    once instead of once per fix).  A fix the rule verified itself
-    (:func:`offer`) and a ``display`` fix are left as they are.
+    once instead of once per fix).  ``check`` re-runs the rule on a fixed
+    context; it is called directly, never through the engine, so a
+    verification never starts another.  A fix already verified and a
+    ``display`` fix are left as they are.
     """
-    if verifying():
-        return
+    out = []
     for f in findings:
         fix = f.fix
-        if fix is None or fix.verified or fix.applicability is Applicability.DISPLAY:
-            continue
-        if verify_fix(ctx, f, check, before):
-            f.fix = dataclasses.replace(fix, verified=True)
+        if fix is None or fix.verified or fix.safety == "display":
+            out.append(f)
+        elif verify_fix(ctx, f, check, before):
+            out.append(dataclasses.replace(f, fix=dataclasses.replace(fix, verified=True)))
         else:
             ctx.bump("fixes_dropped")
-            f.fix = None
+            out.append(dataclasses.replace(f, fix=None))
+    return out
 
 
 def verify_fix(ctx: ReviewContext, finding: Finding, check: Check, before_all: list[Finding] | None = None) -> bool:
@@ -111,13 +87,11 @@ def verify_fix(ctx: ReviewContext, finding: Finding, check: Check, before_all: l
         fixed, git = fold.start(ctx, finding)
     except FixError:
         return False
-    token = _VERIFYING.set(True)
     try:
         source = check(ctx) if before_all is None else before_all
         before = [f for f in source if f.rule == finding.rule and f.file == finding.file]
         after = [f for f in check(fixed) if f.rule == finding.rule and f.file == finding.file]
     finally:
-        _VERIFYING.reset(token)
         try:
             git.wait()
             applies = True

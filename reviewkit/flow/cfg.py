@@ -91,6 +91,8 @@ class CFG:
     labels: dict[str, CfgNode]
     errors: int = 0
     _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _private: frozenset[str] | None = field(default=None, repr=False)
+    _callees: frozenset[str] | None = field(default=None, repr=False)
 
     def cond_ids(self, key: str) -> frozenset[str]:
         """Identifiers a condition key depends on (assigning one forgets the condition)."""
@@ -102,13 +104,17 @@ class CFG:
 
     def private_names(self) -> frozenset[str]:
         """Variables declared in the function body (their values change only by its own stores)."""
-        names = self.__dict__.get("_private")
-        if names is None:
-            names = frozenset(
+        if self._private is None:
+            self._private = frozenset(
                 w for n in self.nodes if n.ast is not None and n.ast.type == "declaration" for w in n.writes
             ) | _param_names(self.fv)
-            self.__dict__["_private"] = names
-        return names
+        return self._private
+
+    def callees(self) -> frozenset[str]:
+        """Names of every function the graph calls."""
+        if self._callees is None:
+            self._callees = frozenset(c.name for n in self.nodes for c in n.calls)
+        return self._callees
 
     def is_private(self, key: str) -> bool:
         """A condition key built only from plain variables of this function (``queued``, ``a != b``).
@@ -536,14 +542,12 @@ def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
 
 
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
-    """The CFG of ``fv``'s function (cached on the view per noreturn table)."""
-    cache = fv.__dict__.setdefault("_rk_cfg", {})
-    if kernel is None and None in cache:
-        return cache[None]
-    noreturn = _noreturn(kernel)
-    if noreturn in cache:
-        return cache[noreturn]
-    b = _Builder(fv, noreturn)
+    """The CFG of ``fv``'s function, built afresh.
+
+    Not cached here: a run's graphs are owned by :class:`reviewkit.facts.Facts`
+    (``ctx.facts.cfg(fv)``), which builds each one once.
+    """
+    b = _Builder(fv, _noreturn(kernel))
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:
@@ -560,10 +564,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
             if not fv.fragment:
                 b.errors += 1
     _mark_remembered(b.nodes)
-    cfg = CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
-    cache[noreturn] = cfg
-    cache[None] = cfg
-    return cfg
+    return CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
 
 
 def _mark_remembered(nodes: list[CfgNode]) -> None:

@@ -8,7 +8,7 @@ after it unreachable.  The header that opened the block (an ``if``, a loop,
 an ``else``) is part of the unseen code, so the block may just as well be
 skipped: :func:`fragment_cfg` returns a copy of :func:`reviewkit.flow.engine.build_cfg`'s
 graph with one extra edge from that gap to the first statement after the
-block.  The engine's cached graph is never modified (other rules share it).
+block.  The run's graph (owned by :class:`reviewkit.facts.Facts`) is never modified (other rules share it).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from reviewkit.flow.engine import CFG, K_GAP, CfgNode, build_cfg
 from reviewkit.views.source import FunctionView
 
 
-def fragment_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
-    """``build_cfg(fv)`` plus "the gap may skip the block it opened" edges (a copy when it adds any)."""
-    cfg = build_cfg(fv, kernel)
+def fragment_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None, cfg: CFG | None = None) -> CFG:
+    """``build_cfg(fv)`` plus "the gap may skip the block it opened" edges (a copy when it adds any).
+
+    ``cfg``: the function's graph when the caller has it (``ctx.facts.cfg(fv)``); never modified.
+    """
+    cfg = cfg if cfg is not None else build_cfg(fv, kernel)
     fn = fv.function
     if fn is None or not fv.fragment:
         return cfg

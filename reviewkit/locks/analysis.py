@@ -18,8 +18,9 @@ importing from this one:
 * :mod:`reviewkit.locks.model`: the lock model and the facts (data only);
 * :mod:`reviewkit.locks.syntax`: questions asked of the C syntax tree;
 * :mod:`reviewkit.locks.transfer`: :class:`LockAnalysis`, the transfer function;
-* :mod:`reviewkit.locks.summary`: summaries of lock wrappers (:func:`summarise`);
-* this module: the drivers, :func:`analyse` (with its per-view memo) and :func:`acquire_keys`.
+* :mod:`reviewkit.locks.summary`: summaries of lock wrappers (:func:`summarise`), built on
+  :func:`analyse` (so it imports this module, never the reverse);
+* this module: the drivers, :func:`analyse` (reusing results through the run's facts) and :func:`acquire_keys`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.cparse.parse import Call
-from reviewkit.flow.engine import BUDGET, CfgNode, build_cfg, run
+from reviewkit.flow.engine import BUDGET, CFG, CfgNode, build_cfg, run
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -42,12 +43,12 @@ from reviewkit.locks.model import (
     Summary,
     lock_key,
 )
-from reviewkit.locks.summary import SUMMARY_MAX_LINES, summarise
 from reviewkit.locks.syntax import (
     _VAR,
     SRC_MAX,
+    FactSource,
+    Uncached,
     _assigned_to,
-    _locals,
     _params,
     _subst,
     annotations,
@@ -60,7 +61,6 @@ from reviewkit.views.source import FunctionView
 __all__ = [
     "NEST_CAP",
     "SRC_MAX",
-    "SUMMARY_MAX_LINES",
     "Event",
     "ExitRecord",
     "Facts",
@@ -77,7 +77,6 @@ __all__ = [
     "call_source",
     "local_names",
     "lock_key",
-    "summarise",
 ]
 
 
@@ -91,6 +90,7 @@ def analyse(
     observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
     infer: bool = True,
     assume_held: frozenset[str] = frozenset(),
+    facts: FactSource | None = None,
 ) -> LockResult:
     """Run the lock analysis over one function view.
 
@@ -101,13 +101,17 @@ def analyse(
     known from elsewhere to be held on entry (the pre-image of the same
     function released them: a patch that deletes the only release leaves
     nothing here to infer it from).
+
+    ``facts`` supplies the graph, the locals and the per-view memo of earlier
+    results (``ctx.facts`` in a run; without it nothing is reused).
     """
-    cfg = build_cfg(fv, kernel)
+    facts = facts if facts is not None else Uncached(kernel)
+    cfg = facts.cfg(fv)
     plain = new_keys is None and observe is None and not assume_held
     # the summaries this function calls are all that can change its analysis: a result computed while
     # summarising (fewer summaries known, no inference) is reused by the check when they are the same
     memo_key = _summaries_called(cfg, summaries or {}) if plain else None
-    memo = fv.__dict__.setdefault("_rk_locks", {})
+    memo = facts.lock_memo(fv)
     hit = memo.get(memo_key) if memo_key is not None else None
     if hit is not None and (budget is None or budget >= hit.budget) and (infer or not hit.result.inferred):
         return hit.result
@@ -126,7 +130,7 @@ def analyse(
         first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
     more: set[str] = set()
     if complete and fv.start_visible:
-        local = _locals(fv) - set(_params(fv))
+        local = facts.local_names(fv) - set(_params(fv))
         more = {e.key for e in first.events if e.kind == "orphan-release" and not set(_VAR.findall(e.key)) & local}
     inferable = bool(more - first.inferred)
     out = first
@@ -156,13 +160,11 @@ def _result(
     return out
 
 
-def _summaries_called(cfg: Any, summaries: dict[str, Summary]) -> tuple[tuple[str, int], ...]:
+def _summaries_called(cfg: CFG, summaries: dict[str, Summary]) -> tuple[tuple[str, int], ...]:
     """The summaries of functions ``cfg`` calls, by identity (a summary is never changed once made)."""
     if not summaries:
         return ()
-    names = cfg.__dict__.get("_rk_callees")
-    if names is None:
-        names = cfg.__dict__["_rk_callees"] = frozenset(c.name for n in cfg.nodes for c in n.calls)
+    names = cfg.callees()
     return tuple(sorted((name, id(summaries[name])) for name in names & summaries.keys()))
 
 
@@ -175,12 +177,18 @@ class _Memo:
 
 
 def acquire_keys(
-    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], lines: set[int]
+    fv: FunctionView,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary],
+    lines: set[int],
+    facts: FactSource | None = None,
 ) -> set[str]:
     """Lock keys acquired by calls on ``lines`` of ``fv`` (e.g. the lines a patch added)."""
     la = LockAnalysis(fv, model, summaries)
     out: set[str] = set()
-    for n in build_cfg(fv, kernel).nodes:
+    cfg = facts.cfg(fv) if facts is not None else build_cfg(fv, kernel)
+    for n in cfg.nodes:
         for call in n.calls:
             if call.line not in lines:
                 continue

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reviewkit.flow.engine import K_RETURN, build_cfg
+from reviewkit.flow.engine import K_RETURN
+from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
-from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, _locals, _params, annotations
+from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, annotations
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FunctionView
 
@@ -37,9 +38,18 @@ def _returned_var(res: LockResult) -> str | None:
 
 
 def summarise(
-    views: list[FunctionView], kernel: dict[str, Any], model: LockModel, rounds: int = 2
+    views: list[FunctionView],
+    kernel: dict[str, Any],
+    model: LockModel,
+    rounds: int = 2,
+    facts: FactSource | None = None,
 ) -> dict[str, Summary]:
-    """Acquire/release wrappers among ``views`` (whole functions only), annotations included."""
+    """Acquire/release wrappers among ``views`` (whole functions only), annotations included.
+
+    ``facts``: where graphs and earlier analyses come from (``ctx.facts`` in a
+    run, which also keeps the result: see :meth:`reviewkit.facts.Facts.summaries`).
+    """
+    facts = facts if facts is not None else Uncached(kernel)
     summaries: dict[str, Summary] = {}
     # text checks first: touching fv.function parses the function
     whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
@@ -71,7 +81,7 @@ def summarise(
         for fv in candidates:
             if fv.name in summaries or (fresh is not None and not any(f"{name}(" in fv.text for name in fresh)):
                 continue
-            s = _summary_of(fv, kernel, model, summaries)
+            s = _summary_of(fv, kernel, model, summaries, facts)
             if s is not None:
                 summaries[fv.name] = s
                 added.add(fv.name)
@@ -89,18 +99,16 @@ def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
 
 
 def _summary_of(
-    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], facts: FactSource
 ) -> Summary | None:
     params = _params(fv)
-    trysum = _try_summary(fv, kernel, model, summaries, params)
+    trysum = _try_summary(fv, model, summaries, params, facts)
     if trysum is not None:
         return trysum
-    from reviewkit.locks.analysis import analyse  # a cycle: flow_locks re-exports summarise
-
-    res = analyse(fv, kernel, model, summaries, budget=4000, infer=False)
+    res = analyse(fv, kernel, model, summaries, budget=4000, infer=False, facts=facts)
     if not res.complete or not res.exits:
         return None
-    local = _locals(fv) - set(params)
+    local = facts.local_names(fv) - set(params)
     ret = _returned_var(res)
     common: set[tuple[str, str, str, str | None]] | None = None
     for ex in res.exits:
@@ -130,12 +138,12 @@ def _summary_of(
 
 
 def _try_summary(
-    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], params: list[str]
+    fv: FunctionView, model: LockModel, summaries: dict[str, Summary], params: list[str], facts: FactSource
 ) -> Summary | None:
     """``return spin_trylock(&x->lock);``: a trylock wrapper, acquired when it returns nonzero."""
     la = LockAnalysis(fv, model, summaries)
-    local = _locals(fv) - set(params)
-    for n in build_cfg(fv, kernel).nodes:
+    local = facts.local_names(fv) - set(params)
+    for n in facts.cfg(fv).nodes:
         if n.kind != K_RETURN or n.ast is None or not n.ast.named_children:
             continue
         value = n.ast.named_children[0]

@@ -12,9 +12,10 @@ and the wrapper summaries (:mod:`reviewkit.locks.summary`) ask them.
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import CfgNode, build_cfg
+from reviewkit.flow.engine import CFG, CfgNode, build_cfg
 from reviewkit.locks.model import lock_key
 from reviewkit.views.source import FunctionView
 
@@ -143,13 +144,37 @@ def _is_atom_call(n: CfgNode, call: Call) -> bool:
     return atom == call.node
 
 
-def _locals(fv: FunctionView) -> set[str]:
+class FactSource(Protocol):
+    """Where the lock analysis gets a function's derived facts (:class:`reviewkit.facts.Facts` in a run)."""
+
+    def cfg(self, fv: FunctionView) -> CFG: ...
+
+    def local_names(self, fv: FunctionView) -> set[str]: ...
+
+    def lock_memo(self, fv: FunctionView) -> dict[Any, Any]: ...
+
+
+class Uncached:
+    """A :class:`FactSource` that derives everything afresh (a caller outside a run, a test)."""
+
+    def __init__(self, kernel: dict[str, Any] | None) -> None:
+        self.kernel = kernel
+
+    def cfg(self, fv: FunctionView) -> CFG:
+        return build_cfg(fv, self.kernel)
+
+    def local_names(self, fv: FunctionView) -> set[str]:
+        return _locals(fv, self.cfg(fv))
+
+    def lock_memo(self, fv: FunctionView) -> dict[Any, Any]:
+        return {}
+
+
+def _locals(fv: FunctionView, cfg: CFG | None = None) -> set[str]:
     """Locals that name something of this call only: aliases of a parameter's memory are not
     (``struct mm_struct *mm = vma->vm_mm;`` names the caller's mm)."""
-    cached: frozenset[str] | None = fv.__dict__.get("_rk_locals")
-    if cached is not None:
-        return set(cached)
-    cfg = build_cfg(fv)
+    if cfg is None:
+        cfg = build_cfg(fv)
     out: set[str] = set()
     aliases: set[str] = set()
     for n in cfg.nodes:
@@ -163,7 +188,6 @@ def _locals(fv: FunctionView) -> set[str]:
                 if names:
                     aliases.add(names[0])
     reassigned = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.writes}
-    fv.__dict__["_rk_locals"] = frozenset(out - (aliases - reassigned))
     return out - (aliases - reassigned)
 
 

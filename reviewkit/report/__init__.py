@@ -36,13 +36,11 @@ class Result:
 
 def formats() -> dict[str, ModuleType]:
     """``--format`` name -> reporter module (imported on demand)."""
-    import reviewkit.report as pkg
-
     out: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
+    for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("_"):
             continue
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        mod = importlib.import_module(f"{__name__}.{info.name}")
         name = getattr(mod, "FORMAT", None)
         if isinstance(name, str):
             out[name] = mod

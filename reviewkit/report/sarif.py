@@ -20,7 +20,7 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _rules(result: Result) -> list[dict[str, Any]]:
-    from reviewkit.engine.run import discover
+    from reviewkit.engine.registry import discover
 
     used = {f.rule for f in result.findings}
     out = []

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 from reviewkit.config import Config
 from reviewkit.engine import run as engine
+from reviewkit.engine.registry import discover
 from reviewkit.errors import InputError, UsageError
 from reviewkit.load.series import Series, load, load_git_range
 from reviewkit.model import Finding
+from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
 from reviewkit.views.repo import PreImages
 
@@ -80,11 +83,13 @@ def review(
     if tree is not None and not Path(tree).is_dir():
         raise InputError(f"--tree {tree}: not a directory")
     pre = PreImages.for_run(series, tree=tree, repo=repo) if tree is not None or repo is not None else None
-    ctx = engine.build_context(series, config, tree=tree, report_all=report_all, preimages=pre)
+    ctx = build_context(series, config, tree=tree, report_all=report_all, preimages=pre)
     if pre is not None and warn is not None:
         for note in pre.notes():
             warn(note)
-    all_rules = engine.discover(warn)
+    if ctx.notes:  # the series as reviewed: its warnings plus the tree-mode notes (the input is not edited)
+        series = dataclasses.replace(series, warnings=[*series.warnings, *ctx.notes])
+    all_rules = discover(warn)
     if rules:
         known = {r.id for r in all_rules}
         unknown = [r for r in rules if r not in known]

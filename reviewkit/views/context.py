@@ -8,15 +8,40 @@ and the code snippet so every rule reports the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewkit.config import Config
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Fix, PathStep, Severity
 from reviewkit.views.source import FileView, FunctionView
+
+if TYPE_CHECKING:
+    from reviewkit.facts import Facts
+
+
+class RunStats(dict[str, Any]):
+    """The counters of a run (analyses cut by a budget, prefilter skips, fixes dropped...).
+
+    Kept apart from the frozen context so counting never changes a stage's
+    output; every context of one run (narrowed per rule) shares one.
+    """
+
+    def bump(self, key: str, amount: int = 1) -> None:
+        self[key] = self.get(key, 0) + amount
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What one rule does not need to see (see :mod:`reviewkit.engine.prefilter`)."""
+
+    tokens: tuple[str, ...] | None
+    """A file or function whose text has none of these is hidden."""
+    skip: Callable[[FunctionView], bool] | None = None
+    """Post-image functions whose findings were replayed from the cache."""
+    file_text: Callable[[FileView], str] | None = None
 
 
 @dataclass
@@ -31,9 +56,14 @@ class PatchContext:
         return self.patch.position if self.patch is not None else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewContext:
-    """Everything a rule may look at, for one run."""
+    """Everything a rule may look at, for one run (frozen: a stage returns new objects, never edits these).
+
+    Built in one place, :mod:`reviewkit.views.build`; derived facts (graphs,
+    lock analyses, the kernel model) are asked of ``facts``, counters go to
+    ``stats``.
+    """
 
     series: Series | None
     patches: list[PatchContext]
@@ -43,25 +73,38 @@ class ReviewContext:
     """``--all``: also report what the series did not introduce."""
     scan: bool = False
     """Whole files without a patch (``reviewkit scan``): every line counts as changed."""
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: RunStats = field(default_factory=RunStats)
+    facts: Facts = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    """The run's derived facts; :mod:`reviewkit.views.build` gives every context one."""
+    narrow: Narrowing | None = field(default=None, repr=False, compare=False)
+    notes: tuple[str, ...] = ()
     preimages: Any = None
     """Where whole files came from (:class:`reviewkit.views.repo.PreImages`), None in fragment mode."""
-    _kernel: Any = field(default=None, repr=False)
+    """Notes of building the context (a tree file the series does not apply to)."""
+
+    def __post_init__(self) -> None:
+        if self.facts is None:  # a context made by hand (a test): its own facts
+            object.__setattr__(self, "facts", new_facts(self.config))
 
     @property
     def kernel(self) -> Any:
-        """The kernel API model (lock pairs, ctor/dtor pairs), loaded on first use."""
-        if self._kernel is None:
-            from reviewkit.kernel import load_model
-
-            self._kernel = load_model(self.config.kernel)
-        return self._kernel
+        """The kernel API model (lock pairs, ctor/dtor pairs), loaded once per run."""
+        return self.facts.kernel
 
     def files(self) -> Iterator[tuple[PatchContext, FileView]]:
+        narrow = self.narrow
         for pc in self.patches:
             for fv in pc.files:
-                if not self.config.path_skipped(fv.path):
+                if self.config.path_skipped(fv.path):
+                    continue
+                if narrow is None or narrow.tokens is None or _has_token(self._text(fv), narrow.tokens):
                     yield pc, fv
+                else:
+                    self.bump("prefilter_skipped_files")
+
+    def _text(self, fv: FileView) -> str:
+        assert self.narrow is not None and self.narrow.file_text is not None
+        return self.narrow.file_text(fv)
 
     def c_files(self) -> Iterator[tuple[PatchContext, FileView]]:
         for pc, fv in self.files():
@@ -70,10 +113,18 @@ class ReviewContext:
 
     def functions(self, side: str = "post", *, changed_only: bool = True) -> Iterator[FunctionView]:
         """Function views of every touched C file; by default only those the patch changed."""
+        narrow = self.narrow
         for _pc, fv in self.c_files():
             for fn in fv.functions(side):
-                if fn.touched or not changed_only:
-                    yield fn
+                if not (fn.touched or not changed_only):
+                    continue
+                if narrow is not None:
+                    if narrow.tokens is not None and not _has_token(fn.text, narrow.tokens):
+                        self.bump("prefilter_skipped_functions")
+                        continue
+                    if side == "post" and narrow.skip is not None and narrow.skip(fn):
+                        continue
+                yield fn
 
     def pre_function(self, post: FunctionView) -> FunctionView | None:
         """The pre-image view of the same function (same file, same name)."""
@@ -94,7 +145,7 @@ class ReviewContext:
 
     def bump(self, key: str, amount: int = 1) -> None:
         """Count something in the run's stats (e.g. analyses cut by a budget)."""
-        self.stats[key] = self.stats.get(key, 0) + amount
+        self.stats.bump(key, amount)
 
     def finding(
         self,
@@ -143,3 +194,15 @@ class ReviewContext:
             snippet="\n".join(snippet_lines),
             extra=extra or {},
         )
+
+
+def _has_token(text: str, tokens: tuple[str, ...]) -> bool:
+    return any(t in text for t in tokens)
+
+
+def new_facts(config: Config) -> Facts:
+    """Fresh facts for a run with ``config`` (its kernel model is loaded on first use)."""
+    from reviewkit.facts import Facts
+    from reviewkit.kernel import load_model
+
+    return Facts(lambda: load_model(config.kernel))

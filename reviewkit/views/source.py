@@ -23,6 +23,7 @@ This module holds the views themselves; the stitching lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,6 +192,9 @@ class FileView:
     tree_pre: str | None = None
     hunks: list[Any] = field(default_factory=list, repr=False)
     """unidiff hunks of this file (empty in scan mode)."""
+    builder: Callable[[FileView, str], list[FunctionView]] | None = field(default=None, repr=False, compare=False)
+    """Builds the function views of a side (fragment stitching or tree mode): set by :mod:`reviewkit.views.build`,
+    so this data module does not import the stages that stitch or parse it."""
     _functions: dict[str, list[FunctionView]] = field(default_factory=dict, repr=False)
 
     @property
@@ -245,29 +249,16 @@ class FileView:
         return 0
 
     def functions(self, side: str = "post") -> list[FunctionView]:
-        """Function views of this side, changed or not (cached)."""
+        """Function views of this side, changed or not (built on first use by :mod:`reviewkit.views.build`)."""
         if side not in self._functions:
-            whole = self.tree_post if side == "post" else self.tree_pre
-            if not self.is_c:
-                views: list[FunctionView] = []
-            elif whole is not None:
-                from reviewkit.views.treemode import tree_views
-
-                views = tree_views(self, side, whole)
-            else:
-                from reviewkit.views.stitch import stitch_functions
-
-                views = stitch_functions(self, side)
-            if side == "post" and views and self.hunks:
-                points = self.deletion_points
-                for fv in views:
-                    fv.deleted_at = {n for n in points if fv.first_line <= n <= fv.last_line}
-            if self.is_c:
-                from reviewkit.views.annotations import settle
-
-                settle(self, side, views)  # an annotation-only change leaves the function as it was
-            self._functions[side] = views
+            if self.builder is None:
+                raise RuntimeError(f"{self.path}: a FileView made outside reviewkit.views.build has no functions")
+            self._functions[side] = self.builder(self, side)
         return self._functions[side]
+
+    def built_functions(self) -> dict[str, list[FunctionView]]:
+        """The sides whose function views exist already (a rebuild may reuse them instead of stitching again)."""
+        return dict(self._functions)
 
     def changed_functions(self, side: str = "post") -> list[FunctionView]:
         return [fv for fv in self.functions(side) if fv.touched]
@@ -280,41 +271,7 @@ class FileView:
         return None
 
 
-# --------------------------------------------------------------------------
-# Building file views from a patch
-
-
 def strip_prefix(name: str) -> str:
     if name.startswith(("a/", "b/")):
         return name[2:]
     return name
-
-
-def file_views(patch: Patch) -> list[FileView]:
-    """One FileView per text file the patch touches."""
-    views = []
-    for pf in patch.patchset:
-        if pf.is_binary_file:
-            continue
-        post: list[Line] = []
-        pre: list[Line] = []
-        for hunk in pf:
-            for line in hunk:
-                if line.line_type in ("+", " ") and line.target_line_no is not None:
-                    post.append(Line(line.target_line_no, line.value.rstrip("\n"), line.is_added, line.diff_line_no))
-                if line.line_type in ("-", " ") and line.source_line_no is not None:
-                    pre.append(Line(line.source_line_no, line.value.rstrip("\n"), line.is_removed, line.diff_line_no))
-        path = strip_prefix(pf.target_file) if not pf.is_removed_file else strip_prefix(pf.source_file)
-        views.append(
-            FileView(
-                path,
-                strip_prefix(pf.source_file),
-                patch,
-                post,
-                pre,
-                is_new=pf.is_added_file,
-                is_deleted=pf.is_removed_file,
-                hunks=list(pf),
-            )
-        )
-    return views

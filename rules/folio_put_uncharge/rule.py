@@ -105,7 +105,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     edit_on_view,
-    fragment_cfg,
     paths,
 )
 
@@ -132,7 +131,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
         names = {c.name for c in fn.calls()}
         if not names & (facts.put | facts.uncharge):
             continue
-        cfg = fragment_cfg(fv, ctx.kernel)
+        cfg = ctx.facts.fragment_cfg(fv)
         if cfg.errors:
             ctx.bump("folio_put_uncharge_unparsed")
             continue
@@ -362,7 +361,7 @@ def explain(ctx: ReviewContext, file: str, line: int) -> list[str]:
     for fv in ctx.functions("post", changed_only=False):
         if fv.path != file or not (fv.first_line <= line <= fv.last_line) or fv.function is None:
             continue
-        cfg = fragment_cfg(fv, ctx.kernel)
+        cfg = ctx.facts.fragment_cfg(fv)
         node = _put_near(cfg.nodes, line, facts)
         if node is None:
             continue

@@ -73,7 +73,7 @@ from collections.abc import Iterator
 
 from reviewkit.rules.helper_extraction.detect import Candidate, Series, guarded_calls, repeated_calls, sequences
 
-from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, edit_on_lines, offer, transform
+from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, edit_on_lines, transform
 
 ID = "helper-extraction"
 SEVERITY = Severity.INFO
@@ -137,6 +137,4 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    found = list(_findings(ctx))
-    # the findings themselves are the "before" of every verification: no second run
-    yield from offer(ctx, found, _findings, before=found)
+    yield from _findings(ctx)

@@ -92,7 +92,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     edit_on_view,
-    fragment_cfg,
     paths,
 )
 
@@ -140,7 +139,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
 def _check_function(
     ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]]
 ) -> Iterator[Finding]:
-    cfg = fragment_cfg(fv, ctx.kernel)
+    cfg = ctx.facts.fragment_cfg(fv)
     if cfg.errors:
         ctx.bump("teardown_order_unparsed")
         return

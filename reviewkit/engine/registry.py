@@ -1,0 +1,87 @@
+"""Which rules exist: built-in rule modules, then plugins (the ``reviewkit.rules`` entry-point group).
+
+A rule module carries ``ID``, ``SEVERITY``, ``check(ctx)`` and a docstring
+(see :mod:`reviewkit.engine.run` for the optional ``TOKENS``/``SCOPE``);
+this module turns modules into :class:`Rule` records and nothing else, so
+listing or explaining rules never loads the engine that runs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+
+from reviewkit.model import Finding, Severity
+from reviewkit.views.context import ReviewContext
+
+
+@dataclass
+class Rule:
+    """A loaded rule module."""
+
+    id: str
+    severity: Severity
+    doc: str
+    check: Callable[[ReviewContext], Iterable[Finding]]
+    source: str
+    module: ModuleType
+
+    @property
+    def title(self) -> str:
+        return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
+
+
+def rule_from_module(mod: ModuleType, source: str) -> Rule | None:
+    rid = getattr(mod, "ID", None)
+    check = getattr(mod, "check", None)
+    if not isinstance(rid, str) or not callable(check):
+        return None
+    sev = getattr(mod, "SEVERITY", Severity.WARNING)
+    severity = sev if isinstance(sev, Severity) else Severity.parse(str(sev))
+    return Rule(rid, severity, mod.__doc__ or "", check, source, mod)
+
+
+def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
+    """Built-in rules, then plugins; a broken plugin is a warning, not a crash."""
+    import reviewkit.rules as pkg
+
+    rules: dict[str, Rule] = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        # A rule that outgrew one file is a folder whose ``rule`` module is the rule.
+        name = f"{pkg.__name__}.{info.name}" + (".rule" if info.ispkg else "")
+        mod = importlib.import_module(name)
+        rule = rule_from_module(mod, "builtin")
+        if rule is not None:
+            rules[rule.id] = rule
+    for rule in _plugins(warn):
+        rules.setdefault(rule.id, rule)
+    return sorted(rules.values(), key=lambda r: r.id)
+
+
+def _plugins(warn: Callable[[str], None] | None) -> list[Rule]:
+    from importlib.metadata import entry_points
+
+    found = []
+    for ep in entry_points(group="reviewkit.rules"):
+        try:
+            mod = ep.load()
+            rule = rule_from_module(mod, f"plugin {ep.value}") if isinstance(mod, ModuleType) else None
+            if rule is None:
+                raise TypeError("not a module with ID and check()")
+            found.append(rule)
+        except Exception as exc:
+            if warn is not None:
+                warn(f"rule plugin {ep.name} ({ep.value}) not loaded: {exc}")
+    return found
+
+
+def find_rule(rule_id: str) -> Rule | None:
+    for rule in discover():
+        if rule.id == rule_id:
+            return rule
+    return None

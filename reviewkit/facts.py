@@ -1,0 +1,165 @@
+"""One owner of the facts derived during a run: graphs, lock analyses, lock summaries.
+
+Rules ask ``ctx.facts`` instead of deriving (and caching) facts themselves:
+
+- ``cfg(fv)``: the control-flow graph of a function view, built once per view
+  per run (every rule, the lock summaries and the lock analysis share it);
+- ``fragment_cfg(fv)``: that graph plus the edges of blocks opened by unseen code;
+- ``lock_model``: the lock API model of the run's kernel model, built once;
+- ``summaries(views)``: lock-wrapper summaries of a set of views, computed
+  once per distinct set (``lock-balance`` and ``rcu-folio-memcg`` ask for the
+  same set on a scan and share the result);
+- ``locks(fv, summaries, ...)``: the lock analysis of a view; a plain analysis
+  (no observer, no fragment keys) is reused whenever the summaries it calls
+  are the same objects;
+- ``local_names(fv)``, ``acquire_keys(...)``, ``file_text(fv)`` (what the
+  token prefilter searches).
+
+Nothing is stored on the views: every table here is keyed by the identity of
+the object it describes and holds that object, so an id is never reused
+while its entry lives.  A :class:`Facts` lives as long as the run's context;
+the contexts a fix verification rebuilds share it (the views they keep are
+the same objects, so their facts are not derived again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from reviewkit.cparse.parse import Call
+from reviewkit.flow.engine import CFG, CfgNode, build_cfg
+from reviewkit.flow.paths import fragment_cfg
+from reviewkit.locks import analysis
+from reviewkit.locks.model import Held, LockModel, LockResult, Summary
+from reviewkit.locks.summary import summarise
+from reviewkit.locks.syntax import _locals
+from reviewkit.views.source import FileView, FunctionView
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ByIdentity(Generic[K, V]):
+    """A table keyed by object identity that keeps its keys alive (so an ``id()`` is never reused)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[K, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        row = self._rows.get(id(key))
+        return row[1] if row is not None else None
+
+    def put(self, key: K, value: V) -> V:
+        self._rows[id(key)] = (key, value)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class Facts:
+    """The derived facts of one run (see the module docstring)."""
+
+    def __init__(self, load_kernel: Callable[[], dict[str, Any]]) -> None:
+        self._load_kernel = load_kernel
+        self._kernel: dict[str, Any] | None = None
+        self._lock_model: LockModel | None = None
+        self._cfgs: ByIdentity[FunctionView, CFG] = ByIdentity()
+        self._locals: ByIdentity[FunctionView, frozenset[str]] = ByIdentity()
+        self._lock_memos: ByIdentity[FunctionView, dict[Any, Any]] = ByIdentity()
+        self._file_texts: ByIdentity[FileView, str] = ByIdentity()
+        self._summaries: dict[tuple[int, ...], tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
+        self.cfgs_built = 0
+        """How many graphs this run built (each function view's once)."""
+        self.summary_passes = 0
+        """How many times lock summaries were computed (once per distinct set of views)."""
+
+    @property
+    def kernel(self) -> dict[str, Any]:
+        """The kernel API model (lock pairs, ctor/dtor pairs), loaded on first use."""
+        if self._kernel is None:
+            self._kernel = self._load_kernel()
+        return self._kernel
+
+    @property
+    def lock_model(self) -> LockModel:
+        if self._lock_model is None:
+            self._lock_model = LockModel.from_kernel(self.kernel)
+        return self._lock_model
+
+    def cfg(self, fv: FunctionView) -> CFG:
+        """The graph of ``fv``'s function (built on first use; never modify it, copy)."""
+        cfg = self._cfgs.get(fv)
+        if cfg is None:
+            self.cfgs_built += 1
+            cfg = self._cfgs.put(fv, build_cfg(fv, self.kernel))
+        return cfg
+
+    def fragment_cfg(self, fv: FunctionView) -> CFG:
+        """:meth:`cfg` plus "the gap may skip the block it opened" edges (a copy when it adds any)."""
+        return fragment_cfg(fv, self.kernel, self.cfg(fv))
+
+    def local_names(self, fv: FunctionView) -> set[str]:
+        """Locals of ``fv`` that name something of this call only (a fresh set: callers may change it)."""
+        names = self._locals.get(fv)
+        if names is None:
+            names = self._locals.put(fv, frozenset(_locals(fv, self.cfg(fv))))
+        return set(names)
+
+    def lock_memo(self, fv: FunctionView) -> dict[Any, Any]:
+        """The lock analysis' table of finished results for ``fv`` (see :func:`reviewkit.locks.analysis.analyse`)."""
+        memo = self._lock_memos.get(fv)
+        if memo is None:
+            memo = self._lock_memos.put(fv, {})
+        return memo
+
+    def summaries(self, views: Sequence[FunctionView]) -> dict[str, Summary]:
+        """Lock-wrapper summaries of ``views`` (in this order), computed once per distinct list."""
+        key = tuple(id(v) for v in views)
+        hit = self._summaries.get(key)
+        if hit is None:
+            self.summary_passes += 1
+            found = summarise(list(views), self.kernel, self.lock_model, facts=self)
+            hit = self._summaries[key] = (tuple(views), found)
+        return hit[1]
+
+    def locks(
+        self,
+        fv: FunctionView,
+        summaries: dict[str, Summary] | None = None,
+        new_keys: set[str] | None = None,
+        *,
+        budget: int | None = None,
+        observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+        infer: bool = True,
+        assume_held: frozenset[str] = frozenset(),
+    ) -> LockResult:
+        """The lock analysis of ``fv`` (:func:`reviewkit.locks.analysis.analyse`), reused where it can be."""
+        return analysis.analyse(
+            fv,
+            self.kernel,
+            self.lock_model,
+            summaries,
+            new_keys,
+            budget,
+            observe,
+            infer,
+            assume_held,
+            facts=self,
+        )
+
+    def acquire_keys(self, fv: FunctionView, summaries: dict[str, Summary], lines: set[int]) -> set[str]:
+        """Lock keys acquired by calls on ``lines`` of ``fv``."""
+        return analysis.acquire_keys(fv, self.kernel, self.lock_model, summaries, lines, facts=self)
+
+    def file_text(self, fv: FileView) -> str:
+        """Everything of ``fv`` a rule can see (both sides): what the token prefilter searches."""
+        text = self._file_texts.get(fv)
+        if text is None:
+            if fv.tree_post is not None:
+                text = fv.tree_post + "\n" + (fv.tree_pre or "")
+            else:
+                text = "\n".join(ln.text for ln in (*fv.post, *fv.pre))
+            text = self._file_texts.put(fv, text)
+        return text
