@@ -196,8 +196,11 @@ def scan_one(path: str, state: dict[str, Any]) -> FileResult:
 
     started = time.perf_counter()
     options: ScanOptions = state["options"]
+    from reviewkit.io import read_bounded
+    from reviewkit.views.treemode import MAX_TREE_FILE
+
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, MAX_TREE_FILE)  # a symlink to /dev/zero is a note, not a MemoryError
     except OSError as exc:
         return FileResult(path, notes=[f"{path}: not scanned: {exc.strerror or exc}"])
     cache = state.get("cache")

@@ -17,6 +17,7 @@ their parses), because re-stitching the same hunks gives the same views.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import itertools
@@ -200,7 +201,7 @@ class _Fold:
             raise FixError(f"{path}: no patch to fold the fix into")
         visible = {ln.number: ln.text for ln in view.post}
         edits = _edits(visible, pf)
-        self.checks.append((path, _reconstructed(visible), pf))
+        self.checks.append((path, *_reconstructed(visible, pf)))
         target = self._target(index, path)
         self.pending.setdefault(index, {})[id(target)] = (target, _folded_hunks(target, edits))
         self.fragments.append((index, view))
@@ -322,10 +323,36 @@ def _apply_text(text: str, pf: unidiff.PatchedFile) -> str:
     return "\n".join(out[n] for n in sorted(out))
 
 
-def _reconstructed(visible: dict[int, str]) -> str:
-    """A file with the visible lines at their real numbers and placeholders in between."""
-    last = max(visible, default=0)
-    return "\n".join(visible.get(n, _PLACEHOLDER) for n in range(1, last + 1)) + "\n"
+def _reconstructed(visible: dict[int, str], pf: unidiff.PatchedFile) -> tuple[str, unidiff.PatchedFile]:
+    """The visible lines with placeholders between them, and ``pf`` renumbered to match.
+
+    A run of invisible lines becomes at most a few placeholders (git apply
+    needs the order and the neighbourhood, not the distance): a hunk header
+    claiming line 50,000,000 must not cost 50 million placeholder lines.
+    """
+    keys = sorted({*visible, *(h.source_start for h in pf if h.source_start > 0)})
+    out: list[str] = []
+    where: dict[int, int] = {}
+    prev = 0
+    for n in keys:
+        out.extend([_PLACEHOLDER] * min(n - prev - 1, _GAP))
+        out.append(visible.get(n, _PLACEHOLDER))
+        where[n] = len(out)
+        prev = n
+    text = "\n".join(out) + "\n"
+    shifted = copy.copy(pf)
+    hunks = []
+    for hunk in pf:
+        h = copy.copy(hunk)
+        delta = hunk.source_start - where.get(hunk.source_start, hunk.source_start)
+        h.source_start, h.target_start = hunk.source_start - delta, max(hunk.target_start - delta, 0)
+        hunks.append(h)
+    shifted[:] = hunks
+    return text, shifted
+
+
+_GAP = 3
+"""Placeholders standing for any longer run of lines the patch does not show."""
 
 
 class GitCheck:

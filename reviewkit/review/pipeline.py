@@ -46,9 +46,12 @@ def read_baseline(path: str | None) -> set[str]:
     p = Path(path)
     if not p.exists():
         return set()
+    from reviewkit.io import read_bounded
+    from reviewkit.review.baseline import MAX_BYTES
+
     try:
-        data = json.loads(p.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_bounded(p, MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: unreadable baseline: {exc}") from None
     entries = data.get("findings", []) if isinstance(data, dict) else []
     return {e["fingerprint"] for e in entries if isinstance(e, dict) and "fingerprint" in e}
