@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from limits import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +161,20 @@ def test_tree_read_outside_is_refused_even_through_a_symlink(tmp_path: Path) -> 
 def test_git_revision_cannot_be_an_option(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(
-        ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+        [
+            "git",
+            "-C",
+            str(tmp_path),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ],
         check=True,
     )
     victim = tmp_path / "victim.txt"

@@ -42,9 +42,9 @@ def tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
             _whole=(parsed, fn.node),
         )
         span = range(start, end + 1)
-        fv.changed_lines = {n for n in span if n in changed} if len(changed) > len(span) else {
-            n for n in changed if start <= n <= end
-        }
+        fv.changed_lines = (
+            {n for n in span if n in changed} if len(changed) > len(span) else {n for n in changed if start <= n <= end}
+        )
         views.append(fv)
     return views
 
