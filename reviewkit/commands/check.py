@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.errors import UsageError
     from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.report import Result, formats
+    from reviewkit.report.text import escape_controls
     from reviewkit.review.pipeline import load_series, review
 
     reporters = formats()
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet and not machine:
         for note in series.warnings + notes:
-            print(f"reviewkit: note: {note}", file=sys.stderr)
+            print(f"reviewkit: note: {escape_controls(note)}", file=sys.stderr)
     for error in result.stats.get("rule_errors", []):
         # a crash inside a rule is reported even in machine formats: its findings are missing
         print(f"reviewkit: internal error: {error} (other rules ran; please report)", file=sys.stderr)
