@@ -191,7 +191,7 @@ def scan_file(path: str) -> FileResult:
 
 def scan_one(path: str, state: dict[str, Any]) -> FileResult:
     """Scan one file with the rules of ``state``, through its cache."""
-    from reviewkit.engine.cache import content_key
+    from reviewkit.engine.cache import content_key, valid_findings
     from reviewkit.engine.prefilter import dump_finding, load_finding
 
     started = time.perf_counter()
@@ -207,7 +207,7 @@ def scan_one(path: str, state: dict[str, Any]) -> FileResult:
     key = content_key(path, data) if cache is not None else ""
     if cache is not None:
         hit = cache.get(key)
-        if isinstance(hit, list):
+        if valid_findings(hit, path):
             try:
                 findings = [load_finding(d) for d in hit]
             except (KeyError, TypeError, ValueError, AttributeError):
