@@ -30,6 +30,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fix-dir", metavar="DIR", help="write each verified suggested fix to DIR as an applicable -p1 .diff"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time budget of each rule on the series (default 60; 0: none); an overrun is a note",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="say where the configuration came from")
     p.add_argument("--terse", action="store_true", help="one line per finding")
     p.add_argument("--emacs", action="store_true", help="emacs compile-mode file:line form (checkpatch format)")
@@ -57,7 +64,18 @@ def run(args: argparse.Namespace) -> int:
         _check_fix_dir(args.fix_dir, [args.series, args.output])
     notes: list[str] = []
     series = load_series(args.series, args.git)
-    result = review(series, config, tree=args.tree, report_all=args.all, baseline=args.baseline, warn=notes.append)
+    if args.timeout < 0:
+        raise UsageError(f"--timeout {args.timeout:g}: must be 0 (no budget) or more")
+    result = review(
+        series,
+        config,
+        tree=args.tree,
+        report_all=args.all,
+        baseline=args.baseline,
+        warn=notes.append,
+        budget=args.timeout,
+    )
+    notes.extend(result.stats.get("rule_skipped", []))
     result.stats["config"] = config_stats(config)
     options = {k: getattr(args, k) for k in ("terse", "emacs", "showfile", "no_summary", "quiet", "no_fix")}
     options["fail_on"] = fail_on

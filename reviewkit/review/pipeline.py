@@ -67,6 +67,7 @@ def review(
     baseline: str | None = None,
     warn: Any = None,
     progress: Any = None,
+    budget: float = 0.0,
 ) -> Review:
     """Run every enabled rule over ``series``."""
     started = time.perf_counter()
@@ -81,7 +82,9 @@ def review(
         if unknown:
             raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
-    findings = engine.run(ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress)
+    findings = engine.run(
+        ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress, budget=budget
+    )
     stats = {
         "patches": len(series.patches),
         "files": len({fv.path for _pc, fv in ctx.files()}),
