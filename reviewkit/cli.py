@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    """An error as the one stderr line it must be: newlines folded, control characters escaped."""
+    from reviewkit.report.text import escape_controls
+
+    return escape_controls(" ".join(text.split("\n")).strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 clean, 1 findings, 2 errors)."""
     try:
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         return int(args._run(args))
     except (InputError, UsageError) as exc:
-        print(f"reviewkit: error: {exc}", file=sys.stderr)
+        print(f"reviewkit: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("reviewkit: interrupted", file=sys.stderr)
@@ -78,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("REVIEWKIT_DEBUG"):
             raise
         print(
-            f"reviewkit: internal error: {type(exc).__name__}: {exc} (set REVIEWKIT_DEBUG=1 for a traceback)",
+            f"reviewkit: internal error: {type(exc).__name__}: {_one_line(str(exc))}"
+            " (set REVIEWKIT_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
         return EXIT_ERROR

@@ -13,7 +13,7 @@ from toy_rules import BAD, SCOPED, make
 
 from reviewkit.config import Config
 from reviewkit.engine import run as engine
-from reviewkit.engine.cache import Cache, config_hash, content_key, open_cache, ruleset_version
+from reviewkit.engine.cache import FORMAT, Cache, config_hash, content_key, open_cache, ruleset_version
 from reviewkit.engine.scan import scan
 from reviewkit.load.series import load
 from reviewkit.views.build import build_context
@@ -207,5 +207,5 @@ def test_workers_file_results_under_the_parents_rule_set_version(tmp_path: Path,
     expected = open_cache(rules, Config())
     assert expected is not None
     list(scan([str(src)], rules, jobs=2))
-    salts = {p.name for p in (_private_cache / "reviewkit" / "v1").iterdir()}
+    salts = {p.name for p in (_private_cache / "reviewkit" / f"v{FORMAT}").iterdir()}
     assert salts == {expected.salt}

@@ -291,3 +291,155 @@ def test_pathological_c_finishes(tmp_path: Path, name: str) -> None:
     assert_clean_exit(rc, err)
     for line in err.splitlines():
         assert line.startswith("reviewkit: note: ") and "skipped" in line, line
+
+
+# --------------------------------------------------------------------------
+# Structure-aware inputs, each run in a child process under a fixed budget
+# (500 MB address space, 10 s; tests/limits.py): an input that allocates per
+# claimed line, per claimed patch or reads a device forever fails here as a
+# MemoryError, an internal error or a timeout.
+
+import tempfile  # noqa: E402
+
+from limits import run_cli  # noqa: E402
+
+CHILD = settings(FUZZ, max_examples=EXAMPLES or 8)
+
+_CTRL = st.sampled_from(["\x1b[8m", "\x1b]52;c;ZXZpbA==\x07", "\x1b[2K\r", "\u202e", "\x00", "\x7f", "\x9b", "\t", "é"])
+_NAME_PART = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters="/"), min_size=1, max_size=12
+)
+PATH_FORMS = st.one_of(
+    st.builds(lambda a, b: f"{a}/{b}.c", _NAME_PART, _NAME_PART),
+    st.sampled_from(
+        [
+            "../outside/secret.c",
+            "a/../../x.c",
+            "/etc/passwd",
+            "./mm/x.c",
+            "mm//x.c",
+            "mm/x.c ",
+            "mm/..",
+            "",
+            " ",
+            "mm/\x1b[8mx.c",
+            "mm/\u202ex.c",
+            "d" * 300 + "/x.c",
+            "mm/x.c\tREADME",
+        ]
+    ),
+    st.builds(lambda c, n: f"mm/{c}{n}.c", _CTRL, _NAME_PART),
+)
+COUNTERS = st.one_of(
+    st.builds(lambda i, t: f"{i}/{t}", st.integers(0, 12), st.integers(0, 12)),
+    st.builds(lambda i, t: f"{i}/{t}", st.integers(0, 3), st.sampled_from([10**8, 10**9, 10**18, 10**40])),
+    st.sampled_from(["1/", "/1", "01/02", "1/1/1", "-1/2", "1/0", "999999999999999999999/1", "1 /2", "１/２"]),
+)
+NUMBERS = st.one_of(st.integers(0, 40), st.sampled_from([50_000_000, 2**31 - 1, 2**31, 2**63, 10**30]))
+
+
+def _hunk(old: int, new: int, length: int, body: list[str]) -> str:
+    return f"@@ -{old},{length} +{new},{length} @@ static int f(void)\n" + "".join(body)
+
+
+@st.composite
+def patch_messages(draw: st.DrawFn) -> bytes:
+    """An mbox of 1-4 messages: separators, counters, headers, MIME, hunks, paths and control characters."""
+    count = draw(st.integers(1, 4))
+    out: list[str] = []
+    for n in range(count):
+        path = draw(PATH_FORMS)
+        ctrl = draw(_CTRL)
+        old, new = draw(NUMBERS), draw(NUMBERS)
+        body_lines = [
+            " static int f(void)\n",
+            " {\n",
+            f"-\treturn 0; /* {ctrl} */\n",
+            f"+\treturn 1; /* {ctrl} */\n",
+            " }\n",
+        ]
+        length = draw(st.sampled_from([4, 3, 5, 0, 10**9]))
+        diff = f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n" + _hunk(old, new, length, body_lines)
+        subject = f"[PATCH {draw(COUNTERS)}] x{ctrl}: change {n}"
+        sep = draw(
+            st.sampled_from(
+                [
+                    "From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\n",
+                    "From git@z Thu Jan  1 00:00:00 1970\n",
+                    "From mboxrd@z Thu Jan  1 00:00:00 1970\n",
+                    "",
+                    ">From x\n",
+                ]
+            )
+        )
+        kind = draw(st.sampled_from(["plain", "base64", "qp", "multipart", "bad-charset", "nested"]))
+        head = f"{sep}From: Dev <dev@example.org>\nSubject: {subject}\nMessage-Id: <{n}@x>\n"
+        text = f"why{ctrl}\n\nSigned-off-by: Dev <dev@example.org>\n---\n{diff}-- \n2.43.0\n"
+        if kind == "plain":
+            out.append(head + "\n" + text)
+        elif kind == "base64":
+            import base64
+
+            enc = base64.encodebytes(text.encode("utf-8", "surrogatepass")).decode()
+            out.append(head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + enc)
+        elif kind == "qp":
+            import quopri
+
+            enc = quopri.encodestring(text.encode("utf-8", "surrogatepass")).decode()
+            out.append(head + "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n" + enc)
+        elif kind == "bad-charset":
+            out.append(
+                head
+                + f"Content-Type: text/plain; charset={draw(st.sampled_from(['x-nope', 'utf-7', 'latin1']))}\n\n"
+                + text
+            )
+        else:
+            inner = (
+                f"--b\nContent-Type: text/x-patch\n\n{text}\n--b--\n"
+                if kind == "multipart"
+                else "--b\nContent-Type: multipart/mixed; boundary=c\n\n--c\nContent-Type: text/plain\n\n"
+                f"{text}\n--c\n--b--\n"
+            )
+            out.append(head + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n' + inner)
+    data = "".join(out).encode("utf-8", "surrogatepass")
+    cut = draw(st.sampled_from([None, None, None, len(data) // 2, len(data) - 3]))
+    return data if cut is None else data[:cut]
+
+
+def _child_clean(out) -> None:  # type: ignore[no-untyped-def]
+    assert not out.hung, "over the 10 s budget"
+    assert "Traceback" not in out.stderr and "internal error" not in out.stderr, out.stderr[-2000:]
+    assert out.returncode in (0, 1, 2), out.stderr[-2000:]
+    if out.returncode == 2:
+        assert out.stderr.count("reviewkit: error:") == 1, out.stderr
+
+
+@CHILD
+@given(data=patch_messages())
+@example(data=b"From: a <a@b.c>\nSubject: [PATCH 1/1000000000] x\n\n---\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n")
+def test_structured_mbox_in_a_budget(tmp_path: Path, data: bytes) -> None:
+    (tmp_path / "in.mbox").write_bytes(data)
+    out = run_cli(["check", "in.mbox"], tmp_path)
+    _child_clean(out)
+    assert "\x1b" not in out.stdout and "\x1b" not in out.stderr
+
+
+@CHILD
+@given(data=patch_messages(), fmt=st.sampled_from(["checkpatch", "github", "json"]))
+def test_structured_mbox_in_tree_mode(data: bytes, fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _tree_mode(Path(tmp), data, fmt)
+
+
+def _tree_mode(tmp_path: Path, data: bytes, fmt: str) -> None:
+    tree = tmp_path / "tree"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "mm" / "x.c").write_text("static int f(void)\n{\n\treturn 0;\n}\n")
+    (tree / "mm" / "zero.c").symlink_to("/dev/zero")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.c").write_text("static int f(void)\n{\n\treturn 0;\n}\n")
+    (tmp_path / "in.mbox").write_bytes(data)
+    out = run_cli(["check", "in.mbox", "--tree", "tree", "-f", fmt], tmp_path)
+    _child_clean(out)
+    if fmt != "json":
+        assert "\x1b" not in out.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 NAME = "amend"
 HELP = "fold the verified fixes of the accepted rules into the patches and write the next version (mbox)"
@@ -23,20 +22,20 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.config import find_config
     from reviewkit.errors import InputError, UsageError
     from reviewkit.fixes.amend import amend_series
-    from reviewkit.io import write_atomic
+    from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.review.pipeline import load_series, review
 
     accepted = [r.strip() for r in args.accept.split(",") if r.strip()]
     if not accepted:
         raise UsageError("amend: --accept needs at least one rule id")
-    if Path(args.output).resolve() == Path(args.series).resolve():
-        raise UsageError("amend: --output must not be the input series (it is never modified)")
+    refuse_clobber(args.output, [args.series], "amend: --output")
     series = load_series(args.series)
     result = review(series, find_config(), tree=args.tree, rules=accepted)
-    fixes = [f.fix for f in result.findings if f.fix is not None and f.fix.verified and f.rule in accepted]
+    chosen = [f for f in result.findings if f.fix is not None and f.fix.verified and f.rule in accepted]
+    fixes = [f.fix for f in chosen if f.fix is not None]
     if not fixes:
         raise InputError(f"{args.series}: no verified fix of {', '.join(accepted)} to fold in")
-    text = amend_series(series, fixes, args.version, tree=args.tree)
+    text = amend_series(series, fixes, args.version, tree=args.tree, patches=[f.patch for f in chosen])
     write_atomic(args.output, text)
     if not args.quiet:
         version = args.version or series.version + 1

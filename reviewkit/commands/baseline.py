@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"baseline remove: {args.fingerprint} is not in {path}")
         print(f"reviewkit: removed {args.fingerprint} from {path}")
         return 0
-    from reviewkit.config import find_config
+    from reviewkit.commands._options import configured
     from reviewkit.review.pipeline import load_series, review
 
-    config = find_config()
+    config = configured()
     config.baseline = None  # record everything, including what the old baseline hides
     series = load_series(args.series, args.git)
     result = review(series, config, tree=args.tree, repo=".")

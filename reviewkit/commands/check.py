@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
+from pathlib import Path
 
-from reviewkit.config import find_config
-from reviewkit.model import Finding, Severity
+from reviewkit.model import Finding
 
 NAME = "check"
 HELP = "review a patch series (mbox, .patch, directory, -, or --git RANGE)"
@@ -33,34 +35,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fix-dir", metavar="DIR", help="write each verified suggested fix to DIR as an applicable -p1 .diff"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time budget of each rule on the series (default 60; 0: none); an overrun is a note",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="say where the configuration came from")
     p.add_argument("--terse", action="store_true", help="one line per finding")
     p.add_argument("--emacs", action="store_true", help="emacs compile-mode file:line form (checkpatch format)")
     p.add_argument("--showfile", action="store_true", help="file:line instead of patch lines (checkpatch format)")
     p.add_argument("--no-summary", action="store_true", help="no total line (checkpatch format)")
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []
-
-
 def run(args: argparse.Namespace) -> int:
+    from reviewkit.commands._options import config_stats, configured
+    from reviewkit.config import parse_level
     from reviewkit.errors import UsageError
-    from reviewkit.io import write_atomic
+    from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.report import Result, formats
+    from reviewkit.report.text import escape_controls
     from reviewkit.review.pipeline import load_series, review
 
     reporters = formats()
     if args.format not in reporters:
         raise UsageError(f"unknown --format {args.format!r} (one of: {', '.join(sorted(reporters))})")
-    config = find_config()
-    if args.select:
-        config.select = _split(args.select)
-    if args.ignore:
-        config.ignore = config.ignore + _split(args.ignore)
-    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
+    config = configured(args.select, args.ignore, verbose=args.verbose)
+    fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     machine = args.format != "text" or args.terse
+    refuse_clobber(args.output, [args.series, args.baseline, config.baseline])
+    if args.fix_dir:
+        _check_fix_dir(args.fix_dir, [args.series, args.output])
     notes: list[str] = []
     series = load_series(args.series, args.git)
+    if args.timeout < 0:
+        raise UsageError(f"--timeout {args.timeout:g}: must be 0 (no budget) or more")
     result = review(
         series,
         config,
@@ -69,19 +79,22 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         warn=notes.append,
         repo=None if args.no_repo else ".",
+        budget=args.timeout,
     )
+    notes.extend(result.stats.get("rule_skipped", []))
+    result.stats["config"] = config_stats(config)
     options = {k: getattr(args, k) for k in ("terse", "emacs", "showfile", "no_summary", "quiet", "no_fix")}
     options["fail_on"] = fail_on
-    if args.fix_dir:
-        _write_fixes(args.fix_dir, result.findings)
     text = reporters[args.format].render(Result(result.series, result.findings, result.stats, options))
+    if args.fix_dir:
+        write_fix_files(args.fix_dir, result.findings)
     if args.output:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     if not args.quiet and not machine:
         for note in result.series.warnings + notes:
-            print(f"reviewkit: note: {note}", file=sys.stderr)
+            print(f"reviewkit: note: {escape_controls(note)}", file=sys.stderr)
     for error in result.stats.get("rule_errors", []):
         # a crash inside a rule is reported even in machine formats: its findings are missing
         print(f"reviewkit: internal error: {error} (other rules ran; please report)", file=sys.stderr)
@@ -89,28 +102,57 @@ def run(args: argparse.Namespace) -> int:
     return 1 if worst >= fail_on.rank else 0
 
 
-def write_fix_files(folder: str, findings: list[Finding]) -> list[str]:
-    """One ``NNNN-<rule>-<path>-<line>.diff`` per verified fix (paths relative to the tree, -p1)."""
-    from pathlib import Path
+FIX_NAME_BYTES = 200
+"""A fix file's name stays under NAME_MAX (255) whatever the finding's path."""
 
-    from reviewkit.fixes.diff import render
+
+def fix_file_name(n: int, f: Finding) -> str:
+    """``NNNN-<rule>-<path>-<line>.diff``, the path part shortened (with a hash) to fit a file name."""
+    import hashlib
+
+    flat = f.file.replace("/", "-")
+    name = f"{n:04d}-{f.rule}-{flat}-{f.line}.diff"
+    if len(name.encode("utf-8", "surrogateescape")) <= FIX_NAME_BYTES:
+        return name
+    digest = hashlib.blake2b(f.file.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+    keep = flat.encode("utf-8", "surrogateescape")[-(FIX_NAME_BYTES - 80) :].decode("utf-8", "ignore")
+    return f"{n:04d}-{f.rule}-{digest}-{keep}-{f.line}.diff"
+
+
+_OURS = re.compile(r"^\d{4}-[a-z0-9-]+-.*\.diff$")
+
+
+def write_fix_files(folder: str, findings: list[Finding]) -> list[str]:
+    """One ``NNNN-<rule>-<path>-<line>.diff`` per verified fix (paths relative to the tree, -p1).
+
+    Fix files of an earlier run (the same naming) are removed first, so the
+    folder holds exactly this run's fixes; nothing else in it is touched.
+    """
     from reviewkit.io import write_atomic
 
+    target_dir = Path(folder)
+    fixes = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.diff.strip()]
+    names = {fix_file_name(n, f) for n, f in enumerate(fixes, 1)}
+    if target_dir.is_dir():
+        for old in target_dir.iterdir():
+            if _OURS.match(old.name) and old.name not in names and old.is_file() and not old.is_symlink():
+                with contextlib.suppress(OSError):
+                    old.unlink()
     written = []
-    fixes = [(f, f.fix) for f in findings if f.fix is not None and f.fix.verified and f.fix.edits]
-    for n, (f, fix) in enumerate(fixes, 1):
-        name = f"{n:04d}-{f.rule}-{f.file.replace('/', '-')}-{f.line}.diff"
-        target = Path(folder) / name
-        write_atomic(target, render(fix))  # a rendered fix always ends in a newline
+    for n, f in enumerate(fixes, 1):
+        assert f.fix is not None
+        target = target_dir / fix_file_name(n, f)
+        write_atomic(target, f.fix.diff if f.fix.diff.endswith("\n") else f.fix.diff + "\n")
         written.append(str(target))
     return written
 
 
-def _write_fixes(folder: str, findings: list[Finding]) -> None:
-    from pathlib import Path
-
+def _check_fix_dir(folder: str, inputs: list[str | None]) -> None:
     from reviewkit.errors import UsageError
 
-    if Path(folder).exists() and not Path(folder).is_dir():
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
         raise UsageError(f"--fix-dir {folder}: not a directory")
-    write_fix_files(folder, findings)
+    for item in inputs:
+        if item and item != "-" and Path(item).exists() and Path(item).resolve() == p.resolve():
+            raise UsageError(f"--fix-dir {folder}: is an input or the report; give a folder of its own")

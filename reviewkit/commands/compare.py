@@ -27,23 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []
-
-
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.config import find_config
-    from reviewkit.io import write_atomic
-    from reviewkit.model import Severity
+    from reviewkit.commands._options import configured
+    from reviewkit.config import parse_level
+    from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.review.compare import NEW, classify
     from reviewkit.review.pipeline import load_series, review
 
-    config = find_config()
-    if args.select:
-        config.select = _split(args.select)
-    if args.ignore:
-        config.ignore = config.ignore + _split(args.ignore)
-    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
+    config = configured(args.select, args.ignore)
+    fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
+    refuse_clobber(args.output, [args.old, args.new])
     old = review(load_series(args.old), config, tree=args.tree, repo=".")
     new = review(load_series(args.new), config, tree=args.tree, repo=".")
     result = classify(old, new)

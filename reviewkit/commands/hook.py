@@ -29,6 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     i = sub.add_parser("install", help="install the sendemail-validate hook (chains an existing one)")
     i.add_argument("--fail-on", metavar="LEVEL", help="bake this level into the hook instead of the configured one")
+    i.add_argument(
+        "--fail-open",
+        action="store_true",
+        help="when reviewkit itself cannot review, send anyway (default: stop the send)",
+    )
     sub.add_parser("uninstall", help="remove the hook and restore the one it replaced")
     r = sub.add_parser("run", help="what the hook runs: review one patch file before it is sent")
     r.add_argument("patch", help="the patch email git send-email is about to send (never modified)")
@@ -44,12 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _level(text: str) -> Severity:
-    from reviewkit.errors import UsageError
+    from reviewkit.config import parse_level
 
-    try:
-        return Severity.parse(text)
-    except ValueError:
-        raise UsageError(f"hook: --fail-on {text!r}: use error, warning or info") from None
+    return parse_level(text, "hook: --fail-on")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "install":
         if args.fail_on:
             _level(args.fail_on)
-        done = hooks.install(fail_on=args.fail_on)
+        done = hooks.install(fail_on=args.fail_on, fail_open=args.fail_open)
         verb = "updated" if done.updated else "installed"
         chained = f"; runs {done.chained.name} after reviewkit" if done.chained else ""
-        print(f"reviewkit: {verb} {done.path}{chained}")
+        mode = "sends anyway" if args.fail_open else "stops the send"
+        print(f"reviewkit: {verb} {done.path}{chained}; if reviewkit cannot review, the hook {mode}")
         return 0
     if args.action == "uninstall":
         print(f"reviewkit: {hooks.uninstall()}")

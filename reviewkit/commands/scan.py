@@ -98,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{p}: no such file or directory")
     if args.parse_stats:
         return _parse_stats(args)
-    from reviewkit.config import find_config
+    from reviewkit.config import check_rule_ids, find_config, parse_level
     from reviewkit.engine import run as engine
     from reviewkit.engine.executor import default_jobs
     from reviewkit.engine.scan import DEFAULT_TIMEOUT, c_files, scan
-    from reviewkit.model import Finding, Severity
+    from reviewkit.model import Finding
     from reviewkit.report import Result, formats
 
     reporters = formats()
@@ -111,13 +111,11 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise UsageError(f"-j {args.jobs}: must be 0 (one per core) or more")
     config = find_config()
-    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
+    fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     rules = engine.discover()
     wanted = [r.strip() for spec in (args.rule or []) for r in spec.split(",") if r.strip()]
+    check_rule_ids(config, [r.id for r in rules], select=wanted or None)
     if wanted:
-        unknown = sorted(set(wanted) - {r.id for r in rules})
-        if unknown:
-            raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         rules = [r for r in rules if r.id in wanted]
     else:
         # rules about what a series changes (SERIES_ONLY) would report every
@@ -125,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
         rules = [r for r in rules if not getattr(r.module, "SERIES_ONLY", False)]
     rules = [r for r in rules if config.rule_enabled(r.id)]
     files = [str(p) for p in c_files(args.paths) if not config.path_skipped(str(p))]
+    if args.output:
+        from reviewkit.io import refuse_clobber
+
+        refuse_clobber(args.output, files, "scan: --output")
     started = time.perf_counter()
     progress = Progress(len(files), sys.stderr, not args.quiet and sys.stderr.isatty())
     stream = args.format == "text" and not args.output

@@ -33,10 +33,11 @@ def _one_line(text: str, width: int = 100) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from reviewkit.config import find_config
-    from reviewkit.io import write_atomic
+    from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.load.thread import comments, coverage
     from reviewkit.review.pipeline import load_series, review
 
+    refuse_clobber(args.output, [args.series])
     series = load_series(args.series)
     result = review(series, find_config(), tree=args.tree, repo=".")
     found = comments(series)

@@ -28,7 +28,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewkit.config import find_config
     from reviewkit.errors import InputError, UsageError
     from reviewkit.review.pipeline import load_series, read_baseline
 
@@ -37,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     series = load_series(args.series, args.git)
     if args.tree is not None and not Path(args.tree).is_dir():
         raise InputError(f"--tree {args.tree}: not a directory")
-    config = find_config()
+    from reviewkit.commands._options import configured
+
+    config = configured()
     read_baseline(args.baseline or config.baseline)
 
     from reviewkit.tui.app import Options, ReviewApp  # textual is imported only from here on

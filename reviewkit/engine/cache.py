@@ -10,7 +10,15 @@ A cache must never change a result, so:
 - an entry is written to a temporary file and renamed into place: readers
   see a whole entry or none, even with several scans running at once;
 - an entry that cannot be read or decoded is a miss (and is recomputed);
-- failing to write (read-only or full disk) is silently a no-op.
+- failing to write (read-only or full disk) is silently a no-op;
+- an entry is only replayed when it is a regular file of bounded size (never
+  a FIFO or a symlink to a device), carries the key it is stored under, and
+  its MAC checks out: a keyed blake2b over key and value with a per-user
+  secret kept beside the cache (``root/secret``, mode 0600).  An entry
+  rewritten by anyone without that secret (a shared or copied cache, a
+  hostile tarball unpacked into ~/.cache) is a miss, never a finding hidden,
+  relabelled or injected.  :func:`valid_findings` checks the shape of a
+  scan entry on top.
 
 Cache files are not user files: no fsync (a lost entry is just a miss),
 which keeps writing tens of thousands of entries cheap.
@@ -20,8 +28,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
+import secrets
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -29,8 +40,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
-"""Bumped when the entry layout changes; old entries are then never read."""
+FORMAT = 2
+"""Bumped when the entry layout changes; old entries are then never read (2: MAC added)."""
+
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
+"""An entry larger than this is a miss (no file's findings come close)."""
 
 DISABLE_ENV = "REVIEWKIT_NO_CACHE"
 
@@ -50,28 +64,51 @@ class Cache:
         self.dir = self.root / f"v{FORMAT}" / (salt or "nosalt")
         self.hits = 0
         self.misses = 0
+        self._secret: bytes | None = None
 
     def _path(self, key: str) -> Path:
+        if len(key) < 3 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError("cache keys are hex digests")
         return self.dir / key[:2] / f"{key[2:]}.json"
 
+    def _mac(self, key: str, value_json: str) -> str | None:
+        if self._secret is None:
+            self._secret = user_secret(self.root)
+        if self._secret is None:
+            return None
+        h = hashlib.blake2b(digest_size=32, key=self._secret, person=b"reviewkit-cache")
+        h.update(key.encode() + b"\0" + value_json.encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
     def get(self, key: str) -> Any | None:
-        """The stored value, or None on a miss or an unreadable entry."""
+        """The stored value, or None on a miss, an unreadable, oversized or tampered entry."""
+        from reviewkit.io import read_bounded
+
         try:
-            value = json.loads(self._path(key).read_bytes())
+            entry = json.loads(read_bounded(self._path(key), MAX_ENTRY_BYTES))
         except (OSError, ValueError, RecursionError):
             self.misses += 1
             return None
-        if not isinstance(value, dict) or value.get("key") != key:
+        ok = isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("mac"), str)
+        if ok:
+            value = entry.get("value")
+            mac = self._mac(key, _canonical(value))
+            ok = mac is not None and hmac.compare_digest(mac, entry["mac"])
+        if not ok:
             self.misses += 1
             return None
         self.hits += 1
-        return value.get("value")
+        return value
 
     def put(self, key: str, value: Any) -> None:
         """Store ``value`` atomically; any failure leaves the cache as it was."""
-        target = self._path(key)
         try:
-            data = json.dumps({"key": key, "value": value}, separators=(",", ":"))
+            target = self._path(key)
+            value_json = _canonical(value)
+            mac = self._mac(key, value_json)
+            if mac is None:
+                return
+            data = json.dumps({"key": key, "value": json.loads(value_json), "mac": mac}, separators=(",", ":"))
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
         except (OSError, TypeError, ValueError):
@@ -83,6 +120,82 @@ class Cache:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def user_secret(root: Path) -> bytes | None:
+    """The per-user MAC key beside the cache, created on first use (None: cannot have one).
+
+    A secret that is not a regular 0600 file of ours is not used (the cache
+    is then off, which never changes a result).
+    """
+    from reviewkit.io import read_bounded
+
+    path = root / "secret"
+    for _attempt in range(2):
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+                return None
+            data = read_bounded(path, 256)
+            return data if len(data) >= 32 else None
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=root)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+            os.link(tmp, path)  # fails if another process made one first: then read that one
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+        finally:
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+    return None
+
+
+_FINDING_TYPES: dict[str, tuple[type, ...]] = {
+    "rule": (str,),
+    "severity": (str,),
+    "message": (str,),
+    "file": (str,),
+    "line": (int,),
+    "function": (str, type(None)),
+    "snippet": (str,),
+}
+
+
+def valid_findings(value: Any, file: str | None = None) -> bool:
+    """A scan entry's shape: a list of finding dicts with the right types (and ``file`` when given)."""
+    if not isinstance(value, list):
+        return False
+    for item in value:
+        if not isinstance(item, dict):
+            return False
+        for name, types in _FINDING_TYPES.items():
+            if name in item and not isinstance(item[name], types):
+                return False
+        if not all(k in item for k in ("rule", "severity", "message", "file", "line")):
+            return False
+        if isinstance(item["line"], bool) or (file is not None and item["file"] != file):
+            return False
+        fix = item.get("fix")
+        if fix is not None and not (
+            isinstance(fix, dict) and all(isinstance(fix.get(k), str) for k in ("title", "diff"))
+        ):
+            return False
+        path = item.get("path")
+        if path is not None and not (isinstance(path, list) and all(isinstance(p, dict) for p in path)):
+            return False
+    return True
 
 
 def content_key(*parts: str | bytes) -> str:

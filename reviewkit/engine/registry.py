@@ -64,10 +64,10 @@ def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
 
 
 def _plugins(warn: Callable[[str], None] | None) -> list[Rule]:
-    from importlib.metadata import entry_points
+    from reviewkit.config import installed_entry_points
 
     found = []
-    for ep in entry_points(group="reviewkit.rules"):
+    for ep in installed_entry_points("reviewkit.rules"):  # never from the current directory
         try:
             mod = ep.load()
             rule = rule_from_module(mod, f"plugin {ep.value}") if isinstance(mod, ModuleType) else None

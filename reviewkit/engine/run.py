@@ -31,6 +31,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
+from reviewkit.engine.budget import BudgetExceeded, time_budget
 from reviewkit.engine.prefilter import FunctionCache, narrowed
 from reviewkit.engine.registry import Rule, discover, find_rule
 from reviewkit.fixes.verify import verify_all
@@ -48,6 +49,7 @@ def run(
     cache: FunctionCache | None = None,
     progress: Callable[[int, int | None, str], None] | None = None,
     isolate: bool = True,
+    budget: float = 0.0,
 ) -> list[Finding]:
     """Run enabled rules, apply severity overrides and the baseline, dedup, sort.
 
@@ -55,7 +57,9 @@ def run(
     end (the TUI) can show how far a long series has got.  With ``isolate``
     (the default) a rule that raises is recorded in ``ctx.stats["rule_errors"]``
     and the other rules still run; ``scan`` turns it off to apply its own
-    per-file time budget and notes.
+    per-file time budget and notes.  ``budget`` (seconds, 0: none) bounds each
+    rule on the whole context, like scan's per-file budget: a rule that
+    overruns it is skipped, named in ``ctx.stats["rule_skipped"]``.
 
     Each rule sees ``ctx`` narrowed to the files and functions holding one of
     its ``TOKENS``; with ``cache``, a ``SCOPE = "function"`` rule also skips
@@ -75,7 +79,11 @@ def run(
         tokens = getattr(rule.module, "TOKENS", None)
         view = narrowed(ctx, rule.id, tokens, getattr(rule.module, "SCOPE", None), cache)
         try:
-            produced = list(view.run(rule.check))
+            with time_budget(budget):
+                produced = list(view.run(rule.check))
+        except BudgetExceeded:
+            ctx.stats.setdefault("rule_skipped", []).append(f"[{rule.id}] skipped: still running after {budget:g} s")
+            continue
         except Exception as exc:  # one broken rule must not hide the others
             if not isolate or os.environ.get("REVIEWKIT_DEBUG"):
                 raise

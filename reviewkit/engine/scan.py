@@ -187,20 +187,23 @@ def scan_file(path: str) -> FileResult:
 
 def scan_one(path: str, state: dict[str, Any]) -> FileResult:
     """Scan one file with the rules of ``state``, through its cache."""
-    from reviewkit.engine.cache import content_key
+    from reviewkit.engine.cache import content_key, valid_findings
     from reviewkit.engine.prefilter import dump_finding, load_finding
 
     started = time.perf_counter()
     options: ScanOptions = state["options"]
+    from reviewkit.io import read_bounded
+    from reviewkit.views.treemode import MAX_TREE_FILE
+
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, MAX_TREE_FILE)  # a symlink to /dev/zero is a note, not a MemoryError
     except OSError as exc:
         return FileResult(path, notes=[f"{path}: not scanned: {exc.strerror or exc}"])
     cache = state.get("cache")
     key = content_key(path, data) if cache is not None else ""
     if cache is not None:
         hit = cache.get(key)
-        if isinstance(hit, list):
+        if valid_findings(hit, path):
             try:
                 findings = [load_finding(d) for d in hit]
             except (KeyError, TypeError, ValueError, AttributeError):

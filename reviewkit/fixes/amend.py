@@ -22,25 +22,65 @@ from reviewkit.fixes.edits import edit_on_lines, merge_edits
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Edit, Finding, Fix, Severity
 from reviewkit.views.build import build_context
+from reviewkit.views.context import ReviewContext
 from reviewkit.views.source import FileView
 
 _VERSION_RE = re.compile(r"^v\d+$", re.IGNORECASE)
 SIGNATURE = "-- \nreviewkit amend\n"
 
 
-def amend_series(series: Series, fixes: list[Fix], version: int | None = None, *, tree: str | None = None) -> str:
+def amend_series(
+    series: Series,
+    fixes: list[Fix],
+    version: int | None = None,
+    *,
+    tree: str | None = None,
+    patches: list[int | None] | None = None,
+) -> str:
     """Fold ``fixes`` into ``series`` and return version ``version`` (default: next) as mbox text.
 
+    ``patches`` gives each fix's patch position (a finding's ``patch``): a fix
+    is a diff on the post-image of its own patch, so it is checked against
+    that patch's view and folded into it.  Patches are folded from the last
+    to the first, so a fold never moves the lines a later fix names.
     Raises :class:`InputError` naming the fix when one does not apply, reaches
     outside the lines the patches show, or overlaps an earlier fix.
     """
-    from reviewkit.fixes.verify import FixError, apply_fix
+    from reviewkit.fixes.verify import FixError
 
     if not fixes:
         raise InputError(f"{series.source}: no fix to fold into the series")
     version = version or series.version + 1
+    owners = patches if patches is not None and len(patches) == len(fixes) else [None] * len(fixes)
     ctx = build_context(series, tree=tree)
+    groups: dict[int | None, list[Fix]] = defaultdict(list)
+    for fix, pos in zip(fixes, owners, strict=True):
+        groups[pos].append(fix)
+    for pos in sorted(groups, key=lambda p: -1 if p is None else p, reverse=True):
+        try:
+            ctx = _fold_group(ctx, groups[pos], pos)
+        except FixError as exc:
+            raise InputError(f"{series.source}: the accepted fixes cannot be folded into the patches: {exc}") from None
+    if ctx.series is None:  # pragma: no cover - apply_fix always rebuilds from a series
+        raise InputError(f"{series.source}: nothing to amend")
+    titles = [f.title for f in fixes]
+    return to_mbox(series, ctx.series, version, titles)
+
+
+def _fold_group(ctx: ReviewContext, fixes: list[Fix], position: int | None) -> ReviewContext:
+    """Fold the fixes of one patch (``position``; None: the last patch touching each file)."""
+    from reviewkit.fixes.verify import apply_fix
+
     views = _latest_views(ctx.files())
+    if position is not None:
+        views.update(
+            {
+                fv.path: fv
+                for pc in ctx.patches
+                if pc.patch is not None and pc.patch.position == position
+                for fv in pc.files
+            }
+        )
     batches: dict[str, list[list[Edit]]] = defaultdict(list)
     owners: dict[str, list[int]] = defaultdict(list)
     for number, fix in enumerate(fixes):
@@ -62,16 +102,9 @@ def amend_series(series: Series, fixes: list[Fix], version: int | None = None, *
             raise InputError(f"fix '{clash.title}' overlaps an earlier fix in {path}; accept one of them")
         lines = _lines(views[path])
         combined += [edit_on_lines(path, lines, e.start, e.end, e.lines) for e in merged]
-    stub = Finding("amend", Severity.INFO, "amend", (combined and next(iter(batches))) or "", 0)
+    stub = Finding("amend", Severity.INFO, "amend", (combined and next(iter(batches))) or "", 0, patch=position)
     stub.fix = Fix("amend", tuple(combined))
-    try:
-        folded = apply_fix(ctx, stub)
-    except FixError as exc:
-        raise InputError(f"{series.source}: the accepted fixes cannot be folded into the patches: {exc}") from None
-    if folded.series is None:  # pragma: no cover - apply_fix always rebuilds from a series
-        raise InputError(f"{series.source}: nothing to amend")
-    titles = [f.title for f in fixes]
-    return to_mbox(series, folded.series, version, titles)
+    return apply_fix(ctx, stub)
 
 
 def _latest_views(files: object) -> dict[str, FileView]:

@@ -190,7 +190,7 @@ class _Fold:
             raise FixError(f"{path}: no patch to fold the fix into")
         visible = {ln.number: ln.text for ln in view.post}
         edits = _edits(visible, pf)
-        self.checks.append((path, _reconstructed(visible), pf))
+        self.checks.append((path, *_reconstructed(visible, pf)))
         target = self._target(index, path)
         self.pending.setdefault(index, {})[id(target)] = (target, _folded_hunks(target, edits))
         self.fragments.append((index, view))
@@ -331,10 +331,32 @@ def _apply_text(text: str, pf: list[Hunk]) -> str:
     return "\n".join(out[n] for n in sorted(out))
 
 
-def _reconstructed(visible: dict[int, str]) -> str:
-    """A file with the visible lines at their real numbers and placeholders in between."""
-    last = max(visible, default=0)
-    return "\n".join(visible.get(n, _PLACEHOLDER) for n in range(1, last + 1)) + "\n"
+def _reconstructed(visible: dict[int, str], pf: list[Hunk]) -> tuple[str, list[Hunk]]:
+    """The visible lines with placeholders between them, and the hunks ``pf`` renumbered to match.
+
+    A run of invisible lines becomes at most a few placeholders (git apply
+    needs the order and the neighbourhood, not the distance): a hunk header
+    claiming line 50,000,000 must not cost 50 million placeholder lines.
+    """
+    keys = sorted({*visible, *(h.old_start for h in pf if h.old_start > 0)})
+    out: list[str] = []
+    where: dict[int, int] = {}
+    prev = 0
+    for n in keys:
+        out.extend([_PLACEHOLDER] * min(n - prev - 1, _GAP))
+        out.append(visible.get(n, _PLACEHOLDER))
+        where[n] = len(out)
+        prev = n
+    text = "\n".join(out) + "\n"
+    shifted = []
+    for h in pf:
+        delta = h.old_start - where.get(h.old_start, h.old_start)
+        shifted.append(dataclasses.replace(h, old_start=h.old_start - delta, new_start=max(h.new_start - delta, 0)))
+    return text, shifted
+
+
+_GAP = 3
+"""Placeholders standing for any longer run of lines the patch does not show."""
 
 
 class GitCheck:

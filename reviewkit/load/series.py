@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pathlib import Path
 import unidiff
 
 from reviewkit.errors import InputError
+from reviewkit.io import NotRegularFile, TooLarge, read_bounded
 from reviewkit.load import mime
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -214,11 +216,11 @@ def _read_bytes(path: str) -> tuple[bytes, str]:
     if p.is_dir():
         raise InputError(f"{path}: is a directory")
     try:
-        size = p.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(f"{path}: {size} bytes is too large for a patch series (limit {MAX_INPUT_BYTES})")
-        with p.open("rb") as fh:
-            return fh.read(), path
+        return read_bounded(p, MAX_INPUT_BYTES), path
+    except TooLarge:
+        raise InputError(f"{path}: too large for a patch series (limit {MAX_INPUT_BYTES} bytes)") from None
+    except NotRegularFile as exc:
+        raise InputError(f"{path}: {exc} (give a file, a directory or - for stdin)") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
@@ -343,10 +345,8 @@ def patch_from_message(msg: Message, where: str) -> Patch | None:
         warnings.append(f"{where}: binary diff skipped (only text changes are reviewed)")
     try:
         patchset = unidiff.PatchSet(diff)
-    except unidiff.UnidiffParseError as exc:
-        raise InputError(f"{where}: malformed diff: {exc}") from None
-    except (ValueError, IndexError) as exc:
-        raise InputError(f"{where}: malformed diff: {exc}") from None
+    except (unidiff.UnidiffParseError, ValueError, IndexError) as exc:
+        raise InputError(f"{where}: malformed diff: {one_line(str(exc))}") from None
     text_files = [f for f in patchset if not f.is_binary_file]
     if not text_files:
         raise InputError(f"{where}: no text diff (binary changes only)")
@@ -372,6 +372,25 @@ def _named_by_body(msg: Message) -> Message:
 
 # --------------------------------------------------------------------------
 # Whole series
+
+
+def one_line(text: str) -> str:
+    """A library's message as one line (unidiff's keep the offending line's newline)."""
+    return " ".join(text.split()) or "unparsable"
+
+
+def truncation_note(data: bytes, source: str) -> list[str]:
+    """A note when the input looks cut short (a killed download, a partial copy).
+
+    git format-patch, b4 and mail clients end every message with a newline,
+    and every message of an mbox has a header block ended by a blank line.
+    """
+    if not data.endswith(b"\n"):
+        return [f"{source}: input does not end with a newline: it may be truncated"]
+    chunks = split_mbox(data)
+    if len(chunks) > 1 and b"\n\n" not in chunks[-1][1]:
+        return [f"{source}: the last message (line {chunks[-1][0] - 1}) has no body: the input may be truncated"]
+    return []
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -460,11 +479,13 @@ def _missing_patches(series: Series) -> list[str]:
     if not counted:
         return []
     total = counted[0].total
-    have = {p.index for p in counted}
-    missing = [i for i in range(1, total + 1) if i not in have]
-    if not missing:
+    have = {p.index for p in counted if 1 <= p.index <= total}
+    if len(have) >= total:
         return []
-    shown = ", ".join(f"{i}/{total}" for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+    # The counter is the sender's claim: never materialise the range it names.
+    missing = list(itertools.islice((i for i in range(1, total + 1) if i not in have), 10))
+    more = total - len(have) > len(missing)
+    shown = ", ".join(f"{i}/{total}" for i in missing) + (f" ... ({total - len(have)} in all)" if more else "")
     return [f"{series.source}: series is incomplete: patch {shown} not in the input"]
 
 
@@ -483,7 +504,9 @@ def load(path: str) -> Series:
     if _DIFF_START_RE.match(stripped.decode("utf-8", "replace")):
         msg = _bare_diff_message(data, source)
         if msg is not None:
-            return build_series([msg], source, expect_whole=False)
+            series = build_series([msg], source, expect_whole=False)
+            series.warnings.extend(truncation_note(data, source))
+            return series
     messages = _messages_from_bytes(data, source)
     if not any(m.headers for m in messages):
         if not any(_split_body(m.body)[1] for m in messages):
@@ -492,7 +515,9 @@ def load(path: str) -> Series:
         title = Path(source).name if source != "<stdin>" else "stdin"
         named = [Message({}, m.body, Subject(title, title), m.source, m.body_line) for m in messages]
         return build_series(named, source, expect_whole=False)
-    return build_series(messages, source, expect_whole=path != "-")
+    series = build_series(messages, source, expect_whole=path != "-")
+    series.warnings.extend(truncation_note(data, source))
+    return series
 
 
 def load_directory(path: str) -> Series:
@@ -519,6 +544,10 @@ def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
     diff switched off (:mod:`reviewkit.gitsafe`): nothing of the repo runs.
     """
     from reviewkit.gitsafe import run_git
+
+    if not rev_range or rev_range.startswith("-") or "\n" in rev_range or "\0" in rev_range:
+        # git would parse "--output=FILE" as an option, and open FILE before refusing it.
+        raise InputError(f"--git {rev_range!r}: not a revision range (a revision cannot start with '-')")
 
     probe = run_git(["rev-parse", "--git-dir"], repo_dir) if Path(repo_dir).is_dir() else None
     if probe is None or probe.returncode:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from reviewkit.model import Finding
 from reviewkit.report import Result
 from reviewkit.report.mailreply import diff_line_text
+from reviewkit.report.text import escape_controls
 
 FORMAT = "checkpatch"
 
@@ -40,7 +41,7 @@ def headline(f: Finding) -> str:
 
 def terse_line(f: Finding) -> str:
     """The b4/checkpatch ``--terse --showfile`` line: ``FILE:LINE: LEVEL: [rule] message``."""
-    return f"{f.file}:{f.line}: {headline(f)}"
+    return escape_controls(f"{f.file}:{f.line}: {headline(f)}")
 
 
 def _input_name(result: Result) -> str:
@@ -101,4 +102,4 @@ def render(result: Result) -> str:
             name = "Your patch" if _input_name(result) == "-" else _input_name(result)
             verdict = "has problems, please review." if result.findings else "has no obvious problems."
             lines += ["", f"{name} {verdict}"]
-    return "".join(line + "\n" for line in lines)
+    return escape_controls("".join(line + "\n" for line in lines))

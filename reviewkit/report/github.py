@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from reviewkit.model import Finding
 from reviewkit.report import Result
+from reviewkit.report.text import escape_controls
 
 FORMAT = "github"
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

@@ -7,10 +7,30 @@ numbers, the path that goes wrong, and the suggested diff.
 
 from __future__ import annotations
 
+import re
+
 from reviewkit.model import Applicability, Finding
 from reviewkit.report import Result
 
 FORMAT = "text"
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""C0/C1 controls but tab and newline, bidi overrides (Trojan Source) and the lone surrogates of undecodable bytes."""
+
+
+def _escaped(m: re.Match[str]) -> str:
+    ch = m.group()
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte surrogateescape kept
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` safe for a terminal: a patch's ESC sequences (hidden text, line erasure,
+    OSC 52 clipboard writes) and bidi overrides are shown as ``\\x1b``-style escapes, never sent raw.
+    """
+    return _CONTROL_RE.sub(_escaped, text)
 
 
 def _block(f: Finding, result: Result) -> list[str]:
@@ -52,4 +72,4 @@ def render(result: Result) -> str:
         f"reviewkit: {n_patches} patch{plural}, {files} files: "
         f"{c['error']} errors, {c['warning']} warnings, {c['info']} infos"
     )
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines) + "\n")

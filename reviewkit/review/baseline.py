@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.errors import InputError
-from reviewkit.io import write_atomic
+from reviewkit.io import read_bounded, write_atomic
 from reviewkit.model import Finding
 
 VERSION = 1
 STATUSES = ("dismissed", "accepted")
 DEFAULT_PATH = ".reviewkit-baseline.json"
+MAX_BYTES = 64 * 1024 * 1024
+"""A baseline is read whole; a device or a runaway file must not be."""
 
 
 @dataclass
@@ -86,8 +88,8 @@ def load(path: str | Path) -> list[Entry]:
     if not p.exists():
         return []
     try:
-        data = json.loads(p.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(read_bounded(p, MAX_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: unreadable baseline: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings", []), list):
         raise InputError(f"{path}: not a reviewkit baseline (expected {{'version': 1, 'findings': [...]}})")

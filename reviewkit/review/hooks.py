@@ -8,10 +8,24 @@ letter counts).  A non-zero exit aborts the whole send before any mail goes
 out.  reviewkit reviews each patch as it comes, keeps a copy of every file
 of the send in ``$GIT_DIR/reviewkit/sendemail/``, and on the last file
 reviews the whole series once more for what only the series shows.
-``git send-email --compose`` scratch files (``GIT: `` lines) are skipped.
+``git send-email --compose`` scratch files (git's exact ``GIT: Lines
+beginning in "GIT:" will be removed.`` line at the top) are skipped.
 An existing hook (patatt's ``patatt sign --hook "$1"`` is common) is kept,
 renamed to ``sendemail-validate.reviewkit-chained`` and run after reviewkit;
-``uninstall`` renames it back, byte for byte.
+``uninstall`` renames it back, byte for byte.  A failed install leaves the
+existing hook where it was.
+
+The hook runs reviewkit isolated from the work tree (``python -P``: the
+current directory is not on sys.path; empty or relative ``PYTHONPATH``
+entries are dropped; plugins load only from the installed environment),
+so nothing in the repository (a ``reviewkit/`` package, a ``unidiff.py``,
+a ``*.dist-info`` declaring plugins) is ever imported.
+
+When reviewkit itself cannot review (its interpreter or package is gone,
+or it exits 2 on an error) the hook fails closed: the send is stopped with
+a message saying why.  ``hook install --fail-open`` makes it say so and
+send anyway, running the chained hook as usual.  Findings at or above
+``fail-on`` always stop the send.
 
 Every review here runs in tree mode when it can: the pre-image of each
 file is read from git by the blob id on the patch's ``index`` line (or the
@@ -44,7 +58,11 @@ HOOK = "sendemail-validate"
 CHAINED = HOOK + ".reviewkit-chained"
 MARKER = "# reviewkit-hook: sendemail-validate"
 CREATED_DIR_MARKER = "# reviewkit-created-hooks-dir"
-_COMPOSE_RE = re.compile(rb"(?m)^GIT: ")
+_INDEX_RE = re.compile(r"^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})")
+COMPOSE_MARKER = b'GIT: Lines beginning in "GIT:" will be removed.'
+"""The first GIT: line git send-email --compose writes (git-send-email.perl); nothing else skips review."""
+_COMPOSE_RE = re.compile(rb'\A(?:[^\n]*\n){0,2}GIT: Lines beginning in "GIT:" will be removed\.\r?\n')
+"""The marker as a whole line among the first three (where git puts it): a commit message never is."""
 
 Printer = Callable[[str], None]
 
@@ -83,9 +101,35 @@ def hooks_dir(cwd: str | Path | None = None) -> Path:
 # install / uninstall
 
 
-def hook_script(python: str, fail_on: str | None = None, *, created_dir: bool = False) -> str:
-    """The sendemail-validate script: reviewkit first, then the chained hook if any."""
+ISOLATION = "-P"
+"""Never put the current directory (the work tree) on sys.path (Python >= 3.11)."""
+
+_SAFE_PYTHONPATH = [
+    "# Keep only absolute PYTHONPATH entries: an empty or relative one would mean the work tree.",
+    'if [ -n "${PYTHONPATH+x}" ]; then',
+    "\tsafe=",
+    "\tIFS=:",
+    "\tfor entry in $PYTHONPATH; do",
+    '\t\tcase "$entry" in /*) safe="${safe:+$safe:}$entry" ;; esac',
+    "\tdone",
+    "\tunset IFS",
+    '\tPYTHONPATH="$safe"',
+    "\texport PYTHONPATH",
+    "fi",
+    "unset PYTHONSTARTUP PYTHONINSPECT",
+]
+
+
+def hook_script(python: str, fail_on: str | None = None, *, created_dir: bool = False, fail_open: bool = False) -> str:
+    """The sendemail-validate script: reviewkit first, then the chained hook if any.
+
+    Exit statuses of ``hook run``: 0 clean, 1 findings at or above the
+    level (the send stops), 2 reviewkit could not review.  A missing
+    interpreter or package is told apart from findings by importing the
+    package first (``python -m`` of a missing module also exits 1).
+    """
     opts = f" --fail-on {shlex.quote(fail_on)}" if fail_on else ""
+    flags = ISOLATION
     return "\n".join(
         [
             "#!/bin/sh",
@@ -93,12 +137,30 @@ def hook_script(python: str, fail_on: str | None = None, *, created_dir: bool = 
             "# Installed by `reviewkit hook install`; `reviewkit hook uninstall` restores what was here.",
             *([CREATED_DIR_MARKER] if created_dir else []),
             f"REVIEWKIT_PYTHON={shlex.quote(python)}",
-            'if [ -x "$REVIEWKIT_PYTHON" ]; then',
-            f'\t"$REVIEWKIT_PYTHON" -m reviewkit hook run{opts} -- "$@" || exit $?',
-            "else",
-            '\techo "reviewkit: $REVIEWKIT_PYTHON is gone; patch not reviewed" >&2',
-            "fi",
+            f"REVIEWKIT_FAIL_OPEN={1 if fail_open else 0}",
             f'chained="$(dirname "$0")/{CHAINED}"',
+            *_SAFE_PYTHONPATH,
+            'if [ -x "$REVIEWKIT_PYTHON" ] && "$REVIEWKIT_PYTHON" '
+            + flags
+            + ' -c "import reviewkit.cli" 2>/dev/null; then',
+            f'\t"$REVIEWKIT_PYTHON" {flags} -m reviewkit hook run{opts} -- "$@"',
+            "\tstatus=$?",
+            "else",
+            '\techo "reviewkit: $REVIEWKIT_PYTHON cannot run reviewkit (interpreter or package gone)" >&2',
+            "\tstatus=3",
+            "fi",
+            'if [ "$status" -eq 1 ]; then',
+            "\texit 1",
+            'elif [ "$status" -ne 0 ]; then',
+            '\tif [ "$REVIEWKIT_FAIL_OPEN" = 1 ]; then',
+            '\t\techo "reviewkit: patch NOT reviewed (status $status); sending anyway'
+            ' (hook installed with --fail-open)" >&2',
+            "\telse",
+            '\t\techo "reviewkit: patch not reviewed (status $status): nothing was sent; fix reviewkit, or reinstall'
+            ' with reviewkit hook install --fail-open, or send with --no-validate" >&2',
+            '\t\texit "$status"',
+            "\tfi",
+            "fi",
             'if [ -x "$chained" ]; then',
             '\texec "$chained" "$@"',
             "fi",
@@ -124,13 +186,21 @@ class Installed:
     updated: bool
 
 
-def install(cwd: str | Path | None = None, fail_on: str | None = None, python: str | None = None) -> Installed:
-    """Write the hook; an existing foreign hook is kept and chained after reviewkit."""
+def install(
+    cwd: str | Path | None = None, fail_on: str | None = None, python: str | None = None, *, fail_open: bool = False
+) -> Installed:
+    """Write the hook; an existing foreign hook is kept and chained after reviewkit.
+
+    The new script is written in full beside the target before anything is
+    renamed, so a full disk or any other failure leaves the existing hook in
+    place (and a half-done chaining is undone).
+    """
     folder = hooks_dir(cwd)
     created = not folder.exists()
     target = folder / HOOK
     chained = folder / CHAINED
     updated = False
+    foreign = False
     if target.exists() or target.is_symlink():
         if is_ours(target):
             updated = True
@@ -138,9 +208,26 @@ def install(cwd: str | Path | None = None, fail_on: str | None = None, python: s
         else:
             if chained.exists() or chained.is_symlink():
                 raise UsageError(f"{chained} already exists; move it away before installing")
-            os.replace(target, chained)
+            foreign = True
+    script = hook_script(python or sys.executable, fail_on, created_dir=created, fail_open=fail_open)
     folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, hook_script(python or sys.executable, fail_on, created_dir=created), mode=0o755)
+    staging = folder / f".{HOOK}.reviewkit-new"
+    try:
+        write_atomic(staging, script, mode=0o755)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            staging.unlink()
+        raise UsageError(f"{target}: cannot install the hook: {exc.strerror or exc}; nothing was changed") from None
+    try:
+        if foreign:
+            os.replace(target, chained)
+        os.replace(staging, target)
+    except OSError as exc:
+        if foreign and not target.exists() and chained.exists():
+            os.replace(chained, target)
+        with contextlib.suppress(OSError):
+            staging.unlink()
+        raise UsageError(f"{target}: cannot install the hook: {exc.strerror or exc}; nothing was changed") from None
     return Installed(target, chained if (chained.exists() or chained.is_symlink()) else None, updated)
 
 
@@ -233,7 +320,7 @@ def run_sendemail(
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{patch_file}: cannot read: {exc.strerror or exc}") from None
-    if _COMPOSE_RE.search(data):
+    if _COMPOSE_RE.match(data):
         return 0
     count = _counter(env)
     state = _state_dir() if count else None

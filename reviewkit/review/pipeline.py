@@ -50,9 +50,12 @@ def read_baseline(path: str | None) -> set[str]:
     p = Path(path)
     if not p.exists():
         return set()
+    from reviewkit.io import read_bounded
+    from reviewkit.review.baseline import MAX_BYTES
+
     try:
-        data = json.loads(p.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_bounded(p, MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: unreadable baseline: {exc}") from None
     entries = data.get("findings", []) if isinstance(data, dict) else []
     return {e["fingerprint"] for e in entries if isinstance(e, dict) and "fingerprint" in e}
@@ -69,6 +72,7 @@ def review(
     warn: Any = None,
     progress: Any = None,
     repo: str | None = None,
+    budget: float = 0.0,
 ) -> Review:
     """Run every enabled rule over ``series``.
 
@@ -96,7 +100,9 @@ def review(
         if unknown:
             raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
-    findings = engine.run(ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress)
+    findings = engine.run(
+        ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress, budget=budget
+    )
     stats = {
         "patches": len(series.patches),
         "files": len({fv.path for _pc, fv in ctx.files()}),

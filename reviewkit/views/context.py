@@ -126,21 +126,31 @@ class ReviewContext:
                         continue
                 yield fn
 
+    def _files_of(self, patch: Patch | None) -> list[FileView]:
+        """The file views of ``patch``, through an index (a scan of every patch per call is quadratic)."""
+        stamp = (id(self.patches), len(self.patches))
+        index = self.__dict__.get("_by_patch")
+        if index is None or index[0] != stamp:
+            index = (stamp, {id(pc.patch): pc for pc in self.patches})
+            self.__dict__["_by_patch"] = index
+        pc = index[1].get(id(patch))
+        if pc is None or pc.patch is not patch:
+            return next((q.files for q in self.patches if q.patch is patch), [])
+        return pc.files
+
     def pre_function(self, post: FunctionView) -> FunctionView | None:
         """The pre-image view of the same function (same file, same name)."""
-        for _pc, fv in self.c_files():
-            if fv.path == post.path and fv.patch is post.patch:
+        for fv in self._files_of(post.patch):
+            if fv.path == post.path and fv.patch is post.patch and fv.is_c and not self.config.path_skipped(fv.path):
                 for fn in fv.functions("pre"):
                     if fn.name == post.name:
                         return fn
         return None
 
     def file_view(self, path: str, patch: Patch | None) -> FileView | None:
-        for pc in self.patches:
-            if pc.patch is patch:
-                for fv in pc.files:
-                    if fv.path == path:
-                        return fv
+        for fv in self._files_of(patch):
+            if fv.path == path:
+                return fv
         return None
 
     def bump(self, key: str, amount: int = 1) -> None:

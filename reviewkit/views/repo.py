@@ -29,7 +29,7 @@ from pathlib import Path
 from reviewkit.gitsafe import safe_git
 from reviewkit.load.series import Series
 from reviewkit.views.source import FileView, strip_prefix
-from reviewkit.views.treemode import ApplyError, apply_hunks
+from reviewkit.views.treemode import ApplyError, apply_hunks, read_tree_file, unsafe_path
 
 _INDEX_RE = re.compile(r"^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})")
 _BASE_RE = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.MULTILINE)
@@ -138,12 +138,9 @@ class PreImages:
 
 
 def _read_in(tree: Path, path: str) -> str | None:
-    """``tree/path`` as text; None when absent or outside ``tree`` (``../x`` in a hostile patch)."""
-    f = tree / path
-    if not _safe_path(path) or not f.resolve().is_relative_to(tree.resolve()):
-        return None
+    """``tree/path`` as text; None when absent, unsafe (``../x`` in a hostile patch), not regular or too large."""
     try:
-        return f.read_text("utf-8", errors="surrogateescape")
+        return read_tree_file(tree, path)
     except OSError:
         return None
 
@@ -175,7 +172,11 @@ def attach_sources(views: list[FileView], pre: PreImages, state: dict[str, str])
                     break
         if chosen is None:
             pre.sources.setdefault(view.path, "the diff only (fragment)")
-            if pre.tree is not None:  # asked for a tree: falling back is worth a warning in the report
+            if pre.tree is not None and unsafe_path(view.old_path) is not None:
+                why = unsafe_path(view.old_path)
+                outside = f"like git apply, nothing outside {pre.tree}"
+                warnings.append(f"{view.path}: {why}; reviewed as a fragment ({outside})")
+            elif pre.tree is not None:  # asked for a tree: falling back is worth a warning in the report
                 warnings.append(f"{view.path}: not in {pre.tree} or does not apply there; reviewed as a fragment")
             continue
         how, view.tree_pre, view.tree_post = chosen

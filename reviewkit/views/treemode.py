@@ -9,9 +9,11 @@ to falls back to fragment mode with a note.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 from reviewkit.cparse import parse as cparse
+from reviewkit.io import read_bounded
 from reviewkit.views.source import FileView, FunctionView, strip_prefix
 
 # --------------------------------------------------------------------------
@@ -40,9 +42,9 @@ def tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
             _whole=(parsed, fn.node),
         )
         span = range(start, end + 1)
-        fv.changed_lines = {n for n in span if n in changed} if len(changed) > len(span) else {
-            n for n in changed if start <= n <= end
-        }
+        fv.changed_lines = (
+            {n for n in span if n in changed} if len(changed) > len(span) else {n for n in changed if start <= n <= end}
+        )
         views.append(fv)
     return views
 
@@ -83,6 +85,38 @@ def _find(src: list[str], old: list[str], want: int, floor: int, fuzz: int) -> i
     return None
 
 
+MAX_TREE_FILE = 64 * 1024 * 1024
+"""A tree file larger than this is reviewed as a fragment (no kernel source file comes close)."""
+
+
+def unsafe_path(path: str) -> str | None:
+    """Why a diff path must not be looked up in a tree (None: it may).
+
+    The rules of ``git apply``: no absolute path and no ``..`` component,
+    so a hostile diff header cannot make reviewkit read outside ``--tree``.
+    """
+    if not path or "\0" in path:
+        return "empty path"
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or path.startswith("\\"):
+        return "absolute path"
+    if ".." in pure.parts:
+        return "'..' in the path"
+    return None
+
+
+def read_tree_file(tree: Path, rel: str) -> str:
+    """A tree file's text; OSError when it is unsafe, not regular, too large or leaves the tree."""
+    why = unsafe_path(rel)
+    if why is not None:
+        raise OSError(f"{why}; not read from the tree")
+    f = tree / rel
+    real, root = Path(os.path.realpath(f)), Path(os.path.realpath(tree))
+    if not real.is_relative_to(root):
+        raise OSError("a symlink out of the tree; not read")
+    return read_bounded(f, MAX_TREE_FILE).decode("utf-8", "surrogateescape")
+
+
 def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> list[str]:
     """Give each view whole pre/post texts from ``tree`` (never written).
 
@@ -94,16 +128,22 @@ def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> lis
     for view in views:
         if not view.is_c:
             continue
+        why = unsafe_path(view.path) or unsafe_path(view.old_path)
+        if why is not None:
+            warnings.append(f"{view.path}: {why}; reviewed as a fragment (like git apply, nothing outside {tree})")
+            continue
         if view.old_path in state:
             pre = state[view.old_path]
         elif view.is_new:
             pre = ""
         else:
-            f = tree / view.old_path
             try:
-                pre = f.read_text("utf-8", errors="surrogateescape")
-            except OSError:
+                pre = read_tree_file(tree, view.old_path)
+            except FileNotFoundError:
                 warnings.append(f"{view.path}: not in {tree}; reviewed as a fragment")
+                continue
+            except OSError as exc:
+                warnings.append(f"{view.path}: {exc.strerror or exc} in {tree}; reviewed as a fragment")
                 continue
         try:
             post = apply_hunks(pre, view) if not view.is_new else "\n".join(ln.text for ln in view.post)
