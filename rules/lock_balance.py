@@ -504,8 +504,10 @@ def _quoted(e: Any) -> str:
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
     for e in res.events:
-        if ctx.scan and e.kind in ("double-acquire", "double-release") and _caller_visible(res, e.key):
+        if ctx.scan and e.kind == "double-acquire" and _caller_visible(res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
+        # a double release is reported in a scan too: the first release is on the path, seen (a callee that
+        # may drop or retake locks makes the hold stale and the second release proves nothing)
         if e.kind == "orphan-release":
             if ctx.scan or e.key not in res.acquired_keys or not res.fv.start_visible or e.key in res.inferred:
                 continue  # a caller's lock: whole-file audits cannot know what the callers hold

@@ -150,6 +150,8 @@ def _try_summary(
 
 
 _NULLISH_RET = {"NULL", "false", "0"}
+_ERRORISH = re.compile(r"^(?:-\s*E[A-Z0-9]+|-\d+|ERR_PTR\(.*\)|ERR_CAST\(.*\))$")
+"""A return that holds the lock and says "failed" is a missed unlock, not a hand-back on success."""
 
 
 def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Summary | None:
@@ -176,7 +178,11 @@ def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Sum
     for key, group, variant, flags in sorted(held_any):
         ok = [v for v, k in per_exit if (key, group, variant, flags) in k]
         bad = [v for v, k in per_exit if (key, group, variant, flags) not in k]
-        if not bad or not all(v in _NULLISH_RET for v in bad) or any(v in _NULLISH_RET for v in ok):
+        if (
+            not bad
+            or not all(v in _NULLISH_RET for v in bad)
+            or any(v in _NULLISH_RET or _ERRORISH.match(v or "") for v in ok)
+        ):
             continue
         ids = set(_VAR.findall(key))
         rets = {v for v in ok if v and _IDENT.fullmatch(v)}

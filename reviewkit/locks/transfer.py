@@ -74,6 +74,7 @@ class LockAnalysis:
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
         self._relevance: dict[int, bool] = {}
+        self._rebind_memo: dict[int, frozenset[str]] = {}
         self._srcs: dict[tuple[int, str | None], str] = {}
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
@@ -208,9 +209,26 @@ class LockAnalysis:
         return self.fv.parsed.text(op) if op is not None else ""
 
     def _restale(self, h: Held, n: CfgNode) -> Held:
-        if h.stale or not n.rebinds or not _rebound(h.key, n.rebinds):
+        if h.stale or not n.rebinds:
+            return h
+        rebinds = self._rebinds(n)
+        if not rebinds or not _rebound(h.key, rebinds):
             return h
         return replace(h, stale=True)
+
+    def _rebinds(self, n: CfgNode) -> frozenset[str]:
+        """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
+        address of a global to release it, it does not make ``foo_lock`` name another lock."""
+        got = self._rebind_memo.get(n.id)
+        if got is None:
+            api = {
+                lock_key(a)
+                for c in n.calls
+                if c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries
+                for a in c.args
+            }
+            got = self._rebind_memo[n.id] = frozenset(r for r in n.rebinds if r not in api)
+        return got
 
     def _src(self, call: Call, handle: str | None) -> str:
         """:func:`call_source`, once per call site (it runs for every state reaching the call)."""
@@ -381,8 +399,10 @@ class LockAnalysis:
         held.discard(match)
         if match.count > 1:
             held.add(replace(match, count=match.count - 1))
-        elif not match.stale and match.line is not None and not self._nests(match.group):
-            held.add(replace(match, count=0, line=line))  # released here: a second release is a bug
+        elif not match.stale:
+            # released here: a second release is a bug, for a counter (rcu_read_unlock() once too often) and
+            # for the caller's lock (held on entry, dropped) as much as for a lock this function took
+            held.add(replace(match, count=0, line=line))
         if match.group != "any" and match.line is not None:
             irqsave = (match.variant == "irqsave") != ("irqsave" in variants)
             if irqsave and match.group != "irq":
