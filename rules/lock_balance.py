@@ -99,6 +99,8 @@ from reviewkit.api import (
     analyse_locks,
     local_names,
     lock_acquire_keys,
+    lock_header_summaries,
+    lock_included,
     lock_key,
     lock_summaries,
     trail_steps,
@@ -114,6 +116,8 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Variables of a lock expression: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
+_UNLOCKED = "unlocked@"
+"""The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
 
@@ -125,9 +129,27 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     all_views = [
         v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides for v in fv.functions(side)
     ]
-    summaries = lock_summaries(all_views, kernel, model)
+    summaries = lock_summaries(all_views, kernel, model, base=_header_summaries(ctx, kernel, model))
     for fv in _touched_functions(ctx):
         yield from _check_function(ctx, fv, kernel, model, summaries)
+
+
+def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockModel) -> dict[str, Any]:
+    """Lock wrappers of the ``#include "..."`` headers next to each file (on disk in a scan, in the tree)."""
+    from pathlib import Path
+
+    out: dict[str, Any] = {}
+    for _pc, fv in ctx.c_files():
+        text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
+        if ctx.tree is not None and not ctx.scan:
+            source = Path(ctx.tree) / fv.path
+        elif ctx.scan:
+            source = Path(fv.path)
+        else:
+            continue
+        for name, s in lock_header_summaries(lock_included(source, text), kernel, model).items():
+            out.setdefault(name, s)
+    return out
 
 
 def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
@@ -365,16 +387,21 @@ def _leaks(
     sigs = _exit_sigs(res) if before is not None else {}
     by_key: dict[tuple[str, str], list[Any]] = {}
     newly: dict[tuple[str, str], list[Any]] = {}
+    irq_open: dict[int, tuple[Any, Any]] = {}
     for ex in exits:
         sig = sigs.get(ex.via.id)
         for h in ex.state.facts.held:
             if not h.count:
+                continue
+            if h.key == "irq" and h.entry.startswith(_UNLOCKED):
+                irq_open.setdefault(int(h.entry[len(_UNLOCKED) :]), (ex, h))
                 continue
             if h.line is not None and not h.stale:
                 by_key.setdefault((h.key, h.group), []).append((ex, h))
             if sig is not None and sig in before and h.key not in before[sig]:
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
+    yield from _irq_left_off(ctx, res, irq_open)
     for key, group in sorted(by_key.keys() | newly.keys()):
         items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
@@ -422,6 +449,37 @@ def _leaks(
                     extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
                 ),
             )
+
+
+def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple[Any, Any]]) -> Iterator[tuple]:
+    """An irqsave lock released by a plain unlock whose saved flags no path restores afterwards.
+
+    Only when the flags are this function's own local: saved into the caller's ``*flags`` they are the
+    caller's to restore.
+    """
+    local = local_names(res.fv)
+    for line, (ex, h) in sorted(irq_open.items()):
+        if not h.flags or h.flags not in local:
+            ctx.bump(f"{ID}.irq-handed-to-caller")
+            continue
+        _exit, where = _exit_line(res, ex.via)
+        msg = (
+            f"the interrupt state `{h.what}` at {h.line} saved in `{h.flags}` is never restored: the lock is "
+            f"released at {line} without it, and it is still saved {where}"
+        )
+        yield (
+            ("irq-left", h.flags, h.call),
+            ctx.finding(
+                ID,
+                SEVERITY,
+                msg,
+                res.fv.path,
+                line,
+                patch=res.fv.patch,
+                function=res.fv.name,
+                extra={"kind": "irq-not-restored", "lock": "irq", "acquired": h.line},
+            ),
+        )
 
 
 def _what(res: LockResult, h: Any) -> str:

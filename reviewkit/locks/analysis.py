@@ -191,7 +191,7 @@ def acquire_keys(
                     out.add(hold.key)
             elif call.name in summaries and summaries[call.name].kind == "acquire":
                 s = summaries[call.name]
-                mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+                mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
                 target = _assigned_to(call, fv)
                 if s.ret_var and target:
                     mapping[s.ret_var] = target

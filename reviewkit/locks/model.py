@@ -58,6 +58,9 @@ class Family:
     try_: str | None = None
     nests: bool = False
     scoped: bool = False
+    member: str = ""
+    """The lock is this member of the argument: ``raw_spin_rq_lock(rq)`` takes ``rq->lock`` (as the
+    ``__acquires(rq->lock)`` annotations of the rq helpers name it)."""
 
 
 @dataclass
@@ -94,6 +97,7 @@ class LockModel:
                 row.get("try"),
                 bool(row.get("nests", False)),
                 bool(row.get("scoped", False)),
+                str(row.get("member", "")),
             )
             for name in fam.acquire:
                 acquires[name] = fam
@@ -177,6 +181,11 @@ class Summary:
     ret_var: str | None = None
     flags: str | None = None
     try_: str | None = None
+    more: tuple[Summary, ...] = ()
+    """Further effects of the same call: ``__releases(rq->lock) __releases(p->pi_lock)`` releases both."""
+
+    def effects(self) -> tuple[Summary, ...]:
+        return (self, *self.more)
 
 
 @dataclass

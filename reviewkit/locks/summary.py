@@ -37,30 +37,38 @@ def _returned_var(res: LockResult) -> str | None:
 
 
 def summarise(
-    views: list[FunctionView], kernel: dict[str, Any], model: LockModel, rounds: int = 2
+    views: list[FunctionView],
+    kernel: dict[str, Any],
+    model: LockModel,
+    rounds: int = 2,
+    called_only: bool = True,
+    base: dict[str, Summary] | None = None,
 ) -> dict[str, Summary]:
-    """Acquire/release wrappers among ``views`` (whole functions only), annotations included."""
-    summaries: dict[str, Summary] = {}
+    """Acquire/release wrappers among ``views`` (whole functions only), annotations included.
+
+    ``base``: summaries known already (the headers'), used by the wrappers here and overridden by a
+    definition of the same name; ``called_only=False`` summarises a header's wrappers whoever calls them.
+    """
+    summaries: dict[str, Summary] = dict(base or {})
+    local_names = {fv.name for fv in views}
+    for name in list(summaries):
+        if name in local_names:
+            del summaries[name]  # this file's own definition decides
     # text checks first: touching fv.function parses the function
     whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
     whole = [fv for fv in whole if fv.function is not None]
     for fv in whole:
         if not _ANNOT.search(fv.text):
             continue
-        ann = annotations(fv)
-        params = _params(fv)
-        for key in ann.get("__acquires", []):
-            summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
-        for key in ann.get("__releases", []):
-            # __releases(x) __acquires(x): drops and retakes the caller's lock (ceph, gfs2, fuse): held after
-            kind = "retake" if key in ann.get("__acquires", []) else "release"
-            summaries[fv.name] = Summary(kind, key, params, "any", "plain")
+        s = annotated_summary(fv)
+        if s is not None:
+            summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
     called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
     candidates = [
         fv
         for fv in whole
-        if fv.name in called
+        if (fv.name in called or not called_only)
         and fv.name not in summaries
         and len(fv.line_map) <= SUMMARY_MAX_LINES
         and _touches_locks(fv, model)
@@ -78,10 +86,68 @@ def summarise(
         if not added:
             break
         fresh = added
+    for fv in whole:
+        s = summaries.get(fv.name)
+        if s is not None and s.group == "any" and len(fv.line_map) <= SUMMARY_MAX_LINES:
+            summaries[fv.name] = _refined(fv, s, kernel, model, summaries)
     return summaries
 
 
+def _refined(
+    fv: FunctionView, s: Summary, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+) -> Summary:
+    """An annotated wrapper's effects with the variant and flags its body shows.
+
+    ``rq_lock_irqsave()`` is ``__acquires(rq->lock)``; its body saves the interrupt state in ``rf->flags``,
+    which the caller's ``local_irq_restore(rf.flags)`` restores: the annotation names the lock, the body
+    says how it is taken.  An effect the body does not confirm keeps the annotation's word.
+    """
+    from reviewkit.locks.analysis import analyse
+
+    others = {k: v for k, v in summaries.items() if k != fv.name}
+    res = analyse(fv, kernel, model, others, budget=4000, infer=False)
+    if not res.complete or not res.exits:
+        return s
+    out = []
+    for eff in s.effects():
+        better = eff
+        if eff.kind == "acquire":
+            common = None
+            for ex in res.exits:
+                got = {(h.group, h.variant, h.flags) for h in ex.state.facts.held if h.key == eff.key and h.count}
+                common = got if common is None else common & got
+            if common and len(common) == 1:
+                group, variant, flags = next(iter(common))
+                better = Summary("acquire", eff.key, eff.params, group, variant, eff.ret_var, flags, eff.try_)
+        elif eff.kind == "release":
+            calls = {e.call for e in res.events if e.kind == "orphan-release" and e.key == eff.key}
+            fams = [f for c in calls for f in model.releases.get(c, [])]
+            if len({(f.group, f.variant) for f in fams}) == 1:
+                better = Summary("release", eff.key, eff.params, fams[0].group, fams[0].variant)
+        out.append(better)
+    first = out[0]
+    first.more = tuple(out[1:])
+    return first
+
+
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def annotated_summary(fv: FunctionView) -> Summary | None:
+    """Every ``__acquires``/``__releases`` of the header, in any order, as one summary with more effects.
+
+    ``__releases(x) __acquires(x)`` drops and retakes the caller's lock (ceph, gfs2, fuse): held after.
+    """
+    ann = annotations(fv)
+    params = _params(fv)
+    acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
+    effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]
+    effects += [Summary("retake" if key in acquires else "release", key, params, "any", "plain") for key in releases]
+    if not effects:
+        return None
+    first = effects[0]
+    first.more = tuple(effects[1:])
+    return first
 
 
 def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
@@ -110,22 +176,34 @@ def _summary_of(
             if h.line is not None and not h.stale and h.count
         }
         common = keys if common is None else common & keys
+    taken: list[Summary] = []
     for key, group, variant, flags in sorted(common or ()):
         ids = set(_VAR.findall(key))
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
             continue
-        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
+        if any(t.key == key for t in taken):
+            continue
+        taken.append(Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags))
+    if taken:  # every lock it returns holding (mutex_lock_double() takes two)
+        taken[0].more = tuple(taken[1:])
+        return taken[0]
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
     orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:
-        e = orphans[0]
-        fams = model.releases.get(e.call) or []
-        group = fams[0].group if fams else "any"
-        variant = fams[0].variant if fams else "plain"
-        return Summary("release", e.key, params, group, variant)
+        # every lock it releases (perf_ctx_unlock() drops the task context's lock and the CPU's)
+        effects: list[Summary] = []
+        for e in orphans:
+            if any(x.key == e.key for x in effects):
+                continue
+            fams = model.releases.get(e.call) or []
+            group = fams[0].group if fams else "any"
+            variant = fams[0].variant if fams else "plain"
+            effects.append(Summary("release", e.key, params, group, variant))
+        effects[0].more = tuple(effects[1:])
+        return effects[0]
     return None
 
 

@@ -106,7 +106,27 @@ def call_source(call: Call, fv: FunctionView, handle: str | None = None) -> str:
 
 
 def _subst(template: str, mapping: dict[str, str]) -> str:
-    return lock_key(_IDENT.sub(lambda m: mapping.get(m.group(), m.group()), template))
+    """The lock a wrapper's key names at a call: parameters replaced by the arguments as written.
+
+    Only variables are parameters: in ``cpuctx->ctx.lock`` with a parameter ``ctx``, the member ``ctx``
+    stays (a field that shares a parameter's name is not the parameter).  ``p->flags`` with ``&rf`` passed
+    for ``p`` is ``rf.flags``, as the caller writes it.
+    """
+
+    def put(m: re.Match[str]) -> str:
+        name, arrow = m.group(1), m.group(2)
+        if name not in mapping:
+            return m.group()
+        arg = " ".join(mapping[name].split())
+        if arrow and arg.startswith("&") and re.fullmatch(r"&\s*[\w.\[\]]+(?:->[\w.\[\]]+)*", arg):
+            return arg[1:].strip() + "."
+        arg = lock_key(arg)
+        return (arg if re.fullmatch(r"[\w>.\-\[\]]+", arg) else f"({arg})") + (arrow or "")
+
+    return lock_key(_SUBST_VAR.sub(put, template))
+
+
+_SUBST_VAR = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)(\s*->)?")
 
 
 _HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)

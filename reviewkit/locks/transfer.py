@@ -46,6 +46,8 @@ from reviewkit.locks.syntax import (
 from reviewkit.views.source import FunctionView
 
 NEST_CAP = 3
+UNLOCKED = "unlocked@"
+"""``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 _RWSEM = {"rwsem-read", "rwsem-write"}
 
@@ -186,7 +188,7 @@ class LockAnalysis:
     def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
         if s is None:
             return None
-        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
         key = _subst(s.key, mapping)
         return Held(
             key,
@@ -248,6 +250,8 @@ class LockAnalysis:
             key = _assigned_to(call, self.fv)
         elif isinstance(fam.key, int):
             key = lock_key(call.args[fam.key]) if fam.key < len(call.args) else None
+            if key and fam.member:
+                key = f"{key}->{fam.member}"
         else:
             key = str(fam.key)
         if not key:
@@ -358,6 +362,8 @@ class LockAnalysis:
             if rk >= len(call.args):
                 return
             key = lock_key(call.args[rk])
+            if fam.member:
+                key = f"{key}->{fam.member}"
         else:
             key = str(rk)
         groups = {f.group for f in fams}
@@ -403,23 +409,67 @@ class LockAnalysis:
             # released here: a second release is a bug, for a counter (rcu_read_unlock() once too often) and
             # for the caller's lock (held on entry, dropped) as much as for a lock this function took
             held.add(replace(match, count=0, line=line))
-        if match.group != "any" and match.line is not None:
-            irqsave = (match.variant == "irqsave") != ("irqsave" in variants)
-            if irqsave and match.group != "irq":
-                self.events.setdefault(
-                    ("variant", key, line),
-                    Event("wrong-variant", line, key, call.name, match.line, match.call),
-                )
-            elif match.flags and flags and match.flags != flags:
-                self.events.setdefault(
-                    ("flags", key, line),
-                    Event("flags-mismatch", line, key, call.name, match.line, f"{match.flags}|{flags}"),
-                )
+        if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
+            return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
+        self._irq_state(call, line, key, match, variants, flags, held)
+
+    def _irq_state(
+        self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
+    ) -> None:
+        """The interrupt state is its own fact (key ``irq``), apart from who holds which lock.
+
+        ``spin_lock_irqsave(&a, f); spin_unlock(&a); spin_lock(&b); spin_unlock_irqrestore(&b, f)`` is
+        right (``__mod_timer()`` moving between bases): the plain unlock leaves the saved state open as an
+        ``irq`` hold, which the restore of the same flags closes, whichever lock it names.  So does
+        ``local_irq_save(f); spin_lock(&a); ... spin_unlock_irqrestore(&a, f)``.  Reported: restoring a
+        different flags variable than the one saved, ``spin_unlock_irq()`` ending an irqsave section, and
+        (as a leak of ``irq``) a saved state never restored.
+        """
+        saved = match.variant == "irqsave"
+        restores = "irqsave" in variants
+        if saved and restores:
+            if match.flags and flags and match.flags != flags:
+                self._flags_event(call, line, key, match, flags)
+            return
+        if saved and "irq" in variants:
+            self.events.setdefault(
+                ("variant", key, line), Event("wrong-variant", line, key, call.name, match.line, match.call)
+            )
+            return
+        if saved:  # a plain unlock: interrupts stay as they are until the flags are restored
+            if not any(h.key == "irq" and h.count and h.flags == match.flags for h in held):
+                held.add(replace(match, key="irq", group="irq", count=1, entry=f"{UNLOCKED}{line}", stale=False))
+            return
+        if not restores:
+            return
+        irq = next((h for h in _ordered(held) if h.key == "irq" and h.group == "irq" and h.count), None)
+        if irq is None:
+            return  # saved by a caller (a parameter's flags) or in code we do not follow
+        held.discard(irq)
+        if irq.count > 1:
+            held.add(replace(irq, count=irq.count - 1))
+        if irq.flags and flags and irq.flags != flags:
+            self._flags_event(call, line, key, irq, flags)
+
+    def _flags_event(self, call: Call, line: int, key: str, saved: Held, flags: str) -> None:
+        self.events.setdefault(
+            ("flags", key, line),
+            Event("flags-mismatch", line, key, call.name, saved.line, f"{saved.flags}|{flags}"),
+        )
 
     def _summary_call(
         self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
     ) -> bool:
-        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        """Apply every effect of the callee's summary (several annotations: all of them, any order)."""
+        changed = False
+        for effect in s.effects():
+            changed = self._summary_effect(n, call, effect, held, pending, unseen) or changed
+        return changed
+
+    def _summary_effect(
+        self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
+    ) -> bool:
+        mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
         if s.ret_var:
             target = _assigned_to(call, self.fv)
             if not target:
@@ -438,7 +488,7 @@ class LockAnalysis:
                 call.name,
                 flags,
                 self._is_new(key, call.line),
-                src=self._src(call, mapping[s.ret_var] if s.ret_var else None),
+                src=self._src(call, lock_key(mapping[s.ret_var]) if s.ret_var else None),
             )
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
