@@ -120,10 +120,18 @@ def _refined(
                 group, variant, flags = next(iter(common))
                 better = Summary("acquire", eff.key, eff.params, group, variant, eff.ret_var, flags, eff.try_)
         elif eff.kind == "release":
-            calls = {e.call for e in res.events if e.kind == "orphan-release" and e.key == eff.key}
+            # the annotation makes the lock held on entry: the body's release calls of that key say how
+            calls = {
+                c.name
+                for n in build_cfg(fv, kernel).nodes
+                for c in n.calls
+                if c.name in model.releases and _released_key(c, model.releases[c.name][0]) == eff.key
+            }
             fams = [f for c in calls for f in model.releases.get(c, [])]
             if len({(f.group, f.variant) for f in fams}) == 1:
-                better = Summary("release", eff.key, eff.params, fams[0].group, fams[0].variant)
+                better = Summary(
+                    "release", eff.key, eff.params, fams[0].group, fams[0].variant, eff.ret_var, None, eff.try_
+                )
         out.append(better)
     first = out[0]
     first.more = tuple(out[1:])
@@ -131,6 +139,16 @@ def _refined(
 
 
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _released_key(call: Any, fam: Any) -> str | None:
+    rk = fam.release_key
+    if not isinstance(rk, int):
+        return str(rk)
+    if rk >= len(call.args):
+        return None
+    key = lock_key(call.args[rk])
+    return f"{key}->{fam.member}" if fam.member else key
 
 
 def annotated_summary(fv: FunctionView) -> Summary | None:
