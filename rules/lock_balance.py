@@ -353,6 +353,8 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
+    if _hands_back_element(res, holding, clean):
+        return True
     if res.fv.fragment or not (_caller_visible(res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
         return False
     if ctx.scan:
@@ -368,6 +370,24 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     return all(_FAILURE.match(v or "") for v in bad_values) and not any(
         v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
     )
+
+
+_NOTHING = {"NULL", "false", "0", ""}
+
+
+def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -> bool:
+    """Returns an element with its lock held, and nothing (the lock dropped) otherwise.
+
+    The seq_file ``->start``/``->next`` shape (``listening_get_first()`` returns the socket with its bucket
+    lock held, ``->stop`` drops it) and lookups that hand back a locked object: every exit keeping the lock
+    returns a value that is not NULL, false, zero or an error, every exit that dropped it returns NULL,
+    false or zero.  The lock may be built from locals (the bucket): the caller gets it with the element.
+    """
+    ok = [_return_value(res, ex.via) for ex in holding]
+    bad = [_return_value(res, ex.via) for ex in clean]
+    if not ok or any(v is None or v in _NOTHING or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok):
+        return False
+    return all(v in _NOTHING - {""} for v in bad)
 
 
 def _error_exits(res: LockResult, holding: list[Any]) -> bool:

@@ -194,6 +194,7 @@ def _summary_of(
             if h.line is not None and not h.stale and h.count
         }
         common = keys if common is None else common & keys
+    dropped_first = {e.key for e in res.events if e.kind == "orphan-release"}
     taken: list[Summary] = []
     for key, group, variant, flags in sorted(common or ()):
         ids = set(_VAR.findall(key))
@@ -201,7 +202,9 @@ def _summary_of(
             continue
         if any(t.key == key for t in taken):
             continue
-        taken.append(Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags))
+        # released first, then taken again on every exit: drops and retakes the caller's lock
+        kind = "retake" if key in dropped_first else "acquire"
+        taken.append(Summary(kind, key, params, group, variant, ret if ret in ids else None, flags))
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]
@@ -211,18 +214,47 @@ def _summary_of(
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
     orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:
-        # every lock it releases (perf_ctx_unlock() drops the task context's lock and the CPU's)
+        # every lock it releases (perf_ctx_unlock() drops the task context's lock and the CPU's); one it
+        # releases on some exits only is a "maybe": the caller's hold becomes unknown, not released
+        keys = list(dict.fromkeys(e.key for e in orphans))
+        entry = _entry_run(fv, kernel, model, summaries, set(keys))
+        if entry is not None:
+            cond = _failure_release(entry, params)
+            if cond is not None:
+                return cond
         effects: list[Summary] = []
-        for e in orphans:
-            if any(x.key == e.key for x in effects):
-                continue
+        for key in keys:
+            e = next(x for x in orphans if x.key == key)
             fams = model.releases.get(e.call) or []
             group = fams[0].group if fams else "any"
             variant = fams[0].variant if fams else "plain"
-            effects.append(Summary("release", e.key, params, group, variant))
+            always = entry is not None and all(
+                not any(h.key == key and h.count for h in ex.state.facts.held) for ex in entry.exits
+            )
+            effects.append(Summary("release", key, params, group, variant, None, None, None if always else MAYBE))
         effects[0].more = tuple(effects[1:])
         return effects[0]
     return None
+
+
+MAYBE = "maybe"
+"""``Summary.try_`` of a release on some exits only, not told by the result: the hold becomes unknown."""
+
+
+def _entry_run(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], keys: set[str]
+) -> LockResult | None:
+    """The function analysed with ``keys`` held on entry: which exits still hold them."""
+    from reviewkit.flow.engine import run
+
+    la = LockAnalysis(fv, model, summaries)
+    la.inferred = set(keys)
+    out = run(build_cfg(fv, kernel), la, 4000)
+    if not out.complete or not la.exits:
+        return None
+    res = LockResult(fv, la.exits, list(la.events.values()), True, la.acquired_keys, la.annotations)
+    res.inferred = set(keys)
+    return res
 
 
 def _try_summary(

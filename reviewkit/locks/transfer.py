@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, CfgNode, State
+from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LOOP, CfgNode, State
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -100,6 +100,11 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
+        if n.kind == K_LOOP and any(not h.count and h.entry == "inferred" and not h.stale for h in facts.held):
+            # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
+            # again through code we do not follow (a retaking callee), so its release is no longer proof
+            held = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
+            facts = Facts(held, facts.pending, facts.unseen)
         if not self._relevant(n):
             if self.observe is not None:
                 for call in n.calls:
@@ -172,7 +177,7 @@ class LockAnalysis:
             fam = self.model.acquires.get(call.name) if call is not None else None
             summary = self.summaries.get(call.name) if call is not None and fam is None else None
             when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
-            if call is not None and when and when != "nonnull-checked":
+            if call is not None and when and when not in ("nonnull-checked", "maybe"):
                 success = truth if when in ("nonzero", "nonnull") else not truth
                 if negate:
                     success = not truth
@@ -389,6 +394,8 @@ class LockAnalysis:
         candidates = [
             h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
         ]
+        if not candidates:
+            candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
@@ -407,11 +414,26 @@ class LockAnalysis:
             held.add(replace(match, count=match.count - 1))
         elif not match.stale:
             # released here: a second release is a bug, for a counter (rcu_read_unlock() once too often) and
-            # for the caller's lock (held on entry, dropped) as much as for a lock this function took
+            # for the caller's lock held on entry as much as for a lock this function took (see node() for
+            # loops)
             held.add(replace(match, count=0, line=line))
         if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
             return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
         self._irq_state(call, line, key, match, variants, flags, held)
+
+    def _alias(self, key: str, groups: set[str], held: set[Held]) -> list[Held]:
+        """The one hold the release names through another path: ``unlock_hrtimer_base(timer)`` releases
+        ``timer->base->cpu_base->lock`` taken as ``base->cpu_base->lock`` after ``base = lock_hrtimer_base()``
+        (one path is the other with a pointer in front).  The shorter must still be a member path, and
+        exactly one hold may match: otherwise the release stays unmatched."""
+        found = []
+        for h in held:
+            if not h.count or h.stale or not (h.group in groups or h.group == "any" or "any" in groups):
+                continue
+            short, long_ = sorted((h.key, key), key=len)
+            if "->" in short and short != long_ and long_.endswith("->" + short):
+                found.append(h)
+        return found if len(found) == 1 else []
 
     def _irq_state(
         self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
@@ -494,7 +516,7 @@ class LockAnalysis:
                 return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
         elif s.try_:
-            if n.kind == K_COND and _is_atom_call(n, call):
+            if s.try_ != "maybe" and n.kind == K_COND and _is_atom_call(n, call):
                 return False  # decided by branch()
             for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
                 held.discard(h)
