@@ -353,8 +353,10 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
-    if _hands_back_element(res, holding, clean):
+    if _hands_back_element(res, holding, clean) or _seq_iterator(res.fv):
         return True
+    if any(_member_path(key) and _member_path(key) == _member_path(a) for a in ann.get("__acquires", [])):
+        return True  # __acquires(&bdev->bd_queue->queue_lock) taken as q->queue_lock: the same lock by its path
     if res.fv.fragment or not (_caller_visible(res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
         return False
     if ctx.scan:
@@ -370,6 +372,25 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     return all(_FAILURE.match(v or "") for v in bad_values) and not any(
         v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
     )
+
+
+_SEQ_ITER = re.compile(r"\*\s*\w+\s*\(\s*struct\s+seq_file\s*\*")
+
+
+def _seq_iterator(fv: FunctionView) -> bool:
+    """A seq_file iterator (``->start``/``->next`` or their helpers): takes the ``struct seq_file *`` and
+    returns a pointer.  The element it returns is read under the lock it holds; ``->stop`` drops it."""
+    fn = fv.function
+    if fn is None:
+        return False
+    head = fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace")
+    return _SEQ_ITER.search(" ".join(head.split())) is not None
+
+
+def _member_path(key: str) -> str:
+    """``bdev->bd_queue->queue_lock`` -> ``->queue_lock``: the last member, how two paths to one lock agree."""
+    m = re.search(r"(->|\.)\w+$", key)
+    return m.group().replace(".", "->") if m and m.start() > 0 else ""
 
 
 _NOTHING = {"NULL", "false", "0", ""}

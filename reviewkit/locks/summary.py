@@ -12,6 +12,7 @@ analysis the checks see.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from reviewkit.flow.engine import K_RETURN, build_cfg
@@ -132,6 +133,15 @@ def _refined(
                 better = Summary(
                     "release", eff.key, eff.params, fams[0].group, fams[0].variant, eff.ret_var, None, eff.try_
                 )
+            if not eff.try_:
+                # __releases() on a function that keeps the lock on some exits (do_signal_stop() returns
+                # false holding the siglock): conditional on the result, or unknown
+                entry = _entry_run(fv, kernel, model, others, {eff.key})
+                if entry is not None and any(
+                    h.key == eff.key and h.count and not h.stale for ex in entry.exits for h in ex.state.facts.held
+                ):
+                    cond = _failure_release(entry, eff.params)
+                    better = replace(better, try_=cond.try_ if cond is not None else MAYBE)
         out.append(better)
     first = out[0]
     first.more = tuple(out[1:])
@@ -248,7 +258,8 @@ def _entry_run(
     from reviewkit.flow.engine import run
 
     la = LockAnalysis(fv, model, summaries)
-    la.inferred = set(keys)
+    annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
+    la.inferred = set(keys) - annotated  # an annotated one is held on entry already
     out = run(build_cfg(fv, kernel), la, 4000)
     if not out.complete or not la.exits:
         return None
@@ -329,7 +340,8 @@ def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
     when the result is nonzero (or exactly when it is zero): a conditional release, decided at the
     caller by its test of the result.
     """
-    entry = set(res.annotations.get("__must_hold", [])) | set(res.inferred)
+    ann = res.annotations
+    entry = set(ann.get("__must_hold", [])) | set(ann.get("__releases", [])) | set(res.inferred)
     for key in sorted(entry):
         kept: list[str] = []
         dropped: list[str] = []

@@ -123,6 +123,10 @@ class LockAnalysis:
                 # a callee may have dropped or retaken locks behind our back
                 held = {replace(h, stale=True) if h.count and not self._nests(h.group) else h for h in held}
                 unseen = True
+        if n.writes and n.calls:
+            # ``timer = timer_wait_running(timer, &flags)``: released through the old value, and the name
+            # is rebound after the call; what a later release of ``timer->it_lock`` names is another lock
+            held = {self._restale(h, n) if not h.count else h for h in held}
         return Facts(frozenset(held), frozenset(pending), unseen)
 
     def barrier(self, n: CfgNode) -> bool:
