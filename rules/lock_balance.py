@@ -406,9 +406,16 @@ def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -
     """
     ok = [_return_value(res, ex.via) for ex in holding]
     bad = [_return_value(res, ex.via) for ex in clean]
-    if not ok or any(v is None or v in _NOTHING or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok):
+    if not ok or any(
+        v is None or v in _NOTHING or v in _ERROR_VARS or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
+    ):
         return False
-    return all(v in _NOTHING - {""} for v in bad)
+    return all(v in _NOTHING - {""} or v in _ERROR_VARS or _ERROR_VALUE.match(v) for v in bad if v is not None)
+
+
+_ERROR_VARS = {"ret", "err", "error", "rc", "retval", "status"}
+"""What the other exits return when they failed: ``ext4_dio_write_checks()`` returns the count with the
+inode lock held and ``ret`` (an error) having dropped it."""
 
 
 def _error_exits(res: LockResult, holding: list[Any]) -> bool:
