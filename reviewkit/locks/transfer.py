@@ -211,7 +211,41 @@ class LockAnalysis:
         )
 
     def exit(self, via: CfgNode, state: State) -> None:
+        facts = state.facts
+        rests = self._element_releases()
+        if rests and isinstance(facts, Facts):
+            # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
+            # loop may run any number of times, so which elements are still locked cannot be proved
+            held = frozenset(
+                replace(h, stale=True) if h.count and not h.stale and self._element_rest(h.key) in rests else h
+                for h in facts.held
+            )
+            if held != facts.held:
+                state = replace(state, facts=Facts(held, facts.pending, facts.unseen))
         self.exits.append(ExitRecord(via, state))
+
+    def _element_rest(self, key: str) -> str | None:
+        root = _ROOT.match(key)
+        if root is None or root.group() not in self._cursors() or key[root.end() :][:1] not in ("-", "."):
+            return None
+        return key[root.end() :]
+
+    def _element_releases(self) -> frozenset[str]:
+        got = self.__dict__.get("_element_rests")
+        if got is None:
+            from reviewkit.flow.engine import build_cfg
+
+            out = set()
+            for n in build_cfg(self.fv).nodes:
+                for c in n.calls:
+                    fams = self.model.releases.get(c.name)
+                    rk = fams[0].release_key if fams else None
+                    if isinstance(rk, int) and rk < len(c.args):
+                        rest = self._element_rest(lock_key(c.args[rk]))
+                        if rest:
+                            out.add(rest)
+            got = self.__dict__["_element_rests"] = frozenset(out)
+        return got
 
     # -- events ------------------------------------------------------------
 
@@ -431,13 +465,39 @@ class LockAnalysis:
         (one path is the other with a pointer in front).  The shorter must still be a member path, and
         exactly one hold may match: otherwise the release stays unmatched."""
         found = []
+        elements = []
+        root = _ROOT.match(key)
+        cursors = self._cursors()
         for h in held:
             if not h.count or h.stale or not (h.group in groups or h.group == "any" or "any" in groups):
                 continue
             short, long_ = sorted((h.key, key), key=len)
             if "->" in short and short != long_ and long_.endswith("->" + short):
                 found.append(h)
-        return found if len(found) == 1 else []
+            hroot = _ROOT.match(h.key)
+            if (
+                root is not None
+                and hroot is not None
+                and root.group() in cursors
+                and hroot.group() in cursors
+                and key[root.end() :][:1] in ("-", ".")
+                and key[root.end() :] == h.key[hroot.end() :]
+            ):
+                elements.append(h)
+        if len(found) == 1:
+            return found
+        # per-element locks: taken in a loop over ``s``, released in a loop over ``s1`` (the same elements)
+        return elements
+
+    def _cursors(self) -> frozenset[str]:
+        """The cursors of the function's iterator loops (``snd_pcm_group_for_each_entry(s, ...)``)."""
+        got = self.__dict__.get("_cursor_names")
+        if got is None:
+            from reviewkit.flow.engine import build_cfg
+
+            got = frozenset(w for n in build_cfg(self.fv).nodes if n.kind == K_COND and n.loop for w in n.writes)
+            self.__dict__["_cursor_names"] = got
+        return got
 
     def _irq_state(
         self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
