@@ -105,6 +105,8 @@ class LockAnalysis:
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             held = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
             facts = Facts(held, facts.pending, facts.unseen)
+        if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
+            facts = self._flags_handed(n, facts)
         if not self._relevant(n):
             if self.observe is not None:
                 for call in n.calls:
@@ -128,6 +130,22 @@ class LockAnalysis:
             # is rebound after the call; what a later release of ``timer->it_lock`` names is another lock
             held = {self._restale(h, n) if not h.count else h for h in held}
         return Facts(frozenset(held), frozenset(pending), unseen)
+
+    def _flags_handed(self, n: CfgNode, facts: Facts) -> Facts:
+        """Saved interrupt flags passed to a callee outside the lock model (``__call_rcu_nocb_wake(rdp, true,
+        flags)``, a restoring macro): the callee restores them, as far as this function can tell."""
+        args = {
+            lock_key(a)
+            for c in n.calls
+            if c.name not in self.model.acquires and c.name not in self.model.releases
+            for a in c.args
+        }
+        held = frozenset(
+            h
+            for h in facts.held
+            if not (h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) and h.flags in args)
+        )
+        return facts if held == facts.held else Facts(held, facts.pending, facts.unseen)
 
     def barrier(self, n: CfgNode) -> bool:
         """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
