@@ -218,6 +218,13 @@ def _summary_of(
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]
+    retaken = sorted(
+        k for k in dropped_first if any(h.key == k and h.count for ex in res.exits for h in ex.state.facts.held)
+    )
+    if retaken and not set(_VAR.findall(retaken[0])) & local:
+        # drops the caller's lock and takes it again (on the exits that dropped it): held after the call
+        fam = next((h for ex in res.exits for h in ex.state.facts.held if h.key == retaken[0] and h.count), None)
+        return Summary("retake", retaken[0], params, fam.group if fam else "any", fam.variant if fam else "plain")
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
