@@ -274,6 +274,8 @@ class LockAnalysis:
     def _restale(self, h: Held, n: CfgNode) -> Held:
         if h.stale or not n.rebinds:
             return h
+        if h.line is None and n.ast is not None and n.ast.type == "declaration":
+            return h  # held on entry, named through a local the function declares: the name starts here
         rebinds = self._rebinds(n)
         if not rebinds or not _rebound(h.key, rebinds):
             return h
