@@ -515,7 +515,12 @@ class LockAnalysis:
         if got is None:
             from reviewkit.flow.engine import build_cfg
 
-            got = frozenset(w for n in build_cfg(self.fv).nodes if n.kind == K_COND and n.loop for w in n.writes)
+            got = frozenset(
+                w
+                for n in build_cfg(self.fv).nodes
+                if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
+                for w in n.writes
+            )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
             self.__dict__["_cursor_names"] = got
         return got
 
