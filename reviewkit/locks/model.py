@@ -135,7 +135,7 @@ class Held:
         """The acquire as a reviewer quotes it: the source text, not the normalised key."""
         if self.src:
             return self.src
-        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl", "cpus_read", "online_mems"):
+        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl_mutex", "cpus_read", "online_mems"):
             return f"{self.call}()"
         return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
 

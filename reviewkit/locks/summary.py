@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
-from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, _locals, _params, annotations
+from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, _locals, _params, annotations, canonical
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FunctionView
 
@@ -228,6 +228,17 @@ def _summary_of(
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
+    some = sorted(
+        {
+            (h.key, h.group, h.variant)
+            for ex in res.exits
+            for h in ex.state.facts.held
+            if h.count and not h.stale and h.line is not None and not set(_VAR.findall(h.key)) & local
+        }
+    )
+    if some and not any(e.kind == "orphan-release" for e in res.events):
+        key, group, variant = some[0]  # a caller's lock taken on some exits only: a "maybe"
+        return Summary("acquire", canonical(fv, key), params, group, variant, None, None, MAYBE)
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
     orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:

@@ -187,4 +187,29 @@ def _locals(fv: FunctionView) -> set[str]:
     return out - (aliases - reassigned)
 
 
+def canonical(fv: FunctionView, key: str) -> str:
+    """``page->flags`` -> ``vmf->page->flags`` when ``struct page *page = vmf->page;`` and ``page`` is never
+    assigned again: a wrapper's key in terms of its parameters, which a caller can substitute."""
+    inits = fv.__dict__.get("_rk_alias_inits")
+    if inits is None:
+        inits = {}
+        cfg = build_cfg(fv)
+        again = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.rebinds}
+        for n in cfg.nodes:
+            if n.ast is None or n.ast.type != "declaration":
+                continue
+            for decl in n.ast.children_by_field_name("declarator"):
+                value = decl.child_by_field_name("value") if decl.type == "init_declarator" else None
+                if value is None or value.type not in ("field_expression", "identifier"):
+                    continue
+                names = [fv.parsed.text(x) for x in _walk(decl) if x.type == "identifier"]
+                if names and names[0] not in again:
+                    inits[names[0]] = " ".join(fv.parsed.text(value).split())
+        fv.__dict__["_rk_alias_inits"] = inits
+    m = _IDENT.match(key)
+    if m is None or m.group() not in inits:
+        return key
+    return lock_key(inits[m.group()] + key[m.end() :])
+
+
 local_names = _locals

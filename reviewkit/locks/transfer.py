@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LOOP, CfgNode, State
+from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -100,7 +100,9 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
-        if n.kind == K_LOOP and any(not h.count and h.entry == "inferred" and not h.stale for h in facts.held):
+        if n.kind in (K_LOOP, K_LABEL) and any(
+            not h.count and h.entry == "inferred" and not h.stale for h in facts.held
+        ):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             held = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
@@ -601,6 +603,13 @@ class LockAnalysis:
                 self._is_new(key, call.line),
                 src=self._src(call, lock_key(mapping[s.ret_var]) if s.ret_var else None),
             )
+            if s.try_ == "maybe":
+                # takes it on some exits only, not told by the result (do_page_mkwrite() relocks the page
+                # when the handler did not): held or not is unknown from here
+                for h in [h for h in held if h.key == key]:
+                    held.discard(h)
+                held.add(replace(hold, stale=True))
+                return False
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
