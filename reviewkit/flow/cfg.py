@@ -100,6 +100,13 @@ class CFG:
         ``ng = NULL`` does for ``ng``; ``ng->total_faults += d`` does not (the pointer is the same), but does
         for ``ng->total_faults > 0``.
         """
+        memo = self.__dict__.setdefault("_rk_forgotten", {})
+        got = memo.get((key, rebinds))
+        if got is None:
+            got = memo[(key, rebinds)] = self._forgotten(key, rebinds)
+        return got
+
+    def _forgotten(self, key: str, rebinds: frozenset[str]) -> bool:
         ids = self.cond_ids(key)
         for r in rebinds:
             if _IDENT.fullmatch(r):
