@@ -96,7 +96,8 @@ class LockAnalysis:
     def node(self, n: CfgNode, facts: Facts) -> Facts | None:
         if n.kind == K_GAP:
             # unseen unchanged code: it does not touch a lock the patch introduced
-            kept = frozenset(h for h in facts.held if h.new)
+            # (a release before it proves nothing after it: the unseen code may return or retake)
+            kept = frozenset(h for h in facts.held if h.new and h.count)
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
@@ -125,7 +126,10 @@ class LockAnalysis:
                 self.observe(n, call, frozenset(held), unseen)
             if self._call(n, call, held, pending, unseen):
                 # a callee may have dropped or retaken locks behind our back
-                held = {replace(h, stale=True) if h.count and not self._nests(h.group) else h for h in held}
+                # (and a release recorded before the call proves nothing about a later one)
+                held = {
+                    replace(h, stale=True) if (h.count and not self._nests(h.group)) or not h.count else h for h in held
+                }
                 unseen = True
         if n.writes and n.calls:
             # ``timer = timer_wait_running(timer, &flags)``: released through the old value, and the name
@@ -459,7 +463,9 @@ class LockAnalysis:
         match = next((h for h in candidates if h.count), None)
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
-            if done is not None and not unseen:
+            if done is not None:
+                # released on this very path, nothing since could have retaken it (a callee that may makes
+                # the record stale): provable even after unseen code earlier on the path
                 self.events.setdefault(
                     ("double-release", key, line),
                     Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
