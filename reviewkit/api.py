@@ -57,6 +57,8 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
+    from reviewkit.locks.headers import header_summaries as lock_header_summaries
+    from reviewkit.locks.headers import included as lock_included
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
     from reviewkit.transform import rename, symbols
@@ -94,6 +96,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
     "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
     "lock_summaries": ("reviewkit.locks.summary", "summarise"),
+    # lock wrappers of the headers a file includes (cached per process)
+    "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
+    "lock_included": ("reviewkit.locks.headers", "included"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
     "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
     # helper synthesis (helper-extraction): statement shapes, scopes, helper text
@@ -154,6 +159,8 @@ __all__ = [
     "iter_calls",
     "local_names",
     "lock_acquire_keys",
+    "lock_header_summaries",
+    "lock_included",
     "lock_key",
     "lock_summaries",
     "offer",

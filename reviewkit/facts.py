@@ -114,13 +114,18 @@ class Facts:
             memo = self._lock_memos.put(fv, {})
         return memo
 
-    def summaries(self, views: Sequence[FunctionView]) -> dict[str, Summary]:
-        """Lock-wrapper summaries of ``views`` (in this order), computed once per distinct list."""
-        key = tuple(id(v) for v in views)
+    def summaries(
+        self, views: Sequence[FunctionView], base: dict[str, Summary] | None = None
+    ) -> dict[str, Summary]:
+        """Lock-wrapper summaries of ``views`` (in this order), computed once per distinct list.
+
+        ``base``: the included headers' wrappers (the same for the same views in one run).
+        """
+        key = (tuple(id(v) for v in views), tuple(sorted(base)) if base else ())
         hit = self._summaries.get(key)
         if hit is None:
             self.summary_passes += 1
-            found = summarise(list(views), self.kernel, self.lock_model, facts=self)
+            found = summarise(list(views), self.kernel, self.lock_model, facts=self, base=base)
             hit = self._summaries[key] = (tuple(views), found)
         return hit[1]
 

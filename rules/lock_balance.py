@@ -96,6 +96,9 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    local_names,
+    lock_header_summaries,
+    lock_included,
     lock_key,
     trail_steps,
 )
@@ -110,6 +113,8 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Variables of a lock expression: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
+_UNLOCKED = "unlocked@"
+"""The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
 
@@ -120,9 +125,27 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     all_views = [
         v for _pc, fv in ctx.c_files() if fv.patch is not None or ctx.scan for side in sides for v in fv.functions(side)
     ]
-    summaries = ctx.facts.summaries(all_views)
+    summaries = ctx.facts.summaries(all_views, base=_header_summaries(ctx, ctx.kernel, model))
     for fv in _touched_functions(ctx):
         yield from _check_function(ctx, fv, model, summaries)
+
+
+def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockModel) -> dict[str, Any]:
+    """Lock wrappers of the ``#include "..."`` headers next to each file (on disk in a scan, in the tree)."""
+    from pathlib import Path
+
+    out: dict[str, Any] = {}
+    for _pc, fv in ctx.c_files():
+        text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
+        if ctx.tree is not None and not ctx.scan:
+            source = Path(ctx.tree) / fv.path
+        elif ctx.scan:
+            source = Path(fv.path)
+        else:
+            continue
+        for name, s in lock_header_summaries(lock_included(source, text), kernel, model).items():
+            out.setdefault(name, s)
+    return out
 
 
 def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
@@ -318,6 +341,10 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
+    if _hands_back_element(res, holding, clean) or _seq_iterator(res.fv):
+        return True
+    if any(_member_path(key) and _member_path(key) == _member_path(a) for a in ann.get("__acquires", [])):
+        return True  # __acquires(&bdev->bd_queue->queue_lock) taken as q->queue_lock: the same lock by its path
     if res.fv.fragment or not (_caller_visible(ctx, res, key) or (ctx.scan and group in _OBJECT_GROUPS)):
         return False
     if ctx.scan:
@@ -333,6 +360,50 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     return all(_FAILURE.match(v or "") for v in bad_values) and not any(
         v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
     )
+
+
+_SEQ_ITER = re.compile(r"\*\s*\w+\s*\(\s*struct\s+seq_file\s*\*")
+
+
+def _seq_iterator(fv: FunctionView) -> bool:
+    """A seq_file iterator (``->start``/``->next`` or their helpers): takes the ``struct seq_file *`` and
+    returns a pointer.  The element it returns is read under the lock it holds; ``->stop`` drops it."""
+    fn = fv.function
+    if fn is None:
+        return False
+    head = fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace")
+    return _SEQ_ITER.search(" ".join(head.split())) is not None
+
+
+def _member_path(key: str) -> str:
+    """``bdev->bd_queue->queue_lock`` -> ``->queue_lock``: the last member, how two paths to one lock agree."""
+    m = re.search(r"(->|\.)\w+$", key)
+    return m.group().replace(".", "->") if m and m.start() > 0 else ""
+
+
+_NOTHING = {"NULL", "false", "0", ""}
+
+
+def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -> bool:
+    """Returns an element with its lock held, and nothing (the lock dropped) otherwise.
+
+    The seq_file ``->start``/``->next`` shape (``listening_get_first()`` returns the socket with its bucket
+    lock held, ``->stop`` drops it) and lookups that hand back a locked object: every exit keeping the lock
+    returns a value that is not NULL, false, zero or an error, every exit that dropped it returns NULL,
+    false or zero.  The lock may be built from locals (the bucket): the caller gets it with the element.
+    """
+    ok = [_return_value(res, ex.via) for ex in holding]
+    bad = [_return_value(res, ex.via) for ex in clean]
+    if not ok or any(
+        v is None or v in _NOTHING or v in _ERROR_VARS or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
+    ):
+        return False
+    return all(v in _NOTHING - {""} or v in _ERROR_VARS or _ERROR_VALUE.match(v) for v in bad if v is not None)
+
+
+_ERROR_VARS = {"ret", "err", "error", "rc", "retval", "status"}
+"""What the other exits return when they failed: ``ext4_dio_write_checks()`` returns the count with the
+inode lock held and ``ret`` (an error) having dropped it."""
 
 
 def _error_exits(res: LockResult, holding: list[Any]) -> bool:
@@ -352,16 +423,21 @@ def _leaks(
     sigs = _exit_sigs(ctx, res) if before is not None else {}
     by_key: dict[tuple[str, str], list[Any]] = {}
     newly: dict[tuple[str, str], list[Any]] = {}
+    irq_open: dict[int, tuple[Any, Any]] = {}
     for ex in exits:
         sig = sigs.get(ex.via.id)
         for h in ex.state.facts.held:
             if not h.count:
+                continue
+            if h.key == "irq" and h.entry.startswith(_UNLOCKED):
+                irq_open.setdefault(int(h.entry[len(_UNLOCKED) :]), (ex, h))
                 continue
             if h.line is not None and not h.stale:
                 by_key.setdefault((h.key, h.group), []).append((ex, h))
             if sig is not None and sig in before and h.key not in before[sig]:
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
+    yield from _irq_left_off(ctx, res, irq_open)
     for key, group in sorted(by_key.keys() | newly.keys()):
         items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
@@ -409,6 +485,37 @@ def _leaks(
                     extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
                 ),
             )
+
+
+def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple[Any, Any]]) -> Iterator[tuple]:
+    """An irqsave lock released by a plain unlock whose saved flags no path restores afterwards.
+
+    Only when the flags are this function's own local: saved into the caller's ``*flags`` they are the
+    caller's to restore.
+    """
+    local = local_names(res.fv)
+    for line, (ex, h) in sorted(irq_open.items()):
+        if not h.flags or h.flags not in local:
+            ctx.bump(f"{ID}.irq-handed-to-caller")
+            continue
+        _exit, where = _exit_line(res, ex.via)
+        msg = (
+            f"the interrupt state `{h.what}` at {h.line} saved in `{h.flags}` is never restored: the lock is "
+            f"released at {line} without it, and it is still saved {where}"
+        )
+        yield (
+            ("irq-left", h.flags, h.call),
+            ctx.finding(
+                ID,
+                SEVERITY,
+                msg,
+                res.fv.path,
+                line,
+                patch=res.fv.patch,
+                function=res.fv.name,
+                extra={"kind": "irq-not-restored", "lock": "irq", "acquired": h.line},
+            ),
+        )
 
 
 def _what(res: LockResult, h: Any) -> str:
@@ -491,8 +598,10 @@ def _quoted(e: Any) -> str:
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
     for e in res.events:
-        if ctx.scan and e.kind in ("double-acquire", "double-release") and _caller_visible(ctx, res, e.key):
+        if ctx.scan and e.kind == "double-acquire" and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
+        # a double release is reported in a scan too: the first release is on the path, seen (a callee that
+        # may drop or retake locks makes the hold stale and the second release proves nothing)
         if e.kind == "orphan-release":
             if ctx.scan or e.key not in res.acquired_keys or not res.fv.start_visible or e.key in res.inferred:
                 continue  # a caller's lock: whole-file audits cannot know what the callers hold

@@ -64,6 +64,8 @@ class CfgNode:
     assigned member paths (``p->ptl = ...`` as ``p->ptl``); ``p->count++`` does not rebind ``p``."""
     cond_key: str | None = None
     loop_writes: frozenset[str] = frozenset()
+    loop_rebinds: frozenset[str] = frozenset()
+    """The narrower :attr:`rebinds` of the loop body: ``ng->faults[i] += d`` rebinds the member, not ``ng``."""
     label: str | None = None
     assigns: tuple[tuple[str, str], ...] = ()
     """``x = CONST`` (literal, ``NULL``, ``true``, an ALL_CAPS name) done by this node."""
@@ -93,6 +95,28 @@ class CFG:
     _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _private: frozenset[str] | None = field(default=None, repr=False)
     _callees: frozenset[str] | None = field(default=None, repr=False)
+
+    def forgotten(self, key: str, rebinds: frozenset[str]) -> bool:
+        """Does a node rebinding ``rebinds`` change what condition ``key`` tests?
+
+        ``ng = NULL`` does for ``ng``; ``ng->total_faults += d`` does not (the pointer is the same), but does
+        for ``ng->total_faults > 0``.
+        """
+        memo = self.__dict__.setdefault("_rk_forgotten", {})
+        got = memo.get((key, rebinds))
+        if got is None:
+            got = memo[(key, rebinds)] = self._forgotten(key, rebinds)
+        return got
+
+    def _forgotten(self, key: str, rebinds: frozenset[str]) -> bool:
+        ids = self.cond_ids(key)
+        for r in rebinds:
+            if _IDENT.fullmatch(r):
+                if r in ids:
+                    return True
+            elif r in key and re.search(r"(?<![\w>.])" + re.escape(r) + r"(?![\w])", key):
+                return True
+        return False
 
     def cond_ids(self, key: str) -> frozenset[str]:
         """Identifiers a condition key depends on (assigning one forgets the condition)."""
@@ -316,6 +340,7 @@ class _Builder:
             it.rebinds = it.writes
             head.succs = [(it, None)]
             head.loop_writes = it.writes
+            head.loop_rebinds = it.writes
             self.mark_loop(
                 len(self.nodes) - 1, _IDENT.match(head.text).group() if _IDENT.match(head.text) else "", body_entry, nxt
             )
@@ -323,7 +348,9 @@ class _Builder:
             first = len(self.nodes)
             head.succs = [(self.cond(cond, body_entry, nxt), None)]
             self.mark_loop(first, s.type.removesuffix("_statement"), body_entry, nxt)
-        head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s))
+        body_rebinds: set[str] = set()
+        head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s, body_rebinds))
+        head.loop_rebinds = head.loop_rebinds | frozenset(body_rebinds)
         entry = head
         init = s.child_by_field_name("initializer") if s.type == "for_statement" else None
         if init is not None:
@@ -344,7 +371,9 @@ class _Builder:
         self.breaks.pop()
         self.continues.pop()
         head.succs = [(body_entry, None)]
-        head.loop_writes = frozenset(_writes(self.parsed, s))
+        body_rebinds: set[str] = set()
+        head.loop_writes = frozenset(_writes(self.parsed, s, body_rebinds))
+        head.loop_rebinds = frozenset(body_rebinds)
         return head
 
     def switch(self, s: Node, nxt: CfgNode) -> CfgNode:
@@ -467,6 +496,21 @@ def _cursor_args(parsed: Any, cond: Node) -> set[str]:
         if n.type == "argument_list":
             out.update(parsed.text(a) for a in n.named_children if a.type == "identifier")
             break
+    if not out:
+        # the normaliser keeps the macro's argument list as the loop's condition: ``(t, smt_mask)``
+        inner = cond
+        while inner.type == "parenthesized_expression" and inner.named_children:
+            inner = inner.named_children[0]
+        items = []
+        while inner.type == "comma_expression":
+            left, right = inner.child_by_field_name("left"), inner.child_by_field_name("right")
+            if left is not None:
+                items.append(left)
+            if right is None:
+                break
+            inner = right
+        items.append(inner)
+        out.update(parsed.text(a) for a in items if a.type == "identifier")
     return out
 
 

@@ -185,10 +185,11 @@ class RunResult:
     processed: int
 
 
-def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, written: Collection[str]) -> frozenset[tuple[str, bool]]:
-    if not conds or not written:
+def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str]) -> frozenset[tuple[str, bool]]:
+    """The remembered conditions a node (or a loop body) rebinding ``rebinds`` leaves true."""
+    if not conds or not rebinds:
         return conds
-    return frozenset(c for c in conds if not (cfg.cond_ids(c[0]) & set(written)))
+    return frozenset(c for c in conds if not cfg.forgotten(c[0], rebinds))
 
 
 def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
@@ -217,14 +218,14 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
         if node.kind == K_LOOP and node.loop_writes:
             state = State(
                 state.facts,
-                _forget(state.conds, cfg, node.loop_writes),
+                _forget(state.conds, cfg, node.loop_rebinds),
                 _forget_vals(state.vals, node.loop_writes),
                 state.trail,
             )
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue
-        conds = _forget(state.conds, cfg, node.writes)
+        conds = _forget(state.conds, cfg, node.rebinds)
         if conds and barrier is not None and barrier(node):
             retest = _retested(node)
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
@@ -358,10 +359,10 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
         if node.kind == K_NORETURN or not node.succs:
             found.append(FlowPath([*steps, (node, None)], None))
             return True
-        conds = _forget(conds, cfg, node.writes)
+        conds = _forget(conds, cfg, node.rebinds)
         vals = _assign(vals, node)
         if node.kind == K_LOOP and node.loop_writes:
-            conds = _forget(conds, cfg, node.loop_writes)
+            conds = _forget(conds, cfg, node.loop_rebinds)
             vals = _forget_vals(vals, node.loop_writes)
         for succ, label in _feasible(node, conds, vals):
             edge = (node.id, succ.id)

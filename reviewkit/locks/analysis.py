@@ -130,7 +130,9 @@ def analyse(
         first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
     more: set[str] = set()
     if complete and fv.start_visible:
-        local = facts.local_names(fv) - set(_params(fv))
+        # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
+        # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
+        local = facts.local_names(fv) - set(_params(fv)) - _initialised_once(fv)
         more = {e.key for e in first.events if e.kind == "orphan-release" and not set(_VAR.findall(e.key)) & local}
     inferable = bool(more - first.inferred)
     out = first
@@ -147,6 +149,24 @@ def analyse(
         else:
             memo[(memo_key, "raw")] = _Memo(out, budget or BUDGET)
     return out
+
+
+def _initialised_once(fv: FunctionView) -> set[str]:
+    """Locals given their value in their declaration and never assigned again."""
+    cfg = build_cfg(fv)
+    declared: set[str] = set()
+    for n in cfg.nodes:
+        if n.ast is None or n.ast.type != "declaration":
+            continue
+        for decl in n.ast.children_by_field_name("declarator"):
+            if decl.type == "init_declarator":
+                name = decl.child_by_field_name("declarator")
+                while name is not None and name.type != "identifier":
+                    name = name.child_by_field_name("declarator")
+                if name is not None:
+                    declared.add(fv.parsed.text(name))
+    again = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.rebinds}
+    return declared - again
 
 
 def _result(
@@ -199,7 +219,7 @@ def acquire_keys(
                     out.add(hold.key)
             elif call.name in summaries and summaries[call.name].kind == "acquire":
                 s = summaries[call.name]
-                mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+                mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
                 target = _assigned_to(call, fv)
                 if s.ret_var and target:
                     mapping[s.ret_var] = target

@@ -58,6 +58,9 @@ class Family:
     try_: str | None = None
     nests: bool = False
     scoped: bool = False
+    member: str = ""
+    """The lock is this member of the argument: ``raw_spin_rq_lock(rq)`` takes ``rq->lock`` (as the
+    ``__acquires(rq->lock)`` annotations of the rq helpers name it)."""
 
 
 @dataclass
@@ -94,6 +97,7 @@ class LockModel:
                 row.get("try"),
                 bool(row.get("nests", False)),
                 bool(row.get("scoped", False)),
+                str(row.get("member", "")),
             )
             for name in fam.acquire:
                 acquires[name] = fam
@@ -131,7 +135,7 @@ class Held:
         """The acquire as a reviewer quotes it: the source text, not the normalised key."""
         if self.src:
             return self.src
-        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl", "cpus_read", "online_mems"):
+        if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl_mutex", "cpus_read", "online_mems"):
             return f"{self.call}()"
         return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
 
@@ -177,6 +181,11 @@ class Summary:
     ret_var: str | None = None
     flags: str | None = None
     try_: str | None = None
+    more: tuple[Summary, ...] = ()
+    """Further effects of the same call: ``__releases(rq->lock) __releases(p->pi_lock)`` releases both."""
+
+    def effects(self) -> tuple[Summary, ...]:
+        return (self, *self.more)
 
 
 @dataclass

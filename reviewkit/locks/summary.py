@@ -12,12 +12,13 @@ analysis the checks see.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
-from reviewkit.flow.engine import K_RETURN
+from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
-from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, annotations
+from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, annotations, canonical
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FunctionView
 
@@ -43,34 +44,37 @@ def summarise(
     model: LockModel,
     rounds: int = 2,
     facts: FactSource | None = None,
+    called_only: bool = True,
+    base: dict[str, Summary] | None = None,
 ) -> dict[str, Summary]:
     """Acquire/release wrappers among ``views`` (whole functions only), annotations included.
 
     ``facts``: where graphs and earlier analyses come from (``ctx.facts`` in a
     run, which also keeps the result: see :meth:`reviewkit.facts.Facts.summaries`).
+    ``base``: summaries known already (the headers'), used by the wrappers here and overridden by a
+    definition of the same name; ``called_only=False`` summarises a header's wrappers whoever calls them.
     """
     facts = facts if facts is not None else Uncached(kernel)
-    summaries: dict[str, Summary] = {}
+    summaries: dict[str, Summary] = dict(base or {})
+    local_names = {fv.name for fv in views}
+    for name in list(summaries):
+        if name in local_names:
+            del summaries[name]  # this file's own definition decides
     # text checks first: touching fv.function parses the function
     whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
     whole = [fv for fv in whole if fv.function is not None]
     for fv in whole:
         if not _ANNOT.search(fv.text):
             continue
-        ann = annotations(fv)
-        params = _params(fv)
-        for key in ann.get("__acquires", []):
-            summaries[fv.name] = Summary("acquire", key, params, "any", "plain")
-        for key in ann.get("__releases", []):
-            # __releases(x) __acquires(x): drops and retakes the caller's lock (ceph, gfs2, fuse): held after
-            kind = "retake" if key in ann.get("__acquires", []) else "release"
-            summaries[fv.name] = Summary(kind, key, params, "any", "plain")
+        s = annotated_summary(fv)
+        if s is not None:
+            summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
     called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
     candidates = [
         fv
         for fv in whole
-        if fv.name in called
+        if (fv.name in called or not called_only)
         and fv.name not in summaries
         and len(fv.line_map) <= SUMMARY_MAX_LINES
         and _touches_locks(fv, model)
@@ -88,10 +92,95 @@ def summarise(
         if not added:
             break
         fresh = added
+    for fv in whole:
+        s = summaries.get(fv.name)
+        if s is not None and s.group == "any" and len(fv.line_map) <= SUMMARY_MAX_LINES:
+            summaries[fv.name] = _refined(fv, s, kernel, model, summaries)
     return summaries
 
 
+def _refined(
+    fv: FunctionView, s: Summary, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+) -> Summary:
+    """An annotated wrapper's effects with the variant and flags its body shows.
+
+    ``rq_lock_irqsave()`` is ``__acquires(rq->lock)``; its body saves the interrupt state in ``rf->flags``,
+    which the caller's ``local_irq_restore(rf.flags)`` restores: the annotation names the lock, the body
+    says how it is taken.  An effect the body does not confirm keeps the annotation's word.
+    """
+    from reviewkit.locks.analysis import analyse
+
+    others = {k: v for k, v in summaries.items() if k != fv.name}
+    res = analyse(fv, kernel, model, others, budget=4000, infer=False)
+    if not res.complete or not res.exits:
+        return s
+    out = []
+    for eff in s.effects():
+        better = eff
+        if eff.kind == "acquire":
+            common = None
+            for ex in res.exits:
+                got = {(h.group, h.variant, h.flags) for h in ex.state.facts.held if h.key == eff.key and h.count}
+                common = got if common is None else common & got
+            if common and len(common) == 1:
+                group, variant, flags = next(iter(common))
+                better = Summary("acquire", eff.key, eff.params, group, variant, eff.ret_var, flags, eff.try_)
+        elif eff.kind == "release":
+            # the annotation makes the lock held on entry: the body's release calls of that key say how
+            calls = {
+                c.name
+                for n in build_cfg(fv, kernel).nodes
+                for c in n.calls
+                if c.name in model.releases and _released_key(c, model.releases[c.name][0]) == eff.key
+            }
+            fams = [f for c in calls for f in model.releases.get(c, [])]
+            if len({(f.group, f.variant) for f in fams}) == 1:
+                better = Summary(
+                    "release", eff.key, eff.params, fams[0].group, fams[0].variant, eff.ret_var, None, eff.try_
+                )
+            if not eff.try_:
+                # __releases() on a function that keeps the lock on some exits (do_signal_stop() returns
+                # false holding the siglock): conditional on the result, or unknown
+                entry = _entry_run(fv, kernel, model, others, {eff.key})
+                if entry is not None and any(
+                    h.key == eff.key and h.count and not h.stale for ex in entry.exits for h in ex.state.facts.held
+                ):
+                    cond = _failure_release(entry, eff.params)
+                    better = replace(better, try_=cond.try_ if cond is not None else MAYBE)
+        out.append(better)
+    first = out[0]
+    first.more = tuple(out[1:])
+    return first
+
+
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _released_key(call: Any, fam: Any) -> str | None:
+    rk = fam.release_key
+    if not isinstance(rk, int):
+        return str(rk)
+    if rk >= len(call.args):
+        return None
+    key = lock_key(call.args[rk])
+    return f"{key}->{fam.member}" if fam.member else key
+
+
+def annotated_summary(fv: FunctionView) -> Summary | None:
+    """Every ``__acquires``/``__releases`` of the header, in any order, as one summary with more effects.
+
+    ``__releases(x) __acquires(x)`` drops and retakes the caller's lock (ceph, gfs2, fuse): held after.
+    """
+    ann = annotations(fv)
+    params = _params(fv)
+    acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
+    effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]
+    effects += [Summary("retake" if key in acquires else "release", key, params, "any", "plain") for key in releases]
+    if not effects:
+        return None
+    first = effects[0]
+    first.more = tuple(effects[1:])
+    return first
 
 
 def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
@@ -118,23 +207,86 @@ def _summary_of(
             if h.line is not None and not h.stale and h.count
         }
         common = keys if common is None else common & keys
+    dropped_first = {e.key for e in res.events if e.kind == "orphan-release"}
+    taken: list[Summary] = []
     for key, group, variant, flags in sorted(common or ()):
         ids = set(_VAR.findall(key))
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
             continue
-        return Summary("acquire", key, params, group, variant, ret if ret in ids else None, flags)
+        if any(t.key == key for t in taken):
+            continue
+        # released first, then taken again on every exit: drops and retakes the caller's lock
+        kind = "retake" if key in dropped_first else "acquire"
+        taken.append(Summary(kind, key, params, group, variant, ret if ret in ids else None, flags))
+    if taken:  # every lock it returns holding (mutex_lock_double() takes two)
+        taken[0].more = tuple(taken[1:])
+        return taken[0]
+    retaken = sorted(
+        k for k in dropped_first if any(h.key == k and h.count for ex in res.exits for h in ex.state.facts.held)
+    )
+    if retaken and not set(_VAR.findall(retaken[0])) & local:
+        # drops the caller's lock and takes it again (on the exits that dropped it): held after the call
+        fam = next((h for ex in res.exits for h in ex.state.facts.held if h.key == retaken[0] and h.count), None)
+        return Summary("retake", retaken[0], params, fam.group if fam else "any", fam.variant if fam else "plain")
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
+    some = sorted(
+        {
+            (h.key, h.group, h.variant)
+            for ex in res.exits
+            for h in ex.state.facts.held
+            if h.count and not h.stale and h.line is not None and not set(_VAR.findall(h.key)) & local
+        }
+    )
+    if some and not any(e.kind == "orphan-release" for e in res.events):
+        key, group, variant = some[0]  # a caller's lock taken on some exits only: a "maybe"
+        return Summary("acquire", canonical(fv, key, facts), params, group, variant, None, None, MAYBE)
     # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
     orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
     if orphans and not res.acquired_keys & {e.key for e in orphans}:
-        e = orphans[0]
-        fams = model.releases.get(e.call) or []
-        group = fams[0].group if fams else "any"
-        variant = fams[0].variant if fams else "plain"
-        return Summary("release", e.key, params, group, variant)
+        # every lock it releases (perf_ctx_unlock() drops the task context's lock and the CPU's); one it
+        # releases on some exits only is a "maybe": the caller's hold becomes unknown, not released
+        keys = list(dict.fromkeys(e.key for e in orphans))
+        entry = _entry_run(fv, kernel, model, summaries, set(keys))
+        if entry is not None:
+            cond = _failure_release(entry, params)
+            if cond is not None:
+                return cond
+        effects: list[Summary] = []
+        for key in keys:
+            e = next(x for x in orphans if x.key == key)
+            fams = model.releases.get(e.call) or []
+            group = fams[0].group if fams else "any"
+            variant = fams[0].variant if fams else "plain"
+            always = entry is not None and all(
+                not any(h.key == key and h.count for h in ex.state.facts.held) for ex in entry.exits
+            )
+            effects.append(Summary("release", key, params, group, variant, None, None, None if always else MAYBE))
+        effects[0].more = tuple(effects[1:])
+        return effects[0]
     return None
+
+
+MAYBE = "maybe"
+"""``Summary.try_`` of a release on some exits only, not told by the result: the hold becomes unknown."""
+
+
+def _entry_run(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], keys: set[str]
+) -> LockResult | None:
+    """The function analysed with ``keys`` held on entry: which exits still hold them."""
+    from reviewkit.flow.engine import run
+
+    la = LockAnalysis(fv, model, summaries)
+    annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
+    la.inferred = set(keys) - annotated  # an annotated one is held on entry already
+    out = run(build_cfg(fv, kernel), la, 4000)
+    if not out.complete or not la.exits:
+        return None
+    res = LockResult(fv, la.exits, list(la.events.values()), True, la.acquired_keys, la.annotations)
+    res.inferred = set(keys)
+    return res
 
 
 def _try_summary(
@@ -158,6 +310,8 @@ def _try_summary(
 
 
 _NULLISH_RET = {"NULL", "false", "0"}
+_ERRORISH = re.compile(r"^(?:-\s*E[A-Z0-9]+|-\d+|ERR_PTR\(.*\)|ERR_CAST\(.*\))$")
+"""A return that holds the lock and says "failed" is a missed unlock, not a hand-back on success."""
 
 
 def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Summary | None:
@@ -184,7 +338,11 @@ def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Sum
     for key, group, variant, flags in sorted(held_any):
         ok = [v for v, k in per_exit if (key, group, variant, flags) in k]
         bad = [v for v, k in per_exit if (key, group, variant, flags) not in k]
-        if not bad or not all(v in _NULLISH_RET for v in bad) or any(v in _NULLISH_RET for v in ok):
+        if (
+            not bad
+            or not all(v in _NULLISH_RET for v in bad)
+            or any(v in _NULLISH_RET or _ERRORISH.match(v or "") for v in ok)
+        ):
             continue
         ids = set(_VAR.findall(key))
         rets = {v for v in ok if v and _IDENT.fullmatch(v)}
@@ -203,7 +361,8 @@ def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
     when the result is nonzero (or exactly when it is zero): a conditional release, decided at the
     caller by its test of the result.
     """
-    entry = set(res.annotations.get("__must_hold", [])) | set(res.inferred)
+    ann = res.annotations
+    entry = set(ann.get("__must_hold", [])) | set(ann.get("__releases", [])) | set(res.inferred)
     for key in sorted(entry):
         kept: list[str] = []
         dropped: list[str] = []

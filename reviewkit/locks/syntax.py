@@ -107,7 +107,27 @@ def call_source(call: Call, fv: FunctionView, handle: str | None = None) -> str:
 
 
 def _subst(template: str, mapping: dict[str, str]) -> str:
-    return lock_key(_IDENT.sub(lambda m: mapping.get(m.group(), m.group()), template))
+    """The lock a wrapper's key names at a call: parameters replaced by the arguments as written.
+
+    Only variables are parameters: in ``cpuctx->ctx.lock`` with a parameter ``ctx``, the member ``ctx``
+    stays (a field that shares a parameter's name is not the parameter).  ``p->flags`` with ``&rf`` passed
+    for ``p`` is ``rf.flags``, as the caller writes it.
+    """
+
+    def put(m: re.Match[str]) -> str:
+        name, arrow = m.group(1), m.group(2)
+        if name not in mapping:
+            return m.group()
+        arg = " ".join(mapping[name].split())
+        if arrow and arg.startswith("&") and re.fullmatch(r"&\s*[\w.\[\]]+(?:->[\w.\[\]]+)*", arg):
+            return arg[1:].strip() + "."
+        arg = lock_key(arg)
+        return (arg if re.fullmatch(r"[\w>.\-\[\]]+", arg) else f"({arg})") + (arrow or "")
+
+    return lock_key(_SUBST_VAR.sub(put, template))
+
+
+_SUBST_VAR = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)(\s*->)?")
 
 
 _HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)
@@ -189,6 +209,34 @@ def _locals(fv: FunctionView, cfg: CFG | None = None) -> set[str]:
                     aliases.add(names[0])
     reassigned = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.writes}
     return out - (aliases - reassigned)
+
+
+def canonical(fv: FunctionView, key: str, facts: FactSource) -> str:
+    """``page->flags`` -> ``vmf->page->flags`` when ``struct page *page = vmf->page;`` and ``page`` is never
+    assigned again: a wrapper's key in terms of its parameters, which a caller can substitute.
+
+    The table of such locals is kept in the run's facts (``facts.lock_memo``), never on the view."""
+    memo = facts.lock_memo(fv)
+    inits = memo.get("alias-inits")
+    if inits is None:
+        inits = {}
+        cfg = facts.cfg(fv)
+        again = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.rebinds}
+        for n in cfg.nodes:
+            if n.ast is None or n.ast.type != "declaration":
+                continue
+            for decl in n.ast.children_by_field_name("declarator"):
+                value = decl.child_by_field_name("value") if decl.type == "init_declarator" else None
+                if value is None or value.type not in ("field_expression", "identifier"):
+                    continue
+                names = [fv.parsed.text(x) for x in _walk(decl) if x.type == "identifier"]
+                if names and names[0] not in again:
+                    inits[names[0]] = " ".join(fv.parsed.text(value).split())
+        memo["alias-inits"] = inits
+    m = _IDENT.match(key)
+    if m is None or m.group() not in inits:
+        return key
+    return lock_key(inits[m.group()] + key[m.end() :])
 
 
 local_names = _locals

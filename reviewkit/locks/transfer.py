@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, CfgNode, State
+from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -46,6 +46,8 @@ from reviewkit.locks.syntax import (
 from reviewkit.views.source import FunctionView
 
 NEST_CAP = 3
+UNLOCKED = "unlocked@"
+"""``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 _RWSEM = {"rwsem-read", "rwsem-write"}
 
@@ -74,6 +76,7 @@ class LockAnalysis:
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
         self._relevance: dict[int, bool] = {}
+        self._rebind_memo: dict[int, frozenset[str]] = {}
         self._srcs: dict[tuple[int, str | None], str] = {}
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
@@ -93,10 +96,20 @@ class LockAnalysis:
     def node(self, n: CfgNode, facts: Facts) -> Facts | None:
         if n.kind == K_GAP:
             # unseen unchanged code: it does not touch a lock the patch introduced
-            kept = frozenset(h for h in facts.held if h.new)
+            # (a release before it proves nothing after it: the unseen code may return or retake)
+            kept = frozenset(h for h in facts.held if h.new and h.count)
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
+        if n.kind in (K_LOOP, K_LABEL) and any(
+            not h.count and h.entry == "inferred" and not h.stale for h in facts.held
+        ):
+            # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
+            # again through code we do not follow (a retaking callee), so its release is no longer proof
+            held = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
+            facts = Facts(held, facts.pending, facts.unseen)
+        if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
+            facts = self._flags_handed(n, facts)
         if not self._relevant(n):
             if self.observe is not None:
                 for call in n.calls:
@@ -113,9 +126,32 @@ class LockAnalysis:
                 self.observe(n, call, frozenset(held), unseen)
             if self._call(n, call, held, pending, unseen):
                 # a callee may have dropped or retaken locks behind our back
-                held = {replace(h, stale=True) if h.count and not self._nests(h.group) else h for h in held}
+                # (and a release recorded before the call proves nothing about a later one)
+                held = {
+                    replace(h, stale=True) if (h.count and not self._nests(h.group)) or not h.count else h for h in held
+                }
                 unseen = True
+        if n.writes and n.calls:
+            # ``timer = timer_wait_running(timer, &flags)``: released through the old value, and the name
+            # is rebound after the call; what a later release of ``timer->it_lock`` names is another lock
+            held = {self._restale(h, n) if not h.count else h for h in held}
         return Facts(frozenset(held), frozenset(pending), unseen)
+
+    def _flags_handed(self, n: CfgNode, facts: Facts) -> Facts:
+        """Saved interrupt flags passed to a callee outside the lock model (``__call_rcu_nocb_wake(rdp, true,
+        flags)``, a restoring macro): the callee restores them, as far as this function can tell."""
+        args = {
+            lock_key(a)
+            for c in n.calls
+            if c.name not in self.model.acquires and c.name not in self.model.releases
+            for a in c.args
+        }
+        held = frozenset(
+            h
+            for h in facts.held
+            if not (h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) and h.flags in args)
+        )
+        return facts if held == facts.held else Facts(held, facts.pending, facts.unseen)
 
     def barrier(self, n: CfgNode) -> bool:
         """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
@@ -169,7 +205,7 @@ class LockAnalysis:
             fam = self.model.acquires.get(call.name) if call is not None else None
             summary = self.summaries.get(call.name) if call is not None and fam is None else None
             when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
-            if call is not None and when and when != "nonnull-checked":
+            if call is not None and when and when not in ("nonnull-checked", "maybe"):
                 success = truth if when in ("nonzero", "nonnull") else not truth
                 if negate:
                     success = not truth
@@ -185,7 +221,7 @@ class LockAnalysis:
     def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
         if s is None:
             return None
-        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
         key = _subst(s.key, mapping)
         return Held(
             key,
@@ -199,7 +235,41 @@ class LockAnalysis:
         )
 
     def exit(self, via: CfgNode, state: State) -> None:
+        facts = state.facts
+        rests = self._element_releases()
+        if rests and isinstance(facts, Facts):
+            # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
+            # loop may run any number of times, so which elements are still locked cannot be proved
+            held = frozenset(
+                replace(h, stale=True) if h.count and not h.stale and self._element_rest(h.key) in rests else h
+                for h in facts.held
+            )
+            if held != facts.held:
+                state = replace(state, facts=Facts(held, facts.pending, facts.unseen))
         self.exits.append(ExitRecord(via, state))
+
+    def _element_rest(self, key: str) -> str | None:
+        root = _ROOT.match(key)
+        if root is None or root.group() not in self._cursors() or key[root.end() :][:1] not in ("-", "."):
+            return None
+        return key[root.end() :]
+
+    def _element_releases(self) -> frozenset[str]:
+        got = self.__dict__.get("_element_rests")
+        if got is None:
+            from reviewkit.flow.engine import build_cfg
+
+            out = set()
+            for n in build_cfg(self.fv).nodes:
+                for c in n.calls:
+                    fams = self.model.releases.get(c.name)
+                    rk = fams[0].release_key if fams else None
+                    if isinstance(rk, int) and rk < len(c.args):
+                        rest = self._element_rest(lock_key(c.args[rk]))
+                        if rest:
+                            out.add(rest)
+            got = self.__dict__["_element_rests"] = frozenset(out)
+        return got
 
     # -- events ------------------------------------------------------------
 
@@ -208,9 +278,28 @@ class LockAnalysis:
         return self.fv.parsed.text(op) if op is not None else ""
 
     def _restale(self, h: Held, n: CfgNode) -> Held:
-        if h.stale or not n.rebinds or not _rebound(h.key, n.rebinds):
+        if h.stale or not n.rebinds:
+            return h
+        if h.line is None and n.ast is not None and n.ast.type == "declaration":
+            return h  # held on entry, named through a local the function declares: the name starts here
+        rebinds = self._rebinds(n)
+        if not rebinds or not _rebound(h.key, rebinds):
             return h
         return replace(h, stale=True)
+
+    def _rebinds(self, n: CfgNode) -> frozenset[str]:
+        """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
+        address of a global to release it, it does not make ``foo_lock`` name another lock."""
+        got = self._rebind_memo.get(n.id)
+        if got is None:
+            api = {
+                lock_key(a)
+                for c in n.calls
+                if c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries
+                for a in c.args
+            }
+            got = self._rebind_memo[n.id] = frozenset(r for r in n.rebinds if r not in api)
+        return got
 
     def _src(self, call: Call, handle: str | None) -> str:
         """:func:`call_source`, once per call site (it runs for every state reaching the call)."""
@@ -230,6 +319,8 @@ class LockAnalysis:
             key = _assigned_to(call, self.fv)
         elif isinstance(fam.key, int):
             key = lock_key(call.args[fam.key]) if fam.key < len(call.args) else None
+            if key and fam.member:
+                key = f"{key}->{fam.member}"
         else:
             key = str(fam.key)
         if not key:
@@ -340,6 +431,8 @@ class LockAnalysis:
             if rk >= len(call.args):
                 return
             key = lock_key(call.args[rk])
+            if fam.member:
+                key = f"{key}->{fam.member}"
         else:
             key = str(rk)
         groups = {f.group for f in fams}
@@ -365,10 +458,14 @@ class LockAnalysis:
         candidates = [
             h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
         ]
+        if not candidates:
+            candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
-            if done is not None and not unseen:
+            if done is not None:
+                # released on this very path, nothing since could have retaken it (a callee that may makes
+                # the record stale): provable even after unseen code earlier on the path
                 self.events.setdefault(
                     ("double-release", key, line),
                     Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
@@ -381,25 +478,117 @@ class LockAnalysis:
         held.discard(match)
         if match.count > 1:
             held.add(replace(match, count=match.count - 1))
-        elif not match.stale and match.line is not None and not self._nests(match.group):
-            held.add(replace(match, count=0, line=line))  # released here: a second release is a bug
-        if match.group != "any" and match.line is not None:
-            irqsave = (match.variant == "irqsave") != ("irqsave" in variants)
-            if irqsave and match.group != "irq":
-                self.events.setdefault(
-                    ("variant", key, line),
-                    Event("wrong-variant", line, key, call.name, match.line, match.call),
-                )
-            elif match.flags and flags and match.flags != flags:
-                self.events.setdefault(
-                    ("flags", key, line),
-                    Event("flags-mismatch", line, key, call.name, match.line, f"{match.flags}|{flags}"),
-                )
+        elif not match.stale:
+            # released here: a second release is a bug, for a counter (rcu_read_unlock() once too often) and
+            # for the caller's lock held on entry as much as for a lock this function took (see node() for
+            # loops)
+            held.add(replace(match, count=0, line=line))
+        if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
+            return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
+        self._irq_state(call, line, key, match, variants, flags, held)
+
+    def _alias(self, key: str, groups: set[str], held: set[Held]) -> list[Held]:
+        """The one hold the release names through another path: ``unlock_hrtimer_base(timer)`` releases
+        ``timer->base->cpu_base->lock`` taken as ``base->cpu_base->lock`` after ``base = lock_hrtimer_base()``
+        (one path is the other with a pointer in front).  The shorter must still be a member path, and
+        exactly one hold may match: otherwise the release stays unmatched."""
+        found = []
+        elements = []
+        root = _ROOT.match(key)
+        cursors = self._cursors()
+        for h in held:
+            if not h.count or h.stale or not (h.group in groups or h.group == "any" or "any" in groups):
+                continue
+            short, long_ = sorted((h.key, key), key=len)
+            if "->" in short and short != long_ and long_.endswith("->" + short):
+                found.append(h)
+            hroot = _ROOT.match(h.key)
+            if (
+                root is not None
+                and hroot is not None
+                and root.group() in cursors
+                and hroot.group() in cursors
+                and key[root.end() :][:1] in ("-", ".")
+                and key[root.end() :] == h.key[hroot.end() :]
+            ):
+                elements.append(h)
+        if len(found) == 1:
+            return found
+        # per-element locks: taken in a loop over ``s``, released in a loop over ``s1`` (the same elements)
+        return elements
+
+    def _cursors(self) -> frozenset[str]:
+        """The cursors of the function's iterator loops (``snd_pcm_group_for_each_entry(s, ...)``)."""
+        got = self.__dict__.get("_cursor_names")
+        if got is None:
+            from reviewkit.flow.engine import build_cfg
+
+            got = frozenset(
+                w
+                for n in build_cfg(self.fv).nodes
+                if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
+                for w in n.writes
+            )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
+            self.__dict__["_cursor_names"] = got
+        return got
+
+    def _irq_state(
+        self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
+    ) -> None:
+        """The interrupt state is its own fact (key ``irq``), apart from who holds which lock.
+
+        ``spin_lock_irqsave(&a, f); spin_unlock(&a); spin_lock(&b); spin_unlock_irqrestore(&b, f)`` is
+        right (``__mod_timer()`` moving between bases): the plain unlock leaves the saved state open as an
+        ``irq`` hold, which the restore of the same flags closes, whichever lock it names.  So does
+        ``local_irq_save(f); spin_lock(&a); ... spin_unlock_irqrestore(&a, f)``.  Reported: restoring a
+        different flags variable than the one saved, ``spin_unlock_irq()`` ending an irqsave section, and
+        (as a leak of ``irq``) a saved state never restored.
+        """
+        saved = match.variant == "irqsave"
+        restores = "irqsave" in variants
+        if saved and restores:
+            if match.flags and flags and match.flags != flags:
+                self._flags_event(call, line, key, match, flags)
+            return
+        if saved and "irq" in variants:
+            self.events.setdefault(
+                ("variant", key, line), Event("wrong-variant", line, key, call.name, match.line, match.call)
+            )
+            return
+        if saved:  # a plain unlock: interrupts stay as they are until the flags are restored
+            if not any(h.key == "irq" and h.count and h.flags == match.flags for h in held):
+                held.add(replace(match, key="irq", group="irq", count=1, entry=f"{UNLOCKED}{line}", stale=False))
+            return
+        if not restores:
+            return
+        irq = next((h for h in _ordered(held) if h.key == "irq" and h.group == "irq" and h.count), None)
+        if irq is None:
+            return  # saved by a caller (a parameter's flags) or in code we do not follow
+        held.discard(irq)
+        if irq.count > 1:
+            held.add(replace(irq, count=irq.count - 1))
+        if irq.flags and flags and irq.flags != flags:
+            self._flags_event(call, line, key, irq, flags)
+
+    def _flags_event(self, call: Call, line: int, key: str, saved: Held, flags: str) -> None:
+        self.events.setdefault(
+            ("flags", key, line),
+            Event("flags-mismatch", line, key, call.name, saved.line, f"{saved.flags}|{flags}"),
+        )
 
     def _summary_call(
         self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
     ) -> bool:
-        mapping = {p: lock_key(a) for p, a in zip(s.params, call.args, strict=False) if p}
+        """Apply every effect of the callee's summary (several annotations: all of them, any order)."""
+        changed = False
+        for effect in s.effects():
+            changed = self._summary_effect(n, call, effect, held, pending, unseen) or changed
+        return changed
+
+    def _summary_effect(
+        self, n: CfgNode, call: Call, s: Summary, held: set[Held], pending: set[Pending], unseen: bool
+    ) -> bool:
+        mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}
         if s.ret_var:
             target = _assigned_to(call, self.fv)
             if not target:
@@ -418,13 +607,20 @@ class LockAnalysis:
                 call.name,
                 flags,
                 self._is_new(key, call.line),
-                src=self._src(call, mapping[s.ret_var] if s.ret_var else None),
+                src=self._src(call, lock_key(mapping[s.ret_var]) if s.ret_var else None),
             )
+            if s.try_ == "maybe":
+                # takes it on some exits only, not told by the result (do_page_mkwrite() relocks the page
+                # when the handler did not): held or not is unknown from here
+                for h in [h for h in held if h.key == key]:
+                    held.discard(h)
+                held.add(replace(hold, stale=True))
+                return False
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
             self._acquire(n, hold, held)
         elif s.try_:
-            if n.kind == K_COND and _is_atom_call(n, call):
+            if s.try_ != "maybe" and n.kind == K_COND and _is_atom_call(n, call):
                 return False  # decided by branch()
             for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
                 held.discard(h)

@@ -1,0 +1,77 @@
+"""Lock wrappers defined in the headers a file includes.
+
+``task_rq_unlock()`` lives in ``kernel/sched/sched.h`` and is annotated
+``__releases(rq->lock) __releases(p->pi_lock)``: a caller in ``core.c``
+looks leaky unless the header is read.  The headers read are the local
+ones (``#include "sched.h"``, resolved next to the file: in a scan the
+file on disk, in tree mode the file in the tree).  Only reading happens
+here: a header is text, never run.
+
+Summaries of one header are the same for every file that includes it, so
+they are cached per process by path, size and modification time (a scan
+of ``kernel/sched/`` reads ``sched.h`` once, not once per file).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from reviewkit.locks.model import LockModel, Summary
+from reviewkit.views.build import whole_file_view
+from reviewkit.views.source import FunctionView
+
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+\.h)"', re.MULTILINE)
+MAX_HEADER_BYTES = 400_000
+"""Larger headers are generated tables, not lock wrappers: not read."""
+MAX_HEADERS = 12
+"""Local headers read per file (a driver including a dozen of its own headers is common; more is not)."""
+
+_CACHE: dict[tuple[str, int, int], dict[str, Summary]] = {}
+
+
+def included(source: Path, text: str) -> list[Path]:
+    """The ``#include "..."`` headers of ``text`` that exist next to ``source``."""
+    out = []
+    for m in _INCLUDE.finditer(text):
+        cand = (source.parent / m.group(1)).resolve()
+        if cand.is_file() and cand not in out:
+            out.append(cand)
+        if len(out) >= MAX_HEADERS:
+            break
+    return out
+
+
+def header_summaries(paths: list[Path], kernel: dict[str, Any], model: LockModel) -> dict[str, Summary]:
+    """Summaries of the lock wrappers (static inlines, annotated helpers) of ``paths``, cached."""
+    from reviewkit.locks.summary import summarise
+
+    out: dict[str, Summary] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        key = (str(path), st.st_size, int(st.st_mtime))
+        got = _CACHE.get(key)
+        if got is None:
+            got = {}
+            if st.st_size <= MAX_HEADER_BYTES:
+                try:
+                    text = path.read_text("utf-8", errors="surrogateescape")
+                except OSError:
+                    text = ""
+                views = _views(path, text, model)
+                if views:
+                    got = summarise(views, kernel, model, called_only=False)
+            _CACHE[key] = got
+        for name, s in got.items():
+            out.setdefault(name, s)
+    return out
+
+
+def _views(path: Path, text: str, model: LockModel) -> list[FunctionView]:
+    if not (model.mentioned(text) or "__releases" in text or "__acquires" in text):
+        return []
+    return whole_file_view(str(path), str(path), None, text, tree_pre="").functions("post")
