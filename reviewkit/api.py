@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
     from reviewkit.locks.analysis import summarise as lock_summaries
+    from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.transform import facade as transform
     from reviewkit.transform import rename, symbols
 
@@ -93,6 +94,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
     "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
     "lock_summaries": ("reviewkit.locks.analysis", "summarise"),
+    # fragment mode: each path of a changed function against its pre-image counterpart
+    "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
     "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
     # helper synthesis (helper-extraction): statement shapes, scopes, helper text
@@ -149,6 +152,7 @@ __all__ = [
     "local_names",
     "lock_acquire_keys",
     "lock_key",
+    "lock_prepost",
     "lock_summaries",
     "offer",
     "parse",

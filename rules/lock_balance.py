@@ -100,6 +100,7 @@ from reviewkit.api import (
     local_names,
     lock_acquire_keys,
     lock_key,
+    lock_prepost,
     lock_summaries,
     trail_steps,
 )
@@ -127,7 +128,10 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     ]
     summaries = lock_summaries(all_views, kernel, model)
     for fv in _touched_functions(ctx):
-        yield from _check_function(ctx, fv, kernel, model, summaries)
+        found = list(_check_function(ctx, fv, kernel, model, summaries))
+        yield from found
+        if not ctx.scan:  # a fragment: pair each path with its pre-image counterpart (issue 14)
+            yield from lock_prepost(ctx, fv, kernel, model, summaries, ID, found)
 
 
 def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:
