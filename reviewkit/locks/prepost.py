@@ -19,6 +19,7 @@ test; the judgement of a pair lives in :mod:`reviewkit.locks.prepost_judge`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from typing import Any
 
 from reviewkit.cparse.parse import Call
 from reviewkit.flow.cfg import norm
-from reviewkit.flow.engine import K_COND, K_GAP, K_LABEL, K_RETURN, K_SWITCH, CfgNode, paths
-from reviewkit.flow.paths import fragment_cfg
+from reviewkit.flow.engine import CFG, K_COND, K_GAP, K_LABEL, K_RETURN, K_SWITCH, CfgNode, paths
+from reviewkit.flow.paths import _continuation, _node_for, _with_edges, fragment_cfg
 from reviewkit.locks.model import LockModel, Summary, lock_key
 from reviewkit.locks.syntax import _HANDS_OFF, _RELEASING_NAME, _assigned_to, _subst
 from reviewkit.locks.transfer import LockAnalysis
@@ -125,8 +126,8 @@ def side_paths(
     mapping = post_to_pre(fileview)
     out: dict[str, list[SidePath]] = {}
     for fv in (pre, post):
-        cfg = fragment_cfg(fv, kernel)
-        if cfg.errors or fv.function is None:
+        cfg = _braceless(fv, fragment_cfg(fv, kernel))
+        if fv.function is None or (cfg.errors and not _errors_harmless(cfg.nodes, model, summaries)):
             return Sides([], [], "parse-error")
         found = paths(cfg, limit=PATH_LIMIT)
         if not found.complete:
@@ -140,6 +141,46 @@ def side_paths(
             described.append(_describe(fv, p.steps, p.exit, namer, la, model, summaries))
         out[fv.side] = described
     return Sides(out["pre"], out["post"])
+
+
+def _braceless(fv: FunctionView, cfg: CFG) -> CFG:
+    """A hunk that starts in the braceless body of an unseen ``if`` (``return -EINVAL;`` indented
+    deeper than what follows it): the unseen code may skip that statement, as
+    :func:`reviewkit.flow.paths.fragment_cfg` lets it skip a block whose brace it opened."""
+    fn = fv.function
+    if fn is None or not fv.gaps:
+        return cfg
+    extra: list[tuple[CfgNode, CfgNode]] = []
+    stack = [fn.body]
+    while stack:
+        block = stack.pop()
+        stack.extend(c for c in block.named_children if c.named_child_count)
+        if block.type != "compound_statement":
+            continue
+        kids = [c for c in block.named_children if c.type != "comment"]
+        for gap_stmt, body, after in zip(kids, kids[1:], [*kids[2:], None], strict=False):
+            if fv.gap_index(gap_stmt) is None or body.start_point[1] <= gap_stmt.start_point[1]:
+                continue
+            if after is not None and after.start_point[1] > gap_stmt.start_point[1]:
+                continue
+            gap, cont = _node_for(fv, cfg, gap_stmt), _continuation(fv, cfg, body)
+            if gap is not None and cont is not None and gap.kind == K_GAP and all(s is not cont for s, _ in gap.succs):
+                extra.append((gap, cont))
+    return _with_edges(cfg, extra) if extra else cfg
+
+
+_CONTROL = re.compile(r"\b(?:return|goto|if|else|while|for|do|switch|case|break|continue)\b|^\s*\w+\s*:(?!:)")
+
+
+def _errors_harmless(nodes: Iterable[CfgNode], model: LockModel, summaries: dict[str, Summary]) -> bool:
+    """Tree-sitter gave up only on plain statements (a hunk starting inside a multi-line call, say):
+    no control flow and no lock call hides in what it could not parse, so the paths are right."""
+    for n in nodes:
+        if n.ast is None or not (n.ast.type == "ERROR" or n.ast.has_error or n.ast.is_missing):
+            continue
+        if _CONTROL.search(n.text or "") or model.mentioned(n.text or "", summaries.keys()):
+            return False
+    return True
 
 
 class _Namer:
@@ -200,8 +241,7 @@ def _describe(
     ops: list[Op] = []
     gaps: list[tuple[int, Ident]] = []
     labels: list[tuple[int, str, int | None]] = []
-    for node, label in steps:
-        i = len(idents)
+    for i, (node, label) in enumerate(steps):
         ident = namer.ident(node)
         idents.append(ident)
         nodes.append(node)
@@ -209,6 +249,10 @@ def _describe(
             d = namer.decision(node)
             if d is not None:
                 decisions.setdefault(d, set()).add(label)
+        elif len(node.succs) > 1 and ident[0] != "c":
+            # unseen code that may skip the block it opened (fragment_cfg): where the path went is a decision
+            taken = namer.ident(steps[i + 1][0]) if i + 1 < len(steps) else ("exit",)
+            decisions.setdefault((*ident, "succ"), set()).add(taken)
         elif node.kind == K_GAP:
             gaps.append((i, ident))
         elif node.kind == K_LABEL and not node.unseen:

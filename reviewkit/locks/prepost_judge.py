@@ -75,7 +75,7 @@ def judge(
 def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) -> Iterator[Verdict]:
     splits = [divergence(p, q) for q in qs]
     keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
-    if "*" in {o.key for o in p.ops if o.step >= min(splits)}:
+    if "*" in {o.key for o in p.ops if o.step >= min(splits) and o.changed}:
         bump("unclear-call")
         return
     judged = False
@@ -95,7 +95,7 @@ def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) ->
             bump("ambiguous")
             judged = True
     if not judged:
-        yield from _skipped_label(p, qs, splits, bump)
+        yield from _skipped_unseen(p, qs, splits, bump)
 
 
 def _unknown(p: SidePath, key: str, qs: list[SidePath], splits: list[int]) -> bool:
@@ -173,8 +173,6 @@ def _kept(p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Ca
     else:
         severity = "error"
     what = f"`{held.src}` at {held.line}" if held.kind == "acq" else f"`{key}`"
-    if held.kind != "acq":
-        what += f" (held here: this path released it at {held.line} before this patch)"
     msg = f"{what} is still held {_where(p)}: before this patch this path {_through(q, lost[0])}"
     steps = [(lost[0].line, f"before this patch: `{lost[0].src}` releases `{key}` (pre-image line)")]
     yield Verdict("lost-release", line, severity, msg, key, steps)
@@ -230,51 +228,63 @@ def _gaps_only_here(p: SidePath, qs: list[SidePath], a: Op, b: Op) -> bool:
     return bool(between) and not all(between <= q.gaps_after(0) for q in qs)
 
 
-def _skipped_label(p: SidePath, qs: list[SidePath], splits: list[int], bump: Callable[[str], None]) -> Iterator[Verdict]:
-    """The path no longer goes to a label the patch does not show."""
-    labels = {q.exit.ident for q in qs}
-    if len(labels) != 1 or qs[0].exit.kind != "label" or p.exit.ident == qs[0].exit.ident:
+def _skipped_unseen(p: SidePath, qs: list[SidePath], splits: list[int], bump: Callable[[str], None]) -> Iterator[Verdict]:
+    """The path now leaves where its counterparts went on into code the patch does not show
+    (a label, or the unseen rest of the function), where they presumably released what they held."""
+    targets = {q.exit.ident for q in qs}
+    q = qs[0]
+    if len(targets) != 1 or q.exit.kind not in ("label", "gap") or p.exit.ident == q.exit.ident:
         return
     if p.exit.kind not in ("return", "end", "label"):
-        bump("label-unclear")
+        bump("unseen-unclear")
         return
-    label = qs[0].exit.label
-    if p.exit.kind == "label" and _UNLOCK_LABEL.search(p.exit.label):
-        bump("other-unlock-label")
-        return
+    if p.exit.kind == "label" and (
+        _UNLOCK_LABEL.search(p.exit.label) or q.exit.kind != "label" or not _UNLOCK_LABEL.search(q.exit.label)
+    ):
+        bump("other-label")
+        return  # one unseen label for another: only a label named for unlocking is missed for sure
     line = _exit_line(p)
     if line is None:
         return
-    goto = _exit_line(qs[0])
-    held = [o for o in p.ops if o.step < min(splits) and o.kind in ("acq", "rel")]
-    last: dict[str, Op] = {}
-    for o in held:
-        last[o.key] = o
-    taken = [o for o in last.values() if o.kind == "acq"]
-    if last and not taken:
+    taken = _taken_at_exit(p)
+    last = {o.key for o in p.ops if o.kind in ("acq", "rel")}
+    if q.exit.kind == "gap":
+        if not taken:
+            return  # nothing shows a lock held where the paths part
+        where = f"went on, holding it, into the unseen code after {q.exit.line}, which runs to the end of the function"
+    elif last and not taken:
         bump("label-nothing-held")
-        return  # every lock the path took is released before it parts: nothing for the label to release
+        return  # every lock the path took is released before it leaves: nothing for the label to release
+    else:
+        where = f"went to `{q.exit.label}:` (`goto {q.exit.label}` at {_exit_line(q)}; not in the patch)"
     leaves = {"return": f"returns at {line}", "end": f"ends the function at {line}"}.get(
         p.exit.kind, f"goes to `{p.exit.label}:` at {line}"
     )
     if taken:
         o = taken[-1]
+        msg = f"`{o.src}` at {o.line} may still be held: this path now {leaves}, where before this patch it {where}"
+    elif _UNLOCK_LABEL.search(q.exit.label):
         msg = (
-            f"`{o.src}` at {o.line} may still be held: this path now {leaves} where before this patch it went "
-            f"to `{label}:` (from {goto}; not in the patch)"
-        )
-    elif _UNLOCK_LABEL.search(label):
-        msg = (
-            f"this path now {leaves} without going through `{label}:`, where it went before this patch "
-            f"(from {goto}); `{label}:` is not in the patch, and by its name it releases a lock"
+            f"this path now {leaves} without going through `{q.exit.label}:`, where before this patch it {where}; "
+            "by its name that label releases a lock"
         )
     else:
         msg = (
-            f"this path now {leaves} where before this patch it went to `{label}:` (from {goto}); `{label}:` "
-            "is not in the patch: if the code there releases a lock, it is now still held"
+            f"this path now {leaves}, where before this patch it {where}: if the code there releases a lock, "
+            "it is now still held"
         )
-    yield Verdict("skipped-label", line, "warning", msg, o.key if taken else "", [(goto or line, f"before this patch: `goto {label}`")])
+    goto = _exit_line(q) or line
+    steps = [(goto, f"before this patch (pre-image line {goto}) the path went on into code not in the patch")]
+    yield Verdict("skipped-unseen", line, "warning", msg, taken[-1].key if taken else "", steps)
 
+
+def _taken_at_exit(p: SidePath) -> list[Op]:
+    """Locks the path took, visibly, and still holds when it leaves, with no unseen code since."""
+    last: dict[str, Op] = {}
+    for o in p.ops:
+        if o.kind in ("acq", "rel"):
+            last[o.key] = o
+    return [o for o in last.values() if o.kind == "acq" and not p.gaps_between(o.step, len(p.idents))]
 
 def review(
     ctx: ReviewContext,
