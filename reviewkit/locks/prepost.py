@@ -213,7 +213,7 @@ class _Namer:
             if self._unchanged(after):
                 return ("gap", self._pre_line(after))
             return ("gap", self.fv.side, n.gap)  # bounded by a changed line: no counterpart by name
-        if n.line is None or n.kind == K_LABEL and n.unseen:
+        if n.line is None or (n.kind == K_LABEL and n.unseen):
             return ("syn", n.kind, self._text(n))
         if self._unchanged(n.line):
             return ("u", self._pre_line(n.line), n.kind, self._text(n))

@@ -25,6 +25,7 @@ drop a lock, unseen code only one side crosses) is counted, not reported.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,9 +55,7 @@ class Verdict:
     steps: list[tuple[int, str]] = field(default_factory=list)
 
 
-def judge(
-    pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]
-) -> list[Verdict]:
+def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]) -> list[Verdict]:
     """Every post-image path against the pre-image paths it stands for."""
     out: dict[tuple[str, int, str], Verdict] = {}
     for p in post:
@@ -144,7 +143,9 @@ def _through(q: SidePath, op: Op) -> str:
     return f"released it at {op.line} (`{op.src}`{after})"
 
 
-def _kept(p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]) -> Iterator[Verdict]:
+def _kept(
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+) -> Iterator[Verdict]:
     """(a)/(c): the path leaves with ``key`` held where its counterparts did not."""
     for q, d in zip(qs, splits, strict=True):
         if not p.gaps_after(d) <= q.gaps_after(d):
@@ -160,7 +161,9 @@ def _kept(p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Ca
     if held is None and new_acq and p.ops_on(key, d)[-1] is new_acq[-1]:
         what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
         msg = f"{what} is still held {_where(p)}; before this patch this path did not take `{key}`"
-        yield Verdict("new-leak", line, "error", msg, key, [(new_acq[-1].line, f"`{new_acq[-1].src}` acquires `{key}`")])
+        yield Verdict(
+            "new-leak", line, "error", msg, key, [(new_acq[-1].line, f"`{new_acq[-1].src}` acquires `{key}`")]
+        )
         return
     if held is None or not lost:
         bump("held-unknown")
@@ -186,8 +189,8 @@ def _dropped(
     rels = [o for o in p.ops_on(key, min(splits)) if o.kind in ("acq", "rel")]
     prior = [o for o in p.ops_on(key) if o.step < min(splits) and o.kind in ("acq", "rel")]
     seq = prior + rels
-    for a, b in zip(seq, seq[1:], strict=False):
-        if a.kind == b.kind == "rel" and (a.changed or b.changed) and not _gaps_only_here(p, qs, a, b):
+    for a, b in itertools.pairwise(seq):
+        if a.kind == b.kind == "rel" and (a.changed or b.changed) and not p.gaps_between(a.step, b.step):
             mark = b if b.changed else a
             other = a if mark is b else b
             q_rels = [o for o in qs[0].ops_on(key) if o.kind == "rel"]
@@ -196,7 +199,9 @@ def _dropped(
                 f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
                 f"(also released at {other.line}, with no acquire between){once}"
             )
-            yield Verdict("double-release", mark.line, "error", msg, key, [(other.line, f"`{other.src}` releases `{key}`")])
+            yield Verdict(
+                "double-release", mark.line, "error", msg, key, [(other.line, f"`{other.src}` releases `{key}`")]
+            )
             return
     extra = [o for o in rels if o.kind == "rel" and o.changed]
     if not extra or p.exit.kind not in ("label", "gap") or any(q.exit.ident != p.exit.ident for q in qs):
@@ -222,13 +227,9 @@ def _dropped(
     yield Verdict("early-release", r.line, "warning", msg, key, [(r.line, f"`{r.src}` releases `{key}`")])
 
 
-def _gaps_only_here(p: SidePath, qs: list[SidePath], a: Op, b: Op) -> bool:
-    """Unseen code between two releases that a counterpart does not cross: it might retake the lock."""
-    between = p.gaps_between(a.step, b.step)
-    return bool(between) and not all(between <= q.gaps_after(0) for q in qs)
-
-
-def _skipped_unseen(p: SidePath, qs: list[SidePath], splits: list[int], bump: Callable[[str], None]) -> Iterator[Verdict]:
+def _skipped_unseen(
+    p: SidePath, qs: list[SidePath], splits: list[int], bump: Callable[[str], None]
+) -> Iterator[Verdict]:
     """The path now leaves where its counterparts went on into code the patch does not show
     (a label, or the unseen rest of the function), where they presumably released what they held."""
     targets = {q.exit.ident for q in qs}
@@ -286,6 +287,7 @@ def _taken_at_exit(p: SidePath) -> list[Op]:
             last[o.key] = o
     return [o for o in last.values() if o.kind == "acq" and not p.gaps_between(o.step, len(p.idents))]
 
+
 def review(
     ctx: ReviewContext,
     post: FunctionView,
@@ -320,9 +322,10 @@ def review(
         bump(sides.skipped)
         return
     seen = {f.line for f in reported}
+    locks = {f.extra.get("lock") for f in reported}
     for v in judge(sides.pre, sides.post, bump):
-        if v.line in seen:
-            continue
+        if v.line in seen or (v.key and v.key in locks):
+            continue  # the lock analysis of the post-image already said it
         seen.add(v.line)
         steps = [PathStep(line, note) for line, note in v.steps]
         steps.append(PathStep(v.line, "here"))
