@@ -266,8 +266,8 @@ def _skipped_unseen(
         msg = f"`{o.src}` at {o.line} may still be held: this path now {leaves}, where before this patch it {where}"
     elif _UNLOCK_LABEL.search(q.exit.label):
         msg = (
-            f"this path now {leaves} without going through `{q.exit.label}:`, where before this patch it {where}; "
-            "by its name that label releases a lock"
+            f"this path now {leaves} without going through `{q.exit.label}:` (not in the patch), as it did before "
+            f"this patch (`goto {q.exit.label}` at {_exit_line(q)}); by its name that label releases a lock"
         )
     else:
         msg = (
