@@ -185,7 +185,6 @@ def _dropped(
     p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
 ) -> Iterator[Verdict]:
     """(b): the path releases ``key`` more often than its counterparts."""
-    d = max(splits)
     rels = [o for o in p.ops_on(key, min(splits)) if o.kind in ("acq", "rel")]
     prior = [o for o in p.ops_on(key) if o.step < min(splits) and o.kind in ("acq", "rel")]
     seq = prior + rels
@@ -208,7 +207,6 @@ def _dropped(
         bump("release-added")
         return  # e.g. a missing unlock added before a return: a fix, not a bug
     r = extra[-1]
-    del d
     if p.exit.kind == "label":
         label = p.exit.label
         if _UNLOCK_LABEL.search(label):
