@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import analyse as analyse_locks
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
+    from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
     from reviewkit.transform import rename, symbols
@@ -99,6 +100,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # lock wrappers of the headers a file includes (cached per process)
     "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
     "lock_included": ("reviewkit.locks.headers", "included"),
+    # fragment mode: each path of a changed function against its pre-image counterpart
+    "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
     "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
     # helper synthesis (helper-extraction): statement shapes, scopes, helper text
@@ -162,6 +165,7 @@ __all__ = [
     "lock_header_summaries",
     "lock_included",
     "lock_key",
+    "lock_prepost",
     "lock_summaries",
     "offer",
     "parse",

@@ -64,11 +64,23 @@ Release in the reverse order of acquisition on every path:
   (the other exits return ``NULL``/``false``/an error);
 - in a patch, what the pre-image of the same function already did.
 
+## From the diff alone
+In a fragment (no ``--tree``, no repository) each path of a changed function
+is also paired with its pre-image counterpart (same decisions on the
+conditions both sides test; :mod:`reviewkit.locks.prepost`): a path that now
+releases a lock fewer times than before it leaves (a new ``return``, a
+deleted or moved release), releases it a second time, or drops it before
+going to a label or unseen code that ran under it before the patch is
+reported on the exit with the pre-image path as evidence; a path that no
+longer goes to a label the patch does not show is a warning that says so.
+Pairs that are unclear are counted (``lock-balance.prepost-*``), not reported.
+
 ## Known limitations
 In a fragment (no ``--tree``) unseen code between hunks is assumed not to
-touch a lock the patch introduced; locks that existed before the patch are
-judged only where their acquire and release are both visible, and a goto to
-a label the patch does not show ends the analysis of that path.  Locks
+touch a lock the patch introduced; outside the pre/post comparison, locks
+that existed before the patch are judged only where their acquire and
+release are both visible, and a goto to a label the patch does not show
+ends the analysis of that path.  Locks
 passed through pointers into helpers that are not in the file are not
 followed.  A function whose analysis exceeds the state budget is skipped and
 counted in the run's stats (``lock-balance.budget-exceeded``).
@@ -100,6 +112,7 @@ from reviewkit.api import (
     lock_header_summaries,
     lock_included,
     lock_key,
+    lock_prepost,
     trail_steps,
 )
 
@@ -127,7 +140,10 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     ]
     summaries = ctx.facts.summaries(all_views, base=_header_summaries(ctx, ctx.kernel, model))
     for fv in _touched_functions(ctx):
-        yield from _check_function(ctx, fv, model, summaries)
+        found = list(_check_function(ctx, fv, model, summaries))
+        yield from found
+        if not ctx.scan:  # a fragment: pair each path with its pre-image counterpart (issue 14)
+            yield from lock_prepost(ctx, fv, ctx.kernel, model, summaries, ID, found)
 
 
 def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockModel) -> dict[str, Any]:

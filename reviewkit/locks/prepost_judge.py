@@ -1,0 +1,340 @@
+"""Judge a post-image path against its pre-image counterparts (see :mod:`reviewkit.locks.prepost`).
+
+The unseen code is the same before and after the patch, so a difference in
+what the *visible* part of a path does to a lock is the patch's doing:
+
+- (a) the post-image path releases a lock fewer times than every
+  counterpart did before leaving (a new early ``return``, a ``goto`` to
+  another label, a deleted or moved release): it leaves with the lock held;
+- (b) it releases a lock more often: a second release on the path, or it
+  drops the lock and then runs code (a label, the unseen rest) that ran
+  under it before the patch;
+- (c) it acquires where the counterparts did not and leaves without
+  releasing;
+- a path that no longer goes to a label that is not in the patch, where the
+  label's name says it unlocks (or nothing shows what it does): a warning
+  that says what could not be seen.
+
+A lock counts as held at the point where the paths part when the common
+prefix took it, or when the counterpart's next step on it, with no unseen
+code before, is a release ("a release with no visible acquire before it
+means the lock is held on entry to the visible region").  Whatever is
+unclear (counterparts that disagree, a trylock, a guard, a helper that may
+drop a lock, unseen code only one side crosses) is counted, not reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewkit.locks.model import LockModel, Summary
+from reviewkit.locks.prepost import Op, SidePath, counterparts, divergence, side_paths
+from reviewkit.model import Finding, PathStep, Severity
+from reviewkit.views.context import ReviewContext
+from reviewkit.views.source import FunctionView
+
+_GOTO = re.compile(r"\bgoto\b")
+
+_UNLOCK_LABEL = re.compile(r"unlock|(?:^|_)up(?:_|$)|(?:^|_)rel(?:ease)?(?:_|$)", re.IGNORECASE)
+"""A label named for releasing a lock: ``out_unlock``, ``unlock``, ``rcu_unlock``, ``out_up_read``."""
+
+
+@dataclass
+class Verdict:
+    """One thing to report: where, how sure, what, and the pre-image path as evidence."""
+
+    kind: str
+    line: int
+    severity: str
+    message: str
+    key: str = ""
+    steps: list[tuple[int, str]] = field(default_factory=list)
+
+
+def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]) -> list[Verdict]:
+    """Every post-image path against the pre-image paths it stands for."""
+    out: dict[tuple[str, int, str], Verdict] = {}
+    for p in post:
+        qs = counterparts(p, pre)
+        if not qs:
+            bump("unmatched")
+            continue
+        if any(q.idents == p.idents for q in qs):
+            continue  # the patch did not change this path
+        found = list(_judge_path(p, qs, bump))
+        for v in found:
+            out.setdefault((v.kind, v.line, v.key), v)
+    return sorted(out.values(), key=lambda v: (v.line, v.kind))
+
+
+def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) -> Iterator[Verdict]:
+    splits = [divergence(p, q) for q in qs]
+    keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
+    if "*" in {o.key for o in p.ops if o.step >= min(splits) and o.changed}:
+        bump("unclear-call")
+        return
+    judged = False
+    for key in sorted(keys - {"*"}):
+        if _unknown(p, key, qs, splits):
+            bump("unclear-lock")
+            continue
+        bp = [p.balance(key, d) for d in splits]
+        bq = [q.balance(key, d) for q, d in zip(qs, splits, strict=True)]
+        if all(b > c for b, c in zip(bp, bq, strict=True)):
+            judged = True
+            yield from _kept(p, qs, splits, key, bump)
+        elif all(b < c for b, c in zip(bp, bq, strict=True)):
+            judged = True
+            yield from _dropped(p, qs, splits, key, bump)
+        elif any(b != c for b, c in zip(bp, bq, strict=True)):
+            bump("ambiguous")
+            judged = True
+    if not judged:
+        yield from _skipped_unseen(p, qs, splits, bump)
+
+
+def _unknown(p: SidePath, key: str, qs: list[SidePath], splits: list[int]) -> bool:
+    if any(o.kind == "unknown" for o in p.ops_on(key, min(splits))):
+        return True
+    return any(o.kind == "unknown" for q, d in zip(qs, splits, strict=True) for o in q.ops_on(key, d))
+
+
+def _held_at(p: SidePath, q: SidePath, split: int, key: str) -> Op | None:
+    """The evidence that ``key`` is held where the paths part: the prefix's acquire, or the
+    counterpart's next release with no unseen code before it; None when nothing shows it."""
+    before = [o for o in p.ops_on(key) if o.step < split and o.kind in ("acq", "rel")]
+    if before:
+        return before[-1] if before[-1].kind == "acq" else None
+    after = [o for o in q.ops_on(key, split) if o.kind in ("acq", "rel")]
+    if after and after[0].kind == "rel" and not q.gaps_between(split, after[0].step):
+        return after[0]
+    return None
+
+
+def _where(p: SidePath) -> str:
+    ex = p.exit
+    if ex.kind == "return":
+        return f"when returning at {ex.line}"
+    if ex.kind == "label":
+        return f"at the `goto {ex.label}` (`{ex.label}:` is not in the patch)"
+    if ex.kind == "gap":
+        return f"at {ex.line}, where this path enters unseen code that runs to the end of the function"
+    return f"when the function ends after {ex.line}"
+
+
+def _exit_line(p: SidePath) -> int | None:
+    if p.exit.line is not None:
+        return p.exit.line
+    # a goto to an unseen label: the goto itself
+    for node in reversed(p.nodes):
+        if node.line is not None:
+            return node.line
+    return None
+
+
+def _through(q: SidePath, op: Op) -> str:
+    """``released it at 245 (`spin_unlock(&x)`, after `unlock:`)``."""
+    label = next((name for i, name, _line in reversed(q.labels) if i <= op.step), None)
+    after = f", after `{label}:`" if label else ""
+    return f"released it at {op.line} (`{op.src}`{after})"
+
+
+def _kept(
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+) -> Iterator[Verdict]:
+    """(a)/(c): the path leaves with ``key`` held where its counterparts did not."""
+    for q, d in zip(qs, splits, strict=True):
+        if not p.gaps_after(d) <= q.gaps_after(d):
+            bump("unseen-code-differs")
+            return  # unseen code only this path runs might release it
+    line = _exit_line(p)
+    if line is None:
+        return
+    q, d = qs[0], splits[0]
+    new_acq = [o for o in p.ops_on(key, d) if o.kind == "acq" and o.changed]
+    lost = [o for o in q.ops_on(key, d) if o.kind == "rel"]
+    held = _held_at(p, q, d, key)
+    if held is None and new_acq and p.ops_on(key, d)[-1] is new_acq[-1]:
+        what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
+        msg = f"{what} is still held {_where(p)}; before this patch this path did not take `{key}`"
+        yield Verdict(
+            "new-leak", line, "error", msg, key, [(new_acq[-1].line, f"`{new_acq[-1].src}` acquires `{key}`")]
+        )
+        return
+    if held is None or not lost:
+        bump("held-unknown")
+        return
+    if p.exit.kind == "label" and not any(q.exit.ident == p.exit.ident for q in qs):
+        if _UNLOCK_LABEL.search(p.exit.label):
+            bump("other-unlock-label")
+            return  # goto out_unlock instead of the release: the label presumably does it
+        severity = "warning"
+    else:
+        severity = "error"
+    what = f"`{held.src}` at {held.line}" if held.kind == "acq" else f"`{key}`"
+    msg = f"{what} is still held {_where(p)}: before this patch this path {_through(q, lost[0])}"
+    steps = [(lost[0].line, f"before this patch: `{lost[0].src}` releases `{key}` (pre-image line)")]
+    yield Verdict("lost-release", line, severity, msg, key, steps)
+
+
+def _dropped(
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+) -> Iterator[Verdict]:
+    """(b): the path releases ``key`` more often than its counterparts."""
+    rels = [o for o in p.ops_on(key, min(splits)) if o.kind in ("acq", "rel")]
+    prior = [o for o in p.ops_on(key) if o.step < min(splits) and o.kind in ("acq", "rel")]
+    seq = prior + rels
+    for a, b in itertools.pairwise(seq):
+        if a.kind == b.kind == "rel" and (a.changed or b.changed) and not p.gaps_between(a.step, b.step):
+            mark = b if b.changed else a
+            other = a if mark is b else b
+            q_rels = [o for o in qs[0].ops_on(key) if o.kind == "rel"]
+            once = f"; before this patch this path released it once, at {q_rels[0].line}" if q_rels else ""
+            msg = (
+                f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
+                f"(also released at {other.line}, with no acquire between){once}"
+            )
+            yield Verdict(
+                "double-release", mark.line, "error", msg, key, [(other.line, f"`{other.src}` releases `{key}`")]
+            )
+            return
+    extra = [o for o in rels if o.kind == "rel" and o.changed]
+    if not extra or p.exit.kind not in ("label", "gap") or any(q.exit.ident != p.exit.ident for q in qs):
+        bump("release-added")
+        return  # e.g. a missing unlock added before a return: a fix, not a bug
+    r = extra[-1]
+    if p.exit.kind == "label":
+        label = p.exit.label
+        if _UNLOCK_LABEL.search(label):
+            then = f"which by its name releases it: `{key}` is released twice"
+        else:
+            then = "if the code there releases it, this is a second release"
+        msg = (
+            f"`{r.src}` at {r.line} releases `{key}` before `goto {label}`, but before this patch this path "
+            f"still held it at `{label}:` (not in the patch), {then}"
+        )
+    else:
+        msg = (
+            f"`{r.src}` at {r.line} releases `{key}`, but before this patch this path still held it in the "
+            f"unseen code after {p.exit.line}, which runs to the end of the function (and may release it again)"
+        )
+    yield Verdict("early-release", r.line, "warning", msg, key, [(r.line, f"`{r.src}` releases `{key}`")])
+
+
+def _skipped_unseen(
+    p: SidePath, qs: list[SidePath], splits: list[int], bump: Callable[[str], None]
+) -> Iterator[Verdict]:
+    """The path now leaves where its counterparts went on into code the patch does not show
+    (a label, or the unseen rest of the function), where they presumably released what they held."""
+    targets = {q.exit.ident for q in qs}
+    q = qs[0]
+    if len(targets) != 1 or q.exit.kind not in ("label", "gap") or p.exit.ident == q.exit.ident:
+        return
+    if p.exit.kind not in ("return", "end", "label"):
+        bump("unseen-unclear")
+        return
+    if p.exit.kind == "label" and (
+        _UNLOCK_LABEL.search(p.exit.label) or q.exit.kind != "label" or not _UNLOCK_LABEL.search(q.exit.label)
+    ):
+        bump("other-label")
+        return  # one unseen label for another: only a label named for unlocking is missed for sure
+    line = _exit_line(p)
+    if line is None:
+        return
+    taken = _taken_at_exit(p)
+    last = {o.key for o in p.ops if o.kind in ("acq", "rel")}
+    if q.exit.kind == "gap":
+        if not taken:
+            return  # nothing shows a lock held where the paths part
+        where = f"went on, holding it, into the unseen code after {q.exit.line}, which runs to the end of the function"
+    elif last and not taken:
+        bump("label-nothing-held")
+        return  # every lock the path took is released before it leaves: nothing for the label to release
+    else:
+        where = f"went to `{q.exit.label}:` (`goto {q.exit.label}` at {_exit_line(q)}; not in the patch)"
+    leaves = {"return": f"returns at {line}", "end": f"ends the function at {line}"}.get(
+        p.exit.kind, f"goes to `{p.exit.label}:` at {line}"
+    )
+    if taken:
+        o = taken[-1]
+        msg = f"`{o.src}` at {o.line} may still be held: this path now {leaves}, where before this patch it {where}"
+    elif _UNLOCK_LABEL.search(q.exit.label):
+        msg = (
+            f"this path now {leaves} without going through `{q.exit.label}:` (not in the patch), as it did before "
+            f"this patch (`goto {q.exit.label}` at {_exit_line(q)}); by its name that label releases a lock"
+        )
+    else:
+        msg = (
+            f"this path now {leaves}, where before this patch it {where}: if the code there releases a lock, "
+            "it is now still held"
+        )
+    goto = _exit_line(q) or line
+    steps = [(goto, f"before this patch (pre-image line {goto}) the path went on into code not in the patch")]
+    yield Verdict("skipped-unseen", line, "warning", msg, taken[-1].key if taken else "", steps)
+
+
+def _taken_at_exit(p: SidePath) -> list[Op]:
+    """Locks the path took, visibly, and still holds when it leaves, with no unseen code since."""
+    last: dict[str, Op] = {}
+    for o in p.ops:
+        if o.kind in ("acq", "rel"):
+            last[o.key] = o
+    return [o for o in last.values() if o.kind == "acq" and not p.gaps_between(o.step, len(p.idents))]
+
+
+def review(
+    ctx: ReviewContext,
+    post: FunctionView,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary],
+    rule: str,
+    reported: Iterable[Finding] = (),
+) -> Iterator[Finding]:
+    """The findings of the pre/post comparison for one changed function seen as a fragment.
+
+    Runs only when both images are fragments (with a whole pre-image the lock
+    analysis compares exits itself); ``reported`` are the rule's findings for
+    the function already made, so the same line is not reported twice.
+    """
+    if not post.fragment or post.function is None:
+        return
+    pre = ctx.pre_function(post)
+    fileview = ctx.file_view(post.path, post.patch)
+    if pre is None or not pre.fragment or pre.function is None or fileview is None:
+        return
+    if not (model.mentioned(post.text, summaries.keys()) or model.mentioned(pre.text, summaries.keys())) and not (
+        _GOTO.search(pre.text)
+    ):
+        return
+    sides = side_paths(pre, post, fileview, kernel, model, summaries)
+
+    def bump(what: str) -> None:
+        ctx.bump(f"{rule}.prepost-{what}")
+
+    if sides.skipped:
+        bump(sides.skipped)
+        return
+    seen = {f.line for f in reported}
+    locks = {f.extra.get("lock") for f in reported}
+    for v in judge(sides.pre, sides.post, bump):
+        if v.line in seen or (v.key and v.key in locks):
+            continue  # the lock analysis of the post-image already said it
+        seen.add(v.line)
+        steps = [PathStep(line, note) for line, note in v.steps]
+        steps.append(PathStep(v.line, "here"))
+        yield ctx.finding(
+            rule,
+            Severity.parse(v.severity),
+            v.message,
+            post.path,
+            v.line,
+            patch=post.patch,
+            function=post.name,
+            path=steps,
+            extra={"kind": v.kind, "lock": v.key, "prepost": True},
+        )

@@ -1,0 +1,137 @@
+"""lock-balance from the diff alone: each post-image path against its pre-image counterpart.
+
+Each case writes a synthetic kernel-style file, edits it, and takes the
+patch from ``git diff --no-index`` (three lines of context, function names
+in the hunk headers) so that the acquire or the release is outside the
+hunk, as in a real patch.  Bugs must be reported on the exit (or the second
+release) with the pre-image path as evidence; fixes and neutral edits must
+stay quiet, and what the comparison could not pair is counted in the stats.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
+
+RULE = "lock-balance"
+FILLER = "".join(f"\tgadget_step(g, {i});\n" for i in range(8))
+
+
+def _function(body: str) -> str:
+    return f"// SPDX-License-Identifier: GPL-2.0\n\nstatic int gadget_op(struct gadget *g)\n{{\n{body}}}\n"
+
+
+BEFORE = _function(
+    "\tint ret = 0;\n\n\tmutex_lock(&g->lock);\n"
+    + FILLER
+    + "\tif (g->dead) {\n\t\tret = -ENODEV;\n\t\tgoto out;\n\t}\n\tgadget_touch(g);\n"
+    + FILLER
+    + "out:\n\tmutex_unlock(&g->lock);\n\treturn ret;\n"
+)
+
+
+def _review(tmp_path: Path, before: str, after: str, **kw: object):
+    for side, text in (("a", before), ("b", after)):
+        dst = tmp_path / side / "drivers" / "gadget.c"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_text(text)
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "--no-prefix", "a/drivers/gadget.c", "b/drivers/gadget.c"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "@@" in diff
+    patch = tmp_path / "p.patch"
+    patch.write_text("From: T <t@example.org>\nSubject: [PATCH] gadget\n\n---\n" + diff)
+    res = review(load(str(patch)), rules=[RULE], **kw)
+    return [f for f in res.findings if f.rule == RULE], res.stats
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def test_release_before_goto_to_a_neutral_label_says_what_it_could_not_see(tmp_path: Path) -> None:
+    after = _edit(
+        BEFORE,
+        "\t\tret = -ENODEV;\n\t\tgoto out;\n",
+        "\t\tret = -ENODEV;\n\t\tmutex_unlock(&g->lock);\n\t\tgoto out;\n",
+    )
+    found, _stats = _review(tmp_path, BEFORE, after)
+    assert len(found) == 1, found
+    f = found[0]
+    assert f.severity.name.lower() == "warning"
+    assert f.extra["prepost"] and f.extra["lock"] == "g->lock"
+    assert "before `goto out`" in f.message and "if the code there releases it" in f.message
+    assert f.line == after.split("\n").index("\t\tmutex_unlock(&g->lock);") + 1
+
+
+def test_goto_to_return_skips_the_label(tmp_path: Path) -> None:
+    after = _edit(BEFORE, "\t\tret = -ENODEV;\n\t\tgoto out;\n", "\t\tret = -ENODEV;\n\t\treturn ret;\n")
+    found, _stats = _review(tmp_path, BEFORE, after)
+    assert [f.extra.get("kind") for f in found] == ["skipped-unseen"], found
+    assert "went to `out:`" in found[0].message
+
+
+def test_moved_release_is_reported_on_the_exit_with_the_pre_image_line(tmp_path: Path) -> None:
+    after = _edit(BEFORE, "\tmutex_unlock(&g->lock);\n\treturn ret;\n", "\treturn ret;\n\tmutex_unlock(&g->lock);\n")
+    found, _stats = _review(tmp_path, BEFORE, after)
+    ret_line = after.split("\n").index("\treturn ret;") + 1
+    pre_release = BEFORE.split("\n").index("\tmutex_unlock(&g->lock);") + 1
+    assert any(
+        f.line == ret_line and f"released it at {pre_release}" in f.message and f.severity.name.lower() == "error"
+        for f in found
+    ), found
+
+
+def test_fixes_and_neutral_edits_stay_quiet(tmp_path: Path) -> None:
+    cases = [
+        # a new error path through the label that releases
+        _edit(BEFORE, "\tgadget_touch(g);\n", "\tif (gadget_stale(g))\n\t\tgoto out;\n\tgadget_touch(g);\n"),
+        # the error path now goes to another label named for unlocking (a typical fix)
+        _edit(BEFORE, "\t\tgoto out;\n", "\t\tgoto out_unlock;\n"),
+        # a statement under the lock
+        _edit(BEFORE, "\tgadget_touch(g);\n", "\tgadget_touch(g);\n\tsmp_mb();\n"),
+    ]
+    for i, after in enumerate(cases):
+        found, _stats = _review(tmp_path / str(i), BEFORE, after)
+        assert not found, (i, found)
+
+
+def test_missing_unlock_added_before_return_is_a_fix(tmp_path: Path) -> None:
+    before = _function(
+        "\tspin_lock(&g->slock);\n"
+        + FILLER
+        + "\tif (g->dead)\n\t\treturn -ENODEV;\n\tg->users++;\n"
+        + FILLER
+        + "\tspin_unlock(&g->slock);\n\treturn 0;\n"
+    )
+    after = _edit(
+        before,
+        "\tif (g->dead)\n\t\treturn -ENODEV;\n",
+        "\tif (g->dead) {\n\t\tspin_unlock(&g->slock);\n\t\treturn -ENODEV;\n\t}\n",
+    )
+    found, stats = _review(tmp_path, before, after)
+    assert not found, found
+    assert stats.get(f"{RULE}.prepost-release-added", 0) >= 1
+
+
+def test_an_unknown_helper_replacing_the_release_is_counted_not_reported(tmp_path: Path) -> None:
+    after = _edit(BEFORE, "\tmutex_unlock(&g->lock);\n\treturn ret;\n", "\tgadget_unlock_all(g);\n\treturn ret;\n")
+    found, stats = _review(tmp_path, BEFORE, after)
+    assert not found, found
+    assert stats.get(f"{RULE}.prepost-unclear-call", 0) >= 1
+
+
+def test_whole_pre_image_is_left_to_the_lock_analysis(tmp_path: Path) -> None:
+    after = _edit(BEFORE, "\t\tret = -ENODEV;\n\t\tgoto out;\n", "\t\tret = -ENODEV;\n\t\treturn ret;\n")
+    tree = tmp_path / "tree" / "drivers"
+    tree.mkdir(parents=True)
+    (tree / "gadget.c").write_text(BEFORE)
+    found, _stats = _review(tmp_path, BEFORE, after, tree=str(tmp_path / "tree"))
+    assert found and not any(f.extra.get("prepost") for f in found), found
