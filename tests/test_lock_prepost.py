@@ -72,10 +72,16 @@ def test_release_before_goto_to_a_neutral_label_says_what_it_could_not_see(tmp_p
 
 
 def test_goto_to_return_skips_the_label(tmp_path: Path) -> None:
-    after = _edit(BEFORE, "\t\tret = -ENODEV;\n\t\tgoto out;\n", "\t\tret = -ENODEV;\n\t\treturn ret;\n")
-    found, _stats = _review(tmp_path, BEFORE, after)
+    """A label named for unlocking is missed for sure; a neutral one is a guess: counted, not reported."""
+    named = BEFORE.replace("goto out;", "goto out_unlock;").replace("out:\n", "out_unlock:\n")
+    after = _edit(named, "\t\tret = -ENODEV;\n\t\tgoto out_unlock;\n", "\t\tret = -ENODEV;\n\t\treturn ret;\n")
+    found, _stats = _review(tmp_path / "named", named, after)
     assert [f.extra.get("kind") for f in found] == ["skipped-unseen"], found
-    assert "went to `out:`" in found[0].message
+    assert "out_unlock:" in found[0].message
+    after = _edit(BEFORE, "\t\tret = -ENODEV;\n\t\tgoto out;\n", "\t\tret = -ENODEV;\n\t\treturn ret;\n")
+    found, stats = _review(tmp_path / "neutral", BEFORE, after)
+    assert found == [], found
+    assert any("unseen-label-unnamed" in k for k in stats), stats
 
 
 def test_moved_release_is_reported_on_the_exit_with_the_pre_image_line(tmp_path: Path) -> None:

@@ -268,10 +268,11 @@ def _skipped_unseen(
             f"this patch (`goto {q.exit.label}` at {_exit_line(q)}); by its name that label releases a lock"
         )
     else:
-        msg = (
-            f"this path now {leaves}, where before this patch it {where}: if the code there releases a lock, "
-            "it is now still held"
-        )
+        # Nothing visible is held and the label's name says nothing of a lock: "if that code releases
+        # a lock" is a guess, and a guess is counted, never reported (a plain `goto out` -> `return`
+        # cleanup is common in clean patches).
+        bump("unseen-label-unnamed")
+        return
     goto = _exit_line(q) or line
     steps = [(goto, f"before this patch (pre-image line {goto}) the path went on into code not in the patch")]
     yield Verdict("skipped-unseen", line, "warning", msg, taken[-1].key if taken else "", steps)
