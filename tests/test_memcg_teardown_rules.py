@@ -279,6 +279,9 @@ def test_static_shrinker_initializer_links_the_lru() -> None:
 
 def test_member_links_are_rebased_onto_the_pointer_in_use() -> None:
     path = FIXTURES / "teardown-order" / "member-links.c"
-    (f,) = _scan(path, "teardown-order")
-    assert f.function == "vault_destroy_reversed"
-    assert "`q->v_shrinker` walks `q->v_lru`" in f.message
+    by_fn = {f.function: f for f in _scan(path, "teardown-order")}
+    assert set(by_fn) == {"vault_destroy_reversed", "pair_destroy"}
+    assert "`q->v_shrinker` walks `q->v_lru`" in by_fn["vault_destroy_reversed"].message
+    # the setup helper's parameters carry the link to the teardown helper with the same parameter types
+    assert "`shrinker` walks `lru`" in by_fn["pair_destroy"].message
+    assert "in pair_init()" in by_fn["pair_destroy"].message

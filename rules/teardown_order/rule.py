@@ -70,12 +70,14 @@ label changes what the other error paths undo).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.rules._csyntax import real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
+from reviewkit.rules.teardown_order.reach import param_types
+from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching
 
 from reviewkit.api import (
     K_COND,
@@ -102,7 +104,7 @@ SEVERITY = Severity.WARNING
 def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
     """Code without a lifecycle call, a link or a callback field has nothing to say here."""
     model = Model(kernel)
-    names = {*model.walker_calls, *model.destroy, *model.links, *model.callback_fields, *model.walk_prefixes}
+    names = {*model.walker_calls, *model.links, *model.callback_fields, *model.walk_prefixes, "notifier"}
     return tuple(sorted(names))
 
 
@@ -124,20 +126,25 @@ class _Hit:
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
     model = Model(ctx.kernel)
-    links = learn_links(ctx, model)
-    if not links:
-        return
-    found = []
+    targets = []
     for fv in ctx.functions("post", changed_only=not (ctx.report_all or ctx.scan)):
         names = {c.name for c in fv.function.calls()} if fv.function is not None else set()
-        if not names & set(model.destroy) or not names & set(model.walker_calls):
-            continue
-        found.extend(_check_function(ctx, fv, model, links))
+        if names & set(model.destroy) and any(model.is_walker_call(n) for n in names):
+            targets.append(fv)
+    if not targets:
+        return
+    links = learn_links(ctx, model)
+    regs = learn_registrations(ctx, model)
+    if not links and not regs:
+        return
+    found = []
+    for fv in targets:
+        found.extend(_check_function(ctx, fv, model, links, regs))
     yield from found
 
 
 def _check_function(
-    ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]]
+    ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]], regs: list[Registration]
 ) -> Iterator[Finding]:
     cfg = fragment_cfg(fv, ctx.kernel)
     if cfg.errors:
@@ -147,8 +154,14 @@ def _check_function(
     if not pset.complete:
         ctx.bump("teardown_order_paths_cut")
     hits: dict[tuple[int, int], _Hit] = {}
+    types = param_types(fv)
+
+    def linked(obj: str) -> list[Link]:
+        found = links_for(links, obj, fv.name, types)
+        return found + [r for r in reaching(regs, obj) if all(r.walker != x.walker for x in found)]
+
     for path in pset:
-        for hit in _walk(path, model, links, fv.name):
+        for hit in _walk(path, model, linked):
             key = (hit.destroy.call.line, hit.release.call.line)
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
@@ -173,6 +186,13 @@ def _check_function(
 def _message(hit: _Hit, path: str) -> str:
     d, r, link = hit.destroy.call, hit.release.call, hit.link
     how = link.how if link.path == path else f"{link.how} in {link.path}"
+    if link.callback is not None:
+        what = "freed" if d.name != "list_lru_destroy" else "destroyed"
+        return (
+            f"`{d.name}({', '.join(d.args)})` at {d.line} runs before `{r.name}({', '.join(r.args)})` "
+            f"at {r.line}: the {link.kind} callback {link.callback}() of `{link.walker}` ({how}) "
+            f"can still run and touch `{link.obj}` after it is {what}; call {r.name}() first"
+        )
     return (
         f"`{d.name}({d.args[0]})` at {d.line} runs before `{r.name}({r.args[0]})` at {r.line}: "
         f"`{link.walker}` walks `{link.obj}` (linked by {how}), so its callbacks can still "
@@ -180,7 +200,7 @@ def _message(hit: _Hit, path: str) -> str:
     )
 
 
-def _walk(path: FlowPath, model: Model, links: dict[str, list[Link]], fv_name: str) -> Iterator[_Hit]:
+def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> Iterator[_Hit]:
     """Destroy-then-release pairs along one path."""
     state: dict[str, str | None] = {}
     pending: list[tuple[Event, CfgNode, Link, list[PathStep]]] = []
@@ -196,7 +216,7 @@ def _walk(path: FlowPath, model: Model, links: dict[str, list[Link]], fv_name: s
         for call in node.calls:
             for ev in model.events(call, assigned):
                 if ev.kind == "destroy":
-                    for link in links_for(links, ev.obj, fv_name):
+                    for link in linked(ev.obj):
                         if state.get(link.walker) in _LIVE:
                             note = (
                                 f"`{ev.obj}` destroyed while `{link.walker}` is {_state_word(state.get(link.walker))}"
