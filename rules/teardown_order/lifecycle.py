@@ -117,9 +117,15 @@ class Model:
             target = assigned
         elif where == "const":
             return str(spec.get("key", call.name))
+        elif isinstance(where, list):
+            # a composite handle (request_irq's irq and dev_id): "irq|dev_id"
+            parts = [arg(call, int(i)) for i in where]
+            if any(p is None for p in parts):
+                return None
+            return "|".join(strip_casts(norm_object(p)) for p in parts if p is not None)
         else:
             target = arg(call, int(where))
-        return norm_object(target) if target else None
+        return strip_casts(norm_object(target)) if target else None
 
     def events(self, call: Call, assigned: str | None = None) -> Iterator[Event]:
         spec = self.spec(call.name)
@@ -132,6 +138,18 @@ class Model:
             target = arg(call, int(spec.get("arg", 0)))
             if target:
                 yield Event("destroy", norm_object(target), call)
+
+
+_CAST_RE = re.compile(r"^\((?:const\s+|volatile\s+|struct\s+|unsigned\s+)*[A-Za-z_]\w*\s*\**\)")
+
+
+def strip_casts(text: str) -> str:
+    """``(void *)adapter`` -> ``adapter``: a cast does not change which object is named."""
+    while True:
+        m = _CAST_RE.match(text)
+        if m is None or m.end() == len(text):
+            return text
+        text = norm_object(text[m.end() :])
 
 
 def all_functions(ctx: ReviewContext) -> list[FunctionView]:
@@ -217,9 +235,7 @@ def _root(text: str) -> str:
     return m.group(0) if m else text
 
 
-def links_for(
-    links: dict[str, list[Link]], obj: str, function: str, types: dict[str, str] | None = None
-) -> list[Link]:
+def links_for(links: dict[str, list[Link]], obj: str, function: str, types: dict[str, str] | None = None) -> list[Link]:
     """Links of ``obj`` as seen in ``function``.
 
     A link learned for ``obj`` itself counts when its walker is a global or

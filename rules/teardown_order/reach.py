@@ -68,10 +68,16 @@ class ReachIndex:
         if context_param is not None and 0 <= context_param < len(params) and params[context_param]:
             ctx_vars.add(params[context_param])
         body = fn.body
+        derived: dict[str, str] = {}
+        """local -> ``F()`` for ``x = F(ctx)``: an accessor of the context (netdev_priv(), PRIV())."""
         for _ in range(2):  # bindings in source order; a second pass picks up chains of them
             for var, value in _bindings(fv, body):
                 if self._binds_context(fv, value, ctx_vars):
                     ctx_vars.add(var)
+                elif var not in ctx_vars:
+                    accessor = _accessor_of(fv, value, ctx_vars)
+                    if accessor is not None:
+                        derived[var] = accessor
         mine = declared_names(fv)
         known = self.file_globals.get(fv.path)
         members: set[str] = set()
@@ -82,15 +88,19 @@ class ReachIndex:
                 root, rest = _split_root(text)
                 if root in ctx_vars and rest:
                     members.update(_prefixes(rest))
+                elif root in derived and rest:
+                    members.update(f"{derived[root]}->{p}" for p in _prefixes(rest))
                 elif root and root not in mine and rest and (known is None or root in known):
                     glob.add(root)
                     glob.update(f"{root}{p}" for p in _prefixes_sep(rest))
             elif node.type == "identifier":
                 name = fv.parsed.text(node)
                 parent = node.parent
-                if parent is not None and parent.type == "call_expression" and parent.child_by_field_name(
-                    "function"
-                ) == node:
+                if (
+                    parent is not None
+                    and parent.type == "call_expression"
+                    and parent.child_by_field_name("function") == node
+                ):
                     continue
                 if name not in mine and not name.isupper() and (known is None or name in known):
                     glob.add(name)
@@ -118,6 +128,41 @@ class ReachIndex:
             f = value.child_by_field_name("field")
             return f is not None and fv.parsed.text(f) in self.fields
         return False
+
+
+def _accessor_of(fv: FunctionView, value: Node, ctx_vars: set[str]) -> str | None:
+    """``F()`` when ``value`` is ``F(v, ...)`` for a context variable ``v`` (casts stripped)."""
+    value = _strip(value)
+    if value.type != "call_expression":
+        return None
+    callee = value.child_by_field_name("function")
+    args = value.child_by_field_name("arguments")
+    if callee is None or args is None or callee.type != "identifier" or not args.named_children:
+        return None
+    first = _strip(args.named_children[0])
+    if first.type == "identifier" and fv.parsed.text(first) in ctx_vars:
+        return f"{fv.parsed.text(callee)}()"
+    return None
+
+
+def accessor_aliases(fv: FunctionView) -> dict[str, tuple[str, str]]:
+    """local -> (``F()``, ``z``) for ``y = F(z, ...)`` in a teardown function: ``y->m`` is ``F(z)->m``."""
+    fn = fv.function
+    out: dict[str, tuple[str, str]] = {}
+    if fn is None:
+        return out
+    for var, value in _bindings(fv, fn.body):
+        value = _strip(value)
+        if value.type != "call_expression":
+            continue
+        callee = value.child_by_field_name("function")
+        args = value.child_by_field_name("arguments")
+        if callee is None or args is None or callee.type != "identifier" or not args.named_children:
+            continue
+        first = _strip(args.named_children[0])
+        if first.type == "identifier":
+            out.setdefault(var, (f"{fv.parsed.text(callee)}()", fv.parsed.text(first)))
+    return out
 
 
 def param_names(fv: FunctionView) -> list[str]:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
-from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers
+from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
 from reviewkit.rules.teardown_order.reach import Reach, ReachIndex, file_scope_names
 
 from reviewkit.api import FunctionView, ReviewContext, cparse, iter_calls
@@ -83,7 +83,7 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
         if walker is None:
             continue
         context = arg(call, int(spec["context"])) if "context" in spec else _base(walker)
-        context = norm_object(context) if context else None
+        context = strip_casts(norm_object(context)) if context else None
         mine = declared_names(fv) if mine is None else mine
         line = fv.real_line(call.node) or 0
         for idx in spec["callback"]:
@@ -127,7 +127,7 @@ def _registration(
     mine: set[str],
 ) -> Registration | None:
     """The registration in rebasable shape; None when its handle is a local no teardown can name."""
-    w_root, c_root = _root(walker), _root(context) if context else None
+    w_root, c_root = _root(walker.rsplit("|", 1)[-1]), _root(context) if context else None
     relative = w_root in mine and c_root == w_root
     if w_root in mine and not relative:
         return None
@@ -136,13 +136,20 @@ def _registration(
     return Registration(kind, walker, context, relative, callback, how, fv.path, line, reach)
 
 
-def reaching(regs: list[Registration], obj: str) -> list[Link]:
-    """Registrations whose callback can reach ``obj``, rebased onto ``obj``'s pointer."""
+def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, str]] | None = None) -> list[Link]:
+    """Registrations whose callback can reach ``obj``, rebased onto ``obj``'s pointer.
+
+    ``aliases`` are the teardown function's accessor locals (``dev = PRIV(ndev)``):
+    ``dev->base`` is then also tried as ``PRIV()->base`` below the context ``ndev``.
+    """
     out: list[Link] = []
     seen: set[tuple[str, str]] = set()
     x_root = _root(obj)
+    alias = (aliases or {}).get(x_root)
     for reg in regs:
         walker = _rebase(reg, obj, x_root)
+        if walker is None and alias is not None and obj != x_root:
+            walker = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
         if walker is None or (walker, reg.callback) in seen:
             continue
         seen.add((walker, reg.callback))
@@ -150,7 +157,22 @@ def reaching(regs: list[Registration], obj: str) -> list[Link]:
     return out
 
 
+def walker_matches(pattern: str, key: str) -> bool:
+    """``*|d`` (any IRQ of dev_id ``d``) matches ``irq|d``; anything else only itself."""
+    if pattern.startswith("*|"):
+        return key.endswith(pattern[1:])
+    return pattern == key
+
+
 def _rebase(reg: Registration, obj: str, x_root: str) -> str | None:
+    """The walker pattern for ``obj``: composite handles keep only their context part (``*|dev``)."""
+    walker = _rebase_one(reg, obj, x_root)
+    if walker is not None and "|" in reg.walker:
+        return "*|" + walker.rsplit("|", 1)[-1]
+    return walker
+
+
+def _rebase_one(reg: Registration, obj: str, x_root: str) -> str | None:
     """The walker a teardown must release before freeing ``obj``, or None when ``obj`` is out of reach."""
     if not reg.relative:
         if obj in reg.reach.globals:
@@ -158,7 +180,11 @@ def _rebase(reg: Registration, obj: str, x_root: str) -> str | None:
         if reg.context is not None and _below(obj, reg.context, reg.reach):
             return reg.walker
         return None
-    w_rest = reg.walker[len(_root(reg.walker)) :]
+    w_rest = (
+        reg.context[len(_root(reg.context)) :]
+        if "|" in reg.walker and reg.context
+        else (reg.walker[len(_root(reg.walker)) :])
+    )
     c_rest = reg.context[len(_root(reg.context)) :] if reg.context is not None else None
     if c_rest is None:
         return None

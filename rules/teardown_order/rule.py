@@ -71,13 +71,13 @@ label changes what the other error paths undo).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reviewkit.rules._csyntax import real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
-from reviewkit.rules.teardown_order.reach import param_types
-from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching
+from reviewkit.rules.teardown_order.reach import accessor_aliases, param_types
+from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
 
 from reviewkit.api import (
     K_COND,
@@ -155,10 +155,11 @@ def _check_function(
         ctx.bump("teardown_order_paths_cut")
     hits: dict[tuple[int, int], _Hit] = {}
     types = param_types(fv)
+    aliases = accessor_aliases(fv)
 
     def linked(obj: str) -> list[Link]:
         found = links_for(links, obj, fv.name, types)
-        return found + [r for r in reaching(regs, obj) if all(r.walker != x.walker for x in found)]
+        return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
 
     for path in pset:
         for hit in _walk(path, model, linked):
@@ -203,7 +204,7 @@ def _message(hit: _Hit, path: str) -> str:
 def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> Iterator[_Hit]:
     """Destroy-then-release pairs along one path."""
     state: dict[str, str | None] = {}
-    pending: list[tuple[Event, CfgNode, Link, list[PathStep]]] = []
+    pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
     steps: list[PathStep] = []
     for node, label in path.steps:
         if node.kind == K_GAP:
@@ -217,21 +218,27 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
             for ev in model.events(call, assigned):
                 if ev.kind == "destroy":
                     for link in linked(ev.obj):
-                        if state.get(link.walker) in _LIVE:
-                            note = (
-                                f"`{ev.obj}` destroyed while `{link.walker}` is {_state_word(state.get(link.walker))}"
-                            )
-                            pending.append((ev, node, link, [*steps, PathStep(call.line, note)]))
+                        if "*" in link.walker or state.get(link.walker) in _LIVE:
+                            word = _state_word(state.get(link.walker))
+                            note = f"`{ev.obj}` destroyed while `{_shown(link.walker)}` is {word}"
+                            pending.append((ev, node, link, [*steps, PathStep(call.line, note)], dict(state)))
                     continue
                 if ev.kind == "registered" and call.line:
-                    steps.append(PathStep(call.line, f"`{ev.obj}` registered: its callbacks can run from here"))
+                    shown = _shown(ev.obj)
+                    steps.append(PathStep(call.line, f"`{shown}` registered: its callbacks can run from here"))
                 if ev.kind == "gone":
-                    for d_ev, d_node, link, d_steps in pending:
-                        if link.walker == ev.obj:
-                            note = f"`{ev.obj}` released only now"
-                            yield _Hit(d_ev, ev, d_node, node, link, [*d_steps, PathStep(call.line, note)])
-                    pending = [p for p in pending if p[2].walker != ev.obj]
+                    for d_ev, d_node, link, d_steps, before in pending:
+                        if walker_matches(link.walker, ev.obj) and before.get(ev.obj) in _LIVE:
+                            note = f"`{_shown(ev.obj)}` released only now"
+                            hit_link = replace(link, walker=_shown(ev.obj)) if "*" in link.walker else link
+                            yield _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
+                    pending = [p for p in pending if not walker_matches(p[2].walker, ev.obj)]
                 state[ev.obj] = ev.kind
+
+
+def _shown(walker: str) -> str:
+    """A composite handle (``irq|dev_id``) as the message names it: the dev_id."""
+    return walker.rsplit("|", 1)[-1]
 
 
 def _short(text: str, width: int = 60) -> str:
