@@ -82,7 +82,10 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
         walker = model.handle(call, spec, _assigned_to(fv, call.node))
         if walker is None:
             continue
-        context = arg(call, int(spec["context"])) if "context" in spec else _base(walker)
+        if "context" in spec:
+            context = arg(call, int(spec["context"]))
+        else:
+            context = None if spec.get("handle") == "const" else _base(walker)
         context = strip_casts(norm_object(context)) if context else None
         mine = declared_names(fv) if mine is None else mine
         line = fv.real_line(call.node) or 0
@@ -146,8 +149,9 @@ def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, s
     seen: set[tuple[str, str]] = set()
     x_root = _root(obj)
     alias = (aliases or {}).get(x_root)
+    bases = _bases(obj)
     for reg in regs:
-        walker = _rebase(reg, obj, x_root)
+        walker = next((w for w in (_rebase(reg, obj, b) for b in bases) if w is not None), None)
         if walker is None and alias is not None and obj != x_root:
             walker = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
         if walker is None or (walker, reg.callback) in seen:
@@ -155,6 +159,16 @@ def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, s
         seen.add((walker, reg.callback))
         out.append(Link(walker, obj, reg.how, reg.path, reg.line, None, reg.kind, reg.callback))
     return out
+
+
+def _bases(obj: str) -> list[str]:
+    """Where the context may sit in ``obj``: ``cq->dim->buf`` -> [``cq``, ``cq->dim``, ``cq->dim->buf``].
+
+    A registration made on a local (``INIT_WORK(&dim->work, fn)``) is torn
+    down through whatever holds it (``cancel_work_sync(&cq->dim->work)``).
+    """
+    parts = obj.split("->")
+    return ["->".join(parts[: i + 1]) for i in range(len(parts))] if re.fullmatch(r"[A-Za-z_]\w*", parts[0]) else [obj]
 
 
 def walker_matches(pattern: str, key: str) -> bool:

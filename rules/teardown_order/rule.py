@@ -74,7 +74,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reviewkit.rules._csyntax import real_span
+from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
 from reviewkit.rules.teardown_order.reach import accessor_aliases, param_types
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
@@ -83,6 +83,7 @@ from reviewkit.api import (
     K_COND,
     K_GAP,
     K_STMT,
+    Call,
     CfgNode,
     FileView,
     Finding,
@@ -205,6 +206,7 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
     """Destroy-then-release pairs along one path."""
     state: dict[str, str | None] = {}
     pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
+    family: dict[str, str] = {}
     steps: list[PathStep] = []
     for node, label in path.steps:
         if node.kind == K_GAP:
@@ -215,7 +217,11 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
             steps.append(PathStep(node.line, f"`{_short(node.text)}` is {'true' if label else 'false'}"))
         assigned = _assigned(node)
         for call in node.calls:
+            if not model.is_walker_call(call.name) and call.name not in model.destroy:
+                _escape(call, state, family, model)
             for ev in model.events(call, assigned):
+                if ev.family:
+                    family[ev.obj] = ev.family
                 if ev.kind == "destroy":
                     for link in linked(ev.obj):
                         if "*" in link.walker or state.get(link.walker) in _LIVE:
@@ -234,6 +240,20 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
                             yield _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
                     pending = [p for p in pending if not walker_matches(p[2].walker, ev.obj)]
                 state[ev.obj] = ev.kind
+
+
+def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], model: Model) -> None:
+    """An initialised timer/work handed to a call the tables do not know may be armed by it.
+
+    ``INIT_DELAYED_WORK(&c->w, fn); ... driver_schedule_dw(&c->w, 0);``: the
+    wrapper queues it, so from here the callback can run.  Not for the
+    shrinker walker: passing an allocated shrinker to its lru's constructor
+    does not register it.
+    """
+    for text in call.args:
+        obj = norm_object(text)
+        if state.get(obj) == "allocated" and family.get(obj, model.walker_kind) != model.walker_kind:
+            state[obj] = "registered"
 
 
 def _shown(walker: str) -> str:
