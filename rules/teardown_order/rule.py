@@ -1,20 +1,38 @@
-"""list_lru destroyed while the shrinker that walks it is still registered.
+"""Teardown frees what a still-registered callback can reach (list_lru vs shrinker, buffer vs IRQ, ...).
 
 ## What it does
-Follows every path through init error-unwinding (goto ladders included)
-and exit/destroy functions with the flow engine, and flags a
-`list_lru_destroy(&lru)` that runs while a shrinker that walks `lru` is
-still registered and is freed/unregistered later on the same path
-(`shrinker_free()`, `unregister_shrinker()`).  Which shrinker walks which
-lru is learned from the code the review can see, in the same file or
-anywhere in the series: `list_lru_init_memcg_key(&lru, shrinker, ...)`,
-`list_lru_init_memcg(&lru, shrinker)`, `__list_lru_init(&lru, ..., shrinker)`,
-or a `->scan_objects`/`->count_objects` callback (assigned in a function or
-in a file-scope `struct shrinker x = { .scan_objects = fn }`) whose body
-calls `list_lru_*(&lru, ...)`.  A link between two members of a structure
-(`vt->v_shrinker` walks `vt->v_lru`) holds for those members through any
-pointer (`q->v_shrinker`, `q->v_lru`).  The register/unregister and
-alloc/free pairs are data in reviewkit/kernel/lifecycle.toml.
+Follows every path through init error-unwinding (goto ladders included),
+exit/destroy/remove functions with the flow engine, and flags a free
+(`list_lru_destroy()`, `kfree()`, `iounmap()`, `dma_free_coherent()`,
+`kmem_cache_destroy()`, `destroy_workqueue()`, ...) of something a
+registered callback can still reach, when that registration is stopped
+later on the same path.  Registration kinds are data in
+reviewkit/kernel/lifecycle.toml: shrinkers (`register_shrinker()` /
+`shrinker_register()` vs `unregister_shrinker()` / `shrinker_free()`),
+IRQs (`request_irq()`, `request_threaded_irq()`, `devm_request_irq()` vs
+`free_irq()`), timers (`timer_setup()` / `mod_timer()` vs `del_timer_sync()`
+/ `timer_shutdown_sync()`, hrtimers), work (`INIT_WORK()` / `queue_work()`
+vs `cancel_work_sync()` / `flush_work()`), kthreads (`kthread_run()` vs
+`kthread_stop()`), notifiers (`register_*_notifier()` vs
+`unregister_*_notifier()`) and `call_rcu()` callbacks vs `rcu_barrier()`.
+
+What a callback can reach is learned from the code in view (the file in
+`reviewkit scan`, every touched file in `check --tree`, the hunks in
+fragment mode): the callback named by the setup call
+(`request_irq(irq, fn, ..., dev)`), a callback field (`x->nb.notifier_call
+= fn`, `.scan_objects = fn` in a file-scope `struct shrinker` table), and
+what its body touches below its context: the dev_id or thread data it is
+given, or a local bound by `container_of()` / `from_timer()` /
+`->private_data`, followed into helpers it passes the context to and
+through accessors (`dev = PRIV(ndev)`, `netdev_priv()`); and the file-scope
+objects it names.  A registration made through one pointer is matched
+through any other (`timer_setup(&f->t, ...)`, torn down as
+`del_timer_sync(&p->t)`), and through whatever holds it
+(`INIT_WORK(&dim->work, ...)`, torn down as `cancel_work_sync(&cq->dim->work)`).
+The shrinker's list_lru is linked as before: `list_lru_init_memcg*(&lru,
+shrinker)` (also through a setup helper's parameters, which carry over to
+a teardown helper taking the same two types) or a scan/count callback that
+calls `list_lru_*(&lru, ...)`.
 
 ## Why is this bad?
 Teardown must run in the reverse order of setup, and anything a registered
@@ -41,7 +59,11 @@ Write instead:
 ```
 
 ## Not reported
-- the shrinker freed or unregistered before the lru is destroyed;
+- the callback stopped before the object is freed;
+- a timer or work item only initialised on the path (`timer_setup()`,
+  `INIT_WORK()`) and never armed or handed to another call before the
+  free: it cannot have run (handed to an unknown call, e.g. a driver's
+  own `schedule_dw()` wrapper, it may have been armed and counts as live);
 - a shrinker that was only allocated (`shrinker_alloc()`,
   `prealloc_shrinker()`) and never registered on the path, or released with
   `free_prealloced_shrinker()`: its callbacks never ran;
@@ -49,21 +71,26 @@ Write instead:
   cannot be judged from one function);
 - objects named by a callback's own locals (`struct list_lru *lru = pick(sc);`):
   they name nothing another function destroys;
+- a free of something the callback does not touch (another member, another
+  device's structure);
 - lines the series did not change (unless `--all`).
 
 ## Known limitations
 Links are learned from code the review can see, one file at a time in
-`reviewkit scan` (a shrinker initialised in one file and torn down in
-another, as gfs2 does, is not judged there).  A link tying two parameters
-(`list_lru_init_memcg(lru, shrinker)` in a helper) holds in that helper
-only, so a sibling teardown helper with the same parameter names is not
-judged.  Plain globals are matched by name; the same object reached
-through two different global names is not linked.  In fragment mode, an
+`reviewkit scan` and in `check --tree` (a callback registered in another
+file, as sfc's filter work is, is not judged).  Plain globals are matched
+by name; the same object reached through two different global names, or
+a context reached through a back pointer (`wk->ctxptr`), is not linked.
+`destroy_workqueue(wq)` is a free, not a stop: a delayed work queued on
+`wq` and cancelled after it is destroyed is not reported.  Devres
+(`devm_request_irq()` without `devm_free_irq()`) is released after
+`remove()` returns, which the rule does not model.  In fragment mode, an
 allocation whose registration may sit in unseen code keeps the rule quiet.
 
 ## Fix safety
-Safe when the two calls are neighbouring statements of one block: the fix
-moves the `list_lru_destroy()` after the shrinker's release.  Goto ladders
+Safe when the two calls are statements of one block: the fix moves the
+free after the stop call (`free_irq()` before `kfree()`), a plain reorder,
+and is verified (applies, parses, the finding goes away).  Goto ladders
 whose labels sit between the two calls get no fix (moving one call across a
 label changes what the other error paths undo).
 """
