@@ -15,10 +15,12 @@ patch (a unified diff against the real file) is reviewed with
 
 A plant is a *real* bug only when the callback can touch what is freed.
 That is judged here independently of the rule, from the text: the file
-registers a callback of the same kind (the table's ``callback`` argument
-of a setup call, a ``.scan_objects =``/``.notifier_call =``/``.function =``
-field) whose body names the freed object's last member (``->mmio_base``),
-the freed global, or (for a freed context pointer) dereferences anything.
+registers a callback for the stopped handle (the table's ``callback``
+argument of a setup call, or a ``.scan_objects =``/``.notifier_call =``/
+``.function =`` field, whose handle ends like the stop call's; any callback
+of the kind when none does) whose body names the freed object's last member
+(``->mmio_base``) or the freed file-scope object, or, for a freed pointer
+the stop call names (``free_irq(irq, p); kfree(p)``), dereferences anything.
 Recall is caught / real; plants the text check cannot confirm are counted
 apart.  The unmodified function must stay quiet: a benign edit (a comment
 line above the stop call) of every site is reviewed the same way.
@@ -138,6 +140,7 @@ class Site:
     kind: str
     stop: str
     freed: str
+    stop_args: str = ""
     handle: str = ""
     """last component of what the stop call names (``set_charged_work`` of ``&di->set_charged_work``)"""
 
@@ -173,7 +176,7 @@ def sites_in(path: Path, rel: str, t: Table) -> list[Site]:
         s_args = split_args(a.group(3))
         pos = where[-1] if isinstance(where, list) else where
         handle = last_part(s_args[pos]) if isinstance(pos, int) and pos < len(s_args) else ""
-        out.append(Site(rel, i, kind, a.group(2), freed, handle))
+        out.append(Site(rel, i, kind, a.group(2), freed, a.group(3), handle))
     return out
 
 
@@ -236,8 +239,14 @@ def reachable(text: str, t: Table, site: Site) -> bool:
             continue
         if is_member and re.search(rf"(->|\.)\s*{re.escape(last)}\b", body):
             return True
-        if not is_member and (re.search(rf"\b{re.escape(site.freed)}\b", body) or "->" in body):
-            return True
+        if is_member:
+            continue
+        name = re.escape(site.freed)
+        if re.search(rf"^(?:static\s+)?[\w\s*]*\b{name}\s*(?:=|;|\[)", text, re.M):
+            if re.search(rf"\b{name}\b", body):  # a file-scope object: the callback must name it
+                return True
+        elif re.search(rf"\b{name}\b", site.stop_args) and "->" in body:
+            return True  # the context itself, freed while its callback can still run
     return False
 
 

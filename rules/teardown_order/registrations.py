@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
@@ -150,14 +150,28 @@ def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, s
     x_root = _root(obj)
     alias = (aliases or {}).get(x_root)
     bases = _bases(obj)
+    hits: list[Registration] = []
     for reg in regs:
-        walker = next((w for w in (_rebase(reg, obj, b) for b in bases) if w is not None), None)
+        # a deeper base (cq->dim) names a precise handle (cq->dim->work); an IRQ's is a wildcard
+        mine = bases if "|" not in reg.walker else bases[:1]
+        walker = next((w for w in (_rebase(reg, obj, b) for b in mine) if w is not None), None)
         if walker is None and alias is not None and obj != x_root:
             walker = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
         if walker is None or (walker, reg.callback) in seen:
             continue
         seen.add((walker, reg.callback))
+        hits.append(reg)
         out.append(Link(walker, obj, reg.how, reg.path, reg.line, None, reg.kind, reg.callback))
+    # IRQs numbered like one whose handler does not reach obj are not the ones to wait for
+    reaching_irqs = {r.walker.split("|", 1)[0] for r in hits if "|" in r.walker}
+    others = sorted({r.walker.split("|", 1)[0] for r in regs if "|" in r.walker} - reaching_irqs - {""})
+    if others:
+        out = [
+            replace(link, walker=link.walker + "".join(f"!{n}" for n in others))
+            if link.walker.startswith("*|")
+            else link
+            for link in out
+        ]
     return out
 
 
@@ -172,9 +186,15 @@ def _bases(obj: str) -> list[str]:
 
 
 def walker_matches(pattern: str, key: str) -> bool:
-    """``*|d`` (any IRQ of dev_id ``d``) matches ``irq|d``; anything else only itself."""
+    """``*|d`` (any IRQ of dev_id ``d``) matches ``irq|d``; anything else only itself.
+
+    ``*|d!n1!n2`` excludes the IRQs numbered ``n1``/``n2``: they share the
+    dev_id but their handlers do not reach the object.
+    """
     if pattern.startswith("*|"):
-        return key.endswith(pattern[1:])
+        ctx, *excluded = pattern[2:].split("!")
+        irq, _, dev = key.rpartition("|")
+        return dev == ctx and irq not in excluded
     return pattern == key
 
 

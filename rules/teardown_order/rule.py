@@ -285,7 +285,7 @@ def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], mo
 
 def _shown(walker: str) -> str:
     """A composite handle (``irq|dev_id``) as the message names it: the dev_id."""
-    return walker.rsplit("|", 1)[-1]
+    return walker.rsplit("|", 1)[-1].split("!", 1)[0]
 
 
 def _short(text: str, width: int = 60) -> str:
