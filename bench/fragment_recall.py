@@ -308,7 +308,12 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path) -> bool
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        result = review(load(str(patch)), tree=str(repo) if mode == "tree" else None, rules=["lock-balance"])
+        result = review(
+            load(str(patch)),
+            tree=str(repo) if mode == "tree" else None,
+            repo=str(repo) if mode == "repo" else None,
+            rules=["lock-balance"],
+        )
     except Exception as exc:  # a crash is a miss for bugs and a noise for benign edits: count it
         print(f"  error on {site.rel}:{site.function}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return True

@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any
 from reviewkit.cparse import parse as cparse
 from reviewkit.cparse.parse import Call, Function, Node, Parsed, iter_calls, parse
 
+# Building fixes: a Fix is edits plus an applicability level and a title; an
+# edit captures the visible lines around it, so reporters never need the view.
+from reviewkit.fixes.edits import edit_on_lines, edit_on_text, edit_on_view
+
 # Fix verification: rules pass findings that carry a fix through offer(), which
 # verifies each fix (applies, parses, the finding goes away) or drops it.
 from reviewkit.fixes.verify import offer
-from reviewkit.model import Finding, Fix, PathStep, Severity
+from reviewkit.model import Applicability, Edit, Finding, Fix, PathStep, Severity
 from reviewkit.views.context import PatchContext, ReviewContext
 from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line
 
@@ -118,8 +122,10 @@ __all__ = [
     "K_RETURN",
     "K_STMT",
     "K_SWITCH",
+    "Applicability",
     "Call",
     "CfgNode",
+    "Edit",
     "FileView",
     "Finding",
     "Fix",
@@ -144,6 +150,9 @@ __all__ = [
     "build_cfg",
     "calls_on_path",
     "cparse",
+    "edit_on_lines",
+    "edit_on_text",
+    "edit_on_view",
     "fragment_cfg",
     "iter_calls",
     "local_names",

@@ -32,24 +32,93 @@ class Severity(StrEnum):
         return cls(value)
 
 
-@dataclass
-class Fix:
-    """A suggested change as a unified diff (paths ``a/``/``b/``, apply with -p1).
+class Applicability(StrEnum):
+    """How far a fix may be trusted (ruff's ``Applicability``).
 
-    ``safety`` follows ruff: ``safe`` (behaviour-preserving or clearly the
-    intended fix), ``unsafe`` (changes behaviour; a human must agree),
-    ``display`` (shown, never applied automatically).  ``verified`` is set
-    only after the diff applied, the result parsed without new errors and the
-    finding went away.
+    ``safe``: behaviour-preserving or clearly the intended fix; ``unsafe``:
+    changes behaviour, a human must agree; ``display``: shown, never applied
+    automatically (and never verified).
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY = "display"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace post-image lines ``[start, end)`` of ``path`` with ``lines``.
+
+    ``start == end`` inserts ``lines`` before line ``start``.  Numbers are
+    post-image lines (the file as the series leaves it): a fix applies on top
+    of the series.  ``old`` is the text of the replaced lines and ``before``
+    / ``after`` the visible lines right around them (consecutive, nearest
+    last / first), captured when the fix is made: they are all a diff needs,
+    so rendering never goes back to a view.  How far the context reaches
+    decides which edits share a hunk (:mod:`reviewkit.fixes.diff`).
+    """
+
+    path: str
+    start: int
+    end: int
+    lines: tuple[str, ...]
+    old: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edit:
+        """Inverse of :func:`dataclasses.asdict` after a JSON round trip (lists back to tuples)."""
+        return cls(
+            str(data["path"]),
+            int(data["start"]),
+            int(data["end"]),
+            tuple(data["lines"]),
+            tuple(data["old"]),
+            tuple(data["before"]),
+            tuple(data["after"]),
+        )
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A suggested change: edits on the post-image, a title and an applicability level.
+
+    It becomes a unified diff (paths ``a/``/``b/``, apply with -p1) only at
+    the edges: reporters, ``--fix-dir``, verification's ``git apply
+    --check``.  ``verified`` is set only after the fix applied, the result
+    parsed without new errors and the finding went away.
     """
 
     title: str
-    diff: str
-    safety: str = "safe"
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
     verified: bool = False
+
+    @property
+    def diff(self) -> str:
+        """The fix as a unified diff (rendered on every call: it is an edge, not state)."""
+        from reviewkit.fixes.diff import render  # the renderer builds on this module
+
+        return render(self)
+
+    @property
+    def safety(self) -> str:
+        """The applicability as the JSON report spells it."""
+        return self.applicability.value
 
     def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "diff": self.diff, "safety": self.safety, "verified": self.verified}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fix:
+        """Inverse of :func:`dataclasses.asdict` after a JSON round trip."""
+        return cls(
+            str(data["title"]),
+            tuple(Edit.from_dict(e) for e in data["edits"]),
+            Applicability(data["applicability"]),
+            bool(data["verified"]),
+        )
 
 
 @dataclass

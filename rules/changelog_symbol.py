@@ -52,7 +52,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import Finding, Fix, ReviewContext, Severity, symbols
+from reviewkit.api import Applicability, Edit, Finding, Fix, ReviewContext, Severity, symbols
 
 ID = "changelog-symbol"
 SEVERITY = Severity.INFO
@@ -127,8 +127,8 @@ def _simplified_fix(message: str, row: int) -> Fix | None:
     if "simplified" in text:
         return None
     new = text[:-1] + " (simplified):" if text.endswith(":") else text + " (simplified)"
-    diff = f"--- a/{FILE}\n+++ b/{FILE}\n@@ -{intro},1 +{intro},1 @@\n-{text}\n+{new}\n"
-    return Fix("Say the call chain is simplified", diff, safety="display")
+    edit = Edit(FILE, intro, intro + 1, (new,), old=(text,))  # no context: the message is not code
+    return Fix("Say the call chain is simplified", (edit,), Applicability.DISPLAY)
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:

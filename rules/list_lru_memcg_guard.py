@@ -82,7 +82,9 @@ from typing import Any
 from reviewkit.rules._csyntax import ancestors, contains, has_jump, mentions_call, norm_object
 
 from reviewkit.api import (
+    Applicability,
     Call,
+    Edit,
     FileView,
     Finding,
     Fix,
@@ -91,9 +93,10 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     cparse,
+    edit_on_text,
+    edit_on_view,
     iter_calls,
 )
-from reviewkit.fixes.edits import LineEdit, render, render_text
 
 ID = "list-lru-memcg-guard"
 SEVERITY = Severity.ERROR
@@ -125,7 +128,8 @@ class _Init:
     """True: clears memcg_aware when mem_cgroup_disabled(); False: seen and does not; None: not in view."""
     view: FileView | None = None
     text: str | None = None
-    fix: list[LineEdit] | None = None
+    fix: Edit | None = None
+    """Where the init function should clear the flag (no context yet: the view may be absent)."""
 
 
 def _model(ctx: ReviewContext) -> dict[str, Any]:
@@ -348,9 +352,10 @@ def _assigns(parsed: cparse.Parsed, node: Node, name: str) -> bool:
     return False
 
 
-def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict[str, Any]) -> list[LineEdit] | None:
+def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict[str, Any]) -> Edit | None:
     """Clear memcg_aware when mem_cgroup_disabled() in __list_lru_init()."""
     disabled = model.get("disabled_check", "mem_cgroup_disabled")
+    path = model.get("init_file", "mm/list_lru.c")
     param = _aware_param(fn, model)
     rows = text.split("\n")
     stack = [fn.body]
@@ -364,7 +369,7 @@ def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict
                 if cond.end_point[0] == row and rows[row].count("if (") == 1:
                     inner = parsed.text(cond)[1:-1]
                     new = rows[row].replace(f"({inner})", f"({disabled}() || {inner})", 1)
-                    return [LineEdit(row + 1, row + 1, (new,))]
+                    return Edit(path, row + 1, row + 2, (new,))
         stack.extend(reversed(node.children))
     # no existing test: clear the flag first thing after the declarations
     first = next((s for s in fn.body.named_children if s.type not in ("declaration", "comment")), None)
@@ -376,7 +381,7 @@ def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict
         line -= 1  # not inside a conditional block the statement happens to open with
     kmem = model.get("kmem_check")
     cond = f"{disabled}() || {kmem}()" if kmem else f"{disabled}()"
-    return [LineEdit(line, line - 1, (f"{indent}if ({cond})", f"{indent}\t{param} = false;", ""))]
+    return Edit(path, line, line, (f"{indent}if ({cond})", f"{indent}\t{param} = false;", ""))
 
 
 # --------------------------------------------------------------------------
@@ -388,20 +393,24 @@ def _fix(
 ) -> Fix | None:
     path = model.get("init_file", "mm/list_lru.c")
     if init.clears is False and init.fix and init.text is not None:
-        diff = render(init.view, init.fix) if init.view is not None else render_text(path, init.text, init.fix)
+        e = init.fix
+        if init.view is not None:
+            edit = edit_on_view(init.view, e.start, e.end, e.lines)
+        else:
+            edit = edit_on_text(path, init.text, e.start, e.end, e.lines)
         return Fix(
             f"Clear memcg_aware in {model.get('init_function')}() when the memory controller is disabled",
-            diff,
-            "unsafe",
+            (edit,),
+            Applicability.UNSAFE,
         )
     view = ctx.file_view(fv.path, fv.patch)
     if view is None:
         return None
-    edits = _call_site_guard(ctx, fv, view, call, spec, lru, model)
-    if not edits:
+    edit = _call_site_guard(ctx, fv, view, call, spec, lru, model)
+    if edit is None:
         return None
     title = f"Guard `{call.name}()` with {model.get('disabled_check')}() at the call site ({path} not in view)"
-    return Fix(title, render(view, edits), "unsafe")
+    return Fix(title, (edit,), Applicability.UNSAFE)
 
 
 def _call_site_guard(
@@ -412,7 +421,7 @@ def _call_site_guard(
     spec: dict[str, Any],
     lru: str,
     model: dict[str, Any],
-) -> list[LineEdit] | None:
+) -> Edit | None:
     disabled = model.get("disabled_check", "mem_cgroup_disabled")
     row = call.node.start_point[0]
     line = fv.real_line_of_row(row)
@@ -427,7 +436,7 @@ def _call_site_guard(
         old = fv.parsed.text(arg_node)
         if text[col : col + len(old)] != old:
             return None
-        return [LineEdit(line, line, (text[:col] + f"!{disabled}()" + text[col + len(old) :],))]
+        return edit_on_view(view, line, line + 1, (text[:col] + f"!{disabled}()" + text[col + len(old) :],))
     fallback = spec.get("fallback")
     if not fallback:
         return None
@@ -437,7 +446,7 @@ def _call_site_guard(
         return None
     pad = _retab(head)
     guard = f"{head}{disabled}() ? {fallback.format(lru=lru)} :"
-    return [LineEdit(line, line, (guard, pad + text[col:]))]
+    return edit_on_view(view, line, line + 1, (guard, pad + text[col:]))
 
 
 def _retab(head: str) -> str:

@@ -120,7 +120,7 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
             if new is not None and view is not None:
                 renamed = rename.renamed_lines(fv, decl, new)
                 if renamed:
-                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename.render_rename(view, renamed))
+                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename.rename_edits(view, renamed))
             hint = f"; call it `{new}`?" if new else ""
             yield ctx.finding(
                 ID,

@@ -73,8 +73,18 @@ from typing import Any
 
 from reviewkit.rules._csyntax import ancestors, contains, has_jump, norm_object
 
-from reviewkit.api import FileView, Finding, Fix, FunctionView, Node, ReviewContext, Severity, iter_calls
-from reviewkit.fixes.edits import LineEdit, render
+from reviewkit.api import (
+    Applicability,
+    FileView,
+    Finding,
+    Fix,
+    FunctionView,
+    Node,
+    ReviewContext,
+    Severity,
+    iter_calls,
+)
+from reviewkit.fixes.edits import edit_on_view
 
 ID = "shrinker-memcg-guard"
 SEVERITY = Severity.ERROR
@@ -288,4 +298,4 @@ def _fix(fv: FunctionView, view: FileView, node: Node, memcgs: list[str], role: 
     memcg = memcgs[0]
     ret = "SHRINK_STOP" if role == "scan" else "0"
     new = (f"{indent}if (!{memcg})", f"{indent}\treturn {ret};", "")
-    return Fix(f"Return early when `{memcg}` is NULL", render(view, [LineEdit(line, line - 1, new)]), "unsafe")
+    return Fix(f"Return early when `{memcg}` is NULL", (edit_on_view(view, line, line, new),), Applicability.UNSAFE)

@@ -40,8 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, offer
-from reviewkit.fixes.edits import LineEdit, render
+from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, edit_on_view, offer
 
 ID = "whitespace-noise"
 SEVERITY = Severity.WARNING
@@ -105,7 +104,7 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
                 first, last = added[0].target_line_no, added[-1].target_line_no
                 fix = Fix(
                     "Drop the unrelated blank line",
-                    render(view, [LineEdit(first, last, ())]),
+                    (edit_on_view(view, first, last + 1, ()),),
                 )
                 yield ctx.finding(
                     ID,

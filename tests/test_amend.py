@@ -11,8 +11,8 @@ import pytest
 
 from reviewkit.errors import InputError
 from reviewkit.fixes.amend import amend_series, subject_for
+from reviewkit.fixes.diff import fix_from_diff
 from reviewkit.load.series import load
-from reviewkit.model import Fix
 from reviewkit.review.pipeline import review
 
 
@@ -55,10 +55,10 @@ def test_seed_next_version(seed_mbox: Path, tmp_path: Path) -> None:
 def test_fix_outside_the_visible_lines_is_refused(tmp_path: Path) -> None:
     _repo, mbox = _frobseries.build(tmp_path)
     series = load(str(mbox))
-    bad = Fix("touch an unseen line", "--- a/frob/user.c\n+++ b/frob/user.c\n@@ -15,1 +15,1 @@\n-x\n+y\n")
+    bad = fix_from_diff("touch an unseen line", "--- a/frob/user.c\n+++ b/frob/user.c\n@@ -15,1 +15,1 @@\n-x\n+y\n")
     with pytest.raises(InputError, match=r"touch an unseen line.*outside the lines the patch shows"):
         amend_series(series, [bad])
-    stale = Fix("stale", "--- a/frob/user.c\n+++ b/frob/user.c\n@@ -12,1 +12,1 @@\n-x\n+y\n")
+    stale = fix_from_diff("stale", "--- a/frob/user.c\n+++ b/frob/user.c\n@@ -12,1 +12,1 @@\n-x\n+y\n")
     with pytest.raises(InputError, match=r"stale.*does not match the series"):
         amend_series(series, [stale])
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from gitrepo import NOISE, git, make_repo, run_cli
 
+from reviewkit.fixes.diff import fix_from_diff
 from reviewkit.load.series import Series, load
-from reviewkit.model import Finding, Fix, Severity
+from reviewkit.model import Applicability, Finding, Severity
 from reviewkit.report import Result, formats
 from reviewkit.review.pipeline import review
 
@@ -226,7 +227,7 @@ def test_sarif_fixes_apply_like_the_fix(widget: tuple[Path, Path, Result]) -> No
 
 def test_sarif_insertion_and_multi_file_fix() -> None:
     diff = "--- a/a.c\n+++ b/a.c\n@@ -4,0 +5,2 @@\n+one\n+two\n--- a/b.c\n+++ b/b.c\n@@ -1,3 +1,3 @@\n x\n-y\n+z\n w\n"
-    f = _finding(fix=Fix("Do both", diff))
+    f = _finding(fix=fix_from_diff("Do both", diff))
     doc = json.loads(_render("sarif", Result(None, [f], {}, {})))
     _validate_sarif(doc)
     [fix] = doc["runs"][0]["results"][0]["fixes"]
@@ -243,6 +244,6 @@ def test_sarif_insertion_and_multi_file_fix() -> None:
             "insertedContent": {"text": "z\n"},
         }
     ]
-    display = _finding(fix=Fix("Think about it", diff, safety="display"))
+    display = _finding(fix=fix_from_diff("Think about it", diff, Applicability.DISPLAY))
     doc = json.loads(_render("sarif", Result(None, [display], {}, {})))
     assert "fixes" not in doc["runs"][0]["results"][0]

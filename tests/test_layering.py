@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RULE_ALLOWED = {"reviewkit.api", "reviewkit.fixes.edits"}
+RULE_ALLOWED = {"reviewkit.api"}
 LAZY_ONLY = {"textual", "git"}
 ENTRY_POINTS = {"reviewkit/cli.py", "reviewkit/__main__.py"}
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from gitrepo import git, make_repo, run_cli
 
+from reviewkit.fixes.diff import fix_from_diff
 from reviewkit.load.series import Series, load
-from reviewkit.model import Finding, Fix, Severity
+from reviewkit.model import Finding, Severity
 from reviewkit.report.mailreply import PLACEHOLDER_SENDER, TRIM, attribution, build_reply, default_comment
 from reviewkit.review.pipeline import review
 
@@ -113,7 +114,7 @@ def _on(series: Series, position: int, line: int) -> Finding:
         patch=position,
         patch_index=patch.index,
         patch_subject=patch.subject.title,
-        fix=Fix("Drop it", "--- a/drivers/misc/widget.c\n+++ b/drivers/misc/widget.c\n@@ -1,1 +1,0 @@\n-x\n"),
+        fix=fix_from_diff("Drop it", "--- a/drivers/misc/widget.c\n+++ b/drivers/misc/widget.c\n@@ -1,1 +1,0 @@\n-x\n"),
     )
 
 

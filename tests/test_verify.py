@@ -13,9 +13,10 @@ from reviewkit.engine import run as engine
 from reviewkit.engine.run import build_context
 from reviewkit.engine.scan import file_view, scan_context
 from reviewkit.fixes import verify
-from reviewkit.fixes.edits import LineEdit, render, render_text
+from reviewkit.fixes.diff import DiffError, fix_from_diff, parse, render
+from reviewkit.fixes.edits import edit_on_text, edit_on_view
 from reviewkit.load.series import load
-from reviewkit.model import Finding, Fix, Severity
+from reviewkit.model import Applicability, Edit, Finding, Fix, Severity
 from reviewkit.views.context import ReviewContext
 from reviewkit.views.source import FileView
 
@@ -40,9 +41,9 @@ def fragment() -> tuple[object, Finding]:
     return ctx, found[0]
 
 
-def _with_fix(finding: Finding, edits: list[LineEdit], ctx: object) -> Finding:
+def _with_fix(finding: Finding, edits: list[tuple[int, int, tuple[str, ...]]], ctx: object) -> Finding:
     view = ctx.file_view(finding.file, ctx.patches[0].patch)  # type: ignore[attr-defined]
-    finding.fix = Fix("test", render(view, edits))
+    finding.fix = Fix("test", tuple(edit_on_view(view, start, end, new) for start, end, new in edits))
     return finding
 
 
@@ -55,14 +56,14 @@ def test_fix_that_leaves_the_finding_is_rejected(fragment: tuple[object, Finding
     ctx, finding = fragment
     view = ctx.file_view(finding.file, ctx.patches[0].patch)  # type: ignore[attr-defined]
     comment = view.line_text(30).replace("list_lru_destroy(&pool_lru);", "/* destroy the lru */")
-    _with_fix(finding, [LineEdit(30, 29, (comment,))], ctx)
+    _with_fix(finding, [(30, 30, (comment,))], ctx)
     assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
 
 
 def test_fix_that_breaks_the_parse_is_rejected(fragment: tuple[object, Finding]) -> None:
     ctx, finding = fragment
     # deleting the destroy "fixes" the order, but the new line does not parse
-    _with_fix(finding, [LineEdit(30, 30, ("\t\tlist_lru_destroy(&pool_lru;",))], ctx)
+    _with_fix(finding, [(30, 31, ("\t\tlist_lru_destroy(&pool_lru;",))], ctx)
     assert verify.count_errors("void f(void) { list_lru_destroy(&pool_lru; }") > 0
     assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
 
@@ -70,10 +71,11 @@ def test_fix_that_breaks_the_parse_is_rejected(fragment: tuple[object, Finding])
 def test_fix_that_does_not_apply_is_rejected(fragment: tuple[object, Finding]) -> None:
     ctx, finding = fragment
     assert finding.fix is not None
-    finding.fix = Fix("stale", finding.fix.diff.replace("shrinker_free(pool_shrinker);\n+", "shrinker_free(x);\n+", 1))
+    stale = finding.fix.diff.replace("shrinker_free(pool_shrinker);\n+", "shrinker_free(x);\n+", 1)
+    finding.fix = fix_from_diff("stale", stale)
     assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
-    finding.fix = Fix("garbage", "this is not a diff\n")
-    assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
+    with pytest.raises(DiffError):
+        parse("this is not a diff\n")  # garbage never becomes a fix
 
 
 def test_fix_reaching_into_unseen_code_is_rejected(fragment: tuple[object, Finding]) -> None:
@@ -82,13 +84,13 @@ def test_fix_reaching_into_unseen_code_is_rejected(fragment: tuple[object, Findi
     # same edit, but anchored 100 lines further down where the patch shows nothing
     shifted = finding.fix.diff.replace("@@ -28,6 +28,6 @@", "@@ -128,6 +128,6 @@")
     assert shifted != finding.fix.diff
-    finding.fix = Fix("shifted", shifted)
+    finding.fix = fix_from_diff("shifted", shifted)
     assert not verify.verify_fix(ctx, finding, teardown.check)  # type: ignore[arg-type]
 
 
 def test_offer_keeps_the_finding_and_drops_a_bad_fix(fragment: tuple[object, Finding]) -> None:
     ctx, finding = fragment
-    finding.fix = Fix("garbage", "--- a/mm/pool.c\n+++ b/mm/pool.c\n@@ -1,1 +1,1 @@\n-nope\n+nope2\n")
+    finding.fix = fix_from_diff("garbage", "--- a/mm/pool.c\n+++ b/mm/pool.c\n@@ -1,1 +1,1 @@\n-nope\n+nope2\n")
     out = list(verify.offer(ctx, [finding], teardown.check))  # type: ignore[arg-type]
     assert out == [finding] and finding.fix is None
     assert ctx.stats.get("fixes_dropped") == 1  # type: ignore[attr-defined]
@@ -113,13 +115,13 @@ def test_tree_mode_fix_is_checked_with_git_apply() -> None:
     assert finding.fix is not None
     wrong = finding.fix.diff.replace("\n }\n", "\n };\n")
     assert wrong != finding.fix.diff
-    finding.fix = Fix("wrong context", wrong)
+    finding.fix = fix_from_diff("wrong context", wrong)
     assert not verify.verify_fix(ctx, finding, teardown.check)
 
 
 def test_render_text_never_uses_the_end_of_file_as_a_line() -> None:
     text = "int a;\nint b;\nint c;\n"
-    diff = render_text("x.c", text, [LineEdit(3, 3, ("int d;",))])
+    diff = render(Fix("t", (edit_on_text("x.c", text, 3, 4, ("int d;",)),)))
     # no line follows "int c;", so (symmetric context) none precedes it either
     assert diff == "--- a/x.c\n+++ b/x.c\n@@ -3,1 +3,1 @@\n-int c;\n+int d;\n"
 
@@ -173,7 +175,7 @@ def _run(rule: engine.Rule) -> tuple[list[Finding], ReviewContext]:
 
 
 def test_engine_verifies_a_fix_the_rule_did_not_offer() -> None:
-    rule, runs = _toy_rule("toy-drop", lambda view, n: Fix("Drop it", render(view, [LineEdit(n, n, ())])))
+    rule, runs = _toy_rule("toy-drop", lambda view, n: Fix("Drop it", (edit_on_view(view, n, n + 1, ()),)))
     (finding,), _ctx = _run(rule)
     assert finding.fix is not None and finding.fix.verified
     assert len(runs) == 2  # the rule itself, then once on the fixed code: the "before" side is reused
@@ -181,7 +183,7 @@ def test_engine_verifies_a_fix_the_rule_did_not_offer() -> None:
 
 def test_engine_drops_a_fix_that_leaves_the_finding() -> None:
     def comment_out_return(view: FileView, n: int) -> Fix:
-        return Fix("Comment", render(view, [LineEdit(n + 1, n + 1, ("\t/* return 0; */",))]))
+        return Fix("Comment", (edit_on_view(view, n + 1, n + 2, ("\t/* return 0; */",)),))
 
     rule, _runs = _toy_rule("toy-wrong", comment_out_return)
     (finding,), ctx = _run(rule)
@@ -191,10 +193,10 @@ def test_engine_drops_a_fix_that_leaves_the_finding() -> None:
 
 def test_engine_leaves_display_and_already_verified_fixes_alone() -> None:
     def shown(view: FileView, n: int) -> Fix:
-        return Fix("Just look", "not a diff at all\n", safety="display")
+        return Fix("Just look", (Edit("toy.c", 999, 999, ("never applied",)),), Applicability.DISPLAY)
 
     def verified(view: FileView, n: int) -> Fix:
-        return Fix("Checked by the rule", "not a diff either\n", verified=True)
+        return Fix("Checked by the rule", (Edit("toy.c", 999, 1000, ()),), verified=True)
 
     for make in (shown, verified):
         rule, runs = _toy_rule("toy-shown", make)

@@ -11,7 +11,8 @@ from typing import Any
 from reviewkit.tui.app import Options, Progress, ReviewApp, pipeline_review
 
 from reviewkit.config import Config
-from reviewkit.model import Finding, Fix, PathStep, Severity
+from reviewkit.fixes.diff import fix_from_diff
+from reviewkit.model import Applicability, Finding, PathStep, Severity
 from reviewkit.review.pipeline import load_series
 
 DATA = Path(__file__).resolve().parent / "data" / "tui"
@@ -48,7 +49,7 @@ def lock_finding(series_patch: Any) -> Finding:
         patch_index=series_patch.index,
         patch_subject=series_patch.subject.title,
         rationale=LOCK_DOC,
-        fix=Fix("Release the lock before returning", LOCK_FIX, "unsafe", True),
+        fix=fix_from_diff("Release the lock before returning", LOCK_FIX, Applicability.UNSAFE, True),
         path=[PathStep(73, "spin_lock(&cache->lock)"), PathStep(81, "return with the lock held")],
         snippet="\tspin_lock(&cache->lock);",
     )
@@ -92,7 +93,7 @@ def fixed_review(options: Options, progress: Progress) -> list[Finding]:
         patch_index=first.index,
         patch_subject=first.subject.title,
         rationale=BLANK_DOC,
-        fix=Fix("Drop the unrelated blank line", BLANK_FIX, "safe", True),
+        fix=fix_from_diff("Drop the unrelated blank line", BLANK_FIX, Applicability.SAFE, True),
     )
     return [blank, lock_finding(options.series.patches[1])]
 

@@ -58,6 +58,8 @@ class Options:
     series: Series
     config: Config
     tree: str | None = None
+    repo: str | None = None
+    """A directory of the user's git checkout: context from its blobs (see reviewkit.views.repo)."""
     baseline: str | None = None
     reply_out: str | None = None
     fix_dir: str | None = None
@@ -68,7 +70,7 @@ def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     """The same check ``reviewkit check`` runs (pipeline.review), with progress if it reports it."""
     from reviewkit.review.pipeline import review
 
-    kwargs: dict[str, Any] = {"tree": options.tree, "baseline": options.baseline}
+    kwargs: dict[str, Any] = {"tree": options.tree, "baseline": options.baseline, "repo": options.repo}
     if "progress" in inspect.signature(review).parameters:
         kwargs["progress"] = progress
     n = len(options.series.patches)

@@ -19,7 +19,7 @@ from typing import Any
 from reviewkit.errors import InputError
 from reviewkit.io import write_atomic
 from reviewkit.load.series import Patch, Series
-from reviewkit.model import Finding, Fix
+from reviewkit.model import Applicability, Finding, Fix
 
 DEFAULT_BASELINE = ".reviewkit-baseline.json"
 """Where dismissals go when neither ``--baseline`` nor the configuration names a file."""
@@ -94,7 +94,7 @@ class ReviewSession:
         """Collect the finding's fix for the next version (and ``--fix-dir``)."""
         if finding.fix is None:
             raise SessionError(f"[{finding.rule}] at {finding.file}:{finding.line} has no suggested fix to accept")
-        if finding.fix.safety == "display":
+        if finding.fix.applicability is Applicability.DISPLAY:
             raise SessionError(f"the fix for [{finding.rule}] is shown for reading only; apply it by hand")
         if finding.fingerprint in self.dismissed:
             raise SessionError("this finding is dismissed; press u to undo that first")

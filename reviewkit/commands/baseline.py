@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     config = find_config()
     config.baseline = None  # record everything, including what the old baseline hides
     series = load_series(args.series, args.git)
-    result = review(series, config, tree=args.tree)
+    result = review(series, config, tree=args.tree, repo=".")
     total, added = baseline.record(path, result.findings, args.reason, args.status, replace=args.replace)
     print(f"reviewkit: {path}: {added} finding(s) recorded as {args.status}, {total} in the baseline", file=sys.stderr)
     return 0

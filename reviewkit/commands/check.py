@@ -16,6 +16,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("series", nargs="?", help="mbox, .patch/.eml file, directory of .patch files, or - for stdin")
     p.add_argument("--git", metavar="RANGE", help="review a commit range of the current repository")
     p.add_argument("--tree", metavar="DIR", help="kernel tree to apply the series to (never modified)")
+    p.add_argument(
+        "--no-repo",
+        action="store_true",
+        help="do not read pre-images from the git repository of the current directory (fragment mode)",
+    )
     p.add_argument("--format", "-f", default="text", help="text (default), json, sarif, ...")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
     p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 at or above: error (default), warning, info")
@@ -56,7 +61,15 @@ def run(args: argparse.Namespace) -> int:
     machine = args.format != "text" or args.terse
     notes: list[str] = []
     series = load_series(args.series, args.git)
-    result = review(series, config, tree=args.tree, report_all=args.all, baseline=args.baseline, warn=notes.append)
+    result = review(
+        series,
+        config,
+        tree=args.tree,
+        report_all=args.all,
+        baseline=args.baseline,
+        warn=notes.append,
+        repo=None if args.no_repo else ".",
+    )
     options = {k: getattr(args, k) for k in ("terse", "emacs", "showfile", "no_summary", "quiet", "no_fix")}
     options["fail_on"] = fail_on
     if args.fix_dir:
@@ -80,14 +93,15 @@ def write_fix_files(folder: str, findings: list[Finding]) -> list[str]:
     """One ``NNNN-<rule>-<path>-<line>.diff`` per verified fix (paths relative to the tree, -p1)."""
     from pathlib import Path
 
+    from reviewkit.fixes.diff import render
     from reviewkit.io import write_atomic
 
     written = []
-    fixes = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.diff.strip()]
-    for n, f in enumerate(fixes, 1):
+    fixes = [(f, f.fix) for f in findings if f.fix is not None and f.fix.verified and f.fix.edits]
+    for n, (f, fix) in enumerate(fixes, 1):
         name = f"{n:04d}-{f.rule}-{f.file.replace('/', '-')}-{f.line}.diff"
         target = Path(folder) / name
-        write_atomic(target, f.fix.diff if f.fix.diff.endswith("\n") else f.fix.diff + "\n")
+        write_atomic(target, render(fix))  # a rendered fix always ends in a newline
         written.append(str(target))
     return written
 

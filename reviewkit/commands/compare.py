@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.ignore:
         config.ignore = config.ignore + _split(args.ignore)
     fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
-    old = review(load_series(args.old), config, tree=args.tree)
-    new = review(load_series(args.new), config, tree=args.tree)
+    old = review(load_series(args.old), config, tree=args.tree, repo=".")
+    new = review(load_series(args.new), config, tree=args.tree, repo=".")
     result = classify(old, new)
     text = _json(result) if args.format == "json" else _text(result)
     if args.output:

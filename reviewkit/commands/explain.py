@@ -48,7 +48,7 @@ def _explain_line(file: str, line: int, series_path: str, tree: str | None) -> i
     from reviewkit.review.pipeline import load_series, review
 
     series = load_series(series_path)
-    result = review(series, find_config(), tree=tree)
+    result = review(series, find_config(), tree=tree, repo=".")
     ctx = result.context
     if not any(fv.path == file for _pc, fv in ctx.files()):
         raise InputError(f"explain: {file} is not touched by {series_path}")

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.review.pipeline import load_series, review
 
     series = load_series(args.series)
-    result = review(series, find_config(), tree=args.tree)
+    result = review(series, find_config(), tree=args.tree, repo=".")
     found = comments(series)
     cov = coverage(found, result.findings)
     shown = [c for c in found if c.focus and (args.all or c.is_review)]

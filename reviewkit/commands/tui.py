@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("series", nargs="?", help="mbox (a b4 thread mbox shows the replies too), .patch, directory or -")
     p.add_argument("--git", metavar="RANGE", help="review a commit range of the current repository")
     p.add_argument("--tree", metavar="DIR", help="kernel tree to apply the series to (never modified)")
+    p.add_argument("--no-repo", action="store_true", help="do not read pre-images from the current git repository")
     p.add_argument("--baseline", metavar="FILE", help="hide findings recorded in FILE; dismissals are written there")
     p.add_argument("--reply-out", metavar="FILE", help="where r saves the reply (default: re-v<N>-<i>of<n>-<slug>.eml)")
     p.add_argument("--fix-dir", metavar="DIR", help="also write each accepted fix to DIR as a .patch")
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         series,
         config,
         tree=args.tree,
+        repo=None if args.no_repo else ".",
         baseline=args.baseline,
         reply_out=args.reply_out,
         fix_dir=args.fix_dir,

@@ -194,7 +194,7 @@ def function_key(ctx: ReviewContext, rule_id: str, fn: FunctionView, salt: str) 
         salt,
         ctx.report_all,
         ctx.scan,
-        ctx.tree is not None,
+        ctx.tree is not None or ctx.preimages is not None,
         _fn_parts(fn),
         _fn_parts(pre) if pre is not None else None,
     ]
@@ -228,7 +228,7 @@ def load_finding(data: dict[str, Any]) -> Finding:
     fields = {k: v for k, v in data.items() if k != "side"}
     fields["severity"] = Severity(fields["severity"])
     fix = fields.get("fix")
-    fields["fix"] = Fix(**fix) if isinstance(fix, dict) else None
+    fields["fix"] = Fix.from_dict(fix) if isinstance(fix, dict) else None
     fields["path"] = [PathStep(**s) for s in fields.get("path") or []]
     return Finding(**fields)
 

@@ -41,6 +41,7 @@ from reviewkit.fixes.verify import verify_all
 from reviewkit.load.series import Series
 from reviewkit.model import Finding, Severity
 from reviewkit.views.context import PatchContext, ReviewContext
+from reviewkit.views.repo import PreImages, attach_sources
 from reviewkit.views.source import file_views
 from reviewkit.views.treemode import attach_tree
 
@@ -113,8 +114,13 @@ def build_context(
     *,
     tree: str | None = None,
     report_all: bool = False,
+    preimages: PreImages | None = None,
 ) -> ReviewContext:
-    """File views for every patch; in tree mode, whole files from ``tree``."""
+    """File views for every patch; in tree mode, whole files from ``tree``.
+
+    With ``preimages`` (:mod:`reviewkit.views.repo`), whole files come from
+    the user's repository (the patch's blobs, base-commit, HEAD) or ``tree``.
+    """
     config = config or Config()
     patches = []
     warnings: list[str] = []
@@ -122,10 +128,13 @@ def build_context(
     tree_path = Path(tree) if tree else None
     for patch in series.patches if series else []:
         views = file_views(patch)
-        if tree_path is not None:
+        if preimages is not None:
+            warnings.extend(attach_sources(views, preimages, state))
+        elif tree_path is not None:
             warnings.extend(attach_tree(views, tree_path, state))
         patches.append(PatchContext(patch, views))
     ctx = ReviewContext(series, patches, config, tree_path, report_all)
+    ctx.preimages = preimages
     if warnings and series is not None:
         series.warnings.extend(warnings)
     return ctx

@@ -1,6 +1,6 @@
 """The next version of a series: accepted fixes folded into the patches themselves.
 
-Every fix reviewkit offers is a diff on top of the series' post-image.  To
+Every fix reviewkit offers is edits on top of the series' post-image.  To
 send v(N+1) the author wants those changes *inside* the patches: a line the
 patch added is changed in place, a context line becomes a -/+ pair, hunk
 headers are recomputed.  All fixes of one run are relative to the same
@@ -18,9 +18,10 @@ from collections import defaultdict
 
 from reviewkit.engine.run import build_context
 from reviewkit.errors import InputError
-from reviewkit.fixes.edits import LineEdit, diff_edits, merge_edits, render_lines
+from reviewkit.fixes.diff import by_path, hunks, runs
+from reviewkit.fixes.edits import edit_on_lines, merge_edits
 from reviewkit.load.series import Patch, Series
-from reviewkit.model import Finding, Fix, Severity
+from reviewkit.model import Edit, Finding, Fix, Severity
 from reviewkit.views.source import FileView
 
 _VERSION_RE = re.compile(r"^v\d+$", re.IGNORECASE)
@@ -40,14 +41,12 @@ def amend_series(series: Series, fixes: list[Fix], version: int | None = None, *
     version = version or series.version + 1
     ctx = build_context(series, tree=tree)
     views = _latest_views(ctx.files())
-    batches: dict[str, list[list[LineEdit]]] = defaultdict(list)
+    batches: dict[str, list[list[Edit]]] = defaultdict(list)
     owners: dict[str, list[int]] = defaultdict(list)
     for number, fix in enumerate(fixes):
-        try:
-            by_path = diff_edits(fix.diff)
-        except ValueError as exc:
-            raise InputError(f"fix '{fix.title}': unparseable diff: {exc}") from None
-        for path, edits in by_path.items():
+        if not fix.edits:
+            raise InputError(f"fix '{fix.title}': no edits")
+        for path, edits in by_path(runs(fix)).items():  # the edits as the fix's diff shows them
             view = views.get(path)
             if view is None:
                 raise InputError(f"fix '{fix.title}': {path} is not touched by the series")
@@ -55,15 +54,16 @@ def amend_series(series: Series, fixes: list[Fix], version: int | None = None, *
             _check_text(fix, view, path)
             batches[path].append(edits)
             owners[path].append(number)
-    combined = []
+    combined: list[Edit] = []
     for path in sorted(batches, key=lambda p: (not p.endswith(".h"), p)):
         merged, rejected = merge_edits(batches[path])
         if rejected:
             clash = fixes[owners[path][rejected[0]]]
             raise InputError(f"fix '{clash.title}' overlaps an earlier fix in {path}; accept one of them")
-        combined.append(render_lines(path, _lines(views[path]), merged))
+        lines = _lines(views[path])
+        combined += [edit_on_lines(path, lines, e.start, e.end, e.lines) for e in merged]
     stub = Finding("amend", Severity.INFO, "amend", (combined and next(iter(batches))) or "", 0)
-    stub.fix = Fix("amend", "".join(combined))
+    stub.fix = Fix("amend", tuple(combined))
     try:
         folded = apply_fix(ctx, stub)
     except FixError as exc:
@@ -87,33 +87,26 @@ def _lines(view: FileView) -> dict[int, str]:
     return {ln.number: ln.text for ln in view.post}
 
 
-def _check_lines(fix: Fix, view: FileView, edits: list[LineEdit]) -> None:
+def _check_lines(fix: Fix, view: FileView, edits: list[Edit]) -> None:
     lines = _lines(view)
     for e in edits:
-        for n in range(e.first, e.last + 1):
+        for n in range(e.start, e.end):
             if n not in lines:
                 raise InputError(
                     f"fix '{fix.title}': {view.path}:{n} is outside the lines the patch shows; "
                     "it cannot be folded into the patch (review with --tree to fold it)"
                 )
-        if e.last < e.first and (e.first - 1 not in lines or e.first not in lines):
-            raise InputError(f"fix '{fix.title}': {view.path}:{e.first} is outside the lines the patch shows")
+        if e.end == e.start and (e.start - 1 not in lines or e.start not in lines):
+            raise InputError(f"fix '{fix.title}': {view.path}:{e.start} is outside the lines the patch shows")
 
 
 def _check_text(fix: Fix, view: FileView, path: str) -> None:
-    """The lines the fix removes or keeps are the series' post-image lines."""
-    import unidiff
-
+    """The lines the fix removes or keeps (as its diff shows them) are the series' post-image lines."""
     lines = _lines(view)
-    for pf in unidiff.PatchSet(fix.diff):
-        target = pf.target_file[2:] if pf.target_file.startswith("b/") else pf.target_file
-        if target != path:
-            continue
-        for hunk in pf:
-            for line in hunk:
-                n = line.source_line_no
-                if line.line_type in ("-", " ") and n is not None and lines.get(n) != line.value.rstrip("\n"):
-                    raise InputError(f"fix '{fix.title}': {path}:{n} does not match the series")
+    for hunk in hunks(fix).get(path, []):
+        for n, text in hunk.old_lines():
+            if lines.get(n) != text:
+                raise InputError(f"fix '{fix.title}': {path}:{n} does not match the series")
 
 
 # --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Fold a fix into the series and rebuild the review context: the "apply" half of verification.
 
-A fix is a unified diff on top of the series' post-image.  Each file of it
+A fix is edits on top of the series' post-image, taken here hunk by hunk
+as its diff shows them (:func:`reviewkit.fixes.diff.hunks`).  Each file of it
 is applied to the view it belongs to (the finding's patch when that patch
 touches the file, else the last patch that does): in fragment mode to the
 visible lines at their real numbers, in tree and scan mode to the whole
@@ -18,7 +19,6 @@ their parses), because re-stitching the same hunks gives the same views.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import os
 import shutil
@@ -29,9 +29,11 @@ from pathlib import Path
 import unidiff
 
 from reviewkit.cparse import memo
+from reviewkit.fixes.diff import Hunk, hunk_body, hunks, text_hunks
 from reviewkit.load.series import Patch
 from reviewkit.model import Finding
 from reviewkit.views.context import PatchContext, ReviewContext
+from reviewkit.views.repo import PreImages
 from reviewkit.views.source import FileView, Line, file_views
 
 _PLACEHOLDER = "\x01reviewkit: line not visible in the patch\x01"
@@ -54,23 +56,10 @@ def start(ctx: ReviewContext, finding: Finding) -> tuple[ReviewContext, GitCheck
     Verification re-runs the rule meanwhile; on two cores the check costs no wall time.
     """
     assert finding.fix is not None
-    try:
-        fix_set = unidiff.PatchSet(finding.fix.diff)
-    except (unidiff.UnidiffParseError, ValueError, IndexError) as exc:
-        raise FixError(f"unparseable fix diff: {exc}") from None
-    if not len(fix_set):
-        raise FixError("empty fix diff")
+    if not finding.fix.edits:
+        raise FixError("empty fix")
     patch = _finding_patch(ctx, finding)
-    items = [(pf.target_file[2:] if pf.target_file.startswith("b/") else pf.target_file, pf) for pf in fix_set]
-    if len({path for path, _pf in items}) == len(items):
-        return _Fold(ctx, patch).run(items)
-    # one file twice in the diff: each part applies to the result of the one before
-    new_ctx = ctx
-    for item in items[:-1]:
-        new_ctx, git = _Fold(new_ctx, patch).run([item])
-        git.wait()
-        patch = _same_position(new_ctx, patch) if patch is not None else None
-    return _Fold(new_ctx, patch).run(items[-1:])
+    return _Fold(ctx, patch).run(list(hunks(finding.fix).items()))
 
 
 def _finding_patch(ctx: ReviewContext, finding: Finding) -> Patch | None:
@@ -99,9 +88,9 @@ class _Fold:
         self.added: dict[int, list[str]] = {}
         self.scan: dict[int, tuple[FileView, FileView]] = {}
         self.fragments: list[tuple[int, FileView]] = []
-        self.checks: list[tuple[str, str, unidiff.PatchedFile]] = []
+        self.checks: list[tuple[str, str, list[Hunk]]] = []
 
-    def run(self, items: list[tuple[str, unidiff.PatchedFile]]) -> tuple[ReviewContext, GitCheck]:
+    def run(self, items: list[tuple[str, list[Hunk]]]) -> tuple[ReviewContext, GitCheck]:
         for path, pf in items:
             self._file(path, pf)
         for index in sorted({*self.pending, *self.added}):
@@ -166,7 +155,7 @@ class _Fold:
     def _own(self) -> int | None:
         return next((i for i, pc in enumerate(self.ctx.patches) if pc.patch is self.patch), None)
 
-    def _file(self, path: str, pf: unidiff.PatchedFile) -> None:
+    def _file(self, path: str, pf: list[Hunk]) -> None:
         found = self._base(path)
         if found is None:
             own = self._own()
@@ -181,7 +170,7 @@ class _Fold:
             self.checks.append((path, text, pf))
             _require_no_new_errors([text], [new_text])
             header = f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
-            self.added.setdefault(own, []).append(header + _whole_file_hunks(text, new_text))
+            self.added.setdefault(own, []).append(header + text_hunks(text, new_text))
             return
         index, view = found
         version = self.versions[index]
@@ -194,7 +183,7 @@ class _Fold:
                 return
             pre = view.tree_pre if view.tree_pre is not None else view.tree_post
             target = self._target(index, path)
-            self.pending.setdefault(index, {})[id(target)] = (target, _whole_file_hunks(pre, new_text))
+            self.pending.setdefault(index, {})[id(target)] = (target, text_hunks(pre, new_text))
             return
         if version is None:
             raise FixError(f"{path}: no patch to fold the fix into")
@@ -220,9 +209,11 @@ class _Fold:
         aligned = len(old) == len(ctx.series.patches) and all(
             a is b for a, b in zip(old, ctx.series.patches, strict=False)
         )
-        if ctx.tree is not None or not aligned:
+        if ctx.tree is not None or ctx.preimages is not None or not aligned:
             tree = str(ctx.tree) if ctx.tree is not None else None
-            rebuilt = build_context(series, ctx.config, tree=tree, report_all=ctx.report_all)
+            rebuilt = build_context(
+                series, ctx.config, tree=tree, report_all=ctx.report_all, preimages=_fresh(ctx.preimages)
+            )
         else:
             contexts = []
             for pc, version in zip(ctx.patches, self.versions, strict=True):
@@ -233,6 +224,11 @@ class _Fold:
             rebuilt = ReviewContext(series, contexts, ctx.config, None, ctx.report_all)
         rebuilt._kernel = ctx._kernel
         return rebuilt
+
+
+def _fresh(preimages: PreImages | None) -> PreImages | None:
+    """The same pre-image sources with an empty per-file record (the rebuild records its own)."""
+    return dataclasses.replace(preimages, sources={}) if preimages is not None else None
 
 
 def _views_keeping(old_views: list[FileView], patch: Patch) -> list[FileView]:
@@ -275,20 +271,19 @@ def _hunk_sides(hunk: unidiff.Hunk) -> tuple[list[str], list[str]]:
     return old, new
 
 
-Edit = tuple[int, int, list[str]]
-"""Replace post-image lines ``[start, end)`` with the given texts."""
+Span = tuple[int, int, list[str]]
+"""A whole hunk of a fix, context included: replace post-image lines ``[start, end)`` with the texts."""
 
 
-def _edits(lines: dict[int, str], pf: unidiff.PatchedFile) -> list[Edit]:
-    """The fix's hunks as edits, each checked against ``lines`` at its stated position (no fuzz)."""
-    edits: list[Edit] = []
+def _edits(lines: dict[int, str], pf: list[Hunk]) -> list[Span]:
+    """The fix's hunks as spans, each checked against ``lines`` at its stated position (no fuzz)."""
+    edits: list[Span] = []
     for hunk in pf:
-        old, new = _hunk_sides(hunk)
-        start = hunk.source_start if old else hunk.source_start + 1
-        for i, text in enumerate(old):
-            if lines.get(start + i) != text:
-                raise FixError(f"hunk @@ -{hunk.source_start} @@ does not match line {start + i}")
-        edits.append((start, start + len(old), new))
+        old = hunk.old_lines()
+        for n, text in old:
+            if lines.get(n) != text:
+                raise FixError(f"hunk @@ -{hunk.old_start} @@ does not match line {n}")
+        edits.append((hunk.first, hunk.first + len(old), hunk.new_lines()))
     edits.sort(key=lambda e: e[0])
     for a, b in itertools.pairwise(edits):
         if b[0] < a[1]:
@@ -296,7 +291,7 @@ def _edits(lines: dict[int, str], pf: unidiff.PatchedFile) -> list[Edit]:
     return edits
 
 
-def _apply_edits(lines: dict[int, str], edits: list[Edit]) -> dict[int, str]:
+def _apply_edits(lines: dict[int, str], edits: list[Span]) -> dict[int, str]:
     """``lines`` (sparse, by real number) with ``edits`` applied and later lines renumbered."""
     out: dict[int, str] = {}
     shift = 0
@@ -316,7 +311,7 @@ def _apply_edits(lines: dict[int, str], edits: list[Edit]) -> dict[int, str]:
     return out
 
 
-def _apply_text(text: str, pf: unidiff.PatchedFile) -> str:
+def _apply_text(text: str, pf: list[Hunk]) -> str:
     numbered = dict(enumerate(text.split("\n"), 1))
     out = _apply_edits(numbered, _edits(numbered, pf))
     return "\n".join(out[n] for n in sorted(out))
@@ -337,7 +332,7 @@ class GitCheck:
     create and remove (directory operations are what a busy disk makes slow).
     """
 
-    def __init__(self, files: list[tuple[str, str, unidiff.PatchedFile]]) -> None:
+    def __init__(self, files: list[tuple[str, str, list[Hunk]]]) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         git = shutil.which("git")
@@ -348,7 +343,7 @@ class GitCheck:
         diff = []
         for i, (_path, text, pf) in enumerate(files):
             (tmp / f"f{i}").write_text(text, "utf-8", errors="surrogateescape")
-            diff.append(f"--- a/f{i}\n+++ b/f{i}\n" + "".join(str(h) for h in pf))
+            diff.append(f"--- a/f{i}\n+++ b/f{i}\n" + "".join(h.text() for h in pf))
         (tmp / "fix.diff").write_bytes("".join(diff).encode("utf-8", "surrogateescape"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env["GIT_CEILING_DIRECTORIES"] = str(tmp)
@@ -406,7 +401,7 @@ def _require_no_new_errors(before: list[str], after: list[str]) -> None:
 # Folding a fix into the patch
 
 
-def _folded_hunks(pf: unidiff.PatchedFile, edits: list[Edit]) -> str:
+def _folded_hunks(pf: unidiff.PatchedFile, edits: list[Span]) -> str:
     """The hunks of ``pf`` rewritten so their post-image carries ``edits``.
 
     Hunks of one file never share a visible line (git merges hunks whose
@@ -423,7 +418,7 @@ def _folded_hunks(pf: unidiff.PatchedFile, edits: list[Edit]) -> str:
         new_target = list(target)
         for start, stop, new in sorted(mine, key=lambda e: e[0], reverse=True):
             new_target[start - first : stop - first] = new
-        body = _diff_body(old_side, new_target)
+        body = hunk_body(old_side, new_target)
         header = f"@@ -{hunk.source_start},{len(old_side)} +{first + shift},{len(new_target)} @@"
         if hunk.section_header:
             header += " " + hunk.section_header
@@ -432,17 +427,6 @@ def _folded_hunks(pf: unidiff.PatchedFile, edits: list[Edit]) -> str:
     if pending:
         raise FixError("fix reaches outside the lines the patch shows")
     return "".join(hunks_text)
-
-
-def _diff_body(old: list[str], new: list[str]) -> str:
-    out = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.extend(" " + t for t in old[a1:a2])
-        else:
-            out.extend("-" + t for t in old[a1:a2])
-            out.extend("+" + t for t in new[b1:b2])
-    return "".join(line + "\n" for line in out)
 
 
 def _patched_file(patch: Patch, path: str) -> unidiff.PatchedFile:
@@ -457,12 +441,6 @@ def _patched_file(patch: Patch, path: str) -> unidiff.PatchedFile:
 def _file_header(pf: unidiff.PatchedFile) -> str:
     info = "" if pf.patch_info is None else str(pf.patch_info)
     return info + f"--- {pf.source_file}\n+++ {pf.target_file}\n"
-
-
-def _whole_file_hunks(pre: str, post: str) -> str:
-    diff = difflib.unified_diff(pre.split("\n"), post.split("\n"), lineterm="", n=3)
-    rows = list(diff)[2:]  # drop the ---/+++ lines
-    return "".join(r + "\n" for r in rows)
 
 
 def _scan_view(view: FileView, text: str) -> FileView:

@@ -1,6 +1,6 @@
 """Verify a suggested fix before it is offered: no fix is better than a wrong fix.
 
-A fix is a unified diff on top of the series.  It is offered only when
+A fix is edits on top of the series.  It is offered only when
 
 1. it applies to the post-image: in fragment mode to the reconstructed
    post-image (the visible lines at their real numbers), in tree and scan
@@ -20,7 +20,7 @@ is rebuilt from the folded series (:mod:`reviewkit.fixes.fold`).
 findings, so a rule only builds its fix; a rule may still call
 :func:`offer` itself (a fix it verified is not verified twice).  While a
 verification re-run is in progress both pass findings through unverified,
-so verification never recurses.  Fixes whose safety is ``display`` are
+so verification never recurses.  Fixes whose applicability is ``display`` are
 shown, never applied, and are not verified.
 
 The "before" side of every verification is what the rule reported on the
@@ -30,11 +30,12 @@ unfixed context; it is computed once per rule, not once per fix.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 
 from reviewkit.fixes import fold
 from reviewkit.fixes.fold import FixError, apply_fix, count_errors
-from reviewkit.model import Finding
+from reviewkit.model import Applicability, Finding
 from reviewkit.views.context import ReviewContext
 
 __all__ = ["FixError", "apply_fix", "count_errors", "offer", "verify_all", "verify_fix", "verifying"]
@@ -52,7 +53,7 @@ def verifying() -> bool:
 def offer(
     ctx: ReviewContext, findings: Iterable[Finding], check: Check, before: list[Finding] | None = None
 ) -> Iterator[Finding]:
-    """Yield ``findings``, each fix verified (``fix.verified = True``) or dropped.
+    """Yield ``findings``, each fix verified (replaced by one with ``verified=True``) or dropped.
 
     ``before``: what ``check`` reports on ``ctx`` (unverified), when the
     caller already has it; otherwise it is computed once, at the first fix.
@@ -62,7 +63,7 @@ def offer(
             if before is None:
                 before = _unverified(ctx, check)
             if verify_fix(ctx, f, check, before):
-                f.fix.verified = True
+                f.fix = dataclasses.replace(f.fix, verified=True)
             else:
                 ctx.bump("fixes_dropped")
                 f.fix = None
@@ -89,10 +90,10 @@ def verify_all(ctx: ReviewContext, findings: Iterable[Finding], check: Check, be
         return
     for f in findings:
         fix = f.fix
-        if fix is None or fix.verified or fix.safety == "display":
+        if fix is None or fix.verified or fix.applicability is Applicability.DISPLAY:
             continue
         if verify_fix(ctx, f, check, before):
-            fix.verified = True
+            f.fix = dataclasses.replace(fix, verified=True)
         else:
             ctx.bump("fixes_dropped")
             f.fix = None
@@ -104,7 +105,7 @@ def verify_fix(ctx: ReviewContext, finding: Finding, check: Check, before_all: l
     ``before_all``: the findings ``check`` reports on ``ctx`` when the caller
     already has them (otherwise ``check`` is run on ``ctx`` too).
     """
-    if finding.fix is None or not finding.fix.diff.strip():
+    if finding.fix is None or not finding.fix.edits:
         return False
     try:
         fixed, git = fold.start(ctx, finding)

@@ -26,6 +26,7 @@ from pathlib import Path
 import unidiff
 
 from reviewkit.errors import InputError
+from reviewkit.load import mime
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Refuse inputs beyond this: no real series is that large, and parsing a
@@ -127,6 +128,8 @@ class Patch:
     position: int = 0
     """0-based position in the series' patch list (stable id for reports)."""
     warnings: list[str] = field(default_factory=list)
+    reply: Message | None = field(default=None, repr=False)
+    """The reply this patch came from, when a "Re:" carrying a diff is all there is to review."""
 
     @property
     def subject(self) -> Subject:
@@ -262,16 +265,8 @@ def _decode_part(part: EmailMessage, where: str) -> str:
 
 
 def _body_text(msg: EmailMessage, where: str) -> str:
-    if not msg.is_multipart():
-        return _decode_part(msg, where)
-    texts = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        if ctype in ("text/plain", "text/x-patch", "text/x-diff") or ctype.endswith("-patch"):
-            texts.append(_decode_part(part, where))  # type: ignore[arg-type]
-    return "\n".join(texts)
+    """Body and patch attachments (see :func:`reviewkit.load.mime.body_text`)."""
+    return mime.body_text(msg, lambda part: _decode_part(part, where))  # type: ignore[arg-type]
 
 
 def parse_message(raw: bytes, source: str, first_line: int, number: int) -> Message:
@@ -306,9 +301,9 @@ def parse_message(raw: bytes, source: str, first_line: int, number: int) -> Mess
 def _split_body(body: str) -> tuple[str, str, int]:
     """(commit message, diff text, 0-based line of the diff in the body)."""
     m = _DIFF_START_RE.search(body)
-    if not m:
+    start = m.start() if m else mime.find_diff(body)
+    if start is None:
         return body, "", -1
-    start = m.start()
     # A '--- a/' line that is not preceded by 'diff --git' still starts a diff;
     # but the changelog/diffstat separator is a bare '---'.
     head = body[:start]
@@ -338,10 +333,11 @@ def parse_trailers(commit: str) -> list[tuple[str, str]]:
 
 def patch_from_message(msg: Message, where: str) -> Patch | None:
     """Build a Patch from a message, or None if it carries no diff."""
+    msg = _named_by_body(msg)
     commit, diff, diff_offset = _split_body(msg.body)
     if not diff:
         return None
-    diff = _strip_signature(diff)
+    diff = mime.fix_mm_names(_strip_signature(diff))
     warnings: list[str] = []
     if "\nGIT binary patch\n" in diff or "\nBinary files " in diff:
         warnings.append(f"{where}: binary diff skipped (only text changes are reviewed)")
@@ -358,6 +354,20 @@ def patch_from_message(msg: Message, where: str) -> Patch | None:
         raise InputError(f"{where}: diff has no hunks")
     diff_line = msg.body_line + diff_offset if msg.body_line else 0
     return Patch(msg, commit, parse_trailers(commit), diff, patchset, diff_line, warnings=warnings)
+
+
+def _named_by_body(msg: Message) -> Message:
+    """In-body From:/Subject: (git am's, the -mm tree notifications') name the patch, not the mail header."""
+    m = _DIFF_START_RE.search(msg.body)
+    at = m.start() if m else mime.find_diff(msg.body)
+    found = mime.inner_headers(msg.body, at) if at is not None else None
+    if found is None:
+        return msg
+    fields, rest = found
+    skipped = msg.body[: len(msg.body) - len(rest)].count("\n")
+    headers = {**msg.headers, **fields}
+    line = msg.body_line + skipped if msg.body_line else 0
+    return Message(headers, rest, parse_subject(fields.get("subject", msg.subject.raw)), msg.source, line)
 
 
 # --------------------------------------------------------------------------
@@ -411,6 +421,10 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
             continue
         patches.append(patch)
     if not patches:
+        patches = _reply_patches(replies, messages, source)
+        used = {id(p.reply) for p in patches}
+        replies = [r for r in replies if id(r) not in used]
+    if not patches:
         raise InputError(f"{source}: no patch found (no diff in {len(messages)} message(s))")
     series = Series(source, patches, cover, replies)
     newest = max(p.version for p in patches)
@@ -425,6 +439,20 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
     if expect_whole:
         series.warnings.extend(_missing_patches(series))
     return series
+
+
+def _reply_patches(replies: list[Message], messages: list[Message], source: str) -> list[Patch]:
+    """No patch but replies carrying a diff (a "Re:" with a test diff): review those, saying so."""
+    out = []
+    for msg in replies:
+        n = messages.index(msg) + 1
+        where = f"{source}: message {n}" if len(messages) > 1 else source
+        patch = patch_from_message(msg, where) if msg.subject.is_reply else None
+        if patch is not None:
+            patch.reply = msg
+            patch.warnings.append(f"{where}: a reply ({msg.subject.raw.strip()}); reviewing the diff it carries")
+            out.append(patch)
+    return out
 
 
 def _missing_patches(series: Series) -> list[str]:
@@ -458,7 +486,12 @@ def load(path: str) -> Series:
             return build_series([msg], source, expect_whole=False)
     messages = _messages_from_bytes(data, source)
     if not any(m.headers for m in messages):
-        raise InputError(f"{source}: not an mbox, patch or diff (no email headers, no diff)")
+        if not any(_split_body(m.body)[1] for m in messages):
+            raise InputError(f"{source}: not an mbox, patch or diff (no email headers, no diff)")
+        # text with a diff inside (a notification pasted from the web): the diff is the patch
+        title = Path(source).name if source != "<stdin>" else "stdin"
+        named = [Message({}, m.body, Subject(title, title), m.source, m.body_line) for m in messages]
+        return build_series(named, source, expect_whole=False)
     return build_series(messages, source, expect_whole=path != "-")
 
 
@@ -480,17 +513,24 @@ def load_directory(path: str) -> Series:
 
 
 def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
-    """A commit range of a local repository, through ``git format-patch``."""
-    import git  # gitpython is slow to import; only this input needs it
+    """A commit range of a local repository, through ``git format-patch``.
 
-    try:
-        repo = git.Repo(repo_dir, search_parent_directories=True)
-        text = repo.git.format_patch("--stdout", "--no-signature", rev_range)
-    except git.InvalidGitRepositoryError:
-        raise InputError(f"{repo_dir}: not a git repository") from None
-    except git.GitCommandError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        raise InputError(f"--git {rev_range}: {detail[-1] if detail else 'git format-patch failed'}") from None
+    git runs with the repository's hooks, fsmonitor, textconv and external
+    diff switched off (:mod:`reviewkit.gitsafe`): nothing of the repo runs.
+    """
+    from reviewkit.gitsafe import run_git
+
+    probe = run_git(["rev-parse", "--git-dir"], repo_dir) if Path(repo_dir).is_dir() else None
+    if probe is None or probe.returncode:
+        raise InputError(f"{repo_dir}: not a git repository")
+    args = ["format-patch", "--stdout", "--no-signature", "--no-textconv", "--no-ext-diff", "--end-of-options"]
+    proc = run_git([*args, rev_range], repo_dir)
+    if proc is None or proc.returncode:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines() if proc is not None else []
+        fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith(("fatal: ", "error: "))]
+        detail = fatal[0] if fatal else lines[-1] if lines else "git format-patch failed"
+        raise InputError(f"--git {rev_range}: {detail}")
+    text = proc.stdout.decode("utf-8", "surrogateescape")
     if not text.strip():
         raise InputError(f"--git {rev_range}: no commits in range")
     messages = _messages_from_bytes(text.encode("utf-8", "surrogateescape"), f"git:{rev_range}")

@@ -235,7 +235,7 @@ def default_comment(f: Finding) -> list[str]:
     if f.path:
         out += ["", "The path:"]
         out += [f"  {step.line}: {' '.join(step.note.split())}" for step in f.path]
-    if f.fix is not None and f.fix.diff.strip():
+    if f.fix is not None and f.fix.edits:
         tested = "" if f.fix.verified else " (untested)"
         out += ["", f"Maybe something like this on top{tested}:", ""]
         out += f.fix.diff.rstrip("\n").split("\n")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewkit.model import Finding
+from reviewkit.fixes.diff import replacement_text, runs
+from reviewkit.model import Applicability, Finding
 from reviewkit.report import Result
-from reviewkit.report._fixedits import replacements
 
 FORMAT = "rdjsonl"
 _SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
@@ -22,16 +22,16 @@ _SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 
 def suggestions(f: Finding) -> list[dict[str, Any]]:
     """The fix of ``f`` as RDFormat suggestions on ``f.file`` (other files cannot be suggested there)."""
-    if f.fix is None or f.fix.safety == "display":
+    if f.fix is None or f.fix.applicability is Applicability.DISPLAY:
         return []
     out = []
-    for r in replacements(f.fix.diff):
+    for r in runs(f.fix):
         if r.path != f.file:
             continue
         out.append(
             {
-                "range": {"start": {"line": r.first, "column": 1}, "end": {"line": r.first + r.count, "column": 1}},
-                "text": r.text,
+                "range": {"start": {"line": r.start, "column": 1}, "end": {"line": r.end, "column": 1}},
+                "text": replacement_text(r),
             }
         )
     return out

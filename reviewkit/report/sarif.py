@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from reviewkit import __version__
-from reviewkit.model import Finding
+from reviewkit.fixes.diff import replacement_text, runs
+from reviewkit.model import Applicability, Finding
 from reviewkit.report import Result
-from reviewkit.report._fixedits import replacements
 
 FORMAT = "sarif"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -48,14 +48,14 @@ def _fixes(f: Finding) -> list[dict[str, Any]]:
     line after its last, so whole lines (with their newlines) go; an empty
     region (start == end) is an insertion before that line.
     """
-    if f.fix is None or f.fix.safety == "display":
+    if f.fix is None or f.fix.applicability is Applicability.DISPLAY:
         return []
     by_path: dict[str, list[dict[str, Any]]] = {}
-    for r in replacements(f.fix.diff):
-        region = {"startLine": r.first, "startColumn": 1, "endLine": r.first + r.count, "endColumn": 1}
+    for r in runs(f.fix):
+        region = {"startLine": r.start, "startColumn": 1, "endLine": r.end, "endColumn": 1}
         change: dict[str, Any] = {"deletedRegion": region}
-        if r.text:
-            change["insertedContent"] = {"text": r.text}
+        if r.lines:
+            change["insertedContent"] = {"text": replacement_text(r)}
         by_path.setdefault(r.path, []).append(change)
     if not by_path:
         return []

@@ -7,7 +7,7 @@ numbers, the path that goes wrong, and the suggested diff.
 
 from __future__ import annotations
 
-from reviewkit.model import Finding
+from reviewkit.model import Applicability, Finding
 from reviewkit.report import Result
 
 FORMAT = "text"
@@ -31,7 +31,9 @@ def _block(f: Finding, result: Result) -> list[str]:
     for step in f.path:
         out.append(f"  {step.line:>6}: {step.note}")
     if f.fix is not None and not result.options.get("no_fix"):
-        label = "suggested fix" + ("" if f.fix.verified or f.fix.safety == "display" else " (unverified)")
+        label = "suggested fix" + (
+            "" if f.fix.verified or f.fix.applicability is Applicability.DISPLAY else " (unverified)"
+        )
         out.append(f"  {label}: {f.fix.title}")
         out.extend("    " + line for line in f.fix.diff.rstrip("\n").split("\n"))
     return out

@@ -14,9 +14,9 @@ renamed to ``sendemail-validate.reviewkit-chained`` and run after reviewkit;
 ``uninstall`` renames it back, byte for byte.
 
 Every review here runs in tree mode when it can: the pre-image of each
-file is read from git by the blob id on the patch's ``index`` line (or
-from HEAD / the push base), which makes whole functions visible without
-touching the work tree.
+file is read from git by the blob id on the patch's ``index`` line (or the
+b4 base-commit, or HEAD), which makes whole functions visible without
+touching the work tree (:mod:`reviewkit.views.repo`, shared with ``check``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pathlib import Path
 
 from reviewkit.config import Config
 from reviewkit.errors import InputError, UsageError
+from reviewkit.gitsafe import SAFE_CONFIG
 from reviewkit.io import write_atomic
 from reviewkit.load.series import Series
 from reviewkit.model import Finding, Severity
@@ -43,7 +44,6 @@ HOOK = "sendemail-validate"
 CHAINED = HOOK + ".reviewkit-chained"
 MARKER = "# reviewkit-hook: sendemail-validate"
 CREATED_DIR_MARKER = "# reviewkit-created-hooks-dir"
-_INDEX_RE = re.compile(r"^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})")
 _COMPOSE_RE = re.compile(rb"(?m)^GIT: ")
 
 Printer = Callable[[str], None]
@@ -168,50 +168,16 @@ def uninstall(cwd: str | Path | None = None) -> str:
 # reviewing in hooks
 
 
-def pre_image_tree(series: Series, dest: Path, cwd: str | Path | None = None) -> int:
-    """Write the pre-image of every file the series changes under ``dest``; returns how many.
-
-    The blob named on the first ``index <pre>..<post>`` line of a file is its
-    content before the series; files whose blob git does not have stay out
-    (the review falls back to fragment mode for them).
-    """
-    seen: set[str] = set()
-    written = 0
-    for patch in series.patches:
-        for pf in patch.patchset:
-            path = pf.source_file[2:] if pf.source_file.startswith("a/") else pf.source_file
-            if path in seen or pf.is_added_file or pf.is_binary_file:
-                continue
-            seen.add(path)
-            blob = next((m.group(1) for line in pf.patch_info if (m := _INDEX_RE.match(str(line)))), None)
-            if blob is None or not blob.strip("0"):
-                continue
-            try:
-                content = git(["cat-file", "blob", blob], cwd, binary=True)
-            except UsageError:
-                continue
-            target = dest / path
-            if not target.resolve().is_relative_to(dest.resolve()):
-                continue  # a path like ../x in a hostile patch
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)  # type: ignore[arg-type]
-            written += 1
-    return written
-
-
 def review_findings(series: Series, config: Config, *, use_tree: bool = True) -> list[Finding]:
-    """The pipeline's findings for ``series``, in tree mode when git has the pre-images."""
+    """The pipeline's findings for ``series``, with context from this repository when it has the pre-images.
+
+    Exactly what ``reviewkit check`` does in the same checkout (the patch's
+    blobs, the b4 base-commit, HEAD: :mod:`reviewkit.views.repo`), so the
+    hook and ``check`` agree on the same series.
+    """
     from reviewkit.review.pipeline import review
 
-    if not use_tree:
-        return review(series, config).findings
-    with tempfile.TemporaryDirectory(prefix="reviewkit-tree-") as tmp:
-        tree = Path(tmp)
-        try:
-            have = pre_image_tree(series, tree)
-        except UsageError:
-            have = 0
-        return review(series, config, tree=str(tree) if have else None).findings
+    return review(series, config, repo="." if use_tree else None).findings
 
 
 def report(findings: list[Finding], label: str, fail_on: Severity, out: Printer) -> int:
@@ -314,7 +280,20 @@ def run_staged(
     from reviewkit.load.series import load
 
     diff = str(
-        git(["diff", "--cached", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "--", *files])
+        git(
+            [
+                *SAFE_CONFIG,
+                "diff",
+                "--cached",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                "--",
+                *files,
+            ]
+        )
     )
     if not diff.strip():
         return 0

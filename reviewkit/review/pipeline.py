@@ -17,6 +17,7 @@ from reviewkit.errors import InputError, UsageError
 from reviewkit.load.series import Series, load, load_git_range
 from reviewkit.model import Finding
 from reviewkit.views.context import ReviewContext
+from reviewkit.views.repo import PreImages
 
 
 @dataclass
@@ -64,13 +65,25 @@ def review(
     baseline: str | None = None,
     warn: Any = None,
     progress: Any = None,
+    repo: str | None = None,
 ) -> Review:
-    """Run every enabled rule over ``series``."""
+    """Run every enabled rule over ``series``.
+
+    ``repo``: a directory in the user's git checkout (front ends pass the
+    cwd).  Each file's context then comes from that repository (the patch's
+    blob, the b4 base-commit, HEAD; :mod:`reviewkit.views.repo`), so every
+    front end run in the same checkout gives the same findings; ``warn``
+    gets one note per file saying which source was used.
+    """
     started = time.perf_counter()
     config = config or Config()
     if tree is not None and not Path(tree).is_dir():
         raise InputError(f"--tree {tree}: not a directory")
-    ctx = engine.build_context(series, config, tree=tree, report_all=report_all)
+    pre = PreImages.for_run(series, tree=tree, repo=repo) if tree is not None or repo is not None else None
+    ctx = engine.build_context(series, config, tree=tree, report_all=report_all, preimages=pre)
+    if pre is not None and warn is not None:
+        for note in pre.notes():
+            warn(note)
     all_rules = engine.discover(warn)
     if rules:
         known = {r.id for r in all_rules}
@@ -83,7 +96,8 @@ def review(
         "patches": len(series.patches),
         "files": len({fv.path for _pc, fv in ctx.files()}),
         "functions": sum(1 for _ in ctx.functions()),
-        "mode": "tree" if tree else "fragment",
+        "mode": "tree" if tree or (pre is not None and any(fv.tree_mode for _pc, fv in ctx.files())) else "fragment",
+        **({"context": dict(pre.sources)} if pre is not None else {}),
         **ctx.stats,
         "seconds": round(time.perf_counter() - started, 4),
     }

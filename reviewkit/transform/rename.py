@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.cparse.parse import Node
+from reviewkit.fixes.diff import CONTEXT, capture
+from reviewkit.model import Edit
 from reviewkit.views.source import FileView, FunctionView
 
 C_KEYWORDS = frozenset(
@@ -240,45 +242,24 @@ def renamed_lines(fv: FunctionView, decl: LocalDecl, new: str) -> dict[int, str]
     return renamed or None
 
 
-def render_rename(view: FileView, renamed: dict[int, str], context: int = 3) -> str:
-    """A unified diff of ``renamed`` lines on ``view``'s post-image.
+def rename_edits(view: FileView, renamed: dict[int, str]) -> tuple[Edit, ...]:
+    """The edits of ``renamed`` lines on ``view``'s post-image: one per run of consecutive lines.
 
-    Renamed lines are often a few lines apart; one hunk per cluster keeps
-    unchanged lines between them as context (``fixes.render`` would make
-    one hunk per edit, and hunks whose context overlaps do not apply).
-    Leading and trailing context are kept equal, as ``fixes.render`` does.
+    Renamed lines are often a few lines apart; edits sharing a hunk keep the
+    unchanged lines between them as context (hunks whose context overlaps do
+    not apply).  Renames cluster only when at most ``2 * CONTEXT - 1`` lines
+    lie between them, so the context each edit captures reaches no further.
     """
     lines = visible_lines(view)
-    clusters: list[list[int]] = []
+    runs: list[list[int]] = []
     for n in sorted(renamed):
-        if clusters and n - clusters[-1][-1] <= 2 * context and all(k in lines for k in range(clusters[-1][-1], n)):
-            clusters[-1].append(n)
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
         else:
-            clusters.append([n])
-    out = [f"--- a/{view.path}\n+++ b/{view.path}\n"]
-    for cluster in clusters:
-        first, last = cluster[0], cluster[-1]
-        before = 0
-        while before < context and first - before - 1 in lines:
-            before += 1
-        after = 0
-        while after < context and last + after + 1 in lines:
-            after += 1
-        keep = min(before, after)
-        body: list[str] = [" " + lines[n] for n in range(first - keep, first)]
-        minus: list[str] = []
-        plus: list[str] = []
-        for n in range(first, last + 1):
-            if n in renamed:
-                minus.append("-" + lines[n])
-                plus.append("+" + renamed[n])
-                continue
-            body += minus + plus + [" " + lines[n]]
-            minus, plus = [], []
-        body += minus + plus + [" " + lines[n] for n in range(last + 1, last + 1 + keep)]
-        size = last - first + 1 + 2 * keep
-        out.append(f"@@ -{first - keep},{size} +{first - keep},{size} @@\n" + "\n".join(body) + "\n")
-    return "".join(out)
+            runs.append([n])
+    return tuple(
+        capture(view.path, lines, run[0], run[-1] + 1, [renamed[n] for n in run], reach=2 * CONTEXT - 1) for run in runs
+    )
 
 
 def visible_lines(view: FileView) -> dict[int, str]:

@@ -44,6 +44,8 @@ class ReviewContext:
     scan: bool = False
     """Whole files without a patch (``reviewkit scan``): every line counts as changed."""
     stats: dict[str, Any] = field(default_factory=dict)
+    preimages: Any = None
+    """Where whole files came from (:class:`reviewkit.views.repo.PreImages`), None in fragment mode."""
     _kernel: Any = field(default=None, repr=False)
 
     @property

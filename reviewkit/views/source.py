@@ -262,6 +262,10 @@ class FileView:
                 points = self.deletion_points
                 for fv in views:
                     fv.deleted_at = {n for n in points if fv.first_line <= n <= fv.last_line}
+            if self.is_c:
+                from reviewkit.views.annotations import settle
+
+                settle(self, side, views)  # an annotation-only change leaves the function as it was
             self._functions[side] = views
         return self._functions[side]
 

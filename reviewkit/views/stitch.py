@@ -297,6 +297,15 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     end_visible = pieces[-1].ends
     if not end_visible:
         gap(last_real, None, depth)
+        inner = depth
+        while depth > 1:
+            depth -= 1
+            emit("\t" * depth + "}", None)
+        if inner > 1:
+            # The rest of the function after the blocks left open is unseen too: a path that
+            # leaves them (a loop that ends, an else that falls out) reaches that unseen code,
+            # not the closing brace, so it must not end on the block's header line.
+            gap(last_real, None, 1)
         while depth > 0:
             depth -= 1
             emit("\t" * depth + "}", None)

@@ -93,6 +93,7 @@ from reviewkit.api import (
     K_GOTO,
     K_LABEL,
     K_STMT,
+    Applicability,
     Call,
     CfgNode,
     FileView,
@@ -103,10 +104,10 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    edit_on_view,
     fragment_cfg,
     paths,
 )
-from reviewkit.fixes.edits import LineEdit, render
 
 ID = "folio-put-uncharge"
 SEVERITY = Severity.WARNING
@@ -227,7 +228,8 @@ def _drop_statement(fv: FunctionView, view: FileView, node: CfgNode) -> Fix | No
     texts = [view.line_text(n) for n in range(span[0], span[1] + 1)]
     if any(t is None for t in texts) or " ".join(t.strip() for t in texts if t) != " ".join(node.text.split()):
         return None
-    return Fix("Drop the redundant mem_cgroup_uncharge()", render(view, [LineEdit(span[0], span[1], ())]), "safe")
+    edit = edit_on_view(view, span[0], span[1] + 1, ())
+    return Fix("Drop the redundant mem_cgroup_uncharge()", (edit,), Applicability.SAFE)
 
 
 # --------------------------------------------------------------------------

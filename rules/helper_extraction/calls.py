@@ -25,8 +25,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import FunctionView, Node, transform
-from reviewkit.fixes.edits import LineEdit
+from reviewkit.api import Edit, FunctionView, Node, transform
 
 T = transform
 
@@ -162,13 +161,14 @@ def _call_candidate(
     if at is None:
         cand.message += "; no fix offered: no visible spot above the first copy to define the helper"
         return cand
-    edits = [LineEdit(at, at - 1, T.inserted(view, at, helper))]
+    path = s0.fv.path
+    edits = [Edit(path, at, at, T.inserted(view, at, helper))]
     for i, s in enumerate(sites):
         site = T.replace_span(s.fv, lines, s.node, T.call_text(name, params, i))
         if site is None:
             cand.message += "; no fix offered: a copy is not fully visible"
             return cand
-        edits.append(LineEdit(site[0], site[1], tuple(site[2])))
-    cand.edits = {s0.fv.path: edits}
+        edits.append(Edit(path, site[0], site[1] + 1, tuple(site[2])))
+    cand.edits = {path: edits}
     cand.title = f"Add `{name}()` and call it at {count_text(len(sites))} sites"
     return cand

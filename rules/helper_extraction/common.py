@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reviewkit.api import FileView, FunctionView, Node, transform
-from reviewkit.fixes.edits import LineEdit
+from reviewkit.api import Applicability, Edit, FileView, FunctionView, Node, transform
 
 T = transform
 _WS = re.compile(r"\s+")
@@ -47,9 +46,10 @@ class Candidate:
     line: int
     claims: set[tuple[str, int]]
     value: tuple[int, int]
-    edits: dict[str, list[LineEdit]] = field(default_factory=dict)
+    edits: dict[str, list[Edit]] = field(default_factory=dict)
+    """The fix's edits by file, without context: it is captured when the fix is made."""
     title: str = ""
-    safety: str = "safe"
+    applicability: Applicability = Applicability.SAFE
 
 
 def claims_of(fv: FunctionView, nodes: list[Node]) -> set[tuple[str, int]]:

@@ -27,8 +27,7 @@ from reviewkit.rules.helper_extraction.common import (
     subject_of,
 )
 
-from reviewkit.api import FunctionView, Node, transform
-from reviewkit.fixes.edits import LineEdit
+from reviewkit.api import Applicability, Edit, FunctionView, Node, transform
 
 T = transform
 
@@ -172,7 +171,7 @@ def _guard_candidate(series: Series, key: tuple[str, tuple[str, ...]], sites: li
         return cand
     proto = series.scope.prototype(callee)
     ret = proto[0] if proto else "int"
-    cand.safety = "safe" if proto else "unsafe"
+    cand.applicability = Applicability.SAFE if proto else Applicability.UNSAFE
     params = order_params(analysis.params, subject)
     var = "err" if all(p.name != "err" for p in params) else "ret"
     inner = f"{callee}({', '.join(args)})"
@@ -191,7 +190,7 @@ def _guard_candidate(series: Series, key: tuple[str, tuple[str, ...]], sites: li
         static=not cross,
         comment=comment,
     )
-    edits: dict[str, list[LineEdit]] = defaultdict(list)
+    edits: dict[str, list[Edit]] = defaultdict(list)
     for i, g in enumerate(sites):
         site = _rewrite_guard(series, g, k, T.call_text(name, params, i))
         if site is None:
@@ -205,15 +204,15 @@ def _guard_candidate(series: Series, key: tuple[str, tuple[str, ...]], sites: li
     if at is None:
         cand.message += f"; no fix offered: no visible spot in {owner} to define the helper"
         return cand
-    edits[owner].append(LineEdit(at, at - 1, T.inserted(series.views[owner], at, helper)))
+    edits[owner].append(Edit(owner, at, at, T.inserted(series.views[owner], at, helper)))
     if cross:
         h = headers[0]
         proto_line = f"{ret} {name}({T.signature_params(params)});"
         if make_static:
-            edits[h.path].append(LineEdit(h.line, h.line, (proto_line,)))
-            edits[owner].append(LineEdit(obj.line, obj.line, ("static " + obj.text,)))
+            edits[h.path].append(Edit(h.path, h.line, h.line + 1, (proto_line,)))
+            edits[owner].append(Edit(owner, obj.line, obj.line + 1, ("static " + obj.text,)))
         else:
-            edits[h.path].append(LineEdit(h.line + 1, h.line, (proto_line,)))
+            edits[h.path].append(Edit(h.path, h.line + 1, h.line + 1, (proto_line,)))
     cand.edits = dict(edits)
     cand.title = f"Add `{name}()` to {owner} and call it at {count_text(len(sites))} sites" + (
         f"; make `{obj.name}` static" if make_static else ""
@@ -230,7 +229,7 @@ def _node_lines(series: Series, fv: FunctionView, nodes: list[Node]) -> list[str
     return out
 
 
-def _rewrite_guard(series: Series, g: _Guard, k: int, new_call: str) -> list[LineEdit] | None:
+def _rewrite_guard(series: Series, g: _Guard, k: int, new_call: str) -> list[Edit] | None:
     lines = series.lines(g.fv.path)
     head = T.replace_span(g.fv, lines, g.call, new_call)
     cons = g.ifnode.child_by_field_name("consequence")
@@ -252,8 +251,8 @@ def _rewrite_guard(series: Series, g: _Guard, k: int, new_call: str) -> list[Lin
     edits = []
     if single and new_head.rstrip().endswith("{") and lines.get(close_line, "").strip() == "}":
         new_head = new_head.rstrip()[:-1].rstrip()
-        edits.append(LineEdit(close_line, close_line, ()))
-    edits.append(LineEdit(first, p_last, (new_head,)))
+        edits.append(Edit(g.fv.path, close_line, close_line + 1, ()))
+    edits.append(Edit(g.fv.path, first, p_last + 1, (new_head,)))
     return edits
 
 

@@ -73,8 +73,7 @@ from collections.abc import Iterator
 
 from reviewkit.rules.helper_extraction.detect import Candidate, Series, guarded_calls, repeated_calls, sequences
 
-from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, offer, transform
-from reviewkit.fixes.edits import render_lines
+from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, edit_on_lines, offer, transform
 
 ID = "helper-extraction"
 SEVERITY = Severity.INFO
@@ -112,10 +111,11 @@ def _ranked(series: Series) -> list[Candidate]:
 def _fix(series: Series, cand: Candidate) -> Fix | None:
     if not cand.edits:
         return None
-    parts = []
+    edits = []
     for path in sorted(cand.edits, key=lambda p: (not p.endswith(".h"), p)):
-        parts.append(render_lines(path, series.lines(path), cand.edits[path]))
-    return Fix(cand.title, "".join(parts), cand.safety)
+        lines = series.lines(path)
+        edits += [edit_on_lines(path, lines, e.start, e.end, e.lines) for e in cand.edits[path]]
+    return Fix(cand.title, tuple(edits), cand.applicability)
 
 
 def _findings(ctx: ReviewContext) -> Iterator[Finding]:

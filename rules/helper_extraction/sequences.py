@@ -27,8 +27,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import FunctionView, Node, transform
-from reviewkit.fixes.edits import LineEdit
+from reviewkit.api import Edit, FunctionView, Node, transform
 
 T = transform
 MAX_LEN = 8
@@ -215,17 +214,22 @@ def _sequence_candidate(series: Series, key: tuple[str, ...], occs: list[_Occ]) 
     indent = T.indent_of(lines[first.stmts[0].first or 0])
     body = T.dedent(T.span_lines(lines, first.stmts[0].first or 0, first.stmts[-1].last or 0) or [], indent)
     helper = T.helper_text(name=name, ret="void", params=params, private=analysis.private, body=body, static=True)
-    edits: list[LineEdit] = [LineEdit(at, at - 1, T.inserted(view, at, helper))]
+    edits: list[Edit] = [Edit(fv.path, at, at, T.inserted(view, at, helper))]
     for i, o in enumerate(rewrite):
         site_indent = T.indent_of(lines[o.stmts[0].first or 0])
         edits.append(
-            LineEdit(o.stmts[0].first or 0, o.stmts[-1].last or 0, (site_indent + T.call_text(name, params, i) + ";",))
+            Edit(
+                fv.path,
+                o.stmts[0].first or 0,
+                (o.stmts[-1].last or 0) + 1,
+                (site_indent + T.call_text(name, params, i) + ";",),
+            )
         )
         for dfv, decl in analysis.drop_decls:
             if dfv is o.fv:
                 a, b = T.real_span(dfv, decl)
                 if a is not None and b is not None:
-                    edits.append(LineEdit(a, b, ()))
+                    edits.append(Edit(fv.path, a, b + 1, ()))
     cand.edits = {fv.path: edits}
     cand.title = f"Add `{name}()` and call it"
     if analysis.kept_decls:

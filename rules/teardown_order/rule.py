@@ -110,6 +110,7 @@ from reviewkit.api import (
     K_COND,
     K_GAP,
     K_STMT,
+    Applicability,
     Call,
     CfgNode,
     FileView,
@@ -120,10 +121,10 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    edit_on_view,
     fragment_cfg,
     paths,
 )
-from reviewkit.fixes.edits import LineEdit, render
 
 ID = "teardown-order"
 SEVERITY = Severity.WARNING
@@ -327,4 +328,5 @@ def _fix(fv: FunctionView, view: FileView, hit: _Hit) -> Fix | None:
     moved = texts[size:] + texts[:size]
     r_call = hit.release.call
     title = f"Call {r_call.name}() before {hit.destroy.call.name}()"
-    return Fix(title, render(view, [LineEdit(first, last, tuple(t for t in moved if t is not None))]), "safe")
+    edit = edit_on_view(view, first, last + 1, [t for t in moved if t is not None])
+    return Fix(title, (edit,), Applicability.SAFE)
