@@ -97,6 +97,7 @@ label changes what the other error paths undo).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -236,6 +237,8 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
     pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
     family: dict[str, str] = {}
     steps: list[PathStep] = []
+    locked = 0
+    nulled: set[int] = set()
     for node, label in path.steps:
         if node.kind == K_GAP:
             # unseen code may register what we saw allocated: no longer sure it is not live
@@ -244,7 +247,20 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
         if node.kind == K_COND and node.line is not None:
             steps.append(PathStep(node.line, f"`{_short(node.text)}` is {'true' if label else 'false'}"))
         assigned = _assigned(node)
+        if assigned is not None and "->" not in assigned and "." not in assigned:
+            # `tid_tx = other;` between the free and the stop: the stop is about another object now
+            pending = [p for p in pending if _root_name(p[2].walker.lstrip("*|")) != assigned]
+        if assigned is not None and locked and _nulls(node):
+            # `x = NULL;` after `kfree(x)` with a lock held: if the lock is dropped before the stop,
+            # the callback can only see NULL under that lock (it re-checks), the protocol is the code's
+            nulled |= {id(p) for p in pending if p[0].obj == _lvalue(node)}
         for call in node.calls:
+            if _is_lock(call.name):
+                locked += 1
+            elif _is_unlock(call.name):
+                locked = max(0, locked - 1)
+                if not locked:
+                    pending = [p for p in pending if id(p) not in nulled]
             if not model.is_walker_call(call.name) and call.name not in model.destroy:
                 _escape(call, state, family, model)
             for ev in model.events(call, assigned):
@@ -268,6 +284,36 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
                             yield _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
                     pending = [p for p in pending if not walker_matches(p[2].walker, ev.obj)]
                 state[ev.obj] = ev.kind
+
+
+def _root_name(text: str) -> str:
+    m = re.match(r"[A-Za-z_]\w*", text)
+    return m.group(0) if m else ""
+
+
+def _lvalue(node: CfgNode) -> str:
+    text = node.text.strip().rstrip(";")
+    return norm_object(text.split("=", 1)[0]) if "=" in text else ""
+
+
+def _nulls(node: CfgNode) -> bool:
+    text = node.text.strip().rstrip(";")
+    return "=" in text and text.split("=", 1)[1].strip() in ("NULL", "0")
+
+
+def _is_lock(name: str) -> bool:
+    return name in ("mutex_lock", "spin_lock", "spin_lock_bh", "spin_lock_irq", "spin_lock_irqsave", "down_write")
+
+
+def _is_unlock(name: str) -> bool:
+    return name in (
+        "mutex_unlock",
+        "spin_unlock",
+        "spin_unlock_bh",
+        "spin_unlock_irq",
+        "spin_unlock_irqrestore",
+        "up_write",
+    )
 
 
 def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], model: Model) -> None:
