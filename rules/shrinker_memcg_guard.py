@@ -82,9 +82,9 @@ from reviewkit.api import (
     Node,
     ReviewContext,
     Severity,
+    edit_on_view,
     iter_calls,
 )
-from reviewkit.fixes.edits import edit_on_view
 
 ID = "shrinker-memcg-guard"
 SEVERITY = Severity.ERROR
