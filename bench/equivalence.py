@@ -38,8 +38,18 @@ def install(rev: str, into: Path) -> Path:
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(src), rev], check=True)
     site = into / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(src)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(src),
+        ],
         check=True,
     )
     return site
@@ -87,7 +97,10 @@ def recall(site: Path, src: Path) -> str:
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run(
         [sys.executable, str(script), "--tree", str(KERNEL), "mm", "--max", "200"],
-        capture_output=True, text=True, env=env, cwd=src,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=src,
     )
     return "\n".join(line for line in proc.stdout.splitlines() if not line.startswith("seconds:"))
 
@@ -123,7 +136,10 @@ def main() -> int:
                     diff = difflib.unified_diff(
                         f"rc={results['old'][0]}\n{results['old'][1]}".splitlines(),
                         f"rc={results['new'][0]}\n{results['new'][1]}".splitlines(),
-                        "old", "new", lineterm="", n=2,
+                        "old",
+                        "new",
+                        lineterm="",
+                        n=2,
                     )
                     print("\n".join(list(diff)[:60]))
             if not args.no_recall:

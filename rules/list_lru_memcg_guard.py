@@ -62,10 +62,14 @@ only (a wrapper around `mem_cgroup_disabled()` is not).
 
 ## Fix safety
 Unsafe (behaviour changes when the memory controller is disabled, as
-intended).  With mm/list_lru.c in view (tree mode) the fix is the one-line
-change in `__list_lru_init()`; otherwise a guard at the call site that falls
-back to a memcg-unaware `list_lru_init()` (for `__list_lru_init()`: passes
-`!mem_cgroup_disabled()` as memcg_aware).  Every fix is verified: it
+intended).  With mm/list_lru.c in view (tree mode, or the series touches
+it) the fix is the one the thread chose, in `__list_lru_init()`:
+`if (mem_cgroup_disabled() || mem_cgroup_kmem_disabled()) memcg_aware = false;`
+(an existing `if (mem_cgroup_kmem_disabled())` gains the first test).
+Only when mm/list_lru.c is not in view is a guard at the call site offered
+instead, and its title says so: it falls back to a memcg-unaware
+`list_lru_init()` (for `__list_lru_init()`: passes `!mem_cgroup_disabled()`
+as memcg_aware).  Every fix is verified: it
 applies, parses and the finding goes away.
 """
 
@@ -375,7 +379,9 @@ def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict
     indent = rows[line - 1][: len(rows[line - 1]) - len(rows[line - 1].lstrip())]
     while line > 1 and rows[line - 2].lstrip().startswith(("#if", "#ifdef", "#ifndef")):
         line -= 1  # not inside a conditional block the statement happens to open with
-    return Edit(path, line, line, (f"{indent}if ({disabled}())", f"{indent}\t{param} = false;", ""))
+    kmem = model.get("kmem_check")
+    cond = f"{disabled}() || {kmem}()" if kmem else f"{disabled}()"
+    return Edit(path, line, line, (f"{indent}if ({cond})", f"{indent}\t{param} = false;", ""))
 
 
 # --------------------------------------------------------------------------
@@ -403,7 +409,8 @@ def _fix(
     edit = _call_site_guard(ctx, fv, view, call, spec, lru, model)
     if edit is None:
         return None
-    return Fix(f"Guard `{call.name}()` with {model.get('disabled_check')}()", (edit,), Applicability.UNSAFE)
+    title = f"Guard `{call.name}()` with {model.get('disabled_check')}() at the call site ({path} not in view)"
+    return Fix(title, (edit,), Applicability.UNSAFE)
 
 
 def _call_site_guard(

@@ -153,6 +153,37 @@ def test_tree_mode_fix_is_in_list_lru_c() -> None:
     assert added == ["if (mem_cgroup_disabled() || mem_cgroup_kmem_disabled())"]
 
 
+KERNEL = Path("/work/kernel/linux-source-6.1")
+
+
+def test_seed_with_list_lru_c_in_view_gets_the_threads_fix(tmp_path: Path) -> None:
+    """With mm/list_lru.c in the tree the fix is the thread's, in __list_lru_init(); the rest stays exact."""
+    from conftest import SEED
+
+    source = KERNEL / "mm" / "list_lru.c"
+    if not SEED.is_file() or not source.is_file():
+        pytest.skip("needs ../shared/corpus and a 6.1 tree")
+    tree = tmp_path / "tree"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "mm" / "list_lru.c").write_text(source.read_text("utf-8"), "utf-8")
+    findings = _review(SEED, tree)
+    assert _where(findings, "list-lru-memcg-guard") == [(HUGE, 925)]
+    assert _where(findings, "teardown-order") == [(HUGE, 952), (HUGE, 967)]
+    (guard,) = [f for f in findings if f.rule == "list-lru-memcg-guard"]
+    assert guard.fix is not None and guard.fix.verified
+    assert guard.fix.diff.startswith("--- a/mm/list_lru.c\n")
+    assert "Clear memcg_aware in __list_lru_init()" in guard.fix.title
+    _removed, added = _diff_sides(guard.fix.diff)
+    assert added[:2] == ["if (mem_cgroup_disabled() || mem_cgroup_kmem_disabled())", "memcg_aware = false;"]
+    assert "does not clear memcg_aware" in guard.message
+
+
+def test_call_site_guard_says_list_lru_c_was_not_in_view(seed_findings: list[Finding]) -> None:
+    (guard,) = [f for f in seed_findings if f.rule == "list-lru-memcg-guard"]
+    assert guard.fix is not None and "at the call site (mm/list_lru.c not in view)" in guard.fix.title
+    assert "is not in view" in guard.message
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REVIEWKIT_DEBUG": ""}
     code = "from reviewkit.cli import entry; entry()"
@@ -217,7 +248,11 @@ def test_tree_mode_fix_clears_the_flag_outside_conditional_code() -> None:
     assert guard.fix is not None and guard.fix.verified
     body = guard.fix.diff.splitlines()
     added = [i for i, ln in enumerate(body) if ln.startswith("+") and not ln.startswith("+++")]
-    assert [body[i][1:].strip() for i in added] == ["if (mem_cgroup_disabled())", "memcg_aware = false;", ""]
+    assert [body[i][1:].strip() for i in added] == [
+        "if (mem_cgroup_disabled() || mem_cgroup_kmem_disabled())",
+        "memcg_aware = false;",
+        "",
+    ]
     ifdef = next(i for i, ln in enumerate(body) if ln[1:].startswith("#ifdef"))
     assert max(added) < ifdef  # before the #ifdef block, not inside it
 
@@ -279,6 +314,9 @@ def test_static_shrinker_initializer_links_the_lru() -> None:
 
 def test_member_links_are_rebased_onto_the_pointer_in_use() -> None:
     path = FIXTURES / "teardown-order" / "member-links.c"
-    (f,) = _scan(path, "teardown-order")
-    assert f.function == "vault_destroy_reversed"
-    assert "`q->v_shrinker` walks `q->v_lru`" in f.message
+    by_fn = {f.function: f for f in _scan(path, "teardown-order")}
+    assert set(by_fn) == {"vault_destroy_reversed", "pair_destroy"}
+    assert "`q->v_shrinker` walks `q->v_lru`" in by_fn["vault_destroy_reversed"].message
+    # the setup helper's parameters carry the link to the teardown helper with the same parameter types
+    assert "`shrinker` walks `lru`" in by_fn["pair_destroy"].message
+    assert "in pair_init()" in by_fn["pair_destroy"].message

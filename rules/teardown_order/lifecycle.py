@@ -25,7 +25,7 @@ from typing import Any
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
 
-from reviewkit.api import Call, FileView, FunctionView, ReviewContext, iter_calls
+from reviewkit.api import Call, FileView, FunctionView, Line, ReviewContext, iter_calls
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,13 @@ class Link:
     line: int
     scope: str | None = None
     """The function the link holds in, when it ties a parameter or local (None: everywhere)."""
+    kind: str = "shrinker"
+    callback: str | None = None
+    """The callback that can still run (None: the walker's callbacks in general)."""
+    params: tuple[str, str] | None = None
+    """(walker type, object type) when the link ties two parameters of ``scope``: it then
+    holds in any function with exactly one parameter of each type (a teardown helper
+    taking what the setup helper took)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ class Event:
     """"allocated", "registered", "gone", "never-registered" (walkers) or "destroy" (objects)."""
     obj: str
     call: Call
+    family: str = ""
+    """The registration kind of a walker event ("shrinker", "irq", ...)."""
 
 
 class Model:
@@ -57,18 +66,73 @@ class Model:
         table = kernel.get("lifecycle", {})
         walker = table.get("walker", {})
         self.walker_kind = str(walker.get("kind", "shrinker"))
-        self.walker_calls = {c["name"]: c for c in walker.get("calls", [])}
+        self.walker_calls = {c["name"]: {**c, "kind": self.walker_kind} for c in walker.get("calls", [])}
+        self.patterns: list[tuple[re.Pattern[str], dict[str, Any]]] = []
+        self.kinds: dict[str, dict[str, Any]] = {}
+        self.callback_fields = set(table.get("callback_fields", ["scan_objects", "count_objects"]))
+        self.field_kind = {f: self.walker_kind for f in self.callback_fields}
+        self.static_types = {self.walker_kind: self.walker_kind}
+        for kind in table.get("kinds", []):
+            name = str(kind["kind"])
+            self.kinds[name] = kind
+            for f in kind.get("callback_fields", []):
+                self.callback_fields.add(f)
+                self.field_kind.setdefault(f, name)
+            if kind.get("static_type"):
+                self.static_types[str(kind["static_type"])] = name
+            for c in kind.get("calls", []):
+                spec = {**c, "kind": name}
+                if "pattern" in c:
+                    self.patterns.append((re.compile(str(c["pattern"])), spec))
+                else:
+                    self.walker_calls[str(c["name"])] = spec
         self.links = {c["name"]: c for c in table.get("links", [])}
         self.destroy = {c["name"]: c for c in table.get("destroy", [])}
-        self.callback_fields = set(table.get("callback_fields", ["scan_objects", "count_objects"]))
         self.walk_prefixes = tuple(table.get("walk_prefixes", ["list_lru_"]))
+        context = table.get("context", {})
+        self.context_macros = frozenset(context.get("macros", ["container_of"]))
+        self.context_fields = frozenset(context.get("fields", ["private_data"]))
+
+    def spec(self, name: str) -> dict[str, Any] | None:
+        """The lifecycle call spec of ``name`` (exact names first, then patterns)."""
+        spec = self.walker_calls.get(name)
+        if spec is not None:
+            return spec
+        for pattern, pspec in self.patterns:
+            if pattern.match(name):
+                return pspec
+        return None
+
+    def is_walker_call(self, name: str) -> bool:
+        return self.spec(name) is not None
+
+    def context_param(self, kind: str) -> int | None:
+        value = self.kinds.get(kind, {}).get("context_param")
+        return int(value) if value is not None else None
+
+    def handle(self, call: Call, spec: dict[str, Any], assigned: str | None) -> str | None:
+        """The registration a lifecycle call names (normalised), or None."""
+        where = spec.get("handle", "ret" if spec.get("ret") else spec.get("arg", 0))
+        if where == "ret":
+            target = assigned
+        elif where == "const":
+            return str(spec.get("key", call.name))
+        elif isinstance(where, list):
+            # a composite handle (request_irq's irq and dev_id): "irq|dev_id"
+            parts = [arg(call, int(i)) for i in where]
+            if any(p is None for p in parts):
+                return None
+            return "|".join(strip_casts(norm_object(p)) for p in parts if p is not None)
+        else:
+            target = arg(call, int(where))
+        return strip_casts(norm_object(target)) if target else None
 
     def events(self, call: Call, assigned: str | None = None) -> Iterator[Event]:
-        spec = self.walker_calls.get(call.name)
+        spec = self.spec(call.name)
         if spec is not None:
-            target = assigned if spec.get("ret") else arg(call, int(spec.get("arg", 0)))
+            target = self.handle(call, spec, assigned)
             if target:
-                yield Event(str(spec["state"]), norm_object(target), call)
+                yield Event(str(spec["state"]), target, call, str(spec.get("kind", self.walker_kind)))
         spec = self.destroy.get(call.name)
         if spec is not None:
             target = arg(call, int(spec.get("arg", 0)))
@@ -76,15 +140,41 @@ class Model:
                 yield Event("destroy", norm_object(target), call)
 
 
+_CAST_RE = re.compile(r"^\((?:const\s+|volatile\s+|struct\s+|unsigned\s+)*[A-Za-z_]\w*\s*\**\)")
+
+
+def strip_casts(text: str) -> str:
+    """``(void *)adapter`` -> ``adapter``: a cast does not change which object is named."""
+    while True:
+        m = _CAST_RE.match(text)
+        if m is None or m.end() == len(text):
+            return text
+        text = norm_object(text[m.end() :])
+
+
+def all_functions(ctx: ReviewContext) -> list[FunctionView]:
+    """Every post-image function of every C file in view, callbacks included.
+
+    Read from the file views themselves: the token prefilter hides functions
+    without a lifecycle call from ``ctx.functions()``, but a callback (an IRQ
+    handler, a scan_objects) names none and is exactly what links are made of.
+    """
+    out: list[FunctionView] = []
+    for _pc, view in ctx.c_files():
+        out.extend(fv for fv in view.functions("post") if fv.function is not None)
+    return out
+
+
 def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
     """object -> links, from every post-image function in view (all patches, all files)."""
+    from reviewkit.rules.teardown_order.reach import param_types
+
     links: dict[str, list[Link]] = {}
-    views = list(ctx.functions("post", changed_only=False))
+    views = all_functions(ctx)
     callbacks: dict[str, set[str]] = {}
     for fv in views:
         fn = fv.function
-        if fn is None:
-            continue
+        assert fn is not None
         # a callback's own locals and parameters name nothing another function can destroy
         mine = declared_names(fv)
         objs = {
@@ -94,11 +184,11 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
         }
         if objs:
             callbacks[fv.name] = objs
+    helpers: dict[str, list[tuple[int, int, Link]]] = {}
     for fv in views:
         fn = fv.function
-        if fn is None:
-            continue
-        mine = set()
+        assert fn is not None
+        mine: set[str] = set()
         for call in iter_calls(fv.parsed, fn.body):
             spec = model.links.get(call.name)
             if spec is None:
@@ -109,18 +199,43 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
                 mine = mine or declared_names(fv)
                 w, o = norm_object(walker), norm_object(obj)
                 scope = fv.name if w in mine or o in mine else None
-                _add(links, Link(w, o, f"{call.name}() at {line}", fv.path, line, scope))
+                types = param_types(fv)
+                params = (types[w], types[o]) if w in types and o in types else None
+                link = Link(w, o, f"{call.name}() at {line}", fv.path, line, scope, params=params)
+                _add(links, link)
+                if params is not None:
+                    names = list(types)
+                    helpers.setdefault(fv.name, []).append((names.index(w), names.index(o), link))
         for walker, field, callback, line in _callback_assignments(fv, model):
             for obj in callbacks.get(callback, ()):
                 _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", fv.path, line))
+    # a setup helper's parameter link holds for the arguments of each call of it
+    for fv in views:
+        fn = fv.function
+        assert fn is not None
+        for call in iter_calls(fv.parsed, fn.body):
+            for wi, oi, link in helpers.get(call.name, []):
+                w, o = arg(call, wi), arg(call, oi)
+                if w and o:
+                    line = fv.real_line(call.node) or 0
+                    how = f"{call.name}() at {line}, which calls {link.how}"
+                    mine = declared_names(fv)
+                    wn, on = norm_object(w), norm_object(o)
+                    scope = fv.name if _root(wn) in mine or _root(on) in mine else None
+                    _add(links, Link(wn, on, how, fv.path, line, scope if scope and "->" not in wn else None))
     for _pc, view in ctx.c_files():
-        for walker, field, callback, line in _static_initializers(view, model):
+        for walker, field, callback, line in static_initializers(view, model):
             for obj in callbacks.get(callback, ()):
                 _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", view.path, line))
     return links
 
 
-def links_for(links: dict[str, list[Link]], obj: str, function: str) -> list[Link]:
+def _root(text: str) -> str:
+    m = re.match(r"[A-Za-z_]\w*", text)
+    return m.group(0) if m else text
+
+
+def links_for(links: dict[str, list[Link]], obj: str, function: str, types: dict[str, str] | None = None) -> list[Link]:
     """Links of ``obj`` as seen in ``function``.
 
     A link learned for ``obj`` itself counts when its walker is a global or
@@ -139,6 +254,16 @@ def links_for(links: dict[str, list[Link]], obj: str, function: str) -> list[Lin
     for link in links.get(obj, []):
         if link.scope in (None, function) and _split_member(link.walker)[0] in (None, base):
             add(link)
+    if types and obj in types:
+        # a teardown helper taking what a setup helper took: the parameters' types carry the link
+        for learned in links.values():
+            for link in learned:
+                if link.params is None or link.scope == function or link.params[1] != types[obj]:
+                    continue
+                walkers = [n for n, t in types.items() if t == link.params[0]]
+                objs = [n for n, t in types.items() if t == link.params[1]]
+                if len(walkers) == 1 and len(objs) == 1:
+                    add(Link(walkers[0], obj, f"{link.how} in {link.scope}()", link.path, link.line, function))
     if base is None:
         return out
     for learned in links.values():
@@ -159,15 +284,22 @@ def _split_member(obj: str) -> tuple[str | None, str]:
     return (m.group(1), m.group(2)) if m else (None, obj)
 
 
-def _static_initializers(view: FileView, model: Model) -> Iterator[tuple[str, str, str, int]]:
+def static_initializers(view: FileView, model: Model) -> Iterator[tuple[str, str, str, int]]:
     """(walker, field, callback, line) of ``.scan_objects = fn`` in ``struct shrinker x = { ... };``.
 
-    Read from the visible lines (the whole file in tree and scan mode); an
-    initializer that runs into unseen lines is not read.
+    Read from the whole post-image in tree and scan mode (the hunks' lines
+    are not enough: the table is usually far from what a patch touches), from
+    the visible lines in fragment mode; an initializer that runs into unseen
+    lines is not read.  Every ``static_type`` of the lifecycle kinds is read
+    (``struct notifier_block nb = { .notifier_call = fn }`` too).
     """
-    header = re.compile(rf"\bstruct\s+{re.escape(model.walker_kind)}\s+([A-Za-z_]\w*)\s*=\s*\{{")
+    types = "|".join(re.escape(t) for t in sorted(model.static_types))
+    header = re.compile(rf"\bstruct\s+(?:{types})\s+([A-Za-z_]\w*)\s*=\s*\{{")
     member = re.compile(r"\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)")
-    lines = view.lines("post")
+    if view.tree_post is not None:
+        lines = [Line(n, text, False, 0) for n, text in enumerate(view.tree_post.split("\n"), 1)]
+    else:
+        lines = view.lines("post")
     i = 0
     while i < len(lines):
         m = header.search(lines[i].text)

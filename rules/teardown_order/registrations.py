@@ -1,0 +1,265 @@
+"""Registrations with callbacks, and what each callback can reach (not a rule).
+
+Learned from every function and file-scope table in view, for every kind
+of ``[[lifecycle.kinds]]`` in reviewkit/kernel/lifecycle.toml:
+
+- a setup call that names the callback (``request_irq(irq, fn, ..., dev)``,
+  ``timer_setup(&f->t, fn, 0)``, ``INIT_WORK(&f->w, fn)``,
+  ``t = kthread_run(fn, data, ...)``, ``call_rcu(&x->rcu, fn)``);
+- a callback field assignment (``f->nb.notifier_call = fn``,
+  ``f->shrinker.scan_objects = fn``, ``f->t.function = fn``);
+- a file-scope table (``struct notifier_block nb = { .notifier_call = fn }``).
+
+A registration is stored in the shape the setup code wrote it (walker
+``f->t``, context ``f``): :func:`reaching` rebases it onto the pointer a
+teardown function uses (``kfree(p->buf)`` is reached through ``p->t``'s
+callback when that callback dereferences ``->buf`` of its context).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from reviewkit.rules._csyntax import arg, declared_names, norm_object
+from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
+from reviewkit.rules.teardown_order.reach import Reach, ReachIndex, file_scope_names
+
+from reviewkit.api import FunctionView, ReviewContext, cparse, iter_calls
+
+_ROOT_RE = re.compile(r"^([A-Za-z_]\w*)(.*)$")
+
+
+@dataclass(frozen=True)
+class Registration:
+    kind: str
+    walker: str
+    """The handle as the setup code wrote it (normalised): ``f->timer``, ``priv``, ``cask_nb``."""
+    context: str | None
+    """What the callback gets back to (``f``), None when it has no context (a global table)."""
+    relative: bool
+    """Walker and context are rooted at one local or parameter of the setup function: rebase by shape."""
+    callback: str
+    how: str
+    path: str
+    line: int
+    reach: Reach
+
+
+def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
+    views = all_functions(ctx)
+    if not views:
+        return []
+    index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields)
+    for _pc, view in ctx.c_files():
+        if view.tree_post is not None:
+            parsed = cparse.parse(view.tree_post)
+            index.file_globals[view.path] = file_scope_names(parsed.root, parsed.text)
+    out: list[Registration] = []
+    for fv in views:
+        out.extend(_from_calls(fv, model, index))
+        out.extend(_from_assignments(fv, model, index))
+    for _pc, view in ctx.c_files():
+        for walker, field, callback, line in static_initializers(view, model):
+            kind = model.field_kind.get(field, model.walker_kind)
+            reach = index.reach(callback, model.context_param(kind))
+            if reach is not None:
+                how = f"set by `.{field} = {callback}` in `{walker}` at {line}"
+                out.append(Registration(kind, walker, None, False, callback, how, view.path, line, reach))
+    return out
+
+
+def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[Registration]:
+    fn = fv.function
+    assert fn is not None
+    mine: set[str] | None = None
+    for call in iter_calls(fv.parsed, fn.body):
+        spec = model.spec(call.name)
+        if spec is None or "callback" not in spec:
+            continue
+        kind = str(spec["kind"])
+        walker = model.handle(call, spec, _assigned_to(fv, call.node))
+        if walker is None:
+            continue
+        if "context" in spec:
+            context = arg(call, int(spec["context"]))
+        else:
+            context = None if spec.get("handle") == "const" else _base(walker)
+        context = strip_casts(norm_object(context)) if context else None
+        mine = declared_names(fv) if mine is None else mine
+        line = fv.real_line(call.node) or 0
+        for idx in spec["callback"]:
+            cb = arg(call, int(idx))
+            if not cb or not re.fullmatch(r"[A-Za-z_]\w*", cb.strip()):
+                continue
+            reach = index.reach(cb.strip(), model.context_param(kind))
+            if reach is None:
+                continue
+            how = f"registered by {call.name}() at {line}"
+            reg = _registration(kind, walker, context, cb.strip(), how, fv, line, reach, mine)
+            if reg is not None:
+                yield reg
+
+
+def _from_assignments(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[Registration]:
+    from reviewkit.rules.teardown_order.lifecycle import _callback_assignments
+
+    mine: set[str] | None = None
+    for walker, field, callback, line in _callback_assignments(fv, model):
+        kind = model.field_kind.get(field, model.walker_kind)
+        reach = index.reach(callback, model.context_param(kind))
+        if reach is None:
+            continue
+        mine = declared_names(fv) if mine is None else mine
+        how = f"set by `{walker}.{field} = {callback}` at {line}"
+        reg = _registration(kind, walker, _base(walker), callback, how, fv, line, reach, mine)
+        if reg is not None:
+            yield reg
+
+
+def _registration(
+    kind: str,
+    walker: str,
+    context: str | None,
+    callback: str,
+    how: str,
+    fv: FunctionView,
+    line: int,
+    reach: Reach,
+    mine: set[str],
+) -> Registration | None:
+    """The registration in rebasable shape; None when its handle is a local no teardown can name."""
+    w_root, c_root = _root(walker.rsplit("|", 1)[-1]), _root(context) if context else None
+    relative = w_root in mine and c_root == w_root
+    if w_root in mine and not relative:
+        return None
+    if context is not None and c_root in mine and not relative:
+        context = None  # context rooted at a local of the setup function: only globals can be matched
+    return Registration(kind, walker, context, relative, callback, how, fv.path, line, reach)
+
+
+def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, str]] | None = None) -> list[Link]:
+    """Registrations whose callback can reach ``obj``, rebased onto ``obj``'s pointer.
+
+    ``aliases`` are the teardown function's accessor locals (``dev = PRIV(ndev)``):
+    ``dev->base`` is then also tried as ``PRIV()->base`` below the context ``ndev``.
+    """
+    out: list[Link] = []
+    seen: set[tuple[str, str]] = set()
+    x_root = _root(obj)
+    alias = (aliases or {}).get(x_root)
+    bases = _bases(obj)
+    hits: list[Registration] = []
+    for reg in regs:
+        # a deeper base (cq->dim) names a precise handle (cq->dim->work); an IRQ's is a wildcard
+        mine = bases if "|" not in reg.walker else bases[:1]
+        walker = next((w for w in (_rebase(reg, obj, b) for b in mine) if w is not None), None)
+        if walker is None and alias is not None and obj != x_root:
+            walker = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
+        if walker is None or (walker, reg.callback) in seen:
+            continue
+        seen.add((walker, reg.callback))
+        hits.append(reg)
+        out.append(Link(walker, obj, reg.how, reg.path, reg.line, None, reg.kind, reg.callback))
+    # IRQs numbered like one whose handler does not reach obj are not the ones to wait for
+    reaching_irqs = {r.walker.split("|", 1)[0] for r in hits if "|" in r.walker}
+    others = sorted({r.walker.split("|", 1)[0] for r in regs if "|" in r.walker} - reaching_irqs - {""})
+    if others:
+        out = [
+            replace(link, walker=link.walker + "".join(f"!{n}" for n in others))
+            if link.walker.startswith("*|")
+            else link
+            for link in out
+        ]
+    return out
+
+
+def _bases(obj: str) -> list[str]:
+    """Where the context may sit in ``obj``: ``cq->dim->buf`` -> [``cq``, ``cq->dim``, ``cq->dim->buf``].
+
+    A registration made on a local (``INIT_WORK(&dim->work, fn)``) is torn
+    down through whatever holds it (``cancel_work_sync(&cq->dim->work)``).
+    """
+    parts = obj.split("->")
+    return ["->".join(parts[: i + 1]) for i in range(len(parts))] if re.fullmatch(r"[A-Za-z_]\w*", parts[0]) else [obj]
+
+
+def walker_matches(pattern: str, key: str) -> bool:
+    """``*|d`` (any IRQ of dev_id ``d``) matches ``irq|d``; anything else only itself.
+
+    ``*|d!n1!n2`` excludes the IRQs numbered ``n1``/``n2``: they share the
+    dev_id but their handlers do not reach the object.
+    """
+    if pattern.startswith("*|"):
+        ctx, *excluded = pattern[2:].split("!")
+        irq, _, dev = key.rpartition("|")
+        return dev == ctx and irq not in excluded
+    return pattern == key
+
+
+def _rebase(reg: Registration, obj: str, x_root: str) -> str | None:
+    """The walker pattern for ``obj``: composite handles keep only their context part (``*|dev``)."""
+    walker = _rebase_one(reg, obj, x_root)
+    if walker is not None and "|" in reg.walker:
+        return "*|" + walker.rsplit("|", 1)[-1]
+    return walker
+
+
+def _rebase_one(reg: Registration, obj: str, x_root: str) -> str | None:
+    """The walker a teardown must release before freeing ``obj``, or None when ``obj`` is out of reach."""
+    if not reg.relative:
+        if obj in reg.reach.globals:
+            return reg.walker
+        if reg.context is not None and _below(obj, reg.context, reg.reach):
+            return reg.walker
+        return None
+    w_rest = (
+        reg.context[len(_root(reg.context)) :]
+        if "|" in reg.walker and reg.context
+        else (reg.walker[len(_root(reg.walker)) :])
+    )
+    c_rest = reg.context[len(_root(reg.context)) :] if reg.context is not None else None
+    if c_rest is None:
+        return None
+    context = x_root + c_rest
+    if _below(obj, context, reg.reach):
+        return x_root + w_rest
+    return None
+
+
+def _below(obj: str, context: str, reach: Reach) -> bool:
+    """``obj`` is the context itself (and the callback uses it) or a member chain the callback touches."""
+    if obj == context:
+        return reach.touches_context()
+    for sep in ("->", "."):
+        if obj.startswith(context + sep):
+            rest = obj[len(context) + len(sep) :]
+            return rest in reach.members
+    return False
+
+
+def _root(text: str | None) -> str:
+    m = _ROOT_RE.match(text or "")
+    return m.group(1) if m else ""
+
+
+def _base(walker: str) -> str | None:
+    """``f->timer`` -> ``f``; ``f->a.b`` -> ``f``; None for a plain global (``my_timer``)."""
+    root = _root(walker)
+    return root if root and root != walker else None
+
+
+def _assigned_to(fv: FunctionView, node: cparse.Node) -> str | None:
+    """``x`` of ``x = call(...)`` or ``T *x = call(...)``."""
+    parent = node.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        return fv.parsed.text(left) if left is not None else None
+    if parent.type == "init_declarator":
+        return cparse.declarator_name(parent.child_by_field_name("declarator"))
+    return None
