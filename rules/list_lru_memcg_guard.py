@@ -92,6 +92,14 @@ from reviewkit.api import (
 from reviewkit.fixes.edits import LineEdit, render, render_text
 
 ID = "list-lru-memcg-guard"
+TOPICS = (
+    r"memcg",
+    r"cgroup_disable",
+    r"\bkmem\b",
+    r"mem_cgroup_disabled",
+    r"memcg[- ]aware",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.ERROR
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

@@ -63,6 +63,15 @@ from typing import Any
 from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, offer, rename
 
 ID = "short-identifier"
+TOPICS = (
+    r"single[- ]letter",
+    r"one[- ]letter",
+    r"variable names?",
+    r"\bvar names?",
+    r"\bnam(?:e|ing)\b",
+    r"\brename",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

@@ -44,6 +44,14 @@ from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, offer
 from reviewkit.fixes.edits import LineEdit, render
 
 ID = "whitespace-noise"
+TOPICS = (
+    r"newline",
+    r"whitespace",
+    r"blank line",
+    r"spurious",
+    r"unrelated change",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.WARNING
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

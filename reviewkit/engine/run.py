@@ -57,6 +57,11 @@ class Rule:
     module: ModuleType
 
     @property
+    def topics(self) -> tuple[str, ...]:
+        """Patterns a reviewer's comment making the same point matches (the module's ``TOPICS``)."""
+        return tuple(getattr(self.module, "TOPICS", ()))
+
+    @property
     def title(self) -> str:
         return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
 
@@ -88,6 +93,11 @@ def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
     for rule in _plugins(warn):
         rules.setdefault(rule.id, rule)
     return sorted(rules.values(), key=lambda r: r.id)
+
+
+def rule_topics() -> dict[str, tuple[str, ...]]:
+    """Rule id -> TOPICS, for :func:`reviewkit.load.coverage.coverage`."""
+    return {r.id: r.topics for r in discover() if r.topics}
 
 
 def _plugins(warn: Callable[[str], None] | None) -> list[Rule]:

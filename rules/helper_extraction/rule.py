@@ -77,6 +77,15 @@ from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, S
 from reviewkit.fixes.edits import render_lines
 
 ID = "helper-extraction"
+TOPICS = (
+    r"\bhelper",
+    r"factor",
+    r"separate (?:this )?out",
+    r"duplicat",
+    r"open[- ]cod",
+    r"\bvariant\b",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
