@@ -3,7 +3,8 @@
 A finding covers a comment only when it makes the same point:
 
 - the same patch, and the same function (the comment's function is the one
-  its quoted lines, or the functions it names, are in; a changelog comment
+  its quoted lines are in; a reply quoting no code, such as a crash report
+  and its diagnosis, is about the functions it names; a changelog comment
   matches a changelog finding), and
 - the same kind of problem: the comment's text matches one of the rule's
   ``TOPICS`` (patterns a reviewer uses for that problem: "single letter"
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reviewkit.load.anchor import named_functions
 from reviewkit.model import Finding
 
 if TYPE_CHECKING:
@@ -42,8 +44,14 @@ def _same_place(finding: Finding, comment: Comment) -> bool:
         return False
     if finding.file == COMMIT_MSG or comment.file == COMMIT_MSG:
         return finding.file == comment.file
-    if finding.function and comment.function:
-        return finding.function == comment.function and finding.file == comment.file
+    both = bool(finding.function and comment.function)
+    if both and finding.function == comment.function and finding.file == comment.file:
+        return True
+    if comment.placed in ("names", "answer") and finding.function:
+        # a reply quoting no code (a crash report and its diagnosis) is about the functions it names
+        return finding.function in named_functions(comment.text)
+    if both:
+        return False
     return _on_quoted_lines(finding, comment)
 
 
