@@ -103,7 +103,7 @@ def _fixes(path: Path) -> list[tuple[str, str | None, bool]]:
 
 
 def test_verified_fixes_are_the_same_with_a_cold_memo() -> None:
-    inputs = sorted((FIXTURES / "helper-extraction").glob("*.*"))
+    inputs = sorted(p for p in (FIXTURES / "helper-extraction").glob("*.*") if not p.name.endswith(".fixed"))
     assert inputs
     offered = 0
     for path in inputs:
