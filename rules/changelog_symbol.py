@@ -55,6 +55,14 @@ from collections.abc import Iterator
 from reviewkit.api import Applicability, Edit, Finding, Fix, ReviewContext, Severity, symbols
 
 ID = "changelog-symbol"
+TOPICS = (
+    r"no such (?:function|symbol)",
+    r"doesn't exist",
+    r"does not exist",
+    r"changelog",
+    r"commit message",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

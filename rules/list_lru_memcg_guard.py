@@ -57,7 +57,7 @@ or guard the call site:
 In fragment mode the rule cannot see unchanged code between hunks: an early
 `if (mem_cgroup_disabled()) return ...;` hidden in such a gap, or a tree
 whose `__list_lru_init()` already clears the flag, is not seen; the message
-says that mm/list_lru.c was not in view.  Guards are recognised by name
+says that nothing shows mm/list_lru.c clearing the flag.  Guards are recognised by name
 only (a wrapper around `mem_cgroup_disabled()` is not).
 
 ## Fix safety
@@ -99,6 +99,14 @@ from reviewkit.api import (
 )
 
 ID = "list-lru-memcg-guard"
+TOPICS = (
+    r"memcg",
+    r"cgroup_disable",
+    r"\bkmem\b",
+    r"mem_cgroup_disabled",
+    r"memcg[- ]aware",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.ERROR
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""
@@ -187,7 +195,7 @@ def _message(call: Call, lru: str, line: int, init: _Init, model: dict[str, Any]
     seen = (
         f"{where}() does not clear memcg_aware when mem_cgroup_disabled()"
         if init.clears is False
-        else f"{where}() ({model.get('init_file', 'mm/list_lru.c')}) is not in view to clear it"
+        else f"nothing shows {where}() in {model.get('init_file', 'mm/list_lru.c')} clearing it"
     )
     return (
         f"`{call.name}({lru}, ...)` at {line} makes `{norm_object(lru)}` memcg-aware even with "

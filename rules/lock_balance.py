@@ -117,6 +117,13 @@ from reviewkit.api import (
 )
 
 ID = "lock-balance"
+TOPICS = (
+    r"\bunlock",
+    r"\block(?:ed|ing)?\b",
+    r"irqsave",
+    r"\bspin_",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.ERROR
 
 _WRAPPER_NAME = re.compile(r"lock|acquire|get|begin|start|enter|grab|hold|take|pin|disable|save|down|prepare|try")

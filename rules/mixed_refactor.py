@@ -76,6 +76,14 @@ from dataclasses import dataclass
 from reviewkit.api import Finding, FunctionView, Node, ReviewContext, Severity
 
 ID = "mixed-refactor"
+TOPICS = (
+    r"separat\w* (?:out|patch)",
+    r"own patch",
+    r"split (?:this|it) (?:out|up)",
+    r"unrelated",
+    r"separating out",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

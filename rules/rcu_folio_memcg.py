@@ -71,6 +71,12 @@ from reviewkit.api import (
 )
 
 ID = "rcu-folio-memcg"
+TOPICS = (
+    r"\bRCU\b",
+    r"rcu_read_lock",
+    r"folio_memcg",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.ERROR
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")

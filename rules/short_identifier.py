@@ -12,8 +12,10 @@ when either
 The message names the type and suggests a name derived from it.
 
 ## Why is this bad?
-A one-letter name tells the reader nothing about what it holds, and `l` in
-particular "looks like a 1 in many fonts".  In the review of "[PATCH v3 7/7]
+A one-letter name tells the reader nothing about what it holds; in a long
+function or for a struct pointer the reader has to go back to the
+declaration every time.  (Of the letters, `l`, `I` and `O` are also easily
+misread as `1` and `0`.)  In the review of "[PATCH v3 7/7]
 mm: switch deferred split shrinker to list_lru" Lorenzo Stoakes asked twice
 for a better name than `l` for the new `struct list_lru_one *` locals of
 `__folio_freeze_and_split_unmapped()`, `__folio_unqueue_deferred_split()`,
@@ -63,6 +65,15 @@ from typing import Any
 from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, rename
 
 ID = "short-identifier"
+TOPICS = (
+    r"single[- ]letter",
+    r"one[- ]letter",
+    r"variable names?",
+    r"\bvar names?",
+    r"\bnam(?:e|ing)\b",
+    r"\brename",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

@@ -43,6 +43,14 @@ from collections.abc import Iterator
 from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, edit_on_view
 
 ID = "whitespace-noise"
+TOPICS = (
+    r"newline",
+    r"whitespace",
+    r"blank line",
+    r"spurious",
+    r"unrelated change",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.WARNING
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

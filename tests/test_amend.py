@@ -88,3 +88,26 @@ def test_cli_writes_output_and_never_touches_input(tmp_path: Path) -> None:
         [*cmd[:6], "whitespace-noise", "-o", str(tmp_path / "x.mbox")], capture_output=True, text=True
     )
     assert none.returncode == 2 and "no verified fix" in none.stderr
+
+
+def test_seed_thread_next_version_keeps_the_ack_and_links_v3(thread_mbox: Path) -> None:
+    from reviewkit.fixes.diffstat import diffstat
+
+    series = load(str(thread_mbox))
+    text = amend_series(series, _fixes(series))
+    head, _, rest = text.partition("\n---\n")
+    sob = "Signed-off-by: Johannes Weiner <hannes@cmpxchg.org>"
+    assert head.rstrip().endswith(f"{sob}\nAcked-by: Shakeel Butt <shakeel.butt@linux.dev>")
+    notes = rest.split("diff --git")[0]
+    assert "- Link to v3: https://patch.msgid.link/20260318200000.7-hannes@cmpxchg.org\n" in notes
+    assert "`" not in notes
+    new = load_text_patch(text)
+    assert notes.endswith(diffstat(new.diff_text) + "\n")
+
+
+def load_text_patch(text: str):  # type: ignore[no-untyped-def]
+    from reviewkit.load.series import build_series, parse_message, patch_from_message, split_mbox
+
+    msgs = [parse_message(raw, "v4", first, n) for n, (first, raw) in enumerate(split_mbox(text.encode()), 1)]
+    assert build_series  # the same loader as everywhere
+    return next(p for p in (patch_from_message(m, "v4") for m in msgs) if p is not None)

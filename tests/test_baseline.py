@@ -107,7 +107,9 @@ def test_baseline_survives_a_rebase(tmp_path: Path) -> None:
     proc = run_cli("check", str(v2), "--format", "json", "--baseline", str(path), cwd=repo)
     assert not _noise_json(proc.stdout)
     proc = run_cli("check", str(v2), "--format", "json", cwd=repo)
-    assert _noise_json(proc.stdout)
+    assert not _noise_json(proc.stdout)  # ./.reviewkit-baseline.json is read by default
+    proc = run_cli("check", str(v2), "--format", "json", cwd=tmp_path)
+    assert _noise_json(proc.stdout)  # elsewhere there is no baseline: the finding is back
 
 
 def _noise_json(out: bytes) -> list[dict]:

@@ -31,14 +31,12 @@ def _shift(text: str, by: int) -> str:
 def _v2(tmp_path: Path) -> Path:
     """v2: shifted by 7 lines, `q` renamed (resolved), a new one-letter local `t` (new)."""
     text = _shift(V1.read_text(), 7).replace("[PATCH]", "[PATCH v2]")
-    text = text.replace("struct gadget_queue *q; /* ruleid: short-identifier */", "struct gadget_queue *gq;")
+    marker = r" /\* ruleid: short-identifier[^*]*\*/"  # the marker may state the message
+    text = re.sub(r"struct gadget_queue \*q;" + marker, "struct gadget_queue *gq;", text)
     text = text.replace(
         "\t\tq = &g->queues[i];\n+\t\ttotal += q->pending;", "\t\tgq = &g->queues[i];\n+\t\ttotal += gq->pending;"
     )
-    text = text.replace(
-        "+\tstruct gadget_req *r; /* ruleid: short-identifier */\n",
-        "+\tstruct gadget_req *r; /* ruleid: short-identifier */\n+\tstruct gadget_stats *t;\n",
-    )
+    text = re.sub(r"(\+\tstruct gadget_req \*r;" + marker + r"\n)", r"\1+\tstruct gadget_stats *t;\n", text)
     text = text.replace("+\t\tgq->submitted++;\n", "+\t\tgq->submitted++;\n+\t\tt = NULL;\n")
     text = re.sub(r"^@@ -47,11 \+64,16 @@", "@@ -47,11 +64,18 @@", text, flags=re.M)
     path = tmp_path / "v2.patch"

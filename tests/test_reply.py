@@ -13,12 +13,23 @@ import pytest
 from gitrepo import git, make_repo, run_cli
 
 from reviewkit.fixes.diff import fix_from_diff
+from reviewkit.load import coverage as coverage_mod
 from reviewkit.load.series import Series, load
 from reviewkit.model import Finding, Severity
-from reviewkit.report.mailreply import PLACEHOLDER_SENDER, TRIM, attribution, build_reply, default_comment
+from reviewkit.report.mailreply import (
+    PLACEHOLDER_SENDER,
+    TRIM,
+    ReplyOptions,
+    attribution,
+    build_reply,
+    default_comment,
+)
 from reviewkit.review.pipeline import review
 
 ME = "Rita Reviewer <rita@example.org>"
+EVERYTHING = ReplyOptions(severity=Severity.INFO)
+"""Every finding gets a comment under its lines (nits included)."""
+GOLDEN = Path(__file__).parent / "data" / "reply"
 
 
 @functools.cache
@@ -63,7 +74,7 @@ def test_seed_reply_threads_under_the_patch(seed_mbox: Path) -> None:
 
 def test_each_comment_sits_under_its_line(seed_mbox: Path) -> None:
     series, findings = _seed(seed_mbox)
-    body = _body(_parse(build_reply(series, findings, sender=ME)))
+    body = _body(_parse(build_reply(series, findings, sender=ME, options=EVERYTHING)))
     for f in findings:
         comment = default_comment(f)
         at = next(i for i in range(len(body)) if body[i : i + len(comment)] == comment)
@@ -79,7 +90,7 @@ def test_comments_override_and_drop(seed_mbox: Path) -> None:
     keep, *rest = findings
     comments = {keep.fingerprint: "Why not fold this into the previous hunk?"}
     comments |= {f.fingerprint: "" for f in rest}
-    text = build_reply(series, findings, comments=comments, sender=ME)
+    text = build_reply(series, findings, comments=comments, sender=ME, options=EVERYTHING)
     body = _body(_parse(text))
     assert "Why not fold this into the previous hunk?" in body
     for f in rest:
@@ -114,7 +125,9 @@ def _on(series: Series, position: int, line: int) -> Finding:
         patch=position,
         patch_index=patch.index,
         patch_subject=patch.subject.title,
-        fix=fix_from_diff("Drop it", "--- a/drivers/misc/widget.c\n+++ b/drivers/misc/widget.c\n@@ -1,1 +1,0 @@\n-x\n"),
+        fix=fix_from_diff(
+            "Swap it", "--- a/drivers/misc/widget.c\n+++ b/drivers/misc/widget.c\n@@ -1,1 +1,1 @@\n-x\n+y\n"
+        ),
     )
 
 
@@ -132,7 +145,7 @@ def test_multi_patch_series_gives_one_reply_per_patch(tmp_path: Path) -> None:
         assert "rita@example.org" not in msg["Cc"]  # the author is in To, the sender never in Cc
     one = _parse(build_reply(series, findings, patch=1, sender=ME))
     assert one["In-Reply-To"] == series.patches[1].message_id
-    assert "Maybe something like this on top (untested):" in _body(one)
+    assert "Something like this (untested)?" in _body(one)
 
 
 def test_sender_from_git_config_or_placeholder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,7 +177,7 @@ def test_thread_engine_reads_the_reply_back(seed_mbox: Path, tmp_path: Path) -> 
     """Appended to the thread, each comment of the reply lands on the line of its finding."""
     thread = pytest.importorskip("reviewkit.load.thread")
     series, findings = _seed(seed_mbox)
-    reply = build_reply(series, findings, sender=ME)
+    reply = build_reply(series, findings, sender=ME, options=EVERYTHING)
     mbox = tmp_path / "thread.mbox"
     mbox.write_bytes(
         seed_mbox.read_bytes().rstrip(b"\n") + b"\n\nFrom reviewkit Mon Sep 17 00:00:00 2001\n" + reply.encode()
@@ -174,4 +187,61 @@ def test_thread_engine_reads_the_reply_back(seed_mbox: Path, tmp_path: Path) -> 
     mine = [c for c in mine if c.text.strip() != TRIM]  # a trim marker is not a comment
     assert len(mine) == len(findings)
     for c, f in zip(mine, findings, strict=True):
-        assert thread.covers(f, c), f"{f.rule} at {f.line}: the thread engine placed the comment elsewhere"
+        assert coverage_mod.covers(f, c), f"{f.rule} at {f.line}: the thread engine placed the comment elsewhere"
+
+
+def test_reply_to_the_seed_thread_is_the_golden_file(thread_mbox: Path) -> None:
+    """Read as Johannes would: only what the thread has not said yet, plain text, short enough to send.
+
+    Regenerate with REVIEWKIT_UPDATE_GOLDEN=1 and read the diff before committing it.
+    """
+    series, findings = _seed(thread_mbox)
+    text = build_reply(series, findings, sender=ME)
+    golden = GOLDEN / "seed-thread.eml"
+    if os.environ.get("REVIEWKIT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, "utf-8")
+    assert text == golden.read_text("utf-8")
+    body = _body(_parse(text))
+    assert len(body) <= 40
+    assert "`" not in text and "Maybe something like this on top" not in text
+    for phrase in ("is not in view", "is false", "The path:", "[whitespace-noise]"):
+        assert phrase not in text
+
+
+def test_points_the_thread_made_are_left_out_or_credited(thread_mbox: Path) -> None:
+    series, findings = _seed(thread_mbox)
+    default = " ".join(_body(_parse(build_reply(series, findings, sender=ME))))
+    assert "runs before shrinker_free" not in default  # Lorenzo asked, the author said he would re-order
+    assert "one-letter local" not in default  # Lorenzo's naming nit, answered by the author
+    credited = build_reply(series, findings, sender=ME, options=ReplyOptions(raised="mention"))
+    assert "As Lorenzo Stoakes said, list_lru_destroy(&deferred_split_lru) runs before" in " ".join(
+        _body(_parse(credited))
+    )
+
+
+def test_nits_are_grouped_at_the_end_or_left_out(seed_mbox: Path) -> None:
+    series, findings = _seed(seed_mbox)
+    nits = [f for f in findings if f.severity == Severity.INFO]
+    assert nits
+    body = _body(_parse(build_reply(series, findings, sender=ME)))
+    at = body.index("Nits:")
+    assert not any(ln.startswith(">") for ln in body[at:])
+    assert sum(1 for ln in body[at:] if ln.startswith("- ")) == len(nits)
+    omitted = _body(_parse(build_reply(series, findings, sender=ME, options=ReplyOptions(nits="omit"))))
+    assert "Nits:" not in omitted and len(omitted) < len(body)
+
+
+def test_cli_reply_severity(seed_mbox: Path, tmp_path: Path) -> None:
+    everything = run_cli("check", str(seed_mbox), "--format", "reply", "--reply-severity", "info", cwd=tmp_path)
+    default = run_cli("check", str(seed_mbox), "--format", "reply", cwd=tmp_path)
+    assert "Nits:" in default.stdout.decode() and "Nits:" not in everything.stdout.decode()
+    bad = run_cli("check", str(seed_mbox), "--format", "reply", "--reply-severity", "loud", cwd=tmp_path)
+    assert bad.returncode == 2 and b"--reply-severity" in bad.stderr and b"Traceback" not in bad.stderr
+
+
+def test_short_identifier_rationale_does_not_single_out_l() -> None:
+    from reviewkit.engine.run import discover
+
+    doc = next(r.doc for r in discover() if r.id == "short-identifier")
+    assert "`l` in particular" not in doc

@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXTURES
 
 from reviewkit.cli import main
+from reviewkit.load import coverage as coverage_mod
 from reviewkit.load import thread
 from reviewkit.load.series import load
 from reviewkit.model import Finding, Severity
@@ -52,8 +53,72 @@ def test_seed_thread_tags_and_crash_reports_are_not_code_comments(thread_mbox: P
     assert not crash.on_code and not crash.is_review
 
 
+def test_seed_thread_every_reply_is_shown(thread_mbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """All 13 replies: the crash report and its answers, the drop from mm.git, the Acked-by, David's note."""
+    series = load(str(thread_mbox))
+    found = thread.comments(series)
+    assert {c.message_id for c in found} == {r.message_id for r in series.replies}
+    assert main(["thread", str(thread_mbox), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len({c["message_id"] for c in doc["comments"]}) == 13
+    assert main(["thread", str(thread_mbox)]) == 0
+    out = capsys.readouterr().out
+    assert "13 of 13 replies shown" in out
+    for who, text in [("Andrew Morton", "remove this version"), ("Shakeel Butt", "Acked-by"), ("Vasily", "x86")]:
+        assert any(who in ln and text in ln for ln in out.splitlines()), (who, text)
+
+
+def test_crash_report_sits_next_to_the_function_it_names(thread_mbox: Path) -> None:
+    """The trace's innermost frame the patch changes is alloc_charge_folio(), on its call of the frame above."""
+    series = load(str(thread_mbox))
+    found = thread.comments(series)
+    crash = _find(found, "Zaslonko", "reproducible panic")
+    assert (crash.placed, crash.file, crash.function) == ("names", "mm/khugepaged.c", "alloc_charge_folio")
+    patch = series.patches[0]
+    line = next(
+        dl for pf in patch.patchset if pf.path == crash.file for h in pf for dl in h if dl.target_line_no == crash.line
+    )
+    assert "folio_memcg_list_lru_alloc(" in line.value
+    # the maintainer's answers and the confirmations sit with the report, as replies to it
+    for who, text in [("Johannes", "cgroup_disable=memory"), ("Zaslonko", "resolves the issue"),
+                      ("Andrew", "remove this version"), ("Gorbik", "fixes it for me")]:
+        c = _find(found, who, text)
+        assert (c.file, c.line, c.placed) == (crash.file, crash.line, "answer"), (who, c.placed)
+        assert c.answers
+
+
+def test_coverage_needs_the_same_point_not_the_same_lines(thread_mbox: Path) -> None:
+    """The huge zero folio comment is near a memcg-guard finding but is another point: not covered."""
+    from reviewkit.engine.registry import rule_topics
+
+    series = load(str(thread_mbox))
+    found = thread.comments(series)
+    zero = _find(found, "Lorenzo", "huge zero folio")
+    guard = Finding("list-lru-memcg-guard", Severity.ERROR, "m", zero.file or "", zero.line or 0, patch=0,
+                    function=zero.function)
+    assert not coverage_mod.covers(guard, zero, rule_topics())
+    nit = _find(found, "Lorenzo", "hate single letter variable names")
+    same = Finding("short-identifier", Severity.INFO, "m", "mm/huge_memory.c", 3764, patch=0, function=nit.function)
+    other_fn = Finding("short-identifier", Severity.INFO, "m", "mm/huge_memory.c", 3764, patch=0, function="elsewhere")
+    assert coverage_mod.covers(same, nit, rule_topics()) and not coverage_mod.covers(other_fn, nit, rule_topics())
+
+
+def test_top_posted_and_quote_less_replies_are_comments(tmp_path: Path) -> None:
+    from _threads import two_versions
+
+    series = load(str(two_versions(tmp_path)))
+    found = thread.comments(series)
+    top = _find(found, "Pat", "frees what it allocated")
+    assert top.placed in ("answer", "names") and top.function == "gadget_probe"
+    tested = _find(found, "Theo", "Ran it on my board")
+    assert tested.placed == "patch" and tested.patch == 1
+    acked = _find(found, "Mara", "For the series")
+    assert acked.placed == "cover" and acked.patch is None
+
+
 def _thread_mbox(tmp_path: Path) -> Path:
     patch = (FIXTURES / "short-identifier" / "new-locals.patch").read_text()
+    decl = next(ln[1:].strip() for ln in patch.splitlines() if "struct gadget_queue *q;" in ln)
     patch = patch.replace("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n", "")
     patch = patch.replace("Subject: [PATCH]", "Message-Id: <p1@example.org>\nSubject: [PATCH]")
     reply = (
@@ -63,7 +128,7 @@ def _thread_mbox(tmp_path: Path) -> Path:
         "On Mon, Test Author wrote:\n"
         "> +static unsigned int gadget_count_pending(struct gadget *g)\n"
         "> +{\n"
-        "> +    struct gadget_queue *q; /* ruleid: short-identifier */\n"
+        f"> +    {decl}\n"
         "\nPlease give q a real name.\n\n"
         "> diff --git a/lib/other.c b/lib/other.c\n"
         "> +\tp = g->name;\n"
@@ -78,7 +143,7 @@ def _thread_mbox(tmp_path: Path) -> Path:
         "From: Test Author <author@example.org>\nDate: Tue, 3 Mar 2026 11:00:00 +0000\n"
         "Subject: Re: [PATCH] gadget: batch pending requests per queue\n"
         "Message-Id: <r2@example.org>\nIn-Reply-To: <r1@example.org>\n\n"
-        "> > +{\n> > +\tstruct gadget_queue *q; /* ruleid: short-identifier */\n> \n> Please give q a real name.\n\n"
+        f"> > +{{\n> > +\t{decl}\n> \n> Please give q a real name.\n\n"
         "Will do.\n"
     )
     path = tmp_path / "thread.mbox"
@@ -108,7 +173,7 @@ def test_coverage_counts_reviewer_comments_on_code(tmp_path: Path) -> None:
     found = thread.comments(series)
     hit = Finding("short-identifier", Severity.INFO, "m", "drivers/misc/gadget.c", 25, patch=0)
     elsewhere = Finding("other", Severity.INFO, "m", "drivers/misc/gadget.c", 40, patch=0)
-    cov = thread.coverage(found, [hit, elsewhere])
+    cov = coverage_mod.coverage(found, [hit, elsewhere])
     assert (cov.review_on_code, cov.covered_on_code) == (2, 1)
     assert cov.ratio == 0.5
     assert _find(found, "Rev", "real name").covered_by == ["short-identifier"]
@@ -120,8 +185,9 @@ def test_thread_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     doc = json.loads(capsys.readouterr().out)
     assert doc["coverage"]["review_comments_on_code"] == 2
     assert doc["coverage"]["covered_on_code"] == 1
-    lines = {(c["file"], c["line"]): c for c in doc["comments"]}
+    lines = {(c["file"], c["line"]): c for c in doc["comments"] if c["review"]}
     assert lines[("drivers/misc/gadget.c", 25)]["covered_by"] == ["short-identifier"]
+    assert "same function gadget_count_pending()" in lines[("drivers/misc/gadget.c", 25)]["covered_how"][0]
 
 
 def test_thread_command_text_on_seed(thread_mbox: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -162,11 +162,12 @@ async def test_tree_lists_patches_with_counts_and_files() -> None:
         await settle(pilot)
         tree = app.query_one("#tree")
         labels = [str(node.label) for node in tree.root.children]
-        assert labels[0].startswith("1/3 mm: frob: add the frob cache") and labels[0].endswith("[1]")
-        assert labels[1].endswith("[1]") and not labels[0].startswith("0/3")
-        assert tree.cursor_node is tree.root.children[0] and tree.root.children[0].is_expanded
+        assert labels[0] == "0/3 cover letter"  # first, as in b4
+        assert labels[1].startswith("1/3 mm: frob: add the frob cache") and labels[1].endswith("[1]")
+        assert labels[2].endswith("[1]")
+        assert tree.cursor_node is tree.root.children[1] and tree.root.children[1].is_expanded
         tree.focus()
-        second = tree.root.children[1]
+        second = tree.root.children[2]
         for _ in range(10):  # walk down past patch 1's files and thread replies
             if tree.cursor_node is second:
                 break
@@ -185,7 +186,7 @@ async def test_accept_collects_the_fix_and_undo_takes_it_back(tmp_path: Path) ->
     app = make_app(fix_dir=str(tmp_path / "fixes"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n", "full_stop", "a")
+        await pilot.press("n", "full_stop", "y", "y")
         await pilot.pause()
         assert app.session is not None
         finding = app.table.current
@@ -205,7 +206,7 @@ async def test_quit_asks_once_when_accepted_fixes_are_not_written() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("full_stop", "a", "q")
+        await pilot.press("full_stop", "y", "y", "q")
         await pilot.pause()
         assert app.is_running
         await pilot.press("q")
@@ -220,7 +221,7 @@ async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) ->
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("full_stop", "d")
+        await pilot.press("full_stop", "z")
         await pilot.pause()
         assert isinstance(app.screen, DismissScreen)
         await pilot.press("enter")
@@ -237,7 +238,7 @@ async def test_dismiss_writes_the_baseline_that_check_honours(
     app = make_app(baseline=str(baseline))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("full_stop", "d")
+        await pilot.press("full_stop", "z")
         await pilot.pause()
         for _ in range(20):
             await pilot.press("backspace")
@@ -261,7 +262,7 @@ async def test_explain_shows_rationale_and_path() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n", "full_stop", "e")
+        await pilot.press("n", "full_stop", "i")
         await pilot.pause()
         assert isinstance(app.screen, ExplainScreen)
         text = app.screen.text
@@ -336,7 +337,7 @@ async def test_write_next_version(thread_mbox: Path, tmp_path: Path) -> None:
     app = make_app(thread_mbox, review_fn=_seed_review, next_out=str(out))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("full_stop", "a", "w")
+        await pilot.press("full_stop", "y", "y", "w")
         await pilot.pause()
         assert any(str(out) in n.message for n in app._notifications)
     text = out.read_text()
@@ -350,7 +351,7 @@ async def test_a_fix_amend_cannot_fold_is_reported_not_written(tmp_path: Path) -
     app = make_app(next_out=str(out))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n", "full_stop", "a", "w")
+        await pilot.press("n", "full_stop", "y", "y", "w")
         await pilot.pause()
         assert app.session is not None and app.session.accepted
         said = [n.message for n in app._notifications]
@@ -388,7 +389,8 @@ async def test_first_patch_is_readable_while_the_check_runs() -> None:
         await pilot.pause()
         assert app.session is None and "checking" in app.sub_title
         assert app.diff.rows and app.diff.rows[0].text.startswith("From: Ada Hacker")
-        await pilot.press("n", "j", "j")
+        assert "Checking" in str(app.panel.query_one("#finding-body").render())  # never "No findings" yet
+        await pilot.press("n", "n", "j", "j")
         assert app.position == 1 and app.diff.cursor == 2
         assert app.query_one("#progress").display
         release.set()
@@ -428,3 +430,127 @@ def test_thread_replies_are_placed_on_the_lines_they_quote(thread_mbox) -> None:
     nosuch = [c for c in placed if "no such function" in c.text]
     assert nosuch and nosuch[0].path == "COMMIT_MSG"
     assert "test_shrinker_bit" in series.patches[0].commit_message.split("\n")[nosuch[0].line - 1]
+
+
+# --------------------------------------------------------------------------
+# Cover letter, keys, layout
+
+
+@pilot_test
+async def test_cover_letter_is_shown_first() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, on_cover=True)
+        assert app.position == -1
+        texts = [r.text for r in app.diff.rows]
+        assert texts[2] == "Subject: [PATCH v2 0/3] mm: frob: a per-node frob cache"
+        assert any(t.strip() for t in texts[4:])
+        await pilot.press("n")
+        assert app.position == 0
+        await pilot.press("p")
+        assert app.position == -1
+
+
+@pilot_test
+async def test_done_skip_and_reply_toggle(tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.session is not None and app.session.patch_state == {0: "done"}
+        assert str(app.query_one("#tree").root.children[1].label).startswith("✓ 1/3")
+        await pilot.press("n", "x")
+        assert app.session.patch_state == {0: "done", 1: "skip"}
+        await pilot.press("full_stop", "m")
+        await pilot.pause()
+        finding = app.table.current
+        assert finding is not None and finding.fingerprint in app.session.left_out
+        await pilot.press("m")
+        assert finding.fingerprint not in app.session.left_out
+
+
+@pilot_test
+async def test_unsafe_fix_asks_before_accepting() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "full_stop", "y")
+        await pilot.pause()
+        assert app.session is not None and not app.session.accepted
+        assert "unsafe" in app._notifications.__iter__().__next__().message
+        await pilot.press("y")
+        await pilot.pause()
+        assert len(app.session.accepted) == 1
+        from reviewkit.tui.finding_panel import describe
+        from rich.console import Console
+
+        console = Console(record=True, width=120)
+        console.print(describe(app.table.current, "accepted"))  # type: ignore[arg-type]
+        shown = console.export_text()
+        assert "the code after the fix" in shown and "spin_unlock(&cache->lock); /* demo */" in shown
+
+
+@pilot_test
+async def test_search_and_follow_ups_keep_the_position() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"kmem_cache_free", "enter")
+        await pilot.pause()
+        row = app.diff.current
+        assert row is not None and "kmem_cache_free" in row.text
+        at = app.diff.cursor
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.diff.cursor == at or "kmem_cache_free" in (app.diff.current.text if app.diff.current else "")
+
+
+@pilot_test
+async def test_palette_quit_asks_like_q() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "y", "y")
+        await pilot.pause()
+        app.action_quit()
+        await pilot.pause()
+        assert app.is_running
+
+
+@pilot_test
+async def test_footer_keeps_help_and_quit_at_80x24() -> None:
+    from textual.widgets import Footer
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.query_one(Footer)
+        keys = [k for k in footer.query("FooterKey") if k.region.width > 0 and k.region.right <= 80]
+        shown = {k.key for k in keys}
+        assert {"question_mark", "q"} <= shown
+        tree = app.query_one("#tree")
+        assert not tree.display and app.diff.size.width >= 70  # the tree starts hidden at 80 columns
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert tree.display and tree.size.width < 30
+    wide = make_app()
+    async with wide.run_test(size=(220, 60)) as pilot:
+        await settle(pilot)
+        assert wide.query_one("#tree").size.width > 40
+
+
+def test_dismissals_are_read_back_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check reads ./.reviewkit-baseline.json without --baseline (the file the TUI's z writes)."""
+    from reviewkit.review.pipeline import DEFAULT_BASELINE, load_series, review
+
+    monkeypatch.chdir(tmp_path)
+    series = load_series(str(FROB))
+    found = review(series).findings
+    assert found
+    from reviewkit.review.baseline import add_entry
+
+    add_entry(DEFAULT_BASELINE, found[0], "intended", "dismissed")
+    again = review(load_series(str(FROB))).findings
+    assert found[0].fingerprint not in {f.fingerprint for f in again}
+    assert main(["check", "-f", "json", str(FROB)]) in (0, 1)

@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 160x48 (pytest-textual-snapshot).
+"""Snapshots of the main screens at 160x48, and the layout at 80x24 and 220x60 (pytest-textual-snapshot).
 
 Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and
 review the SVGs in tests/__snapshots__/ before committing them.  The check is
@@ -36,11 +36,11 @@ def test_main_screen_on_a_finding(snap_compare: Any) -> None:
 
 
 def test_accepted_fix(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("full_stop", "a"))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("full_stop", "y", "y"))
 
 
 def test_explain_screen(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("n", "full_stop", "e"))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("n", "full_stop", "i"))
 
 
 def test_help_screen(snap_compare: Any) -> None:
@@ -48,7 +48,7 @@ def test_help_screen(snap_compare: Any) -> None:
 
 
 def test_dismiss_dialog(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("full_stop", "d"))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_after("full_stop", "z"))
 
 
 def test_reply_screen(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,3 +56,17 @@ def test_reply_screen(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(reply, "git_identity", lambda: "Rev Iewer <rev@example.org>")
     app = make_app(reply_out="reply.eml")
     assert snap_compare(app, terminal_size=SIZE, run_before=_after("n", "r"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48), (220, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_layout_at_terminal_sizes(snap_compare: Any, size: tuple[int, int]) -> None:
+    """Panes sized to the terminal; the footer keeps ? help and q quit at 80x24."""
+    assert snap_compare(make_app(), terminal_size=size, run_before=_after("n", "full_stop"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cover_letter_first(snap_compare: Any, size: tuple[int, int]) -> None:
+    async def on_cover(pilot: Any) -> None:
+        await settle(pilot, on_cover=True)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=on_cover)

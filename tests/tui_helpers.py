@@ -104,11 +104,18 @@ def make_app(path: Path = FROB, review_fn: Any = frob_review, **opts: Any) -> Re
     return ReviewApp(Options(series, config, **opts), review_fn)
 
 
-async def settle(pilot: Any) -> None:
-    """Wait for the check worker and the messages it triggers."""
+async def settle(pilot: Any, *, on_cover: bool = False) -> None:
+    """Wait for the check worker and the messages it triggers.
+
+    The app opens on the cover letter (0/N) when there is one; most tests start
+    from patch 1/N, so unless ``on_cover`` they step past it as a user would (n).
+    """
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+    if not on_cover and pilot.app.position < 0:
+        await pilot.press("n")
+        await pilot.pause()
 
 
 def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

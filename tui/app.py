@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -32,7 +32,7 @@ from reviewkit.model import Finding, Severity
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
-from .diffmodel import Row, build_rows
+from .diffmodel import Row, build_rows, cover_rows
 from .dismiss_screen import DismissScreen
 from .explain_screen import ExplainScreen
 from .finding_panel import FindingPanel
@@ -41,7 +41,8 @@ from .help_screen import HelpScreen
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
 from .progress_panel import ProgressPanel
 from .reply_screen import ReplyScreen
-from .series_tree import SeriesTree
+from .search_screen import SearchScreen, find_next
+from .series_tree import COVER, SeriesTree
 from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
 
 Progress = Callable[[int, int | None, str], None]
@@ -84,22 +85,33 @@ class ReviewApp(App[int]):
     CSS_PATH = "review.tcss"
     TITLE = "reviewkit"
 
+    # ? and q come first: the footer cuts from the right on a narrow terminal and must keep them.
+    # Keys follow b4 review where the concept is the same (n/p, [ ], . , r, d done, x skip, f follow-ups,
+    # c checks, ?, q); reviewkit's own actions use keys b4 review does not bind (see help_screen.KEYS).
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit_review", "quit"),
         Binding("n", "patch(1)", "next", group=NAVIGATE),
         Binding("p", "patch(-1)", "prev", group=NAVIGATE),
         Binding("right_square_bracket", "patch(1)", "next patch", show=False),
         Binding("left_square_bracket", "patch(-1)", "prev patch", show=False),
         Binding("full_stop", "finding(1)", "next", key_display=".", group=FINDING_NAV),
         Binding("comma", "finding(-1)", "prev", key_display=",", group=FINDING_NAV),
-        Binding("a", "accept", "accept fix"),
-        Binding("d", "dismiss", "dismiss"),
-        Binding("u", "undo", "undo"),
-        Binding("e", "explain", "explain"),
+        Binding("y", "accept", "accept fix"),
+        Binding("z", "dismiss", "dismiss"),
+        Binding("i", "explain", "explain"),
         Binding("r", "reply", "reply"),
-        Binding("w", "write", "next version"),
-        Binding("c", "comments", "replies", show=False),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit_review", "quit"),
+        Binding("m", "toggle_reply", "in reply", show=False),
+        Binding("u", "undo", "undo", show=False),
+        Binding("w", "write", "next version", show=False),
+        Binding("d", "mark('done')", "done", show=False),
+        Binding("x", "mark('skip')", "skip", show=False),
+        Binding("f", "comments", "follow-ups", show=False),
+        Binding("c", "checks", "checks", show=False),
+        Binding("slash", "search", "search", key_display="/", show=False),
+        Binding("ctrl+b", "toggle_tree", "tree", show=False),
+        Binding("less_than_sign", "resize_tree(-4)", "narrower tree", show=False),
+        Binding("greater_than_sign", "resize_tree(4)", "wider tree", show=False),
     ]
 
     def __init__(self, options: Options, review_fn: ReviewFn = pipeline_review) -> None:
@@ -113,7 +125,11 @@ class ReviewApp(App[int]):
         self.show_comments = True
         self._rows: dict[int, list[Row]] = {}
         self._quit_armed = False
+        self._unsafe_armed: str | None = None
         self._written = False
+        self._tree_width: int | None = None
+        self._last_search = ""
+        self._tree_toggled = False
 
     # ------------------------------------------------------------------
     # Layout
@@ -144,13 +160,20 @@ class ReviewApp(App[int]):
 
     @property
     def patch(self) -> Patch:
-        return self.series.patches[self.position]
+        """The patch shown (on the cover letter: the first patch, for the reply and decisions)."""
+        return self.series.patches[max(self.position, 0)]
+
+    @property
+    def first_position(self) -> int:
+        """The cover letter comes first when there is one, as in b4."""
+        return COVER if self.series.cover is not None else 0
 
     def on_mount(self) -> None:
+        self.query_one("#tree", SeriesTree).display = self.size.width >= self.NARROW
         self.title = self.series.title or self.series.source
         self._update_subtitle()
         self.query_one("#tree", SeriesTree).populate(self.series, [])
-        self.show_patch(0)
+        self.show_patch(self.first_position)
         self.diff.focus()
         self.check()
 
@@ -183,14 +206,16 @@ class ReviewApp(App[int]):
         self._refresh_tree()
         self.show_patch(self.position, keep_cursor=True)
         self._update_subtitle()
-        if findings and not self.session.for_patch(self.position):
+        if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
-            self.notify(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
+            self._toast(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
 
     # ------------------------------------------------------------------
     # Showing a patch
 
     def rows(self, position: int) -> list[Row]:
+        if position == COVER and self.series.cover is not None:
+            return cover_rows(self.series.cover, self.series.total or len(self.series.patches))
         if position not in self._rows:
             findings = self.session.for_patch(position) if self.session else []
             comments = self.comments.get(position, []) if self.show_comments else []
@@ -198,13 +223,20 @@ class ReviewApp(App[int]):
         return self._rows[position]
 
     def show_patch(self, position: int, *, keep_cursor: bool = False) -> None:
-        position = max(0, min(position, len(self.series.patches) - 1))
+        position = max(self.first_position, min(position, len(self.series.patches) - 1))
         cursor = self.diff.cursor if keep_cursor and position == self.position else 0
+        if position != self.position:
+            self.clear_notifications()  # a toast about the last patch is stale on this one
         self.position = position
         self.diff.show(self.rows(position), cursor)
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
-        self.panel.show(findings[0] if findings else None, self._status(findings[0]) if findings else "")
+        if self.session is None:
+            self.panel.checking()
+        elif position == COVER:
+            self.panel.note("The cover letter: n goes to patch 1; the findings are on the patches.")
+        else:
+            self.panel.show(findings[0] if findings else None, self._status(findings[0]) if findings else "")
         self.query_one("#tree", SeriesTree).select_patch(position)
 
     def _status(self, finding: Finding) -> str:
@@ -229,7 +261,10 @@ class ReviewApp(App[int]):
 
     def _refresh_tree(self) -> None:
         findings = self.session.open_findings() if self.session else []
-        self.query_one("#tree", SeriesTree).populate(self.series, findings, self.comments)
+        tree = self.query_one("#tree", SeriesTree)
+        tree.populate(self.series, findings, self.comments)
+        if self.session is not None and self.session.patch_state:
+            tree.set_state(self.series, self.session.patch_state)
 
     def _refresh_decision(self, finding: Finding) -> None:
         status = self._status(finding)
@@ -268,10 +303,10 @@ class ReviewApp(App[int]):
 
     def action_patch(self, step: int) -> None:
         target = self.position + step
-        if 0 <= target < len(self.series.patches):
+        if self.first_position <= target < len(self.series.patches):
             self.show_patch(target)
         else:
-            self.notify("no next patch" if step > 0 else "no previous patch", timeout=2)
+            self._toast("no next patch" if step > 0 else "no previous patch", timeout=2)
 
     def action_finding(self, step: int) -> None:
         """Next/previous finding line in this patch, then in the following patches."""
@@ -290,28 +325,35 @@ class ReviewApp(App[int]):
                 self.table.select(target)
                 self.diff.goto_finding(target)
                 return
-        self.notify("no more findings" if step > 0 else "no earlier findings", timeout=2)
+        self._toast("no more findings" if step > 0 else "no earlier findings", timeout=2)
 
     # ------------------------------------------------------------------
     # Decisions
 
     def _current_finding(self) -> Finding | None:
         if self.session is None:
-            self.notify("still checking the series…", timeout=2)
+            self._toast("still checking the series…", timeout=2)
             return None
         finding = self.table.current
         if finding is None:
-            self.notify("no finding selected in this patch", timeout=2)
+            self._toast("no finding selected in this patch", timeout=2)
         return finding
 
     def action_accept(self) -> None:
         finding = self._current_finding()
         if finding is None or self.session is None:
             return
+        fix = finding.fix
+        unsafe = fix is not None and fix.safety == "unsafe" and finding.fingerprint not in self.session.accepted
+        if unsafe and self._unsafe_armed != finding.fingerprint:
+            self._unsafe_armed = finding.fingerprint
+            self._toast("this fix is marked unsafe (it may change behaviour): read the preview, y again accepts")
+            return
+        self._unsafe_armed = None
         try:
-            self.notify(self.session.accept(finding))
+            self._toast(self.session.accept(finding))
         except (SessionError, OSError) as exc:
-            self.notify(str(exc), severity="warning")
+            self._toast(str(exc), severity="warning")
             return
         self._written = False
         self._refresh_decision(finding)
@@ -326,9 +368,9 @@ class ReviewApp(App[int]):
             if reason is None:
                 return
             try:
-                self.notify(session.dismiss(finding, reason))
+                self._toast(session.dismiss(finding, reason))
             except (SessionError, InputError, OSError) as exc:
-                self.notify(str(exc), severity="warning")
+                self._toast(str(exc), severity="warning")
                 return
             self._refresh_decision(finding)
             self._refresh_tree()
@@ -340,9 +382,9 @@ class ReviewApp(App[int]):
             return
         last = self.session.history[-1].finding if self.session.history else None
         try:
-            self.notify(self.session.undo())
+            self._toast(self.session.undo())
         except (SessionError, InputError, OSError) as exc:
-            self.notify(str(exc), severity="warning")
+            self._toast(str(exc), severity="warning")
             return
         if last is not None:
             if last.patch is not None and last.patch != self.position:
@@ -361,49 +403,112 @@ class ReviewApp(App[int]):
 
     def action_reply(self) -> None:
         if self.session is None:
-            self.notify("still checking the series…", timeout=2)
+            self._toast("still checking the series…", timeout=2)
             return
         try:
             text = self.session.reply(self.patch)
         except SessionError as exc:
-            self.notify(str(exc), severity="warning")
+            self._toast(str(exc), severity="warning")
             return
         path = Path(self.options.reply_out) if self.options.reply_out else reply_path(self.series, self.patch)
         self.push_screen(ReplyScreen(text, path, self.patch.subject.raw))
 
     def action_write(self) -> None:
         if self.session is None:
-            self.notify("still checking the series…", timeout=2)
+            self._toast("still checking the series…", timeout=2)
             return
         try:
             text = self.session.next_version()
         except SessionError as exc:
-            self.notify(str(exc), severity="warning")
+            self._toast(str(exc), severity="warning")
             return
         target = Path(self.options.next_out) if self.options.next_out else self.session.next_version_path()
         try:
             write_atomic(target, text)
         except OSError as exc:
-            self.notify(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
+            self._toast(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
             return
         self._written = True
-        self.notify(f"v{self.series.version + 1} with {len(self.session.accepted)} fix(es) written to {target}")
+        self._toast(f"v{self.series.version + 1} with {len(self.session.accepted)} fix(es) written to {target}")
 
     def action_comments(self) -> None:
         self.show_comments = not self.show_comments
         self._rows.clear()
-        self.show_patch(self.position)
+        self.show_patch(self.position, keep_cursor=True)
         state = "shown" if self.show_comments else "hidden"
         count = sum(len({c.message_id for c in cs}) for cs in self.comments.values())
-        self.notify(f"thread replies {state} ({count} with comments on patch lines)", timeout=2)
+        self._toast(f"thread replies {state} ({count} with comments on patch lines)", timeout=2)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_checks(self) -> None:
+        """b4's c shows the checks: here the findings table takes the focus."""
+        self.table.focus()
+
+    def action_toggle_reply(self) -> None:
+        finding = self._current_finding()
+        if finding is None or self.session is None:
+            return
+        inside = self.session.toggle_reply(finding)
+        self.table.set_in_reply(finding, inside)
+        self._toast(f"[{finding.rule}] {'back in' if inside else 'left out of'} the reply (r previews it)")
+
+    def action_mark(self, state: str) -> None:
+        if self.session is None:
+            self._toast("still checking the series…")
+            return
+        if self.position == COVER:
+            self._toast("the cover letter has no done/skip state; n goes to patch 1")
+            return
+        now = self.session.mark_patch(self.position, state)
+        self.query_one("#tree", SeriesTree).set_state(self.series, self.session.patch_state)
+        self._toast(f"patch {self.patch.index}/{self.patch.total}: {now or 'undecided'}")
+
+    def action_search(self) -> None:
+        def done(query: str | None) -> None:
+            if not query:
+                return
+            self._last_search = query
+            index = find_next([r.text for r in self.diff.rows], query, self.diff.cursor)
+            if index is None:
+                self._toast(f"not found: {query}")
+            else:
+                self.diff.set_cursor(index, scroll="jump")
+
+        self.push_screen(SearchScreen(self._last_search), done)
+
+    NARROW = 100
+    """Below this many columns the tree starts hidden (ctrl+b shows it): the diff needs the width."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if not self._tree_toggled:
+            self.query_one("#tree", SeriesTree).display = event.size.width >= self.NARROW
+
+    def action_toggle_tree(self) -> None:
+        self._tree_toggled = True
+        tree = self.query_one("#tree", SeriesTree)
+        tree.display = not tree.display
+
+    def action_resize_tree(self, delta: int) -> None:
+        tree = self.query_one("#tree", SeriesTree)
+        width = self._tree_width or tree.size.width or 30
+        self._tree_width = max(16, min(width + delta, self.size.width // 2))
+        tree.styles.width = self._tree_width
+
+    def _toast(self, message: str, severity: str = "information", timeout: float = 3) -> None:
+        """One toast at a time: a new one replaces the last, so they never pile up over the panel."""
+        self.clear_notifications()
+        self.notify(message, severity=severity, timeout=timeout)  # type: ignore[arg-type]
+
+    def action_quit(self) -> None:
+        """The command palette's Quit goes through the same "fixes not written" prompt as q."""
+        self.action_quit_review()
 
     def action_quit_review(self) -> None:
         pending = bool(self.session and self.session.accepted and not self._written)
         if pending and not self._quit_armed:
             self._quit_armed = True
-            self.notify("accepted fixes are not written yet: w writes the next version, q again quits", timeout=5)
+            self._toast("accepted fixes are not written yet: w writes the next version, q again quits", timeout=5)
             return
         self.exit(0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
-from reviewkit.load.series import Patch
+from reviewkit.load.series import Message, Patch
 from reviewkit.model import Finding
 
 from .comments import Comment
@@ -51,6 +51,21 @@ class Row:
 
 def _strip(name: str) -> str:
     return name[2:] if name.startswith(("a/", "b/")) else name
+
+
+def cover_rows(cover: Message, total: int) -> list[Row]:
+    """The cover letter (0/N), as b4 shows it first: headers and the letter itself."""
+    rows = [
+        Row("meta", f"From: {cover.author}"),
+        Row("meta", f"Date: {cover.date}"),
+        Row("meta", f"Subject: {cover.subject.raw}"),
+        Row("msg", ""),
+    ]
+    body = cover.body.split("\n-- \n", 1)[0].rstrip("\n")
+    rows += [Row("msg", line, path=COMMIT_MSG, new=n) for n, line in enumerate(body.split("\n"), 1)]
+    rows.append(Row("msg", ""))
+    rows.append(Row("meta", f"n: patch 1/{total}"))
+    return rows
 
 
 def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | None = None) -> list[Row]:

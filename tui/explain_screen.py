@@ -1,4 +1,4 @@
-"""``e``: why a finding matters, from the rule's own documentation and the thread.
+"""``i``: why a finding matters, from the rule's own documentation and the thread.
 
 The rule docstring (what it does, why it is bad, the review it comes from,
 known limitations, fix safety) is the same text ``reviewkit explain`` prints;
@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 from reviewkit.model import Finding
 
@@ -48,7 +48,9 @@ class ExplainScreen(ModalScreen[None]):
     """Markdown view of :func:`explain_markdown`; escape, q or e closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,e", "dismiss", "close"),
+        Binding("escape,q,i", "dismiss", "close"),
+        Binding("space", "page(1)", "page down"),
+        Binding("backspace", "page(-1)", "page up"),
         Binding("j", "scroll(1)", "down", show=False),
         Binding("k", "scroll(-1)", "up", show=False),
     ]
@@ -60,6 +62,12 @@ class ExplainScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="explain-box"):
             yield Markdown(self.text, id="explain-text")
+        yield Footer()  # this screen's own keys, not the main screen's
+
+    def action_page(self, direction: int) -> None:
+        box = self.query_one("#explain-box", VerticalScroll)
+        step = max(box.size.height - 2, 1)
+        box.scroll_to(y=box.scroll_offset.y + direction * step, animate=False)
 
     def action_scroll(self, delta: int) -> None:
         box = self.query_one("#explain-box", VerticalScroll)

@@ -25,6 +25,17 @@ def diff_text(diff: str) -> Text:
     return out
 
 
+def after_text(diff: str) -> Text:
+    """The resulting code: the fix's context and added lines, without the diff markers."""
+    out = Text(no_wrap=True)
+    for line in diff.rstrip("\n").split("\n"):
+        if line.startswith(("---", "+++", "@@", "-")):
+            continue
+        out.append(line[1:].expandtabs(8) + "\n", "#7ee787" if line.startswith("+") else "")
+    out.rstrip()
+    return out
+
+
 def describe(finding: Finding, status: str) -> RenderableType:
     colour = SEVERITY_COLOUR[finding.severity]
     where = f"{finding.file}:{finding.line}" + (f" in {finding.function}()" if finding.function else "")
@@ -45,9 +56,12 @@ def describe(finding: Finding, status: str) -> RenderableType:
         safety = f"  ({finding.fix.safety}, {verified})"
         parts.append(Text.assemble(("suggested fix: ", "bold"), finding.fix.title, (safety, "#6b7280")))
         parts.append(diff_text(finding.fix.diff))
-        parts.append(Text("a accept · d dismiss · u undo · e explain", "#6b7280"))
+        if status == "accepted":
+            parts.append(Text("accepted: the code after the fix:", "bold #7ee787"))
+            parts.append(after_text(finding.fix.diff))
+        parts.append(Text("y accept · z dismiss · u undo · i explain · m in/out of the reply", "#6b7280"))
     else:
-        parts.append(Text("no suggested fix · d dismiss · e explain", "#6b7280"))
+        parts.append(Text("no suggested fix · z dismiss · i explain · m in/out of the reply", "#6b7280"))
     return Group(*parts)
 
 
@@ -56,6 +70,13 @@ class FindingPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No finding selected.", "#6b7280"), id="finding-body")
+
+    def note(self, text: str) -> None:
+        self.query_one("#finding-body", Static).update(Text(text, "#6b7280"))
+
+    def checking(self) -> None:
+        """While the check runs: say so, never "No findings"."""
+        self.query_one("#finding-body", Static).update(Text("Checking the series…", "#6b7280"))
 
     def show(self, finding: Finding | None, status: str = "") -> None:
         body = self.query_one("#finding-body", Static)

@@ -31,11 +31,12 @@ class FindingsTable(DataTable[Text | str]):
         self._quiet = False
 
     def on_mount(self) -> None:
+        # the message right after where it is: the rule id (also in the panel) comes last
         self.add_column("", key="status", width=1)
         self.add_column("sev", key="sev", width=7)
-        self.add_column("rule", key="rule", width=20)
-        self.add_column("file:line", key="where", width=18)
+        self.add_column("file:line", key="where", width=20)
         self.add_column("message", key="message")
+        self.add_column("rule", key="rule")
 
     def show(self, findings: list[Finding], statuses: list[str]) -> None:
         self.findings = list(findings)
@@ -46,11 +47,18 @@ class FindingsTable(DataTable[Text | str]):
             self.add_row(
                 STATUS_MARK[status],
                 Text(f.severity.value, SEVERITY_COLOUR[f.severity]),
-                f.rule,
                 f"{f.file.rsplit('/', 1)[-1]}:{f.line}",
-                Text(f.message, style="#6b7280 strike" if status == "dismissed" else ""),
+                Text(f.message.replace("`", ""), style="#6b7280 strike" if status == "dismissed" else ""),
+                f.rule,
                 key=str(n),
             )
+
+    def set_in_reply(self, finding: Finding, inside: bool) -> None:
+        """A finding left out of the reply shows its severity dimmed and marked with ∅."""
+        if finding in self.findings:
+            colour = SEVERITY_COLOUR[finding.severity] if inside else "#6b7280"
+            label = finding.severity.value if inside else f"∅{finding.severity.value}"
+            self.update_cell(str(self.findings.index(finding)), "sev", Text(label, colour))
 
     def set_status(self, finding: Finding, status: str) -> None:
         if finding in self.findings:

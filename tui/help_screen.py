@@ -13,51 +13,63 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
-        "Navigate (as in b4 review tui)",
+        "Navigate",
         [
-            ("j / k", "next / previous line (in the tree and table: next / previous row)"),
-            ("n / p, ] / [", "next / previous patch"),
-            (". / ,", "next / previous finding (across patches)"),
-            ("space / backspace", "page down / up"),
-            ("g / G", "top / bottom of the patch"),
-            ("h / l", "scroll left / right"),
-            ("tab / shift+tab", "cycle focus: tree, diff, findings"),
-            ("enter", "open the tree node under the cursor"),
+            ("j / k", "next / previous line (tree, table: row)", "same"),
+            ("n / p, ] / [", "next / previous patch", "same"),
+            (". / ,", "next / previous finding (across patches)", "next / previous comment"),
+            ("space / backspace", "page down / up", "same"),
+            ("g / G", "top / bottom of the patch", "-"),
+            ("h / l", "scroll left / right", "same"),
+            ("tab / shift+tab", "focus: tree, diff, findings, finding details", "same"),
+            ("enter", "open the tree node under the cursor", "same"),
+            ("/", "search the diff (enter on an empty prompt: the next match)", "-"),
         ],
     ),
     (
-        "Finding",
+        "Patch (as in b4 review)",
         [
-            ("a", "accept the suggested fix (for the next version and --fix-dir)"),
-            ("d", "dismiss with a reason (recorded in the baseline)"),
-            ("u", "undo the last accept or dismiss"),
-            ("e", "explain: the rule's rationale, the review it comes from, replies on this line"),
+            ("d", "mark the patch done (again: undecided)", "done"),
+            ("x", "mark the patch skipped", "skip"),
+            ("f", "show / hide the thread's follow-ups on the lines", "follow-ups"),
+            ("c", "go to the checks (the findings table)", "checks"),
+            ("r", "the reply to this patch: preview, edit, save", "reply"),
+        ],
+    ),
+    (
+        "Finding (reviewkit's own keys, unbound in b4 review)",
+        [
+            ("y", "accept the suggested fix (unsafe ones ask twice)", "-"),
+            ("z", "dismiss with a reason (./.reviewkit-baseline.json)", "-"),
+            ("u", "undo the last accept or dismiss", "-"),
+            ("i", "explain: rationale, the review it comes from, replies", "-  (b4: e = email mode)"),
+            ("m", "put the finding in / out of the reply", "-"),
         ],
     ),
     (
         "Session",
         [
-            ("r", "write the reply to this patch (edit, then save for git send-email / neomutt)"),
-            ("w", "write the next version of the series with the accepted fixes"),
-            ("c", "show / hide the replies already in the thread"),
-            ("?", "this help"),
-            ("q", "quit (asks once if accepted fixes are not written yet)"),
+            ("w", "write the next version with the accepted fixes", "-"),
+            ("ctrl+b, < / >", "hide the tree, narrower / wider tree", "-"),
+            ("?", "this help", "same"),
+            ("q", "quit (asks once if accepted fixes are not written)", "quit"),
         ],
     ),
 ]
 
 
 def help_table() -> Group:
-    """One titled grid per group of keys."""
+    """One titled grid per group of keys: reviewkit's meaning next to b4 review's."""
     parts: list[Text | Table] = []
     for title, keys in KEYS:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold #e5c07b", no_wrap=True, min_width=18)
-        table.add_column()
-        for key, what in keys:
-            table.add_row(key, what)
+        table = Table(box=None, padding=(0, 2), show_header=True, header_style="#6b7280")
+        table.add_column("key", style="bold #e5c07b", no_wrap=True, min_width=16)
+        table.add_column("reviewkit")
+        table.add_column("b4 review", style="#6b7280")
+        for key, what, b4 in keys:
+            table.add_row(key, what, b4)
         parts.extend([Text(title, "bold underline"), table, Text("")])
     return Group(*parts)
 

@@ -18,6 +18,9 @@ from .comments import Comment
 from .diff_view import SEVERITY_COLOUR
 from .messages import CommentChosen, PatchChosen
 
+COVER = -1
+"""Position of the cover letter in the tree and the app (patches are 0..N-1)."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -49,6 +52,20 @@ class SeriesTree(Tree[Target]):
         self.guide_depth = 2
         self._patch_nodes: dict[int, TreeNode[Target]] = {}
 
+    def set_state(self, series: Series, states: dict[int, str]) -> None:
+        """Done / skip marks in front of the patch labels (b4 review's per-patch state)."""
+        for pos, node in self._patch_nodes.items():
+            if pos == COVER:
+                continue
+            patch = series.patches[pos]
+            mark = {"done": ("✓ ", "bold #7ee787"), "skip": ("– ", "#6b7280")}.get(states.get(pos, ""), ("", ""))
+            label = node.label.copy() if isinstance(node.label, Text) else Text(str(node.label))
+            plain = label.plain
+            if plain.startswith(("✓ ", "– ")):
+                label = label[2:]
+            node.set_label(Text.assemble(mark, label))
+            del patch
+
     def populate(
         self, series: Series, findings: list[Finding], comments: dict[int, list[Comment]] | None = None
     ) -> None:
@@ -60,6 +77,10 @@ class SeriesTree(Tree[Target]):
         root = self.root
         root.set_label(Text.assemble((f"v{series.version} ", "bold"), series.title or series.source, _counts(findings)))
         root.data = Target(0)
+        if series.cover is not None:
+            total = series.total or len(series.patches)
+            cover = Text.assemble((f"0/{total} ", "bold"), "cover letter", ("", ""))
+            self._patch_nodes[COVER] = root.add_leaf(cover, data=Target(COVER))
         for patch in series.patches:
             mine = [f for f in findings if f.patch == patch.position]
             node = root.add(self._patch_label(series, patch, mine), data=Target(patch.position))

@@ -20,9 +20,11 @@ from reviewkit.errors import InputError
 from reviewkit.io import write_atomic
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Applicability, Finding, Fix
+from reviewkit.review.pipeline import DEFAULT_BASELINE
 
-DEFAULT_BASELINE = ".reviewkit-baseline.json"
-"""Where dismissals go when neither ``--baseline`` nor the configuration names a file."""
+__all__ = ["DEFAULT_BASELINE", "ReviewSession", "SessionError", "optional", "reply_path"]
+
+
 
 
 class SessionError(Exception):
@@ -62,6 +64,10 @@ class ReviewSession:
     accepted: dict[str, Finding] = field(default_factory=dict)
     dismissed: dict[str, str] = field(default_factory=dict)
     history: list[Action] = field(default_factory=list)
+    left_out: set[str] = field(default_factory=set)
+    """Fingerprints the maintainer took out of the reply (``m`` toggles)."""
+    patch_state: dict[int, str] = field(default_factory=dict)
+    """Per patch: ``done`` or ``skip``, as in b4 review."""
 
     # ------------------------------------------------------------------
     # Queries
@@ -150,7 +156,24 @@ class ReviewSession:
         build_reply = optional("reviewkit.report.mailreply", "build_reply")
         if build_reply is None:
             raise SessionError("writing the reply is not available: reviewkit.report.mailreply is not installed")
-        return str(build_reply(self.series, self.open_findings(patch.position), patch=patch))
+        chosen = [f for f in self.open_findings(patch.position) if f.fingerprint not in self.left_out]
+        return str(build_reply(self.series, chosen, patch=patch))
+
+    def toggle_reply(self, finding: Finding) -> bool:
+        """Put the finding in or out of the reply; True when it is in now."""
+        if finding.fingerprint in self.left_out:
+            self.left_out.discard(finding.fingerprint)
+            return True
+        self.left_out.add(finding.fingerprint)
+        return False
+
+    def mark_patch(self, position: int, state: str) -> str:
+        """``done`` / ``skip`` a patch (again: back to undecided)."""
+        if self.patch_state.get(position) == state:
+            self.patch_state.pop(position)
+            return ""
+        self.patch_state[position] = state
+        return state
 
     def next_version(self) -> str:
         """The series as an mbox with every accepted fix folded in."""

@@ -43,6 +43,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="time budget of each rule on the series (default 60; 0: none); an overrun is a note",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="say where the configuration came from")
+    p.add_argument(
+        "--reply-severity",
+        metavar="LEVEL",
+        default="warning",
+        help="reply format: findings at or above LEVEL get a comment under their lines, the rest are nits "
+        "(default: warning)",
+    )
+    p.add_argument(
+        "--reply-nits", choices=("group", "omit"), default="group", help="reply format: nits one line each at the end"
+    )
+    p.add_argument(
+        "--reply-raised",
+        choices=("omit", "mention"),
+        default="omit",
+        help="reply format: points the thread already made are left out, or said with 'As X said,'",
+    )
     p.add_argument("--terse", action="store_true", help="one line per finding")
     p.add_argument("--emacs", action="store_true", help="emacs compile-mode file:line form (checkpatch format)")
     p.add_argument("--showfile", action="store_true", help="file:line instead of patch lines (checkpatch format)")
@@ -85,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     result.stats["config"] = config_stats(config)
     options = {k: getattr(args, k) for k in ("terse", "emacs", "showfile", "no_summary", "quiet", "no_fix")}
     options["fail_on"] = fail_on
+    options["reply"] = {"severity": args.reply_severity, "nits": args.reply_nits, "raised": args.reply_raised}
     text = reporters[args.format].render(Result(result.series, result.findings, result.stats, options))
     if args.fix_dir:
         write_fix_files(args.fix_dir, result.findings)

@@ -30,6 +30,11 @@ class Rule:
     module: ModuleType
 
     @property
+    def topics(self) -> tuple[str, ...]:
+        """Patterns a reviewer's comment making the same point matches (the module's ``TOPICS``)."""
+        return tuple(getattr(self.module, "TOPICS", ()))
+
+    @property
     def title(self) -> str:
         return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
 
@@ -85,3 +90,8 @@ def find_rule(rule_id: str) -> Rule | None:
         if rule.id == rule_id:
             return rule
     return None
+
+
+def rule_topics() -> dict[str, tuple[str, ...]]:
+    """Rule id -> TOPICS, for :func:`reviewkit.load.coverage.coverage`."""
+    return {r.id: r.topics for r in discover() if r.topics}

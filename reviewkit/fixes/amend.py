@@ -18,8 +18,10 @@ from collections import defaultdict
 
 from reviewkit.errors import InputError
 from reviewkit.fixes.diff import by_path, hunks, runs
+from reviewkit.fixes.diffstat import diffstat as git_diffstat
 from reviewkit.fixes.edits import edit_on_lines, merge_edits
 from reviewkit.load.series import Patch, Series
+from reviewkit.load.trailers import Trailer, follow_ups, version_link, with_trailers
 from reviewkit.model import Edit, Finding, Fix, Severity
 from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
@@ -63,8 +65,8 @@ def amend_series(
             raise InputError(f"{series.source}: the accepted fixes cannot be folded into the patches: {exc}") from None
     if ctx.series is None:  # pragma: no cover - apply_fix always rebuilds from a series
         raise InputError(f"{series.source}: nothing to amend")
-    titles = [f.title for f in fixes]
-    return to_mbox(series, ctx.series, version, titles)
+    changes = [(f.title, set(by_path(f.edits))) for f in fixes]
+    return to_mbox(series, ctx.series, version, changes)
 
 
 def _fold_group(ctx: ReviewContext, fixes: list[Fix], position: int | None) -> ReviewContext:
@@ -157,31 +159,30 @@ def subject_for(patch: Patch, version: int) -> str:
 
 
 def diffstat(patch: Patch) -> str:
-    rows = []
-    total_add = total_del = 0
-    for pf in patch.patchset:
-        path = pf.path
-        rows.append((path, pf.added, pf.removed))
-        total_add += pf.added
-        total_del += pf.removed
-    width = max((len(r[0]) for r in rows), default=0)
-    most = max((a + d for _p, a, d in rows), default=0)
-    scale = min(1.0, 40 / most) if most else 1.0
-    out = []
-    for p, a, d in rows:
-        plus, minus = round(a * scale), round(d * scale)
-        out.append(f" {p.ljust(width)} | {a + d:3d} {'+' * plus}{'-' * minus}")
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'s' if n != 1 else ''}"
-
-    out.append(
-        f" {plural(len(rows), 'file')} changed, {plural(total_add, 'insertion')}(+), {plural(total_del, 'deletion')}(-)"
-    )
-    return "\n".join(out) + "\n"
+    """The patch's diffstat as ``git format-patch`` writes it."""
+    return git_diffstat(patch.diff_text)
 
 
-def _message(old: Patch, new: Patch, version: int, titles: list[str]) -> str:
+Changes = list[tuple[str, set[str]]]
+"""(title of a folded fix, paths it changes)."""
+
+
+def change_line(title: str) -> str:
+    """One line of "Changes in vN": the fix's title as plain text (no markdown backticks)."""
+    text = " ".join(title.replace("`", "").split())
+    return f"- {text}\n"
+
+
+def changes_section(version: int, titles: list[str], link: tuple[int, str] | None) -> str:
+    rows = [change_line(t) for t in dict.fromkeys(titles)]
+    if link is not None:
+        rows.append(f"- Link to v{link[0]}: {link[1]}\n")
+    return f"Changes in v{version}:\n" + "".join(rows) + "\n" if rows else ""
+
+
+def _message(
+    old: Patch, new: Patch, version: int, changes: Changes, trailers: list[Trailer], link: tuple[int, str] | None
+) -> str:
     headers = old.message.headers
     lines = ["From reviewkit Mon Sep 17 00:00:00 2001"]
     for key, name in (("from", "From"), ("date", "Date")):
@@ -192,17 +193,38 @@ def _message(old: Patch, new: Patch, version: int, titles: list[str]) -> str:
         if headers.get(key):
             lines.append(f"{name}: {headers[key]}")
     lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", ""]
-    body = new.commit_message.rstrip("\n") + "\n---\n"
-    if new.diff_text != old.diff_text:
-        body += f"Changes in v{version}:\n" + "".join(f"- {t}\n" for t in titles) + "\n"
+    body = with_trailers(new.commit_message, trailers) + "---\n"
+    files = {pf.path for pf in new.patchset}
+    titles = [t for t, paths in changes if paths & files] if new.diff_text != old.diff_text else []
+    body += changes_section(version, titles, link)
     body += diffstat(new) + "\n" + new.diff_text
     if not body.endswith("\n"):
         body += "\n"
     return "\n".join(lines) + "\n" + body + SIGNATURE
 
 
-def to_mbox(old: Series, new: Series, version: int, titles: list[str]) -> str:
-    """The new series as ``git format-patch --stdout`` would write it (cover letter first)."""
+def _cover_body(body: str, section: str) -> str:
+    """The cover letter with the new "Changes in vN" section above the older ones (or the shortlog)."""
+    text = body.rstrip("\n")
+    for marker in (
+        re.compile(r"^Changes in v\d+:", re.M),
+        re.compile(r"^\S.* \(\d+\):$", re.M),
+        re.compile(r"^-- $", re.M),
+    ):
+        m = marker.search(text)
+        if m:
+            return text[: m.start()] + section + text[m.start() :] + "\n"
+    return text + "\n\n" + section
+
+
+def to_mbox(old: Series, new: Series, version: int, changes: Changes) -> str:
+    """The new series as ``git format-patch --stdout`` would write it (cover letter first).
+
+    Trailers given on the thread are carried (see :mod:`reviewkit.load.trailers`), and the
+    changes section links to the version it replaces, as ``b4 prep`` writes it.
+    """
+    link = version_link(old)
+    trailers = follow_ups(old)
     parts = []
     if old.cover is not None:
         cover = old.cover
@@ -218,8 +240,10 @@ def to_mbox(old: Series, new: Series, version: int, titles: list[str]) -> str:
             "Content-Type: text/plain; charset=utf-8",
             "",
         ]
-        note = f"Changes in v{version}:\n" + "".join(f"- {t}\n" for t in titles) + "\n"
-        parts.append("\n".join(head) + "\n" + note + cover.body.rstrip("\n") + "\n" + SIGNATURE)
+        section = changes_section(version, [t for t, _p in changes], link)
+        body = _cover_body(cover.body.split("\n-- \n", 1)[0], section)
+        parts.append("\n".join(head) + "\n" + body + SIGNATURE)
+        link = None  # the cover letter carries the link
     for old_patch, new_patch in zip(old.patches, new.patches, strict=True):
-        parts.append(_message(old_patch, new_patch, version, titles))
+        parts.append(_message(old_patch, new_patch, version, changes, trailers.get(old_patch.position, []), link))
     return "\n".join(parts)

@@ -186,6 +186,9 @@ class Series:
     cover: Message | None = None
     replies: list[Message] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    older: list[Patch] = field(default_factory=list)
+    """Patches of earlier versions found in the same mbox (their trailers carry over, b4-style)."""
+    older_covers: list[Message] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -424,7 +427,7 @@ def _bare_diff_message(data: bytes, source: str) -> Message | None:
 def build_series(messages: list[Message], source: str, *, expect_whole: bool = True) -> Series:
     """Order the patches by counter, find the cover letter, keep replies."""
     patches: list[Patch] = []
-    cover: Message | None = None
+    covers: list[Message] = []
     replies: list[Message] = []
     for n, msg in enumerate(messages, 1):
         where = f"{source}: message {n}" if len(messages) > 1 else source
@@ -433,8 +436,8 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
             continue
         patch = patch_from_message(msg, where)
         if patch is None:
-            if msg.subject.is_cover and cover is None:
-                cover = msg
+            if msg.subject.is_cover:
+                covers.append(msg)
             else:
                 replies.append(msg)
             continue
@@ -445,11 +448,17 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
         replies = [r for r in replies if id(r) not in used]
     if not patches:
         raise InputError(f"{source}: no patch found (no diff in {len(messages)} message(s))")
-    series = Series(source, patches, cover, replies)
     newest = max(p.version for p in patches)
+    # the cover letter of the version reviewed; older ones are kept for their replies
+    cover = next((c for c in covers if c.subject.version == newest), None)
+    if cover is None and covers and len({p.version for p in patches}) == 1:
+        cover = covers[0]
+    series = Series(source, patches, cover, replies)
+    series.older_covers = [c for c in covers if c is not cover]
     if any(p.version != newest for p in patches):
         older = sum(1 for p in patches if p.version != newest)
         series.warnings.append(f"{source}: {older} patch(es) of older versions ignored; checking v{newest}")
+        series.older = [p for p in patches if p.version != newest]
         series.patches = [p for p in patches if p.version == newest]
     series.patches.sort(key=lambda p: p.index if p.subject.has_counter else 1_000_000)
     for pos, patch in enumerate(series.patches):

@@ -21,13 +21,12 @@ by patch position (the TUI shows them next to the lines), and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
+from reviewkit.load.anchor import function_at, named_functions, place_by_names
 from reviewkit.load.series import Message, Patch, Series
-from reviewkit.model import Finding
 
 COMMIT_MSG = "COMMIT_MSG"
 FOCUS_LINES = 6
@@ -38,6 +37,9 @@ FOCUS_MAX = 12
 _QUOTE_RE = re.compile(r"^((?:> ?)+)")
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _ATTRIBUTION_RE = re.compile(r"(wrote|writes|said):\s*$")
+_TRIM_RE = re.compile(r"^\s*(?:\[\s*(?:\.\.\.|…|snip|snipped)\s*\]|\.\.\.)\s*$", re.IGNORECASE)
+_SALUTATION_RE = re.compile(r"^(?:hi|hello|hey|dear|hi all|hello all)\b[^\n]{0,40}[,!]?\s*$", re.IGNORECASE)
+_ATTRIBUTED_RE = re.compile(r"(?:^|,\s*)([^,]+?)\s+(?:wrote|writes|said):\s*$")
 _SUBJECT_EXTRA_RE = re.compile(r"\s+-\s+.*$")
 _TRAILER_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*-by:\s|^(Fixes|Link|Closes|Cc):\s")
 
@@ -94,7 +96,17 @@ class Comment:
     mbox_line: int = 0
     """Line of the thread mbox where the comment starts (0: unknown)."""
     covered_by: list[str] = field(default_factory=list)
-    """Rule ids of findings on the lines this comment is about (filled by :func:`coverage`)."""
+    """Rule ids of findings that make the same point (filled by :func:`coverage`)."""
+    covered_how: list[str] = field(default_factory=list)
+    """Why each of ``covered_by`` counts: same function, and what in the text names the same problem."""
+    anchor: tuple[str, int] | None = None
+    """Where a comment that quotes no patch line sits: (file, line) it names or the comment it answers."""
+    placed: str = ""
+    """How the comment was placed: quote, names, answer, patch or cover."""
+    answers: str = ""
+    """Name of the person whose text the comment quotes (a reply to a reply), if not the patch's."""
+    function: str | None = None
+    """The function of the patch the comment is about, when the patch shows it."""
 
     @property
     def author_name(self) -> str:
@@ -143,12 +155,16 @@ class Comment:
 
     @property
     def file(self) -> str | None:
-        return self.focus[-1].file if self.focus else None
+        if self.focus:
+            return self.focus[-1].file
+        return self.anchor[0] if self.anchor else None
 
     @property
     def line(self) -> int | None:
         """The line right above the comment (post-image, or the commit message row)."""
-        return self.focus[-1].post_line if self.focus else None
+        if self.focus:
+            return self.focus[-1].post_line
+        return self.anchor[1] if self.anchor else None
 
     @property
     def on_code(self) -> bool:
@@ -174,7 +190,11 @@ class Comment:
             "lines": sorted({t.post_line for t in self.focus}),
             "on_code": self.on_code,
             "review": self.is_review,
+            "placed": self.placed,
+            "answers": self.answers or None,
+            "function": self.function,
             "covered_by": self.covered_by,
+            "covered_how": self.covered_how,
             "text": self.text,
             "mbox_line": self.mbox_line,
             "quoted": [q.to_json() for q in self.quoted if q.target is not None],
@@ -308,6 +328,22 @@ class _Block:
     quoted: list[tuple[int, str]]
     text: list[tuple[int, str]]
     """(offset in the body, line) of the unquoted lines after the quote."""
+    attribution: str = ""
+    """Who wrote the quoted text, from the "On ..., NAME wrote:" line above it."""
+
+
+def attributed_name(line: str) -> str:
+    """``On Mon, Mar 30, 2026 at 04:41:16PM -0400, Johannes Weiner wrote:`` -> ``Johannes Weiner``."""
+    m = _ATTRIBUTED_RE.search(line.strip())
+    if not m:
+        return ""
+    name, addr = parseaddr(m.group(1).strip())
+    words = (name or addr or m.group(1)).strip().strip('"').split()
+    while (len(words) > 1 and any(ch.isdigit() or ch == "+" for ch in words[0])) or (words and words[0] == "On"):
+        words = words[1:]  # "30 Mar 2026 18:37:01 +0200 Mikhail Zaslonko" (no comma before the name)
+    while len(words) > 2 and any(ch.isdigit() for ch in " ".join(words[:-2])):
+        words = words[1:]
+    return " ".join(words)
 
 
 def _blocks(body: str) -> list[_Block]:
@@ -322,15 +358,19 @@ def _blocks(body: str) -> list[_Block]:
                 blocks[-1].quoted.append((depth, content))
                 blocks[-1].text = []
             else:
-                blocks.append(_Block([(depth, content)], []))
+                above = [t for _n, t in blocks[-1].text if t.strip()] if blocks else []
+                who = attributed_name(above[-1]) if above and _ATTRIBUTION_RE.search(above[-1]) else ""
+                blocks.append(_Block([(depth, content)], [], who or (blocks[-1].attribution if blocks else "")))
         elif blocks:
             blocks[-1].text.append((n, line))
+        else:  # text above the first quote (a top-posted answer, a report quoting nothing)
+            blocks.append(_Block([], [(n, line)]))
     return blocks
 
 
 def _clean(text: list[tuple[int, str]]) -> tuple[str, int]:
     """Comment text without the attribution of the next quote or the signature; first line offset."""
-    lines = list(text)
+    lines = [(n, t) for n, t in text if not _TRIM_RE.match(t)]
     for i, (_n, t) in enumerate(lines):
         if t == "--":
             lines = lines[:i]
@@ -349,17 +389,22 @@ def _clean(text: list[tuple[int, str]]) -> tuple[str, int]:
 def _patch_for(reply: Message, series: Series, by_id: dict[str, Message]) -> Patch | None:
     """The patch a reply belongs to: up the In-Reply-To chain, else by subject."""
     patches = {p.message_id: p for p in series.patches if p.message_id}
+    cover = series.cover.message_id if series.cover is not None else None
     seen: set[str] = set()
     msg: Message | None = reply
     while msg is not None and msg.in_reply_to and msg.in_reply_to not in seen:
         seen.add(msg.in_reply_to)
         if msg.in_reply_to in patches:
             return patches[msg.in_reply_to]
+        if cover is not None and msg.in_reply_to == cover:
+            return None
         msg = by_id.get(msg.in_reply_to)
     title = _SUBJECT_EXTRA_RE.sub("", reply.subject.title)
     for patch in series.patches:
         if patch.subject.title in (reply.subject.title, title) and patch.index == reply.subject.index:
             return patch
+    if series.cover is not None and reply.subject.index == 0:
+        return None
     return series.patches[0] if len(series.patches) == 1 else None
 
 
@@ -373,7 +418,12 @@ def reply_comments(reply: Message, patch: Patch | None) -> list[Comment]:
     """The comments of one reply, each with the quoted lines it answers."""
     mapper = _Mapper(patch) if patch is not None else None
     out: list[Comment] = []
-    for block in _blocks(reply.body):
+    patch_author = patch.author_name if patch is not None else ""
+    blocks = _blocks(reply.body)
+    if len(blocks) > 1 and not blocks[0].quoted and all(not _clean(b.text)[0] for b in blocks[1:]):
+        # top-posted: the text above answers the quote below it
+        blocks = [_Block([q for b in blocks[1:] for q in b.quoted], blocks[0].text, blocks[1].attribution)]
+    for block in blocks:
         if mapper is not None:
             mapper.new_block()
         quoted: list[Quoted] = []
@@ -384,29 +434,98 @@ def reply_comments(reply: Message, patch: Patch | None) -> list[Comment]:
             target = mapper.map(content, allow_blank=blank_ok) if mapper else None
             quoted.append(Quoted(content, depth, target))
         text, offset = _clean(block.text)
-        if not text:
+        if not text or _SALUTATION_RE.match(text):
             continue
-        out.append(
-            Comment(
-                patch.position if patch is not None else None,
-                reply.author,
-                reply.date,
-                reply.message_id,
-                text,
-                quoted,
-                patch is not None and _same_person(reply.author, patch.author),
-                reply.body_line + offset if reply.body_line else 0,
-            )
+        comment = Comment(
+            patch.position if patch is not None else None,
+            reply.author,
+            reply.date,
+            reply.message_id,
+            text,
+            quoted,
+            patch is not None and _same_person(reply.author, patch.author),
+            reply.body_line + offset if reply.body_line else 0,
         )
+        if block.attribution and not _same_person(block.attribution, patch_author or "\0"):
+            comment.answers = block.attribution
+        out.append(comment)
     return out
 
 
+def _folded_quotes(c: Comment) -> list[str]:
+    return [_fold(q.text) for q in c.quoted if q.target is None and len(_fold(q.text)) > 12]
+
+
+def _answered(c: Comment, found: list[Comment]) -> Comment | None:
+    """The earlier comment of another reply whose text ``c`` quotes."""
+    quotes = _folded_quotes(c)
+    if not quotes:
+        return None
+    for other in found:
+        if other is c or other.message_id == c.message_id:
+            continue
+        body = _fold(other.text)
+        if any(q in body for q in quotes):
+            return other
+    return None
+
+
+def _by_names(c: Comment, patch: Patch) -> bool:
+    unmapped = "\n".join(q.text for q in c.quoted if q.target is None)
+    for text in (c.text, unmapped):  # what the replier wrote first, then what they quote
+        spot = place_by_names(patch, named_functions(text))
+        if spot is not None:
+            c.anchor, c.placed, c.function = (spot.file, spot.line), "names", spot.function
+            return True
+    return False
+
+
+def _place(found: list[Comment], series: Series) -> None:
+    """Give every comment a place: its quote, the comment it answers, the functions it names, or the patch."""
+    answered: dict[int, Comment | None] = {}
+    for i, c in enumerate(found):
+        patch = series.patches[c.patch] if c.patch is not None else None
+        if c.focus:
+            c.placed = "quote"
+            if patch is not None and c.on_code:
+                c.function = function_at(patch, c.focus[-1].file, c.focus[-1].post_line)
+            continue
+        answered[i] = other = _answered(c, found)
+        if other is not None:
+            c.answers = c.answers or other.author_name
+        elif patch is None:
+            c.placed = "cover"
+        elif not _by_names(c, patch):
+            c.placed = "patch"
+    for _round in range(len(found)):  # answers to answers: follow the chain until nothing moves
+        moved = False
+        for i, other in answered.items():
+            c = found[i]
+            if c.placed or other is None or not other.placed:
+                continue
+            if other.file is not None and other.line is not None:
+                c.anchor, c.placed, c.function = (other.file, other.line), "answer", other.function
+            else:
+                c.placed = other.placed if other.placed in ("cover", "patch") else "patch"
+            moved = True
+        if not moved:
+            break
+    for c in found:
+        if not c.placed:
+            patch = series.patches[c.patch] if c.patch is not None else None
+            if patch is None:
+                c.placed = "cover"
+            elif not _by_names(c, patch):
+                c.placed = "patch"
+
+
 def comments(series: Series) -> list[Comment]:
-    """Every comment of every reply of the thread, in mbox order."""
+    """Every comment of every reply of the thread, in mbox order, each placed (see :func:`_place`)."""
     by_id = {m.message_id: m for m in series.replies if m.message_id}
     out: list[Comment] = []
     for reply in series.replies:
         out.extend(reply_comments(reply, _patch_for(reply, series, by_id)))
+    _place(out, series)
     return out
 
 
@@ -418,54 +537,12 @@ def comments_by_patch(series: Series) -> dict[int | None, list[Comment]]:
     return grouped
 
 
-# --------------------------------------------------------------------------
-# Coverage: which human comments a finding also makes
-
-
-def covers(finding: Finding, comment: Comment) -> bool:
-    """The finding is on one of the lines the comment is about."""
-    if finding.patch is None or finding.patch != comment.patch or not comment.focus:
-        return False
-    lines = [t.post_line for t in comment.focus if t.file == finding.file]
-    if not lines:
-        return False
-    return min(lines) <= finding.line <= max(lines)
-
-
-@dataclass
-class Coverage:
-    """How many of the reviewers' comments on code reviewkit also flags."""
-
-    review_on_code: int
-    covered_on_code: int
-    review_on_changelog: int
-    covered_on_changelog: int
-
-    @property
-    def ratio(self) -> float:
-        return self.covered_on_code / self.review_on_code if self.review_on_code else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "review_comments_on_code": self.review_on_code,
-            "covered_on_code": self.covered_on_code,
-            "review_comments_on_changelog": self.review_on_changelog,
-            "covered_on_changelog": self.covered_on_changelog,
-            "ratio": round(self.ratio, 3),
-        }
-
-
-def coverage(all_comments: Iterable[Comment], findings: list[Finding]) -> Coverage:
-    """Mark ``covered_by`` on every comment; count the reviewers' comments on code and changelog."""
-    cov = Coverage(0, 0, 0, 0)
-    for c in all_comments:
-        c.covered_by = sorted({f.rule for f in findings if covers(f, c)})
-        if not c.is_review:
-            continue
-        if c.on_code:
-            cov.review_on_code += 1
-            cov.covered_on_code += bool(c.covered_by)
-        elif c.on_changelog:
-            cov.review_on_changelog += 1
-            cov.covered_on_changelog += bool(c.covered_by)
-    return cov
+__all__ = [
+    "COMMIT_MSG",
+    "Comment",
+    "DiffLine",
+    "Quoted",
+    "comments",
+    "comments_by_patch",
+    "reply_comments",
+]

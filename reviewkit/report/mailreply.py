@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -23,7 +22,8 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from reviewkit.load.series import Patch, Series
-from reviewkit.model import Finding
+from reviewkit.model import Finding, Severity
+from reviewkit.report.replytext import comment_text, nit_line, raised_in_thread
 
 COMMIT_MSG = "COMMIT_MSG"
 """The pseudo-file of findings about the changelog (line = line in the commit message)."""
@@ -53,8 +53,6 @@ _FILE_HEADER_PREFIXES = (
 )
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`])")
-_WHY_RE = re.compile(r"^##\s*Why is this bad\?\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------
@@ -126,14 +124,13 @@ def _quote(row: str) -> str:
 
 
 def _file_header_rows(rows: list[str], hunk_row: int) -> list[int]:
-    out = []
+    """The ``diff --git`` line of the file (index, ---, +++ are trimmed: they say nothing to a reader)."""
     r = hunk_row - 1
     while r >= 0 and rows[r].startswith(_FILE_HEADER_PREFIXES):
-        out.append(r)
         if rows[r].startswith("diff --git "):
-            break
+            return [r]
         r -= 1
-    return sorted(out)
+    return []
 
 
 def _anchor_diff(doc: _Doc, patch: Patch, f: Finding, text: list[str]) -> bool:
@@ -201,45 +198,9 @@ def _render_doc(doc: _Doc, out: list[str]) -> None:
 # The comment under a quote
 
 
-def _sentence(message: str) -> str:
-    text = " ".join(message.split())
-    first = text.split(" ", 1)[0]
-    if first.isalpha() and first.islower():
-        text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", ":")) else text + "."
-
-
-def short_why(rationale: str) -> str:
-    """First sentence of the rule's "Why is this bad?" section, markdown stripped."""
-    m = _WHY_RE.search(rationale or "")
-    if not m:
-        return ""
-    body = rationale[m.end() :].strip("\n")
-    paragraph = body.split("\n\n", 1)[0]
-    if paragraph.lstrip().startswith("#"):
-        return ""
-    text = " ".join(paragraph.replace("``", "").split())
-    return _SENTENCE_END_RE.split(text, maxsplit=1)[0]
-
-
-def _wrap(text: str) -> list[str]:
-    return textwrap.wrap(text, WRAP, break_long_words=False, break_on_hyphens=False) or [""]
-
-
 def default_comment(f: Finding) -> list[str]:
-    """What the reviewer says under the quoted line: finding, why, path, suggested diff."""
-    out = _wrap(_sentence(f.message))
-    why = short_why(f.rationale)
-    if why:
-        out += ["", *_wrap(why)]
-    if f.path:
-        out += ["", "The path:"]
-        out += [f"  {step.line}: {' '.join(step.note.split())}" for step in f.path]
-    if f.fix is not None and f.fix.edits:
-        tested = "" if f.fix.verified else " (untested)"
-        out += ["", f"Maybe something like this on top{tested}:", ""]
-        out += f.fix.diff.rstrip("\n").split("\n")
-    return out
+    """What the reviewer says under the quoted line (see :func:`reviewkit.report.replytext.comment_text`)."""
+    return comment_text(f)
 
 
 def _custom_comment(text: str) -> list[str]:
@@ -337,16 +298,48 @@ def _format_addr(name: str, addr: str) -> str:
 # The reply
 
 
-def _body(patch: Patch, findings: list[Finding], comments: Mapping[str, str] | None) -> tuple[list[str], int]:
+@dataclass
+class ReplyOptions:
+    """What goes into the reply (``--reply-severity``, ``--reply-nits``, ``--reply-raised``)."""
+
+    severity: Severity = Severity.WARNING
+    """Findings at or above get a comment under their lines; below are nits."""
+    nits: str = "group"
+    """``group``: one line each at the end; ``omit``: left out."""
+    raised: str = "omit"
+    """Points the thread already made: ``omit``, or ``mention`` ("As X said, ...")."""
+
+
+def _body(
+    patch: Patch,
+    findings: list[Finding],
+    comments: Mapping[str, str] | None,
+    options: ReplyOptions | None = None,
+    raised: Mapping[str, str] | None = None,
+) -> tuple[list[str], int]:
+    options = options or ReplyOptions()
+    raised = raised or {}
     commit = _Doc(patch.commit_message.rstrip("\n").split("\n"))
     diff = _Doc(patch.diff_text.split("\n"))
     elsewhere: list[tuple[Finding, list[str]]] = []
+    nits: list[Finding] = []
     used = 0
     for f in sorted(findings, key=lambda x: (x.file != COMMIT_MSG, x.line, x.rule)):
         custom = comments.get(f.fingerprint) if comments is not None else None
         if custom is not None and not custom.strip():
             continue
-        text = _custom_comment(custom) if custom is not None else default_comment(f)
+        who = raised.get(f.fingerprint)
+        if custom is None and who is not None and options.raised != "mention":
+            continue
+        if custom is None and f.severity.rank < options.severity.rank:
+            if options.nits == "group" and who is None:
+                nits.append(f)
+                used += 1
+            continue
+        lead = ""
+        if custom is None and who is not None:
+            lead = "As you said," if who == patch.author_name else f"As {who} said,"
+        text = _custom_comment(custom) if custom is not None else comment_text(f, lead=lead)
         used += 1
         placed = _anchor_commit(commit, f, text) if f.file == COMMIT_MSG else _anchor_diff(diff, patch, f, text)
         if not placed:
@@ -357,6 +350,10 @@ def _body(patch: Patch, findings: list[Finding], comments: Mapping[str, str] | N
     for f, text in elsewhere:
         where = f"{f.file}:{f.line}" + (f" in {f.function}()" if f.function else "")
         out += ["", f"Also at {where}, outside the quoted hunks:", "", *text]
+    if nits:
+        out += ["", "Nits:", ""]
+        for f in nits:
+            out += nit_line(f)
     while out and not out[-1].strip():
         out.pop()
     return out, used
@@ -377,6 +374,7 @@ def build_reply(
     comments: Mapping[str, str] | None = None,
     *,
     sender: str | None = None,
+    options: ReplyOptions | None = None,
 ) -> str:
     """The review email(s) for ``findings`` on ``series``.
 
@@ -385,9 +383,15 @@ def build_reply(
     a reply, one email when that is a single patch, else an mbox of replies.
     ``comments`` maps a finding's fingerprint to the text the reviewer wants
     under the quote instead of the generated one; an empty text drops the
-    finding from the reply.  ``sender`` defaults to git's user.name/email.
+    finding from the reply (and a text given there is used whatever the
+    options say).  ``sender`` defaults to git's user.name/email.
+    ``options`` (see :class:`ReplyOptions`) choose what goes in: by default
+    errors and warnings get a comment, nits one line each at the end, and
+    points a reply in the thread already made are left out.
     Returns ``""`` when there is nothing to say.
     """
+    findings = list(findings)
+    raised = raised_in_thread(series, findings)
     target = _resolve_patch(series, patch)
     by_patch: dict[int, list[Finding]] = {}
     for f in findings:
@@ -399,7 +403,7 @@ def build_reply(
     messages = []
     for position in sorted(by_patch):
         p = series.patches[position]
-        lines, used = _body(p, by_patch[position], comments)
+        lines, used = _body(p, by_patch[position], comments, options, raised)
         if used:
             messages.append(_email(_headers(p, sender), "\n".join(lines) + "\n"))
     if len(messages) <= 1:

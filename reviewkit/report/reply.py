@@ -8,8 +8,10 @@ See :mod:`reviewkit.report.mailreply` for the layout.
 
 from __future__ import annotations
 
+from reviewkit.errors import UsageError
+from reviewkit.model import Severity
 from reviewkit.report import Result
-from reviewkit.report.mailreply import build_reply
+from reviewkit.report.mailreply import ReplyOptions, build_reply
 
 FORMAT = "reply"
 
@@ -17,4 +19,10 @@ FORMAT = "reply"
 def render(result: Result) -> str:
     if result.series is None:
         return ""
-    return build_reply(result.series, result.findings)
+    given = result.options.get("reply") or {}
+    try:
+        severity = Severity.parse(str(given.get("severity", "warning")))
+    except ValueError:
+        raise UsageError(f"unknown --reply-severity {given.get('severity')!r} (error, warning or info)") from None
+    options = ReplyOptions(severity, str(given.get("nits", "group")), str(given.get("raised", "omit")))
+    return build_reply(result.series, result.findings, options=options)

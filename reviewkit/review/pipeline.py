@@ -61,6 +61,18 @@ def read_baseline(path: str | None) -> set[str]:
     return {e["fingerprint"] for e in entries if isinstance(e, dict) and "fingerprint" in e}
 
 
+DEFAULT_BASELINE = ".reviewkit-baseline.json"
+"""Where the TUI's dismissals go by default; read by default too, so a dismissal sticks."""
+
+
+def baseline_path(given: str | None, config: Config | None = None) -> str | None:
+    """``--baseline``, else the configuration's, else ./.reviewkit-baseline.json when it exists."""
+    chosen = given or (config.baseline if config is not None else None)
+    if chosen:
+        return chosen
+    return DEFAULT_BASELINE if Path(DEFAULT_BASELINE).is_file() else None
+
+
 def review(
     series: Series,
     config: Config | None = None,
@@ -101,7 +113,7 @@ def review(
             raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
     findings = engine.run(
-        ctx, all_rules, baseline=read_baseline(baseline or config.baseline), progress=progress, budget=budget
+        ctx, all_rules, baseline=read_baseline(baseline_path(baseline, config)), progress=progress, budget=budget
     )
     stats = {
         "patches": len(series.patches),

@@ -109,6 +109,12 @@ from reviewkit.api import (
 )
 
 ID = "folio-put-uncharge"
+TOPICS = (
+    r"uncharge",
+    r"\bcharged?\b",
+    r"\bleak",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.WARNING
 
 

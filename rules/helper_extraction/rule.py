@@ -76,6 +76,15 @@ from reviewkit.rules.helper_extraction.detect import Candidate, Series, guarded_
 from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, edit_on_lines, transform
 
 ID = "helper-extraction"
+TOPICS = (
+    r"\bhelper",
+    r"factor",
+    r"separate (?:this )?out",
+    r"duplicat",
+    r"open[- ]cod",
+    r"\bvariant\b",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.INFO
 SERIES_ONLY = True
 """About what a series changes: `reviewkit scan` skips it unless selected with --rule."""

@@ -127,6 +127,16 @@ from reviewkit.api import (
 )
 
 ID = "teardown-order"
+TOPICS = (
+    r"\brace\b",
+    r"\bordering\b",
+    r"re-?order",
+    r"teardown",
+    r"use[- ]after[- ]free",
+    r"\bUAF\b",
+    r"before the \w+ is (?:freed|destroyed|unregistered)",
+)
+"""How a human reviewer words the same problem: a comment matching one counts as covered."""
 SEVERITY = Severity.WARNING
 
 
