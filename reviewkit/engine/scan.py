@@ -20,11 +20,8 @@ Per file and rule:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +31,7 @@ from typing import Any
 from reviewkit.config import Config
 from reviewkit.engine import registry
 from reviewkit.engine import run as engine
+from reviewkit.engine.budget import BudgetExceeded, time_budget
 from reviewkit.model import Finding
 from reviewkit.views.build import scan_context, whole_file_view
 from reviewkit.views.source import FileView
@@ -137,38 +135,15 @@ def setup_worker(options: ScanOptions) -> None:
     _WORKER.update(worker_state(options))
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Timeout
-
-
-@contextlib.contextmanager
-def _budget(seconds: float) -> Iterator[None]:
-    """Raise :class:`_Timeout` in this block after ``seconds`` (main thread of a process only)."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-    old = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def analyse(path: str, text: str, rules: list[engine.Rule], config: Config, timeout: float) -> FileResult:
     """Run each rule on one file under its budget; a failing rule is a note, not a crash."""
     result = FileResult(path)
     ctx = scan_context([file_view(Path(path), text, path)], config)
     for rule in rules:
         try:
-            with _budget(timeout):
+            with time_budget(timeout):
                 result.findings.extend(engine.run(ctx, [rule], isolate=False))
-        except _Timeout:
+        except BudgetExceeded:
             result.notes.append(f"{path}: [{rule.id}] skipped: still running after {timeout:g} s")
         except (RecursionError, MemoryError) as exc:
             reason = "nests too deeply" if isinstance(exc, RecursionError) else "too large"
