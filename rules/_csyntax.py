@@ -10,7 +10,7 @@ reviewer does when reading a patch.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from reviewkit.api import Call, FunctionView, Node, cparse, iter_calls
 
@@ -125,3 +125,41 @@ def declared_names(fv: FunctionView) -> set[str]:
                     out.add(name)
         stack.extend(node.named_children)
     return out
+
+
+def guarded(node: Node, decides: Callable[[Node | None], bool]) -> bool:
+    """A condition ``decides`` accepts controls whether ``node`` runs.
+
+    That is an enclosing ``if``/``while``/``?:`` condition, the left side of an
+    enclosing ``&&``/``||``, or an earlier ``if`` in an enclosing block whose
+    body leaves (an early exit), up to the function definition.
+    """
+    child = node
+    for anc in ancestors(node):
+        if anc.type in ("if_statement", "while_statement", "conditional_expression"):
+            cond = anc.child_by_field_name("condition")
+            if cond is not None and not contains(cond, child) and decides(cond):
+                return True
+        elif anc.type == "binary_expression":
+            left = anc.child_by_field_name("left")
+            op = anc.child_by_field_name("operator")
+            if (
+                left is not None
+                and op is not None
+                and op.type in ("&&", "||")
+                and not contains(left, child)
+                and decides(left)
+            ):
+                return True
+        elif anc.type == "compound_statement":
+            for stmt in anc.named_children:
+                if stmt.start_byte >= child.start_byte:
+                    break
+                if stmt.type == "if_statement":
+                    body = stmt.child_by_field_name("consequence")
+                    if body is not None and has_jump(body) and decides(stmt.child_by_field_name("condition")):
+                        return True
+        if anc.type == "function_definition":
+            break
+        child = anc
+    return False

@@ -79,7 +79,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reviewkit.rules._csyntax import ancestors, contains, has_jump, mentions_call, norm_object
+from reviewkit.rules._csyntax import guarded, mentions_call, norm_object
 
 from reviewkit.api import (
     Applicability,
@@ -213,36 +213,7 @@ def _memcg_aware(call: Call, spec: dict[str, Any]) -> bool:
 
 def _guarded(fv: FunctionView, node: Node, guards: set[str]) -> bool:
     """A guard decides whether ``node`` runs: an enclosing condition or an earlier early exit."""
-    child = node
-    for anc in ancestors(node):
-        if anc.type in ("if_statement", "while_statement", "conditional_expression"):
-            cond = anc.child_by_field_name("condition")
-            if cond is not None and not contains(cond, child) and mentions_call(fv, cond, guards):
-                return True
-        elif anc.type == "binary_expression":
-            left = anc.child_by_field_name("left")
-            op = anc.child_by_field_name("operator")
-            if (
-                left is not None
-                and op is not None
-                and op.type in ("&&", "||")
-                and not contains(left, child)
-                and mentions_call(fv, left, guards)
-            ):
-                return True
-        elif anc.type == "compound_statement":
-            for stmt in anc.named_children:
-                if stmt.start_byte >= child.start_byte:
-                    break
-                if stmt.type == "if_statement":
-                    cond = stmt.child_by_field_name("condition")
-                    body = stmt.child_by_field_name("consequence")
-                    if body is not None and has_jump(body) and mentions_call(fv, cond, guards):
-                        return True
-        if anc.type == "function_definition":
-            break
-        child = anc
-    return False
+    return guarded(node, lambda cond: mentions_call(fv, cond, guards))
 
 
 def _pre_existing(

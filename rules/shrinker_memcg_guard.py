@@ -71,7 +71,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.rules._csyntax import ancestors, contains, has_jump, norm_object
+from reviewkit.rules._csyntax import guarded, norm_object
 
 from reviewkit.api import (
     Applicability,
@@ -244,36 +244,8 @@ def _tests(fv: FunctionView, cond: Node | None, memcgs: list[str], guards: set[s
 
 
 def _guarded(fv: FunctionView, node: Node, memcgs: list[str], guards: set[str]) -> bool:
-    child = node
-    for anc in ancestors(node):
-        if anc.type in ("if_statement", "while_statement", "conditional_expression"):
-            cond = anc.child_by_field_name("condition")
-            if cond is not None and not contains(cond, child) and _tests(fv, cond, memcgs, guards):
-                return True
-        elif anc.type == "binary_expression":
-            left = anc.child_by_field_name("left")
-            op = anc.child_by_field_name("operator")
-            if (
-                left is not None
-                and op is not None
-                and op.type in ("&&", "||")
-                and not contains(left, child)
-                and _tests(fv, left, memcgs, guards)
-            ):
-                return True
-        elif anc.type == "compound_statement":
-            for stmt in anc.named_children:
-                if stmt.start_byte >= child.start_byte:
-                    break
-                if stmt.type == "if_statement":
-                    body = stmt.child_by_field_name("consequence")
-                    cond = stmt.child_by_field_name("condition")
-                    if body is not None and has_jump(body) and _tests(fv, cond, memcgs, guards):
-                        return True
-        if anc.type == "function_definition":
-            break
-        child = anc
-    return False
+    """A NULL or mem_cgroup_disabled() test decides whether ``node`` runs."""
+    return guarded(node, lambda cond: _tests(fv, cond, memcgs, guards))
 
 
 def _fix(fv: FunctionView, view: FileView, node: Node, memcgs: list[str], role: str | None) -> Fix | None:
