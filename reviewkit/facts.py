@@ -40,6 +40,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+_SummaryKey = tuple[tuple[int, ...], tuple[str, ...]]
+"""A list of views by identity and the names of the header wrappers it was given."""
+
+
 class ByIdentity(Generic[K, V]):
     """A table keyed by object identity that keeps its keys alive (so an ``id()`` is never reused)."""
 
@@ -69,7 +73,7 @@ class Facts:
         self._locals: ByIdentity[FunctionView, frozenset[str]] = ByIdentity()
         self._lock_memos: ByIdentity[FunctionView, dict[Any, Any]] = ByIdentity()
         self._file_texts: ByIdentity[FileView, str] = ByIdentity()
-        self._summaries: dict[tuple[int, ...], tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
+        self._summaries: dict[_SummaryKey, tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
         self.cfgs_built = 0
         """How many graphs this run built (each function view's once)."""
         self.summary_passes = 0

@@ -73,6 +73,8 @@ as memcg_aware).  Every fix is verified: it
 applies, parses and the finding goes away.
 """
 
+# size: about half is the rule's documentation (`reviewkit explain`) and its fix texts
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -145,7 +147,7 @@ def _model(ctx: ReviewContext) -> dict[str, Any]:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    if ctx.scan:
+    if ctx.scan:  # call sites a series adds; a scan has no series (and --rule asks for nothing here)
         return
     model = _model(ctx)
     specs = {c["name"]: c for c in model.get("calls", [])}
@@ -155,7 +157,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     if init.clears:
         return
     found = []
-    for fv in ctx.functions("post", changed_only=not ctx.report_all):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         found.extend(_check_function(ctx, fv, specs, model, init))
     yield from found
 
@@ -176,7 +178,7 @@ def _check_function(
         if line is None or _guarded(fv, call.node, guards):
             continue
         lru = call.args[spec.get("lru", 0)] if len(call.args) > spec.get("lru", 0) else "?"
-        if not ctx.report_all and (not fv.is_changed(call.node) or (call.name, norm_object(lru)) in before):
+        if not ctx.introduced.at(fv, call.node) or ctx.introduced.existed((call.name, norm_object(lru)) in before):
             continue
         yield ctx.finding(
             ID,

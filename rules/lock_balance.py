@@ -90,6 +90,8 @@ No automatic fix: where the release belongs is a design decision (the
 seed's reviewers discussed restructuring the function instead).
 """
 
+# size: a third is the rule's documentation (`reviewkit explain`); the rest is one judge of the engine's result
+
 from __future__ import annotations
 
 import re
@@ -214,13 +216,19 @@ def _check_function(
         ctx.bump(f"{ID}.parse-error-skipped")
         return
     found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old)))
-    if found and pre is not None and not ctx.report_all and pre.function is not None:
-        if old is None:
-            old = ctx.facts.locks(pre, summaries, None)
-        before = {sig for sig, _f in _judge(ctx, old, None)} if old.complete else set()
-        found = [(sig, f) for sig, f in found if sig not in before]
+    if pre is not None and pre.function is not None:
+        found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
         yield f
+
+
+def _pre_signatures(
+    ctx: ReviewContext, pre: FunctionView, old: LockResult | None, summaries: dict[str, Any]
+) -> set[tuple]:
+    """The finding keys the pre-image of the function already had (none when its analysis was cut)."""
+    if old is None:
+        old = ctx.facts.locks(pre, summaries, None)
+    return {sig for sig, _f in _judge(ctx, old, None)} if old.complete else set()
 
 
 def _mentions_locks(ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any]) -> bool:

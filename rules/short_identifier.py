@@ -120,10 +120,10 @@ def _findings(ctx: ReviewContext) -> Iterator[Finding]:
     for fv in ctx.functions("post"):
         for decl in rename.local_declarations(fv):
             line = fv.real_line(decl.node)
-            if line is None or (line not in fv.changed_lines and not ctx.report_all):
+            if line is None or not ctx.introduced.at(fv, line):
                 continue
             reason = _reason(decl, fv, cfg)
-            if reason is None or (not ctx.report_all and _pre_existing(ctx, fv, decl.name)):
+            if reason is None or ctx.introduced.existed(_pre_existing(ctx, fv, decl.name)):
                 continue
             new = rename.choose_name(fv, decl, cfg["type_names"])
             fix = None

@@ -10,6 +10,8 @@ in a worker thread so the first patch is readable at once, even for a
 hundred-patch series, and the findings appear when the check is done.
 """
 
+# size: one Textual App: its bindings and actions must be methods of the app class
+
 from __future__ import annotations
 
 import inspect

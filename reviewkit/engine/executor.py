@@ -116,7 +116,7 @@ def get_executor(name: str = "local", jobs: int = 1) -> Executor:
         if ep.name == name:
             try:
                 factory = ep.load()
-                return factory(jobs)  # type: ignore[no-any-return]
+                return factory(jobs)
             except Exception as exc:
                 raise UsageError(f"--executor {name}: cannot start: {exc}") from None
     known = ["local", "serial", *sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))]

@@ -7,6 +7,8 @@ same case.  Everything the normaliser rewrote (iterator macros) or
 tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
 """
 
+# size: one recursive translation of C statements; the statement kinds share the builder's label/loop state
+
 from __future__ import annotations
 
 import re
@@ -341,9 +343,8 @@ class _Builder:
             head.succs = [(it, None)]
             head.loop_writes = it.writes
             head.loop_rebinds = it.writes
-            self.mark_loop(
-                len(self.nodes) - 1, _IDENT.match(head.text).group() if _IDENT.match(head.text) else "", body_entry, nxt
-            )
+            name = _IDENT.match(head.text)
+            self.mark_loop(len(self.nodes) - 1, name.group() if name else "", body_entry, nxt)
         else:
             first = len(self.nodes)
             head.succs = [(self.cond(cond, body_entry, nxt), None)]

@@ -8,6 +8,8 @@ of the lock analysis, kept apart from the data it works on and from the
 drivers (:func:`reviewkit.locks.analysis.analyse`, the summaries) that run it.
 """
 
+# size: one dispatch over call kinds sharing the held-set algebra; the API data is kernel/locks.toml
+
 from __future__ import annotations
 
 import re

@@ -81,6 +81,8 @@ gap after the put hides later uses, so (a) and (c) stay quiet there.
 (b) and (c) have no automatic fix.
 """
 
+# size: about a third is the rule's documentation (`reviewkit explain`); the folio path model is in folio.py
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -130,7 +132,7 @@ TOKENS = _tokens
 def check(ctx: ReviewContext) -> Iterator[Finding]:
     facts = Facts(ctx.kernel)
     found: list[Finding] = []
-    for fv in ctx.functions("post", changed_only=not (ctx.report_all or ctx.scan)):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         fn = fv.function
         if fn is None:
             continue
@@ -150,7 +152,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def _reportable(ctx: ReviewContext, fv: FunctionView, lines: set[int | None]) -> bool:
-    return ctx.report_all or ctx.scan or bool({n for n in lines if n is not None} & fv.changed_lines)
+    return ctx.introduced.at(fv, *lines)
 
 
 def _params(fv: FunctionView) -> set[str]:

@@ -166,7 +166,7 @@ class _Hit:
 def check(ctx: ReviewContext) -> Iterator[Finding]:
     model = Model(ctx.kernel)
     targets = []
-    for fv in ctx.functions("post", changed_only=not (ctx.report_all or ctx.scan)):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         names = {c.name for c in fv.function.calls()} if fv.function is not None else set()
         if names & set(model.destroy) and any(model.is_walker_call(n) for n in names):
             targets.append(fv)
@@ -206,8 +206,7 @@ def _check_function(
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
     for (d_line, r_line), hit in sorted(hits.items()):
-        touched = {d_line, r_line} & fv.changed_lines
-        if not touched and not (ctx.report_all or ctx.scan):
+        if not ctx.introduced.at(fv, d_line, r_line):
             continue
         yield ctx.finding(
             ID,
