@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from reviewkit.api import Call, FunctionView, Node, cparse, iter_calls
+from reviewkit.api import Call, FunctionView, Node, declarator_name, iter_calls
 
 _WS_RE = re.compile(r"\s+")
 
@@ -112,7 +112,7 @@ def declared_names(fv: FunctionView) -> set[str]:
         decl = decl.child_by_field_name("declarator")
     params = decl.child_by_field_name("parameters") if decl is not None else None
     for p in params.named_children if params is not None else []:
-        name = cparse.declarator_name(p.child_by_field_name("declarator"))
+        name = declarator_name(p.child_by_field_name("declarator"))
         if name:
             out.add(name)
     stack = [fn.body]
@@ -120,7 +120,7 @@ def declared_names(fv: FunctionView) -> set[str]:
         node = stack.pop()
         if node.type == "declaration":
             for d in node.children_by_field_name("declarator"):
-                name = cparse.declarator_name(d)
+                name = declarator_name(d)
                 if name:
                     out.add(name)
         stack.extend(node.named_children)

@@ -62,7 +62,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.api import Finding, Fix, FunctionView, ReviewContext, Severity, rename
+from reviewkit.api import (
+    Finding,
+    Fix,
+    FunctionView,
+    LocalDecl,
+    ReviewContext,
+    Severity,
+    choose_name,
+    local_declarations,
+    rename_edits,
+    renamed_lines,
+)
 
 ID = "short-identifier"
 TOPICS = (
@@ -94,7 +105,7 @@ def _length(fv: FunctionView) -> int:
     return fv.last_line - fv.first_line + 1
 
 
-def _reason(decl: rename.LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
+def _reason(decl: LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
     """Why this one-letter local is worth a comment, or None when it is idiomatic."""
     if len(decl.name) != 1 or decl.name in cfg["exempt"]:
         return None
@@ -112,26 +123,26 @@ def _pre_existing(ctx: ReviewContext, fv: FunctionView, name: str) -> bool:
     pre = ctx.pre_function(fv)
     if pre is None:
         return False
-    return any(d.name == name for d in rename.local_declarations(pre))
+    return any(d.name == name for d in local_declarations(pre))
 
 
 def _findings(ctx: ReviewContext) -> Iterator[Finding]:
     cfg = _settings(ctx)
     for fv in ctx.functions("post"):
-        for decl in rename.local_declarations(fv):
+        for decl in local_declarations(fv):
             line = fv.real_line(decl.node)
             if line is None or not ctx.introduced.at(fv, line):
                 continue
             reason = _reason(decl, fv, cfg)
             if reason is None or ctx.introduced.existed(_pre_existing(ctx, fv, decl.name)):
                 continue
-            new = rename.choose_name(fv, decl, cfg["type_names"])
+            new = choose_name(fv, decl, cfg["type_names"])
             fix = None
             view = ctx.file_view(fv.path, fv.patch)
             if new is not None and view is not None:
-                renamed = rename.renamed_lines(fv, decl, new)
+                renamed = renamed_lines(fv, decl, new)
                 if renamed:
-                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename.rename_edits(view, renamed))
+                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename_edits(view, renamed))
             hint = f"; call it `{new}`?" if new else ""
             yield ctx.finding(
                 ID,

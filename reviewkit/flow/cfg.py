@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.kernel import builtin_model
+from reviewkit.kernel.model import KernelModel
 from reviewkit.views.source import FunctionView
 
 K_ENTRY = "entry"
@@ -30,10 +32,6 @@ K_GOTO = "goto"
 K_LABEL = "label"
 K_GAP = "gap"
 K_NORETURN = "noreturn"
-
-DEFAULT_NORETURN = frozenset(
-    {"BUG", "panic", "do_exit", "do_group_exit", "kthread_exit", "make_task_dead", "__builtin_unreachable"}
-)
 
 _WS = re.compile(r"\s+")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -579,11 +577,12 @@ def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str
 
 
 def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
+    """The ``[flow] noreturn`` calls of the run's model (the built-in tables when none is given)."""
+    if isinstance(kernel, KernelModel):
+        return kernel.noreturn
     if kernel is None:
-        from reviewkit.kernel import _builtin
-
-        kernel = _builtin()
-    return frozenset((kernel.get("flow", {}) or {}).get("noreturn", [])) or DEFAULT_NORETURN
+        return builtin_model().noreturn
+    return KernelModel(kernel).noreturn  # a plain mapping (a test's own tables)
 
 
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewkit.config import Config
+from reviewkit.kernel.model import KernelModel
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Fix, PathStep, Severity
 from reviewkit.views.introduced import Introduced
@@ -95,7 +96,7 @@ class ReviewContext:
         return Introduced(self.report_all)
 
     @property
-    def kernel(self) -> Any:
+    def kernel(self) -> KernelModel:
         """The kernel API model (lock pairs, ctor/dtor pairs), loaded once per run."""
         return self.facts.kernel
 

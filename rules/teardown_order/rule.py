@@ -100,7 +100,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
@@ -119,6 +118,7 @@ from reviewkit.api import (
     Fix,
     FlowPath,
     FunctionView,
+    KernelModel,
     PathStep,
     ReviewContext,
     Severity,
@@ -140,9 +140,9 @@ TOPICS = (
 SEVERITY = Severity.WARNING
 
 
-def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+def _tokens(kernel: KernelModel) -> tuple[str, ...]:
     """Code without a lifecycle call, a link or a callback field has nothing to say here."""
-    model = Model(kernel)
+    model = kernel.view(Model)
     names = {*model.walker_calls, *model.links, *model.callback_fields, *model.walk_prefixes, "notifier"}
     return tuple(sorted(names))
 
@@ -164,7 +164,7 @@ class _Hit:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    model = Model(ctx.kernel)
+    model = ctx.kernel.view(Model)
     targets = []
     for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         names = {c.name for c in fv.function.calls()} if fv.function is not None else set()
