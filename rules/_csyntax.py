@@ -65,17 +65,6 @@ def contains(outer: Node, inner: Node) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
 
 
-def statement_of(node: Node) -> Node:
-    """The innermost statement (direct child of a block) holding ``node``."""
-    cur = node
-    while cur.parent is not None and cur.parent.type not in ("compound_statement", "translation_unit"):
-        loop_or_branch = cur.parent.type in ("if_statement", "while_statement", "for_statement", "do_statement")
-        if loop_or_branch and cur.type.endswith("statement"):
-            return cur
-        cur = cur.parent
-    return cur
-
-
 def has_jump(node: Node) -> bool:
     """``node`` contains a return, goto, break or continue."""
     stack = [node]

@@ -150,14 +150,6 @@ class CFG:
             return True
         return self.fv.fragment and not self.fv.start_visible
 
-    def node_at_line(self, line: int) -> CfgNode | None:
-        """The first node (in creation order) whose statement starts on real ``line``."""
-        return next((n for n in self.nodes if n.line == line), None)
-
-    def nodes_calling(self, name: str) -> list[CfgNode]:
-        return [n for n in self.nodes if any(c.name == name for c in n.calls)]
-
-
 class _Builder:
     def __init__(self, fv: FunctionView, noreturn: frozenset[str]) -> None:
         self.fv = fv

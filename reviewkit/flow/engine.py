@@ -14,8 +14,7 @@ API (stable; import it through :mod:`reviewkit.api`)
 
 ``CFG``: ``entry``, ``exit`` (synthetic), ``nodes`` (every :class:`CfgNode`),
 ``fv``, ``labels`` (goto label -> node), ``errors`` (count of tree-sitter
-ERROR/MISSING nodes: a rule may refuse to judge such a function),
-``node_at_line(line)``, ``nodes_calling(name)``.
+ERROR/MISSING nodes: a rule may refuse to judge such a function).
 
 ``CfgNode``: ``id``, ``kind`` (see ``K_*`` below), ``ast`` (tree-sitter node:
 the statement, or the condition atom of a ``cond`` node), ``line`` (real

@@ -11,7 +11,7 @@ and cleanup label names).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,12 +50,6 @@ def _any_of(patterns: list[str], *, search: bool = False) -> re.Pattern[str]:
         return re.compile(r"(?!)")
     body = "|".join(f"(?:{p})" for p in patterns)
     return re.compile(body if search else f"^(?:{body})$")
-
-
-def same_folio(a: str, b: str) -> bool:
-    """``folio`` and ``&folio->page`` / ``page_folio(page)`` and ``page`` name one folio."""
-    x, y = _base(a), _base(b)
-    return x == y
 
 
 def _base(text: str) -> str:
@@ -296,17 +290,6 @@ def gotos(path: FlowPath) -> list[str]:
 def label_of(goto: CfgNode) -> str:
     target = goto.succs[0][0] if goto.succs else None
     return (target.label or target.text) if target is not None else ""
-
-
-def steps_between(path: FlowPath, first: CfgNode, last: CfgNode) -> Iterator[CfgNode]:
-    inside = False
-    for node, _label in path.steps:
-        if node is first:
-            inside = True
-        if inside:
-            yield node
-        if node is last:
-            return
 
 
 def labels_after_put(path: FlowPath, w: Walk) -> set[str]:
