@@ -133,7 +133,7 @@ def analyse(
         # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
         # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
         local = facts.local_names(fv) - set(_params(fv)) - _initialised_once(fv)
-        more = {e.key for e in first.events if e.kind == "orphan-release" and not set(_VAR.findall(e.key)) & local}
+        more = {e.key for e in first.events if e.kind == "orphan-release" and _callers(e.key, local)}
     inferable = bool(more - first.inferred)
     out = first
     if infer and inferable:
@@ -149,6 +149,13 @@ def analyse(
         else:
             memo[(memo_key, "raw")] = _Memo(out, budget or BUDGET)
     return out
+
+
+def _callers(key: str, local: set[str]) -> bool:
+    """A key the caller can hold: no local in it, or a slot of a global table indexed by locals
+    (``hugetlb_fault_mutex_table[hash]``: the caller took the slot its own ``hash`` names)."""
+    ids = _VAR.findall(key)
+    return not set(ids) & local or (bool(ids) and ids[0] not in local and "[" in key)
 
 
 def _initialised_once(fv: FunctionView) -> set[str]:
