@@ -301,7 +301,9 @@ def _caller_releases(
             effects.append(Summary("release", key, params, group, variant))
         else:
             cond = _failure_release(entry, params, only=key)
-            effects.append(cond if cond is not None else Summary("release", key, params, group, variant, None, None, MAYBE))
+            effects.append(
+                cond if cond is not None else Summary("release", key, params, group, variant, None, None, MAYBE)
+            )
     effects[0].more = tuple(effects[1:])
     return effects[0]
 
