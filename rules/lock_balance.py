@@ -468,6 +468,8 @@ def _leaks(
         if items and (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
             items = []
+        elif items and _handed_off(ctx, res, key, items, holding, clean):
+            items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
         by_acquire: dict[int | None, list[tuple[Any, Any, int]]] = {}
@@ -508,6 +510,61 @@ def _leaks(
                     extra={"kind": "leak", "lock": key, "acquired": h.line, "exits": [it[2] for it in group_items]},
                 ),
             )
+
+
+def _handed_off(
+    ctx: ReviewContext, res: LockResult, key: str, items: list[Any], holding: list[Any], clean: list[Any]
+) -> bool:
+    """Held at return by design, which no path of this function can disprove (counted, not reported).
+
+    - taken by a ``handoff`` API (``down_read_non_owner()``: an async completion releases it);
+    - the result says which (``tree_mod_dont_log()`` returns false holding the lock, true without it):
+      every exit keeping it returns one constant, every other exit another;
+    - in a whole-file audit, a lock the function never releases on any path and holds on every exit
+      (``zs_map_object()``: held until ``zs_unmap_object()``): taking it is the function's contract, and a
+      missing release cannot be told from a hand-back without the callers.
+    """
+    model = ctx.facts.lock_model
+    if all((fam := model.acquires.get(h.call)) is not None and fam.handoff for _ex, h in items):
+        ctx.bump(f"{ID}.non-owner")
+        return True
+    if clean and _result_coded(res, holding, clean):
+        ctx.bump(f"{ID}.result-coded-hand-back")
+        return True
+    if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_key(ctx, res, key):
+        ctx.bump(f"{ID}.never-released")
+        return True
+    return False
+
+
+_CONSTANT = re.compile(r"^(?:true|false|NULL|-?\d+)$")
+
+
+def _result_coded(res: LockResult, holding: list[Any], clean: list[Any]) -> bool:
+    held_values = {_return_value(res, ex.via) for ex in holding}
+    other_values = {_return_value(res, ex.via) for ex in clean}
+    if len(held_values) != 1 or len(other_values) != 1:
+        return False
+    (a,), (b,) = held_values, other_values
+    return a is not None and b is not None and a != b and bool(_CONSTANT.match(a)) and bool(_CONSTANT.match(b))
+
+
+def _releases_key(ctx: ReviewContext, res: LockResult, key: str) -> bool:
+    """Does any call of the function release ``key`` (a path the analysis pruned still counts)?"""
+    model = ctx.facts.lock_model
+    for n in ctx.facts.cfg(res.fv).nodes:
+        for c in n.calls:
+            fams = model.releases.get(c.name)
+            rk = fams[0].release_key if fams else None
+            if isinstance(rk, int) and rk < len(c.args):
+                k = lock_key(c.args[rk])
+                if fams[0].member:
+                    k = f"{k}->{fams[0].member}"
+                if k == key:
+                    return True
+            elif fams and rk == key:
+                return True
+    return False
 
 
 def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple[Any, Any]]) -> Iterator[tuple]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.flow.signs import keep_useful, sign_atom
 from reviewkit.views.source import FunctionView
 
 K_ENTRY = "entry"
@@ -73,6 +74,8 @@ class CfgNode:
     """The engine remembers this cond's truth: its key (or variable) is tested more than once."""
     compare: tuple[str, str, str] | None = None
     """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
+    sign: tuple[str, frozenset[str]] | None = None
+    """A cond atom relating an integer's sign to other tests (:mod:`reviewkit.flow.signs`)."""
     unseen: bool = False
     """A goto label the view does not show (fragment mode) or that does not exist."""
     loop: str | None = None
@@ -159,10 +162,11 @@ class CFG:
 
 
 class _Builder:
-    def __init__(self, fv: FunctionView, noreturn: frozenset[str]) -> None:
+    def __init__(self, fv: FunctionView, noreturn: frozenset[str], asserts: frozenset[str] = frozenset()) -> None:
         self.fv = fv
         self.parsed = fv.parsed
         self.noreturn = noreturn
+        self.asserts = asserts
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
         self.errors = 0
@@ -270,6 +274,12 @@ class _Builder:
                 return nxt  # the empty statement ";"
         if s.has_error:
             self.errors += 1
+        cond = _asserted(s, self.asserts)
+        if cond is not None:
+            # BUG_ON(x): the path goes on only where x is false (madvise_collapse()'s
+            # ``BUG_ON(mmap_locked)`` says which way a lock flag went)
+            stop = self.new(K_NORETURN, s, [])
+            return self.cond(cond, stop, nxt)
         node = self.new(K_STMT, s, [(nxt, None)])
         if any(c.name in self.noreturn for c in node.calls) and _is_plain_call(s, self.noreturn):
             node.kind, node.succs = K_NORETURN, []
@@ -309,6 +319,7 @@ class _Builder:
         if _plain_condition(self.parsed, expr, node):
             node.cond_key = norm(text)
         node.compare = _compare(self.parsed, expr)
+        node.sign = sign_atom(self.parsed, expr)
         return node
 
     def _op(self, expr: Node) -> str:
@@ -577,6 +588,27 @@ def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str
     return out
 
 
+def _asserted(s: Node, asserts: frozenset[str]) -> Node | None:
+    """The condition of ``BUG_ON(cond);`` as a statement, when its name is in ``[flow] asserts``."""
+    if not asserts or s.type != "expression_statement" or not s.named_children:
+        return None
+    expr = s.named_children[0]
+    if expr.type != "call_expression":
+        return None
+    fn, args = expr.child_by_field_name("function"), expr.child_by_field_name("arguments")
+    if fn is None or fn.type != "identifier" or (fn.text or b"").decode() not in asserts or args is None:
+        return None
+    return args.named_children[0] if len(args.named_children) == 1 else None
+
+
+def _asserts(kernel: dict[str, Any] | None) -> frozenset[str]:
+    if kernel is None:
+        from reviewkit.kernel import _builtin
+
+        kernel = _builtin()
+    return frozenset((kernel.get("flow", {}) or {}).get("asserts", []))
+
+
 def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
     if kernel is None:
         from reviewkit.kernel import _builtin
@@ -591,7 +623,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     Not cached here: a run's graphs are owned by :class:`reviewkit.facts.Facts`
     (``ctx.facts.cfg(fv)``), which builds each one once.
     """
-    b = _Builder(fv, _noreturn(kernel))
+    b = _Builder(fv, _noreturn(kernel), _asserts(kernel))
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:
@@ -608,6 +640,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
             if not fv.fragment:
                 b.errors += 1
     _mark_remembered(b.nodes)
+    keep_useful(b.nodes)
     return CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
 
 

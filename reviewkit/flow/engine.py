@@ -87,6 +87,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reviewkit.cparse.parse import Call
+from reviewkit.flow import signs
 from reviewkit.flow.cfg import (
     CFG,
     K_COND,
@@ -147,6 +148,8 @@ class State:
     conds: frozenset[tuple[str, bool]] = frozenset()
     vals: frozenset[tuple[str, str]] = frozenset()
     """Variables known to hold a constant (``locked = 1``), from assignments on the path."""
+    signs: frozenset[tuple[str, frozenset[str]]] = frozenset()
+    """Variables whose sign the path's tests narrowed (:mod:`reviewkit.flow.signs`)."""
     trail: Trail = field(default=None, compare=False, hash=False)
 
     def knows(self, key: str) -> bool | None:
@@ -215,13 +218,8 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
-        if node.kind == K_LOOP and node.loop_writes:
-            state = State(
-                state.facts,
-                _forget(state.conds, cfg, node.loop_rebinds),
-                _forget_vals(state.vals, node.loop_writes),
-                state.trail,
-            )
+        # (no forgetting at a loop head: the back edge arrives through the body's nodes, each of which
+        # forgot what it assigns, so a loop-carried flag such as ``mmap_locked`` keeps its meaning)
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue
@@ -230,7 +228,13 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             retest = _retested(node)
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         vals = _assign(state.vals, node)
+        known = signs.forget(state.signs, node.writes)
         for succ, label in _feasible(node, conds, vals):
+            edge_signs = known
+            if node.sign is not None and node.kind == K_COND:
+                edge_signs = signs.narrow(known, node.sign, bool(label))
+                if edge_signs is None:
+                    continue  # ``ret`` nonzero, not negative and not positive: no such path
             out = facts
             if node.kind in (K_COND, K_SWITCH):
                 out = analysis.branch(node, label, facts)
@@ -240,7 +244,7 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             if node.kind == K_COND and node.remember and node.cond_key is not None:
                 new_conds = conds | {(node.cond_key, bool(label))}
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
-            work.append((succ, State(out, new_conds, vals, trail), node))
+            work.append((succ, State(out, new_conds, vals, edge_signs, trail), node))
     return RunResult(True, processed)
 
 

@@ -61,6 +61,8 @@ class Family:
     member: str = ""
     """The lock is this member of the argument: ``raw_spin_rq_lock(rq)`` takes ``rq->lock`` (as the
     ``__acquires(rq->lock)`` annotations of the rq helpers name it)."""
+    handoff: bool = False
+    """Taken for another context to release (``down_read_non_owner()``): held at return is no leak."""
 
 
 @dataclass
@@ -98,6 +100,7 @@ class LockModel:
                 bool(row.get("nests", False)),
                 bool(row.get("scoped", False)),
                 str(row.get("member", "")),
+                bool(row.get("handoff", False)),
             )
             for name in fam.acquire:
                 acquires[name] = fam

@@ -50,6 +50,7 @@ UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 _RWSEM = {"rwsem-read", "rwsem-write"}
+_LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
 
 
 class LockAnalysis:
@@ -461,6 +462,15 @@ class LockAnalysis:
         if not candidates:
             candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
+        if match is None and not any(not h.stale for h in candidates):
+            maybe = self._may_alias(key, groups, held)
+            if maybe:
+                # ``pwq = worker->current_pwq`` after taking ``last_pool->lock``: the release of
+                # ``pwq->pool->lock`` may be of that very lock; neither hold nor release is provable
+                for h in maybe:
+                    held.discard(h)
+                    held.add(replace(h, stale=True))
+                return
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
             if done is not None:
@@ -516,6 +526,39 @@ class LockAnalysis:
             return found
         # per-element locks: taken in a loop over ``s``, released in a loop over ``s1`` (the same elements)
         return elements
+
+    def _may_alias(self, key: str, groups: set[str], held: set[Held]) -> list[Held]:
+        """Holds the release may name through a pointer the function reassigns: the same member
+        (``->lock``) of the same lock group, the release's base a variable assigned in the body."""
+        member = _LAST_MEMBER.search(key)
+        root = _ROOT.match(key)
+        if member is None or root is None or root.group() not in self._reassigned():
+            return []
+        return [
+            h
+            for h in held
+            if h.count
+            and not h.stale
+            and h.key != key
+            and h.group in groups
+            and (m := _LAST_MEMBER.search(h.key)) is not None
+            and m.group() == member.group()
+        ]
+
+    def _reassigned(self) -> frozenset[str]:
+        """Variables some statement other than their declaration assigns."""
+        got = self.__dict__.get("_reassigned_names")
+        if got is None:
+            from reviewkit.flow.engine import build_cfg
+
+            got = frozenset(
+                w
+                for n in build_cfg(self.fv).nodes
+                if n.ast is not None and n.ast.type != "declaration"
+                for w in n.rebinds
+            )
+            self.__dict__["_reassigned_names"] = got
+        return got
 
     def _cursors(self) -> frozenset[str]:
         """The cursors of the function's iterator loops (``snd_pcm_group_for_each_entry(s, ...)``)."""
