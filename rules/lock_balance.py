@@ -531,7 +531,8 @@ def _handed_off(
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")
         return True
-    if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_key(ctx, res, key):
+    group = items[0][1].group
+    if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
         ctx.bump(f"{ID}.never-released")
         return True
     return False
@@ -549,21 +550,20 @@ def _result_coded(res: LockResult, holding: list[Any], clean: list[Any]) -> bool
     return a is not None and b is not None and a != b and bool(_CONSTANT.match(a)) and bool(_CONSTANT.match(b))
 
 
-def _releases_key(ctx: ReviewContext, res: LockResult, key: str) -> bool:
-    """Does any call of the function release ``key`` (a path the analysis pruned still counts)?"""
+def _releases_group(ctx: ReviewContext, res: LockResult, key: str, group: str) -> bool:
+    """Does any call of the function release ``key``, or any lock of its group (a path the analysis
+    pruned still counts; ``spin_unlock(&b->lock)`` after ``spin_lock(&a->lock)`` is no hand-back)?"""
     model = ctx.facts.lock_model
     for n in ctx.facts.cfg(res.fv).nodes:
         for c in n.calls:
-            fams = model.releases.get(c.name)
+            fams = model.releases.get(c.name) or []
+            if any(f.group == group for f in fams):
+                return True
             rk = fams[0].release_key if fams else None
             if isinstance(rk, int) and rk < len(c.args):
                 k = lock_key(c.args[rk])
-                if fams[0].member:
-                    k = f"{k}->{fams[0].member}"
-                if k == key:
+                if (f"{k}->{fams[0].member}" if fams[0].member else k) == key:
                     return True
-            elif fams and rk == key:
-                return True
     return False
 
 

@@ -229,6 +229,8 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         vals = _assign(state.vals, node)
         known = signs.forget(state.signs, node.writes)
+        if node.assigns:
+            known = signs.stored(known, node.assigns)
         for succ, label in _feasible(node, conds, vals):
             edge_signs = known
             if node.sign is not None and node.kind == K_COND:

@@ -12,6 +12,7 @@ by their truth, and tracking more would only multiply the states.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 ALL = frozenset("-0+")
@@ -77,3 +78,15 @@ def forget(signs: frozenset[tuple[str, frozenset[str]]], written: Any) -> frozen
     if not signs or not written:
         return signs
     return frozenset(x for x in signs if x[0] not in written)
+
+
+def stored(signs: frozenset[tuple[str, frozenset[str]]], assigns: Any) -> frozenset[tuple[str, frozenset[str]]]:
+    """``ret = 0;`` / ``ret = -EIO;`` / ``ret = 1;``: the sign the stored constant has."""
+    for var, value in assigns:
+        text = value.replace(" ", "")
+        sign = "0" if text in ("0", "false") else "-" if re.fullmatch(r"-(?:\d+|E[A-Z0-9]+)", text) else None
+        if sign is None and re.fullmatch(r"[1-9]\d*|true", text):
+            sign = "+"
+        if sign is not None:
+            signs = frozenset(x for x in signs if x[0] != var) | {(var, frozenset(sign))}
+    return signs

@@ -551,11 +551,9 @@ class LockAnalysis:
         if got is None:
             from reviewkit.flow.engine import build_cfg
 
+            nodes = build_cfg(self.fv).nodes
             got = frozenset(
-                w
-                for n in build_cfg(self.fv).nodes
-                if n.ast is not None and n.ast.type != "declaration"
-                for w in n.rebinds
+                w for n in nodes if n.ast is not None and n.ast.type != "declaration" for w in self._rebinds(n)
             )
             self.__dict__["_reassigned_names"] = got
         return got
