@@ -678,7 +678,7 @@ def _quoted(e: Any) -> str:
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
     for e in res.events:
-        if ctx.scan and e.kind == "double-acquire" and _caller_visible(ctx, res, e.key):
+        if ctx.scan and e.kind == "double-acquire" and e.other_line is not None and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
         # a double release is reported in a scan too: the first release is on the path, seen (a callee that
         # may drop or retake locks makes the hold stale and the second release proves nothing)
@@ -691,7 +691,8 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
         elif e.kind == "double-acquire":
-            msg = f"`{_quoted(e)}` at {e.line} takes `{e.key}`, already held since {e.other_line}"
+            since = f"since {e.other_line}" if e.other_line is not None else "on entry (the function asserts it)"
+            msg = f"`{_quoted(e)}` at {e.line} takes `{e.key}`, already held {since}"
         elif e.kind == "wrong-variant":
             msg = f"`{e.call}()` at {e.line} releases `{e.key}` taken by `{e.detail}()` at {e.other_line}"
         else:

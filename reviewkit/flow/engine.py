@@ -196,7 +196,21 @@ def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str
 
 
 def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
-    """Explore every path of ``cfg`` with ``analysis`` (see the module docstring)."""
+    """Explore every path of ``cfg`` with ``analysis`` (see the module docstring).
+
+    Loop heads keep what the back edge knows (a loop-carried flag); when that runs out of budget and
+    the analysis can ``restart()``, the function is explored again with loop heads forgetting what the
+    body assigns (fewer states, less precise), so a long function is still judged.
+    """
+    out = _run(cfg, analysis, budget, exact_loops=True)
+    restart = getattr(analysis, "restart", None)
+    if out.complete or restart is None:
+        return out
+    restart()
+    return _run(cfg, analysis, budget, exact_loops=False)
+
+
+def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunResult:
     start = State(analysis.initial(cfg))
     work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
     seen: set[tuple[int, State]] = set()
@@ -218,8 +232,16 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
-        # (no forgetting at a loop head: the back edge arrives through the body's nodes, each of which
-        # forgot what it assigns, so a loop-carried flag such as ``mmap_locked`` keeps its meaning)
+        if not exact_loops and node.kind == K_LOOP and node.loop_writes:
+            # (exact: the back edge arrives through the body's nodes, each of which forgot what it
+            # assigns, so a loop-carried flag such as ``mmap_locked`` keeps its meaning)
+            state = State(
+                state.facts,
+                _forget(state.conds, cfg, node.loop_rebinds),
+                _forget_vals(state.vals, node.loop_writes),
+                signs.forget(state.signs, node.loop_writes),
+                state.trail,
+            )
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue

@@ -69,6 +69,8 @@ class Family:
 class LockModel:
     acquires: dict[str, Family]
     releases: dict[str, list[Family]]
+    held_asserts: frozenset[str] = frozenset()
+    """``lockdep_assert_held()`` and friends: the caller holds the first argument's lock."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -106,7 +108,8 @@ class LockModel:
                 acquires[name] = fam
             for name in fam.release:
                 releases.setdefault(name, []).append(fam)
-        return cls(acquires, releases)
+        held = frozenset((kernel.get("locks", {}) or {}).get("held_asserts", []))
+        return cls(acquires, releases, held)
 
 
 @lru_cache(maxsize=8)

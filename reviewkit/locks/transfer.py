@@ -49,6 +49,8 @@ NEST_CAP = 3
 UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+ASSERTED = "lockdep_assert_held"
+"""``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
 
@@ -73,6 +75,11 @@ class LockAnalysis:
         self.events: dict[tuple, Event] = {}
         self.acquired_keys: set[str] = set()
         self.annotations = annotations(fv)
+        self.asserted = [k for k in self._asserted_held() if k not in self.annotations.get("__must_hold", [])]
+        """Keys a leading ``lockdep_assert_held()`` names: held on entry, and a lock (taking it again is a bug)."""
+        if self.asserted:
+            self.annotations = {**self.annotations}
+            self.annotations["__must_hold"] = [*self.annotations.get("__must_hold", []), *self.asserted]
         self.fragment = fv.fragment
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
@@ -85,11 +92,38 @@ class LockAnalysis:
 
     # -- the protocol ------------------------------------------------------
 
+    def _asserted_held(self) -> list[str]:
+        """Keys of ``lockdep_assert_held(x)`` made before any lock call of the function: held on entry.
+
+        (After an acquire the assertion only restates it: ``lock(x); lockdep_assert_held(x)``.)
+        """
+        if not self.model.held_asserts or not any(a in self.fv.text for a in self.model.held_asserts):
+            return []
+        from reviewkit.flow.engine import build_cfg
+
+        first_lock: int | None = None
+        asserted: list[tuple[int, str]] = []
+        for n in build_cfg(self.fv).nodes:
+            for c in n.calls:
+                line = c.line or 0
+                if c.name in self.model.held_asserts and c.args:
+                    asserted.append((line, lock_key(c.args[0])))
+                elif c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries:
+                    first_lock = line if first_lock is None else min(first_lock, line)
+        return list(dict.fromkeys(k for line, k in asserted if first_lock is None or line < first_lock))
+
+    def restart(self) -> None:
+        """Forget what a run that ran out of budget recorded: the engine explores again, coarser."""
+        self.exits = []
+        self.events = {}
+        self.acquired_keys = set()
+
     def initial(self, cfg: Any) -> Hashable:
         held = set()
         for kind in ("__must_hold", "__releases"):
             for key in self.annotations.get(kind, []):
-                held.add(Held(key, "any", "plain", None, "", entry=kind))
+                entry = ASSERTED if kind == "__must_hold" and key in self.asserted else kind
+                held.add(Held(key, "any", "plain", None, "", entry=entry))
         for key in self.inferred:
             held.add(Held(key, "any", "plain", None, "", entry="inferred"))
         return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
@@ -416,7 +450,7 @@ class LockAnalysis:
         if same is None:
             held.add(hold)
             return
-        if self._nests(hold.group) or same.group == "any":
+        if self._nests(hold.group) or (same.group == "any" and same.entry != ASSERTED):
             held.discard(same)
             held.add(replace(same, count=min(same.count + 1, NEST_CAP)))
             return
