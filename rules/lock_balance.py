@@ -688,6 +688,11 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
             if e.line not in res.fv.changed_lines:
                 continue
             msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on some path to it"
+        elif e.kind == "double-release" and e.detail == "guard":
+            msg = (
+                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which the `guard()` at {e.other_line} holds: "
+                "the guard releases it again when its scope ends"
+            )
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
         elif e.kind == "double-acquire":

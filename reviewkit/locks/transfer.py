@@ -50,6 +50,8 @@ UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 ASSERTED = "lockdep_assert_held"
+GUARDED = "guard"
+"""``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
@@ -271,6 +273,10 @@ class LockAnalysis:
 
     def exit(self, via: CfgNode, state: State) -> None:
         facts = state.facts
+        if isinstance(facts, Facts) and any(h.entry == GUARDED for h in facts.held):
+            # leaving the function ends every guard's scope: released, whatever the exit
+            facts = Facts(frozenset(h for h in facts.held if h.entry != GUARDED), facts.pending, facts.unseen)
+            state = replace(state, facts=facts)
         rests = self._element_releases()
         if rests and isinstance(facts, Facts):
             # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
@@ -377,6 +383,9 @@ class LockAnalysis:
     def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
         """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
         fam = self.model.acquires.get(call.name)
+        if fam is not None and fam.scoped:
+            self._guard(call, held)
+            return False
         if fam is not None and not fam.scoped:
             if _in_ternary(call):
                 return False  # cond ? pte_offset_kernel() : pte_offset_map_lock(): we cannot tell which ran
@@ -413,6 +422,41 @@ class LockAnalysis:
             return False
         return any(_HANDS_OFF.search(a) for a in call.args)
 
+    def _guard(self, call: Call, held: set[Held]) -> None:
+        """``guard(mutex)(&m)``: ``m`` is held until the enclosing block ends (see :meth:`exit`, :meth:`_drop`)."""
+        group = self.model.guard_classes.get(lock_key(call.args[0])) if call.args else None
+        outer = call.node.parent
+        if group is None or outer is None or outer.type != "call_expression":
+            return  # scoped_guard(...) { } and unknown classes: not followed
+        if outer.child_by_field_name("function") != call.node:
+            return
+        group, _sep, fixed = group.partition(":")
+        args = outer.child_by_field_name("arguments")
+        if fixed:
+            key = fixed
+        elif args is not None and args.named_children:
+            key = lock_key(self.fv.parsed.text(args.named_children[0]))
+        else:
+            return
+        block = outer.parent
+        while block is not None and block.type != "compound_statement":
+            block = block.parent
+        if block is None:
+            return
+        src = " ".join(self.fv.parsed.text(outer).split())
+        held.add(
+            Held(
+                key,
+                group,
+                "plain",
+                call.line,
+                "guard",
+                entry=GUARDED,
+                scope=(block.start_byte, block.end_byte),
+                src=src,
+            )
+        )
+
     def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending], held: set[Held]) -> bool:
         if when == "nonnull-checked":
             # taken now; a later "if (!pte)" on the returned pointer says it was not
@@ -437,6 +481,10 @@ class LockAnalysis:
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
         self.acquired_keys.add(hold.key)
+        at = next((c.node.start_byte for c in n.calls if c.line == hold.line), None)
+        for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
+            if at is None or not h.scope[0] <= at < h.scope[1]:
+                held.discard(h)  # the guard's block has ended
         for h in [h for h in held if h.key == hold.key and h.count == 0]:
             held.discard(h)
         same = next(
@@ -519,6 +567,15 @@ class LockAnalysis:
                     ("orphan", key, line), Event("orphan-release", line, key, call.name, src=self._src(call, None))
                 )
             return
+        if match.entry == GUARDED:
+            held.discard(match)
+            if match.scope is not None and match.scope[0] <= call.node.start_byte < match.scope[1]:
+                self.events.setdefault(
+                    ("double-release", key, line),
+                    Event("double-release", line, key, call.name, match.line, GUARDED, src=self._src(call, None)),
+                )
+                return
+            return self._drop(n, call, key, groups, variants, flags, held, unseen)  # its block has ended
         held.discard(match)
         if match.count > 1:
             held.add(replace(match, count=match.count - 1))
