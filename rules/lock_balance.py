@@ -360,6 +360,8 @@ def _return_value(res: LockResult, via: Any) -> str | None:
 def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding: list[Any], clean: list[Any]) -> bool:
     """The function hands the lock to its caller on purpose (or we cannot tell that it does not)."""
     ann = res.annotations
+    if key in ann.get("__cond_acquires", []) and clean:
+        return True  # held on the exits that say so by their result: the annotation is the contract
     if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []) or key in res.inferred:
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):

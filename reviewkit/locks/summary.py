@@ -175,6 +175,8 @@ def annotated_summary(fv: FunctionView) -> Summary | None:
     params = _params(fv)
     acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
     effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]
+    # __cond_acquires(x): taken exactly when the function returns nonzero (refcount_dec_and_lock())
+    effects += [Summary("acquire", k, params, "any", "plain", try_="nonzero") for k in ann.get("__cond_acquires", [])]
     effects += [Summary("retake" if key in acquires else "release", key, params, "any", "plain") for key in releases]
     if not effects:
         return None
