@@ -57,6 +57,15 @@ _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
 
 
+def _top_level(call: Call, fv: FunctionView) -> bool:
+    """Is ``call`` a statement of the function body itself (run on every path from the entry)?"""
+    fn = fv.function
+    stmt = call.node.parent
+    if fn is None or stmt is None or stmt.type != "expression_statement" or stmt.parent is None:
+        return False
+    return (stmt.parent.start_byte, stmt.parent.end_byte) == (fn.body.start_byte, fn.body.end_byte)
+
+
 class LockAnalysis:
     """Transfer function of lock facts (see :mod:`reviewkit.flow.engine` for the protocol)."""
 
@@ -95,7 +104,8 @@ class LockAnalysis:
     # -- the protocol ------------------------------------------------------
 
     def _asserted_held(self) -> list[str]:
-        """Keys of ``lockdep_assert_held(x)`` made before any lock call of the function: held on entry.
+        """Keys of ``lockdep_assert_held(x)`` made before any lock call of the function, as a statement of
+        its body (on every path, not under an ``if``): held on entry.
 
         (After an acquire the assertion only restates it: ``lock(x); lockdep_assert_held(x)``.)
         """
@@ -109,7 +119,8 @@ class LockAnalysis:
             for c in n.calls:
                 line = c.line or 0
                 if c.name in self.model.held_asserts and c.args:
-                    asserted.append((line, lock_key(c.args[0])))
+                    if _top_level(c, self.fv):
+                        asserted.append((line, lock_key(c.args[0])))
                 elif c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries:
                     first_lock = line if first_lock is None else min(first_lock, line)
         return list(dict.fromkeys(k for line, k in asserted if first_lock is None or line < first_lock))
