@@ -166,7 +166,8 @@ def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockMod
             source = Path(fv.path)
         else:
             continue
-        for name, s in lock_header_summaries(lock_included(source, text), kernel, model).items():
+        tree = Path(ctx.tree) if ctx.tree is not None and not ctx.scan else None
+        for name, s in lock_header_summaries(lock_included(source, text, tree), kernel, model).items():
             out.setdefault(name, s)
     return out
 
