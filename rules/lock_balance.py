@@ -11,7 +11,10 @@ unlock();`` is proved balanced) and reports:
 - taking a lock that is already held (not for counters such as
   ``rcu_read_lock()`` or ``preempt_disable()``, which nest);
 - an ``irqsave`` acquire released by a call that does not restore the
-  flags (or the reverse), and a restore from a different flags variable.
+  flags (or the reverse), and a restore from a different flags variable;
+- an explicit release of a lock a ``guard(CLASS)(&x)`` holds in the same
+  block (the guard releases it again when the block ends), and taking a lock
+  that a ``lockdep_assert_held(x)`` statement of the body says the caller holds.
 
 Locks are the families of ``reviewkit/kernel/locks.toml`` (spinlocks,
 rwlocks, mutexes, rwsems, RCU, SRCU, ``local_irq_save()``,
@@ -62,7 +65,20 @@ Release in the reverse order of acquisition on every path:
   exit and their name says so (``*lock*``, ``*get*``...), they are
   annotated ``__acquires()``, or they return it held exactly on success
   (the other exits return ``NULL``/``false``/an error);
-- in a patch, what the pre-image of the same function already did.
+- in a patch, what the pre-image of the same function already did;
+- what the function cannot prove (counted as ``lock-balance.unproved-hold``):
+  a callee that drops the caller's lock on some exits in a way its result does
+  not tell, drops a slot of a global table it names through its own locals, or
+  returns a pointer of the lock owner's type (it may come back locked); a
+  release through a pointer reassigned after the acquire that may name the held
+  lock (``pwq = worker->current_pwq``);
+- hand-offs the function itself shows: ``*_non_owner`` acquires (``handoff`` in
+  locks.toml, counted ``lock-balance.non-owner``), a result that says which
+  (every exit keeping the lock returns one constant, the others another:
+  ``lock-balance.result-coded-hand-back``), ``__cond_acquires()``, and, in a
+  whole-file scan, a lock the function never releases on any path nor any other
+  lock of its group (``lock-balance.never-released``: held until an unmap or
+  stop function by contract).
 
 ## From the diff alone
 In a fragment (no ``--tree``, no repository) each path of a changed function
@@ -463,6 +479,10 @@ def _leaks(
             if sig is not None and sig in before and h.key not in before[sig]:
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
+    unproved = {h.key for ex in exits for h in ex.state.facts.held if h.count and h.stale and h.line is not None}
+    if unproved - {k for k, _g in by_key}:
+        # held or not depends on what a callee, an alias or a reassigned name did: not provable, not reported
+        ctx.bump(f"{ID}.unproved-hold")
     yield from _irq_left_off(ctx, res, irq_open)
     for key, group in sorted(by_key.keys() | newly.keys()):
         items = by_key.get((key, group), [])
