@@ -135,6 +135,8 @@ __all__ = [
 
 BUDGET = 10000
 """Default bound on processed (node, state) pairs per function."""
+EXACT_SHARE = 4
+"""The exact-loop exploration gets ``budget // EXACT_SHARE`` before the coarse one takes over."""
 
 Trail = tuple[Any, "CfgNode", Any] | None
 """Cons list ``(previous, node, label)`` of the steps that reached a state."""
@@ -198,13 +200,17 @@ def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str
 def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
     """Explore every path of ``cfg`` with ``analysis`` (see the module docstring).
 
-    Loop heads keep what the back edge knows (a loop-carried flag); when that runs out of budget and
-    the analysis can ``restart()``, the function is explored again with loop heads forgetting what the
-    body assigns (fewer states, less precise), so a long function is still judged.
+    An analysis that can ``restart()`` is first run with loop heads keeping what the back edge knows (a
+    loop-carried flag), on a quarter of the budget; when that runs out, it restarts and the function is
+    explored again with loop heads forgetting what the body assigns (fewer states, less precise) on the
+    whole budget, so a long function is still judged at little more than the old cost.  Analyses without
+    ``restart()`` get the coarse exploration only.
     """
-    out = _run(cfg, analysis, budget, exact_loops=True)
     restart = getattr(analysis, "restart", None)
-    if out.complete or restart is None:
+    if restart is None:
+        return _run(cfg, analysis, budget, exact_loops=False)
+    out = _run(cfg, analysis, max(budget // EXACT_SHARE, 1), exact_loops=True)
+    if out.complete:
         return out
     restart()
     return _run(cfg, analysis, budget, exact_loops=False)
