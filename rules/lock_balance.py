@@ -124,7 +124,6 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
-    local_names,
     lock_header_summaries,
     lock_included,
     lock_key,
@@ -596,7 +595,9 @@ def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple
     Only when the flags are this function's own local: saved into the caller's ``*flags`` they are the
     caller's to restore.
     """
-    local = local_names(res.fv)
+    if not irq_open:
+        return
+    local = ctx.facts.local_names(res.fv)
     for line, (ex, h) in sorted(irq_open.items()):
         if not h.flags or h.flags not in local:
             ctx.bump(f"{ID}.irq-handed-to-caller")

@@ -337,10 +337,11 @@ def _entry_run(
     """The function analysed with ``keys`` held on entry: which exits still hold them."""
     from reviewkit.flow.engine import run
 
-    la = LockAnalysis(fv, model, summaries)
+    cfg = build_cfg(fv, kernel)
+    la = LockAnalysis(fv, model, summaries, cfg=cfg)
     annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
     la.inferred = set(keys) - annotated  # an annotated one is held on entry already
-    out = run(build_cfg(fv, kernel), la, 4000)
+    out = run(cfg, la, 4000)
     if not out.complete or not la.exits:
         return None
     res = LockResult(fv, la.exits, list(la.events.values()), True, la.acquired_keys, la.annotations)
@@ -352,7 +353,7 @@ def _try_summary(
     fv: FunctionView, model: LockModel, summaries: dict[str, Summary], params: list[str], facts: FactSource
 ) -> Summary | None:
     """``return spin_trylock(&x->lock);``: a trylock wrapper, acquired when it returns nonzero."""
-    la = LockAnalysis(fv, model, summaries)
+    la = LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv))
     local = facts.local_names(fv) - set(params)
     for n in facts.cfg(fv).nodes:
         if n.kind != K_RETURN or n.ast is None or not n.ast.named_children:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
+from reviewkit.flow.engine import CFG, K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -76,8 +76,11 @@ class LockAnalysis:
         summaries: dict[str, Summary] | None = None,
         new_keys: set[str] | None = None,
         observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+        cfg: CFG | None = None,
     ) -> None:
         self.fv = fv
+        self._cfg = cfg
+        """The graph the run explores (the run's ``facts.cfg``); built once here when not given."""
         self.observe = observe
         """Called before each call with the locks held at that point (and whether the path crossed a gap)."""
         self.model = model
@@ -111,11 +114,10 @@ class LockAnalysis:
         """
         if not self.model.held_asserts or not any(a in self.fv.text for a in self.model.held_asserts):
             return []
-        from reviewkit.flow.engine import build_cfg
 
         first_lock: int | None = None
         asserted: list[tuple[int, str]] = []
-        for n in build_cfg(self.fv).nodes:
+        for n in self._graph().nodes:
             for c in n.calls:
                 line = c.line or 0
                 if c.name in self.model.held_asserts and c.args:
@@ -124,6 +126,13 @@ class LockAnalysis:
                 elif c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries:
                     first_lock = line if first_lock is None else min(first_lock, line)
         return list(dict.fromkeys(k for line, k in asserted if first_lock is None or line < first_lock))
+
+    def _graph(self) -> CFG:
+        if self._cfg is None:
+            from reviewkit.flow.engine import build_cfg
+
+            self._cfg = build_cfg(self.fv)
+        return self._cfg
 
     def restart(self) -> None:
         """Forget what a run that ran out of budget recorded: the engine explores again, coarser."""
@@ -309,10 +318,8 @@ class LockAnalysis:
     def _element_releases(self) -> frozenset[str]:
         got = self.__dict__.get("_element_rests")
         if got is None:
-            from reviewkit.flow.engine import build_cfg
-
             out = set()
-            for n in build_cfg(self.fv).nodes:
+            for n in self._graph().nodes:
                 for c in n.calls:
                     fams = self.model.releases.get(c.name)
                     rk = fams[0].release_key if fams else None
@@ -651,9 +658,7 @@ class LockAnalysis:
         """Variables some statement other than their declaration assigns."""
         got = self.__dict__.get("_reassigned_names")
         if got is None:
-            from reviewkit.flow.engine import build_cfg
-
-            nodes = build_cfg(self.fv).nodes
+            nodes = self._graph().nodes
             got = frozenset(
                 w for n in nodes if n.ast is not None and n.ast.type != "declaration" for w in self._rebinds(n)
             )
@@ -664,11 +669,9 @@ class LockAnalysis:
         """The cursors of the function's iterator loops (``snd_pcm_group_for_each_entry(s, ...)``)."""
         got = self.__dict__.get("_cursor_names")
         if got is None:
-            from reviewkit.flow.engine import build_cfg
-
             got = frozenset(
                 w
-                for n in build_cfg(self.fv).nodes
+                for n in self._graph().nodes
                 if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
                 for w in n.writes
             )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
