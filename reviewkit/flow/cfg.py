@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.flow.signs import keep_useful, sign_atom
 from reviewkit.kernel import builtin_model
 from reviewkit.kernel.model import KernelModel
 from reviewkit.views.source import FunctionView
@@ -73,6 +74,8 @@ class CfgNode:
     """The engine remembers this cond's truth: its key (or variable) is tested more than once."""
     compare: tuple[str, str, str] | None = None
     """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
+    sign: tuple[str, frozenset[str]] | None = None
+    """A cond atom relating an integer's sign to other tests (:mod:`reviewkit.flow.signs`)."""
     unseen: bool = False
     """A goto label the view does not show (fragment mode) or that does not exist."""
     loop: str | None = None
@@ -151,10 +154,11 @@ class CFG:
         return self.fv.fragment and not self.fv.start_visible
 
 class _Builder:
-    def __init__(self, fv: FunctionView, noreturn: frozenset[str]) -> None:
+    def __init__(self, fv: FunctionView, noreturn: frozenset[str], asserts: frozenset[str] = frozenset()) -> None:
         self.fv = fv
         self.parsed = fv.parsed
         self.noreturn = noreturn
+        self.asserts = asserts
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
         self.errors = 0
@@ -262,6 +266,12 @@ class _Builder:
                 return nxt  # the empty statement ";"
         if s.has_error:
             self.errors += 1
+        cond = _asserted(s, self.asserts)
+        if cond is not None:
+            # BUG_ON(x): the path goes on only where x is false (madvise_collapse()'s
+            # ``BUG_ON(mmap_locked)`` says which way a lock flag went)
+            stop = self.new(K_NORETURN, s, [])
+            return self.cond(cond, stop, nxt)
         node = self.new(K_STMT, s, [(nxt, None)])
         if any(c.name in self.noreturn for c in node.calls) and _is_plain_call(s, self.noreturn):
             node.kind, node.succs = K_NORETURN, []
@@ -301,6 +311,7 @@ class _Builder:
         if _plain_condition(self.parsed, expr, node):
             node.cond_key = norm(text)
         node.compare = _compare(self.parsed, expr)
+        node.sign = sign_atom(self.parsed, expr)
         return node
 
     def _op(self, expr: Node) -> str:
@@ -568,6 +579,29 @@ def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str
     return out
 
 
+def _asserted(s: Node, asserts: frozenset[str]) -> Node | None:
+    """The condition of ``BUG_ON(cond);`` as a statement, when its name is in ``[flow] asserts``."""
+    if not asserts or s.type != "expression_statement" or not s.named_children:
+        return None
+    expr = s.named_children[0]
+    if expr.type != "call_expression":
+        return None
+    fn, args = expr.child_by_field_name("function"), expr.child_by_field_name("arguments")
+    if fn is None or fn.type != "identifier" or (fn.text or b"").decode() not in asserts or args is None:
+        return None
+    return args.named_children[0] if len(args.named_children) == 1 else None
+
+
+def _asserts(kernel: dict[str, Any] | None) -> frozenset[str]:
+    """The ``[flow] asserts`` calls (``BUG_ON(cond)`` is ``if (cond) BUG();``) of the run's model."""
+    model = kernel if isinstance(kernel, KernelModel) else builtin_model() if kernel is None else KernelModel(kernel)
+    return model.view(_assert_names)
+
+
+def _assert_names(model: KernelModel) -> frozenset[str]:
+    return frozenset(str(name) for name in model.table("flow").get("asserts", []))
+
+
 def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
     """The ``[flow] noreturn`` calls of the run's model (the built-in tables when none is given)."""
     if isinstance(kernel, KernelModel):
@@ -583,7 +617,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     Not cached here: a run's graphs are owned by :class:`reviewkit.facts.Facts`
     (``ctx.facts.cfg(fv)``), which builds each one once.
     """
-    b = _Builder(fv, _noreturn(kernel))
+    b = _Builder(fv, _noreturn(kernel), _asserts(kernel))
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:
@@ -599,6 +633,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
             node.unseen = True
             if not fv.fragment:
                 b.errors += 1
+    keep_useful(b.nodes)
     _mark_remembered(b.nodes)
     return CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
 
@@ -614,8 +649,8 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
     for n in nodes:
         if n.kind == K_COND and n.cond_key is not None:
             tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
-        if n.compare is not None:
-            compared.add(n.compare[0])
+        if n.compare is not None or n.sign is not None:
+            compared.add(n.compare[0] if n.compare is not None else n.sign[0])
         elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
             value = n.ast.named_children[0]
             if value.type == "identifier":  # "t = NULL; ... return t;": summaries read the value off the exit
