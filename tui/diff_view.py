@@ -76,12 +76,12 @@ class DiffView(ScrollView, can_focus=True):
 
     def show(self, rows: list[Row], cursor: int = 0) -> None:
         self.rows = rows
-        self._width = GUTTER + 2 + max((self._row_text(r).cell_len for r in rows), default=0)
+        self._width = GUTTER + 2 + max((self._row_text(r, i).cell_len for i, r in enumerate(rows)), default=0)
         self.virtual_size = Size(self._width, len(rows))
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
-    def _row_text(self, row: Row) -> Text:
+    def _row_text(self, row: Row, index: int) -> Text:
         if row.is_code:
             return row.code if row.code is not None else Text(row.text.expandtabs(TAB_SIZE))
         if row.kind == "finding":
@@ -93,14 +93,10 @@ class DiffView(ScrollView, can_focus=True):
                 f.message,
             )
         if row.kind == "comment" and row.comment is not None:
-            first = self._is_first_comment_row(row)
+            first = index == 0 or self.rows[index - 1].comment is not row.comment
             who = f"{row.comment.author}: " if first else " " * (len(row.comment.author) + 2)
             return Text.assemble(("┃ ", "#c8a2e8"), (who, Style(bold=True)), row.text.expandtabs(TAB_SIZE))
         return Text(row.text.expandtabs(TAB_SIZE))
-
-    def _is_first_comment_row(self, row: Row) -> bool:
-        i = self.rows.index(row)
-        return i == 0 or self.rows[i - 1].comment is not row.comment
 
     # ------------------------------------------------------------------
     # Rendering
@@ -122,7 +118,7 @@ class DiffView(ScrollView, can_focus=True):
             line.append(sign, Style(color=colour, bold=True) if colour else None)
         else:
             line.append(" ")
-        line.append_text(self._row_text(row))
+        line.append_text(self._row_text(row, index))
         segments = list(line.render(self.app.console))
         strip = Strip(segments).crop(scroll_x, scroll_x + width)
         return strip.extend_cell_length(width, base).crop(0, width)

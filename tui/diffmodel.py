@@ -9,6 +9,7 @@ pre-image number for removed ones, exactly as findings report them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -133,7 +134,7 @@ def _highlight(rows: list[Row]) -> None:
         return
     for side in (("add", "ctx"), ("del", "ctx")):
         picked = [r for r in rows if r.kind in side]
-        texts = highlight_lines([r.text for r in picked])
+        texts = _highlighted(tuple(r.text for r in picked))
         for row, text in zip(picked, texts, strict=True):
             if row.kind != "ctx" or side[0] == "add":
                 row.code = text
@@ -159,3 +160,11 @@ def comment_row(rows: list[Row], message_id: str) -> int | None:
         (i for i, r in enumerate(rows) if r.comment is not None and r.comment.message_id == message_id),
         None,
     )
+
+
+@lru_cache(maxsize=256)
+def _highlighted(lines: tuple[str, ...]) -> tuple[Text, ...]:
+    """The coloured lines of one side of one file, kept: rows are rebuilt when the findings arrive
+    and on every comment toggle, and parsing the same hunks again cost a third of the first paint.
+    The Texts are shared, never changed (rendering copies them into each line)."""
+    return tuple(highlight_lines(list(lines)))
