@@ -103,7 +103,7 @@ from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
-from reviewkit.rules.teardown_order.reach import accessor_aliases, param_types
+from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
 
 from reviewkit.api import (
@@ -195,13 +195,14 @@ def _check_function(
     hits: dict[tuple[int, int], _Hit] = {}
     types = param_types(fv)
     aliases = accessor_aliases(fv)
+    addressed = address_aliases(fv)
 
     def linked(obj: str) -> list[Link]:
         found = links_for(links, obj, fv.name, types)
         return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
 
     for path in pset:
-        for hit in _walk(path, model, linked):
+        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed)):
             key = (hit.destroy.call.line, hit.release.call.line)
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
@@ -239,8 +240,10 @@ def _message(hit: _Hit, path: str) -> str:
     )
 
 
-def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> Iterator[_Hit]:
-    """Destroy-then-release pairs along one path."""
+def _walk(
+    path: FlowPath, model: Model, linked: Callable[[str], list[Link]], canon: Callable[[str], str]
+) -> Iterator[_Hit]:
+    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals)."""
     state: dict[str, str | None] = {}
     pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
     family: dict[str, str] = {}
@@ -272,6 +275,7 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
             if not model.is_walker_call(call.name) and call.name not in model.destroy:
                 _escape(call, state, family, model)
             for ev in model.events(call, assigned):
+                ev = replace(ev, obj=canon(ev.obj))
                 if ev.family:
                     family[ev.obj] = ev.family
                 if ev.kind == "destroy":
