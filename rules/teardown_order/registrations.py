@@ -89,14 +89,15 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
         walker = model.handle(call, spec, _assigned_to(fv, call.node))
         if walker is None:
             continue
-        if "|" not in walker:
-            aliases = address_aliases(fv) if aliases is None else aliases
-            walker = rebase_alias(walker, aliases)  # `cwq = &oct->q; INIT_WORK(&cwq->w, fn)`
         if "context" in spec:
             context = arg(call, int(spec["context"]))
         else:
             context = None if spec.get("handle") == "const" else _base(walker)
         context = strip_casts(norm_object(context)) if context else None
+        aliases = address_aliases(fv) if aliases is None else aliases
+        # `cwq = &oct->q; INIT_WORK(&cwq->w, fn)` is `oct->q.w`, with context `oct->q` (as teardown sees it)
+        walker = walker if "|" in walker else rebase_alias(walker, aliases)
+        context = _rebase_root(context, aliases) if context else None
         mine = declared_names(fv) if mine is None else mine
         line = fv.real_line(call.node) or 0
         backs = _back_pointers(fv, walker, aliases or {}) if "context" not in spec and "|" not in walker else []
@@ -119,6 +120,14 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
                 reg = _registration(kind, walker, value, cb.strip(), via, fv, line, reach, mine)
                 if reg is not None:
                     yield reg
+
+
+def _rebase_root(context: str, aliases: dict[str, str]) -> str:
+    """``health`` with ``health = &dev->priv.health`` -> ``dev->priv.health``; ``h->x`` -> ``dev->...h.x``."""
+    root = _root(context)
+    if root in aliases:
+        return aliases[root] if root == context else rebase_alias(context, aliases)
+    return context
 
 
 def _back_pointers(fv: FunctionView, walker: str, aliases: dict[str, str]) -> list[tuple[str, str]]:
@@ -155,14 +164,19 @@ def _from_assignments(fv: FunctionView, model: Model, index: ReachIndex) -> Iter
     from reviewkit.rules.teardown_order.lifecycle import _callback_assignments
 
     mine: set[str] | None = None
+    aliases: dict[str, str] | None = None
     for walker, field, callback, line in _callback_assignments(fv, model):
         kind = model.field_kind.get(field, model.walker_kind)
         reach = index.reach(callback, model.context_param(kind))
         if reach is None:
             continue
         mine = declared_names(fv) if mine is None else mine
+        aliases = address_aliases(fv) if aliases is None else aliases
         how = f"set by `{walker}.{field} = {callback}` at {line}"
-        reg = _registration(kind, walker, _base(walker), callback, how, fv, line, reach, mine)
+        context = _base(walker)
+        walker = rebase_alias(walker, aliases)
+        context = _rebase_root(context, aliases) if context else None
+        reg = _registration(kind, walker, context, callback, how, fv, line, reach, mine)
         if reg is not None:
             yield reg
 
