@@ -180,9 +180,14 @@ def same_handle(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def sites_in(path: Path, rel: str, t: Table) -> list[Site]:
     try:
-        rows = path.read_text("utf-8", errors="replace").split("\n")
+        text = path.read_text("utf-8", errors="replace")
     except OSError:
         return []
+    return sites_in_text(text, rel, t)
+
+
+def sites_in_text(text: str, rel: str, t: Table) -> list[Site]:
+    rows = text.split("\n")
     out = []
     for i in range(len(rows) - 1):
         a, b = STMT.match(rows[i]), STMT.match(rows[i + 1])
