@@ -77,6 +77,10 @@ class Table:
     """stop call -> handle position (a list: the last is the dev_id)"""
     fields: dict[str, str]
     """callback field -> kind"""
+    inits: dict[str, tuple[str, object]]
+    """setup call that only initialises (state "allocated") -> (kind, handle position)"""
+    arms: dict[str, tuple[str, object]]
+    """call that arms or registers (state "registered") -> (kind, handle position)"""
 
 
 def table() -> Table:
@@ -84,6 +88,8 @@ def table() -> Table:
     stops: dict[str, str] = {}
     patterns = []
     setups: dict[str, tuple[str, list[int], object]] = {}
+    inits: dict[str, tuple[str, object]] = {}
+    arms: dict[str, tuple[str, object]] = {}
     stop_handle: dict[str, object] = {}
     fields = {f: "shrinker" for f in data.get("callback_fields", ["scan_objects", "count_objects"])}
     for c in data["walker"]["calls"]:
@@ -102,8 +108,21 @@ def table() -> Table:
                     stops[c["name"]] = kind["kind"]
             if "callback" in c and "name" in c:
                 setups[c["name"]] = (kind["kind"], list(c["callback"]), c.get("handle", 0))
+            if "name" in c and c["state"] == "allocated":
+                inits[c["name"]] = (kind["kind"], c.get("handle", 0))
+            if "name" in c and c["state"] == "registered":
+                arms[c["name"]] = (kind["kind"], c.get("handle", 0))
     frees = {d["name"]: int(d.get("arg", 0)) for d in data["destroy"]}
-    return Table(stops, patterns, frees, setups, fields, stop_handle)
+    return Table(
+        stops=stops,
+        patterns=patterns,
+        frees=frees,
+        setups=setups,
+        stop_handle=stop_handle,
+        fields=fields,
+        inits=inits,
+        arms=arms,
+    )
 
 
 def stop_kind(t: Table, name: str) -> str | None:
@@ -141,20 +160,34 @@ class Site:
     stop: str
     freed: str
     stop_args: str = ""
-    handle: str = ""
-    """last component of what the stop call names (``set_charged_work`` of ``&di->set_charged_work``)"""
+    handle: tuple[str, ...] = ()
+    """member chain of what the stop call names (``(set_charged_work,)`` of ``&di->set_charged_work``)"""
 
 
-def last_part(text: str) -> str:
+def chain(text: str) -> tuple[str, ...]:
+    """Member chain below the root (``&lio->q.wk.work`` -> (q, wk, work)); a plain name is itself."""
     text = re.sub(r"^\(\s*[\w\s*]+\)\s*", "", text.strip()).lstrip("&").strip()
-    return re.split(r"->|\.", text)[-1].strip()
+    parts = tuple(p.strip() for p in re.split(r"->|\.", text))
+    return parts[1:] if len(parts) > 1 else parts
+
+
+def same_handle(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One chain ends the other (``cwq->wk.work`` is ``oct->dma_comp_wq.wk.work``; ``q.wk.work`` is not
+    ``r.wk.work``): what a setup through a local and a teardown through the owner both name."""
+    n = min(len(a), len(b))
+    return n > 0 and a[-n:] == b[-n:]
 
 
 def sites_in(path: Path, rel: str, t: Table) -> list[Site]:
     try:
-        rows = path.read_text("utf-8", errors="replace").split("\n")
+        text = path.read_text("utf-8", errors="replace")
     except OSError:
         return []
+    return sites_in_text(text, rel, t)
+
+
+def sites_in_text(text: str, rel: str, t: Table) -> list[Site]:
+    rows = text.split("\n")
     out = []
     for i in range(len(rows) - 1):
         a, b = STMT.match(rows[i]), STMT.match(rows[i + 1])
@@ -175,16 +208,16 @@ def sites_in(path: Path, rel: str, t: Table) -> list[Site]:
             where = t.stop_handle.get(where, 0)
         s_args = split_args(a.group(3))
         pos = where[-1] if isinstance(where, list) else where
-        handle = last_part(s_args[pos]) if isinstance(pos, int) and pos < len(s_args) else ""
+        handle = chain(s_args[pos]) if isinstance(pos, int) and pos < len(s_args) else ()
         out.append(Site(rel, i, kind, a.group(2), freed, a.group(3), handle))
     return out
 
 
-def callbacks(text: str, t: Table, kind: str, handle: str) -> set[str]:
+def callbacks(text: str, t: Table, kind: str, handle: tuple[str, ...]) -> set[str]:
     """Callback functions the file registers for ``handle`` (by the table, from the text).
 
-    ``handle`` is the last component of what the stop call names; a setup
-    whose handle ends the same way is this registration.  When none does
+    ``handle`` is the member chain of what the stop call names; a setup
+    whose chain ends the other (:func:`same_handle`) is this registration.  When none does
     (a handle passed through a helper), every callback of the kind counts.
     """
     mine: set[str] = set()
@@ -202,21 +235,21 @@ def callbacks(text: str, t: Table, kind: str, handle: str) -> set[str]:
             every |= cbs
             if where == "ret":
                 lhs = re.search(r"([\w>.\-]+)\s*=\s*$", text[max(0, m.start() - 80) : m.start()])
-                got = last_part(lhs.group(1)) if lhs else ""
+                got = chain(lhs.group(1)) if lhs else ()
             else:
                 pos = where[-1] if isinstance(where, list) else where
-                got = last_part(args[pos]) if isinstance(pos, int) and pos < len(args) else ""
-            if got == handle:
+                got = chain(args[pos]) if isinstance(pos, int) and pos < len(args) else ()
+            if same_handle(got, handle):
                 mine |= cbs
     for field, k in t.fields.items():
         if k == kind or (kind == "timer" and field == "function"):
             for m in re.finditer(rf"([\w>.\-]*?)(?:->|\.)\s*{field}\s*=\s*&?(\w+)", text):
                 every.add(m.group(2))
-                if last_part(m.group(1) or "") == handle:
+                if same_handle(chain(m.group(1) or ""), handle):
                     mine.add(m.group(2))
             for m in re.finditer(rf"struct\s+\w+\s+(\w+)\s*=\s*\{{[^}}]*\.{field}\s*=\s*&?(\w+)", text):
                 every.add(m.group(2))
-                if m.group(1) == handle:
+                if same_handle((m.group(1),), handle):
                     mine.add(m.group(2))
     return mine or every
 
@@ -248,6 +281,47 @@ def reachable(text: str, t: Table, site: Site) -> bool:
         elif re.search(rf"\b{name}\b", site.stop_args) and "->" in body:
             return True  # the context itself, freed while its callback can still run
     return False
+
+
+CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def calls_before(text: str, row: int) -> list[tuple[str, list[str]]]:
+    """(name, arguments) of the calls in the function holding ``row``, up to that row."""
+    rows = text.split("\n")
+    start = next((i for i in range(row, -1, -1) if rows[i].startswith("{")), None)
+    if start is None:
+        return []
+    body = "\n".join(rows[start : row + 1])
+    out = []
+    for m in CALL.finditer(body):
+        depth, j = 1, m.end()
+        while j < len(body) and depth:
+            depth += {"(": 1, ")": -1}.get(body[j], 0)
+            j += 1
+        out.append((m.group(1), split_args(body[m.end() : j - 1])))
+    return out
+
+
+def initialised_only(text: str, t: Table, site: Site) -> bool:
+    """The stopped handle is set up in this very function and never armed or handed on before the stop.
+
+    ``INIT_WORK(&v->w, fn)`` on an error path that never queued it: the
+    callback cannot be running, so the swap is no bug (the rule's documented
+    "only initialised" case).  A handle passed to any other call may have
+    been armed by it, and counts as live.
+    """
+    inited = False
+    for name, args in calls_before(text, site.row)[:-1]:
+        spec = t.inits.get(name)
+        pos = spec[1] if spec is not None else None
+        mine = spec is not None and spec[0] == site.kind and isinstance(pos, int) and pos < len(args)
+        if mine and isinstance(pos, int) and same_handle(chain(args[pos]), site.handle):
+            inited = True
+            continue
+        if inited and any(same_handle(chain(a), site.handle) for a in args):
+            return False  # armed, or handed to a call that may arm it
+    return inited
 
 
 def make_patch(rel: str, before: list[str], after: list[str], out: Path) -> Path:
@@ -308,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 text = (opts.tree / s.rel).read_text("utf-8", errors="replace")
                 rows = text.split("\n")
+                if initialised_only(text, t, s):
+                    stats[swap]["not_live"] += 1
+                    continue
                 real = reachable(text, t, s)
                 swapped = [*rows[: s.row], rows[s.row + 1], rows[s.row], *rows[s.row + 2 :]]
                 patch = make_patch(s.rel, rows, swapped, Path(tmp) / "plant.patch")
@@ -330,11 +407,11 @@ def main(argv: list[str] | None = None) -> int:
                     loud.append(f"{swap}: {where}")
     total_real = sum(c["real"] for c in stats.values())
     total_caught = sum(c["caught"] for c in stats.values())
-    print("| swap kind | sites in tree | real plants | caught | unconfirmed (caught) | benign quiet |")
-    print("|---|---|---|---|---|---|")
+    print("| swap kind | sites in tree | never armed | real plants | caught | unconfirmed (caught) | benign quiet |")
+    print("|---|---|---|---|---|---|---|")
     for swap, c in sorted(stats.items()):
         print(
-            f"| {swap} | {c['sites']} | {c['real']} | {c['caught']} | "
+            f"| {swap} | {c['sites']} | {c['not_live']} | {c['real']} | {c['caught']} | "
             f"{c['unconfirmed']} ({c['unconfirmed_caught']}) | {c['benign'] - c['benign_loud']}/{c['benign']} |"
         )
     rate = 100.0 * total_caught / total_real if total_real else 0.0

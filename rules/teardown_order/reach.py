@@ -47,20 +47,26 @@ class ReachIndex:
     fields: frozenset[str]
     file_globals: dict[str, set[str]] = field(default_factory=dict)
     """path -> names declared at file scope (None entry: not known, any non-local name counts)."""
-    _memo: dict[tuple[str, int | None, int], Reach] = field(default_factory=dict)
+    _memo: dict[tuple[str, int | None, int, frozenset[str]], Reach] = field(default_factory=dict)
 
-    def reach(self, name: str, context_param: int | None, depth: int = 0) -> Reach | None:
-        """What ``name``'s body touches, with parameter ``context_param`` as the context (None: none)."""
+    def reach(
+        self, name: str, context_param: int | None, depth: int = 0, back: frozenset[str] = frozenset()
+    ) -> Reach | None:
+        """What ``name``'s body touches, with parameter ``context_param`` as the context (None: none).
+
+        ``back``: back-pointer fields the setup code filled with the context
+        (``w->wk.ctxptr = lio``): ``lio = wk->ctxptr`` in the callback binds it.
+        """
         fv = self.functions.get(name)
         if fv is None or fv.function is None:
             return None
-        key = (name, context_param, depth)
+        key = (name, context_param, depth, back)
         if key not in self._memo:
             self._memo[key] = Reach()  # recursion guard
-            self._memo[key] = self._compute(fv, context_param, depth)
+            self._memo[key] = self._compute(fv, context_param, depth, back)
         return self._memo[key]
 
-    def _compute(self, fv: FunctionView, context_param: int | None, depth: int) -> Reach:
+    def _compute(self, fv: FunctionView, context_param: int | None, depth: int, back: frozenset[str]) -> Reach:
         fn = fv.function
         assert fn is not None
         params = param_names(fv)
@@ -70,14 +76,19 @@ class ReachIndex:
         body = fn.body
         derived: dict[str, str] = {}
         """local -> ``F()`` for ``x = F(ctx)``: an accessor of the context (netdev_priv(), PRIV())."""
+        inner: dict[str, str] = {}
+        """local -> member chain for ``x = &ctx->m``: ``x->wq`` is ``ctx->m.wq``."""
         for _ in range(2):  # bindings in source order; a second pass picks up chains of them
             for var, value in _bindings(fv, body):
-                if self._binds_context(fv, value, ctx_vars):
+                if self._binds_context(fv, value, ctx_vars, back):
                     ctx_vars.add(var)
                 elif var not in ctx_vars:
                     accessor = _accessor_of(fv, value, ctx_vars)
                     if accessor is not None:
                         derived[var] = accessor
+                    chain = member_address(fv, value, ctx_vars)
+                    if chain is not None:
+                        inner[var] = chain
         mine = declared_names(fv)
         known = self.file_globals.get(fv.path)
         members: set[str] = set()
@@ -90,6 +101,8 @@ class ReachIndex:
                     members.update(_prefixes(rest))
                 elif root in derived and rest:
                     members.update(f"{derived[root]}->{p}" for p in _prefixes(rest))
+                elif root in inner and rest:
+                    members.update(f"{inner[root]}.{p}" for p in _prefixes(rest))
                 elif root and root not in mine and rest and (known is None or root in known):
                     glob.add(root)
                     glob.update(f"{root}{p}" for p in _prefixes_sep(rest))
@@ -117,10 +130,14 @@ class ReachIndex:
                             glob.update(sub.globals)
         return Reach(frozenset(members), frozenset(glob))
 
-    def _binds_context(self, fv: FunctionView, value: Node, ctx_vars: set[str]) -> bool:
+    def _binds_context(self, fv: FunctionView, value: Node, ctx_vars: set[str], back: frozenset[str]) -> bool:
         value = _strip(value)
         if value.type == "identifier":
             return fv.parsed.text(value) in ctx_vars
+        if back:
+            # only what the back pointer names is the context (container_of() gives the wrapper)
+            f = value.child_by_field_name("field") if value.type == "field_expression" else None
+            return f is not None and fv.parsed.text(f) in back
         if value.type == "call_expression":
             callee = value.child_by_field_name("function")
             return callee is not None and fv.parsed.text(callee) in self.macros
@@ -128,6 +145,48 @@ class ReachIndex:
             f = value.child_by_field_name("field")
             return f is not None and fv.parsed.text(f) in self.fields
         return False
+
+
+def member_address(fv: FunctionView, value: Node, roots: set[str] | None = None) -> str | None:
+    """``ctx->m.n`` of ``&ctx->m.n`` (rooted at one of ``roots`` when given), else None."""
+    value = _strip(value)
+    if value.type != "pointer_expression" or not fv.parsed.text(value).startswith("&"):
+        return None
+    target = value.child_by_field_name("argument")
+    if target is None or target.type != "field_expression":
+        return None
+    root, rest = _split_root(norm_object(fv.parsed.text(target)))
+    if root is None or not rest or "[" in rest or "(" in rest:
+        return None
+    if roots is None:
+        return root + rest
+    if root not in roots:
+        return None
+    return rest[2:] if rest.startswith("->") else rest[1:]
+
+
+def address_aliases(fv: FunctionView) -> dict[str, str]:
+    """local -> ``r->m`` for a local bound once, to ``&r->m``: ``x->wq`` then names ``r->m.wq``."""
+    fn = fv.function
+    out: dict[str, str] = {}
+    if fn is None:
+        return out
+    seen: dict[str, int] = {}
+    for var, value in _bindings(fv, fn.body):
+        seen[var] = seen.get(var, 0) + 1
+        chain = member_address(fv, value)
+        if chain is not None:
+            out[var] = chain
+    return {v: c for v, c in out.items() if seen[v] == 1}
+
+
+def rebase_alias(obj: str, aliases: dict[str, str]) -> str:
+    """``t->wk.work`` with ``t = &l->q`` -> ``l->q.wk.work`` (unchanged when ``obj``'s root is no alias)."""
+    root, rest = _split_root(obj)
+    if root is None or root not in aliases or not rest:
+        return obj
+    base = aliases[root]
+    return base + ("." + rest[2:] if rest.startswith("->") else rest)
 
 
 def _accessor_of(fv: FunctionView, value: Node, ctx_vars: set[str]) -> str | None:

@@ -24,7 +24,13 @@ from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
-from reviewkit.rules.teardown_order.reach import Reach, ReachIndex, file_scope_names
+from reviewkit.rules.teardown_order.reach import (
+    Reach,
+    ReachIndex,
+    address_aliases,
+    file_scope_names,
+    rebase_alias,
+)
 
 from reviewkit.api import FunctionView, Node, ReviewContext, declarator_name, iter_calls, parse
 
@@ -74,6 +80,7 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
     fn = fv.function
     assert fn is not None
     mine: set[str] | None = None
+    aliases: dict[str, str] | None = None
     for call in iter_calls(fv.parsed, fn.body):
         spec = model.spec(call.name)
         if spec is None or "callback" not in spec:
@@ -87,33 +94,89 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
         else:
             context = None if spec.get("handle") == "const" else _base(walker)
         context = strip_casts(norm_object(context)) if context else None
+        aliases = address_aliases(fv) if aliases is None else aliases
+        # `cwq = &oct->q; INIT_WORK(&cwq->w, fn)` is `oct->q.w`, with context `oct->q` (as teardown sees it)
+        walker = walker if "|" in walker else rebase_alias(walker, aliases)
+        context = _rebase_root(context, aliases) if context else None
         mine = declared_names(fv) if mine is None else mine
         line = fv.real_line(call.node) or 0
+        backs = _back_pointers(fv, walker, aliases or {}) if "context" not in spec and "|" not in walker else []
         for idx in spec["callback"]:
             cb = arg(call, int(idx))
             if not cb or not re.fullmatch(r"[A-Za-z_]\w*", cb.strip()):
                 continue
-            reach = index.reach(cb.strip(), model.context_param(kind))
-            if reach is None:
-                continue
             how = f"registered by {call.name}() at {line}"
-            reg = _registration(kind, walker, context, cb.strip(), how, fv, line, reach, mine)
-            if reg is not None:
-                yield reg
+            reach = index.reach(cb.strip(), model.context_param(kind))
+            if reach is not None:
+                reg = _registration(kind, walker, context, cb.strip(), how, fv, line, reach, mine)
+                if reg is not None:
+                    yield reg
+            for fld, value in backs:
+                # the callback gets back to `value` through the back pointer the setup filled in
+                reach = index.reach(cb.strip(), model.context_param(kind), back=frozenset({fld}))
+                if reach is None or not reach.members:
+                    continue
+                via = f"{how}, its context `{value}` through `.{fld}`"
+                reg = _registration(kind, walker, value, cb.strip(), via, fv, line, reach, mine)
+                if reg is not None:
+                    yield reg
+
+
+def _rebase_root(context: str, aliases: dict[str, str]) -> str:
+    """``health`` with ``health = &dev->priv.health`` -> ``dev->priv.health``; ``h->x`` -> ``dev->...h.x``."""
+    root = _root(context)
+    if root in aliases:
+        return aliases[root] if root == context else rebase_alias(context, aliases)
+    return context
+
+
+def _back_pointers(fv: FunctionView, walker: str, aliases: dict[str, str]) -> list[tuple[str, str]]:
+    """(field, value) of ``h.F = value`` where ``h`` holds the walker (``lio->q.wk.ctxptr = lio``).
+
+    A work item embedded in a small wrapper (``struct { struct delayed_work
+    work; void *ctxptr; }``) finds its owner through the pointer stored next
+    to it, not through container_of(); the value stored there is the context.
+    """
+    fn = fv.function
+    assert fn is not None
+    out: list[tuple[str, str]] = []
+    stack = [fn.body]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "assignment_expression" or fv.parsed.text(node.children[1]) != "=":
+            continue
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None or left.type != "field_expression":
+            continue
+        fld = left.child_by_field_name("field")
+        holder = left.child_by_field_name("argument")
+        value = strip_casts(norm_object(fv.parsed.text(right)))
+        if fld is None or holder is None or not re.fullmatch(r"[A-Za-z_]\w*", value) or value in ("NULL", "0"):
+            continue
+        h = rebase_alias(norm_object(fv.parsed.text(holder)), aliases)
+        if walker.startswith((h + ".", h + "->")) and walker != h:
+            out.append((fv.parsed.text(fld), value))
+    return out
 
 
 def _from_assignments(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[Registration]:
     from reviewkit.rules.teardown_order.lifecycle import _callback_assignments
 
     mine: set[str] | None = None
+    aliases: dict[str, str] | None = None
     for walker, field, callback, line in _callback_assignments(fv, model):
         kind = model.field_kind.get(field, model.walker_kind)
         reach = index.reach(callback, model.context_param(kind))
         if reach is None:
             continue
         mine = declared_names(fv) if mine is None else mine
+        aliases = address_aliases(fv) if aliases is None else aliases
         how = f"set by `{walker}.{field} = {callback}` at {line}"
-        reg = _registration(kind, walker, _base(walker), callback, how, fv, line, reach, mine)
+        context = _base(walker)
+        walker = rebase_alias(walker, aliases)
+        context = _rebase_root(context, aliases) if context else None
+        reg = _registration(kind, walker, context, callback, how, fv, line, reach, mine)
         if reg is not None:
             yield reg
 

@@ -23,9 +23,12 @@ fragment mode): the callback named by the setup call
 = fn`, `.scan_objects = fn` in a file-scope `struct shrinker` table), and
 what its body touches below its context: the dev_id or thread data it is
 given, or a local bound by `container_of()` / `from_timer()` /
-`->private_data`, followed into helpers it passes the context to and
-through accessors (`dev = PRIV(ndev)`, `netdev_priv()`); and the file-scope
-objects it names.  A registration made through one pointer is matched
+`->private_data`, or a back pointer the setup code stored next to the
+work (`q->wk.owner = ch`, read back as `ch = wk->owner`), followed into
+helpers it passes the context to, through accessors (`dev = PRIV(ndev)`,
+`netdev_priv()`) and through locals bound to a member's address
+(`q = &ch->idle_q`, in the callback, the setup and the teardown alike); and
+the file-scope objects it names.  A registration made through one pointer is matched
 through any other (`timer_setup(&f->t, ...)`, torn down as
 `del_timer_sync(&p->t)`), and through whatever holds it
 (`INIT_WORK(&dim->work, ...)`, torn down as `cancel_work_sync(&cq->dim->work)`).
@@ -79,8 +82,11 @@ Write instead:
 Links are learned from code the review can see, one file at a time in
 `reviewkit scan` and in `check --tree` (a callback registered in another
 file, as sfc's filter work is, is not judged).  Plain globals are matched
-by name; the same object reached through two different global names, or
-a context reached through a back pointer (`wk->ctxptr`), is not linked.
+by name; the same object reached through two different global names, a
+back pointer set outside the setup function, or an owner reached from the
+back pointer through an accessor (`get_priv(wk->team)`), is not linked.
+A teardown inside a loop body is judged only as far as the flow engine's
+paths enter the body.
 `destroy_workqueue(wq)` is a free, not a stop: a delayed work queued on
 `wq` and cancelled after it is destroyed is not reported.  Devres
 (`devm_request_irq()` without `devm_free_irq()`) is released after
@@ -103,7 +109,7 @@ from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
-from reviewkit.rules.teardown_order.reach import accessor_aliases, param_types
+from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
 
 from reviewkit.api import (
@@ -195,13 +201,14 @@ def _check_function(
     hits: dict[tuple[int, int], _Hit] = {}
     types = param_types(fv)
     aliases = accessor_aliases(fv)
+    addressed = address_aliases(fv)
 
     def linked(obj: str) -> list[Link]:
         found = links_for(links, obj, fv.name, types)
         return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
 
     for path in pset:
-        for hit in _walk(path, model, linked):
+        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed)):
             key = (hit.destroy.call.line, hit.release.call.line)
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
@@ -239,8 +246,10 @@ def _message(hit: _Hit, path: str) -> str:
     )
 
 
-def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> Iterator[_Hit]:
-    """Destroy-then-release pairs along one path."""
+def _walk(
+    path: FlowPath, model: Model, linked: Callable[[str], list[Link]], canon: Callable[[str], str]
+) -> Iterator[_Hit]:
+    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals)."""
     state: dict[str, str | None] = {}
     pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
     family: dict[str, str] = {}
@@ -272,6 +281,7 @@ def _walk(path: FlowPath, model: Model, linked: Callable[[str], list[Link]]) -> 
             if not model.is_walker_call(call.name) and call.name not in model.destroy:
                 _escape(call, state, family, model)
             for ev in model.events(call, assigned):
+                ev = replace(ev, obj=canon(ev.obj))
                 if ev.family:
                     family[ev.obj] = ev.family
                 if ev.kind == "destroy":
