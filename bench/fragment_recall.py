@@ -302,8 +302,13 @@ def choose_files(tree: Path, per_dir: int, seed: int) -> list[Path]:
     return chosen
 
 
-def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path) -> bool:
-    """True when lock-balance reports in the planted function."""
+def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path, grown: int = 0) -> bool:
+    """True when lock-balance reports in the planted function.
+
+    A finding is in it when it names the function, or when the hunk header did not (git's
+    default funcname names a hunk after a column-0 label) and its line lies in the function's
+    post-image span (``grown``: lines the edit added).
+    """
     cwd = repo if mode == "repo" else outside
     old = os.getcwd()
     os.chdir(cwd)
@@ -319,7 +324,10 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path) -> bool
         return True
     finally:
         os.chdir(old)
-    return any(f.function == site.function for f in result.findings)
+    return any(
+        f.function == site.function or ((f.function or "").startswith("<hunk") and site.start <= f.line <= site.end + grown)
+        for f in result.findings
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -367,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
                 patch.write_text(f"From: bench <bench@example.org>\nSubject: [PATCH] {kind}\n\n---\n{diff}", "utf-8")
                 planted[kind] += 1
                 for mode in modes:
-                    hit = judge(patch, s, mode, repo, outside)
+                    hit = judge(patch, s, mode, repo, outside, len(new) - len(rows))
                     good = hit if kind in BUGS else not hit
                     tally[(kind, mode)]["good" if good else "bad"] += 1
                     if not good and args.misses:

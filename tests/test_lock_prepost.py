@@ -141,3 +141,40 @@ def test_whole_pre_image_is_left_to_the_lock_analysis(tmp_path: Path) -> None:
     (tree / "gadget.c").write_text(BEFORE)
     found, _stats = _review(tmp_path, BEFORE, after, tree=str(tmp_path / "tree"))
     assert found and not any(f.extra.get("prepost") for f in found), found
+
+
+LABELLED = _function(
+    "\tint ret;\n\n\tmutex_lock(&g->lock);\n\tret = gadget_prepare(g);\n\tif (ret)\n\t\tgoto out_unlock;\n"
+    + FILLER
+    + "out_unlock:\n"
+    + FILLER
+    + "\tmutex_unlock(&g->lock);\n\treturn ret;\n"
+)
+
+
+def test_hunk_named_after_a_label_is_still_a_function(tmp_path: Path) -> None:
+    """git's default funcname (no ``diff=cpp``) names this hunk ``out_unlock:``: the deleted
+    release is still reported, on the return, in a function the report says it could not name."""
+    after = _edit(LABELLED, "\tmutex_unlock(&g->lock);\n", "")
+    found, _stats = _review(tmp_path / "bug", LABELLED, after)
+    assert len(found) == 1, found
+    assert found[0].line == after.split("\n").index("\treturn ret;") + 1
+    assert found[0].function is not None and "out_unlock:" in found[0].function
+    quiet = _edit(LABELLED, "\tmutex_unlock(&g->lock);\n", "\tgadget_note(g);\n\tmutex_unlock(&g->lock);\n")
+    found, _stats = _review(tmp_path / "ok", LABELLED, quiet)
+    assert found == []
+
+
+def test_hunk_starting_in_a_then_branch_is_compared(tmp_path: Path) -> None:
+    """The hunk's ``else`` has no visible ``if``: a plain else-body does not stop the comparison."""
+    before = _function(
+        "\tmutex_lock(&g->lock);\n"
+        + FILLER
+        + "\tif (g->flags)\n\t\tg->state |= 1;\n\telse\n\t\tg->state &= ~1;\n\tmutex_unlock(&g->lock);\n\n\tgadget_note(g);\n"
+    )
+    after = _edit(before, "\tmutex_unlock(&g->lock);\n", "")
+    found, _stats = _review(tmp_path / "bug", before, after)
+    assert [f.extra.get("kind") for f in found] == ["lost-release"], found
+    quiet = _edit(before, "\t\tg->state &= ~1;\n", "\t\tg->state &= ~3;\n")
+    found, stats = _review(tmp_path / "ok", before, quiet)
+    assert found == [] and not stats.get(f"{RULE}.prepost-parse-error"), stats

@@ -172,13 +172,20 @@ def _braceless(fv: FunctionView, cfg: CFG) -> CFG:
 _CONTROL = re.compile(r"\b(?:return|goto|if|else|while|for|do|switch|case|break|continue)\b|^\s*\w+\s*:(?!:)")
 
 
+_DANGLING_ELSE = re.compile(r"^\s*\}?\s*else\b")
+
+
 def _errors_harmless(nodes: Iterable[CfgNode], model: LockModel, summaries: dict[str, Summary]) -> bool:
     """Tree-sitter gave up only on plain statements (a hunk starting inside a multi-line call, say):
     no control flow and no lock call hides in what it could not parse, so the paths are right."""
     for n in nodes:
         if n.ast is None or not (n.ast.type == "ERROR" or n.ast.has_error or n.ast.is_missing):
             continue
-        if _CONTROL.search(n.text or "") or model.mentioned(n.text or "", summaries.keys()):
+        # A hunk that starts in the then-branch of an unseen ``if`` shows its ``else`` alone: the
+        # branch taken is the unseen code's decision, the same on both sides, so a plain else-body
+        # changes no path a lock takes.
+        text = _DANGLING_ELSE.sub("", n.text or "")
+        if _CONTROL.search(text) or model.mentioned(text, summaries.keys()):
             return False
     return True
 

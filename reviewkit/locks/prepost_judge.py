@@ -194,10 +194,16 @@ def _dropped(
             other = a if mark is b else b
             q_rels = [o for o in qs[0].ops_on(key) if o.kind == "rel"]
             once = f"; before this patch this path released it once, at {q_rels[0].line}" if q_rels else ""
-            msg = (
-                f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
-                f"(also released at {other.line}, with no acquire between){once}"
-            )
+            if mark is b:
+                msg = (
+                    f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
+                    f"(also released at {other.line}, with no acquire between){once}"
+                )
+            else:  # the patch added the first of the two: the one it wrote is the one to question
+                msg = (
+                    f"`{mark.src}` at {mark.line}, added by this patch, releases `{key}` and the path then "
+                    f"releases it again at {other.line}, with no acquire between{once}"
+                )
             yield Verdict(
                 "double-release", mark.line, "error", msg, key, [(other.line, f"`{other.src}` releases `{key}`")]
             )
