@@ -40,10 +40,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fragment_recall as fr  # noqa: E402
+import fragment_recall as fr
 
-from reviewkit.load.series import load  # noqa: E402
-from reviewkit.review.pipeline import review  # noqa: E402
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 EXTRA = (
     "reorder-unrelated",

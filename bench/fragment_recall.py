@@ -325,7 +325,8 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path, grown: 
     finally:
         os.chdir(old)
     return any(
-        f.function == site.function or ((f.function or "").startswith("<hunk") and site.start <= f.line <= site.end + grown)
+        f.function == site.function
+        or ((f.function or "").startswith("<hunk") and site.start <= f.line <= site.end + grown)
         for f in result.findings
     )
 

@@ -170,7 +170,8 @@ def test_hunk_starting_in_a_then_branch_is_compared(tmp_path: Path) -> None:
     before = _function(
         "\tmutex_lock(&g->lock);\n"
         + FILLER
-        + "\tif (g->flags)\n\t\tg->state |= 1;\n\telse\n\t\tg->state &= ~1;\n\tmutex_unlock(&g->lock);\n\n\tgadget_note(g);\n"
+        + "\tif (g->flags)\n\t\tg->state |= 1;\n\telse\n\t\tg->state &= ~1;\n"
+        + "\tmutex_unlock(&g->lock);\n\n\tgadget_note(g);\n"
     )
     after = _edit(before, "\tmutex_unlock(&g->lock);\n", "")
     found, _stats = _review(tmp_path / "bug", before, after)
