@@ -255,7 +255,8 @@ def _skipped_unseen(
     last = {o.key for o in p.ops if o.kind in ("acq", "rel")}
     if q.exit.kind == "gap":
         if not taken:
-            return  # nothing shows a lock held where the paths part
+            bump("unseen-nothing-held")
+            return  # nothing shows a lock held where the paths part: counted, like an unnamed label
         where = f"went on, holding it, into the unseen code after {q.exit.line}, which runs to the end of the function"
     elif last and not taken:
         bump("label-nothing-held")
