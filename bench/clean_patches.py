@@ -23,7 +23,9 @@ rename of a local, an annotation, a correct ``guard()`` conversion) and:
 - ``shrink-section``: the plain statement just above the release moves
   below it;
 - ``goto-cleanup``: a ``goto`` above the acquire to a label that only
-  returns becomes that ``return`` (the unneeded-goto cleanup).
+  returns becomes that ``return`` (the unneeded-goto cleanup);
+- ``after-release``: a statement just below the release (near the end of
+  the function, where a hunk header often names a label, not the function).
 
 The last column counts the patches where a path stopped going to a label
 the diff does not show and whose name says nothing of a lock
@@ -61,6 +63,7 @@ EXTRA = (
     "unlock-and-return",
     "shrink-section",
     "goto-cleanup",
+    "after-release",
 )
 GUESS = "lock-balance.prepost-unseen-label-unnamed"
 """A path that stopped going to a neutral label nobody can see: the guess the rule does not make."""
@@ -93,6 +96,9 @@ def plant_extra(kind: str, rows: list[str], s: fr.Site) -> list[str] | None:
                 out[n - 1] = m.group(1) + tail[0]
                 return out
         return None
+    if kind == "after-release":
+        out[r + 1 : r + 1] = [f"{fr._indent_of(rows[r])}smp_mb();"]
+        return out
     if kind == "return-before-lock":
         out[a:a] = [f"{ind}if (unlikely(signal_pending(current)))", f"{ind}\t{fr._ret(s)}"]
         return out

@@ -176,6 +176,7 @@ def test_hunk_starting_in_a_then_branch_is_compared(tmp_path: Path) -> None:
     after = _edit(before, "\tmutex_unlock(&g->lock);\n", "")
     found, _stats = _review(tmp_path / "bug", before, after)
     assert [f.extra.get("kind") for f in found] == ["lost-release"], found
+    assert found[0].line == len(after.split("\n")) - 1  # the closing brace, where it leaks (item 5)
     quiet = _edit(before, "\t\tg->state &= ~1;\n", "\t\tg->state &= ~3;\n")
     found, stats = _review(tmp_path / "ok", before, quiet)
     assert found == [] and not stats.get(f"{RULE}.prepost-parse-error"), stats

@@ -279,6 +279,15 @@ def _describe(
     )
 
 
+def closing_brace(fv: FunctionView) -> int | None:
+    """The real line of the function's closing brace, when the view shows it."""
+    fn = fv.function
+    if fn is None or not fv.end_visible:
+        return None
+    row = fn.body.end_point[0] - fv.row_offset
+    return fv.line_map[row] if 0 <= row < len(fv.line_map) else None
+
+
 def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
     ident = namer.ident(via)
     if via.kind == K_LABEL and via.unseen:
@@ -287,7 +296,9 @@ def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
         return Exit("gap", via.line, ident=ident)
     if via.kind == K_RETURN:
         return Exit("return", via.line, ident=ident)
-    return Exit("end", via.line, ident=ident)
+    # Off the closing brace: the lock leaks there, not on the last statement (an unchanged line
+    # above a deleted release, issue 14 item 5).
+    return Exit("end", closing_brace(fv) or via.line, ident=ident)
 
 
 def _op(

@@ -123,7 +123,7 @@ def _where(p: SidePath) -> str:
         return f"at the `goto {ex.label}` (`{ex.label}:` is not in the patch)"
     if ex.kind == "gap":
         return f"at {ex.line}, where this path enters unseen code that runs to the end of the function"
-    return f"when the function ends after {ex.line}"
+    return f"when the function ends at {ex.line}"
 
 
 def _exit_line(p: SidePath) -> int | None:
