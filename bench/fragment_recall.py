@@ -332,6 +332,20 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path, grown: 
     ]
 
 
+def first_changed(diff: str) -> int:
+    """Post-image line of the diff's first added line, or of the line after its first deleted one."""
+    post = 0
+    for row in diff.split("\n"):
+        m = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)", row)
+        if m:
+            post = int(m.group(1))
+        elif post and row[:1] in ("+", "-"):
+            return post
+        elif post and row[:1] == " ":
+            post += 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tree", required=True, type=Path)
@@ -380,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                     lines = judge(patch, s, mode, repo, outside, len(new) - len(rows))
                     hit = bool(lines)
                     good = hit if kind in BUGS else not hit
-                    first = next((i + 1 for i, (a, b) in enumerate(zip(rows, new, strict=False)) if a != b), 0)
+                    first = first_changed(diff)
                     if kind in BUGS and any(0 < n < first for n in lines):
                         tally[(kind, mode)]["above"] += 1  # on an unchanged line above the edit (issue 14 item 5)
                     tally[(kind, mode)]["good" if good else "bad"] += 1
