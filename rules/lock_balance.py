@@ -135,6 +135,9 @@ _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
 _UNLOCKED = "unlocked@"
 """The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
+_LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
+"""Lower-case names in a returned value: a renamed local (``ret`` -> ``ret_val``) is the same exit
+before and after the patch; constants (``-EINVAL``, ``NULL``) still tell exits apart."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
 
@@ -504,7 +507,8 @@ def _leaks(
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
             msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
-                "end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items
+                "end" if e.via.kind != K_RETURN else _LOCAL_NAME.sub("_", lock_key(e.via.text))
+                for e, _h, _l in group_items
             )
             sig = ("leak" if not was else "new-leak", key, group, exit_texts)
             steps.append(PathStep(line, "leaves the function with it held"))

@@ -10,6 +10,7 @@ stay quiet, and what the comparison could not pair is counted in the stats.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -180,3 +181,22 @@ def test_hunk_starting_in_a_then_branch_is_compared(tmp_path: Path) -> None:
     quiet = _edit(before, "\t\tg->state &= ~1;\n", "\t\tg->state &= ~3;\n")
     found, stats = _review(tmp_path / "ok", before, quiet)
     assert found == [] and not stats.get(f"{RULE}.prepost-parse-error"), stats
+
+
+def test_renamed_local_in_the_return_is_the_same_exit(tmp_path: Path) -> None:
+    """The release is in unseen code between two hunks of a rename: what the pre-image analysis
+    said of ``return ret`` it says of ``return ret_val``, so the rename adds nothing."""
+    before = _function(
+        "\tint ret;\n\n\tret = gadget_prepare(g);\n\tif (ret < 0)\n\t\tgoto error;\n\n\tmutex_lock(&g->lock);\n"
+        "\tret = gadget_update(g);\n"
+        + FILLER
+        + "\tmutex_unlock(&g->lock);\n"
+        + FILLER
+        + "error:\n\treturn ret;\n"
+    )
+    after = re.sub(r"\bret\b", "ret_val", before)
+    found, _stats = _review(tmp_path, before, after)
+    assert found == [], found
+    leak = _edit(after, "\treturn ret_val;\n", "\tspin_lock(&g->slock);\n\treturn ret_val;\n")
+    found, _stats = _review(tmp_path / "bug", before, leak)  # a lock the patch takes is still judged
+    assert found and all(f.line == leak.split("\n").index("\treturn ret_val;") + 1 for f in found), found
