@@ -302,8 +302,13 @@ def choose_files(tree: Path, per_dir: int, seed: int) -> list[Path]:
     return chosen
 
 
-def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path) -> bool:
-    """True when lock-balance reports in the planted function."""
+def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path, grown: int = 0) -> list[int]:
+    """The lines where lock-balance reports in the planted function (a crash counts as line 0).
+
+    A finding is in it when it names the function, or when the hunk header did not (git's
+    default funcname names a hunk after a column-0 label) and its line lies in the function's
+    post-image span (``grown``: lines the edit added).
+    """
     cwd = repo if mode == "repo" else outside
     old = os.getcwd()
     os.chdir(cwd)
@@ -316,10 +321,29 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path) -> bool
         )
     except Exception as exc:  # a crash is a miss for bugs and a noise for benign edits: count it
         print(f"  error on {site.rel}:{site.function}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return True
+        return [0]
     finally:
         os.chdir(old)
-    return any(f.function == site.function for f in result.findings)
+    return [
+        f.line
+        for f in result.findings
+        if f.function == site.function
+        or ((f.function or "").startswith("<hunk") and site.start <= f.line <= site.end + grown)
+    ]
+
+
+def first_changed(diff: str) -> int:
+    """Post-image line of the diff's first added line, or of the line after its first deleted one."""
+    post = 0
+    for row in diff.split("\n"):
+        m = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)", row)
+        if m:
+            post = int(m.group(1))
+        elif post and row[:1] in ("+", "-"):
+            return post
+        elif post and row[:1] == " ":
+            post += 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -367,8 +391,12 @@ def main(argv: list[str] | None = None) -> int:
                 patch.write_text(f"From: bench <bench@example.org>\nSubject: [PATCH] {kind}\n\n---\n{diff}", "utf-8")
                 planted[kind] += 1
                 for mode in modes:
-                    hit = judge(patch, s, mode, repo, outside)
+                    lines = judge(patch, s, mode, repo, outside, len(new) - len(rows))
+                    hit = bool(lines)
                     good = hit if kind in BUGS else not hit
+                    first = first_changed(diff)
+                    if kind in BUGS and any(0 < n < first for n in lines):
+                        tally[(kind, mode)]["above"] += 1  # on an unchanged line above the edit (issue 14 item 5)
                     tally[(kind, mode)]["good" if good else "bad"] += 1
                     if not good and args.misses:
                         notes.append(f"{mode:8s} {kind:22s} {s.rel}:{s.acquire} {s.function}")
@@ -382,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{c['good']}/{total} {100.0 * c['good'] / max(total, 1):5.1f}%")
         label = kind + (" (quiet)" if kind in BENIGN else " (caught)")
         print(f"{label:24s}" + "".join(f"{c:>16s}" for c in cells))
+    above = {m: sum(tally[(k, m)]["above"] for k in BUGS) for m in modes}
+    print("bugs reported on a line above the edit: " + ", ".join(f"{m} {n}" for m, n in above.items()))
     print(f"seconds: {time.perf_counter() - started:.1f}")
     for line in notes:
         print("  " + line)

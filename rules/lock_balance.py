@@ -152,6 +152,9 @@ _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
 _UNLOCKED = "unlocked@"
 """The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
+_LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
+"""Lower-case names in a returned value: a renamed local (``ret`` -> ``ret_val``) is the same exit
+before and after the patch; constants (``-EINVAL``, ``NULL``) still tell exits apart."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
 
@@ -312,14 +315,28 @@ def _held_at_exits(ctx: ReviewContext, old: LockResult | None) -> dict[tuple, se
     return out
 
 
-def _exit_line(res: LockResult, via: Any) -> tuple[int | None, str]:
+def _exit_line(res: LockResult, via: Any, ctx: ReviewContext | None = None) -> tuple[int | None, str]:
     fv = res.fv
     if via.kind == K_GAP and via.gap_to_end:
         line = _last_code_line(fv, via.line)
         return line, f"at {line}, the last visible line before unseen code that runs to the end of the function"
     if via.kind == K_RETURN:
         return via.line, f"when returning at {via.line}"
+    brace = _closing_brace(fv) if ctx is not None and _diff_only(ctx, fv) else None
+    if brace is not None:  # from the diff alone: on the line where it leaks, not above it (issue 14 item 5)
+        return brace, f"when the function ends at {brace}"
     return via.line, f"when the function ends after {via.line}"
+
+
+def _diff_only(ctx: ReviewContext, fv: FunctionView) -> bool:
+    view = None if ctx.scan else ctx.file_view(fv.path, fv.patch)
+    return view is not None and not view.tree_mode
+
+
+def _closing_brace(fv: FunctionView) -> int | None:
+    fn = fv.function
+    row = fn.body.end_point[0] - fv.row_offset if fn is not None and fv.end_visible else -1
+    return fv.line_map[row] if 0 <= row < len(fv.line_map) else None
 
 
 def _last_code_line(fv: FunctionView, line: int | None) -> int | None:
@@ -504,13 +521,13 @@ def _leaks(
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
         by_acquire: dict[int | None, list[tuple[Any, Any, int]]] = {}
         for ex, h in items:
-            line, _where = _exit_line(res, ex.via)
+            line, _where = _exit_line(res, ex.via, ctx)
             if line is not None and all(line != other for _e, _h, other in by_acquire.get(h.line, [])):
                 by_acquire.setdefault(h.line, []).append((ex, h, line))
         for group_items in by_acquire.values():
             group_items.sort(key=lambda item: item[2])
             ex, h, line = group_items[0]
-            _line, where = _exit_line(res, ex.via)
+            _line, where = _exit_line(res, ex.via, ctx)
             marked = _path_steps(res, ex.state, h, ex.via)
             steps = [step for step, _decides in marked]
             conds = list(dict.fromkeys(step.note for step, decides in marked if decides))  # a re-test says nothing new
@@ -522,7 +539,8 @@ def _leaks(
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
             msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
-                "end" if e.via.kind != K_RETURN else lock_key(e.via.text) for e, _h, _l in group_items
+                "end" if e.via.kind != K_RETURN else _LOCAL_NAME.sub("_", lock_key(e.via.text))
+                for e, _h, _l in group_items
             )
             sig = ("leak" if not was else "new-leak", key, group, exit_texts)
             steps.append(PathStep(line, "leaves the function with it held"))
@@ -610,7 +628,7 @@ def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple
         if not h.flags or h.flags not in local:
             ctx.bump(f"{ID}.irq-handed-to-caller")
             continue
-        _exit, where = _exit_line(res, ex.via)
+        _exit, where = _exit_line(res, ex.via, ctx)
         msg = (
             f"the interrupt state `{h.what}` at {h.line} saved in `{h.flags}` is never restored: the lock is "
             f"released at {line} without it, and it is still saved {where}"

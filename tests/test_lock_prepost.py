@@ -10,6 +10,7 @@ stay quiet, and what the comparison could not pair is counted in the stats.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -141,3 +142,61 @@ def test_whole_pre_image_is_left_to_the_lock_analysis(tmp_path: Path) -> None:
     (tree / "gadget.c").write_text(BEFORE)
     found, _stats = _review(tmp_path, BEFORE, after, tree=str(tmp_path / "tree"))
     assert found and not any(f.extra.get("prepost") for f in found), found
+
+
+LABELLED = _function(
+    "\tint ret;\n\n\tmutex_lock(&g->lock);\n\tret = gadget_prepare(g);\n\tif (ret)\n\t\tgoto out_unlock;\n"
+    + FILLER
+    + "out_unlock:\n"
+    + FILLER
+    + "\tmutex_unlock(&g->lock);\n\treturn ret;\n"
+)
+
+
+def test_hunk_named_after_a_label_is_still_a_function(tmp_path: Path) -> None:
+    """git's default funcname (no ``diff=cpp``) names this hunk ``out_unlock:``: the deleted
+    release is still reported, on the return, in a function the report says it could not name."""
+    after = _edit(LABELLED, "\tmutex_unlock(&g->lock);\n", "")
+    found, _stats = _review(tmp_path / "bug", LABELLED, after)
+    assert len(found) == 1, found
+    assert found[0].line == after.split("\n").index("\treturn ret;") + 1
+    assert found[0].function is not None and "out_unlock:" in found[0].function
+    quiet = _edit(LABELLED, "\tmutex_unlock(&g->lock);\n", "\tgadget_note(g);\n\tmutex_unlock(&g->lock);\n")
+    found, _stats = _review(tmp_path / "ok", LABELLED, quiet)
+    assert found == []
+
+
+def test_hunk_starting_in_a_then_branch_is_compared(tmp_path: Path) -> None:
+    """The hunk's ``else`` has no visible ``if``: a plain else-body does not stop the comparison."""
+    before = _function(
+        "\tmutex_lock(&g->lock);\n"
+        + FILLER
+        + "\tif (g->flags)\n\t\tg->state |= 1;\n\telse\n\t\tg->state &= ~1;\n"
+        + "\tmutex_unlock(&g->lock);\n\n\tgadget_note(g);\n"
+    )
+    after = _edit(before, "\tmutex_unlock(&g->lock);\n", "")
+    found, _stats = _review(tmp_path / "bug", before, after)
+    assert [f.extra.get("kind") for f in found] == ["lost-release"], found
+    assert found[0].line == len(after.split("\n")) - 1  # the closing brace, where it leaks (item 5)
+    quiet = _edit(before, "\t\tg->state &= ~1;\n", "\t\tg->state &= ~3;\n")
+    found, stats = _review(tmp_path / "ok", before, quiet)
+    assert found == [] and not stats.get(f"{RULE}.prepost-parse-error"), stats
+
+
+def test_renamed_local_in_the_return_is_the_same_exit(tmp_path: Path) -> None:
+    """The release is in unseen code between two hunks of a rename: what the pre-image analysis
+    said of ``return ret`` it says of ``return ret_val``, so the rename adds nothing."""
+    before = _function(
+        "\tint ret;\n\n\tret = gadget_prepare(g);\n\tif (ret < 0)\n\t\tgoto error;\n\n\tmutex_lock(&g->lock);\n"
+        "\tret = gadget_update(g);\n"
+        + FILLER
+        + "\tmutex_unlock(&g->lock);\n"
+        + FILLER
+        + "error:\n\treturn ret;\n"
+    )
+    after = re.sub(r"\bret\b", "ret_val", before)
+    found, _stats = _review(tmp_path, before, after)
+    assert found == [], found
+    leak = _edit(after, "\treturn ret_val;\n", "\tspin_lock(&g->slock);\n\treturn ret_val;\n")
+    found, _stats = _review(tmp_path / "bug", before, leak)  # a lock the patch takes is still judged
+    assert found and all(f.line == leak.split("\n").index("\treturn ret_val;") + 1 for f in found), found

@@ -172,13 +172,20 @@ def _braceless(fv: FunctionView, cfg: CFG) -> CFG:
 _CONTROL = re.compile(r"\b(?:return|goto|if|else|while|for|do|switch|case|break|continue)\b|^\s*\w+\s*:(?!:)")
 
 
+_DANGLING_ELSE = re.compile(r"^\s*\}?\s*else\b")
+
+
 def _errors_harmless(nodes: Iterable[CfgNode], model: LockModel, summaries: dict[str, Summary]) -> bool:
     """Tree-sitter gave up only on plain statements (a hunk starting inside a multi-line call, say):
     no control flow and no lock call hides in what it could not parse, so the paths are right."""
     for n in nodes:
         if n.ast is None or not (n.ast.type == "ERROR" or n.ast.has_error or n.ast.is_missing):
             continue
-        if _CONTROL.search(n.text or "") or model.mentioned(n.text or "", summaries.keys()):
+        # A hunk that starts in the then-branch of an unseen ``if`` shows its ``else`` alone: the
+        # branch taken is the unseen code's decision, the same on both sides, so a plain else-body
+        # changes no path a lock takes.
+        text = _DANGLING_ELSE.sub("", n.text or "")
+        if _CONTROL.search(text) or model.mentioned(text, summaries.keys()):
             return False
     return True
 
@@ -272,6 +279,15 @@ def _describe(
     )
 
 
+def closing_brace(fv: FunctionView) -> int | None:
+    """The real line of the function's closing brace, when the view shows it."""
+    fn = fv.function
+    if fn is None or not fv.end_visible:
+        return None
+    row = fn.body.end_point[0] - fv.row_offset
+    return fv.line_map[row] if 0 <= row < len(fv.line_map) else None
+
+
 def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
     ident = namer.ident(via)
     if via.kind == K_LABEL and via.unseen:
@@ -280,7 +296,9 @@ def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
         return Exit("gap", via.line, ident=ident)
     if via.kind == K_RETURN:
         return Exit("return", via.line, ident=ident)
-    return Exit("end", via.line, ident=ident)
+    # Off the closing brace: the lock leaks there, not on the last statement (an unchanged line
+    # above a deleted release, issue 14 item 5).
+    return Exit("end", closing_brace(fv) or via.line, ident=ident)
 
 
 def _op(

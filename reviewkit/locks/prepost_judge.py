@@ -123,7 +123,7 @@ def _where(p: SidePath) -> str:
         return f"at the `goto {ex.label}` (`{ex.label}:` is not in the patch)"
     if ex.kind == "gap":
         return f"at {ex.line}, where this path enters unseen code that runs to the end of the function"
-    return f"when the function ends after {ex.line}"
+    return f"when the function ends at {ex.line}"
 
 
 def _exit_line(p: SidePath) -> int | None:
@@ -194,10 +194,16 @@ def _dropped(
             other = a if mark is b else b
             q_rels = [o for o in qs[0].ops_on(key) if o.kind == "rel"]
             once = f"; before this patch this path released it once, at {q_rels[0].line}" if q_rels else ""
-            msg = (
-                f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
-                f"(also released at {other.line}, with no acquire between){once}"
-            )
+            if mark is b:
+                msg = (
+                    f"`{mark.src}` at {mark.line} releases `{key}` a second time on this path "
+                    f"(also released at {other.line}, with no acquire between){once}"
+                )
+            else:  # the patch added the first of the two: the one it wrote is the one to question
+                msg = (
+                    f"`{mark.src}` at {mark.line}, added by this patch, releases `{key}` and the path then "
+                    f"releases it again at {other.line}, with no acquire between{once}"
+                )
             yield Verdict(
                 "double-release", mark.line, "error", msg, key, [(other.line, f"`{other.src}` releases `{key}`")]
             )
@@ -249,7 +255,8 @@ def _skipped_unseen(
     last = {o.key for o in p.ops if o.kind in ("acq", "rel")}
     if q.exit.kind == "gap":
         if not taken:
-            return  # nothing shows a lock held where the paths part
+            bump("unseen-nothing-held")
+            return  # nothing shows a lock held where the paths part: counted, like an unnamed label
         where = f"went on, holding it, into the unseen code after {q.exit.line}, which runs to the end of the function"
     elif last and not taken:
         bump("label-nothing-held")

@@ -19,6 +19,9 @@ from functools import lru_cache
 from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line, strip_prefix
 
 _FUNC_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_LABEL_HEADER = re.compile(r"^([A-Za-z_]\w*):(?!:)\s*(?:/[*/].*)?$")
+"""A hunk header that is a goto label, not a definition."""
+_IDENT_CHARS = re.compile(r"\W")
 _NOT_FUNC_WORDS = {"if", "for", "while", "switch", "return", "sizeof", "do"}
 
 # --------------------------------------------------------------------------
@@ -156,12 +159,18 @@ def _hunk_function_names(view: FileView, side: str) -> dict[int, str]:
     )
     if pf is None:
         return out
-    for hunk in pf:
+    for k, hunk in enumerate(pf):
         header = hunk.section_header or ""
         name = _signature_name(header) if "(" in header and not header.lstrip().startswith("#") else None
         start = hunk.target_start if side == "post" else hunk.source_start
+        label = _LABEL_HEADER.match(header)
         if name:
             out[start] = name
+        elif label:
+            # git's default funcname (no ``diff=cpp``) and ``diff -p`` name a hunk after the last
+            # column-0 line, often a label: the hunk is inside a function whose name is not shown.
+            # The same placeholder on both sides pairs the images; the index keeps functions apart.
+            out[start] = f"<hunk {k + 1} at {label.group(1)}:>"
     return out
 
 
@@ -271,7 +280,7 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
             emit(ln.text, ln.number or None)
         depth = 0
     else:
-        emit(f"void {name}(void)", None)
+        emit(f"void {_IDENT_CHARS.sub('_', name)}(void)", None)  # a placeholder name is not an identifier
         emit("{", None)
         depth = 1
         for d in range(1, first.base):
