@@ -649,8 +649,8 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
     for n in nodes:
         if n.kind == K_COND and n.cond_key is not None:
             tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
-        if n.compare is not None or n.sign is not None:
-            compared.add(n.compare[0] if n.compare is not None else n.sign[0])
+        if (tested_by := n.compare if n.compare is not None else n.sign) is not None:
+            compared.add(tested_by[0])
         elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
             value = n.ast.named_children[0]
             if value.type == "identifier":  # "t = NULL; ... return t;": summaries read the value off the exit

@@ -83,7 +83,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from reviewkit.cparse.parse import Call
 from reviewkit.flow import signs
@@ -141,11 +141,19 @@ Trail = tuple[Any, "CfgNode", Any] | None
 """Cons list ``(previous, node, label)`` of the steps that reached a state."""
 
 
-@dataclass(frozen=True)
-class State:
-    """Rule facts plus remembered branch truths; the trail is not compared."""
+F = TypeVar("F", bound=Hashable)
+"""The analysis' own facts (the locks held, say): the engine only hashes and compares them."""
 
-    facts: Hashable
+
+@dataclass(frozen=True)
+class State(Generic[F]):
+    """Rule facts plus remembered branch truths; the trail is not compared.
+
+    Generic over the facts so an analysis reads ``state.facts.held`` typed; a bare ``State`` is
+    ``State[Any]``.
+    """
+
+    facts: F
     conds: frozenset[tuple[str, bool]] = frozenset()
     vals: frozenset[tuple[str, str]] = frozenset()
     """Variables known to hold a constant (``locked = 1``), from assignments on the path."""
@@ -261,9 +269,10 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
         for succ, label in _feasible(node, conds, vals):
             edge_signs = known
             if node.sign is not None and node.kind == K_COND:
-                edge_signs = signs.narrow(known, node.sign, bool(label))
-                if edge_signs is None:
+                narrowed = signs.narrow(known, node.sign, bool(label))
+                if narrowed is None:
                     continue  # ``ret`` nonzero, not negative and not positive: no such path
+                edge_signs = narrowed
             out = facts
             if node.kind in (K_COND, K_SWITCH):
                 out = analysis.branch(node, label, facts)

@@ -165,8 +165,8 @@ class LockAnalysis:
         ):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
-            held = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
-            facts = Facts(held, facts.pending, facts.unseen)
+            stale = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
+            facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
         if not self._relevant(n):
@@ -175,7 +175,8 @@ class LockAnalysis:
                     self.observe(n, call, facts.held, facts.unseen)
             if not n.writes or not (facts.held or facts.pending):
                 return facts
-        held, pending = set(facts.held), set(facts.pending)
+        held: set[Held] = set(facts.held)
+        pending: set[Pending] = set(facts.pending)
         unseen = facts.unseen
         if n.writes:
             held = {self._restale(h, n) for h in held}
@@ -241,7 +242,7 @@ class LockAnalysis:
         truth = bool(label)
         if not truth and n.compare is not None and n.compare[1] == "truth":
             root = n.compare[0]
-            if any(h.count and not h.stale and _ROOT.match(h.key) and _ROOT.match(h.key).group() == root for h in held):
+            if any(h.count and not h.stale and (m := _ROOT.match(h.key)) and m.group() == root for h in held):
                 return None  # the lock lives in *root: a NULL root would have crashed at the acquire
         for p in list(pending):
             if n.cond_key == p.var:
@@ -253,9 +254,9 @@ class LockAnalysis:
                     self._acquire(n, p.held, held)
         if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
             return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
-        atom = n.ast
+        atom: Node | None = n.ast
         negate = False
-        if atom.type == "binary_expression" and self._op(atom) == "<":
+        if atom is not None and atom.type == "binary_expression" and self._op(atom) == "<":
             right = atom.child_by_field_name("right")
             if right is not None and self.fv.parsed.text(right).strip() == "0":
                 atom, negate = atom.child_by_field_name("left"), True
@@ -503,7 +504,7 @@ class LockAnalysis:
         self.acquired_keys.add(hold.key)
         at = next((c.node.start_byte for c in n.calls if c.line == hold.line), None)
         for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
-            if at is None or not h.scope[0] <= at < h.scope[1]:
+            if at is None or h.scope is None or not h.scope[0] <= at < h.scope[1]:
                 held.discard(h)  # the guard's block has ended
         for h in [h for h in held if h.key == hold.key and h.count == 0]:
             held.discard(h)
