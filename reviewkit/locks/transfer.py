@@ -165,7 +165,8 @@ class LockAnalysis:
         ):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
-            stale = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in facts.held)
+            old = facts.held
+            stale = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in old)
             facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
