@@ -388,7 +388,13 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
     complete = True
 
     def walk(
-        node: CfgNode, steps: list[tuple[CfgNode, Any]], used: set[tuple[int, int]], conds: frozenset, vals: frozenset
+        node: CfgNode,
+        steps: list[tuple[CfgNode, Any]],
+        used: set[tuple[int, int]],
+        conds: frozenset,
+        vals: frozenset,
+        leaving: bool = False,
+        left: frozenset[int] = frozenset(),
     ) -> bool:
         nonlocal complete
         budget[0] -= 1
@@ -406,17 +412,28 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
         if node.kind == K_LOOP and node.loop_writes:
             conds = _forget(conds, cfg, node.loop_rebinds)
             vals = _forget_vals(vals, node.loop_writes)
+        back = node.kind == K_LOOP and not leaving and node.id not in left
+        if back and all((node.id, s.id) in used for s, _ in node.succs):
+            # back at the head after one pass through the body: the path leaves the loop from here (one
+            # iteration stands for any number; without this, every path through a loop body was dropped)
+            leaving, left = True, left | {node.id}
+        if leaving and node.kind == K_COND and node.loop_edges and node.cond_key:
+            conds = frozenset(c for c in conds if c[0] != node.cond_key)  # the body may have changed it
         for succ, label in _feasible(node, conds, vals):
             edge = (node.id, succ.id)
-            if edge in used:
+            runs = leaving and node.kind == K_COND and (label, "runs") in node.loop_edges
+            if runs or (edge in used and not leaving):
                 continue
+            still = leaving and not (node.kind == K_COND and (label, "ends") in node.loop_edges)
             remember = node.kind == K_COND and node.remember and node.cond_key
             new = conds | {(node.cond_key, bool(label))} if remember else conds
+            fresh = edge not in used
             used.add(edge)
             steps.append((node, label))
-            ok = walk(succ, steps, used, new, vals)
+            ok = walk(succ, steps, used, new, vals, still and succ.kind == K_COND, left)
             steps.pop()
-            used.discard(edge)
+            if fresh:
+                used.discard(edge)
             if not ok:
                 return False
         return True
