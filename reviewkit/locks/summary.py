@@ -192,6 +192,46 @@ def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
 def _summary_of(
     fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], facts: FactSource
 ) -> Summary | None:
+    """What ``fv`` does to its callers' locks; a lock it is called holding is never "acquired" by it.
+
+    ``__must_hold(x)`` (or a leading ``lockdep_assert_held(x)``) says ``x`` is held on entry: a body that
+    drops and retakes it (``xhci_set_port_power()`` around an ACPI call) is a retake, and one that
+    leaves it dropped on some exits is a release, conditional on the result or unknown (see
+    :func:`_held_on_entry`).
+    """
+    s = _body_summary(fv, kernel, model, summaries, facts)
+    if s is None:
+        return None
+    entry = set(annotations(fv).get("__must_hold", [])) | set(_asserted(fv, model, summaries, facts))
+    return _held_on_entry(s, entry) if entry else s
+
+
+def _asserted(fv: FunctionView, model: LockModel, summaries: dict[str, Summary], facts: FactSource) -> list[str]:
+    if not model.held_asserts or not any(a in fv.text for a in model.held_asserts):
+        return []
+    return LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv)).asserted
+
+
+def _held_on_entry(s: Summary, entry: set[str]) -> Summary:
+    """``s`` with every acquire of a key held on entry made a retake (unconditional) or unknown (``MAYBE``
+    release: held on some exits only, or only when the result says so, decided by no test we trust)."""
+    out = []
+    for eff in s.effects():
+        if eff.kind == "acquire" and eff.key in entry:
+            if eff.try_ is None:
+                eff = replace(eff, kind="retake", more=(), ret_var=None)
+            else:
+                eff = replace(eff, kind="release", try_=MAYBE, more=(), ret_var=None)
+        else:
+            eff = replace(eff, more=())
+        out.append(eff)
+    out[0].more = tuple(out[1:])
+    return out[0]
+
+
+def _body_summary(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], facts: FactSource
+) -> Summary | None:
     params = _params(fv)
     trysum = _try_summary(fv, model, summaries, params, facts)
     if trysum is not None:
