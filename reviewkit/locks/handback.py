@@ -14,6 +14,7 @@ or its comment, never by a function's name:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from reviewkit.cparse.parse import Node, parse
 from reviewkit.flow.engine import CFG, K_RETURN
@@ -21,7 +22,7 @@ from reviewkit.locks.model import LockModel, LockResult, lock_key
 from reviewkit.views.source import FunctionView
 
 
-def _release_keys(model: LockModel, name: str, args: list[str]) -> set[str]:
+def _release_keys(model: LockModel, name: str, args: Sequence[str]) -> set[str]:
     out = set()
     for fam in model.releases.get(name) or []:
         rk = fam.release_key

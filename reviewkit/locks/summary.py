@@ -202,14 +202,11 @@ def _summary_of(
     s = _body_summary(fv, kernel, model, summaries, facts)
     if s is None:
         return None
-    entry = set(annotations(fv).get("__must_hold", [])) | set(_asserted(fv, model, summaries, facts))
+    if "__must_hold" not in fv.text and not any(a in fv.text for a in model.held_asserts):
+        return s
+    # the analysis' own reading: ``__must_hold`` keys plus those of a leading ``lockdep_assert_held()``
+    entry = set(LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv)).annotations.get("__must_hold", []))
     return _held_on_entry(s, entry) if entry else s
-
-
-def _asserted(fv: FunctionView, model: LockModel, summaries: dict[str, Summary], facts: FactSource) -> list[str]:
-    if not model.held_asserts or not any(a in fv.text for a in model.held_asserts):
-        return []
-    return LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv)).asserted
 
 
 def _held_on_entry(s: Summary, entry: set[str]) -> Summary:
