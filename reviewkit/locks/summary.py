@@ -9,6 +9,8 @@ Finding them is its own pass over the views, with its own heuristics
 analysis the checks see.
 """
 
+# size: one pass that reads a wrapper's exits (held, dropped, retaken, result-coded); the pieces share those readings
+
 from __future__ import annotations
 
 import re
