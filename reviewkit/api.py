@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
+    from reviewkit.locks.handback import declared as lock_declared_hand_back
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
     from reviewkit.locks.prepost_judge import review as lock_prepost
@@ -102,6 +103,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_summaries": ("reviewkit.locks.summary", "summarise"),
     # lock wrappers of the headers a file includes (cached per process)
     "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
+    # hand-backs the function declares: a result flag, a "returns with ... held" comment, a pre_/post_ pair
+    "lock_declared_hand_back": ("reviewkit.locks.handback", "declared"),
     "lock_included": ("reviewkit.locks.headers", "included"),
     # fragment mode: each path of a changed function against its pre-image counterpart
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
@@ -183,6 +186,7 @@ __all__ = [
     "local_declarations",
     "local_names",
     "lock_acquire_keys",
+    "lock_declared_hand_back",
     "lock_header_summaries",
     "lock_included",
     "lock_key",

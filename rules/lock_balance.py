@@ -75,7 +75,12 @@ Release in the reverse order of acquisition on every path:
 - hand-offs the function itself shows: ``*_non_owner`` acquires (``handoff`` in
   locks.toml, counted ``lock-balance.non-owner``), a result that says which
   (every exit keeping the lock returns one constant, the others another:
-  ``lock-balance.result-coded-hand-back``), ``__cond_acquires()``, and, in a
+  ``lock-balance.result-coded-hand-back``; or one variable whose test guards
+  every release: ``if (!ok) mutex_unlock(m); return ok;``), a comment above
+  the function saying it returns with the lock held
+  (``lock-balance.documented-hand-back``), a ``pre_X`` callback whose table's
+  ``post_X`` releases the lock (``lock-balance.paired-callback``),
+  ``__cond_acquires()``, and, in a
   whole-file scan, a lock the function never releases on any path nor any other
   lock of its group (``lock-balance.never-released``: held until an unmap or
   stop function by contract).
@@ -126,6 +131,7 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    lock_declared_hand_back,
     lock_header_summaries,
     lock_included,
     lock_key,
@@ -578,6 +584,10 @@ def _handed_off(
         return True
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")
+        return True
+    declared = lock_declared_hand_back(res, ctx.facts.cfg(res.fv), model, key, bool(clean))
+    if declared is not None:
+        ctx.bump(f"{ID}.{declared}")
         return True
     group = items[0][1].group
     if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):

@@ -78,6 +78,8 @@ rewritten to ``while`` by the normaliser) are ``cond`` nodes with no key.
 optionally only those named in ``names``.
 """
 
+# size: the engine's state, exploration and budgeted restart are one loop; the CFG and signs are split out
+
 from __future__ import annotations
 
 from collections import deque

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reviewkit.cparse.parse import Call
+from reviewkit.cparse.parse import Call, Node
 from reviewkit.flow.engine import BUDGET, CFG, CfgNode, build_cfg, run
 from reviewkit.locks.model import (
     Event,
@@ -132,7 +132,9 @@ def analyse(
     if complete and fv.start_visible:
         # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
         # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
-        local = facts.local_names(fv) - set(_params(fv)) - _initialised_once(fv, cfg)
+        params = set(_params(fv))
+        local = facts.local_names(fv) - params - _initialised_once(fv, cfg)
+        local -= _bound_once_from_caller(fv, cfg, params, local)
         more = {e.key for e in first.events if e.kind == "orphan-release" and _callers(e.key, local)}
     inferable = bool(more - first.inferred)
     out = first
@@ -173,6 +175,64 @@ def _initialised_once(fv: FunctionView, cfg: CFG) -> set[str]:
                     declared.add(fv.parsed.text(name))
     again = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.rebinds}
     return declared - again
+
+
+def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local: set[str]) -> set[str]:
+    """Locals assigned once, after their declaration, from the caller's objects: ``dev = ep->dev;``,
+    ``xhci = hcd_to_xhci(hcd);`` (with ``hcd = port->rhub->hcd;`` before it).
+
+    Such a local is another name for memory the caller passed in, like one initialised in its
+    declaration: a lock the function releases through it before taking it is the caller's (the gadget
+    ``done()`` callbacks drop ``dev->lock`` around the giveback).  The value must be built from
+    parameters (never reassigned), globals and other such locals only, so ``p = kzalloc(...)`` or a
+    value read from a local's own memory stays local.
+    """
+    count: dict[str, int] = {}
+    rhs: dict[str, Node] = {}
+    for n in cfg.nodes:
+        if n.ast is None or n.ast.type == "declaration":
+            continue
+        for name in n.rebinds:
+            count[name] = count.get(name, 0) + 1
+        expr = n.ast.named_children[0] if n.ast.type == "expression_statement" and n.ast.named_children else None
+        if expr is not None and expr.type == "assignment_expression":
+            left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+            op = expr.child_by_field_name("operator")
+            if left is not None and right is not None and left.type == "identifier" and (
+                op is None or fv.parsed.text(op) == "="
+            ):
+                rhs.setdefault(fv.parsed.text(left), right)
+    if any(count.get(p) for p in params):
+        params = {p for p in params if not count.get(p)}
+    sources = {name: _value_names(fv, right) for name, right in rhs.items() if name in local and count.get(name) == 1}
+    derived: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, ids in sources.items():
+            if name in derived or not ids or name in ids:
+                continue
+            if ids & (params | derived) and not ids & (local - derived):
+                derived.add(name)
+                grew = True
+    return derived
+
+
+def _value_names(fv: FunctionView, node: Node) -> set[str]:
+    """The variables an expression reads: identifiers, not the names of the functions it calls."""
+    callees = set()
+    out = set()
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "call_expression":
+            fn = cur.child_by_field_name("function")
+            if fn is not None:
+                callees.add(fn.id)
+        if cur.type == "identifier" and cur.id not in callees:
+            out.add(fv.parsed.text(cur))
+        stack.extend(cur.named_children)
+    return out
 
 
 def _result(

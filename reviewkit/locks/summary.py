@@ -9,6 +9,8 @@ Finding them is its own pass over the views, with its own heuristics
 analysis the checks see.
 """
 
+# size: one pass that reads a wrapper's exits (held, dropped, retaken, result-coded); the pieces share those readings
+
 from __future__ import annotations
 
 import re
@@ -190,6 +192,43 @@ def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
 
 
 def _summary_of(
+    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], facts: FactSource
+) -> Summary | None:
+    """What ``fv`` does to its callers' locks; a lock it is called holding is never "acquired" by it.
+
+    ``__must_hold(x)`` (or a leading ``lockdep_assert_held(x)``) says ``x`` is held on entry: a body that
+    drops and retakes it (``xhci_set_port_power()`` around an ACPI call) is a retake, and one that
+    leaves it dropped on some exits is a release, conditional on the result or unknown (see
+    :func:`_held_on_entry`).
+    """
+    s = _body_summary(fv, kernel, model, summaries, facts)
+    if s is None:
+        return None
+    if "__must_hold" not in fv.text and not any(a in fv.text for a in model.held_asserts):
+        return s
+    # the analysis' own reading: ``__must_hold`` keys plus those of a leading ``lockdep_assert_held()``
+    entry = set(LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv)).annotations.get("__must_hold", []))
+    return _held_on_entry(s, entry) if entry else s
+
+
+def _held_on_entry(s: Summary, entry: set[str]) -> Summary:
+    """``s`` with every acquire of a key held on entry made a retake (unconditional) or unknown (``MAYBE``
+    release: held on some exits only, or only when the result says so, decided by no test we trust)."""
+    out = []
+    for eff in s.effects():
+        if eff.kind == "acquire" and eff.key in entry:
+            if eff.try_ is None:
+                eff = replace(eff, kind="retake", more=(), ret_var=None)
+            else:
+                eff = replace(eff, kind="release", try_=MAYBE, more=(), ret_var=None)
+        else:
+            eff = replace(eff, more=())
+        out.append(eff)
+    out[0].more = tuple(out[1:])
+    return out[0]
+
+
+def _body_summary(
     fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], facts: FactSource
 ) -> Summary | None:
     params = _params(fv)

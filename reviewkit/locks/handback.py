@@ -1,0 +1,168 @@
+"""Hand-backs a function's own text declares: the lock kept on purpose for its caller or a partner.
+
+``lock-balance`` counts these instead of reporting them (a reviewer reads a documented hand-back as the
+function's contract, not as a missed unlock).  Each shape is a general kernel idiom, told by the code
+or its comment, never by a function's name:
+
+* :func:`flag_coded`: the result is a flag saying whether the lock is still held
+  (``ok = ...; if (!ok) mutex_unlock(&m); return ok;``);
+* :func:`documented`: the comment above the function says it returns with the lock held;
+* :func:`paired_callback`: the function is the ``pre_X`` callback of an operations table whose ``post_X``
+  callback of the same table releases the lock (the USB reset protocol's ``pre_reset``/``post_reset``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from reviewkit.cparse.parse import Node, parse
+from reviewkit.flow.engine import CFG, K_RETURN
+from reviewkit.locks.model import LockModel, LockResult, lock_key
+from reviewkit.views.source import FunctionView
+
+
+def _release_keys(model: LockModel, name: str, args: Sequence[str]) -> set[str]:
+    out = set()
+    for fam in model.releases.get(name) or []:
+        rk = fam.release_key
+        if isinstance(rk, int) and rk < len(args):
+            k = lock_key(args[rk])
+            out.add(f"{k}->{fam.member}" if fam.member else k)
+    return out
+
+
+def _last_name(key: str) -> str:
+    """``serial->disc_mutex`` -> ``disc_mutex``; ``table_lock`` -> ``table_lock``."""
+    m = re.search(r"(\w+)\W*$", key)
+    return m.group(1) if m else ""
+
+
+def _member(key: str) -> str:
+    m = re.search(r"(->|\.)\w+$", key)
+    return m.group().replace(".", "->") if m and m.start() > 0 else ""
+
+
+def flag_coded(res: LockResult, cfg: CFG, model: LockModel, key: str) -> bool:
+    """Every exit returns one variable ``v``, and the only releases of ``key`` sit in ``if (!v)`` (or
+    ``if (v)``) with ``v`` never assigned after that test: the result says whether the caller holds it."""
+    fv = res.fv
+    names = set()
+    for ex in res.exits:
+        kids = ex.via.ast.named_children if ex.via.kind == K_RETURN and ex.via.ast is not None else []
+        if len(kids) != 1 or kids[0].type != "identifier":
+            return False
+        value = kids[0]
+        names.add(fv.parsed.text(value))
+    if len(names) != 1:
+        return False
+    var = names.pop()
+    tests: list[Node] = []
+    for n in cfg.nodes:
+        for c in n.calls:
+            if key in _release_keys(model, c.name, c.args):
+                branch = _guarding_if(fv, c.node, var) if c.node is not None else None
+                if branch is None:
+                    return False
+                tests.append(branch)
+    if not tests:
+        return False
+    first = min(t.start_byte for t in tests)
+    return not any(var in n.rebinds and n.ast is not None and n.ast.end_byte > first for n in cfg.nodes)
+
+
+def _guarding_if(fv: FunctionView, node: Node, var: str) -> Node | None:
+    """The ``if`` whose then-branch holds ``node`` and whose condition is ``var`` or ``!var``."""
+    cur = node.parent
+    while cur is not None and cur.type != "function_definition":
+        if cur.type == "if_statement":
+            then = cur.child_by_field_name("consequence")
+            cond = cur.child_by_field_name("condition")
+            inside = then is not None and then.start_byte <= node.start_byte and node.end_byte <= then.end_byte
+            text = re.sub(r"[\s()]", "", fv.parsed.text(cond)) if cond is not None else ""
+            return cur if inside and text in (var, f"!{var}") else None
+        cur = cur.parent
+    return None
+
+
+_RETURNS_HELD = re.compile(
+    r"\breturn(?:s|ing)?\b[^.;:]{0,120}?\b(?:held|locked)\b|\b(?:held|locked)\s+on\s+(?:return|exit)\b",
+    re.IGNORECASE,
+)
+
+
+def documented(fv: FunctionView, key: str) -> bool:
+    """The comment right above the function says it returns with this lock held ("If it is found ...,
+    return with the parent usb_serial structure's disc_mutex held"): its name, or "lock" in that phrase."""
+    fn = fv.function
+    if fn is None:
+        return False
+    prev = fn.node.prev_sibling
+    if prev is None or prev.type != "comment" or fn.node.start_point[0] - prev.end_point[0] > 1:
+        return False
+    text = " ".join(fv.parsed.text(prev).replace("*", " ").split())
+    name = _last_name(key)
+    for m in _RETURNS_HELD.finditer(text):
+        sentence = _sentence(text, m.start(), m.end())
+        if (name and re.search(rf"\b{re.escape(name)}\b", sentence)) or re.search(r"\block\b", m.group()):
+            return True
+    return False
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(". ", 0, start), -1) + 1
+    right = text.find(". ", end)
+    return text[left : right if right >= 0 else len(text)]
+
+
+_PRE_SLOT = r"\.\s*pre_(\w+)\s*=\s*&?\s*{name}\s*[,}}]"
+
+
+def paired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
+    """``fv`` fills the ``.pre_X`` slot of an initializer whose ``.post_X`` function (defined in the same
+    file) releases a lock of the same member (``data->io_mutex``): the pair brackets an operation of the
+    table's owner, the lock is the partner's to drop."""
+    source = fv.parsed.source.decode("utf-8", "replace")
+    if ".pre_" not in source or not _member(key):
+        return False
+    for m in re.finditer(_PRE_SLOT.format(name=re.escape(fv.name)), source):
+        block = _initializer(source, m.start())
+        post = re.search(rf"\.\s*post_{re.escape(m.group(1))}\s*=\s*&?\s*(\w+)", block)
+        if post is not None and _releases_member(fv, model, post.group(1), _member(key)):
+            return True
+    return False
+
+
+def _initializer(source: str, at: int) -> str:
+    """The ``{ ... }`` initializer list around offset ``at`` (a flat scan of the braces)."""
+    left = source.rfind("{", 0, at)
+    right = source.find("}", at)
+    return source[left:right] if left >= 0 and right >= 0 else ""
+
+
+def _releases_member(fv: FunctionView, model: LockModel, name: str, member: str) -> bool:
+    """Does the file's function ``name`` release a lock ending in ``member``?  (Parsed again: a view's
+    tree holds its own function only; this runs only for a function named in a ``pre_`` slot.)"""
+    for fn in parse(fv.parsed.source).functions():
+        if fn.name != name:
+            continue
+        body = fv.parsed.text(fn.body)
+        for call in re.finditer(r"\b(\w+)\s*\(\s*([^,()]+)", body):
+            if call.group(1) in model.releases and any(
+                _member(k) == member for k in _release_keys(model, call.group(1), [call.group(2).strip()])
+            ):
+                return True
+    return False
+
+
+def declared(res: LockResult, cfg: CFG, model: LockModel, key: str, clean: bool) -> str | None:
+    """The counter name of the first hand-back shape ``key`` fits in ``res`` (None: none fits).
+
+    ``clean``: some exit dropped the lock (a flag-coded result needs both kinds of exit)."""
+    if clean and flag_coded(res, cfg, model, key):
+        return "result-coded-hand-back"
+    if documented(res.fv, key):
+        return "documented-hand-back"
+    if not res.fv.fragment and paired_callback(res.fv, model, key):
+        return "paired-callback"
+    return None
