@@ -51,9 +51,9 @@ from reviewkit.locks.syntax import (
     _assigned_to,
     _params,
     _subst,
-    annotations,
     call_source,
     local_names,
+    lock_annotations,
 )
 from reviewkit.locks.transfer import NEST_CAP, LockAnalysis
 from reviewkit.views.source import FunctionView
@@ -73,9 +73,9 @@ __all__ = [
     "Summary",
     "acquire_keys",
     "analyse",
-    "annotations",
     "call_source",
     "local_names",
+    "lock_annotations",
     "lock_key",
 ]
 

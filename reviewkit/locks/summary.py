@@ -20,7 +20,7 @@ from typing import Any
 from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
-from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, annotations, canonical
+from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, canonical, lock_annotations
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FunctionView
 
@@ -173,7 +173,7 @@ def annotated_summary(fv: FunctionView) -> Summary | None:
 
     ``__releases(x) __acquires(x)`` drops and retakes the caller's lock (ceph, gfs2, fuse): held after.
     """
-    ann = annotations(fv)
+    ann = lock_annotations(fv)
     params = _params(fv)
     acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
     effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]

@@ -25,7 +25,7 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 _ANNOT = re.compile(r"\b(__cond_acquires|__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 
-def annotations(fv: FunctionView) -> dict[str, list[str]]:
+def lock_annotations(fv: FunctionView) -> dict[str, list[str]]:
     """``__acquires``/``__releases``/``__must_hold`` keys from the function's header."""
     fn = fv.function
     out: dict[str, list[str]] = {}

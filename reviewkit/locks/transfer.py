@@ -42,8 +42,8 @@ from reviewkit.locks.syntax import (
     _is_atom_call,
     _rebound,
     _subst,
-    annotations,
     call_source,
+    lock_annotations,
 )
 from reviewkit.views.source import FunctionView
 
@@ -90,7 +90,7 @@ class LockAnalysis:
         self.exits: list[ExitRecord] = []
         self.events: dict[tuple, Event] = {}
         self.acquired_keys: set[str] = set()
-        self.annotations = annotations(fv)
+        self.annotations = lock_annotations(fv)
         self.asserted = [k for k in self._asserted_held() if k not in self.annotations.get("__must_hold", [])]
         """Keys a leading ``lockdep_assert_held()`` names: held on entry, and a lock (taking it again is a bug)."""
         if self.asserted:

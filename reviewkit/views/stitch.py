@@ -147,8 +147,10 @@ def _signature_name(sig: str) -> str | None:
 
 
 def _hunk_function_names(view: FileView, side: str) -> dict[int, str]:
-    """Real first line of each hunk -> function named in its @@ header."""
+    """Real first line of each hunk -> function named in its @@ header (none without a patch)."""
     out: dict[int, str] = {}
+    if view.patch is None:  # a whole file (scan, a fixture) has no hunks; its other side is empty
+        return out
     pf = next(
         (
             f
