@@ -100,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
     from reviewkit.commands import _terminal
 
     tty = _terminal.output_to_terminal(getattr(args, "output", None))
+    args.to_terminal = tty
+    args.terminal_width = _terminal.width() if tty else 0
     args.color_enabled = _terminal.colour_wanted(getattr(args, "color", "auto"), tty)
     paging = bool(args._pages) and _terminal.wants_pager(getattr(args, "pager", None), tty)
     with _terminal.paged(paging):

@@ -183,3 +183,10 @@ def output_to_terminal(output: str | None) -> bool:
     """Whether the report goes to the terminal: stdout is one and no ``--output`` file is given."""
     return output in (None, "-") and stdout_is_tty()
 
+
+
+def width() -> int:
+    """Columns of the terminal stdout is (read before a pager takes stdout over)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
