@@ -125,20 +125,23 @@ def test_a_comment_in_the_commit_message_silences_nothing(tmp_path: Path) -> Non
     assert [f["line"] for f in json.loads(proc.stdout)["findings"]] == [6, 8]
 
 
-MODIFY = """\
-diff --git a/drivers/misc/gadget.c b/drivers/misc/gadget.c
-index 1111111..2222222 100644
---- a/drivers/misc/gadget.c
-+++ b/drivers/misc/gadget.c
-@@ -10,5 +10,6 @@ static unsigned int gadget_count(struct gadget *g)
- {
- 	unsigned int total = 0;
--	/* reviewkit: ignore short-identifier */
-+	struct gadget_queue *q;
- 
-+	q = g->queues;
- 	return total;
-"""
+MODIFY = "".join(
+    line + "\n"
+    for line in (
+        "diff --git a/drivers/misc/gadget.c b/drivers/misc/gadget.c",
+        "index 1111111..2222222 100644",
+        "--- a/drivers/misc/gadget.c",
+        "+++ b/drivers/misc/gadget.c",
+        "@@ -10,5 +10,6 @@ static unsigned int gadget_count(struct gadget *g)",
+        " {",
+        " \tunsigned int total = 0;",
+        "-\t/* reviewkit: ignore short-identifier */",
+        "+\tstruct gadget_queue *q;",
+        " ",
+        "+\tq = g->queues;",
+        " \treturn total;",
+    )
+)
 
 
 def test_a_comment_on_a_removed_line_silences_nothing(tmp_path: Path) -> None:
