@@ -184,7 +184,6 @@ def output_to_terminal(output: str | None) -> bool:
     return output in (None, "-") and stdout_is_tty()
 
 
-
 def width() -> int:
     """Columns of the terminal stdout is (read before a pager takes stdout over)."""
     import shutil
