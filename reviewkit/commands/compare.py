@@ -13,6 +13,8 @@ import json
 import sys
 
 NAME = "compare"
+PAGES = True
+"""A report for a person: paged on a terminal, as git pages its output."""
 HELP = "compare two versions of a series (resolved / persists / new findings)"
 
 
