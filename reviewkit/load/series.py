@@ -568,13 +568,13 @@ def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
     probe = run_git(["rev-parse", "--git-dir"], repo_dir) if Path(repo_dir).is_dir() else None
     if probe is None or probe.returncode:
         raise InputError(f"{repo_dir}: not a git repository")
-    for rev in _range_ends(rev_range):
-        check = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], repo_dir)
-        if check is not None and check.returncode:
-            raise InputError(f"--git {rev_range}: unknown revision '{rev}' in this repository")
     args = ["format-patch", "--stdout", "--no-signature", "--no-textconv", "--no-ext-diff", "--end-of-options"]
     proc = run_git([*args, rev_range], repo_dir)
     if proc is None or proc.returncode:
+        for rev in _range_ends(rev_range):  # say which end is unknown, in one line of our own
+            check = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], repo_dir)
+            if check is not None and check.returncode:
+                raise InputError(f"--git {rev_range}: unknown revision '{rev}' in this repository")
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines() if proc is not None else []
         fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith(("fatal: ", "error: "))]
         detail = fatal[0] if fatal else lines[-1] if lines else "git format-patch failed"
