@@ -17,13 +17,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from reviewkit.cparse import parse as cparse
-from reviewkit.cparse.parse import Call, Function, Node, Parsed, iter_calls, parse
+from reviewkit.cparse.parse import Call, Function, Node, Parsed, declarator_name, iter_calls, parse
 
 # Fix verification is the engine's (every fix is applied, parsed and re-checked before anyone sees
 # it); offer() is a pass-through kept for plugins written when rules verified their own fixes.
 from reviewkit.fixes.edits import edit_on_lines, edit_on_text, edit_on_view
 from reviewkit.fixes.verify import offer
+from reviewkit.kernel.model import KernelModel
 from reviewkit.model import Applicability, Edit, Finding, Fix, PathStep, Severity
 from reviewkit.views.context import PatchContext, ReviewContext
 from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line
@@ -62,7 +62,11 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
-    from reviewkit.transform import rename, symbols
+    from reviewkit.transform.facade import GlobalDecl, Param, Scope, Stmt
+    from reviewkit.transform.rename import LocalDecl, choose_name, local_declarations, rename_edits, renamed_lines
+    from reviewkit.transform.rename import uses as local_uses
+    from reviewkit.transform.shape import share as share_shapes
+    from reviewkit.transform.symbols import index as symbol_index
 
 _LAZY: dict[str, tuple[str, str | None]] = {
     # the flow engine (CFG + path-sensitive states)
@@ -104,12 +108,23 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
     "fragment_cfg": ("reviewkit.flow.paths", "fragment_cfg"),
-    # helper synthesis (helper-extraction): statement shapes, scopes, helper text
+    # helper synthesis (helper-extraction): statement shapes, scopes, helper text; ``transform`` is
+    # that family's curated facade (transform/facade.py), the one namespace the surface keeps
     "transform": ("reviewkit.transform.facade", None),
+    "GlobalDecl": ("reviewkit.transform.facade", "GlobalDecl"),
+    "Param": ("reviewkit.transform.facade", "Param"),
+    "Scope": ("reviewkit.transform.facade", "Scope"),
+    "Stmt": ("reviewkit.transform.facade", "Stmt"),
+    "share_shapes": ("reviewkit.transform.shape", "share"),
     # naming and changelog rules: the local-variable rename transform (short-identifier)
     # and the symbol index of a --tree (changelog-symbol)
-    "rename": ("reviewkit.transform.rename", None),
-    "symbols": ("reviewkit.transform.symbols", None),
+    "LocalDecl": ("reviewkit.transform.rename", "LocalDecl"),
+    "choose_name": ("reviewkit.transform.rename", "choose_name"),
+    "local_declarations": ("reviewkit.transform.rename", "local_declarations"),
+    "local_uses": ("reviewkit.transform.rename", "uses"),
+    "rename_edits": ("reviewkit.transform.rename", "rename_edits"),
+    "renamed_lines": ("reviewkit.transform.rename", "renamed_lines"),
+    "symbol_index": ("reviewkit.transform.symbols", "index"),
 }
 """Lazily re-exported names: name -> (module, attribute; None for the module itself)."""
 
@@ -138,29 +153,38 @@ __all__ = [
     "Function",
     "FunctionView",
     "Gap",
+    "GlobalDecl",
     "Held",
+    "KernelModel",
     "Line",
+    "LocalDecl",
     "LockModel",
     "LockResult",
     "Node",
+    "Param",
     "Parsed",
     "PatchContext",
     "PathSet",
     "PathStep",
     "ReviewContext",
     "RunResult",
+    "Scope",
     "Severity",
     "State",
+    "Stmt",
     "analyse_locks",
     "build_cfg",
     "calls_on_path",
-    "cparse",
+    "choose_name",
+    "declarator_name",
     "edit_on_lines",
     "edit_on_text",
     "edit_on_view",
     "fragment_cfg",
     "iter_calls",
+    "local_declarations",
     "local_names",
+    "local_uses",
     "lock_acquire_keys",
     "lock_header_summaries",
     "lock_included",
@@ -170,9 +194,11 @@ __all__ = [
     "offer",
     "parse",
     "paths",
-    "rename",
+    "rename_edits",
+    "renamed_lines",
     "run",
-    "symbols",
+    "share_shapes",
+    "symbol_index",
     "trail_steps",
     "transform",
 ]

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from reviewkit.cparse.parse import Call
 from reviewkit.flow.engine import CFG, CfgNode, build_cfg
 from reviewkit.flow.paths import fragment_cfg
+from reviewkit.kernel.model import KernelModel
 from reviewkit.locks import analysis
 from reviewkit.locks.model import Held, LockModel, LockResult, Summary
 from reviewkit.locks.summary import summarise
@@ -38,6 +39,10 @@ from reviewkit.views.source import FileView, FunctionView
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+_SummaryKey = tuple[tuple[int, ...], tuple[str, ...]]
+"""A list of views by identity and the names of the header wrappers it was given."""
 
 
 class ByIdentity(Generic[K, V]):
@@ -61,22 +66,22 @@ class ByIdentity(Generic[K, V]):
 class Facts:
     """The derived facts of one run (see the module docstring)."""
 
-    def __init__(self, load_kernel: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, load_kernel: Callable[[], KernelModel]) -> None:
         self._load_kernel = load_kernel
-        self._kernel: dict[str, Any] | None = None
+        self._kernel: KernelModel | None = None
         self._lock_model: LockModel | None = None
         self._cfgs: ByIdentity[FunctionView, CFG] = ByIdentity()
         self._locals: ByIdentity[FunctionView, frozenset[str]] = ByIdentity()
         self._lock_memos: ByIdentity[FunctionView, dict[Any, Any]] = ByIdentity()
         self._file_texts: ByIdentity[FileView, str] = ByIdentity()
-        self._summaries: dict[tuple[int, ...], tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
+        self._summaries: dict[_SummaryKey, tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
         self.cfgs_built = 0
         """How many graphs this run built (each function view's once)."""
         self.summary_passes = 0
         """How many times lock summaries were computed (once per distinct set of views)."""
 
     @property
-    def kernel(self) -> dict[str, Any]:
+    def kernel(self) -> KernelModel:
         """The kernel API model (lock pairs, ctor/dtor pairs), loaded on first use."""
         if self._kernel is None:
             self._kernel = self._load_kernel()
@@ -85,7 +90,7 @@ class Facts:
     @property
     def lock_model(self) -> LockModel:
         if self._lock_model is None:
-            self._lock_model = LockModel.from_kernel(self.kernel)
+            self._lock_model = self.kernel.view(LockModel.from_kernel)
         return self._lock_model
 
     def cfg(self, fv: FunctionView) -> CFG:

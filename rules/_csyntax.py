@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from reviewkit.api import Call, FunctionView, Node, cparse, iter_calls
+from reviewkit.api import Call, FunctionView, Node, declarator_name, iter_calls
 
 _WS_RE = re.compile(r"\s+")
 
@@ -65,17 +65,6 @@ def contains(outer: Node, inner: Node) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
 
 
-def statement_of(node: Node) -> Node:
-    """The innermost statement (direct child of a block) holding ``node``."""
-    cur = node
-    while cur.parent is not None and cur.parent.type not in ("compound_statement", "translation_unit"):
-        loop_or_branch = cur.parent.type in ("if_statement", "while_statement", "for_statement", "do_statement")
-        if loop_or_branch and cur.type.endswith("statement"):
-            return cur
-        cur = cur.parent
-    return cur
-
-
 def has_jump(node: Node) -> bool:
     """``node`` contains a return, goto, break or continue."""
     stack = [node]
@@ -112,7 +101,7 @@ def declared_names(fv: FunctionView) -> set[str]:
         decl = decl.child_by_field_name("declarator")
     params = decl.child_by_field_name("parameters") if decl is not None else None
     for p in params.named_children if params is not None else []:
-        name = cparse.declarator_name(p.child_by_field_name("declarator"))
+        name = declarator_name(p.child_by_field_name("declarator"))
         if name:
             out.add(name)
     stack = [fn.body]
@@ -120,7 +109,7 @@ def declared_names(fv: FunctionView) -> set[str]:
         node = stack.pop()
         if node.type == "declaration":
             for d in node.children_by_field_name("declarator"):
-                name = cparse.declarator_name(d)
+                name = declarator_name(d)
                 if name:
                     out.add(name)
         stack.extend(node.named_children)

@@ -52,7 +52,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewkit.api import Applicability, Edit, Finding, Fix, ReviewContext, Severity, symbols
+from reviewkit.api import Applicability, Edit, Finding, Fix, ReviewContext, Severity, symbol_index
 
 ID = "changelog-symbol"
 TOPICS = (
@@ -143,7 +143,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     if ctx.tree is None or ctx.series is None:
         return
     known = series_names(ctx)
-    tree_index = symbols.index(ctx.tree)
+    tree_index = symbol_index(ctx.tree)
     for patch in ctx.series.patches:
         mentioned = [(row, name) for row, name in changelog_names(patch.commit_message) if name not in known]
         missing = tree_index.missing({name for _row, name in mentioned})

@@ -73,6 +73,8 @@ as memcg_aware).  Every fix is verified: it
 applies, parses and the finding goes away.
 """
 
+# size: about half is the rule's documentation (`reviewkit explain`) and its fix texts
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -88,14 +90,17 @@ from reviewkit.api import (
     FileView,
     Finding,
     Fix,
+    Function,
     FunctionView,
     Node,
+    Parsed,
     ReviewContext,
     Severity,
-    cparse,
+    declarator_name,
     edit_on_text,
     edit_on_view,
     iter_calls,
+    parse,
 )
 
 ID = "list-lru-memcg-guard"
@@ -145,7 +150,7 @@ def _model(ctx: ReviewContext) -> dict[str, Any]:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    if ctx.scan:
+    if ctx.scan:  # call sites a series adds; a scan has no series (and --rule asks for nothing here)
         return
     model = _model(ctx)
     specs = {c["name"]: c for c in model.get("calls", [])}
@@ -155,7 +160,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     if init.clears:
         return
     found = []
-    for fv in ctx.functions("post", changed_only=not ctx.report_all):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         found.extend(_check_function(ctx, fv, specs, model, init))
     yield from found
 
@@ -176,7 +181,7 @@ def _check_function(
         if line is None or _guarded(fv, call.node, guards):
             continue
         lru = call.args[spec.get("lru", 0)] if len(call.args) > spec.get("lru", 0) else "?"
-        if not ctx.report_all and (not fv.is_changed(call.node) or (call.name, norm_object(lru)) in before):
+        if not ctx.introduced.at(fv, call.node) or ctx.introduced.existed((call.name, norm_object(lru)) in before):
             continue
         yield ctx.finding(
             ID,
@@ -254,7 +259,7 @@ def _init_state(ctx: ReviewContext, model: dict[str, Any]) -> _Init:
     text = view.tree_post if view is not None else _tree_text(ctx, path)
     if text is None:
         return _Init(None)
-    parsed = cparse.parse(text)
+    parsed = parse(text)
     fn = next((f for f in parsed.functions() if f.name == name), None)
     if fn is None:
         return _Init(None)
@@ -272,19 +277,19 @@ def _tree_text(ctx: ReviewContext, path: str) -> str | None:
         return None
 
 
-def _aware_param(fn: cparse.Function, model: dict[str, Any]) -> str:
+def _aware_param(fn: Function, model: dict[str, Any]) -> str:
     decl = fn.node.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")
     params = decl.child_by_field_name("parameters") if decl is not None else None
     if params is not None:
-        names = [cparse.declarator_name(p.child_by_field_name("declarator")) for p in params.named_children]
+        names = [declarator_name(p.child_by_field_name("declarator")) for p in params.named_children]
         if len(names) > 1 and names[1]:
             return names[1]
     return str(model.get("aware_param", "memcg_aware"))
 
 
-def _clears(parsed: cparse.Parsed, fn: cparse.Function, model: dict[str, Any]) -> bool:
+def _clears(parsed: Parsed, fn: Function, model: dict[str, Any]) -> bool:
     """``if (mem_cgroup_disabled() ...) memcg_aware = false;`` (or an assignment from it)."""
     disabled = {model.get("disabled_check", "mem_cgroup_disabled")}
     param = _aware_param(fn, model)
@@ -315,11 +320,11 @@ def _clears(parsed: cparse.Parsed, fn: cparse.Function, model: dict[str, Any]) -
     return False
 
 
-def _calls(parsed: cparse.Parsed, node: Node) -> set[str]:
+def _calls(parsed: Parsed, node: Node) -> set[str]:
     return {c.name for c in iter_calls(parsed, node)}
 
 
-def _assigns(parsed: cparse.Parsed, node: Node, name: str) -> bool:
+def _assigns(parsed: Parsed, node: Node, name: str) -> bool:
     stack = [node]
     while stack:
         cur = stack.pop()
@@ -331,7 +336,7 @@ def _assigns(parsed: cparse.Parsed, node: Node, name: str) -> bool:
     return False
 
 
-def _init_fix(parsed: cparse.Parsed, fn: cparse.Function, text: str, model: dict[str, Any]) -> Edit | None:
+def _init_fix(parsed: Parsed, fn: Function, text: str, model: dict[str, Any]) -> Edit | None:
     """Clear memcg_aware when mem_cgroup_disabled() in __list_lru_init()."""
     disabled = model.get("disabled_check", "mem_cgroup_disabled")
     path = model.get("init_file", "mm/list_lru.c")

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from reviewkit.api import (
@@ -97,13 +98,18 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
             views = [v for _pc, f in ctx.c_files() for v in f.functions("post")]
             summaries = ctx.facts.summaries(views)
         found = _check_function(ctx, fv, model, summaries, table)
-        if found and not ctx.report_all and not ctx.scan:
-            pre = ctx.pre_function(fv)
-            if pre is not None and pre.function is not None:
-                before = {sig for sig, _f in _check_function(ctx, pre, model, summaries, table)}
-                found = [(sig, f) for sig, f in found if sig not in before]
+        pre = ctx.pre_function(fv)
+        if pre is not None and pre.function is not None:
+            found = ctx.introduced.new(found, partial(_signatures, ctx, pre, model, summaries, table))
         for _sig, f in found:
             yield f
+
+
+def _signatures(
+    ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any], table: dict[str, Any]
+) -> list[tuple]:
+    """The finding keys of ``fv`` (the pre-image: what the function already did)."""
+    return [sig for sig, _f in _check_function(ctx, fv, model, summaries, table)]
 
 
 def _check_function(
@@ -139,7 +145,7 @@ def _check_function(
     out = []
     by_source: dict[str, list[tuple[int, Call]]] = {}
     for line, (call, source) in sorted(bad.items()):
-        if ctx.scan or fv.is_changed(call.node) or line in fv.changed_lines:
+        if ctx.introduced.at(fv, call.node, line):
             by_source.setdefault(source, []).append((line, call))
     for source, uses in by_source.items():
         line, call = uses[0]

@@ -72,7 +72,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.api import Finding, Fix, FunctionView, Node, ReviewContext, Severity, cparse, rename
+from reviewkit.api import (
+    Finding,
+    Fix,
+    FunctionView,
+    LocalDecl,
+    Node,
+    ReviewContext,
+    Severity,
+    choose_name,
+    iter_calls,
+    local_declarations,
+    local_uses,
+    rename_edits,
+    renamed_lines,
+)
 
 ID = "short-identifier"
 TOPICS = (
@@ -109,7 +123,7 @@ def _loop_cursors(fv: FunctionView, loop: Node) -> set[str]:
     """The names ``loop`` iterates with: a for_each macro's first argument, a ``for``'s assigned variables."""
     if loop.type == "while_statement":
         cond = loop.child_by_field_name("condition")
-        call = next(cparse.iter_calls(fv.parsed, cond), None) if cond is not None else None
+        call = next(iter_calls(fv.parsed, cond), None) if cond is not None else None
         header = call is not None and call.node.parent is not None and call.node.parent.parent == loop
         if header and call is not None and call.args and ("for_each" in call.name or "foreach" in call.name.lower()):
             # the _safe variants iterate with a second cursor, the lookahead
@@ -131,9 +145,9 @@ def _loop_cursors(fv: FunctionView, loop: Node) -> set[str]:
     return names
 
 
-def _short_loop_cursor(fv: FunctionView, decl: rename.LocalDecl, cfg: dict[str, Any]) -> bool:
+def _short_loop_cursor(fv: FunctionView, decl: LocalDecl, cfg: dict[str, Any]) -> bool:
     """Every use of ``decl`` is inside a loop of at most ``short_loop`` lines that iterates with it."""
-    used = [u for u in rename.uses(fv, decl) if u.start_byte != decl.node.start_byte]
+    used = [u for u in local_uses(fv, decl) if u.start_byte != decl.node.start_byte]
     if not used:
         return False
     for use in used:
@@ -149,7 +163,7 @@ def _short_loop_cursor(fv: FunctionView, decl: rename.LocalDecl, cfg: dict[str, 
     return True
 
 
-def _reason(decl: rename.LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
+def _reason(decl: LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
     """Why this one-letter local is worth a comment, or None when it is idiomatic."""
     if len(decl.name) != 1 or decl.name in cfg["exempt"]:
         return None
@@ -166,29 +180,31 @@ def _reason(decl: rename.LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> st
 
 
 def _pre_existing(ctx: ReviewContext, fv: FunctionView, name: str) -> bool:
+    if fv.patch is None:  # a file scanned on its own has no pre-image to compare with
+        return False
     pre = ctx.pre_function(fv)
     if pre is None:
         return False
-    return any(d.name == name for d in rename.local_declarations(pre))
+    return any(d.name == name for d in local_declarations(pre))
 
 
 def _findings(ctx: ReviewContext) -> Iterator[Finding]:
     cfg = _settings(ctx)
     for fv in ctx.functions("post"):
-        for decl in rename.local_declarations(fv):
+        for decl in local_declarations(fv):
             line = fv.real_line(decl.node)
-            if line is None or (line not in fv.changed_lines and not ctx.report_all):
+            if line is None or not ctx.introduced.at(fv, line):
                 continue
             reason = _reason(decl, fv, cfg)
-            if reason is None or (not ctx.report_all and _pre_existing(ctx, fv, decl.name)):
+            if reason is None or ctx.introduced.existed(_pre_existing(ctx, fv, decl.name)):
                 continue
-            new = rename.choose_name(fv, decl, cfg["type_names"])
+            new = choose_name(fv, decl, cfg["type_names"])
             fix = None
             view = ctx.file_view(fv.path, fv.patch)
             if new is not None and view is not None:
-                renamed = rename.renamed_lines(fv, decl, new)
+                renamed = renamed_lines(fv, decl, new)
                 if renamed:
-                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename.rename_edits(view, renamed))
+                    fix = Fix(f"Rename `{decl.name}` to `{new}` in {fv.name}()", rename_edits(view, renamed))
             hint = f"; call it `{new}`?" if new else ""
             yield ctx.finding(
                 ID,

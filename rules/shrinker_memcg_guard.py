@@ -107,7 +107,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
         roles = _memcg_aware_callbacks(text)
         for fv in view.functions("post"):
             fn = fv.function
-            if fn is None or not (ctx.report_all or ctx.scan or fv.touched):
+            if fn is None or not ctx.introduced.function(fv):
                 continue
             role = roles.get(fv.name)
             if role is None and not any(c.name in iterators for c in iter_calls(fv.parsed, fn.body)):
@@ -171,7 +171,7 @@ def _check_function(
         line = fv.real_line(node)
         if line is None or line in seen:
             continue
-        if not (ctx.report_all or ctx.scan) and not fv.is_changed(node):
+        if not ctx.introduced.at(fv, node):
             continue
         seen.add(line)
         what = "memcg-aware shrinker callback" if role else "memcg shrinker walk"

@@ -22,3 +22,26 @@ def _ruff() -> list[str]:
 def test_ruff_check_is_clean() -> None:
     proc = subprocess.run([*_ruff(), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean_on_the_library() -> None:
+    """The library type-checks (pyproject's [tool.mypy]): typing is part of review, not an afterthought."""
+    exe = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(exe).exists():
+        pytest.skip("mypy is not installed (pip install '.[test]')")
+    proc = subprocess.run([exe, "--no-incremental"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+SIZE_LIMIT = 400
+"""Lines past which a module must say why it is one module (a ``# size:`` comment line)."""
+
+
+def test_large_modules_say_why() -> None:
+    """Small modules are the house style; a module over the limit carries a one-line reason."""
+    unexplained = []
+    for path in sorted([*ROOT.glob("reviewkit/**/*.py"), *ROOT.glob("rules/**/*.py"), *ROOT.glob("tui/**/*.py")]):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if len(lines) > SIZE_LIMIT and not any(ln.startswith("# size: ") for ln in lines):
+            unexplained.append(f"{path.relative_to(ROOT)} ({len(lines)} lines)")
+    assert not unexplained, "modules over the limit without a '# size: ' reason: " + ", ".join(unexplained)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reviewkit.tui import session as session_mod
 from reviewkit.tui.app import Options, ReviewApp
 from reviewkit.tui.diffmodel import build_rows, find_row
 from reviewkit.tui.dismiss_screen import DismissScreen
@@ -215,10 +214,11 @@ async def test_quit_asks_once_when_accepted_fixes_are_not_written() -> None:
 
 
 @pilot_test
-async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = session_mod.optional
-    monkeypatch.setattr(session_mod, "optional", lambda m, n: None if m == "reviewkit.review.baseline" else real(m, n))
-    app = make_app()
+async def test_dismiss_that_cannot_be_recorded_says_so(tmp_path: Path) -> None:
+    """A baseline that cannot be written (its folder is a file) is a notice, not a crash or a silent no-op."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x\n")
+    app = make_app(baseline=str(blocker / "baseline.json"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("full_stop", "z")
@@ -227,7 +227,8 @@ async def test_dismiss_not_available_says_so(monkeypatch: pytest.MonkeyPatch) ->
         await pilot.press("enter")
         await pilot.pause()
         assert app.session is not None and not app.session.dismissed
-        assert any("not available" in n.message for n in app._notifications)
+        assert app._notifications, "the failure must be shown to the user"
+        assert blocker.read_text() == "x\n"
 
 
 @pilot_test
@@ -310,6 +311,33 @@ async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> Non
     assert "> @@ -1081,6 +1081,7 @@" in saved
     assert "mm/memory.c" not in saved, "hunks without findings are trimmed"
 
+
+
+@pilot_test
+async def test_saving_where_it_cannot_write_is_a_notice(thread_mbox: Path, tmp_path: Path) -> None:
+    """Save the reply and the next version under a path whose folder is a file: notices, no crash."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x\n")
+    app = make_app(thread_mbox, review_fn=_seed_review, reply_out=str(blocker / "r.eml"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplyScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplyScreen), "a reply that was not saved keeps its screen open"
+        said = [n.message for n in app._notifications]
+    assert any("r.eml: cannot write" in m for m in said), said
+    app = make_app(thread_mbox, review_fn=_seed_review, next_out=str(blocker / "v4.mbox"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("full_stop", "y", "y", "w")
+        await pilot.pause()
+        assert app.is_running
+        said = [n.message for n in app._notifications]
+    assert any("v4.mbox: cannot write" in m for m in said), said
+    assert blocker.read_text() == "x\n"
 
 def _seed_review(options: Options, progress: Any) -> list[Finding]:
     from reviewkit.tui.app import pipeline_review

@@ -10,6 +10,8 @@ in a worker thread so the first patch is readable at once, even for a
 hundred-patch series, and the findings appear when the check is done.
 """
 
+# size: one Textual App: its bindings and actions must be methods of the app class
+
 from __future__ import annotations
 
 import inspect
@@ -352,7 +354,7 @@ class ReviewApp(App[int]):
         self._unsafe_armed = None
         try:
             self._toast(self.session.accept(finding))
-        except (SessionError, OSError) as exc:
+        except (SessionError, UsageError, OSError) as exc:
             self._toast(str(exc), severity="warning")
             return
         self._written = False
@@ -369,7 +371,7 @@ class ReviewApp(App[int]):
                 return
             try:
                 self._toast(session.dismiss(finding, reason))
-            except (SessionError, InputError, OSError) as exc:
+            except (SessionError, InputError, UsageError, OSError) as exc:
                 self._toast(str(exc), severity="warning")
                 return
             self._refresh_decision(finding)
@@ -383,7 +385,7 @@ class ReviewApp(App[int]):
         last = self.session.history[-1].finding if self.session.history else None
         try:
             self._toast(self.session.undo())
-        except (SessionError, InputError, OSError) as exc:
+        except (SessionError, InputError, UsageError, OSError) as exc:
             self._toast(str(exc), severity="warning")
             return
         if last is not None:
@@ -425,6 +427,9 @@ class ReviewApp(App[int]):
         target = Path(self.options.next_out) if self.options.next_out else self.session.next_version_path()
         try:
             write_atomic(target, text)
+        except UsageError as exc:  # write_atomic's own refusal (a directory, an input file, no such folder)
+            self._toast(str(exc), severity="error")
+            return
         except OSError as exc:
             self._toast(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
             return

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from reviewkit.load.series import Patch, Series
 
-from .session import optional
-
 
 @dataclass(frozen=True)
 class Comment:
@@ -29,17 +27,12 @@ class Comment:
     text: str
 
 
-def available() -> bool:
-    return optional("reviewkit.load.thread", "comments_by_patch") is not None
-
-
 def comments_for(series: Series, patch: Patch) -> list[Comment]:
     """Comments of the thread's replies to ``patch``, each on the line right above it."""
     if not series.replies:
         return []
-    by_patch = optional("reviewkit.load.thread", "comments_by_patch")
-    if by_patch is None:
-        return []
+    from reviewkit.load.thread import comments_by_patch as by_patch
+
     out = []
     for rec in by_patch(series).get(patch.position, []):
         text = str(rec.text).strip("\n")

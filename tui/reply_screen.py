@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
+from reviewkit.errors import UsageError
 from reviewkit.io import write_atomic
 
 
@@ -75,6 +76,9 @@ class ReplyScreen(Screen[Path | None]):
         text = self.current_text
         try:
             write_atomic(target, text if text.endswith("\n") else text + "\n")
+        except UsageError as exc:  # write_atomic's own refusal (a directory, an input file, no such folder)
+            self.notify(str(exc), severity="error")
+            return
         except OSError as exc:
             self.notify(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
             return

@@ -9,12 +9,9 @@ action reports "not available" instead of failing.
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reviewkit.errors import InputError
 from reviewkit.io import write_atomic
@@ -22,23 +19,11 @@ from reviewkit.load.series import Patch, Series
 from reviewkit.model import Applicability, Finding, Fix
 from reviewkit.review.pipeline import DEFAULT_BASELINE
 
-__all__ = ["DEFAULT_BASELINE", "ReviewSession", "SessionError", "optional", "reply_path"]
-
-
+__all__ = ["DEFAULT_BASELINE", "ReviewSession", "SessionError", "reply_path"]
 
 
 class SessionError(Exception):
     """An action the user asked for cannot be done; the message says why."""
-
-
-def optional(module: str, name: str) -> Callable[..., Any] | None:
-    """``module.name`` if that library back end exists yet, else None."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    value = getattr(mod, name, None)
-    return value if callable(value) else None
 
 
 @dataclass
@@ -117,9 +102,8 @@ class ReviewSession:
 
     def dismiss(self, finding: Finding, reason: str) -> str:
         """Record the finding in the baseline so ``reviewkit check`` stops reporting it."""
-        add_entry = optional("reviewkit.review.baseline", "add_entry")
-        if add_entry is None:
-            raise SessionError("dismissing is not available: reviewkit.review.baseline is not installed")
+        from reviewkit.review.baseline import add_entry
+
         if finding.fingerprint in self.dismissed:
             return "already dismissed"
         if finding.fingerprint in self.accepted:
@@ -140,10 +124,8 @@ class ReviewSession:
             if action.fix_file is not None:
                 action.fix_file.unlink(missing_ok=True)
             return f"undone: accepted fix for [{f.rule}] {f.file}:{f.line}"
-        remove_entry = optional("reviewkit.review.baseline", "remove_entry")
-        if remove_entry is None:
-            self.history.append(action)
-            raise SessionError("undo is not available: reviewkit.review.baseline is not installed")
+        from reviewkit.review.baseline import remove_entry
+
         remove_entry(str(self.baseline), f.fingerprint)
         self.dismissed.pop(f.fingerprint, None)
         return f"undone: dismissal of [{f.rule}] {f.file}:{f.line} (removed from {self.baseline})"
@@ -153,9 +135,8 @@ class ReviewSession:
 
     def reply(self, patch: Patch) -> str:
         """The LKML reply to ``patch``: its open findings, quoted hunks, comments."""
-        build_reply = optional("reviewkit.report.mailreply", "build_reply")
-        if build_reply is None:
-            raise SessionError("writing the reply is not available: reviewkit.report.mailreply is not installed")
+        from reviewkit.report.mailreply import build_reply
+
         chosen = [f for f in self.open_findings(patch.position) if f.fingerprint not in self.left_out]
         return str(build_reply(self.series, chosen, patch=patch))
 
@@ -177,9 +158,8 @@ class ReviewSession:
 
     def next_version(self) -> str:
         """The series as an mbox with every accepted fix folded in."""
-        amend_series = optional("reviewkit.fixes.amend", "amend_series")
-        if amend_series is None:
-            raise SessionError("writing the next version is not available: reviewkit.fixes.amend is not installed")
+        from reviewkit.fixes.amend import amend_series
+
         fixes = self.accepted_fixes()
         if not fixes:
             raise SessionError("no accepted fixes: press a on a finding with a suggested fix first")

@@ -63,7 +63,7 @@ def _json(result: object) -> str:
             {
                 "old": m.old.index if m.old else None,
                 "new": m.new.index if m.new else None,
-                "title": (m.new or m.old).subject.title if (m.new or m.old) else "",
+                "title": p.subject.title if (p := m.new or m.old) else "",
                 "matched_by": m.how,
             }
             for m in result.matches

@@ -27,7 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--jobs", type=int, default=0, help="parallel processes (default: one per core)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="budget per rule and file")
-    p.add_argument("--executor", default="local", help="local (default), serial, or a reviewkit.executors plugin")
+    p.add_argument(
+        "--executor",
+        default="local",
+        help="local (default), serial, dask (the [dask] extra), or a reviewkit.executors plugin",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: a running scheduler (tcp://host:8786); default: local",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically, not streamed)")
     p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 at or above: error (default), warning, info")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no notes on stderr")
@@ -144,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             jobs=args.jobs or default_jobs(),
             executor=args.executor,
+            scheduler=args.scheduler,
             use_cache=not args.no_cache,
             timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
             files=files,

@@ -27,6 +27,8 @@ anchor bytes with one compiled regex and only then looks around them, which
 keeps the whole thing near regex speed on large files.
 """
 
+# size: one ordered pipeline of same-length rewrites over one masked buffer; each pass relies on the ones before it
+
 from __future__ import annotations
 
 import re
@@ -521,7 +523,8 @@ def _decl_macros(buf: _Buffer) -> None:
     """``static DEFINE_X(name, a, b);`` -> ``static DEFINE_X name=( a, b);``: a declaration of ``name``."""
     mask = buf.snapshot()
     for m in _DECL_MACRO.finditer(mask):
-        name_start = _MACRO_NAME_START.search(mask, max(0, m.start() - 48), m.start()).start()
+        hit = _MACRO_NAME_START.search(mask, max(0, m.start() - 48), m.start())
+        name_start = hit.start() if hit is not None else m.start()  # the pattern can match empty: always found
         if name_start > 0 and mask[name_start - 1] in _WORD_OR_MEMBER:
             continue
         args_m = _BAL_RE.match(mask, m.start("args"))

@@ -153,13 +153,3 @@ def iter_calls(parsed: Parsed, node: Node) -> Iterator[Call]:
                 name = callee_name(parsed.source, parsed.normalized, fn.start_byte, fn.end_byte)
                 yield Call(name, arg_texts, cur.start_point[0] + 1, cur)
         stack.extend(reversed(cur.children))
-
-
-def identifiers(node: Node) -> Iterator[Node]:
-    """Identifier nodes below ``node`` (not field names, not type names)."""
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur.type == "identifier":
-            yield cur
-        stack.extend(reversed(cur.children))

@@ -97,10 +97,3 @@ def parse_stats(paths: list[str], *, raw: bool = False) -> dict[str, dict[str, i
     ``raw=True`` skips normalisation, to measure what it buys.
     """
     return {path: stats_for(path, raw=raw) for path in paths}
-
-
-def failing_functions(src: bytes, *, raw: bool = False) -> Iterator[tuple[str, int, int]]:
-    """``(name, start_line, end_line)`` of each function that did not parse clean (for triage)."""
-    for fn in iter_functions(parse(src, raw=raw)):
-        if not fn.clean:
-            yield fn.name, fn.start_line, fn.end_line

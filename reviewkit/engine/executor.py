@@ -3,15 +3,17 @@
 A unit of work is one file (``reviewkit scan``) or one patch; a task is a
 plain picklable function applied to a plain picklable item, and results come
 back in completion order so they can be streamed.  The core ships two
-executors:
+executors, and one optional:
 
 - ``local`` (default): a process pool, one process per core (``-j N``);
-- ``serial``: the calling process (``-j 1``, tests, debugging).
+- ``serial``: the calling process (``-j 1``, tests, debugging);
+- ``dask``: a ``dask.distributed`` cluster, local or at ``--scheduler``
+  (:mod:`reviewkit.engine.dask_executor`, the ``[dask]`` extra).
 
-Anything bigger (Ray, Dask, a batch system) plugs in through the entry-point
-group ``reviewkit.executors``: a callable ``factory(jobs: int) -> Executor``.
-No distributed engine is a dependency of reviewkit; ``docs/scale.md``
-shows the adaptor for Ray and for Dask.
+Anything else (Ray, a batch system) plugs in through the entry-point group
+``reviewkit.executors``: a callable ``factory(jobs: int) -> Executor``
+(called with ``scheduler=ADDRESS`` too when one is given).  No distributed
+engine is a dependency of reviewkit; ``docs/scale.md`` shows the Ray adaptor.
 """
 
 from __future__ import annotations
@@ -104,20 +106,30 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def get_executor(name: str = "local", jobs: int = 1) -> Executor:
-    """``local``/``serial`` or a plugin registered under ``reviewkit.executors``."""
+def get_executor(name: str = "local", jobs: int = 1, *, scheduler: str | None = None) -> Executor:
+    """``local``/``serial``/``dask`` or a plugin registered under ``reviewkit.executors``.
+
+    ``scheduler`` (``--scheduler``) is the address of a distributed engine's
+    scheduler; only an executor that runs past this machine takes one.
+    """
+    if scheduler and name in ("local", "serial"):
+        raise UsageError(f"--scheduler is for a distributed executor (--executor dask), not {name!r}")
     if name == "serial" or (name == "local" and jobs <= 1):
         return SerialExecutor()
     if name == "local":
         return ProcessExecutor(jobs)
+    if name == "dask":
+        from reviewkit.engine.dask_executor import DaskExecutor
+
+        return DaskExecutor(jobs, scheduler)
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:
             try:
                 factory = ep.load()
-                return factory(jobs)  # type: ignore[no-any-return]
+                return factory(jobs, scheduler=scheduler) if scheduler else factory(jobs)
             except Exception as exc:
                 raise UsageError(f"--executor {name}: cannot start: {exc}") from None
-    known = ["local", "serial", *sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))]
+    known = ["local", "serial", "dask", *sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))]
     raise UsageError(f"unknown --executor {name!r} (one of: {', '.join(known)})")

@@ -203,6 +203,7 @@ def scan(
     *,
     jobs: int = 1,
     executor: str = "local",
+    scheduler: str | None = None,
     use_cache: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     files: list[str] | None = None,
@@ -224,5 +225,5 @@ def scan(
         state = worker_state(options, rules)
         yield from (scan_one(p, state) for p in todo)
         return
-    runner = get_executor(executor, jobs)
+    runner = get_executor(executor, jobs, scheduler=scheduler)
     yield from runner.map_unordered(scan_file, todo, setup=setup_worker, setup_args=(options,))

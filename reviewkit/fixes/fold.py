@@ -16,6 +16,8 @@ patch whose diff the fix left alone keeps its stitched functions (and so
 their parses), because re-stitching the same hunks gives the same views.
 """
 
+# size: folding edits into a series and rebuilding the context is one transaction (diffs: fixes/diff.py)
+
 from __future__ import annotations
 
 import dataclasses

@@ -7,6 +7,8 @@ same case.  Everything the normaliser rewrote (iterator macros) or
 tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
 """
 
+# size: one recursive translation of C statements; the statement kinds share the builder's label/loop state
+
 from __future__ import annotations
 
 import re
@@ -15,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.flow.signs import keep_useful, sign_atom
+from reviewkit.kernel import builtin_model
+from reviewkit.kernel.model import KernelModel
 from reviewkit.views.source import FunctionView
 
 K_ENTRY = "entry"
@@ -28,10 +33,6 @@ K_GOTO = "goto"
 K_LABEL = "label"
 K_GAP = "gap"
 K_NORETURN = "noreturn"
-
-DEFAULT_NORETURN = frozenset(
-    {"BUG", "panic", "do_exit", "do_group_exit", "kthread_exit", "make_task_dead", "__builtin_unreachable"}
-)
 
 _WS = re.compile(r"\s+")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -73,6 +74,8 @@ class CfgNode:
     """The engine remembers this cond's truth: its key (or variable) is tested more than once."""
     compare: tuple[str, str, str] | None = None
     """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
+    sign: tuple[str, frozenset[str]] | None = None
+    """A cond atom relating an integer's sign to other tests (:mod:`reviewkit.flow.signs`)."""
     unseen: bool = False
     """A goto label the view does not show (fragment mode) or that does not exist."""
     loop: str | None = None
@@ -150,19 +153,12 @@ class CFG:
             return True
         return self.fv.fragment and not self.fv.start_visible
 
-    def node_at_line(self, line: int) -> CfgNode | None:
-        """The first node (in creation order) whose statement starts on real ``line``."""
-        return next((n for n in self.nodes if n.line == line), None)
-
-    def nodes_calling(self, name: str) -> list[CfgNode]:
-        return [n for n in self.nodes if any(c.name == name for c in n.calls)]
-
-
 class _Builder:
-    def __init__(self, fv: FunctionView, noreturn: frozenset[str]) -> None:
+    def __init__(self, fv: FunctionView, noreturn: frozenset[str], asserts: frozenset[str] = frozenset()) -> None:
         self.fv = fv
         self.parsed = fv.parsed
         self.noreturn = noreturn
+        self.asserts = asserts
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
         self.errors = 0
@@ -270,6 +266,12 @@ class _Builder:
                 return nxt  # the empty statement ";"
         if s.has_error:
             self.errors += 1
+        cond = _asserted(s, self.asserts)
+        if cond is not None:
+            # BUG_ON(x): the path goes on only where x is false (madvise_collapse()'s
+            # ``BUG_ON(mmap_locked)`` says which way a lock flag went)
+            stop = self.new(K_NORETURN, s, [])
+            return self.cond(cond, stop, nxt)
         node = self.new(K_STMT, s, [(nxt, None)])
         if any(c.name in self.noreturn for c in node.calls) and _is_plain_call(s, self.noreturn):
             node.kind, node.succs = K_NORETURN, []
@@ -309,6 +311,7 @@ class _Builder:
         if _plain_condition(self.parsed, expr, node):
             node.cond_key = norm(text)
         node.compare = _compare(self.parsed, expr)
+        node.sign = sign_atom(self.parsed, expr)
         return node
 
     def _op(self, expr: Node) -> str:
@@ -341,9 +344,8 @@ class _Builder:
             head.succs = [(it, None)]
             head.loop_writes = it.writes
             head.loop_rebinds = it.writes
-            self.mark_loop(
-                len(self.nodes) - 1, _IDENT.match(head.text).group() if _IDENT.match(head.text) else "", body_entry, nxt
-            )
+            name = _IDENT.match(head.text)
+            self.mark_loop(len(self.nodes) - 1, name.group() if name else "", body_entry, nxt)
         else:
             first = len(self.nodes)
             head.succs = [(self.cond(cond, body_entry, nxt), None)]
@@ -577,12 +579,36 @@ def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str
     return out
 
 
-def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
-    if kernel is None:
-        from reviewkit.kernel import _builtin
+def _asserted(s: Node, asserts: frozenset[str]) -> Node | None:
+    """The condition of ``BUG_ON(cond);`` as a statement, when its name is in ``[flow] asserts``."""
+    if not asserts or s.type != "expression_statement" or not s.named_children:
+        return None
+    expr = s.named_children[0]
+    if expr.type != "call_expression":
+        return None
+    fn, args = expr.child_by_field_name("function"), expr.child_by_field_name("arguments")
+    if fn is None or fn.type != "identifier" or (fn.text or b"").decode() not in asserts or args is None:
+        return None
+    return args.named_children[0] if len(args.named_children) == 1 else None
 
-        kernel = _builtin()
-    return frozenset((kernel.get("flow", {}) or {}).get("noreturn", [])) or DEFAULT_NORETURN
+
+def _asserts(kernel: dict[str, Any] | None) -> frozenset[str]:
+    """The ``[flow] asserts`` calls (``BUG_ON(cond)`` is ``if (cond) BUG();``) of the run's model."""
+    model = kernel if isinstance(kernel, KernelModel) else builtin_model() if kernel is None else KernelModel(kernel)
+    return model.view(_assert_names)
+
+
+def _assert_names(model: KernelModel) -> frozenset[str]:
+    return frozenset(str(name) for name in model.table("flow").get("asserts", []))
+
+
+def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
+    """The ``[flow] noreturn`` calls of the run's model (the built-in tables when none is given)."""
+    if isinstance(kernel, KernelModel):
+        return kernel.noreturn
+    if kernel is None:
+        return builtin_model().noreturn
+    return KernelModel(kernel).noreturn  # a plain mapping (a test's own tables)
 
 
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
@@ -591,7 +617,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     Not cached here: a run's graphs are owned by :class:`reviewkit.facts.Facts`
     (``ctx.facts.cfg(fv)``), which builds each one once.
     """
-    b = _Builder(fv, _noreturn(kernel))
+    b = _Builder(fv, _noreturn(kernel), _asserts(kernel))
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:
@@ -607,6 +633,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
             node.unseen = True
             if not fv.fragment:
                 b.errors += 1
+    keep_useful(b.nodes)
     _mark_remembered(b.nodes)
     return CFG(fv, entry, b.exit, b.nodes, b.labels, b.errors)
 
@@ -622,8 +649,8 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
     for n in nodes:
         if n.kind == K_COND and n.cond_key is not None:
             tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
-        if n.compare is not None:
-            compared.add(n.compare[0])
+        if n.compare is not None or n.sign is not None:
+            compared.add(n.compare[0] if n.compare is not None else n.sign[0])
         elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
             value = n.ast.named_children[0]
             if value.type == "identifier":  # "t = NULL; ... return t;": summaries read the value off the exit

@@ -14,8 +14,7 @@ API (stable; import it through :mod:`reviewkit.api`)
 
 ``CFG``: ``entry``, ``exit`` (synthetic), ``nodes`` (every :class:`CfgNode`),
 ``fv``, ``labels`` (goto label -> node), ``errors`` (count of tree-sitter
-ERROR/MISSING nodes: a rule may refuse to judge such a function),
-``node_at_line(line)``, ``nodes_calling(name)``.
+ERROR/MISSING nodes: a rule may refuse to judge such a function).
 
 ``CfgNode``: ``id``, ``kind`` (see ``K_*`` below), ``ast`` (tree-sitter node:
 the statement, or the condition atom of a ``cond`` node), ``line`` (real
@@ -87,6 +86,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reviewkit.cparse.parse import Call
+from reviewkit.flow import signs
 from reviewkit.flow.cfg import (
     CFG,
     K_COND,
@@ -134,6 +134,8 @@ __all__ = [
 
 BUDGET = 10000
 """Default bound on processed (node, state) pairs per function."""
+EXACT_SHARE = 4
+"""The exact-loop exploration gets ``budget // EXACT_SHARE`` before the coarse one takes over."""
 
 Trail = tuple[Any, "CfgNode", Any] | None
 """Cons list ``(previous, node, label)`` of the steps that reached a state."""
@@ -147,6 +149,8 @@ class State:
     conds: frozenset[tuple[str, bool]] = frozenset()
     vals: frozenset[tuple[str, str]] = frozenset()
     """Variables known to hold a constant (``locked = 1``), from assignments on the path."""
+    signs: frozenset[tuple[str, frozenset[str]]] = frozenset()
+    """Variables whose sign the path's tests narrowed (:mod:`reviewkit.flow.signs`)."""
     trail: Trail = field(default=None, compare=False, hash=False)
 
     def knows(self, key: str) -> bool | None:
@@ -193,7 +197,25 @@ def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str
 
 
 def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
-    """Explore every path of ``cfg`` with ``analysis`` (see the module docstring)."""
+    """Explore every path of ``cfg`` with ``analysis`` (see the module docstring).
+
+    An analysis that can ``restart()`` is first run with loop heads keeping what the back edge knows (a
+    loop-carried flag), on a quarter of the budget; when that runs out, it restarts and the function is
+    explored again with loop heads forgetting what the body assigns (fewer states, less precise) on the
+    whole budget, so a long function is still judged at little more than the old cost.  Analyses without
+    ``restart()`` get the coarse exploration only.
+    """
+    restart = getattr(analysis, "restart", None)
+    if restart is None:
+        return _run(cfg, analysis, budget, exact_loops=False)
+    out = _run(cfg, analysis, max(budget // EXACT_SHARE, 1), exact_loops=True)
+    if out.complete:
+        return out
+    restart()
+    return _run(cfg, analysis, budget, exact_loops=False)
+
+
+def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunResult:
     start = State(analysis.initial(cfg))
     work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
     seen: set[tuple[int, State]] = set()
@@ -215,11 +237,14 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
-        if node.kind == K_LOOP and node.loop_writes:
+        if not exact_loops and node.kind == K_LOOP and node.loop_writes:
+            # (exact: the back edge arrives through the body's nodes, each of which forgot what it
+            # assigns, so a loop-carried flag such as ``mmap_locked`` keeps its meaning)
             state = State(
                 state.facts,
                 _forget(state.conds, cfg, node.loop_rebinds),
                 _forget_vals(state.vals, node.loop_writes),
+                signs.forget(state.signs, node.loop_writes),
                 state.trail,
             )
         facts = analysis.node(node, state.facts)
@@ -230,7 +255,15 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             retest = _retested(node)
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         vals = _assign(state.vals, node)
+        known = signs.forget(state.signs, node.writes)
+        if node.assigns:
+            known = signs.stored(known, node.assigns)
         for succ, label in _feasible(node, conds, vals):
+            edge_signs = known
+            if node.sign is not None and node.kind == K_COND:
+                edge_signs = signs.narrow(known, node.sign, bool(label))
+                if edge_signs is None:
+                    continue  # ``ret`` nonzero, not negative and not positive: no such path
             out = facts
             if node.kind in (K_COND, K_SWITCH):
                 out = analysis.branch(node, label, facts)
@@ -240,7 +273,7 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
             if node.kind == K_COND and node.remember and node.cond_key is not None:
                 new_conds = conds | {(node.cond_key, bool(label))}
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
-            work.append((succ, State(out, new_conds, vals, trail), node))
+            work.append((succ, State(out, new_conds, vals, edge_signs, trail), node))
     return RunResult(True, processed)
 
 

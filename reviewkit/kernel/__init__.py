@@ -13,6 +13,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from reviewkit.kernel.model import KernelModel
+
+__all__ = ["KernelModel", "builtin_model", "load_model", "merge"]
+
 
 @lru_cache(maxsize=1)
 def _builtin() -> dict[str, Any]:
@@ -34,11 +38,17 @@ def merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
             into[key] = value
 
 
-def load_model(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_model(extra: dict[str, Any] | None = None) -> KernelModel:
     """The built-in tables with the user's ``kernel`` configuration merged over them."""
     import copy
 
     model = copy.deepcopy(_builtin())
     if extra:
         merge(model, extra)
-    return model
+    return KernelModel(model)
+
+
+@lru_cache(maxsize=1)
+def builtin_model() -> KernelModel:
+    """The built-in tables alone, shared: for code handed no run's model (a graph built in a test)."""
+    return KernelModel(_builtin())

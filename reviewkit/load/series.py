@@ -12,6 +12,8 @@ Anything that is not a usable series raises :class:`InputError` with one
 line that says what is wrong and where.
 """
 
+# size: the message-to-patch reader (subject, parts, diff, bounds) is one path; see mime, anchor, coverage
+
 from __future__ import annotations
 
 import email
@@ -285,7 +287,7 @@ def parse_message(raw: bytes, source: str, first_line: int, number: int) -> Mess
             headers.setdefault(key.lower(), str(value))
         except (ValueError, TypeError, IndexError):
             headers.setdefault(key.lower(), "")
-    body = _body_text(msg, where).replace("\r\n", "\n")  # type: ignore[arg-type]
+    body = _body_text(msg, where).replace("\r\n", "\n")
     subject = parse_subject(headers.get("subject", ""))
     encoding = headers.get("content-transfer-encoding", "").lower()
     exact = encoding not in ("quoted-printable", "base64") and not msg.is_multipart()

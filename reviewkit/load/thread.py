@@ -18,6 +18,8 @@ by patch position (the TUI shows them next to the lines), and
 :func:`coverage` says which of them a reviewkit finding also covers.
 """
 
+# size: the thread's reply model and its quoting parser are one unit; anchoring and coverage are already split out
+
 from __future__ import annotations
 
 import re

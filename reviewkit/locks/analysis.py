@@ -120,11 +120,11 @@ def analyse(
         # the summary pass ran this without inference: only the re-run with the caller's locks is left
         first, complete = raw.result, raw.result.complete
     else:
-        la = LockAnalysis(fv, model, summaries, new_keys, observe)
+        la = LockAnalysis(fv, model, summaries, new_keys, observe, cfg=cfg)
         res = run(cfg, la, budget) if budget else run(cfg, la)
         inferred_now = set(assume_held)
         if assume_held:
-            la = LockAnalysis(fv, model, summaries, new_keys, observe)
+            la = LockAnalysis(fv, model, summaries, new_keys, observe, cfg=cfg)
             la.inferred = inferred_now
             res = run(cfg, la, budget) if budget else run(cfg, la)
         first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
@@ -132,12 +132,12 @@ def analyse(
     if complete and fv.start_visible:
         # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
         # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
-        local = facts.local_names(fv) - set(_params(fv)) - _initialised_once(fv)
-        more = {e.key for e in first.events if e.kind == "orphan-release" and not set(_VAR.findall(e.key)) & local}
+        local = facts.local_names(fv) - set(_params(fv)) - _initialised_once(fv, cfg)
+        more = {e.key for e in first.events if e.kind == "orphan-release" and _callers(e.key, local)}
     inferable = bool(more - first.inferred)
     out = first
     if infer and inferable:
-        la = LockAnalysis(fv, model, summaries, new_keys, observe)
+        la = LockAnalysis(fv, model, summaries, new_keys, observe, cfg=cfg)
         la.inferred = first.inferred | more
         res = run(cfg, la, budget) if budget else run(cfg, la)
         out = _result(fv, la, res.complete, la.inferred, assume_held)
@@ -151,9 +151,15 @@ def analyse(
     return out
 
 
-def _initialised_once(fv: FunctionView) -> set[str]:
+def _callers(key: str, local: set[str]) -> bool:
+    """A key the caller can hold: no local in it, or a slot of a global table indexed by locals
+    (``hugetlb_fault_mutex_table[hash]``: the caller took the slot its own ``hash`` names)."""
+    ids = _VAR.findall(key)
+    return not set(ids) & local or (bool(ids) and ids[0] not in local and "[" in key)
+
+
+def _initialised_once(fv: FunctionView, cfg: CFG) -> set[str]:
     """Locals given their value in their declaration and never assigned again."""
-    cfg = build_cfg(fv)
     declared: set[str] = set()
     for n in cfg.nodes:
         if n.ast is None or n.ast.type != "declaration":
@@ -205,9 +211,9 @@ def acquire_keys(
     facts: FactSource | None = None,
 ) -> set[str]:
     """Lock keys acquired by calls on ``lines`` of ``fv`` (e.g. the lines a patch added)."""
-    la = LockAnalysis(fv, model, summaries)
-    out: set[str] = set()
     cfg = facts.cfg(fv) if facts is not None else build_cfg(fv, kernel)
+    la = LockAnalysis(fv, model, summaries, cfg=cfg)
+    out: set[str] = set()
     for n in cfg.nodes:
         for call in n.calls:
             if call.line not in lines:

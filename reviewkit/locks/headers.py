@@ -4,7 +4,9 @@
 ``__releases(rq->lock) __releases(p->pi_lock)``: a caller in ``core.c``
 looks leaky unless the header is read.  The headers read are the local
 ones (``#include "sched.h"``, resolved next to the file: in a scan the
-file on disk, in tree mode the file in the tree).  Only reading happens
+file on disk, in tree mode the file in the tree) and, in tree mode, the
+tree's own ``include/`` for ``#include <linux/...>`` (static inline
+wrappers and annotated declarations such as ``lock_task_sighand()``).  Only reading happens
 here: a header is text, never run.
 
 Summaries of one header are the same for every file that includes it, so
@@ -28,11 +30,16 @@ MAX_HEADER_BYTES = 400_000
 MAX_HEADERS = 12
 """Local headers read per file (a driver including a dozen of its own headers is common; more is not)."""
 
+_SYSTEM = re.compile(r"^\s*#\s*include\s+<((?:linux|asm-generic|net|trace)/[\w./-]+\.h)>", re.MULTILINE)
+MAX_TREE_HEADERS = 40
+"""``<linux/...>`` headers read per file in tree mode (their summaries are cached across files)."""
+
 _CACHE: dict[tuple[str, int, int], dict[str, Summary]] = {}
 
 
-def included(source: Path, text: str) -> list[Path]:
-    """The ``#include "..."`` headers of ``text`` that exist next to ``source``."""
+def included(source: Path, text: str, tree: Path | None = None) -> list[Path]:
+    """The ``#include "..."`` headers of ``text`` that exist next to ``source``; with ``tree`` (tree
+    mode) also its ``#include <linux/...>`` headers under the tree's ``include/`` (direct includes only)."""
     out = []
     for m in _INCLUDE.finditer(text):
         cand = (source.parent / m.group(1)).resolve()
@@ -40,6 +47,16 @@ def included(source: Path, text: str) -> list[Path]:
             out.append(cand)
         if len(out) >= MAX_HEADERS:
             break
+    if tree is not None:
+        root = (tree / "include").resolve()
+        found = 0
+        for m in _SYSTEM.finditer(text):
+            cand = (root / m.group(1)).resolve()
+            if found >= MAX_TREE_HEADERS or not cand.is_relative_to(root):
+                break
+            if cand.is_file() and cand not in out:
+                out.append(cand)
+                found += 1
     return out
 
 

@@ -61,12 +61,18 @@ class Family:
     member: str = ""
     """The lock is this member of the argument: ``raw_spin_rq_lock(rq)`` takes ``rq->lock`` (as the
     ``__acquires(rq->lock)`` annotations of the rq helpers name it)."""
+    handoff: bool = False
+    """Taken for another context to release (``down_read_non_owner()``): held at return is no leak."""
 
 
 @dataclass
 class LockModel:
     acquires: dict[str, Family]
     releases: dict[str, list[Family]]
+    guard_classes: dict[str, str] = field(default_factory=dict)
+    """``guard(mutex)(&m)``: class -> lock group (``group:key`` for a global context such as ``rcu``)."""
+    held_asserts: frozenset[str] = frozenset()
+    """``lockdep_assert_held()`` and friends: the caller holds the first argument's lock."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -98,12 +104,16 @@ class LockModel:
                 bool(row.get("nests", False)),
                 bool(row.get("scoped", False)),
                 str(row.get("member", "")),
+                bool(row.get("handoff", False)),
             )
             for name in fam.acquire:
                 acquires[name] = fam
             for name in fam.release:
                 releases.setdefault(name, []).append(fam)
-        return cls(acquires, releases)
+        locks = kernel.get("locks", {}) or {}
+        held = frozenset(locks.get("held_asserts", []))
+        guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
+        return cls(acquires, releases, guards, held)
 
 
 @lru_cache(maxsize=8)
@@ -127,6 +137,8 @@ class Held:
     """A variable of the lock expression was reassigned: the name no longer denotes the lock."""
     entry: str = ""
     """Held on entry by annotation: "__must_hold" or "__releases"."""
+    scope: tuple[int, int] | None = field(default=None, compare=False)
+    """A ``guard()``: the bytes of the block that releases it when it ends."""
     src: str = field(default="", compare=False)
     """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
 

@@ -175,6 +175,8 @@ def annotated_summary(fv: FunctionView) -> Summary | None:
     params = _params(fv)
     acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
     effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]
+    # __cond_acquires(x): taken exactly when the function returns nonzero (refcount_dec_and_lock())
+    effects += [Summary("acquire", k, params, "any", "plain", try_="nonzero") for k in ann.get("__cond_acquires", [])]
     effects += [Summary("retake" if key in acquires else "release", key, params, "any", "plain") for key in releases]
     if not effects:
         return None
@@ -221,13 +223,10 @@ def _summary_of(
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]
-    retaken = sorted(
-        k for k in dropped_first if any(h.key == k and h.count for ex in res.exits for h in ex.state.facts.held)
-    )
-    if retaken and not set(_VAR.findall(retaken[0])) & local:
-        # drops the caller's lock and takes it again (on the exits that dropped it): held after the call
-        fam = next((h for ex in res.exits for h in ex.state.facts.held if h.key == retaken[0] and h.count), None)
-        return Summary("retake", retaken[0], params, fam.group if fam else "any", fam.variant if fam else "plain")
+    dropped = _caller_keys(dropped_first, local)
+    if any(h.key in dropped and h.count for ex in res.exits for h in ex.state.facts.held):
+        # drops the caller's lock and takes it again on some exits: which ones, the entry run says
+        return _caller_releases(fv, kernel, model, summaries, res, params, dropped)
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
@@ -242,30 +241,90 @@ def _summary_of(
     if some and not any(e.kind == "orphan-release" for e in res.events):
         key, group, variant = some[0]  # a caller's lock taken on some exits only: a "maybe"
         return Summary("acquire", canonical(fv, key, facts), params, group, variant, None, None, MAYBE)
-    # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took
-    orphans = [e for e in res.events if e.kind == "orphan-release" and not (set(_VAR.findall(e.key)) & local)]
-    if orphans and not res.acquired_keys & {e.key for e in orphans}:
-        # every lock it releases (perf_ctx_unlock() drops the task context's lock and the CPU's); one it
-        # releases on some exits only is a "maybe": the caller's hold becomes unknown, not released
-        keys = list(dict.fromkeys(e.key for e in orphans))
-        entry = _entry_run(fv, kernel, model, summaries, set(keys))
-        if entry is not None:
-            cond = _failure_release(entry, params)
-            if cond is not None:
-                return cond
-        effects: list[Summary] = []
-        for key in keys:
-            e = next(x for x in orphans if x.key == key)
-            fams = model.releases.get(e.call) or []
-            group = fams[0].group if fams else "any"
-            variant = fams[0].variant if fams else "plain"
-            always = entry is not None and all(
-                not any(h.key == key and h.count for h in ex.state.facts.held) for ex in entry.exits
-            )
-            effects.append(Summary("release", key, params, group, variant, None, None, None if always else MAYBE))
-        effects[0].more = tuple(effects[1:])
-        return effects[0]
+    if dropped:
+        # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took first
+        return _caller_releases(fv, kernel, model, summaries, res, params, dropped)
     return None
+
+
+def _caller_keys(keys: set[str], local: set[str]) -> dict[str, str]:
+    """Orphan-released keys the caller can name: key -> the key as the caller matches it.
+
+    ``s->lock`` with ``s`` a parameter is itself; ``hugetlb_fault_mutex_table[hash]`` with ``hash`` a local
+    (a global table indexed by the callee's own computation) is ``hugetlb_fault_mutex_table[*]``: the caller
+    names the same slot through its own locals, so any hold of the table becomes unknown at the call.
+    """
+    out: dict[str, str] = {}
+    for key in sorted(keys):
+        ids = _VAR.findall(key)
+        if not set(ids) & local:
+            out[key] = key
+        elif ids and ids[0] not in local and "[" in key:
+            out[key] = _VAR.sub(lambda m: "*" if m.group() in local else m.group(), key)
+    return out
+
+
+def _caller_releases(
+    fv: FunctionView,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary],
+    res: LockResult,
+    params: list[str],
+    dropped: dict[str, str],
+) -> Summary:
+    """What a function that releases its caller's locks does to them, from a run with them held on entry.
+
+    Per lock: held again on every exit (not through an unknown callee): a retake; held on no exit: a
+    release; held on some: released exactly when the result is nonzero (or zero), else unknown
+    (``MAYBE``).  A lock it also hands back through its result (it returns a pointer of the lock owner's
+    type: ``timer = timer_wait_running(timer, &flags)`` unlocks and returns the timer locked again) is
+    unknown, and so is every lock when the entry run cannot finish.
+    """
+    entry = _entry_run(fv, kernel, model, summaries, set(dropped))
+    rows = [e for e in res.events if e.kind == "orphan-release" and e.key in dropped]
+    if entry is not None and not res.acquired_keys & set(dropped) and not any("*" in k for k in dropped.values()):
+        cond = _failure_release(entry, params)
+        if cond is not None and not _relocks_returned(fv, cond.key):
+            return cond
+    effects: list[Summary] = []
+    for key, caller_key in dropped.items():
+        e = next((x for x in rows if x.key == key), None)
+        fams = model.releases.get(e.call) or [] if e is not None else []
+        group = fams[0].group if fams else "any"
+        variant = fams[0].variant if fams else "plain"
+        if entry is None or "*" in caller_key or _relocks_returned(fv, key):
+            effects.append(Summary("release", caller_key, params, group, variant, None, None, MAYBE))
+            continue
+        holds = [[h for h in ex.state.facts.held if h.key == key and h.count] for ex in entry.exits]
+        if all(hs and not any(h.stale for h in hs) for hs in holds):
+            effects.append(Summary("retake", key, params, group, variant))
+        elif not any(holds):
+            effects.append(Summary("release", key, params, group, variant))
+        else:
+            cond = _failure_release(entry, params, only=key)
+            effects.append(
+                cond if cond is not None else Summary("release", key, params, group, variant, None, None, MAYBE)
+            )
+    effects[0].more = tuple(effects[1:])
+    return effects[0]
+
+
+_OWNER_TYPE = r"struct\s+(\w+)\s*\*"
+
+
+def _relocks_returned(fv: FunctionView, key: str) -> bool:
+    """Returns a pointer of the type that owns ``key``: the object may come back locked again."""
+    fn = fv.function
+    root = _IDENT.match(key)
+    if fn is None or root is None:
+        return False
+    head = " ".join(fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace").split())
+    ret = re.match(r"(?:\w+\s+)*?" + _OWNER_TYPE + r"\s*" + re.escape(fv.name) + r"\s*\(", head)
+    if ret is None:
+        return False
+    param = re.search(_OWNER_TYPE + r"\s*(?:const\s+)?" + re.escape(root.group()) + r"\b", head[ret.end() :])
+    return param is not None and param.group(1) == ret.group(1)
 
 
 MAYBE = "maybe"
@@ -278,10 +337,11 @@ def _entry_run(
     """The function analysed with ``keys`` held on entry: which exits still hold them."""
     from reviewkit.flow.engine import run
 
-    la = LockAnalysis(fv, model, summaries)
+    cfg = build_cfg(fv, kernel)
+    la = LockAnalysis(fv, model, summaries, cfg=cfg)
     annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
     la.inferred = set(keys) - annotated  # an annotated one is held on entry already
-    out = run(build_cfg(fv, kernel), la, 4000)
+    out = run(cfg, la, 4000)
     if not out.complete or not la.exits:
         return None
     res = LockResult(fv, la.exits, list(la.events.values()), True, la.acquired_keys, la.annotations)
@@ -293,7 +353,7 @@ def _try_summary(
     fv: FunctionView, model: LockModel, summaries: dict[str, Summary], params: list[str], facts: FactSource
 ) -> Summary | None:
     """``return spin_trylock(&x->lock);``: a trylock wrapper, acquired when it returns nonzero."""
-    la = LockAnalysis(fv, model, summaries)
+    la = LockAnalysis(fv, model, summaries, cfg=facts.cfg(fv))
     local = facts.local_names(fv) - set(params)
     for n in facts.cfg(fv).nodes:
         if n.kind != K_RETURN or n.ast is None or not n.ast.named_children:
@@ -354,7 +414,7 @@ def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Sum
     return None
 
 
-def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
+def _failure_release(res: LockResult, params: list[str], only: str | None = None) -> Summary | None:
     """``__must_hold(&resv->lock)`` and returns ``-ENOMEM`` having dropped it, ``0`` holding it.
 
     A caller's lock (annotated or inferred held on entry) that the function's own exits drop exactly
@@ -363,7 +423,7 @@ def _failure_release(res: LockResult, params: list[str]) -> Summary | None:
     """
     ann = res.annotations
     entry = set(ann.get("__must_hold", [])) | set(ann.get("__releases", [])) | set(res.inferred)
-    for key in sorted(entry):
+    for key in sorted(entry if only is None else entry & {only}):
         kept: list[str] = []
         dropped: list[str] = []
         for ex in res.exits:

@@ -22,7 +22,7 @@ from reviewkit.views.source import FunctionView
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Identifiers of a lock expression that are variables: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
-_ANNOT = re.compile(r"\b(__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_ANNOT = re.compile(r"\b(__cond_acquires|__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 
 def annotations(fv: FunctionView) -> dict[str, list[str]]:

@@ -8,6 +8,8 @@ of the lock analysis, kept apart from the data it works on and from the
 drivers (:func:`reviewkit.locks.analysis.analyse`, the summaries) that run it.
 """
 
+# size: one dispatch over call kinds sharing the held-set algebra; the API data is kernel/locks.toml
+
 from __future__ import annotations
 
 import re
@@ -16,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
-from reviewkit.flow.engine import K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
+from reviewkit.flow.engine import CFG, K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -49,7 +51,21 @@ NEST_CAP = 3
 UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+ASSERTED = "lockdep_assert_held"
+GUARDED = "guard"
+"""``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
+"""``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
+_LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
+
+
+def _top_level(call: Call, fv: FunctionView) -> bool:
+    """Is ``call`` a statement of the function body itself (run on every path from the entry)?"""
+    fn = fv.function
+    stmt = call.node.parent
+    if fn is None or stmt is None or stmt.type != "expression_statement" or stmt.parent is None:
+        return False
+    return (stmt.parent.start_byte, stmt.parent.end_byte) == (fn.body.start_byte, fn.body.end_byte)
 
 
 class LockAnalysis:
@@ -62,8 +78,11 @@ class LockAnalysis:
         summaries: dict[str, Summary] | None = None,
         new_keys: set[str] | None = None,
         observe: Callable[[CfgNode, Call, frozenset[Held], bool], None] | None = None,
+        cfg: CFG | None = None,
     ) -> None:
         self.fv = fv
+        self._cfg = cfg
+        """The graph the run explores (the run's ``facts.cfg``); built once here when not given."""
         self.observe = observe
         """Called before each call with the locks held at that point (and whether the path crossed a gap)."""
         self.model = model
@@ -72,6 +91,11 @@ class LockAnalysis:
         self.events: dict[tuple, Event] = {}
         self.acquired_keys: set[str] = set()
         self.annotations = annotations(fv)
+        self.asserted = [k for k in self._asserted_held() if k not in self.annotations.get("__must_hold", [])]
+        """Keys a leading ``lockdep_assert_held()`` names: held on entry, and a lock (taking it again is a bug)."""
+        if self.asserted:
+            self.annotations = {**self.annotations}
+            self.annotations["__must_hold"] = [*self.annotations.get("__must_hold", []), *self.asserted]
         self.fragment = fv.fragment
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
@@ -84,11 +108,46 @@ class LockAnalysis:
 
     # -- the protocol ------------------------------------------------------
 
+    def _asserted_held(self) -> list[str]:
+        """Keys of ``lockdep_assert_held(x)`` made before any lock call of the function, as a statement of
+        its body (on every path, not under an ``if``): held on entry.
+
+        (After an acquire the assertion only restates it: ``lock(x); lockdep_assert_held(x)``.)
+        """
+        if not self.model.held_asserts or not any(a in self.fv.text for a in self.model.held_asserts):
+            return []
+
+        first_lock: int | None = None
+        asserted: list[tuple[int, str]] = []
+        for n in self._graph().nodes:
+            for c in n.calls:
+                line = c.line or 0
+                if c.name in self.model.held_asserts and c.args:
+                    if _top_level(c, self.fv):
+                        asserted.append((line, lock_key(c.args[0])))
+                elif c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries:
+                    first_lock = line if first_lock is None else min(first_lock, line)
+        return list(dict.fromkeys(k for line, k in asserted if first_lock is None or line < first_lock))
+
+    def _graph(self) -> CFG:
+        if self._cfg is None:
+            from reviewkit.flow.engine import build_cfg
+
+            self._cfg = build_cfg(self.fv)
+        return self._cfg
+
+    def restart(self) -> None:
+        """Forget what a run that ran out of budget recorded: the engine explores again, coarser."""
+        self.exits = []
+        self.events = {}
+        self.acquired_keys = set()
+
     def initial(self, cfg: Any) -> Hashable:
         held = set()
         for kind in ("__must_hold", "__releases"):
             for key in self.annotations.get(kind, []):
-                held.add(Held(key, "any", "plain", None, "", entry=kind))
+                entry = ASSERTED if kind == "__must_hold" and key in self.asserted else kind
+                held.add(Held(key, "any", "plain", None, "", entry=entry))
         for key in self.inferred:
             held.add(Held(key, "any", "plain", None, "", entry="inferred"))
         return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
@@ -236,6 +295,10 @@ class LockAnalysis:
 
     def exit(self, via: CfgNode, state: State) -> None:
         facts = state.facts
+        if isinstance(facts, Facts) and any(h.entry == GUARDED for h in facts.held):
+            # leaving the function ends every guard's scope: released, whatever the exit
+            facts = Facts(frozenset(h for h in facts.held if h.entry != GUARDED), facts.pending, facts.unseen)
+            state = replace(state, facts=facts)
         rests = self._element_releases()
         if rests and isinstance(facts, Facts):
             # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
@@ -257,10 +320,8 @@ class LockAnalysis:
     def _element_releases(self) -> frozenset[str]:
         got = self.__dict__.get("_element_rests")
         if got is None:
-            from reviewkit.flow.engine import build_cfg
-
             out = set()
-            for n in build_cfg(self.fv).nodes:
+            for n in self._graph().nodes:
                 for c in n.calls:
                     fams = self.model.releases.get(c.name)
                     rk = fams[0].release_key if fams else None
@@ -342,6 +403,9 @@ class LockAnalysis:
     def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
         """Apply one call; True when the call may change locks we cannot see (``&locked``, unlock callbacks)."""
         fam = self.model.acquires.get(call.name)
+        if fam is not None and fam.scoped:
+            self._guard(call, held)
+            return False
         if fam is not None and not fam.scoped:
             if _in_ternary(call):
                 return False  # cond ? pte_offset_kernel() : pte_offset_map_lock(): we cannot tell which ran
@@ -378,6 +442,41 @@ class LockAnalysis:
             return False
         return any(_HANDS_OFF.search(a) for a in call.args)
 
+    def _guard(self, call: Call, held: set[Held]) -> None:
+        """``guard(mutex)(&m)``: ``m`` is held until the enclosing block ends (see :meth:`exit`, :meth:`_drop`)."""
+        group = self.model.guard_classes.get(lock_key(call.args[0])) if call.args else None
+        outer = call.node.parent
+        if group is None or outer is None or outer.type != "call_expression":
+            return  # scoped_guard(...) { } and unknown classes: not followed
+        if outer.child_by_field_name("function") != call.node:
+            return
+        group, _sep, fixed = group.partition(":")
+        args = outer.child_by_field_name("arguments")
+        if fixed:
+            key = fixed
+        elif args is not None and args.named_children:
+            key = lock_key(self.fv.parsed.text(args.named_children[0]))
+        else:
+            return
+        block = outer.parent
+        while block is not None and block.type != "compound_statement":
+            block = block.parent
+        if block is None:
+            return
+        src = " ".join(self.fv.parsed.text(outer).split())
+        held.add(
+            Held(
+                key,
+                group,
+                "plain",
+                call.line,
+                "guard",
+                entry=GUARDED,
+                scope=(block.start_byte, block.end_byte),
+                src=src,
+            )
+        )
+
     def _try(self, n: CfgNode, call: Call, hold: Held, when: str, pending: set[Pending], held: set[Held]) -> bool:
         if when == "nonnull-checked":
             # taken now; a later "if (!pte)" on the returned pointer says it was not
@@ -402,6 +501,10 @@ class LockAnalysis:
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
         self.acquired_keys.add(hold.key)
+        at = next((c.node.start_byte for c in n.calls if c.line == hold.line), None)
+        for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
+            if at is None or not h.scope[0] <= at < h.scope[1]:
+                held.discard(h)  # the guard's block has ended
         for h in [h for h in held if h.key == hold.key and h.count == 0]:
             held.discard(h)
         same = next(
@@ -415,7 +518,7 @@ class LockAnalysis:
         if same is None:
             held.add(hold)
             return
-        if self._nests(hold.group) or same.group == "any":
+        if self._nests(hold.group) or (same.group == "any" and same.entry != ASSERTED):
             held.discard(same)
             held.add(replace(same, count=min(same.count + 1, NEST_CAP)))
             return
@@ -461,6 +564,15 @@ class LockAnalysis:
         if not candidates:
             candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
+        if match is None and not any(not h.stale for h in candidates):
+            maybe = self._may_alias(key, groups, held)
+            if maybe:
+                # ``pwq = worker->current_pwq`` after taking ``last_pool->lock``: the release of
+                # ``pwq->pool->lock`` may be of that very lock; neither hold nor release is provable
+                for h in maybe:
+                    held.discard(h)
+                    held.add(replace(h, stale=True))
+                return
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
             if done is not None:
@@ -475,6 +587,15 @@ class LockAnalysis:
                     ("orphan", key, line), Event("orphan-release", line, key, call.name, src=self._src(call, None))
                 )
             return
+        if match.entry == GUARDED:
+            held.discard(match)
+            if match.scope is not None and match.scope[0] <= call.node.start_byte < match.scope[1]:
+                self.events.setdefault(
+                    ("double-release", key, line),
+                    Event("double-release", line, key, call.name, match.line, GUARDED, src=self._src(call, None)),
+                )
+                return
+            return self._drop(n, call, key, groups, variants, flags, held, unseen)  # its block has ended
         held.discard(match)
         if match.count > 1:
             held.add(replace(match, count=match.count - 1))
@@ -517,15 +638,42 @@ class LockAnalysis:
         # per-element locks: taken in a loop over ``s``, released in a loop over ``s1`` (the same elements)
         return elements
 
+    def _may_alias(self, key: str, groups: set[str], held: set[Held]) -> list[Held]:
+        """Holds the release may name through a pointer the function reassigns: the same member
+        (``->lock``) of the same lock group, the release's base a variable assigned in the body."""
+        member = _LAST_MEMBER.search(key)
+        root = _ROOT.match(key)
+        if member is None or root is None or root.group() not in self._reassigned():
+            return []
+        return [
+            h
+            for h in held
+            if h.count
+            and not h.stale
+            and h.key != key
+            and h.group in groups
+            and (m := _LAST_MEMBER.search(h.key)) is not None
+            and m.group() == member.group()
+        ]
+
+    def _reassigned(self) -> frozenset[str]:
+        """Variables some statement other than their declaration assigns."""
+        got = self.__dict__.get("_reassigned_names")
+        if got is None:
+            nodes = self._graph().nodes
+            got = frozenset(
+                w for n in nodes if n.ast is not None and n.ast.type != "declaration" for w in self._rebinds(n)
+            )
+            self.__dict__["_reassigned_names"] = got
+        return got
+
     def _cursors(self) -> frozenset[str]:
         """The cursors of the function's iterator loops (``snd_pcm_group_for_each_entry(s, ...)``)."""
         got = self.__dict__.get("_cursor_names")
         if got is None:
-            from reviewkit.flow.engine import build_cfg
-
             got = frozenset(
                 w
-                for n in build_cfg(self.fv).nodes
+                for n in self._graph().nodes
                 if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
                 for w in n.writes
             )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
@@ -597,6 +745,14 @@ class LockAnalysis:
         key = _subst(s.key, mapping)
         flags = _subst(s.flags, mapping) if s.flags else None
         if s.kind == "retake":
+            return False
+        if "*" in key:
+            # a slot of a global table the callee indexes with its own locals: whichever slot the caller
+            # holds may be the one it drops (hugetlb_no_page() and the fault mutex): unknown from here
+            pattern = re.compile(".+".join(map(re.escape, key.split("*"))) + "$")
+            for h in [h for h in held if h.count and not h.stale and pattern.match(h.key)]:
+                held.discard(h)
+                held.add(replace(h, stale=True))
             return False
         if s.kind == "acquire":
             hold = Held(

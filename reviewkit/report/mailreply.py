@@ -11,6 +11,8 @@ about, and ``[...]`` wherever the quote skips lines.  Text is plain
 (no HTML, no quoted-printable that mangles tabs in quoted diffs).
 """
 
+# size: the reply is one document builder (quote, anchor, trim); its wording is in replytext.py
+
 from __future__ import annotations
 
 import re
@@ -140,7 +142,7 @@ def _anchor_diff(doc: _Doc, patch: Patch, f: Finding, text: list[str]) -> bool:
             continue
         for hunk in pf:
             lines = list(hunk)
-            rows = [dl.diff_line_no - 1 for dl in lines]
+            rows = [(dl.diff_line_no or 0) - 1 for dl in lines]
             hit = [i for i, dl in enumerate(lines) if dl.line_type in ("+", " ") and dl.target_line_no == f.line]
             if not hit:
                 hit = [i for i, dl in enumerate(lines) if dl.line_type == "-" and dl.source_line_no == f.line]
@@ -157,7 +159,7 @@ def _anchor_diff(doc: _Doc, patch: Patch, f: Finding, text: list[str]) -> bool:
             header = rows[0] - 1
             doc.want(header, header)
             first_hunk = next(iter(pf))
-            doc.wanted.update(_file_header_rows(doc.rows, first_hunk[0].diff_line_no - 2))
+            doc.wanted.update(_file_header_rows(doc.rows, (first_hunk[0].diff_line_no or 0) - 2))
             doc.want(rows[max(first - CONTEXT, 0)], rows[last])
             doc.comment(rows[last], text)
             return True

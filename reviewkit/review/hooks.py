@@ -33,6 +33,8 @@ b4 base-commit, or HEAD), which makes whole functions visible without
 touching the work tree (:mod:`reviewkit.views.repo`, shared with ``check``).
 """
 
+# size: the sendemail-validate and pre-commit hooks share install/chain/restore; each half is small
+
 from __future__ import annotations
 
 import contextlib

@@ -94,7 +94,9 @@ class LocalDecl:
 def _declarator_identifier(node: Node) -> tuple[Node | None, int]:
     """The identifier a declarator declares and its pointer depth (arrays and functions: None)."""
     depth = 0
-    while node is not None:
+    cur: Node | None = node
+    while cur is not None:
+        node = cur
         if node.type == "identifier":
             return node, depth
         if node.type == "pointer_declarator":
@@ -108,7 +110,7 @@ def _declarator_identifier(node: Node) -> tuple[Node | None, int]:
         nxt = node.child_by_field_name("declarator")
         if nxt is None:
             nxt = next((c for c in node.named_children if c.type != "comment"), None)
-        node = nxt
+        cur = nxt
     return None, depth
 
 

@@ -57,10 +57,11 @@ def file_views(patch: Patch, builder: Builder = function_views) -> list[FileView
         pre: list[Line] = []
         for hunk in pf:
             for line in hunk:
+                row = line.diff_line_no or 0  # always set by unidiff for a parsed hunk line
                 if line.line_type in ("+", " ") and line.target_line_no is not None:
-                    post.append(Line(line.target_line_no, line.value.rstrip("\n"), line.is_added, line.diff_line_no))
+                    post.append(Line(line.target_line_no, line.value.rstrip("\n"), line.is_added, row))
                 if line.line_type in ("-", " ") and line.source_line_no is not None:
-                    pre.append(Line(line.source_line_no, line.value.rstrip("\n"), line.is_removed, line.diff_line_no))
+                    pre.append(Line(line.source_line_no, line.value.rstrip("\n"), line.is_removed, row))
         path = strip_prefix(pf.target_file) if not pf.is_removed_file else strip_prefix(pf.source_file)
         views.append(
             FileView(

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewkit.config import Config
+from reviewkit.kernel.model import KernelModel
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Fix, PathStep, Severity
+from reviewkit.views.introduced import Introduced
 from reviewkit.views.source import FileView, FunctionView
 
 if TYPE_CHECKING:
@@ -83,11 +85,18 @@ class ReviewContext:
     """Notes of building the context (a tree file the series does not apply to)."""
 
     def __post_init__(self) -> None:
+        if self.scan and not self.report_all:  # a scan has no series to have introduced anything
+            object.__setattr__(self, "report_all", True)
         if self.facts is None:  # a context made by hand (a test): its own facts
             object.__setattr__(self, "facts", new_facts(self.config))
 
     @property
-    def kernel(self) -> Any:
+    def introduced(self) -> Introduced:
+        """What this run reports: what the series introduced, or everything (``--all``, ``scan``)."""
+        return Introduced(self.report_all)
+
+    @property
+    def kernel(self) -> KernelModel:
         """The kernel API model (lock pairs, ctor/dtor pairs), loaded once per run."""
         return self.facts.kernel
 

@@ -28,7 +28,7 @@ _NOT_FUNC_WORDS = {"if", "for", "while", "switch", "return", "sizeof", "do"}
 @lru_cache(maxsize=8192)  # pure; fix verification re-stitches the same lines once per fix
 def _strip_code(text: str, in_comment: bool) -> tuple[str, bool]:
     """Code of a line without comments and literals; tracks /* */ state."""
-    out = []
+    out: list[str] = []
     i, n = 0, len(text)
     while i < n:
         if in_comment:

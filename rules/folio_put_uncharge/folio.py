@@ -11,7 +11,7 @@ and cleanup label names).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ _RETURN_RE = re.compile(r"^\s*return\b\s*(.*?)\s*;\s*$", re.S)
 _UNLIKELY_RE = re.compile(r"^(?:un)?likely\((.*)\)$")
 
 
-class Facts:
+class FolioCalls:
     """The ``[folio]`` table as sets of call names."""
 
     def __init__(self, kernel: dict[str, Any]) -> None:
@@ -50,12 +50,6 @@ def _any_of(patterns: list[str], *, search: bool = False) -> re.Pattern[str]:
         return re.compile(r"(?!)")
     body = "|".join(f"(?:{p})" for p in patterns)
     return re.compile(body if search else f"^(?:{body})$")
-
-
-def same_folio(a: str, b: str) -> bool:
-    """``folio`` and ``&folio->page`` / ``page_folio(page)`` and ``page`` name one folio."""
-    x, y = _base(a), _base(b)
-    return x == y
 
 
 def _base(text: str) -> str:
@@ -91,7 +85,7 @@ def handed_off(node: CfgNode, var: str) -> bool:
     return bool(m) and node.kind == K_STMT and _base(m.group(2)) == var and m.group(1).strip() != var
 
 
-def hands_off(node: CfgNode, var: str, facts: Facts) -> bool:
+def hands_off(node: CfgNode, var: str, facts: FolioCalls) -> bool:
     """The node passes ``var`` to a call that takes it over (rmap, LRU, page cache, a list)."""
     return any(
         call.name in facts.handoff and any(var in _IDENT_RE.findall(a) or _base(a) == var for a in call.args)
@@ -135,7 +129,7 @@ class Walk:
     exit: CfgNode | None = None
 
 
-def walk(path: FlowPath, var: str, facts: Facts) -> Walk:
+def walk(path: FlowPath, var: str, facts: FolioCalls) -> Walk:
     """Follow ``var`` along ``path``: allocation, charge (and its outcome), gets, the put, later uses."""
     w = Walk(var)
     result_of: dict[str, Charge] = {}
@@ -186,7 +180,7 @@ def walk(path: FlowPath, var: str, facts: Facts) -> Walk:
     return w
 
 
-def _derefs(node: CfgNode, var: str, facts: Facts) -> bool:
+def _derefs(node: CfgNode, var: str, facts: FolioCalls) -> bool:
     """The node reads through ``var``: ``var->x`` or passes it to a call (which may dereference it)."""
     if re.search(rf"\b{re.escape(var)}\s*->", node.text):
         return True
@@ -198,7 +192,7 @@ def _derefs(node: CfgNode, var: str, facts: Facts) -> bool:
     return False
 
 
-def failure_exit(path: FlowPath, facts: Facts, no_put_labels: Collection[str] = ()) -> CfgNode | None:
+def failure_exit(path: FlowPath, facts: FolioCalls, no_put_labels: Collection[str] = ()) -> CfgNode | None:
     """The node a failure path leaves through, or None when the path may well be a success.
 
     A failure exit is a ``return`` of an error value (``NULL``, ``-ENOMEM``,
@@ -238,7 +232,7 @@ def failure_exit(path: FlowPath, facts: Facts, no_put_labels: Collection[str] = 
 _IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
 
 
-def _variable_verdict(path: FlowPath, via: CfgNode, var: str, facts: Facts) -> bool | None:
+def _variable_verdict(path: FlowPath, via: CfgNode, var: str, facts: FolioCalls) -> bool | None:
     """Does ``var`` hold an error when ``via`` returns it?  None: cannot tell from the path."""
     verdict: bool | None = None
     for node, label in path.steps:
@@ -266,7 +260,7 @@ def _assigned_value(node: CfgNode, var: str) -> str | None:
     return re.sub(r"\s+", "", m.group(1)) if m else None
 
 
-def _error_test(node: CfgNode, var: str, facts: Facts) -> bool | None:
+def _error_test(node: CfgNode, var: str, facts: FolioCalls) -> bool | None:
     """True when the condition, taken, says ``var`` holds an error (``if (err)``, ``if (ret < 0)``)."""
     text = re.sub(r"\s+", "", node.text)
     m = _UNLIKELY_RE.match(text)
@@ -296,17 +290,6 @@ def gotos(path: FlowPath) -> list[str]:
 def label_of(goto: CfgNode) -> str:
     target = goto.succs[0][0] if goto.succs else None
     return (target.label or target.text) if target is not None else ""
-
-
-def steps_between(path: FlowPath, first: CfgNode, last: CfgNode) -> Iterator[CfgNode]:
-    inside = False
-    for node, _label in path.steps:
-        if node is first:
-            inside = True
-        if inside:
-            yield node
-        if node is last:
-            return
 
 
 def labels_after_put(path: FlowPath, w: Walk) -> set[str]:

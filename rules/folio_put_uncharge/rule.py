@@ -81,13 +81,22 @@ gap after the put hides later uses, so (a) and (c) stay quiet there.
 (b) and (c) have no automatic fix.
 """
 
+# size: about a third is the rule's documentation (`reviewkit explain`); the folio path model is in folio.py
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from reviewkit.rules._csyntax import real_span
-from reviewkit.rules.folio_put_uncharge.folio import Facts, Walk, failure_exit, folio_arg, labels_after_put, uses, walk
+from reviewkit.rules.folio_put_uncharge.folio import (
+    FolioCalls,
+    Walk,
+    failure_exit,
+    folio_arg,
+    labels_after_put,
+    uses,
+    walk,
+)
 
 from reviewkit.api import (
     K_GOTO,
@@ -101,6 +110,7 @@ from reviewkit.api import (
     Fix,
     FlowPath,
     FunctionView,
+    KernelModel,
     PathStep,
     ReviewContext,
     Severity,
@@ -118,9 +128,9 @@ TOPICS = (
 SEVERITY = Severity.WARNING
 
 
-def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+def _tokens(kernel: KernelModel) -> tuple[str, ...]:
     """Only functions that put or uncharge a folio are analysed."""
-    facts = Facts(kernel)
+    facts = kernel.view(FolioCalls)
     return tuple(sorted(facts.put | facts.uncharge))
 
 
@@ -128,9 +138,9 @@ TOKENS = _tokens
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    facts = Facts(ctx.kernel)
+    facts = ctx.kernel.view(FolioCalls)
     found: list[Finding] = []
-    for fv in ctx.functions("post", changed_only=not (ctx.report_all or ctx.scan)):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         fn = fv.function
         if fn is None:
             continue
@@ -150,7 +160,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def _reportable(ctx: ReviewContext, fv: FunctionView, lines: set[int | None]) -> bool:
-    return ctx.report_all or ctx.scan or bool({n for n in lines if n is not None} & fv.changed_lines)
+    return ctx.introduced.at(fv, *lines)
 
 
 def _params(fv: FunctionView) -> set[str]:
@@ -176,7 +186,7 @@ def _params(fv: FunctionView) -> set[str]:
 
 
 def _redundant_uncharge(
-    ctx: ReviewContext, fv: FunctionView, nodes: list[CfgNode], all_paths: list[FlowPath], facts: Facts
+    ctx: ReviewContext, fv: FunctionView, nodes: list[CfgNode], all_paths: list[FlowPath], facts: FolioCalls
 ) -> Iterator[Finding]:
     params = _params(fv)
     for n in nodes:
@@ -207,7 +217,7 @@ def _redundant_uncharge(
         )
 
 
-def _final_put(put_node: CfgNode, var: str, all_paths: list[FlowPath], facts: Facts) -> bool:
+def _final_put(put_node: CfgNode, var: str, all_paths: list[FlowPath], facts: FolioCalls) -> bool:
     """On every path through ``put_node``: no extra reference before it, no use or gap after it."""
     through = [p for p in all_paths if any(node is put_node for node, _ in p.steps)]
     if not through:
@@ -242,7 +252,7 @@ def _drop_statement(fv: FunctionView, view: FileView, node: CfgNode) -> Fix | No
 
 
 def _path_findings(
-    ctx: ReviewContext, fv: FunctionView, nodes: list[CfgNode], all_paths: list[FlowPath], facts: Facts
+    ctx: ReviewContext, fv: FunctionView, nodes: list[CfgNode], all_paths: list[FlowPath], facts: FolioCalls
 ) -> Iterator[Finding]:
     charged = {folio_arg(c) for n in nodes for c in n.calls if c.name in facts.charge} - {None}
     put_vars = {folio_arg(c) for n in nodes for c in n.calls if c.name in facts.put} - {None}
@@ -270,7 +280,7 @@ def _leak(
     p: FlowPath,
     w: Walk,
     nodes: list[CfgNode],
-    facts: Facts,
+    facts: FolioCalls,
     no_put_labels: set[str],
 ) -> Finding | None:
     if not w.charged_ok or w.put is not None or w.handed is not None or w.charge is None:
@@ -363,7 +373,7 @@ def _short(text: str, width: int = 60) -> str:
 
 def explain(ctx: ReviewContext, file: str, line: int) -> list[str]:
     """The reasoning about the folio put (or uncharge) at ``file:line``, for a reviewer to read."""
-    facts = Facts(ctx.kernel)
+    facts = ctx.kernel.view(FolioCalls)
     for fv in ctx.functions("post", changed_only=False):
         if fv.path != file or not (fv.first_line <= line <= fv.last_line) or fv.function is None:
             continue
@@ -379,7 +389,7 @@ def explain(ctx: ReviewContext, file: str, line: int) -> list[str]:
     return []
 
 
-def _put_near(nodes: list[CfgNode], line: int, facts: Facts) -> CfgNode | None:
+def _put_near(nodes: list[CfgNode], line: int, facts: FolioCalls) -> CfgNode | None:
     """The put on ``line``, or the first put of the branch that starts there (``if (...) {`` line)."""
     for n in nodes:
         if n.line == line and any(c.name in facts.put for c in n.calls):
@@ -396,7 +406,7 @@ def _put_near(nodes: list[CfgNode], line: int, facts: Facts) -> CfgNode | None:
     return None
 
 
-def _answer(fv: FunctionView, put: Call, var: str, walks: list[Walk], facts: Facts) -> list[str]:
+def _answer(fv: FunctionView, put: Call, var: str, walks: list[Walk], facts: FolioCalls) -> list[str]:
     out = [f"{fv.path}:{put.line}: `{put.name}({', '.join(put.args)})` in {fv.name}()"]
     charges = {(w.charge.call.name, w.charge.call.line) for w in walks if w.charge is not None}
     allocs = {(w.alloc.name, w.alloc.line) for w in walks if w.alloc is not None}

@@ -25,7 +25,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import Edit, FunctionView, Node, transform
+from reviewkit.api import Edit, FunctionView, GlobalDecl, Node, Param, transform
 
 T = transform
 
@@ -88,7 +88,7 @@ def repeated_calls(series: Series) -> list[Candidate]:
 
 
 def _call_candidate(
-    series: Series, callee: str, sites: list[_Call], const: list[int], obj: transform.GlobalDecl
+    series: Series, callee: str, sites: list[_Call], const: list[int], obj: GlobalDecl
 ) -> Candidate | None:
     s0 = sites[0]
     nargs = len(s0.args)
@@ -101,7 +101,7 @@ def _call_candidate(
     message = f"`{callee}({', '.join(shown)})` is open-coded {len(sites)} times ({where})"
     cand = Candidate("call", message, s0.fv, T.real_span(s0.fv, s0.node)[0] or 0, claims, (0, lines_per * len(sites)))
     scope = series.scope
-    params: list[transform.Param] = []
+    params: list[Param] = []
     problem = ""
     # constant arguments: the caller's locals in them become parameters
     for i in const:
@@ -114,7 +114,7 @@ def _call_candidate(
             if ct is None:
                 problem = f"the type of `{name}` is not visible"
                 break
-            params.append(transform.Param(name, ct, [name] * len(sites)))
+            params.append(Param(name, ct, [name] * len(sites)))
     inner: list[str] = [norm(s0.fv.parsed.text(a)) for a in s0.args]
     for i in range(nargs):
         if i in const or problem:
@@ -134,7 +134,7 @@ def _call_candidate(
             break
         while any(p.name == pname for p in params):
             pname += "_"
-        params.append(transform.Param(pname, ct, values))
+        params.append(Param(pname, ct, values))
         inner[i] = pname
     subject = subject_of(params, [inner[i] for i in const])
     name = T.helper_name(callee, obj, subject)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reviewkit.api import Applicability, Edit, FileView, FunctionView, Node, transform
+from reviewkit.api import Applicability, Edit, FileView, FunctionView, GlobalDecl, Node, Param, Scope, transform
 
 T = transform
 _WS = re.compile(r"\s+")
@@ -29,7 +29,7 @@ class Series:
     views: dict[str, FileView]
     post: list[FunctionView]
     pre: list[FunctionView]
-    scope: transform.Scope
+    scope: Scope
 
     def lines(self, path: str) -> dict[int, str]:
         return T.file_lines(self.views[path])
@@ -74,7 +74,7 @@ def last_global_line(series: Series, path: str, names: set[str]) -> int:
     return max(lines, default=0)
 
 
-def subject_of(params: list[transform.Param], args: list[str]) -> str | None:
+def subject_of(params: list[Param], args: list[str]) -> str | None:
     """The object a helper acts on: the base of a ``&x->field`` argument, else the first struct pointer."""
     by_name = {p.name: p for p in params}
     for text in args:
@@ -87,17 +87,17 @@ def subject_of(params: list[transform.Param], args: list[str]) -> str | None:
     return None
 
 
-def param_tag(p: transform.Param) -> str:
+def param_tag(p: Param) -> str:
     """The struct tag of a pointer parameter (``struct folio *f`` -> ``folio``), else its name."""
     words = p.ctype.base.split()
     return words[-1] if p.ctype.stars and len(words) > 1 and words[-2] in ("struct", "union") else p.name
 
 
-def order_params(params: list[transform.Param], subject: str | None) -> list[transform.Param]:
+def order_params(params: list[Param], subject: str | None) -> list[Param]:
     return sorted(params, key=lambda p: subject not in (p.name, param_tag(p)))
 
 
-def globals_in(series: Series, fv: FunctionView, nodes: list[Node]) -> list[transform.GlobalDecl]:
+def globals_in(series: Series, fv: FunctionView, nodes: list[Node]) -> list[GlobalDecl]:
     out = []
     for node in nodes:
         for leaf in T.leaves(node):

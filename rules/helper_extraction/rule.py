@@ -73,7 +73,17 @@ from collections.abc import Iterator
 
 from reviewkit.rules.helper_extraction.detect import Candidate, Series, guarded_calls, repeated_calls, sequences
 
-from reviewkit.api import FileView, Finding, Fix, FunctionView, ReviewContext, Severity, edit_on_lines, transform
+from reviewkit.api import (
+    FileView,
+    Finding,
+    Fix,
+    FunctionView,
+    ReviewContext,
+    Scope,
+    Severity,
+    edit_on_lines,
+    share_shapes,
+)
 
 ID = "helper-extraction"
 TOPICS = (
@@ -98,8 +108,8 @@ def _series(ctx: ReviewContext) -> Series:
         first.setdefault(view.old_path, view)
     post: list[FunctionView] = [fv for v in latest.values() for fv in v.functions("post")]
     pre: list[FunctionView] = [] if ctx.scan else [fv for v in first.values() for fv in v.functions("pre")]
-    transform.share(post + pre)
-    scope = transform.Scope(list(latest.values()), post, ctx.kernel)
+    share_shapes(post + pre)
+    scope = Scope(list(latest.values()), post, ctx.kernel)
     return Series(latest, post, pre, scope)
 
 

@@ -27,7 +27,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import Edit, FunctionView, Node, transform
+from reviewkit.api import Edit, FunctionView, Node, Stmt, transform
 
 T = transform
 MAX_LEN = 8
@@ -37,15 +37,15 @@ MAX_EXTRA = 4
 @dataclass
 class _Occ:
     fv: FunctionView
-    stmts: list[transform.Stmt]
+    stmts: list[Stmt]
     gapped: bool = False
 
 
-def _runs(fns: list[FunctionView]) -> list[tuple[FunctionView, list[transform.Stmt]]]:
+def _runs(fns: list[FunctionView]) -> list[tuple[FunctionView, list[Stmt]]]:
     return [(fv, run) for fv in fns if not T.is_wrapper(fv) for run in T.statement_runs(fv)]
 
 
-def _contiguous(runs: list[tuple[FunctionView, list[transform.Stmt]]]) -> dict[tuple[str, ...], list[_Occ]]:
+def _contiguous(runs: list[tuple[FunctionView, list[Stmt]]]) -> dict[tuple[str, ...], list[_Occ]]:
     index: dict[tuple[str, ...], list[_Occ]] = defaultdict(list)
     for fv, run in runs:
         for i in range(len(run)):
@@ -55,7 +55,7 @@ def _contiguous(runs: list[tuple[FunctionView, list[transform.Stmt]]]) -> dict[t
     return index
 
 
-def _gapped(key: tuple[str, ...], runs: list[tuple[FunctionView, list[transform.Stmt]]]) -> list[_Occ]:
+def _gapped(key: tuple[str, ...], runs: list[tuple[FunctionView, list[Stmt]]]) -> list[_Occ]:
     out = []
     for fv, run in runs:
         for i, first in enumerate(run):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from reviewkit.rules._csyntax import declared_names, norm_object
 
-from reviewkit.api import FunctionView, Node
+from reviewkit.api import FunctionView, Node, declarator_name
 
 _DEPTH = 2
 
@@ -167,7 +167,6 @@ def accessor_aliases(fv: FunctionView) -> dict[str, tuple[str, str]]:
 
 def param_names(fv: FunctionView) -> list[str]:
     """Parameter names of ``fv`` in order ("" for an unnamed one)."""
-    from reviewkit.api import cparse
 
     fn = fv.function
     if fn is None:
@@ -179,13 +178,12 @@ def param_names(fv: FunctionView) -> list[str]:
     out = []
     for p in params.named_children if params is not None else []:
         if p.type == "parameter_declaration":
-            out.append(cparse.declarator_name(p.child_by_field_name("declarator")) or "")
+            out.append(declarator_name(p.child_by_field_name("declarator")) or "")
     return out
 
 
 def param_types(fv: FunctionView) -> dict[str, str]:
     """name -> declared type text (``struct shrinker *``) of each named parameter."""
-    from reviewkit.api import cparse
 
     fn = fv.function
     out: dict[str, str] = {}
@@ -198,7 +196,7 @@ def param_types(fv: FunctionView) -> dict[str, str]:
     for p in params.named_children if params is not None else []:
         d = p.child_by_field_name("declarator")
         t = p.child_by_field_name("type")
-        name = cparse.declarator_name(d) if d is not None else None
+        name = declarator_name(d) if d is not None else None
         if name and t is not None:
             stars = fv.parsed.text(d).count("*")
             out[name] = " ".join(fv.parsed.text(t).split()) + " " + "*" * stars
@@ -207,7 +205,6 @@ def param_types(fv: FunctionView) -> dict[str, str]:
 
 def file_scope_names(root: Node, text_of: object) -> set[str]:
     """Names declared at file scope (variables, not functions) of a whole-file parse."""
-    from reviewkit.api import cparse
 
     out: set[str] = set()
     for child in root.named_children:
@@ -217,7 +214,7 @@ def file_scope_names(root: Node, text_of: object) -> set[str]:
             inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
             if inner is not None and inner.type == "function_declarator":
                 continue
-            name = cparse.declarator_name(d)
+            name = declarator_name(d)
             if name:
                 out.add(name)
     return out
@@ -225,13 +222,12 @@ def file_scope_names(root: Node, text_of: object) -> set[str]:
 
 def _bindings(fv: FunctionView, body: Node) -> list[tuple[str, Node]]:
     """(local, value) of ``T *x = value`` and ``x = value`` in source order."""
-    from reviewkit.api import cparse
 
     out = []
     for node in _walk(body):
         if node.type == "init_declarator":
             value = node.child_by_field_name("value")
-            name = cparse.declarator_name(node.child_by_field_name("declarator"))
+            name = declarator_name(node.child_by_field_name("declarator"))
             if value is not None and name:
                 out.append((name, value))
         elif node.type == "assignment_expression":

@@ -26,7 +26,7 @@ from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
 from reviewkit.rules.teardown_order.reach import Reach, ReachIndex, file_scope_names
 
-from reviewkit.api import FunctionView, ReviewContext, cparse, iter_calls
+from reviewkit.api import FunctionView, Node, ReviewContext, declarator_name, iter_calls, parse
 
 _ROOT_RE = re.compile(r"^([A-Za-z_]\w*)(.*)$")
 
@@ -54,7 +54,7 @@ def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
     index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields)
     for _pc, view in ctx.c_files():
         if view.tree_post is not None:
-            parsed = cparse.parse(view.tree_post)
+            parsed = parse(view.tree_post)
             index.file_globals[view.path] = file_scope_names(parsed.root, parsed.text)
     out: list[Registration] = []
     for fv in views:
@@ -250,7 +250,7 @@ def _base(walker: str) -> str | None:
     return root if root and root != walker else None
 
 
-def _assigned_to(fv: FunctionView, node: cparse.Node) -> str | None:
+def _assigned_to(fv: FunctionView, node: Node) -> str | None:
     """``x`` of ``x = call(...)`` or ``T *x = call(...)``."""
     parent = node.parent
     while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
@@ -261,5 +261,5 @@ def _assigned_to(fv: FunctionView, node: cparse.Node) -> str | None:
         left = parent.child_by_field_name("left")
         return fv.parsed.text(left) if left is not None else None
     if parent.type == "init_declarator":
-        return cparse.declarator_name(parent.child_by_field_name("declarator"))
+        return declarator_name(parent.child_by_field_name("declarator"))
     return None

@@ -100,7 +100,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
@@ -119,6 +118,7 @@ from reviewkit.api import (
     Fix,
     FlowPath,
     FunctionView,
+    KernelModel,
     PathStep,
     ReviewContext,
     Severity,
@@ -140,9 +140,9 @@ TOPICS = (
 SEVERITY = Severity.WARNING
 
 
-def _tokens(kernel: dict[str, Any]) -> tuple[str, ...]:
+def _tokens(kernel: KernelModel) -> tuple[str, ...]:
     """Code without a lifecycle call, a link or a callback field has nothing to say here."""
-    model = Model(kernel)
+    model = kernel.view(Model)
     names = {*model.walker_calls, *model.links, *model.callback_fields, *model.walk_prefixes, "notifier"}
     return tuple(sorted(names))
 
@@ -164,9 +164,9 @@ class _Hit:
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
-    model = Model(ctx.kernel)
+    model = ctx.kernel.view(Model)
     targets = []
-    for fv in ctx.functions("post", changed_only=not (ctx.report_all or ctx.scan)):
+    for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         names = {c.name for c in fv.function.calls()} if fv.function is not None else set()
         if names & set(model.destroy) and any(model.is_walker_call(n) for n in names):
             targets.append(fv)
@@ -206,8 +206,7 @@ def _check_function(
             hits.setdefault(key, hit)
     view = ctx.file_view(fv.path, fv.patch)
     for (d_line, r_line), hit in sorted(hits.items()):
-        touched = {d_line, r_line} & fv.changed_lines
-        if not touched and not (ctx.report_all or ctx.scan):
+        if not ctx.introduced.at(fv, d_line, r_line):
             continue
         yield ctx.finding(
             ID,
