@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{command}: {message}" if command else message)
 
     def _all_options(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for action in self._actions:
             out.extend(action.option_strings)
             if isinstance(action, argparse._SubParsersAction):

@@ -38,7 +38,8 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -49,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     A command's parser leaves the value unset (``SUPPRESS``) so that
     ``reviewkit --no-pager check`` and ``reviewkit check --no-pager`` both work.
     """
-    default = {} if top else {"default": argparse.SUPPRESS}
+    default: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument(
         "--color",
         "--colour",
@@ -77,9 +78,9 @@ def add_arguments(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
 
 
-def colour_wanted(choice: str, tty: bool, env: dict[str, str] | None = None) -> bool:
+def colour_wanted(choice: str, tty: bool, environ: Mapping[str, str] | None = None) -> bool:
     """Whether to paint: ``always``/``never`` as said; ``auto`` on a terminal without NO_COLOR or TERM=dumb."""
-    env = os.environ if env is None else env
+    env = os.environ if environ is None else environ
     if choice == "always":
         return True
     if choice == "never":

@@ -52,7 +52,7 @@ def _only_comment(text: str) -> bool:
 
 def _file_view(ctx: ReviewContext, f: Finding) -> FileView | None:
     for pc, fv in ctx.files():
-        if fv.path == f.file and (f.patch is None or pc.patch.position == f.patch):
+        if fv.path == f.file and (f.patch is None or (pc.patch is not None and pc.patch.position == f.patch)):
             return fv
     return None
 
