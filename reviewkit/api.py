@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.transform import facade as transform
     from reviewkit.transform.facade import GlobalDecl, Param, Scope, Stmt
     from reviewkit.transform.rename import LocalDecl, choose_name, local_declarations, rename_edits, renamed_lines
+    from reviewkit.transform.rename import uses as local_uses
     from reviewkit.transform.shape import share as share_shapes
     from reviewkit.transform.symbols import index as symbol_index
 
@@ -123,6 +124,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "LocalDecl": ("reviewkit.transform.rename", "LocalDecl"),
     "choose_name": ("reviewkit.transform.rename", "choose_name"),
     "local_declarations": ("reviewkit.transform.rename", "local_declarations"),
+    "local_uses": ("reviewkit.transform.rename", "uses"),
     "rename_edits": ("reviewkit.transform.rename", "rename_edits"),
     "renamed_lines": ("reviewkit.transform.rename", "renamed_lines"),
     "symbol_index": ("reviewkit.transform.symbols", "index"),
@@ -185,6 +187,7 @@ __all__ = [
     "iter_calls",
     "local_declarations",
     "local_names",
+    "local_uses",
     "lock_acquire_keys",
     "lock_declared_hand_back",
     "lock_header_summaries",

@@ -34,9 +34,19 @@ Use a name that says what it is:
 ```
 
 ## Not reported
-- loop counters `i`, `j`, `k`, `n` (any type);
-- the byte-cursor idiom: `p`, `q`, `s`, `c` of type `char`, `void`, `u8`...
-  (`const char *p` walking a buffer);
+- the kernel's customary short names, of any type: `i`, `j`, `k`, `n`,
+  `p`, `s`, `c`, `t`, `x`, `y`... (`[naming] exempt` in
+  `reviewkit/kernel/naming.toml`: `struct task_struct *p` and `int i` are
+  what kernel code calls them);
+- the cursor of a short loop: a local whose every use is as the iterator of
+  a loop of at most `[naming] short_loop` lines (15): the first argument of
+  `list_for_each_entry(w, ...)` or any `*for_each*` macro (and the
+  lookahead of a `*_safe` one), or the variable a
+  `for (r = req; r; r = r->next)` assigns in its first clause.  There the
+  loop header says what it holds.  Used after the loop as well (the
+  "found it" idiom), it is reported like any other local;
+- the byte-cursor idiom: `q` of type `char`, `void`, `u8`...
+  (`const char *q` walking a buffer);
 - scalar one-letter locals in short functions (`int r` in a ten-line helper);
 - locals the function already had before the series (the series is not
   asked to rename code it did not write), parameters, and globals.
@@ -67,10 +77,13 @@ from reviewkit.api import (
     Fix,
     FunctionView,
     LocalDecl,
+    Node,
     ReviewContext,
     Severity,
     choose_name,
+    iter_calls,
     local_declarations,
+    local_uses,
     rename_edits,
     renamed_lines,
 )
@@ -97,6 +110,7 @@ def _settings(ctx: ReviewContext) -> dict[str, Any]:
         "cursor_names": set(naming.get("cursor_names", [])),
         "cursor_types": set(naming.get("cursor_types", [])),
         "long_function": int(naming.get("long_function", 50)),
+        "short_loop": int(naming.get("short_loop", 15)),
         "type_names": naming.get("type_names", {}),
     }
 
@@ -105,11 +119,57 @@ def _length(fv: FunctionView) -> int:
     return fv.last_line - fv.first_line + 1
 
 
+def _loop_cursors(fv: FunctionView, loop: Node) -> set[str]:
+    """The names ``loop`` iterates with: a for_each macro's first argument, a ``for``'s assigned variables."""
+    if loop.type == "while_statement":
+        cond = loop.child_by_field_name("condition")
+        call = next(iter_calls(fv.parsed, cond), None) if cond is not None else None
+        header = call is not None and call.node.parent is not None and call.node.parent.parent == loop
+        if header and call is not None and call.args and ("for_each" in call.name or "foreach" in call.name.lower()):
+            # the _safe variants iterate with a second cursor, the lookahead
+            return {a.strip() for a in call.args[: 2 if call.name.endswith("_safe") else 1]}
+        return set()
+    if loop.type != "for_statement":
+        return set()
+    init = loop.child_by_field_name("initializer")
+    names: set[str] = set()
+    stack = [init] if init is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                names.add(fv.parsed.text(left))
+        if node.type in ("comma_expression", "assignment_expression"):
+            stack.extend(node.named_children)
+    return names
+
+
+def _short_loop_cursor(fv: FunctionView, decl: LocalDecl, cfg: dict[str, Any]) -> bool:
+    """Every use of ``decl`` is inside a loop of at most ``short_loop`` lines that iterates with it."""
+    used = [u for u in local_uses(fv, decl) if u.start_byte != decl.node.start_byte]
+    if not used:
+        return False
+    for use in used:
+        node = use.parent
+        while node is not None and node != decl.scope:
+            if node.type in ("for_statement", "while_statement") and decl.name in _loop_cursors(fv, node):
+                break
+            node = node.parent
+        else:
+            return False
+        if node.end_point[0] - node.start_point[0] + 1 > cfg["short_loop"]:
+            return False
+    return True
+
+
 def _reason(decl: LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | None:
     """Why this one-letter local is worth a comment, or None when it is idiomatic."""
     if len(decl.name) != 1 or decl.name in cfg["exempt"]:
         return None
     if decl.name in cfg["cursor_names"] and decl.base_type in cfg["cursor_types"]:
+        return None
+    if _short_loop_cursor(fv, decl, cfg):
         return None
     if decl.is_record:
         return f"holds a `{decl.type_text}`"
@@ -120,6 +180,8 @@ def _reason(decl: LocalDecl, fv: FunctionView, cfg: dict[str, Any]) -> str | Non
 
 
 def _pre_existing(ctx: ReviewContext, fv: FunctionView, name: str) -> bool:
+    if fv.patch is None:  # a file scanned on its own has no pre-image to compare with
+        return False
     pre = ctx.pre_function(fv)
     if pre is None:
         return False

@@ -16,7 +16,12 @@ from reviewkit.load.series import load
 from reviewkit.review.compare import NEW, PERSISTS, RESOLVED, classify, match_patches, patch_id
 from reviewkit.review.pipeline import review
 
-V1 = FIXTURES / "short-identifier" / "new-locals.patch"
+FIXTURE = FIXTURES / "short-identifier" / "new-locals.patch"
+V1_TEXT = re.sub(
+    r"(\+\tstruct gadget_req \*r;[^\n]*\n)", r"\1+\tstruct gadget_stats *a;\n", FIXTURE.read_text()
+).replace("+\t\tgq->submitted++;\n", "+\t\tgq->submitted++;\n+\t\ta = NULL;\n")
+V1_TEXT = re.sub(r"^@@ -40,11 \+57,16 @@", "@@ -40,11 +57,18 @@", V1_TEXT, flags=re.M)
+"""v1: the fixture plus a one-letter local `a` that is no loop's cursor (it persists into v2)."""
 
 
 def _shift(text: str, by: int) -> str:
@@ -28,24 +33,31 @@ def _shift(text: str, by: int) -> str:
     return re.sub(r"^@@ -(\d+),(\d+) \+(\d+),(\d+) @@", move, text, flags=re.M)
 
 
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    path = tmp_path / "v1.patch"
+    path.write_text(V1_TEXT)
+    return path
+
+
 def _v2(tmp_path: Path) -> Path:
-    """v2: shifted by 7 lines, `q` renamed (resolved), a new one-letter local `t` (new)."""
-    text = _shift(V1.read_text(), 7).replace("[PATCH]", "[PATCH v2]")
+    """v2: shifted by 7 lines, `q` renamed (resolved), `a` kept (persists), a new one-letter local `u` (new)."""
+    text = _shift(V1_TEXT, 7).replace("[PATCH]", "[PATCH v2]")
     marker = r" /\* ruleid: short-identifier[^*]*\*/"  # the marker may state the message
     text = re.sub(r"struct gadget_queue \*q;" + marker, "struct gadget_queue *gq;", text)
     text = text.replace(
         "\t\tq = &g->queues[i];\n+\t\ttotal += q->pending;", "\t\tgq = &g->queues[i];\n+\t\ttotal += gq->pending;"
     )
-    text = re.sub(r"(\+\tstruct gadget_req \*r;" + marker + r"\n)", r"\1+\tstruct gadget_stats *t;\n", text)
-    text = text.replace("+\t\tgq->submitted++;\n", "+\t\tgq->submitted++;\n+\t\tt = NULL;\n")
-    text = re.sub(r"^@@ -47,11 \+64,16 @@", "@@ -47,11 +64,18 @@", text, flags=re.M)
+    text = re.sub(r"(\+\tstruct gadget_stats \*a;\n)", r"\1+\tstruct gadget_stats *u;\n", text)
+    text = text.replace("+\t\ta = NULL;\n", "+\t\ta = NULL;\n+\t\tu = a;\n")
+    text = re.sub(r"^@@ -47,11 \+64,18 @@", "@@ -47,11 +64,20 @@", text, flags=re.M)
     path = tmp_path / "v2.patch"
     path.write_text(text)
     return path
 
 
 def test_patch_id_ignores_line_numbers_but_not_content() -> None:
-    text = load(str(V1)).patches[0].diff_text
+    text = load(str(FIXTURE)).patches[0].diff_text
     assert patch_id(text) == patch_id(_shift(text, 100))
     assert patch_id(text) != patch_id(text.replace("total += q->pending", "total += q->pending + 1"))
     assert patch_id(text) == patch_id(text.replace("\t", "        "))  # whitespace is not content
@@ -55,23 +67,23 @@ def test_patch_id_matches_git(seed_mbox: Path) -> None:
     git = shutil.which("git")
     if git is None:
         pytest.skip("git not installed")
-    for path in (V1, seed_mbox):
+    for path in (FIXTURE, seed_mbox):
         proc = subprocess.run([git, "patch-id", "--stable"], input=path.read_bytes(), capture_output=True, check=True)
         assert patch_id(load(str(path)).patches[0].diff_text) == proc.stdout.split()[0].decode()
 
 
-def test_match_by_patch_id_then_subject(tmp_path: Path) -> None:
-    old = load(str(V1))
+def test_match_by_patch_id_then_subject(tmp_path: Path, v1: Path) -> None:
+    old = load(str(v1))
     same = tmp_path / "same.patch"
     same.write_text(
-        _shift(V1.read_text(), 3).replace("[PATCH]", "[PATCH v2]").replace("batch pending", "batch the pending")
+        _shift(V1_TEXT, 3).replace("[PATCH]", "[PATCH v2]").replace("batch pending", "batch the pending")
     )
     assert [m.how for m in match_patches(old, load(str(same)))] == ["patch-id"]
     assert [m.how for m in match_patches(old, load(str(_v2(tmp_path))))] == ["subject"]
 
 
-def test_classify_resolved_persists_new(tmp_path: Path) -> None:
-    old = review(load(str(V1)), rules=["short-identifier"])
+def test_classify_resolved_persists_new(tmp_path: Path, v1: Path) -> None:
+    old = review(load(str(v1)), rules=["short-identifier"])
     new = review(load(str(_v2(tmp_path))), rules=["short-identifier"])
     result = classify(old, new)
     by_status = {
@@ -79,8 +91,8 @@ def test_classify_resolved_persists_new(tmp_path: Path) -> None:
         for s in (RESOLVED, PERSISTS, NEW)
     }
     assert by_status[RESOLVED] == [("q", 25)]
-    assert by_status[PERSISTS] == [("r", 68)]  # moved from 61: same fingerprint
-    assert by_status[NEW] == [("t", 69)]
+    assert by_status[PERSISTS] == [("a", 69)]  # moved from 62: same fingerprint
+    assert by_status[NEW] == [("u", 70)]
     persisting = next(i for i in result.items if i.status == PERSISTS)
     assert persisting.old is not None and persisting.old.fingerprint == persisting.finding.fingerprint
 
@@ -92,17 +104,17 @@ def test_compare_seed_with_itself(seed_mbox: Path, capsys: pytest.CaptureFixture
     assert doc["patches"][0]["matched_by"] == "patch-id"
 
 
-def test_compare_command_text_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_command_text_and_exit_status(tmp_path: Path, v1: Path, capsys: pytest.CaptureFixture[str]) -> None:
     v2 = _v2(tmp_path)
-    assert main(["compare", str(V1), str(v2), "--select", "short-identifier"]) == 0
+    assert main(["compare", str(v1), str(v2), "--select", "short-identifier"]) == 0
     out = capsys.readouterr().out
     assert "resolved  drivers/misc/gadget.c:25" in out
-    assert "persists  drivers/misc/gadget.c:68 (was 61)" in out
-    assert "new       drivers/misc/gadget.c:69" in out
+    assert "persists  drivers/misc/gadget.c:69 (was 62)" in out
+    assert "new       drivers/misc/gadget.c:70" in out
     assert out.strip().splitlines()[-1] == "reviewkit compare: 1 resolved, 1 persist, 1 new"
-    assert main(["compare", str(V1), str(v2), "--select", "short-identifier", "--fail-on", "info"]) == 1
+    assert main(["compare", str(v1), str(v2), "--select", "short-identifier", "--fail-on", "info"]) == 1
 
 
-def test_compare_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["compare", str(V1), str(tmp_path / "missing.mbox")]) == 2
+def test_compare_bad_input(tmp_path: Path, v1: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(v1), str(tmp_path / "missing.mbox")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -13,6 +13,8 @@ import json
 import sys
 
 NAME = "compare"
+PAGES = True
+"""A report for a person: paged on a terminal, as git pages its output."""
 HELP = "compare two versions of a series (resolved / persists / new findings)"
 
 
@@ -73,11 +75,14 @@ def _json(result: object) -> str:
 
 
 def _text(result: object) -> str:
+    from reviewkit.report import plural
     from reviewkit.review.compare import NEW, PERSISTS, RESOLVED, Comparison
 
     assert isinstance(result, Comparison)
     old_s, new_s = result.old.series, result.new.series
-    lines = [f"v{old_s.version} ({len(old_s.patches)} patches) -> v{new_s.version} ({len(new_s.patches)} patches)"]
+
+    old_n, new_n = plural(len(old_s.patches), "patch", "es"), plural(len(new_s.patches), "patch", "es")
+    lines = [f"v{old_s.version} ({old_n}) -> v{new_s.version} ({new_n})"]
     for m in result.matches:
         if m.new is not None and m.old is not None:
             lines.append(

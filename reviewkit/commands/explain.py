@@ -1,10 +1,14 @@
 """Explain a rule or a line.
 
-``reviewkit explain RULE`` prints a rule's full documentation.
-``reviewkit explain FILE:LINE SERIES`` reviews SERIES and answers for one
-post-image line: the findings on it, and what each rule that can reason
-about the line has to say (e.g. "do we need to uncharge here?" for a
+``reviewkit explain RULE`` prints a rule's full documentation, and how to
+silence it on one line.  ``reviewkit explain FILE:LINE SERIES`` reviews
+SERIES and answers for one post-image line: each finding on it as the
+TUI's explain screen shows it (the message, the path that goes wrong, why
+it matters, the suggested fix), and what each rule that can reason about
+the line has to say (e.g. "do we need to uncharge here?" for a
 ``folio_put()``: the charge, the put, and why no uncharge is needed).
+On a terminal the Markdown is rendered (and paged); into a pipe it is
+printed as Markdown source.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import argparse
 import re
 
+from reviewkit.model import Finding
+
 NAME = "explain"
 HELP = "show a rule's documentation, or explain FILE:LINE of a series"
+PAGES = True
 
 _LOCATION_RE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+)$")
 
@@ -32,42 +39,60 @@ def run(args: argparse.Namespace) -> int:
     if loc is not None and find_rule(args.what) is None:
         if not args.series:
             raise UsageError(f"explain {args.what}: give the series too (explain FILE:LINE SERIES)")
-        return _explain_line(loc.group("file"), int(loc.group("line")), args.series, args.tree)
+        return _explain_line(loc.group("file"), int(loc.group("line")), args)
     rule = find_rule(args.what)
     if rule is None:
-        raise UsageError(f"explain: unknown rule {args.what!r} (see 'reviewkit rules')")
-    print(f"{rule.id} ({rule.severity.value}, {rule.source})\n")
-    print(rule.doc.strip())
+        from reviewkit.cli import did_you_mean
+        from reviewkit.commands._options import known_rule_ids
+
+        hint = did_you_mean(args.what, known_rule_ids()) or " (see 'reviewkit rules')"
+        raise UsageError(f"explain: unknown rule {args.what!r}{hint}")
+    from reviewkit.commands._markdown import show
+    from reviewkit.review.suppress import how_to
+
+    show(f"# {rule.id} ({rule.severity.value}, {rule.source})\n\n{rule.doc.strip()}\n\n{how_to(rule.id)}", args)
     return 0
 
 
-def _explain_line(file: str, line: int, series_path: str, tree: str | None) -> int:
+def finding_markdown(f: Finding) -> str:
+    """One finding as the TUI's explain screen has it: where, what, the path, why, the fix."""
+    where = f"`{f.file}:{f.line}`" + (f" in `{f.function}()`" if f.function else "")
+    doc = f.rationale.strip() or "_This rule has no documentation._"
+    title, _, rest = doc.partition("\n")
+    parts = [f"# {f.rule}: {title.strip()}", f"**{f.severity.value}** at {where}: {f.message}"]
+    if f.path:
+        parts.append("## The path\n\n" + "\n".join(f"- line {s.line}: {s.note}" for s in f.path))
+    if f.fix is not None and f.fix.diff.strip():
+        state = "verified" if f.fix.verified else "not verified"
+        parts.append(f"## Suggested fix ({state}): {f.fix.title}\n\n```diff\n{f.fix.diff.rstrip()}\n```")
+    parts.append(rest.strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+def _explain_line(file: str, line: int, args: argparse.Namespace) -> int:
+    from reviewkit.commands._markdown import show
     from reviewkit.config import find_config
     from reviewkit.engine.registry import discover
     from reviewkit.errors import InputError
     from reviewkit.review.pipeline import load_series, review
 
-    series = load_series(series_path)
-    result = review(series, find_config(), tree=tree, repo=".")
+    series = load_series(args.series)
+    result = review(series, find_config(), tree=args.tree, repo=".")
     ctx = result.context
-    if not any(fv.path == file for _pc, fv in ctx.files()):
-        raise InputError(f"explain: {file} is not touched by {series_path}")
-    said = False
-    for f in result.findings:
-        if f.file == file and f.line == line:
-            print(f"{f.file}:{f.line}: {f.severity.value}: [{f.rule}] {f.message}")
-            said = True
+    touched = sorted({fv.path for _pc, fv in ctx.files()})
+    if file not in touched:
+        from reviewkit.cli import did_you_mean
+
+        raise InputError(f"explain: {file} is not touched by {args.series}{did_you_mean(file, touched)}")
+    parts = [finding_markdown(f) for f in result.findings if f.file == file and f.line == line]
     for rule in discover():
         hook = getattr(rule.module, "explain", None)
         if not callable(hook) or not ctx.config.rule_enabled(rule.id):
             continue
         lines = hook(ctx, file, line)
         if lines:
-            if said:
-                print()
-            print(f"[{rule.id}]")
-            print("\n".join(lines))
-            said = True
-    if not said:
-        print(f"{file}:{line}: no finding, and no rule has anything to say about this line")
+            parts.append(f"## [{rule.id}]\n\n" + "\n".join(lines))
+    if not parts:
+        parts.append(f"{file}:{line}: no finding, and no rule has anything to say about this line")
+    show("\n\n".join(parts), args)
     return 0

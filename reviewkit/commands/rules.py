@@ -7,6 +7,8 @@ import json
 import sys
 
 NAME = "rules"
+PAGES = True
+"""A report for a person: paged on a terminal, as git pages its output."""
 HELP = "list the rules (id, severity, source, summary)"
 
 

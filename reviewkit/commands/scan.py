@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.engine.executor import default_jobs
     from reviewkit.engine.scan import DEFAULT_TIMEOUT, c_files, scan
     from reviewkit.model import Finding
-    from reviewkit.report import Result, formats
+    from reviewkit.report import Result, formats, plural
 
     reporters = formats()
     if args.format not in reporters:
@@ -139,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     progress = Progress(len(files), sys.stderr, not args.quiet and sys.stderr.isatty())
     stream = args.format == "text" and not args.output
+    colour = {"color": bool(getattr(args, "color_enabled", False))}
     text = reporters[args.format]
     kept: list[Finding] = []
     counts = {"files": 0, "cached": 0, "findings": 0, "skipped": 0}
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             notes.extend(res.notes)
             if stream and res.findings:
                 progress.clear()
-                body = text.render(Result(None, res.findings, {}, {})).rstrip("\n").split("\n")[:-1]
+                body = text.render(Result(None, res.findings, {}, colour)).rstrip("\n").split("\n")[:-1]
                 sys.stdout.write("\n".join(body) + "\n")
                 sys.stdout.flush()
             elif not stream:
@@ -178,13 +179,13 @@ def run(args: argparse.Namespace) -> int:
     seconds = round(time.perf_counter() - started, 3)
     if stream:
         print(
-            f"reviewkit: scanned {counts['files']} files ({counts['cached']} cached, {counts['skipped']} with"
-            f" skipped rules) in {seconds} s: {counts['findings']} findings"
+            f"reviewkit: scanned {plural(counts['files'], 'file')} ({counts['cached']} cached, {counts['skipped']} with"
+            f" skipped rules) in {seconds} s: {plural(counts['findings'], 'finding')}"
         )
     else:
         kept.sort(key=Finding.sort_key)
         summary = {**counts, **stats, "seconds": seconds}
-        report = text.render(Result(None, kept, summary, {}))
+        report = text.render(Result(None, kept, summary, {} if args.output else colour))
         if args.output:
             from reviewkit.io import write_atomic
 

@@ -17,6 +17,8 @@ import json
 import sys
 
 NAME = "thread"
+PAGES = True
+"""A report for a person: paged on a terminal, as git pages its output."""
 HELP = "map a thread's review comments to patch lines; coverage by reviewkit findings"
 
 

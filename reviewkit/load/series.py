@@ -548,6 +548,13 @@ def load_directory(path: str) -> Series:
     return build_series(messages, path)
 
 
+def _range_ends(rev_range: str) -> list[str]:
+    """The revisions ``A..B``/``A...B``/``A`` names (git's ``^!``-style suffixes are left to git to judge)."""
+    sep = "..." if "..." in rev_range else ".." if ".." in rev_range else None
+    parts = rev_range.split(sep, 1) if sep else [rev_range]
+    return [p for p in parts if p and not re.search(r"\^[!@-]", p)]
+
+
 def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
     """A commit range of a local repository, through ``git format-patch``.
 
@@ -566,6 +573,10 @@ def load_git_range(rev_range: str, repo_dir: str = ".") -> Series:
     args = ["format-patch", "--stdout", "--no-signature", "--no-textconv", "--no-ext-diff", "--end-of-options"]
     proc = run_git([*args, rev_range], repo_dir)
     if proc is None or proc.returncode:
+        for rev in _range_ends(rev_range):  # say which end is unknown, in one line of our own
+            check = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], repo_dir)
+            if check is not None and check.returncode:
+                raise InputError(f"--git {rev_range}: unknown revision '{rev}' in this repository")
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines() if proc is not None else []
         fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith(("fatal: ", "error: "))]
         detail = fatal[0] if fatal else lines[-1] if lines else "git format-patch failed"

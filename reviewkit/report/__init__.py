@@ -27,6 +27,16 @@ class Result:
     options: dict[str, Any] = field(default_factory=dict)
     """Reporter options from the command line (terse, emacs, showfile, ...)."""
 
+    def input_name(self, f: Finding) -> str:
+        """The input file holding ``f``'s patch line: the patch's own file when a directory was given."""
+        if self.series is None:
+            return ""
+        if f.patch is not None and 0 <= f.patch < len(self.series.patches):
+            source = self.series.patches[f.patch].message.source
+            if source:
+                return source
+        return self.series.source
+
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}
         for f in self.findings:
@@ -45,6 +55,11 @@ def formats() -> dict[str, ModuleType]:
         if isinstance(name, str):
             out[name] = mod
     return out
+
+
+def plural(n: int, word: str, suffix: str = "s") -> str:
+    """``1 error``, ``2 errors``, ``1 patch``, ``3 patches`` (``suffix="es"``)."""
+    return f"{n} {word}{suffix if n != 1 else ''}"
 
 
 def series_json(series: Series | None) -> dict[str, Any]:

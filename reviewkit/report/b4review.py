@@ -6,8 +6,9 @@ with one result: ``{"tool": "reviewkit", "status": "pass|warn|fail",
 "summary": "...", "url": "", "details": "<JSON string>"}`` where
 ``details`` holds ``[{"status", "description", "srcline"}]``, one entry
 per finding (``description`` is ``[rule] message``, ``srcline`` the
-``FILE:LINE`` it is about).  Errors fail, warnings and infos warn (b4 shows
-checkpatch's CHECK the same way); no findings is a pass.
+``FILE:LINE`` it is about).  Errors fail, warnings warn; info findings are
+checkpatch's CHECK and, as in checkpatch, are printed only with
+``--strict`` (then they warn); no findings is a pass.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from reviewkit.model import Finding
 from reviewkit.report import Result
 
 FORMAT = "b4-review"
+STRICT_CHECKS = True
+"""As checkpatch: info findings only with ``--strict`` (the command drops them before rendering)."""
 TOOL = "reviewkit"
 _STATUS = {"error": "fail", "warning": "warn", "info": "warn"}
 _ORDER = {"pass": 0, "warn": 1, "fail": 2}

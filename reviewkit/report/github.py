@@ -15,6 +15,8 @@ from reviewkit.report import Result
 from reviewkit.report.text import escape_controls
 
 FORMAT = "github"
+TERSE = True
+"""One line per finding already; ``--terse`` changes nothing."""
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 

@@ -4,7 +4,9 @@ Schema version 1 (a contract: fields are only ever added):
 ``{"version": 1, "tool": "reviewkit", "series": {...}, "findings": [...],
 "stats": {...}}``; each finding has ``rule``, ``severity``, ``patch`` (the N
 of N/M), ``file``, ``line``, ``function``, ``message``, ``fix``
-(``{"diff": ...}`` or null) and more (see Finding.to_json).
+(``{"diff": ...}`` or null) and more (see Finding.to_json).  ``stats.suppressed`` counts the findings a
+``/* reviewkit: ignore RULE */`` comment silenced and ``stats.suppressions``
+lists them (``rule``, ``file``, ``line``, ``fingerprint``); added fields.
 """
 
 from __future__ import annotations

@@ -47,17 +47,14 @@ def sentence(message: str) -> str:
 
 
 def wrap(text: str, indent: str = "", first: str = "") -> list[str]:
-    return (
-        textwrap.wrap(
-            text,
-            WRAP,
-            initial_indent=first or indent,
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        or [""]
-    )
+    return textwrap.wrap(
+        text,
+        WRAP,
+        initial_indent=first or indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [""]
 
 
 def comment_text(f: Finding, *, fix: bool = True, lead: str = "") -> list[str]:

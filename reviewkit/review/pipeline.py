@@ -18,6 +18,7 @@ from reviewkit.engine.registry import discover
 from reviewkit.errors import InputError, UsageError
 from reviewkit.load.series import Series, load, load_git_range
 from reviewkit.model import Finding
+from reviewkit.review import suppress
 from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
 from reviewkit.views.repo import PreImages
@@ -115,6 +116,7 @@ def review(
     findings = engine.run(
         ctx, all_rules, baseline=read_baseline(baseline_path(baseline, config)), progress=progress, budget=budget
     )
+    findings, suppressed = suppress.apply(ctx, findings, {r.id for r in discover()}, warn)
     stats = {
         "patches": len(series.patches),
         "files": len({fv.path for _pc, fv in ctx.files()}),
@@ -122,6 +124,7 @@ def review(
         "mode": "tree" if tree or (pre is not None and any(fv.tree_mode for _pc, fv in ctx.files())) else "fragment",
         **({"context": dict(pre.sources)} if pre is not None else {}),
         **ctx.stats,
+        **suppressed,
         "seconds": round(time.perf_counter() - started, 4),
     }
     return Review(series, ctx, findings, stats)

@@ -1,0 +1,114 @@
+"""Per-line suppression in the code itself: ``/* reviewkit: ignore RULE-ID */``.
+
+The kernel already silences its tools in comments next to the code (sparse
+annotations, ``/* fall through */``, ``// NOLINT`` in clang-tidy);
+a baseline file is the only other way and does not travel with the patch.
+A comment on the finding's line, or alone on the line above it, silences
+that rule's finding there::
+
+    spin_lock(&q->lock);	/* reviewkit: ignore lock-balance */
+
+    /* reviewkit: ignore lock-balance -- released by the caller */
+    spin_lock(&q->lock);
+
+Several ids may be given, separated by commas or spaces; after ``--`` (or
+a ``:``) comes the reason, for the reader.  Only code counts: the comment
+must be on a line of the post-image (added or unchanged), never in a
+commit message or a removed line, so a series cannot silence what it
+deletes.  A comment naming an id no rule has is a note ("did you mean"),
+never a silent no-op.  Suppressed findings are counted in the JSON
+report's ``stats.suppressed`` (and listed in ``stats.suppressions``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reviewkit.model import Finding
+from reviewkit.views.context import ReviewContext
+from reviewkit.views.source import FileView
+
+_COMMENT_RE = re.compile(r"(?:/\*+|//+)\s*reviewkit:\s*ignore\b(?P<rest>[^\n]*)")
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def ids_in(text: str) -> list[str]:
+    """The rule ids a ``reviewkit: ignore`` comment on this line names (empty when there is none)."""
+    m = _COMMENT_RE.search(text)
+    if m is None:
+        return []
+    rest = m.group("rest").split("*/", 1)[0]
+    rest = re.split(r"\s--\s|\s--$|:", rest, maxsplit=1)[0]
+    return [tok for tok in re.split(r"[\s,]+", rest.strip()) if _ID_RE.fullmatch(tok)]
+
+
+def _only_comment(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith(("/*", "//")) and (stripped.endswith("*/") or stripped.startswith("//"))
+
+
+def _file_view(ctx: ReviewContext, f: Finding) -> FileView | None:
+    for pc, fv in ctx.files():
+        if fv.path == f.file and (f.patch is None or (pc.patch is not None and pc.patch.position == f.patch)):
+            return fv
+    return None
+
+
+def silenced(fv: FileView, f: Finding) -> bool:
+    """A comment on ``f``'s post-image line, or a comment line right above it, names ``f.rule``."""
+    here = fv.line_text(f.line) or ""
+    if f.rule in ids_in(here):
+        return True
+    above = fv.line_text(f.line - 1) if f.line > 1 else None
+    return above is not None and _only_comment(above) and f.rule in ids_in(above)
+
+
+def how_to(rule_id: str) -> str:
+    """The explain text telling how to silence ``rule_id`` on one line."""
+    return (
+        "## Silencing it on one line\n\n"
+        f"A comment on the line, or alone on the line above it, silences this rule there: "
+        f"`/* reviewkit: ignore {rule_id} */` (or `// reviewkit: ignore {rule_id}`), "
+        f"a reason may follow `--`. Only comments in the code after the patch count; "
+        f"the JSON report counts suppressed findings in `stats.suppressed`."
+    )
+
+
+def _unknown_notes(ctx: ReviewContext, known: set[str]) -> list[str]:
+    notes = []
+    for _pc, fv in ctx.files():
+        for ln in fv.post:
+            for rid in ids_in(ln.text):
+                if rid not in known:
+                    close = difflib.get_close_matches(rid, sorted(known), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    notes.append(f"{fv.path}:{ln.number}: 'reviewkit: ignore {rid}': no such rule{hint}")
+    return notes
+
+
+def apply(
+    ctx: ReviewContext,
+    findings: Iterable[Finding],
+    known: set[str],
+    warn: Callable[[str], Any] | None = None,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """The findings no comment silences, and the stats (``suppressed``, ``suppressions``) of those it does."""
+    kept: list[Finding] = []
+    gone: list[dict[str, Any]] = []
+    for f in findings:
+        fv = _file_view(ctx, f)
+        if fv is not None and silenced(fv, f):
+            gone.append({"rule": f.rule, "file": f.file, "line": f.line, "fingerprint": f.fingerprint})
+        else:
+            kept.append(f)
+    notes = _unknown_notes(ctx, known)
+    if warn is not None:
+        for note in notes:
+            warn(note)
+    stats: dict[str, Any] = {"suppressed": len(gone), "suppressions": gone}
+    if notes:
+        stats["suppress_unknown"] = notes
+    return kept, stats
