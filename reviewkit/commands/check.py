@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from reviewkit.model import Finding
@@ -93,7 +94,7 @@ def _format_help() -> str:
     return _FormatHelp("report format: text (default), json, checkpatch, ... (see 'reviewkit help formats')")
 
 
-def _terse_ok(reporter: object, name: str, formats: dict[str, object]) -> None:
+def _terse_ok(reporter: object, name: str, formats: Mapping[str, object]) -> None:
     """``--terse`` is for the line-per-finding formats; a structured one refuses it in one line."""
     from reviewkit.errors import UsageError
 
