@@ -601,13 +601,11 @@ class LockAnalysis:
         held.discard(match)
         if match.count > 1:
             held.add(replace(match, count=match.count - 1))
-        elif not match.stale or not self._nests(match.group):
+        elif not match.stale:
             # released here: a second release is a bug, for a counter (rcu_read_unlock() once too often) and
             # for the caller's lock held on entry as much as for a lock this function took (see node() for
-            # loops).  A hold a callee may have dropped (stale) is still certainly free after this release
-            # when the lock does not nest: the next release of it is a double release, never the caller's
-            # lock (spin_lock(); callee(); spin_unlock(); spin_unlock(); was taken for a caller-held helper)
-            held.add(replace(match, count=0, line=line, stale=False))
+            # loops)
+            held.add(replace(match, count=0, line=line))
         if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
             return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
         self._irq_state(call, line, key, match, variants, flags, held)
