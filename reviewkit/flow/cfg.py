@@ -153,6 +153,7 @@ class CFG:
             return True
         return self.fv.fragment and not self.fv.start_visible
 
+
 class _Builder:
     def __init__(self, fv: FunctionView, noreturn: frozenset[str], asserts: frozenset[str] = frozenset()) -> None:
         self.fv = fv
@@ -592,23 +593,11 @@ def _asserted(s: Node, asserts: frozenset[str]) -> Node | None:
     return args.named_children[0] if len(args.named_children) == 1 else None
 
 
-def _asserts(kernel: dict[str, Any] | None) -> frozenset[str]:
-    """The ``[flow] asserts`` calls (``BUG_ON(cond)`` is ``if (cond) BUG();``) of the run's model."""
-    model = kernel if isinstance(kernel, KernelModel) else builtin_model() if kernel is None else KernelModel(kernel)
-    return model.view(_assert_names)
-
-
-def _assert_names(model: KernelModel) -> frozenset[str]:
-    return frozenset(str(name) for name in model.table("flow").get("asserts", []))
-
-
-def _noreturn(kernel: dict[str, Any] | None) -> frozenset[str]:
-    """The ``[flow] noreturn`` calls of the run's model (the built-in tables when none is given)."""
+def _model(kernel: dict[str, Any] | None) -> KernelModel:
+    """The run's model; the built-in tables when none is given; a plain mapping (a test's own tables) wrapped."""
     if isinstance(kernel, KernelModel):
-        return kernel.noreturn
-    if kernel is None:
-        return builtin_model().noreturn
-    return KernelModel(kernel).noreturn  # a plain mapping (a test's own tables)
+        return kernel
+    return builtin_model() if kernel is None else KernelModel(kernel)
 
 
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
@@ -617,7 +606,8 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     Not cached here: a run's graphs are owned by :class:`reviewkit.facts.Facts`
     (``ctx.facts.cfg(fv)``), which builds each one once.
     """
-    b = _Builder(fv, _noreturn(kernel), _asserts(kernel))
+    model = _model(kernel)
+    b = _Builder(fv, model.noreturn, model.asserts)
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:

@@ -42,6 +42,15 @@ class KernelModel(dict[str, Any]):
         """Calls that never return (``[flow] noreturn``): a path through one ends there."""
         return self.view(_noreturn)
 
+    @property
+    def asserts(self) -> frozenset[str]:
+        """Assertion macros (``[flow] asserts``): ``BUG_ON(cond)`` is ``if (cond) BUG();``."""
+        return self.view(_asserts)
+
 
 def _noreturn(model: KernelModel) -> frozenset[str]:
     return frozenset(str(name) for name in model.table("flow").get("noreturn", []))
+
+
+def _asserts(model: KernelModel) -> frozenset[str]:
+    return frozenset(str(name) for name in model.table("flow").get("asserts", []))
