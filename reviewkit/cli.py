@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         mod.add_arguments(p)
         if getattr(mod, "PAGES", False):
             _terminal.add_arguments(p)
-        p.set_defaults(_run=mod.run, _pages=getattr(mod, "PAGES", False))
+        p.set_defaults(_run=mod.run, _pages=getattr(mod, "PAGES", False), _parser=p)
     return parser
 
 
@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 clean, 1 findings, 2 errors)."""
     try:
         parser = build_parser()
-        args = parser.parse_args(_bare_color(sys.argv[1:] if argv is None else argv))
+        args, extra = parser.parse_known_args(_bare_color(sys.argv[1:] if argv is None else argv))
+        if extra:  # the command's own parser says it, with a "did you mean" among that command's options
+            getattr(args, "_parser", parser).error("unrecognized arguments: " + " ".join(extra))
         if not getattr(args, "_run", None):
             parser.print_help(sys.stderr)
             return EXIT_ERROR

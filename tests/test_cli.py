@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 REVIEWKIT = [sys.executable, "-c", "from reviewkit.cli import entry; entry()"]
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "series.mbox"
@@ -232,3 +233,41 @@ def test_scan_skips_series_only_rules_unless_selected(tmp_path: Path) -> None:
     assert [f["rule"] for f in default["findings"]] == []
     asked = run("scan", "--no-cache", "-q", "-f", "json", "--rule", "short-identifier", str(src))
     assert {f["rule"] for f in json.loads(asked.stdout)["findings"]} == {"short-identifier"}
+
+
+def test_scan_select_and_ignore_speak_checks_vocabulary(tmp_path: Path) -> None:
+    """``--select``/``--ignore`` mean in scan what they mean in check; an unknown id is still a usage error."""
+    src = tmp_path / "old.c"
+    src.write_text("int walk(struct list_head *h)\n{\n\tstruct list_lru_one *l = first(h);\n\n\treturn step(l);\n}\n")
+    asked = run("scan", "--no-cache", "-q", "-f", "json", "--select", "short-identifier", str(src))
+    assert {f["rule"] for f in json.loads(asked.stdout)["findings"]} == {"short-identifier"}
+    both = run(
+        "scan",
+        "--no-cache",
+        "-q",
+        "-f",
+        "json",
+        "--select",
+        "short-identifier",
+        "--ignore",
+        "short-identifier",
+        str(src),
+    )
+    assert json.loads(both.stdout)["findings"] == []
+    assert run("scan", "--no-cache", "-q", "--ignore", "no-such-rule", str(src)).returncode == 2
+
+
+def test_scan_fix_of_an_absolute_path_applies_from_the_root(tmp_path: Path) -> None:
+    """``scan /abs/f.c``: the suggested diff names ``a/abs/f.c`` (not ``a//abs``), so ``git apply -p1`` works from /."""
+    src = tmp_path / "teardown.c"
+    src.write_bytes((ROOT / "fixtures" / "teardown-order" / "callback-kinds.c").read_bytes())
+    out = json.loads(run("scan", "--no-cache", "-q", "-f", "json", "--select", "teardown-order", str(src)).stdout)
+    fixes = [f["fix"]["diff"] for f in out["findings"] if f.get("fix")]
+    assert fixes, out
+    assert fixes[0].startswith(f"--- a/{str(src).lstrip('/')}\n")
+    before = src.read_text()
+    patch = tmp_path / "fix.diff"
+    patch.write_text(fixes[0])
+    proc = subprocess.run(["git", "apply", "-p1", str(patch)], cwd="/", capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert src.read_text() != before

@@ -148,3 +148,11 @@ def test_explain_finding_prints_path_why_and_fix(seed_mbox: Path) -> None:
 def test_explain_untouched_file_says_did_you_mean(seed_mbox: Path) -> None:
     line = _one_error_line(run("explain", "mm/huge_memroy.c:952", str(seed_mbox)))
     assert "is not touched by" in line and "did you mean 'mm/huge_memory.c'" in line
+
+
+def test_option_typo_is_matched_against_that_commands_options_only() -> None:
+    """``scan --selct`` suggests scan's ``--select``; an option only check has is never offered to scan."""
+    line = _one_error_line(run("scan", "--selct", "lock-balance", "x.c"))
+    assert line.startswith("reviewkit: error: scan: unrecognized arguments: --selct") and "'--select'" in line
+    line = _one_error_line(run("scan", "--no-fix", "x.c"))
+    assert "scan: unrecognized arguments: --no-fix" in line and "'--no-fix'" not in line

@@ -21,7 +21,11 @@ HELP = "run rules over whole C files or directories, no patch needed"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="DIR", help="C files or directories")
-    p.add_argument("--rule", action="append", help="only this rule (repeatable, or comma-separated)")
+    # check's names (--select/--ignore) work here too: one vocabulary across commands, as git keeps.
+    p.add_argument(
+        "--rule", "--select", action="append", dest="rule", help="only this rule (repeatable, or comma-separated)"
+    )
+    p.add_argument("--ignore", action="append", help="skip this rule (repeatable, or comma-separated)")
     p.add_argument("--format", "-f", default="text", help="text (default), json, sarif, ...")
     p.add_argument("--parse-stats", action="store_true", help="print parse statistics instead of findings")
     p.add_argument("-j", "--jobs", type=int, default=0, help="parallel processes (default: one per core)")
@@ -123,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
     fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     rules = engine.discover()
     wanted = [r.strip() for spec in (args.rule or []) for r in spec.split(",") if r.strip()]
-    check_rule_ids(config, [r.id for r in rules], select=wanted or None)
+    skipped = [r.strip() for spec in (args.ignore or []) for r in spec.split(",") if r.strip()]
+    check_rule_ids(config, [r.id for r in rules], select=wanted or None, ignore=skipped)
+    rules = [r for r in rules if r.id not in skipped]
     if wanted:
         rules = [r for r in rules if r.id in wanted]
     else:

@@ -237,8 +237,17 @@ def hunks(fix: Fix) -> dict[str, list[Hunk]]:
 def render(fix: Fix) -> str:
     """``fix`` as one unified diff, applicable with ``git apply -p1`` on top of the series."""
     return "".join(
-        f"--- a/{path}\n+++ b/{path}\n" + "".join(h.text() for h in file) for path, file in hunks(fix).items()
+        f"--- a/{_name(path)}\n+++ b/{_name(path)}\n" + "".join(h.text() for h in file)
+        for path, file in hunks(fix).items()
     )
+
+
+def _name(path: str) -> str:
+    """The path as a diff names it: an absolute one (``scan /abs/file.c``) without its leading ``/``.
+
+    ``a//work/x.c`` is no name git or patch accept; ``a/work/x.c`` applies with ``-p1`` from ``/``.
+    """
+    return path.lstrip("/")
 
 
 def _hunk_edits(path: str, first: int, body: Iterable[tuple[str, str]], split: bool = False) -> list[Edit]:
