@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
         trail_steps,
     )
     from reviewkit.flow.paths import fragment_cfg
+    from reviewkit.flow.wording import taken as condition_taken
     from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
@@ -93,6 +94,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "paths": ("reviewkit.flow.engine", "paths"),
     "run": ("reviewkit.flow.engine", "run"),
     "trail_steps": ("reviewkit.flow.engine", "trail_steps"),
+    # a branch a path took as the C condition that held (``!err``), for path steps
+    "condition_taken": ("reviewkit.flow.wording", "taken"),
     # the lock model built on it
     "Held": ("reviewkit.locks.analysis", "Held"),
     "LockModel": ("reviewkit.locks.analysis", "LockModel"),
@@ -179,6 +182,7 @@ __all__ = [
     "build_cfg",
     "calls_on_path",
     "choose_name",
+    "condition_taken",
     "declarator_name",
     "edit_on_lines",
     "edit_on_text",

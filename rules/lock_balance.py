@@ -131,6 +131,7 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    condition_taken,
     lock_declared_hand_back,
     lock_header_summaries,
     lock_included,
@@ -698,7 +699,7 @@ def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[Pat
                 what = "body runs" if verdict == "runs" else "ends"
                 steps.append((PathStep(node.line, f"the `{node.loop}` loop {what}"), False))
         elif node.kind == K_COND:
-            note = f"`{' '.join(node.text.split())}` is {'true' if label else 'false'}"
+            note = f"`{condition_taken(node.text, bool(label))}`"
             steps.append((PathStep(node.line, note), _decides(node, via)))
         elif node.kind == K_SWITCH:
             steps.append((PathStep(node.line, f"switch takes {label}"), via is not None))

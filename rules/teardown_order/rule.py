@@ -128,6 +128,7 @@ from reviewkit.api import (
     PathStep,
     ReviewContext,
     Severity,
+    condition_taken,
     edit_on_view,
     paths,
 )
@@ -262,7 +263,7 @@ def _walk(
             state = {w: ("unknown" if s == "allocated" else s) for w, s in state.items()}
             continue
         if node.kind == K_COND and node.line is not None:
-            steps.append(PathStep(node.line, f"`{_short(node.text)}` is {'true' if label else 'false'}"))
+            steps.append(PathStep(node.line, f"`{_short(condition_taken(node.text, bool(label)))}`"))
         assigned = _assigned(node)
         if assigned is not None and "->" not in assigned and "." not in assigned:
             # `tid_tx = other;` between the free and the stop: the stop is about another object now
