@@ -139,6 +139,9 @@ class Held:
     """Held on entry by annotation: "__must_hold" or "__releases"."""
     scope: tuple[int, int] | None = field(default=None, compare=False)
     """A ``guard()``: the bytes of the block that releases it when it ends."""
+    maybe_dropped: bool = False
+    """Stale only because a callee may have released it (a release summary not decided by a test): it
+    is held or free, never held twice, so a release of it frees it for certain."""
     src: str = field(default="", compare=False)
     """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
 

@@ -166,7 +166,9 @@ class LockAnalysis:
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             old = facts.held
-            stale = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in old)
+            stale = frozenset(
+                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == "inferred" else h for h in old
+            )
             facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
@@ -189,7 +191,10 @@ class LockAnalysis:
                 # a callee may have dropped or retaken locks behind our back
                 # (and a release recorded before the call proves nothing about a later one)
                 held = {
-                    replace(h, stale=True) if (h.count and not self._nests(h.group)) or not h.count else h for h in held
+                    replace(h, stale=True, maybe_dropped=False)
+                    if (h.count and not self._nests(h.group)) or not h.count
+                    else h
+                    for h in held
                 }
                 unseen = True
         if n.writes and n.calls:
@@ -306,7 +311,9 @@ class LockAnalysis:
             # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
             # loop may run any number of times, so which elements are still locked cannot be proved
             held = frozenset(
-                replace(h, stale=True) if h.count and not h.stale and self._element_rest(h.key) in rests else h
+                replace(h, stale=True, maybe_dropped=False)
+                if h.count and not h.stale and self._element_rest(h.key) in rests
+                else h
                 for h in facts.held
             )
             if held != facts.held:
@@ -348,7 +355,7 @@ class LockAnalysis:
         rebinds = self._rebinds(n)
         if not rebinds or not _rebound(h.key, rebinds):
             return h
-        return replace(h, stale=True)
+        return replace(h, stale=True, maybe_dropped=False)
 
     def _rebinds(self, n: CfgNode) -> frozenset[str]:
         """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
@@ -498,7 +505,7 @@ class LockAnalysis:
             pending.add(Pending(var, hold, "zero" if when == "nonzero" else "nonzero"))
             return False
         # WARN_ON(trylock(x)), return trylock(x): maybe held; only this lock becomes unknown
-        held.add(replace(hold, stale=True))
+        held.add(replace(hold, stale=True, maybe_dropped=False))
         return False
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
@@ -573,7 +580,7 @@ class LockAnalysis:
                 # ``pwq->pool->lock`` may be of that very lock; neither hold nor release is provable
                 for h in maybe:
                     held.discard(h)
-                    held.add(replace(h, stale=True))
+                    held.add(replace(h, stale=True, maybe_dropped=False))
                 return
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
@@ -606,6 +613,10 @@ class LockAnalysis:
             # for the caller's lock held on entry as much as for a lock this function took (see node() for
             # loops)
             held.add(replace(match, count=0, line=line))
+        elif match.maybe_dropped and match.line is not None and not self._nests(match.group):
+            # this function took it and a callee may have dropped it (held or free, never twice): free now
+            # for certain, so a second release is this function's double release, never the caller's lock
+            held.add(replace(match, count=0, line=line, stale=False, maybe_dropped=False))
         if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
             return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
         self._irq_state(call, line, key, match, variants, flags, held)
@@ -754,7 +765,7 @@ class LockAnalysis:
             pattern = re.compile(".+".join(map(re.escape, key.split("*"))) + "$")
             for h in [h for h in held if h.count and not h.stale and pattern.match(h.key)]:
                 held.discard(h)
-                held.add(replace(h, stale=True))
+                held.add(replace(h, stale=True, maybe_dropped=False))
             return False
         if s.kind == "acquire":
             hold = Held(
@@ -772,7 +783,7 @@ class LockAnalysis:
                 # when the handler did not): held or not is unknown from here
                 for h in [h for h in held if h.key == key]:
                     held.discard(h)
-                held.add(replace(hold, stale=True))
+                held.add(replace(hold, stale=True, maybe_dropped=False))
                 return False
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
@@ -782,7 +793,7 @@ class LockAnalysis:
                 return False  # decided by branch()
             for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
                 held.discard(h)
-                held.add(replace(h, stale=True))
+                held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
