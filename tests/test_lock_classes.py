@@ -53,3 +53,69 @@ def test_release_after_an_unknown_callee_is_this_functions_second_release() -> N
     assert [ln for ln, _m in found] == [line]
     assert "again" in found[0][1]
     assert _lines(_DRAIN % "") == []
+
+
+_TYPO = """
+struct chan { struct mutex m; int st; };
+
+static void chan_close_unlock(struct chan *chan)
+	__releases(&%s->m)
+{
+	chan->st = 0;
+	mutex_unlock(&chan->m);
+}
+
+static int chan_event(struct chan *chan, int ev)
+{
+	mutex_lock(&chan->m);
+	if (ev < 0) {
+		chan_close_unlock(chan);
+		return 0;
+	}
+	mutex_unlock(&chan->m);
+	return 0;
+}
+
+static void chan_twice(struct chan *chan)
+{
+	mutex_lock(&chan->m);
+	chan_close_unlock(chan);
+	mutex_unlock(&chan->m);
+}
+"""
+
+
+def test_an_annotation_naming_no_variable_is_read_by_its_member_path() -> None:
+    """``__releases(&chn->m)`` with the parameter ``chan``: the helper releases ``chan->m`` as its body
+    says, so the caller that uses it on its error path is balanced and the one that releases again is not;
+    spelt right, the same two callers give the same two answers."""
+    for root in ("chn", "chan"):
+        found = _lines(_TYPO % root)
+        assert len(found) == 1, (root, found)
+        assert "again" in found[0][1] and "chan->m" in found[0][1]
+
+
+_ALIAS = """
+struct hw { struct mutex m; int mode; };
+
+static int hw_set(struct device *dev, int mode)
+{
+	struct hw *hw = %s;
+
+	mutex_lock(&hw->m);
+	if (mode > 4)
+		goto out;
+	hw->mode = mode;
+out:
+	mutex_unlock(&to_hw(dev)->m);
+	return 0;
+}
+"""
+
+
+def test_a_local_initialised_with_a_call_of_parameters_is_that_call() -> None:
+    """``hw = to_hw(dev)``: ``to_hw(dev)->m`` is ``hw->m``; ``hw = to_hw(hw_default)`` (a global read) is
+    not that call, so the lock taken through it stays held."""
+    assert _lines(_ALIAS % "to_hw(dev)") == []
+    found = _lines(_ALIAS % "to_hw(hw_default)")
+    assert found and "still held" in found[0][1]

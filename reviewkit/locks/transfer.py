@@ -42,6 +42,7 @@ from reviewkit.locks.syntax import (
     _is_atom_call,
     _rebound,
     _subst,
+    call_aliases,
     call_source,
     lock_annotations,
 )
@@ -514,13 +515,13 @@ class LockAnalysis:
         for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
             if at is None or h.scope is None or not h.scope[0] <= at < h.scope[1]:
                 held.discard(h)  # the guard's block has ended
-        for h in [h for h in held if h.key == hold.key and h.count == 0]:
+        for h in [h for h in held if self._same_key(h.key, hold.key) and h.count == 0]:
             held.discard(h)
         same = next(
             (
                 h
                 for h in _ordered(held)
-                if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count
+                if self._same_key(h.key, hold.key) and _same_group(h.group, hold.group) and not h.stale and h.count
             ),
             None,
         )
@@ -570,6 +571,15 @@ class LockAnalysis:
         candidates = [
             h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
         ]
+        if not candidates and self._aliases():
+            canon = self._canon(key)
+            candidates = [
+                h
+                for h in _ordered(held)
+                if h.key != key
+                and self._canon(h.key) == canon
+                and (h.group in groups or h.group == "any" or "any" in groups)
+            ]
         if not candidates:
             candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
@@ -668,6 +678,22 @@ class LockAnalysis:
             and (m := _LAST_MEMBER.search(h.key)) is not None
             and m.group() == member.group()
         ]
+
+    def _aliases(self) -> dict[str, str]:
+        """:func:`call_aliases` of the function, once."""
+        got = self.__dict__.get("_call_aliases")
+        if got is None:
+            got = self.__dict__["_call_aliases"] = call_aliases(self.fv, self._graph())
+        return got
+
+    def _same_key(self, a: str, b: str) -> bool:
+        return a == b or (bool(self._aliases()) and self._canon(a) == self._canon(b))
+
+    def _canon(self, key: str) -> str:
+        """``mdev->cap_mask_mutex`` -> ``to_mdev(ibdev)->cap_mask_mutex`` (see :func:`call_aliases`)."""
+        root = _ROOT.match(key)
+        alias = self._aliases().get(root.group()) if root is not None else None
+        return lock_key(alias + key[root.end() :]) if alias is not None and root is not None else key
 
     def _reassigned(self) -> frozenset[str]:
         """Variables some statement other than their declaration assigns."""
