@@ -156,6 +156,8 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Variables of a lock expression: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
+_UNTAKEN = "untaken:"
+"""The :class:`~reviewkit.locks.model.Event` detail of a release after a failed trylock (see transfer)."""
 _UNLOCKED = "unlocked@"
 """The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
 _LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
@@ -485,7 +487,7 @@ def _error_exits(res: LockResult, holding: list[Any]) -> bool:
 
 
 def _released_somewhere(res: LockResult, key: str) -> bool:
-    return any(h.key == key and not h.count for ex in res.exits for h in ex.state.facts.held)
+    return any(h.key == key and not h.count and h.entry != _UNTAKEN for ex in res.exits for h in ex.state.facts.held)
 
 
 def _leaks(
@@ -545,7 +547,9 @@ def _leaks(
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
             msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
-                "end" if e.via.kind != K_RETURN else _LOCAL_NAME.sub("_", lock_key(e.via.text))
+                # the returned value alone: ``lock_key()`` of the whole statement glues ``return`` to it
+                # (``returnNULL;``), one lower-case word that the renaming pattern swallowed whole
+                "end" if e.via.kind != K_RETURN else "return " + _LOCAL_NAME.sub("_", _return_value(res, e.via) or "")
                 for e, _h, _l in group_items
             )
             sig = ("leak" if not was else "new-leak", key, group, exit_texts)
@@ -752,6 +756,11 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
             msg = (
                 f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which the `guard()` at {e.other_line} holds: "
                 "the guard releases it again when its scope ends"
+            )
+        elif e.kind == "double-release" and e.detail.startswith(_UNTAKEN):
+            msg = (
+                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on this path: "
+                f"`{e.detail[len(_UNTAKEN) :]}()` at {e.other_line} failed to take it"
             )
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"

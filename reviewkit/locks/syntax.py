@@ -271,7 +271,8 @@ local_names = _locals
 
 
 def call_aliases(fv: FunctionView, cfg: CFG) -> dict[str, str]:
-    """Locals that are another name for a call of the parameters: ``mdev`` -> ``to_mdev(ibdev)``.
+    """Locals that are another name for a call of the parameters (``mdev`` -> ``to_mdev(ibdev)``) or,
+    declared with it, for a member path (``ctx`` -> ``iocb->ki_ctx``).
 
     ``struct mlx4_ib_dev *mdev = to_mdev(ibdev);`` (or ``mdev = to_mdev(ibdev);`` once, after a bare
     declaration), never assigned again, with every variable of the call a parameter the function never
@@ -306,6 +307,10 @@ def call_aliases(fv: FunctionView, cfg: CFG) -> dict[str, str]:
             name = fv.parsed.text(left)
             if name in found:
                 found[name] = ("", False)  # two values: no alias
+                continue
+            if declared and value.type in ("field_expression", "identifier"):
+                # ``struct kioctx *ctx = iocb->ki_ctx;``: a path's other name, as :func:`canonical` reads it
+                found[name] = (lock_key(fv.parsed.text(value)), True)
                 continue
             found[name] = (_param_call(fv, value, params, count), declared)
     out = {}

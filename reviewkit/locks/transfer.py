@@ -34,6 +34,7 @@ from reviewkit.locks.model import (
 )
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
+    _IDENT,
     _LOCKED_FLAG,
     _RELEASING_NAME,
     _assigned_negated,
@@ -53,6 +54,8 @@ UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 ASSERTED = "lockdep_assert_held"
+UNTAKEN = "untaken:"
+"""``Held.entry`` of the record a failed trylock leaves (count 0); ``Event.detail`` prefix of its release."""
 GUARDED = "guard"
 """``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
@@ -233,7 +236,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or _RELEASING_NAME.search(c.name)
-                or any(_HANDS_OFF.search(a) for a in c.args)
+                or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
                 for c in n.calls
             )
             self._relevance[n.id] = rel
@@ -259,6 +262,12 @@ class LockAnalysis:
                         held.discard(next((h for h in _ordered(held) if h.key == p.held.key and h.count), p.held))
                 elif truth == (p.when in ("nonzero", "nonnull")):
                     self._acquire(n, p.held, held)
+                elif p.dropped_at is None and p.when != "maybe":
+                    self._untaken(p.held, held)
+                elif p.dropped_at is not None and p.held.line is not None and not self._nests(p.held.group):
+                    # the callee dropped the lock this function took: released at the call, so a release
+                    # of it now is a second one, never the caller's lock
+                    held.add(replace(p.held, count=0, line=p.dropped_at, stale=False, maybe_dropped=False))
         if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
             return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
         atom: Node | None = n.ast
@@ -283,7 +292,19 @@ class LockAnalysis:
                             held.discard(h)
                 elif success and hold is not None:
                     self._acquire(n, hold, held)
+                elif hold is not None and fam is not None:
+                    self._untaken(hold, held)
         return Facts(frozenset(held), frozenset(pending), facts.unseen)
+
+    def _untaken(self, hold: Held, held: set[Held]) -> None:
+        """A trylock of this function failed on this path: the lock is not held here, whoever holds it,
+        so a release of it before it is taken again is this function's bug, never the caller's lock
+        (``if (!down_read_trylock(&s)) goto done; ... done: up_read(&s);``)."""
+        if hold.call not in self.model.acquires or self._nests(hold.group):
+            return  # a wrapper's "failure" (a summary read off its exits) says less than a trylock's
+        if any(h.key == hold.key and h.count for h in held):
+            return
+        held.add(replace(hold, count=0, stale=False, maybe_dropped=False, entry=UNTAKEN))
 
     def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
         if s is None:
@@ -313,7 +334,7 @@ class LockAnalysis:
             # loop may run any number of times, so which elements are still locked cannot be proved
             held = frozenset(
                 replace(h, stale=True, maybe_dropped=False)
-                if h.count and not h.stale and self._element_rest(h.key) in rests
+                if h.count and not h.stale and self._other_loop(h.key)
                 else h
                 for h in facts.held
             )
@@ -327,7 +348,26 @@ class LockAnalysis:
             return None
         return key[root.end() :]
 
-    def _element_releases(self) -> frozenset[str]:
+    def _other_loop(self, key: str) -> bool:
+        """Is the per-element lock ``key`` released by another loop over the elements (another cursor, or
+        a cursor more than one loop walks)?  Released in its own loop's body, an exit in between that
+        body holds the current element's lock for certain (``return`` after ``spin_lock(&un->lock)``)."""
+        rest = self._element_rest(key)
+        root = _ROOT.match(key)
+        if rest is None or root is None:
+            return False
+        cursor = root.group()
+        return any(r == rest and (c != cursor or self._cursor_loops(cursor) > 1) for r, c in self._element_releases())
+
+    def _cursor_loops(self, cursor: str) -> int:
+        return sum(
+            1
+            for n in self._graph().nodes
+            if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while") and cursor in n.writes
+        )
+
+    def _element_releases(self) -> frozenset[tuple[str, str]]:
+        """(rest, cursor) of every release of a per-element lock: ``("->self_group.lock", "s1")``."""
         got = self.__dict__.get("_element_rests")
         if got is None:
             out = set()
@@ -336,9 +376,11 @@ class LockAnalysis:
                     fams = self.model.releases.get(c.name)
                     rk = fams[0].release_key if fams else None
                     if isinstance(rk, int) and rk < len(c.args):
-                        rest = self._element_rest(lock_key(c.args[rk]))
-                        if rest:
-                            out.add(rest)
+                        key = lock_key(c.args[rk])
+                        rest = self._element_rest(key)
+                        root = _ROOT.match(key)
+                        if rest and root is not None:
+                            out.add((rest, root.group()))
             got = self.__dict__["_element_rests"] = frozenset(out)
         return got
 
@@ -354,9 +396,36 @@ class LockAnalysis:
         if h.line is None and n.ast is not None and n.ast.type == "declaration":
             return h  # held on entry, named through a local the function declares: the name starts here
         rebinds = self._rebinds(n)
+        root = _ROOT.match(h.key)
+        if (
+            root is not None
+            and root.group() in rebinds
+            and h.key[root.end() :][:1] in ("", ".")
+            and root.group() in self._addressed_only(n)
+        ):
+            # ``xas_create_range(&xas)`` with ``xas`` locked: the lock is in the variable's own storage,
+            # which a callee given its address may fill but never moves; only an assignment renames it
+            rebinds = rebinds - {root.group()}
         if not rebinds or not _rebound(h.key, rebinds):
             return h
         return replace(h, stale=True, maybe_dropped=False)
+
+    def _addressed_only(self, n: CfgNode) -> frozenset[str]:
+        """Names ``n`` rebinds only by passing their address (``f(&xas)``), never by assigning them."""
+        text = n.text
+        out = set()
+        for w in n.rebinds:
+            if not _IDENT.fullmatch(w) or not re.search(rf"&\s*{re.escape(w)}\b(?!\s*(?:->|\.|\[))", text):
+                continue
+            name = re.escape(w)
+            if re.search(
+                rf"(?<![\w>.]){name}\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?<![\w>.]){name}\s*(?:\+\+|--)"
+                rf"|(?:\+\+|--)\s*{name}\b",
+                text,
+            ):
+                continue
+            out.add(w)
+        return frozenset(out)
 
     def _rebinds(self, n: CfgNode) -> frozenset[str]:
         """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
@@ -448,8 +517,10 @@ class LockAnalysis:
             # by clearing "locked"; what is held afterwards is what "if (locked)" finds
             for h in [h for h in held if h.count and not h.stale and not self._nests(h.group)]:
                 held.discard(h)
-                pending.add(Pending(flag, h, "nonzero"))
+                pending.add(Pending(flag, h, "nonzero", call.line or n.line))
             return False
+        if call.name in self.model.queries:
+            return False  # lockdep_is_held(&foo_lock): asks about the lock, hands nothing over
         return any(_HANDS_OFF.search(a) for a in call.args)
 
     def _guard(self, call: Call, held: set[Held]) -> None:
@@ -599,7 +670,15 @@ class LockAnalysis:
                 # the record stale): provable even after unseen code earlier on the path
                 self.events.setdefault(
                     ("double-release", key, line),
-                    Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
+                    Event(
+                        "double-release",
+                        line,
+                        key,
+                        call.name,
+                        done.line,
+                        f"{UNTAKEN}{done.call}" if done.entry == UNTAKEN else "",
+                        src=self._src(call, None),
+                    ),
                 )
             elif not unseen and not candidates:
                 self.events.setdefault(
