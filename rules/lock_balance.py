@@ -431,7 +431,8 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     bad_values = [_return_value(res, ex.via) for ex in clean]
     if any(v is None for v in ok_values + bad_values):
         return False
-    return all(_FAILURE.match(v or "") for v in bad_values) and not any(
+    errs = _error_vars(res)
+    return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
         v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
     )
 
@@ -468,16 +469,28 @@ def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -
     """
     ok = [_return_value(res, ex.via) for ex in holding]
     bad = [_return_value(res, ex.via) for ex in clean]
+    errs = _error_vars(res)
     if not ok or any(
-        v is None or v in _NOTHING or v in _ERROR_VARS or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
+        v is None or v in _NOTHING or v in errs or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
     ):
         return False
-    return all(v in _NOTHING - {""} or v in _ERROR_VARS or _ERROR_VALUE.match(v) for v in bad if v is not None)
+    return all(v in _NOTHING - {""} or v in errs or _ERROR_VALUE.match(v) for v in bad if v is not None)
 
 
 _ERROR_VARS = {"ret", "err", "error", "rc", "retval", "status"}
 """What the other exits return when they failed: ``ext4_dio_write_checks()`` returns the count with the
 inode lock held and ``ret`` (an error) having dropped it."""
+
+
+_ERROR_STORE = re.compile(
+    r"(?<![\w>.])([A-Za-z_]\w*)\s*=\s*(?:-\s*E[A-Z][A-Z0-9]*\b|PTR_ERR\s*\(|ERR_PTR\s*\(|ERR_CAST\s*\()"
+)
+
+
+def _error_vars(res: LockResult) -> set[str]:
+    """Variables that carry an error code back: the usual names, and any the function stores an errno
+    or ``PTR_ERR()`` in (``err_val = -EPERM;``): how a result is built says it is a failure, not its name."""
+    return _ERROR_VARS | set(_ERROR_STORE.findall(res.fv.text))
 
 
 def _error_exits(res: LockResult, holding: list[Any]) -> bool:

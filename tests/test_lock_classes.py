@@ -6,8 +6,13 @@ must be reported with the nearest one that must stay quiet, so neither half can 
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from reviewkit.engine import run as engine
 from reviewkit.engine.scan import scan_text
+from reviewkit.load.series import load
+from reviewkit.review.pipeline import review
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -119,3 +124,63 @@ def test_a_local_initialised_with_a_call_of_parameters_is_that_call() -> None:
     assert _lines(_ALIAS % "to_hw(dev)") == []
     found = _lines(_ALIAS % "to_hw(hw_default)")
     assert found and "still held" in found[0][1]
+
+
+_ERRS = """
+struct q { struct rw_semaphore rwsem; spinlock_t lock; };
+
+static void q_free(struct q *q)
+{
+	q_drop_all(q);
+	rcu_read_unlock();
+}
+
+static int q_down(struct q *q, int cmd)
+{
+	int %(v)s;
+
+	down_write(&q->rwsem);
+	rcu_read_lock();
+	%(v)s = q_check(q, cmd);
+	if (%(v)s)
+		goto out_unlock;
+	switch (cmd) {
+	case 1:
+		q_free(q);
+		goto out_up;
+	default:
+		%(v)s = -EINVAL;
+		goto out_unlock;
+	}
+out_unlock:
+	rcu_read_unlock();
+out_up:
+	up_write(&q->rwsem);
+	return %(v)s;
+}
+"""
+
+
+def _tree_review(tmp_path: Path, pre: str, post: str) -> list[str]:
+    tree = tmp_path / "tree"
+    (tree / "ipc").mkdir(parents=True)
+    (tree / "ipc" / "q.c").write_text(pre)
+    a, b = tmp_path / "a" / "ipc" / "q.c", tmp_path / "b" / "ipc" / "q.c"
+    for p, text in ((a, pre), (b, post)):
+        p.parent.mkdir(parents=True)
+        p.write_text(text)
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "a/ipc/q.c", "b/ipc/q.c"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
+    patch = tmp_path / "x.patch"
+    patch.write_text("From: t <t@example.org>\nSubject: [PATCH] rename\n\n---\n" + diff)
+    result = review(load(str(patch)), tree=str(tree), rules=["lock-balance"])
+    return [f.message for f in result.findings]
+
+
+def test_a_failure_return_is_told_by_what_the_variable_holds_not_by_its_name(tmp_path: Path) -> None:
+    """Renaming ``err`` to ``err_val`` changes nothing a reviewer would see: both carry ``-EINVAL``
+    back, so the exits returning them are failure exits either way and the rename stays quiet."""
+    pre = _ERRS % {"v": "err"}
+    assert _tree_review(tmp_path / "same", pre, pre.replace("rcu_read_lock();", "rcu_read_lock();\n\tbarrier();")) == []
+    assert _tree_review(tmp_path / "rename", pre, _ERRS % {"v": "err_val"}) == []
