@@ -7,7 +7,11 @@ unlock();`` is proved balanced) and reports:
 - a path that returns (or, in a patch fragment, leaves the visible code
   for unseen code that runs to the end of the function) with a lock still
   held, naming the acquire line, the branch conditions taken and the exit;
-- a release on a path where the lock the same function takes is not held;
+- a release on a path where the lock the same function takes is not held:
+  released twice (also after a callee that may have dropped it, or that
+  dropped it through ``&locked``), or after its trylock failed on that path;
+  the function's own earlier acquire on the path means it is never taken for
+  "the caller's lock";
 - taking a lock that is already held (not for counters such as
   ``rcu_read_lock()`` or ``preempt_disable()``, which nest);
 - an ``irqsave`` acquire released by a call that does not restore the
@@ -24,7 +28,12 @@ and friends, held when they return true), functions of the same file or
 series that return with a lock held or release their caller's lock, and
 ``__acquires()``/``__releases()``/``__must_hold()`` annotations (a helper
 annotated both ``__releases(x)`` and ``__acquires(x)`` drops and retakes the
-caller's lock: it is held after the call).
+caller's lock: it is held after the call).  An annotation naming neither a
+parameter nor anything the body uses (a misspelt ``__releases(&idprv->m)``)
+is read by its member path against the parameters, or left to the body.  A
+local declared as a member path (``ctx = iocb->ki_ctx``) or set once to a
+call of the parameters (``mdev = to_mdev(ibdev)``) names the same lock as
+that expression.
 
 The message quotes the acquire as written (``spin_lock(&q->lock)``,
 ``l = list_lru_lock(...)``, or "``walk->ptl`` taken by ``gadget_map(walk)``"
