@@ -61,6 +61,7 @@ GUARDED = "guard"
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
+_VARS = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 
 
 def _top_level(call: Call, fv: FunctionView) -> bool:
@@ -766,13 +767,20 @@ class LockAnalysis:
         return got
 
     def _same_key(self, a: str, b: str) -> bool:
-        return a == b or (bool(self._aliases()) and self._canon(a) == self._canon(b))
+        """One lock for an acquire: the same text, or the same through an alias whose own variables the
+        function never assigns (``ctx = iocb->ki_ctx`` then ``iocb = NULL`` may name another object later:
+        good enough to match a release, never to call a second acquire a double one)."""
+        return a == b or (bool(self._aliases()) and self._canon(a, True) == self._canon(b, True))
 
-    def _canon(self, key: str) -> str:
+    def _canon(self, key: str, fixed: bool = False) -> str:
         """``mdev->cap_mask_mutex`` -> ``to_mdev(ibdev)->cap_mask_mutex`` (see :func:`call_aliases`)."""
         root = _ROOT.match(key)
         alias = self._aliases().get(root.group()) if root is not None else None
-        return lock_key(alias + key[root.end() :]) if alias is not None and root is not None else key
+        if alias is None or root is None:
+            return key
+        if fixed and set(_VARS.findall(alias)) & self._reassigned():
+            return key
+        return lock_key(alias + key[root.end() :])
 
     def _reassigned(self) -> frozenset[str]:
         """Variables some statement other than their declaration assigns."""
