@@ -31,6 +31,7 @@ Kernel code is only read; nothing from it is executed.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import random
@@ -96,6 +97,7 @@ class Planted:
     rows: list[str]
 
 
+@functools.cache
 def lock_calls() -> tuple[dict[str, str], set[str]]:
     """acquire name -> its group, and every release name, from the kernel model."""
     model = load_model()
@@ -238,6 +240,11 @@ def plant(kind: str, rows: list[str], s: Site) -> list[str] | None:
     elif kind == "error-path-via-label":
         label = next((lab for lab, n in labels.items() if s.acquire < n <= s.release), None)
         if label is None:
+            return None
+        # benign only when the label is reached holding what it releases: no other lock taken on the way
+        # (``goto unlock`` before ``rtnl_lock()``, which ``unlock:`` releases, is a planted bug)
+        acquires = lock_calls()[0]
+        if any((m := _CALL.match(r)) and m.group(2) in acquires for r in rows[s.acquire : labels[label] - 1]):
             return None
         out[a + 1 : a + 1] = [f"{ind}if (unlikely(signal_pending(current)))", f"{ind}\tgoto {label};"]
     elif kind == "rename-local":

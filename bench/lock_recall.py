@@ -145,7 +145,11 @@ class Planter:
             ]
             if not later:
                 continue
-            if not any(self.acq.match(rows[k - 1]) for k in range(n + 1, later[0])):
+            retake = any(
+                (m := self.rel.match(rows[k - 1])) and m.group(2) in releases and _first_arg(m.group(3)) == key
+                for k in range(fn.lo, n)
+            )  # released before it is taken: the caller's lock, retaken; a return after it hands it back held
+            if not retake and not any(self.acq.match(rows[k - 1]) for k in range(n + 1, later[0])):
                 ret = _error_return(fn.ret)
                 early = [row, f"{indent}if (READ_ONCE(planted_cond))", f"{indent}\t{ret}"]
                 out["early-return"].append((n, [row], early, row.strip()))

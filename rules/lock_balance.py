@@ -7,7 +7,11 @@ unlock();`` is proved balanced) and reports:
 - a path that returns (or, in a patch fragment, leaves the visible code
   for unseen code that runs to the end of the function) with a lock still
   held, naming the acquire line, the branch conditions taken and the exit;
-- a release on a path where the lock the same function takes is not held;
+- a release on a path where the lock the same function takes is not held:
+  released twice (also after a callee that may have dropped it, or that
+  dropped it through ``&locked``), or after its trylock failed on that path;
+  the function's own earlier acquire on the path means it is never taken for
+  "the caller's lock";
 - taking a lock that is already held (not for counters such as
   ``rcu_read_lock()`` or ``preempt_disable()``, which nest);
 - an ``irqsave`` acquire released by a call that does not restore the
@@ -24,7 +28,12 @@ and friends, held when they return true), functions of the same file or
 series that return with a lock held or release their caller's lock, and
 ``__acquires()``/``__releases()``/``__must_hold()`` annotations (a helper
 annotated both ``__releases(x)`` and ``__acquires(x)`` drops and retakes the
-caller's lock: it is held after the call).
+caller's lock: it is held after the call).  An annotation naming neither a
+parameter nor anything the body uses (a misspelt ``__releases(&idprv->m)``)
+is read by its member path against the parameters, or left to the body.  A
+local declared as a member path (``ctx = iocb->ki_ctx``) or set once to a
+call of the parameters (``mdev = to_mdev(ibdev)``) names the same lock as
+that expression.
 
 The message quotes the acquire as written (``spin_lock(&q->lock)``,
 ``l = list_lru_lock(...)``, or "``walk->ptl`` taken by ``gadget_map(walk)``"
@@ -157,6 +166,8 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Variables of a lock expression: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ERROR_VALUE = re.compile(r"^(?:NULL|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 _OBJECT_GROUPS = {"folio"}
+_UNTAKEN = "untaken:"
+"""The :class:`~reviewkit.locks.model.Event` detail of a release after a failed trylock (see transfer)."""
 _UNLOCKED = "unlocked@"
 """The marker :mod:`reviewkit.locks.transfer` gives the interrupt state a plain unlock left saved."""
 _LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
@@ -430,7 +441,8 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     bad_values = [_return_value(res, ex.via) for ex in clean]
     if any(v is None for v in ok_values + bad_values):
         return False
-    return all(_FAILURE.match(v or "") for v in bad_values) and not any(
+    errs = _error_vars(res)
+    return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
         v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
     )
 
@@ -467,16 +479,28 @@ def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -
     """
     ok = [_return_value(res, ex.via) for ex in holding]
     bad = [_return_value(res, ex.via) for ex in clean]
+    errs = _error_vars(res)
     if not ok or any(
-        v is None or v in _NOTHING or v in _ERROR_VARS or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
+        v is None or v in _NOTHING or v in errs or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
     ):
         return False
-    return all(v in _NOTHING - {""} or v in _ERROR_VARS or _ERROR_VALUE.match(v) for v in bad if v is not None)
+    return all(v in _NOTHING - {""} or v in errs or _ERROR_VALUE.match(v) for v in bad if v is not None)
 
 
 _ERROR_VARS = {"ret", "err", "error", "rc", "retval", "status"}
 """What the other exits return when they failed: ``ext4_dio_write_checks()`` returns the count with the
 inode lock held and ``ret`` (an error) having dropped it."""
+
+
+_ERROR_STORE = re.compile(
+    r"(?<![\w>.])([A-Za-z_]\w*)\s*=\s*(?:-\s*E[A-Z][A-Z0-9]*\b|PTR_ERR\s*\(|ERR_PTR\s*\(|ERR_CAST\s*\()"
+)
+
+
+def _error_vars(res: LockResult) -> set[str]:
+    """Variables that carry an error code back: the usual names, and any the function stores an errno
+    or ``PTR_ERR()`` in (``err_val = -EPERM;``): how a result is built says it is a failure, not its name."""
+    return _ERROR_VARS | set(_ERROR_STORE.findall(res.fv.text))
 
 
 def _error_exits(res: LockResult, holding: list[Any]) -> bool:
@@ -486,7 +510,7 @@ def _error_exits(res: LockResult, holding: list[Any]) -> bool:
 
 
 def _released_somewhere(res: LockResult, key: str) -> bool:
-    return any(h.key == key and not h.count for ex in res.exits for h in ex.state.facts.held)
+    return any(h.key == key and not h.count and h.entry != _UNTAKEN for ex in res.exits for h in ex.state.facts.held)
 
 
 def _leaks(
@@ -546,7 +570,9 @@ def _leaks(
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
             msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
-                "end" if e.via.kind != K_RETURN else _LOCAL_NAME.sub("_", lock_key(e.via.text))
+                # the returned value alone: ``lock_key()`` of the whole statement glues ``return`` to it
+                # (``returnNULL;``), one lower-case word that the renaming pattern swallowed whole
+                "end" if e.via.kind != K_RETURN else "return " + _LOCAL_NAME.sub("_", _return_value(res, e.via) or "")
                 for e, _h, _l in group_items
             )
             sig = ("leak" if not was else "new-leak", key, group, exit_texts)
@@ -753,6 +779,11 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
             msg = (
                 f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which the `guard()` at {e.other_line} holds: "
                 "the guard releases it again when its scope ends"
+            )
+        elif e.kind == "double-release" and e.detail.startswith(_UNTAKEN):
+            msg = (
+                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on this path: "
+                f"`{e.detail[len(_UNTAKEN) :]}()` at {e.other_line} failed to take it"
             )
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"

@@ -288,21 +288,49 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
     return RunResult(True, processed)
 
 
-def _retested(node: CfgNode, limit: int = 8) -> frozenset[str]:
+def _retested(node: CfgNode, limit: int = 12) -> frozenset[str]:
     """Condition keys tested right after ``node`` (the atoms of the next ``if``): the double-check idiom
-    ``lock(); if (!p->on) { unlock(); ... }`` re-reads under the lock what was tested before it."""
+    ``lock(); if (!p->on) { unlock(); ... }`` re-reads under the lock what was tested before it.
+
+    "Right after" passes over straight-line statements (``lock(); now = read_clock(); if (!p->on)``):
+    the first test reached under the lock is the re-check, however many plain statements precede it.
+    """
     keys: set[str] = set()
-    todo = [s for s, _label in node.succs if s.kind == K_COND]
+    block = node.ast.parent if node.ast is not None else None
+    todo = [(s, False) for s, _label in node.succs]
     seen: set[int] = set()
     while todo and len(seen) < limit:
-        cur = todo.pop()
+        cur, passed = todo.pop()
         if cur.id in seen:
             continue
         seen.add(cur.id)
+        if cur.kind == K_STMT:
+            if len(cur.succs) == 1 and _in_block(cur, block, 1):
+                todo.append((cur.succs[0][0], True))  # a plain statement of the same block: the test after
+            continue  # it is still the first one under the lock
+        if cur.kind != K_COND or (passed and not _in_block(cur, block, 6)):
+            continue  # (a test after the block that took the lock ends is a correlated one, not a re-read)
         if cur.cond_key is not None:
             keys.add(cur.cond_key)
-        todo.extend(s for s, _label in cur.succs if s.kind == K_COND)
+        todo.extend((s, passed) for s, _label in cur.succs if s.kind == K_COND)
     return frozenset(keys)
+
+
+def _in_block(n: CfgNode, block: Any, depth: int) -> bool:
+    """Is ``n``'s syntax (or an ancestor of it, at most ``depth`` up) a statement of ``block``?"""
+    cur = n.ast
+    for _ in range(depth):
+        if cur is None or block is None:
+            return False
+        parent = cur.parent
+        if parent is not None and (parent.start_byte, parent.end_byte, parent.type) == (
+            block.start_byte,
+            block.end_byte,
+            block.type,
+        ):
+            return True
+        cur = parent
+    return False
 
 
 def _worth_recording(node: CfgNode) -> bool:

@@ -73,6 +73,8 @@ class LockModel:
     """``guard(mutex)(&m)``: class -> lock group (``group:key`` for a global context such as ``rcu``)."""
     held_asserts: frozenset[str] = frozenset()
     """``lockdep_assert_held()`` and friends: the caller holds the first argument's lock."""
+    queries: frozenset[str] = frozenset()
+    """Calls that only read a lock's state (``lockdep_is_held()``, ``spin_is_locked()``): no hand-off."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -113,7 +115,8 @@ class LockModel:
         locks = kernel.get("locks", {}) or {}
         held = frozenset(locks.get("held_asserts", []))
         guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
-        return cls(acquires, releases, guards, held)
+        queries = frozenset(locks.get("queries", [])) | held
+        return cls(acquires, releases, guards, held, queries)
 
 
 @lru_cache(maxsize=8)
@@ -139,6 +142,9 @@ class Held:
     """Held on entry by annotation: "__must_hold" or "__releases"."""
     scope: tuple[int, int] | None = field(default=None, compare=False)
     """A ``guard()``: the bytes of the block that releases it when it ends."""
+    maybe_dropped: bool = False
+    """Stale only because a callee may have released it (a release summary not decided by a test): it
+    is held or free, never held twice, so a release of it frees it for certain."""
     src: str = field(default="", compare=False)
     """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
 
@@ -157,6 +163,9 @@ class Pending:
     var: str
     held: Held
     when: str
+    dropped_at: int | None = None
+    """The hold was handed to a callee at this line (``&locked``): when the test says the callee dropped
+    it, it was released there, and a later release is a second one."""
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,37 @@ def lock_annotations(fv: FunctionView) -> dict[str, list[str]]:
     if fn is None:
         return out
     head = fn.parsed.source[fn.node.start_byte : fn.body.start_byte].decode("utf-8", "replace")
+    params: list[str] | None = None
+    body = ""
     for m in _ANNOT.finditer(head):
-        out.setdefault(m.group(1), []).append(lock_key(m.group(2)))
+        key = lock_key(m.group(2))
+        if params is None:
+            params = _params(fv)
+            body = re.sub(r"\s+", "", fn.parsed.text(fn.body))
+        resolved = _resolved_annotation(key, params, body)
+        if resolved is not None:
+            out.setdefault(m.group(1), []).append(resolved)
     return out
+
+
+def _resolved_annotation(key: str, params: list[str], body: str) -> str | None:
+    """The lock an annotation names, as the function's own code names it; None: it names nothing here.
+
+    An annotation is a comment to sparse, never compiled: ``__releases(&idprv->handler_mutex)`` on a
+    function whose parameter is ``id_priv`` (and whose body releases ``id_priv->handler_mutex``) names a
+    variable that exists nowhere in the function.  Such a member path, rooted at neither a parameter nor
+    a name the body uses (a global, a local), is read by its member path: the one parameter whose same
+    path the body uses; with none (or several), the annotation is dropped and the body decides.
+    """
+    root = _IDENT.match(key)
+    if root is None or root.group() in params:
+        return key
+    rest = key[root.end() :]
+    if not rest.startswith(("->", ".")) or re.search(rf"(?<![\w>.]){re.escape(root.group())}\b", body):
+        return key
+    tail = re.escape(rest) + r"(?![\w\[(])"
+    found = {p for p in params if p and re.search(rf"(?<![\w>.]){re.escape(p)}{tail}", body)}
+    return f"{found.pop()}{rest}" if len(found) == 1 else None
 
 
 def _params(fv: FunctionView) -> list[str]:
@@ -240,3 +268,71 @@ def canonical(fv: FunctionView, key: str, facts: FactSource) -> str:
 
 
 local_names = _locals
+
+
+def call_aliases(fv: FunctionView, cfg: CFG) -> dict[str, str]:
+    """Locals that are another name for a call of the parameters (``mdev`` -> ``to_mdev(ibdev)``) or,
+    declared with it, for a member path (``ctx`` -> ``iocb->ki_ctx``).
+
+    ``struct mlx4_ib_dev *mdev = to_mdev(ibdev);`` (or ``mdev = to_mdev(ibdev);`` once, after a bare
+    declaration), never assigned again, with every variable of the call a parameter the function never
+    assigns: ``mutex_unlock(&to_mdev(ibdev)->cap_mask_mutex)`` releases ``mdev->cap_mask_mutex``.  A call
+    that reads a local, a global or a constant name (``kzalloc(n, GFP_KERNEL)``) is no such view.
+    """
+    params = {p for p in _params(fv) if p}
+    count: dict[str, int] = {}
+    for n in cfg.nodes:
+        if n.ast is not None and n.ast.type != "declaration":
+            for name in n.rebinds:
+                count[name] = count.get(name, 0) + 1
+    found: dict[str, tuple[str, bool]] = {}
+    for n in cfg.nodes:
+        if n.ast is None:
+            continue
+        pairs: list[tuple[Node | None, Node | None, bool]] = []
+        if n.ast.type == "declaration":
+            for decl in n.ast.children_by_field_name("declarator"):
+                if decl.type == "init_declarator":
+                    pairs.append((decl.child_by_field_name("declarator"), decl.child_by_field_name("value"), True))
+        elif n.ast.type == "expression_statement" and n.ast.named_children:
+            expr = n.ast.named_children[0]
+            op = expr.child_by_field_name("operator") if expr.type == "assignment_expression" else None
+            if expr.type == "assignment_expression" and (op is None or fv.parsed.text(op) == "="):
+                pairs.append((expr.child_by_field_name("left"), expr.child_by_field_name("right"), False))
+        for left, value, declared in pairs:
+            while left is not None and left.type == "pointer_declarator":
+                left = left.child_by_field_name("declarator")
+            if left is None or left.type != "identifier" or value is None:
+                continue
+            name = fv.parsed.text(left)
+            if name in found:
+                found[name] = ("", False)  # two values: no alias
+                continue
+            if declared and value.type in ("field_expression", "identifier"):
+                # ``struct kioctx *ctx = iocb->ki_ctx;``: a path's other name, as :func:`canonical` reads it
+                found[name] = (lock_key(fv.parsed.text(value)), True)
+                continue
+            found[name] = (_param_call(fv, value, params, count), declared)
+    out = {}
+    for name, (text, declared) in found.items():
+        if text and count.get(name, 0) == (0 if declared else 1):
+            out[name] = text
+    return out
+
+
+def _param_call(fv: FunctionView, value: Node, params: set[str], count: dict[str, int]) -> str:
+    """``to_mdev(ibdev)``'s text when ``value`` calls a named function with parameters only, else ''."""
+    while value.type in ("parenthesized_expression", "cast_expression"):
+        inner = value.child_by_field_name("value") if value.type == "cast_expression" else None
+        nxt = inner if inner is not None else (value.named_children[-1] if value.named_children else None)
+        if nxt is None:
+            return ""
+        value = nxt
+    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
+    args = value.child_by_field_name("arguments") if fn is not None else None
+    if fn is None or fn.type != "identifier" or args is None or not args.named_children:
+        return ""
+    names = [fv.parsed.text(x) for a in args.named_children for x in _walk(a) if x.type == "identifier"]
+    if not names or any(v not in params or count.get(v) for v in names):
+        return ""
+    return lock_key(fv.parsed.text(value))

@@ -34,6 +34,7 @@ from reviewkit.locks.model import (
 )
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
+    _IDENT,
     _LOCKED_FLAG,
     _RELEASING_NAME,
     _assigned_negated,
@@ -42,6 +43,7 @@ from reviewkit.locks.syntax import (
     _is_atom_call,
     _rebound,
     _subst,
+    call_aliases,
     call_source,
     lock_annotations,
 )
@@ -52,11 +54,14 @@ UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 ASSERTED = "lockdep_assert_held"
+UNTAKEN = "untaken:"
+"""``Held.entry`` of the record a failed trylock leaves (count 0); ``Event.detail`` prefix of its release."""
 GUARDED = "guard"
 """``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
+_VARS = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 
 
 def _top_level(call: Call, fv: FunctionView) -> bool:
@@ -91,7 +96,8 @@ class LockAnalysis:
         self.events: dict[tuple, Event] = {}
         self.acquired_keys: set[str] = set()
         self.annotations = lock_annotations(fv)
-        self.asserted = [k for k in self._asserted_held() if k not in self.annotations.get("__must_hold", [])]
+        declared = {*self.annotations.get("__must_hold", []), *self.annotations.get("__releases", [])}
+        self.asserted = [k for k in self._asserted_held() if k not in declared]
         """Keys a leading ``lockdep_assert_held()`` names: held on entry, and a lock (taking it again is a bug)."""
         if self.asserted:
             self.annotations = {**self.annotations}
@@ -166,7 +172,9 @@ class LockAnalysis:
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             old = facts.held
-            stale = frozenset(replace(h, stale=True) if not h.count and h.entry == "inferred" else h for h in old)
+            stale = frozenset(
+                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == "inferred" else h for h in old
+            )
             facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
@@ -189,7 +197,10 @@ class LockAnalysis:
                 # a callee may have dropped or retaken locks behind our back
                 # (and a release recorded before the call proves nothing about a later one)
                 held = {
-                    replace(h, stale=True) if (h.count and not self._nests(h.group)) or not h.count else h for h in held
+                    replace(h, stale=True, maybe_dropped=False)
+                    if (h.count and not self._nests(h.group)) or not h.count
+                    else h
+                    for h in held
                 }
                 unseen = True
         if n.writes and n.calls:
@@ -227,7 +238,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or _RELEASING_NAME.search(c.name)
-                or any(_HANDS_OFF.search(a) for a in c.args)
+                or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
                 for c in n.calls
             )
             self._relevance[n.id] = rel
@@ -253,6 +264,12 @@ class LockAnalysis:
                         held.discard(next((h for h in _ordered(held) if h.key == p.held.key and h.count), p.held))
                 elif truth == (p.when in ("nonzero", "nonnull")):
                     self._acquire(n, p.held, held)
+                elif p.dropped_at is None and p.when != "maybe":
+                    self._untaken(p.held, held)
+                elif p.dropped_at is not None and p.held.line is not None and not self._nests(p.held.group):
+                    # the callee dropped the lock this function took: released at the call, so a release
+                    # of it now is a second one, never the caller's lock
+                    held.add(replace(p.held, count=0, line=p.dropped_at, stale=False, maybe_dropped=False))
         if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
             return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
         atom: Node | None = n.ast
@@ -277,7 +294,19 @@ class LockAnalysis:
                             held.discard(h)
                 elif success and hold is not None:
                     self._acquire(n, hold, held)
+                elif hold is not None and fam is not None:
+                    self._untaken(hold, held)
         return Facts(frozenset(held), frozenset(pending), facts.unseen)
+
+    def _untaken(self, hold: Held, held: set[Held]) -> None:
+        """A trylock of this function failed on this path: the lock is not held here, whoever holds it,
+        so a release of it before it is taken again is this function's bug, never the caller's lock
+        (``if (!down_read_trylock(&s)) goto done; ... done: up_read(&s);``)."""
+        if hold.call not in self.model.acquires or self._nests(hold.group):
+            return  # a wrapper's "failure" (a summary read off its exits) says less than a trylock's
+        if any(h.key == hold.key and h.count for h in held):
+            return
+        held.add(replace(hold, count=0, stale=False, maybe_dropped=False, entry=UNTAKEN))
 
     def _summary_hold(self, call: Call, s: Summary | None) -> Held | None:
         if s is None:
@@ -306,7 +335,9 @@ class LockAnalysis:
             # a per-element lock (rooted at a loop cursor) that a loop over the same elements releases: the
             # loop may run any number of times, so which elements are still locked cannot be proved
             held = frozenset(
-                replace(h, stale=True) if h.count and not h.stale and self._element_rest(h.key) in rests else h
+                replace(h, stale=True, maybe_dropped=False)
+                if h.count and not h.stale and self._other_loop(h.key)
+                else h
                 for h in facts.held
             )
             if held != facts.held:
@@ -319,7 +350,26 @@ class LockAnalysis:
             return None
         return key[root.end() :]
 
-    def _element_releases(self) -> frozenset[str]:
+    def _other_loop(self, key: str) -> bool:
+        """Is the per-element lock ``key`` released by another loop over the elements (another cursor, or
+        a cursor more than one loop walks)?  Released in its own loop's body, an exit in between that
+        body holds the current element's lock for certain (``return`` after ``spin_lock(&un->lock)``)."""
+        rest = self._element_rest(key)
+        root = _ROOT.match(key)
+        if rest is None or root is None:
+            return False
+        cursor = root.group()
+        return any(r == rest and (c != cursor or self._cursor_loops(cursor) > 1) for r, c in self._element_releases())
+
+    def _cursor_loops(self, cursor: str) -> int:
+        return sum(
+            1
+            for n in self._graph().nodes
+            if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while") and cursor in n.writes
+        )
+
+    def _element_releases(self) -> frozenset[tuple[str, str]]:
+        """(rest, cursor) of every release of a per-element lock: ``("->self_group.lock", "s1")``."""
         got = self.__dict__.get("_element_rests")
         if got is None:
             out = set()
@@ -328,9 +378,11 @@ class LockAnalysis:
                     fams = self.model.releases.get(c.name)
                     rk = fams[0].release_key if fams else None
                     if isinstance(rk, int) and rk < len(c.args):
-                        rest = self._element_rest(lock_key(c.args[rk]))
-                        if rest:
-                            out.add(rest)
+                        key = lock_key(c.args[rk])
+                        rest = self._element_rest(key)
+                        root = _ROOT.match(key)
+                        if rest and root is not None:
+                            out.add((rest, root.group()))
             got = self.__dict__["_element_rests"] = frozenset(out)
         return got
 
@@ -346,9 +398,36 @@ class LockAnalysis:
         if h.line is None and n.ast is not None and n.ast.type == "declaration":
             return h  # held on entry, named through a local the function declares: the name starts here
         rebinds = self._rebinds(n)
+        root = _ROOT.match(h.key)
+        if (
+            root is not None
+            and root.group() in rebinds
+            and h.key[root.end() :][:1] in ("", ".")
+            and root.group() in self._addressed_only(n)
+        ):
+            # ``xas_create_range(&xas)`` with ``xas`` locked: the lock is in the variable's own storage,
+            # which a callee given its address may fill but never moves; only an assignment renames it
+            rebinds = rebinds - {root.group()}
         if not rebinds or not _rebound(h.key, rebinds):
             return h
-        return replace(h, stale=True)
+        return replace(h, stale=True, maybe_dropped=False)
+
+    def _addressed_only(self, n: CfgNode) -> frozenset[str]:
+        """Names ``n`` rebinds only by passing their address (``f(&xas)``), never by assigning them."""
+        text = n.text
+        out = set()
+        for w in n.rebinds:
+            if not _IDENT.fullmatch(w) or not re.search(rf"&\s*{re.escape(w)}\b(?!\s*(?:->|\.|\[))", text):
+                continue
+            name = re.escape(w)
+            if re.search(
+                rf"(?<![\w>.]){name}\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?<![\w>.]){name}\s*(?:\+\+|--)"
+                rf"|(?:\+\+|--)\s*{name}\b",
+                text,
+            ):
+                continue
+            out.add(w)
+        return frozenset(out)
 
     def _rebinds(self, n: CfgNode) -> frozenset[str]:
         """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
@@ -440,8 +519,10 @@ class LockAnalysis:
             # by clearing "locked"; what is held afterwards is what "if (locked)" finds
             for h in [h for h in held if h.count and not h.stale and not self._nests(h.group)]:
                 held.discard(h)
-                pending.add(Pending(flag, h, "nonzero"))
+                pending.add(Pending(flag, h, "nonzero", call.line or n.line))
             return False
+        if call.name in self.model.queries:
+            return False  # lockdep_is_held(&foo_lock): asks about the lock, hands nothing over
         return any(_HANDS_OFF.search(a) for a in call.args)
 
     def _guard(self, call: Call, held: set[Held]) -> None:
@@ -498,7 +579,7 @@ class LockAnalysis:
             pending.add(Pending(var, hold, "zero" if when == "nonzero" else "nonzero"))
             return False
         # WARN_ON(trylock(x)), return trylock(x): maybe held; only this lock becomes unknown
-        held.add(replace(hold, stale=True))
+        held.add(replace(hold, stale=True, maybe_dropped=False))
         return False
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
@@ -507,13 +588,13 @@ class LockAnalysis:
         for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
             if at is None or h.scope is None or not h.scope[0] <= at < h.scope[1]:
                 held.discard(h)  # the guard's block has ended
-        for h in [h for h in held if h.key == hold.key and h.count == 0]:
+        for h in [h for h in held if self._same_key(h.key, hold.key) and h.count == 0]:
             held.discard(h)
         same = next(
             (
                 h
                 for h in _ordered(held)
-                if h.key == hold.key and _same_group(h.group, hold.group) and not h.stale and h.count
+                if self._same_key(h.key, hold.key) and _same_group(h.group, hold.group) and not h.stale and h.count
             ),
             None,
         )
@@ -563,6 +644,15 @@ class LockAnalysis:
         candidates = [
             h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
         ]
+        if not candidates and self._aliases():
+            canon = self._canon(key)
+            candidates = [
+                h
+                for h in _ordered(held)
+                if h.key != key
+                and self._canon(h.key) == canon
+                and (h.group in groups or h.group == "any" or "any" in groups)
+            ]
         if not candidates:
             candidates = self._alias(key, groups, held)
         match = next((h for h in candidates if h.count), None)
@@ -573,7 +663,7 @@ class LockAnalysis:
                 # ``pwq->pool->lock`` may be of that very lock; neither hold nor release is provable
                 for h in maybe:
                     held.discard(h)
-                    held.add(replace(h, stale=True))
+                    held.add(replace(h, stale=True, maybe_dropped=False))
                 return
         if match is None:
             done = next((h for h in candidates if not h.stale), None)
@@ -582,7 +672,15 @@ class LockAnalysis:
                 # the record stale): provable even after unseen code earlier on the path
                 self.events.setdefault(
                     ("double-release", key, line),
-                    Event("double-release", line, key, call.name, done.line, src=self._src(call, None)),
+                    Event(
+                        "double-release",
+                        line,
+                        key,
+                        call.name,
+                        done.line,
+                        f"{UNTAKEN}{done.call}" if done.entry == UNTAKEN else "",
+                        src=self._src(call, None),
+                    ),
                 )
             elif not unseen and not candidates:
                 self.events.setdefault(
@@ -606,6 +704,10 @@ class LockAnalysis:
             # for the caller's lock held on entry as much as for a lock this function took (see node() for
             # loops)
             held.add(replace(match, count=0, line=line))
+        elif match.maybe_dropped and match.line is not None and not self._nests(match.group):
+            # this function took it and a callee may have dropped it (held or free, never twice): free now
+            # for certain, so a second release is this function's double release, never the caller's lock
+            held.add(replace(match, count=0, line=line, stale=False, maybe_dropped=False))
         if match.group == "any" or "any" in groups or match.line is None or match.group == "irq":
             return  # an annotation says which lock, not how; a caller's lock: its flags are the caller's
         self._irq_state(call, line, key, match, variants, flags, held)
@@ -657,6 +759,29 @@ class LockAnalysis:
             and (m := _LAST_MEMBER.search(h.key)) is not None
             and m.group() == member.group()
         ]
+
+    def _aliases(self) -> dict[str, str]:
+        """:func:`call_aliases` of the function, once."""
+        got = self.__dict__.get("_call_aliases")
+        if got is None:
+            got = self.__dict__["_call_aliases"] = call_aliases(self.fv, self._graph())
+        return got
+
+    def _same_key(self, a: str, b: str) -> bool:
+        """One lock for an acquire: the same text, or the same through an alias whose own variables the
+        function never assigns (``ctx = iocb->ki_ctx`` then ``iocb = NULL`` may name another object later:
+        good enough to match a release, never to call a second acquire a double one)."""
+        return a == b or (bool(self._aliases()) and self._canon(a, True) == self._canon(b, True))
+
+    def _canon(self, key: str, fixed: bool = False) -> str:
+        """``mdev->cap_mask_mutex`` -> ``to_mdev(ibdev)->cap_mask_mutex`` (see :func:`call_aliases`)."""
+        root = _ROOT.match(key)
+        alias = self._aliases().get(root.group()) if root is not None else None
+        if alias is None or root is None:
+            return key
+        if fixed and set(_VARS.findall(alias)) & self._reassigned():
+            return key
+        return lock_key(alias + key[root.end() :])
 
     def _reassigned(self) -> frozenset[str]:
         """Variables some statement other than their declaration assigns."""
@@ -754,7 +879,7 @@ class LockAnalysis:
             pattern = re.compile(".+".join(map(re.escape, key.split("*"))) + "$")
             for h in [h for h in held if h.count and not h.stale and pattern.match(h.key)]:
                 held.discard(h)
-                held.add(replace(h, stale=True))
+                held.add(replace(h, stale=True, maybe_dropped=False))
             return False
         if s.kind == "acquire":
             hold = Held(
@@ -772,7 +897,7 @@ class LockAnalysis:
                 # when the handler did not): held or not is unknown from here
                 for h in [h for h in held if h.key == key]:
                     held.discard(h)
-                held.add(replace(hold, stale=True))
+                held.add(replace(hold, stale=True, maybe_dropped=False))
                 return False
             if s.try_:
                 return self._try(n, call, hold, s.try_, pending, held)
@@ -782,7 +907,7 @@ class LockAnalysis:
                 return False  # decided by branch()
             for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
                 held.discard(h)
-                held.add(replace(h, stale=True))
+                held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
