@@ -548,15 +548,13 @@ async def test_palette_quit_asks_like_q() -> None:
 
 @pilot_test
 async def test_footer_keeps_help_and_quit_at_80x24() -> None:
-    from textual.widgets import Footer
+    from reviewkit.tui.keybar import KeyBar
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        footer = app.query_one(Footer)
-        keys = [k for k in footer.query("FooterKey") if k.region.width > 0 and k.region.right <= 80]
-        shown = {k.key for k in keys}
-        assert {"question_mark", "q"} <= shown
+        shown = app.query_one(KeyBar).visible_keys()
+        assert shown[:2] == ["question_mark", "q"] and len(shown) > 4
         tree = app.query_one("#tree")
         assert not tree.display and app.diff.size.width >= 70  # the tree starts hidden at 80 columns
         await pilot.press("ctrl+b")

@@ -24,7 +24,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from reviewkit.config import Config
 from reviewkit.errors import InputError, UsageError
@@ -40,6 +40,7 @@ from .explain_screen import ExplainScreen
 from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
 from .help_screen import HelpScreen
+from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
 from .progress_panel import ProgressPanel
 from .reply_screen import ReplyScreen
@@ -146,7 +147,7 @@ class ReviewApp(App[int]):
                     yield FindingsTable(id="findings")
                     yield FindingPanel(id="finding-panel")
         yield ProgressPanel(id="progress")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     @property
     def diff(self) -> DiffView:

@@ -1,51 +1,38 @@
-"""``i``: why a finding matters, from the rule's own documentation and the thread.
+"""``i``: why a finding matters: the rule's documentation, the path, the fix, the thread.
 
-The rule docstring (what it does, why it is bad, the review it comes from,
-known limitations, fix safety) is the same text ``reviewkit explain`` prints;
-replies of the thread that quote lines near the finding are shown under it,
-so the maintainer sees what other reviewers already said there.
+The text is :func:`reviewkit.report.explain.finding_markdown`, the one
+``reviewkit explain FILE:LINE SERIES`` prints, with the thread's replies that
+quote lines near the finding under it, so the maintainer sees what other
+reviewers already said there.  It is drawn by rich's Markdown renderer in one
+Static (Textual's Markdown widget mounts a widget per block: seconds for a
+long rule documentation on a loaded machine).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Static
 
 from reviewkit.model import Finding
+from reviewkit.report.explain import finding_markdown, normalise
 
 from .comments import Comment
-
-NEAR = 6
-"""Replies quoting a line this close to the finding count as "on this line"."""
+from .keybar import KeyBar
 
 
 def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
-    where = f"`{finding.file}:{finding.line}`" + (f" in `{finding.function}()`" if finding.function else "")
-    doc = finding.rationale.strip() or "_This rule has no documentation._"
-    title, _, rest = doc.partition("\n")
-    parts = [
-        f"# {finding.rule}: {title.strip()}",
-        f"**{finding.severity.value}** at {where}: {finding.message}",
-    ]
-    if finding.path:
-        parts.append("## The path\n" + "\n".join(f"- line {s.line}: {s.note}" for s in finding.path))
-    parts.append(rest.strip())
-    near = [c for c in comments if c.path == finding.file and abs(c.line - finding.line) <= NEAR]
-    if near:
-        parts.append("## Said in this thread near this line")
-        for c in near:
-            quoted = "\n".join(f"> {line}" for line in c.text.split("\n"))
-            parts.append(f"**{c.author}** ({c.date}) on line {c.line}:\n\n{quoted}")
-    return "\n\n".join(p for p in parts if p)
+    """The explain text of ``finding`` with the thread's ``comments`` near it (Markdown)."""
+    return normalise(finding_markdown(finding, comments))
 
 
 class ExplainScreen(ModalScreen[None]):
-    """Markdown view of :func:`explain_markdown`; escape, q or e closes it."""
+    """The rendered :func:`explain_markdown`; escape, q or i closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,i", "dismiss", "close"),
@@ -61,8 +48,8 @@ class ExplainScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="explain-box"):
-            yield Markdown(self.text, id="explain-text")
-        yield Footer()  # this screen's own keys, not the main screen's
+            yield Static(Markdown(self.text, code_theme="ansi_dark", hyperlinks=False), id="explain-text")
+        yield KeyBar()  # this screen's own keys, not the main screen's
 
     def action_page(self, direction: int) -> None:
         box = self.query_one("#explain-box", VerticalScroll)
