@@ -26,7 +26,13 @@ from .diff_view import SEVERITY_COLOUR
 from .messages import FindingFocused
 
 STATUS_MARK = {"accepted": Text("✓", "bold #7ee787"), "dismissed": Text("✗", "#6b7280"), "": Text("")}
-COLUMNS = (("status", "", 1), ("sev", "sev", 8), ("where", "file:line", 20), ("message", "message", 0), ("rule", "rule", 0))
+COLUMNS = (
+    ("status", "", 1),
+    ("sev", "sev", 8),
+    ("where", "file:line", 20),
+    ("message", "message", 0),
+    ("rule", "rule", 0),
+)
 """(key, header, width): 0 is sized to the terminal (message takes what the rule id leaves)."""
 MIN_MESSAGE = 30
 """Below this the rule column (also in the finding panel) is left out for the message."""
