@@ -178,7 +178,8 @@ class ReviewApp(App[int]):
         self.query_one("#tree", SeriesTree).populate(self.series, [])
         self.show_patch(self.first_position)
         self.diff.focus()
-        self.check()
+        # the check starts once the first frame is on screen: its thread would share the GIL with it
+        self.call_after_refresh(self.check)
 
     # ------------------------------------------------------------------
     # The check, in a worker

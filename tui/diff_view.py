@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -79,14 +80,21 @@ class DiffView(ScrollView, can_focus=True):
     def show(self, rows: list[Row], cursor: int = 0) -> None:
         self.rows = rows
         self._strips.clear()
-        self._width = GUTTER + 2 + max((self._row_text(r, i).cell_len for i, r in enumerate(rows)), default=0)
+        self._width = GUTTER + 2 + max((self._text_width(r, i) for i, r in enumerate(rows)), default=0)
         self.virtual_size = Size(self._width, len(rows))
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
+    def _text_width(self, row: Row, index: int) -> int:
+        """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
+        if row.is_code:
+            return cell_len(row.text.expandtabs(TAB_SIZE))
+        return self._row_text(row, index).cell_len
+
     def _row_text(self, row: Row, index: int) -> Text:
         if row.is_code:
-            return row.code if row.code is not None else Text(row.text.expandtabs(TAB_SIZE))
+            code = row.highlighted()
+            return code if code is not None else Text(row.text.expandtabs(TAB_SIZE))
         if row.kind == "finding":
             f = row.findings[0]
             return Text.assemble(
