@@ -82,6 +82,17 @@ def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     return review(options.series, options.config, **kwargs).findings
 
 
+def _warm_renderers() -> None:
+    """Import and run once, in the worker, what the first ``i`` would otherwise load on the key:
+    rich's Markdown (markdown-it) and the pygments lexer of the fix's diff block."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(file=StringIO(), width=80).print(Markdown("# x\n\n```diff\n-a\n+b\n```", code_theme="ansi_dark"))
+
+
 class ReviewApp(App[int]):
     """The review session."""
 
@@ -196,6 +207,18 @@ class ReviewApp(App[int]):
             self.call_from_thread(self._failed, str(exc))
             return
         self.call_from_thread(self._checked, findings, comments)
+        _warm_renderers()
+
+    @work(thread=True, exclusive=True, group="ahead")
+    def write_ahead(self, position: int) -> None:
+        """The reply to the patch on screen, written while the maintainer reads it (``r`` shows it)."""
+        session = self.session
+        if session is None or not 0 <= position < len(self.series.patches):
+            return
+        try:
+            session.reply(self.series.patches[position])
+        except SessionError:  # r writes it again and says why
+            return
 
     def _failed(self, message: str) -> None:
         self.exit(2, return_code=2, message=f"reviewkit: error: {message}")
@@ -210,6 +233,7 @@ class ReviewApp(App[int]):
         self._refresh_tree()
         self.show_patch(self.position, keep_cursor=True)
         self._update_subtitle()
+        self.write_ahead(self.position)
         if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
             self._toast(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
@@ -231,6 +255,8 @@ class ReviewApp(App[int]):
         cursor = self.diff.cursor if keep_cursor and position == self.position else 0
         if position != self.position:
             self.clear_notifications()  # a toast about the last patch is stale on this one
+            if self.session is not None:
+                self.write_ahead(position)
         self.position = position
         self.diff.show(self.rows(position), cursor)
         findings = self.session.for_patch(position) if self.session else []
