@@ -14,9 +14,8 @@ from typing import ClassVar
 
 from rich.markdown import Markdown
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reviewkit.model import Finding
@@ -24,6 +23,7 @@ from reviewkit.report.explain import finding_markdown, normalise
 
 from .comments import Comment
 from .keybar import KeyBar
+from .paged import PagedModal, paging
 
 
 def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
@@ -31,16 +31,11 @@ def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
     return normalise(finding_markdown(finding, comments))
 
 
-class ExplainScreen(ModalScreen[None]):
-    """The rendered :func:`explain_markdown`; escape, q or i closes it."""
+class ExplainScreen(PagedModal):
+    """The rendered :func:`explain_markdown`; escape, q or i closes it, space pages."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,i", "dismiss", "close"),
-        Binding("space", "page(1)", "page down"),
-        Binding("backspace", "page(-1)", "page up"),
-        Binding("j", "scroll(1)", "down", show=False),
-        Binding("k", "scroll(-1)", "up", show=False),
-    ]
+    BOX = "explain-box"
+    BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,i")
 
     def __init__(self, finding: Finding, comments: list[Comment]) -> None:
         super().__init__()
@@ -50,12 +45,3 @@ class ExplainScreen(ModalScreen[None]):
         with VerticalScroll(id="explain-box"):
             yield Static(Markdown(self.text, code_theme="ansi_dark", hyperlinks=False), id="explain-text")
         yield KeyBar()  # this screen's own keys, not the main screen's
-
-    def action_page(self, direction: int) -> None:
-        box = self.query_one("#explain-box", VerticalScroll)
-        step = max(box.size.height - 2, 1)
-        box.scroll_to(y=box.scroll_offset.y + direction * step, animate=False)
-
-    def action_scroll(self, delta: int) -> None:
-        box = self.query_one("#explain-box", VerticalScroll)
-        box.scroll_to(y=box.scroll_offset.y + delta, animate=False)

@@ -36,6 +36,9 @@ COLUMNS = (
 """(key, header, width): 0 is sized to the terminal (message takes what the rule id leaves)."""
 MIN_MESSAGE = 30
 """Below this the rule column (also in the finding panel) is left out for the message."""
+COMPACT = 70
+"""Narrower than this (80x24: the table gets about 48 columns), severities are one letter (E, W, I)
+and file:line as wide as the longest: the message keeps what it can."""
 
 _HEADER = Style(color="#6b7280", bold=True)
 _CURSOR = Style(bgcolor="#3e4a60")
@@ -174,9 +177,16 @@ class FindingsTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------
     # Rendering
 
+    @property
+    def compact(self) -> bool:
+        return self.size.width < COMPACT
+
     def _widths(self) -> dict[str, int]:
         """Column widths for this width: fixed ones, the rule id's, the message the rest."""
         widths = {key: width for key, _h, width in COLUMNS}
+        if self.compact:
+            widths["sev"] = 1
+            widths["where"] = min(widths["where"], max((c["where"].cell_len for c in self._cells), default=9))
         fixed = sum(widths.values()) + len(COLUMNS)  # a space after each column
         rule = max((len(f.rule) for f in self.findings), default=4)
         message = self.size.width - fixed - rule - 1
@@ -191,6 +201,8 @@ class FindingsTable(ScrollView, can_focus=True):
             if not width:
                 continue
             cell = cells[key].copy()
+            if key == "sev" and width == 1:
+                cell = Text(cell.plain.lstrip("∅")[:1].upper(), style=cell.style)
             cell.truncate(width, overflow="ellipsis", pad=True)
             line.append_text(cell)
             line.append(" ")

@@ -8,10 +8,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from .keybar import KeyBar
+from .paged import PagedModal, paging
 
 KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
@@ -74,14 +76,14 @@ def help_table() -> Group:
     return Group(*parts)
 
 
-class HelpScreen(ModalScreen[None]):
-    """A modal list of keys; any of escape, q or ? closes it."""
+class HelpScreen(PagedModal):
+    """A modal list of keys; any of escape, q or ? closes it, space pages (80x24 shows a third)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "close"),
-    ]
+    BOX = "help-box"
+    BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,question_mark")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(Text("reviewkit tui: keys", "bold"), id="help-title")
             yield Static(help_table())
+        yield KeyBar()
