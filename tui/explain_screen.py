@@ -3,9 +3,10 @@
 The text is :func:`reviewkit.report.explain.finding_markdown`, the one
 ``reviewkit explain FILE:LINE SERIES`` prints, with the thread's replies that
 quote lines near the finding under it, so the maintainer sees what other
-reviewers already said there.  It is drawn by rich's Markdown renderer in one
-Static (Textual's Markdown widget mounts a widget per block: seconds for a
-long rule documentation on a loaded machine).
+reviewers already said there.  It is laid out by rich's Markdown renderer once
+per text and width and drawn line by line (:class:`RenderedText`); Textual's
+Markdown widget mounted a widget per block: seconds for a long rule
+documentation on a loaded machine.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import ClassVar
 from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from reviewkit.model import Finding
 from reviewkit.report.explain import finding_markdown, normalise
@@ -24,6 +23,7 @@ from reviewkit.report.explain import finding_markdown, normalise
 from .comments import Comment
 from .keybar import KeyBar
 from .paged import PagedModal, paging
+from .rendered import RenderedText
 
 
 def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
@@ -42,6 +42,11 @@ class ExplainScreen(PagedModal):
         self.text = explain_markdown(finding, comments)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="explain-box"):
-            yield Static(Markdown(self.text, code_theme="ansi_dark", hyperlinks=False), id="explain-text")
+        # laid out once per text and width: the same finding explained again draws from the cache
+        text = self.text
+
+        def markdown() -> Markdown:
+            return Markdown(text, code_theme="ansi_dark", hyperlinks=False)
+
+        yield RenderedText(("explain", text), markdown, id="explain-box")
         yield KeyBar()  # this screen's own keys, not the main screen's

@@ -9,11 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from .keybar import KeyBar
 from .paged import PagedModal, paging
+from .rendered import RenderedText
 
 KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
@@ -64,7 +63,7 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
 
 def help_table() -> Group:
     """One titled grid per group of keys: reviewkit's meaning next to b4 review's."""
-    parts: list[Text | Table] = []
+    parts: list[Text | Table] = [Text("reviewkit tui: keys", "bold"), Text("")]
     for title, keys in KEYS:
         table = Table(box=None, padding=(0, 2), show_header=True, header_style="#6b7280")
         table.add_column("key", style="bold #e5c07b", no_wrap=True, min_width=16)
@@ -83,7 +82,5 @@ class HelpScreen(PagedModal):
     BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,question_mark")
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(Text("reviewkit tui: keys", "bold"), id="help-title")
-            yield Static(help_table())
+        yield RenderedText("help", help_table, id="help-box")
         yield KeyBar()

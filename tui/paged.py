@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
 
 
 def paging(close: str) -> list[BindingType]:
@@ -26,12 +26,12 @@ def paging(close: str) -> list[BindingType]:
 
 
 class PagedModal(ModalScreen[None]):
-    """A modal whose VerticalScroll ``#BOX`` pages with space and moves by line with j/k."""
+    """A modal whose scrolling ``#BOX`` pages with space and moves by line with j/k."""
 
     BOX: ClassVar[str] = ""
 
-    def _box(self) -> VerticalScroll:
-        return self.query_one(f"#{self.BOX}", VerticalScroll)
+    def _box(self) -> ScrollView:
+        return self.query_one(f"#{self.BOX}", ScrollView)
 
     def action_page(self, direction: int) -> None:
         box = self._box()
