@@ -36,13 +36,14 @@ from .comments import Comment, comments_for
 from .diff_view import DiffView
 from .diffmodel import Row, build_rows, cover_rows
 from .dismiss_screen import DismissScreen
-from .explain_screen import ExplainScreen
+from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
-from .help_screen import HelpScreen
+from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
 from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
 from .progress_panel import ProgressPanel
+from .rendered import box_text_widths, prerender
 from .reply_screen import ReplyScreen
 from .search_screen import SearchScreen, find_next
 from .series_tree import COVER, SeriesTree
@@ -80,17 +81,6 @@ def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     n = len(options.series.patches)
     progress(0, None, f"{n} patch{'es' if n != 1 else ''}")
     return review(options.series, options.config, **kwargs).findings
-
-
-def _warm_renderers() -> None:
-    """Import and run once, in the worker, what the first ``i`` would otherwise load on the key:
-    rich's Markdown (markdown-it) and the pygments lexer of the fix's diff block."""
-    from io import StringIO
-
-    from rich.console import Console
-    from rich.markdown import Markdown
-
-    Console(file=StringIO(), width=80).print(Markdown("# x\n\n```diff\n-a\n+b\n```", code_theme="ansi_dark"))
 
 
 class ReviewApp(App[int]):
@@ -207,7 +197,20 @@ class ReviewApp(App[int]):
             self.call_from_thread(self._failed, str(exc))
             return
         self.call_from_thread(self._checked, findings, comments)
-        _warm_renderers()
+        self._warm(findings, comments)
+
+    def _warm(self, findings: list[Finding], comments: dict[int, list[Comment]]) -> None:
+        """In the check worker, once the findings are shown: lay out the help and the explain texts
+        of the first patch with findings at this terminal's width, so the first ``?`` and ``i`` only
+        draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        width = self.size.width
+        for w in box_text_widths(width, *HELP_BOX):
+            prerender(self.console, HELP_KEY, help_table, w)
+        first = next((f.patch for f in findings if f.patch is not None), None)
+        for f in [f for f in findings if f.patch == first]:
+            text = explain_markdown(f, comments.get(f.patch or 0, []))
+            for w in box_text_widths(width, *EXPLAIN_BOX):
+                prerender(self.console, explain_key(text), lambda text=text: render_explain(text), w)
 
     @work(thread=True, exclusive=True, group="ahead")
     def write_ahead(self, position: int) -> None:
@@ -404,6 +407,7 @@ class ReviewApp(App[int]):
                 return
             self._refresh_decision(finding)
             self._refresh_tree()
+            self.write_ahead(self.position)  # the reply without the dismissed finding
 
         self.push_screen(DismissScreen(finding, str(session.baseline)), done)
 
@@ -422,6 +426,7 @@ class ReviewApp(App[int]):
             self.table.select(last)
             self._refresh_decision(last)
             self._refresh_tree()
+            self.write_ahead(self.position)
 
     def action_explain(self) -> None:
         finding = self._current_finding()
@@ -485,6 +490,7 @@ class ReviewApp(App[int]):
             return
         inside = self.session.toggle_reply(finding)
         self.table.set_in_reply(finding, inside)
+        self.write_ahead(self.position)
         self._toast(f"[{finding.rule}] {'back in' if inside else 'left out of'} the reply (r previews it)")
 
     def action_mark(self, state: str) -> None:

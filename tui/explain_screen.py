@@ -25,6 +25,17 @@ from .keybar import KeyBar
 from .paged import PagedModal, paging
 from .rendered import RenderedText
 
+EXPLAIN_BOX = (0.9, 110, 5)
+"""#explain-box in review.tcss: width 90%, max-width 110; border 2 + padding 2 + scrollbar 1."""
+
+
+def render_explain(text: str) -> Markdown:
+    return Markdown(text, code_theme="ansi_dark", hyperlinks=False)
+
+
+def explain_key(text: str) -> tuple[str, str]:
+    return ("explain", text)
+
 
 def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
     """The explain text of ``finding`` with the thread's ``comments`` near it (Markdown)."""
@@ -44,9 +55,5 @@ class ExplainScreen(PagedModal):
     def compose(self) -> ComposeResult:
         # laid out once per text and width: the same finding explained again draws from the cache
         text = self.text
-
-        def markdown() -> Markdown:
-            return Markdown(text, code_theme="ansi_dark", hyperlinks=False)
-
-        yield RenderedText(("explain", text), markdown, id="explain-box")
+        yield RenderedText(explain_key(text), lambda: render_explain(text), id="explain-box")
         yield KeyBar()  # this screen's own keys, not the main screen's

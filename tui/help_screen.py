@@ -14,6 +14,7 @@ from .keybar import KeyBar
 from .paged import PagedModal, paging
 from .rendered import RenderedText
 
+HELP_KEY = "help"
 KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "Navigate",
@@ -75,6 +76,10 @@ def help_table() -> Group:
     return Group(*parts)
 
 
+HELP_BOX = (0.96, 110, 7)
+"""#help-box in review.tcss: width 96%, max-width 110; border 2 + padding 4 + scrollbar 1."""
+
+
 class HelpScreen(PagedModal):
     """A modal list of keys; any of escape, q or ? closes it, space pages (80x24 shows a third)."""
 
@@ -82,5 +87,5 @@ class HelpScreen(PagedModal):
     BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,question_mark")
 
     def compose(self) -> ComposeResult:
-        yield RenderedText("help", help_table, id="help-box")
+        yield RenderedText(HELP_KEY, help_table, id="help-box")
         yield KeyBar()

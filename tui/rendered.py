@@ -13,15 +13,36 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.segment import Segment
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 _KEPT: OrderedDict[tuple[Hashable, int], list[list[Segment]]] = OrderedDict()
-KEEP = 32
-"""Renderings kept (help and explain texts at the widths seen): a few hundred KB at most."""
+KEEP = 96
+"""Renderings kept (help and explain texts at the widths seen or warmed): a few MB at most."""
+
+
+def prerender(console: Console, key: Hashable, make: Callable[[], RenderableType], width: int) -> list[list[Segment]]:
+    """The lines of ``make()`` at ``width``, rendered now unless kept (also from a worker thread:
+    rendering only reads the console's options)."""
+    lines = _KEPT.get((key, width))
+    if lines is None:
+        lines = console.render_lines(make(), console.options.update_width(max(width, 1)), pad=False)
+        _KEPT[(key, width)] = lines
+        while len(_KEPT) > KEEP:
+            _KEPT.popitem(last=False)
+    else:
+        _KEPT.move_to_end((key, width))
+    return lines
+
+
+def box_text_widths(screen_width: int, share: float, most: int, chrome: int) -> list[int]:
+    """Text widths a box of ``share`` of the screen (at most ``most`` columns, ``chrome`` of border,
+    padding and scrollbar) may get: the one computed and its neighbours, for rounding."""
+    width = min(int(screen_width * share), most) - chrome
+    return [width - 1, width, width + 1]
 
 
 class RenderedText(ScrollView, can_focus=True):
@@ -36,17 +57,7 @@ class RenderedText(ScrollView, can_focus=True):
 
     def lines_at(self, width: int) -> list[list[Segment]]:
         """The renderable's lines at ``width`` (rendered once per key and width)."""
-        key = (self.key, width)
-        lines = _KEPT.get(key)
-        if lines is None:
-            options = self.app.console.options.update_width(max(width, 1))
-            lines = self.app.console.render_lines(self.make(), options, pad=False)
-            _KEPT[key] = lines
-            while len(_KEPT) > KEEP:
-                _KEPT.popitem(last=False)
-        else:
-            _KEPT.move_to_end(key)
-        return lines
+        return prerender(self.app.console, self.key, self.make, width)
 
     def _layout_at(self, width: int) -> None:
         if width != self._width:
