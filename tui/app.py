@@ -14,8 +14,10 @@ hundred-patch series, and the findings appear when the check is done.
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +27,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header
+from textual.worker import Worker, WorkerError
 
 from reviewkit.config import Config
 from reviewkit.errors import InputError, UsageError
@@ -134,6 +137,7 @@ class ReviewApp(App[int]):
         self._tree_width: int | None = None
         self._last_search = ""
         self._tree_toggled = False
+        self._ahead: Worker[None] | None = None
 
     # ------------------------------------------------------------------
     # Layout
@@ -212,8 +216,12 @@ class ReviewApp(App[int]):
             for w in box_text_widths(width, *EXPLAIN_BOX):
                 prerender(self.console, explain_key(text), lambda text=text: render_explain(text), w)
 
-    @work(thread=True, exclusive=True, group="ahead")
     def write_ahead(self, position: int) -> None:
+        """Start :meth:`_write_ahead` for ``position`` (the last one started is what r waits for)."""
+        self._ahead = self._write_ahead(position)
+
+    @work(thread=True, exclusive=True, group="ahead")
+    def _write_ahead(self, position: int) -> None:
         """The reply to the patch on screen, written while the maintainer reads it (``r`` shows it)."""
         session = self.session
         if session is None or not 0 <= position < len(self.series.patches):
@@ -231,6 +239,10 @@ class ReviewApp(App[int]):
         fix_dir = Path(self.options.fix_dir) if self.options.fix_dir else None
         self.session = ReviewSession(self.series, findings, Path(baseline), fix_dir, self.options.tree)
         self.comments = comments
+        # what is alive now (series, trees, findings, widgets) lives for the session: out of the
+        # collector's way, so its full passes do not land on a key press
+        gc.collect()
+        gc.freeze()
         self._rows.clear()
         self.query_one("#progress", ProgressPanel).display = False
         self._refresh_tree()
@@ -436,10 +448,15 @@ class ReviewApp(App[int]):
     # ------------------------------------------------------------------
     # Output
 
-    def action_reply(self) -> None:
+    async def action_reply(self) -> None:
         if self.session is None:
             self._toast("still checking the series…", timeout=2)
             return
+        ahead = self._ahead
+        if ahead is not None and not ahead.is_finished:
+            # the reply is being written ahead: wait for it rather than write it twice at once
+            with suppress(WorkerError):
+                await ahead.wait()
         try:
             text = self.session.reply(self.patch)
         except SessionError as exc:
