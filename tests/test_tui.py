@@ -685,3 +685,16 @@ def test_session_reply_is_kept_by_what_it_holds() -> None:
     assert session.reply(patch) is first, "asked again with the same findings: the same text"
     session.toggle_reply(session.for_patch(patch.position)[0])
     assert session.reply(patch) != first, "a finding taken out writes the reply again"
+
+
+@pilot_test
+async def test_what_the_session_froze_is_given_back_when_it_ends() -> None:
+    """The session's objects are frozen out of the collector after the check, and unfrozen at exit:
+    a process that goes on (this test run) must not keep every session's objects forever."""
+    import gc
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

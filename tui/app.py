@@ -138,6 +138,13 @@ class ReviewApp(App[int]):
         self._last_search = ""
         self._tree_toggled = False
         self._ahead: Worker[None] | None = None
+        self._frozen = False
+
+    def on_unmount(self) -> None:
+        """The session is over: give what it froze back to the collector (the process may go on:
+        tests, ``python -c``, an editor's plugin host)."""
+        if self._frozen:
+            gc.unfreeze()
 
     # ------------------------------------------------------------------
     # Layout
@@ -243,6 +250,7 @@ class ReviewApp(App[int]):
         # collector's way, so its full passes do not land on a key press
         gc.collect()
         gc.freeze()
+        self._frozen = True
         self._rows.clear()
         self.query_one("#progress", ProgressPanel).display = False
         self._refresh_tree()
