@@ -19,6 +19,7 @@ import inspect
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -221,7 +222,7 @@ class ReviewApp(App[int]):
         for f in [f for f in findings if f.patch == first]:
             text = explain_markdown(f, comments.get(f.patch or 0, []))
             for w in box_text_widths(width, *EXPLAIN_BOX):
-                prerender(self.console, explain_key(text), lambda text=text: render_explain(text), w)
+                prerender(self.console, explain_key(text), partial(render_explain, text), w)
 
     def write_ahead(self, position: int) -> None:
         """Start :meth:`_write_ahead` for ``position`` (the last one started is what r waits for)."""

@@ -27,11 +27,16 @@ _RST_LITERAL = re.compile(r"``([^`\n]+)``")
 class Said(Protocol):
     """What one reviewer wrote under one quoted line of the patch (the TUI's thread comments)."""
 
-    author: str
-    date: str
-    path: str
-    line: int
-    text: str
+    @property
+    def author(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def text(self) -> str: ...
 
 
 def normalise(text: str) -> str:
