@@ -173,3 +173,68 @@ def test_explain_shows_how_to_silence(tmp_path: Path) -> None:
     proc = subprocess.run([*REVIEWKIT, "explain", "lock-balance"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0
     assert "/* reviewkit: ignore lock-balance */" in proc.stdout
+
+
+# --------------------------------------------------------------------------
+# scan: whole files honour the same comments (every line of a file is code after the change)
+
+
+def _scan(tmp_path: Path, files: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return subprocess.run(
+        [*REVIEWKIT, "scan", "--rule", "short-identifier", "-j", "1", *extra, *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean_env(XDG_CACHE_HOME=str(tmp_path / "cache")),
+        timeout=120,
+    )
+
+
+def _scan_json(tmp_path: Path, files: dict[str, str], *extra: str) -> dict:
+    proc = _scan(tmp_path, files, "-f", "json", *extra)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_scan_honours_a_comment_on_the_line_and_above(tmp_path: Path) -> None:
+    above = "\t/* reviewkit: ignore short-identifier -- the hardware's names */\n"
+    doc = _scan_json(
+        tmp_path,
+        {"here.c": code(here=" /* reviewkit: ignore short-identifier */"), "above.c": code(above=above)},
+    )
+    assert sorted((f["file"], f["line"]) for f in doc["findings"]) == [("above.c", 6), ("here.c", 8)]
+    assert doc["stats"]["suppressed"] == 2
+    assert sorted((s["file"], s["line"]) for s in doc["stats"]["suppressions"]) == [("above.c", 9), ("here.c", 6)]
+
+
+def test_scan_without_comments_or_with_another_rules_id_reports_both(tmp_path: Path) -> None:
+    doc = _scan_json(tmp_path, {"plain.c": code(), "other.c": code(here=" /* reviewkit: ignore lock-balance */")})
+    assert sorted((f["file"], f["line"]) for f in doc["findings"]) == [
+        ("other.c", 6),
+        ("other.c", 8),
+        ("plain.c", 6),
+        ("plain.c", 8),
+    ]
+    assert doc["stats"]["suppressed"] == 0
+
+
+def test_scan_text_counts_suppressed_and_notes_an_unknown_id(tmp_path: Path) -> None:
+    ok, typo = " /* reviewkit: ignore short-identifier */", " /* reviewkit: ignore short-identfier */"
+    proc = _scan(tmp_path, {"ok.c": code(here=ok), "typo.c": code(here=typo)})
+    assert proc.returncode == 0, proc.stderr
+    assert "ok.c:6:" not in proc.stdout and "ok.c:8: info: [short-identifier]" in proc.stdout
+    assert "typo.c:6: info: [short-identifier]" in proc.stdout  # a typo silences nothing
+    assert "typo.c:6: 'reviewkit: ignore short-identfier': no such rule" in proc.stderr
+    assert "did you mean 'short-identifier'?" in proc.stderr
+    assert proc.stdout.rstrip().endswith("3 findings (1 suppressed by comments)")
+
+
+def test_scan_replayed_from_the_cache_still_honours_the_comment(tmp_path: Path) -> None:
+    files = {"here.c": code(here=" /* reviewkit: ignore short-identifier */")}
+    first = _scan_json(tmp_path, files)
+    again = _scan_json(tmp_path, files)
+    assert first["stats"]["cached"] == 0 and again["stats"]["cached"] == 1
+    assert [(f["file"], f["line"]) for f in again["findings"]] == [("here.c", 8)]
+    assert again["stats"]["suppressed"] == 1

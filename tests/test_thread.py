@@ -202,3 +202,19 @@ def test_thread_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[
     bad.write_text("")
     assert main(["thread", str(bad)]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_comments_are_placed_once_per_series_and_each_caller_gets_its_own(thread_mbox: Path) -> None:
+    """A session asks for the comments per patch, for the reply and for coverage: placed once, kept
+    while the series holds the same messages; coverage() writes on them, so each call gets copies."""
+    series = load(str(thread_mbox))
+    first = thread.comments(series)
+    first[0].covered_by = ["changed-by-a-caller"]
+    again = thread.comments(series)
+    assert [(c.author, c.text, c.placed) for c in again] == [(c.author, c.text, c.placed) for c in first]
+    assert again[0].covered_by != ["changed-by-a-caller"] and again[0] is not first[0]
+    fresh = load(str(thread_mbox))
+    fresh.replies = fresh.replies[:1]
+    assert len(thread.comments(fresh)) < len(first), "another series (other messages): its own comments"
+    series.replies = series.replies[:1]
+    assert len(thread.comments(series)) == len(thread.comments(fresh)), "the same series, other messages: again"

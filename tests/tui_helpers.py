@@ -110,8 +110,13 @@ async def settle(pilot: Any, *, on_cover: bool = False) -> None:
     The app opens on the cover letter (0/N) when there is one; most tests start
     from patch 1/N, so unless ``on_cover`` they step past it as a user would (n).
     """
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # the check starts after the first frame (call_after_refresh): wait until it has run, not only for
+    # the workers running now, which on a loaded machine may not include it yet
+    for _ in range(500):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if getattr(pilot.app, "session", None) is not None:
+            break
     await pilot.pause()
     if not on_cover and pilot.app.position < 0:
         await pilot.press("n")

@@ -14,9 +14,12 @@ hundred-patch series, and the findings appear when the check is done.
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +27,8 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header
+from textual.widgets import Header
+from textual.worker import Worker, WorkerError
 
 from reviewkit.config import Config
 from reviewkit.errors import InputError, UsageError
@@ -36,12 +40,14 @@ from .comments import Comment, comments_for
 from .diff_view import DiffView
 from .diffmodel import Row, build_rows, cover_rows
 from .dismiss_screen import DismissScreen
-from .explain_screen import ExplainScreen
+from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
-from .help_screen import HelpScreen
+from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
+from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
 from .progress_panel import ProgressPanel
+from .rendered import box_text_widths, prerender
 from .reply_screen import ReplyScreen
 from .search_screen import SearchScreen, find_next
 from .series_tree import COVER, SeriesTree
@@ -132,6 +138,14 @@ class ReviewApp(App[int]):
         self._tree_width: int | None = None
         self._last_search = ""
         self._tree_toggled = False
+        self._ahead: Worker[None] | None = None
+        self._frozen = False
+
+    def on_unmount(self) -> None:
+        """The session is over: give what it froze back to the collector (the process may go on:
+        tests, ``python -c``, an editor's plugin host)."""
+        if self._frozen:
+            gc.unfreeze()
 
     # ------------------------------------------------------------------
     # Layout
@@ -146,7 +160,7 @@ class ReviewApp(App[int]):
                     yield FindingsTable(id="findings")
                     yield FindingPanel(id="finding-panel")
         yield ProgressPanel(id="progress")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     @property
     def diff(self) -> DiffView:
@@ -177,7 +191,8 @@ class ReviewApp(App[int]):
         self.query_one("#tree", SeriesTree).populate(self.series, [])
         self.show_patch(self.first_position)
         self.diff.focus()
-        self.check()
+        # the check starts once the first frame is on screen: its thread would share the GIL with it
+        self.call_after_refresh(self.check)
 
     # ------------------------------------------------------------------
     # The check, in a worker
@@ -194,6 +209,35 @@ class ReviewApp(App[int]):
             self.call_from_thread(self._failed, str(exc))
             return
         self.call_from_thread(self._checked, findings, comments)
+        self._warm(findings, comments)
+
+    def _warm(self, findings: list[Finding], comments: dict[int, list[Comment]]) -> None:
+        """In the check worker, once the findings are shown: lay out the help and the explain texts
+        of the first patch with findings at this terminal's width, so the first ``?`` and ``i`` only
+        draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        width = self.size.width
+        for w in box_text_widths(width, *HELP_BOX):
+            prerender(self.console, HELP_KEY, help_table, w)
+        first = next((f.patch for f in findings if f.patch is not None), None)
+        for f in [f for f in findings if f.patch == first]:
+            text = explain_markdown(f, comments.get(f.patch or 0, []))
+            for w in box_text_widths(width, *EXPLAIN_BOX):
+                prerender(self.console, explain_key(text), partial(render_explain, text), w)
+
+    def write_ahead(self, position: int) -> None:
+        """Start :meth:`_write_ahead` for ``position`` (the last one started is what r waits for)."""
+        self._ahead = self._write_ahead(position)
+
+    @work(thread=True, exclusive=True, group="ahead")
+    def _write_ahead(self, position: int) -> None:
+        """The reply to the patch on screen, written while the maintainer reads it (``r`` shows it)."""
+        session = self.session
+        if session is None or not 0 <= position < len(self.series.patches):
+            return
+        try:
+            session.reply(self.series.patches[position])
+        except SessionError:  # r writes it again and says why
+            return
 
     def _failed(self, message: str) -> None:
         self.exit(2, return_code=2, message=f"reviewkit: error: {message}")
@@ -203,11 +247,17 @@ class ReviewApp(App[int]):
         fix_dir = Path(self.options.fix_dir) if self.options.fix_dir else None
         self.session = ReviewSession(self.series, findings, Path(baseline), fix_dir, self.options.tree)
         self.comments = comments
+        # what is alive now (series, trees, findings, widgets) lives for the session: out of the
+        # collector's way, so its full passes do not land on a key press
+        gc.collect()
+        gc.freeze()
+        self._frozen = True
         self._rows.clear()
         self.query_one("#progress", ProgressPanel).display = False
         self._refresh_tree()
         self.show_patch(self.position, keep_cursor=True)
         self._update_subtitle()
+        self.write_ahead(self.position)
         if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
             self._toast(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
@@ -229,6 +279,8 @@ class ReviewApp(App[int]):
         cursor = self.diff.cursor if keep_cursor and position == self.position else 0
         if position != self.position:
             self.clear_notifications()  # a toast about the last patch is stale on this one
+            if self.session is not None:
+                self.write_ahead(position)
         self.position = position
         self.diff.show(self.rows(position), cursor)
         findings = self.session.for_patch(position) if self.session else []
@@ -376,6 +428,7 @@ class ReviewApp(App[int]):
                 return
             self._refresh_decision(finding)
             self._refresh_tree()
+            self.write_ahead(self.position)  # the reply without the dismissed finding
 
         self.push_screen(DismissScreen(finding, str(session.baseline)), done)
 
@@ -394,6 +447,7 @@ class ReviewApp(App[int]):
             self.table.select(last)
             self._refresh_decision(last)
             self._refresh_tree()
+            self.write_ahead(self.position)
 
     def action_explain(self) -> None:
         finding = self._current_finding()
@@ -403,10 +457,15 @@ class ReviewApp(App[int]):
     # ------------------------------------------------------------------
     # Output
 
-    def action_reply(self) -> None:
+    async def action_reply(self) -> None:
         if self.session is None:
             self._toast("still checking the series…", timeout=2)
             return
+        ahead = self._ahead
+        if ahead is not None and not ahead.is_finished:
+            # the reply is being written ahead: wait for it rather than write it twice at once
+            with suppress(WorkerError):
+                await ahead.wait()
         try:
             text = self.session.reply(self.patch)
         except SessionError as exc:
@@ -457,6 +516,7 @@ class ReviewApp(App[int]):
             return
         inside = self.session.toggle_reply(finding)
         self.table.set_in_reply(finding, inside)
+        self.write_ahead(self.position)
         self._toast(f"[{finding.rule}] {'back in' if inside else 'left out of'} the reply (r previews it)")
 
     def action_mark(self, state: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -70,20 +71,30 @@ class DiffView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[Row] = []
         self._width = 0
+        self._strips: dict[tuple[int, bool], Strip] = {}
+        """Each row drawn once (uncropped), and again only when the cursor lands on or leaves it."""
 
     # ------------------------------------------------------------------
     # Content
 
     def show(self, rows: list[Row], cursor: int = 0) -> None:
         self.rows = rows
-        self._width = GUTTER + 2 + max((self._row_text(r, i).cell_len for i, r in enumerate(rows)), default=0)
+        self._strips.clear()
+        self._width = GUTTER + 2 + max((self._text_width(r, i) for i, r in enumerate(rows)), default=0)
         self.virtual_size = Size(self._width, len(rows))
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
+    def _text_width(self, row: Row, index: int) -> int:
+        """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
+        if row.is_code:
+            return cell_len(row.text.expandtabs(TAB_SIZE))
+        return self._row_text(row, index).cell_len
+
     def _row_text(self, row: Row, index: int) -> Text:
         if row.is_code:
-            return row.code if row.code is not None else Text(row.text.expandtabs(TAB_SIZE))
+            code = row.highlighted()
+            return code if code is not None else Text(row.text.expandtabs(TAB_SIZE))
         if row.kind == "finding":
             f = row.findings[0]
             return Text.assemble(
@@ -107,21 +118,30 @@ class DiffView(ScrollView, can_focus=True):
         width = self.size.width
         if index >= len(self.rows):
             return Strip.blank(width)
-        row = self.rows[index]
+        at_cursor = index == self.cursor
+        strip = self._strips.get((index, at_cursor))
+        if strip is None:
+            strip = self._strips[(index, at_cursor)] = self._draw(index, at_cursor)
+        base = self._base(self.rows[index], at_cursor)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base).crop(0, width)
+
+    @staticmethod
+    def _base(row: Row, at_cursor: bool) -> Style:
         base = _BG.get(row.kind, Style())
-        if index == self.cursor:
-            base = base + _CURSOR
-        line = Text(style=base, no_wrap=True, end="")
-        line.append_text(self._gutter(row, index == self.cursor))
+        return base + _CURSOR if at_cursor else base
+
+    def _draw(self, index: int, at_cursor: bool) -> Strip:
+        """Row ``index`` as one uncropped strip: gutter, sign, the (highlighted) text."""
+        row = self.rows[index]
+        line = Text(style=self._base(row, at_cursor), no_wrap=True, end="")
+        line.append_text(self._gutter(row, at_cursor))
         if row.is_code:
             sign, colour = _PREFIX[row.kind]
             line.append(sign, Style(color=colour, bold=True) if colour else None)
         else:
             line.append(" ")
         line.append_text(self._row_text(row, index))
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments).crop(scroll_x, scroll_x + width)
-        return strip.extend_cell_length(width, base).crop(0, width)
+        return Strip(list(line.render(self.app.console)))
 
     def _gutter(self, row: Row, at_cursor: bool) -> Text:
         if row.is_code:
@@ -175,7 +195,9 @@ class DiffView(ScrollView, can_focus=True):
         self.post_message(LineFocused(row.path, line, list(row.findings)))
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh()
+        # only the two rows whose look changed; a scroll (set_cursor) repaints the rest from the cache
+        self.refresh_line(old)
+        self.refresh_line(new)
 
     def action_cursor(self, delta: int) -> None:
         self.set_cursor(self.cursor + delta)

@@ -38,7 +38,21 @@ class Row:
     """Code rows: findings reported on this line.  Finding rows: the one finding."""
     comment: Comment | None = None
     code: Text | None = None
-    """Highlighted code (tabs expanded) of code rows."""
+    """Highlighted code (tabs expanded) of code rows, once :meth:`highlighted` ran."""
+    file_rows: list[Row] | None = field(default=None, repr=False, compare=False)
+    """Code rows: all rows of the same file, highlighted together the first time one is drawn."""
+
+    def highlighted(self) -> Text | None:
+        """The highlighted code of this row (None for a file that is not C), parsing its file on first use.
+
+        A patch's files are parsed when first drawn, not when the rows are built: the first paint
+        parses only the files on screen (a 700-row patch took 0.3 s to highlight whole)."""
+        if self.code is None and self.file_rows is not None:
+            rows, self.file_rows = self.file_rows, None
+            _highlight(rows)
+            for row in rows:
+                row.file_rows = None
+        return self.code
 
     @property
     def is_code(self) -> bool:
@@ -101,7 +115,10 @@ def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | 
                 file_rows.append(row)
                 if kind != "del" and row.new is not None:
                     code_rows[(path, row.new)] = row
-        _highlight(file_rows)
+        if path.endswith((".c", ".h")):
+            code = [r for r in file_rows if r.is_code]
+            for r in code:
+                r.file_rows = file_rows
         body.extend(file_rows)
     unplaced = []
     for f in findings:

@@ -36,6 +36,17 @@ def after_text(diff: str) -> Text:
     return out
 
 
+def inline_code(text: str) -> Text:
+    """A message with its Markdown ``code`` spans drawn as code, not as backticks."""
+    out = Text()
+    for n, part in enumerate(text.split("`")):
+        out.append(part, _CODE if n % 2 else "")
+    return out
+
+
+_CODE = "#56b6c2"
+
+
 def describe(finding: Finding, status: str) -> RenderableType:
     colour = SEVERITY_COLOUR[finding.severity]
     where = f"{finding.file}:{finding.line}" + (f" in {finding.function}()" if finding.function else "")
@@ -46,15 +57,15 @@ def describe(finding: Finding, status: str) -> RenderableType:
             (where, "#6b7280"),
             (f"  {status.upper()}" if status else "", "bold #7ee787" if status == "accepted" else "bold #6b7280"),
         ),
-        Text(finding.message),
+        inline_code(finding.message),
     ]
     if finding.path:
         parts.append(Text("path:", "bold"))
-        parts.extend(Text(f"  {step.line:>6}: {step.note}") for step in finding.path)
+        parts.extend(Text.assemble(f"  {step.line:>6}: ", inline_code(step.note)) for step in finding.path)
     if finding.fix is not None:
         verified = "verified" if finding.fix.verified else "unverified"
         safety = f"  ({finding.fix.safety}, {verified})"
-        parts.append(Text.assemble(("suggested fix: ", "bold"), finding.fix.title, (safety, "#6b7280")))
+        parts.append(Text.assemble(("suggested fix: ", "bold"), inline_code(finding.fix.title), (safety, "#6b7280")))
         parts.append(diff_text(finding.fix.diff))
         if status == "accepted":
             parts.append(Text("accepted: the code after the fix:", "bold #7ee787"))

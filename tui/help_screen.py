@@ -8,11 +8,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.binding import BindingType
 
+from .keybar import KeyBar
+from .paged import PagedModal, paging
+from .rendered import RenderedText
+
+HELP_KEY = "help"
 KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "Navigate",
@@ -62,7 +64,7 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
 
 def help_table() -> Group:
     """One titled grid per group of keys: reviewkit's meaning next to b4 review's."""
-    parts: list[Text | Table] = []
+    parts: list[Text | Table] = [Text("reviewkit tui: keys", "bold"), Text("")]
     for title, keys in KEYS:
         table = Table(box=None, padding=(0, 2), show_header=True, header_style="#6b7280")
         table.add_column("key", style="bold #e5c07b", no_wrap=True, min_width=16)
@@ -74,14 +76,16 @@ def help_table() -> Group:
     return Group(*parts)
 
 
-class HelpScreen(ModalScreen[None]):
-    """A modal list of keys; any of escape, q or ? closes it."""
+HELP_BOX = (0.96, 110, 7)
+"""#help-box in review.tcss: width 96%, max-width 110; border 2 + padding 4 + scrollbar 1."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "close"),
-    ]
+
+class HelpScreen(PagedModal):
+    """A modal list of keys; any of escape, q or ? closes it, space pages (80x24 shows a third)."""
+
+    BOX = "help-box"
+    BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,question_mark")
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(Text("reviewkit tui: keys", "bold"), id="help-title")
-            yield Static(help_table())
+        yield RenderedText(HELP_KEY, help_table, id="help-box")
+        yield KeyBar()

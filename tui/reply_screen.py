@@ -21,10 +21,12 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from reviewkit.errors import UsageError
 from reviewkit.io import write_atomic
+
+from .keybar import KeyBar
 
 
 class ReplyScreen(Screen[Path | None]):
@@ -56,7 +58,7 @@ class ReplyScreen(Screen[Path | None]):
                 show_line_numbers=False,
                 tab_behavior="indent",
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         area = self.query_one("#reply-text", TextArea)

@@ -108,8 +108,8 @@ class SeriesTree(Tree[Target]):
 
     def select_patch(self, position: int) -> None:
         node = self._patch_nodes.get(position)
-        if node is not None:
-            node.expand()
+        if node is not None and not node.is_expanded:
+            node.expand()  # expanding an open node still redraws the whole tree
         if node is not None and self.cursor_node is not node:
             # Lines of a freshly (re)built tree are laid out on the next refresh.
             self.call_after_refresh(self.move_cursor, node)

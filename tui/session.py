@@ -53,6 +53,8 @@ class ReviewSession:
     """Fingerprints the maintainer took out of the reply (``m`` toggles)."""
     patch_state: dict[int, str] = field(default_factory=dict)
     """Per patch: ``done`` or ``skip``, as in b4 review."""
+    _replies: dict[tuple[int, tuple[str, ...]], str] = field(default_factory=dict, repr=False)
+    """(patch position, fingerprints in the reply) -> the reply: it depends on nothing else."""
 
     # ------------------------------------------------------------------
     # Queries
@@ -134,11 +136,19 @@ class ReviewSession:
     # Output
 
     def reply(self, patch: Patch) -> str:
-        """The LKML reply to ``patch``: its open findings, quoted hunks, comments."""
+        """The LKML reply to ``patch``: its open findings, quoted hunks, comments.
+
+        Kept by the findings it holds, so the app can write it ahead (in a worker, while the
+        maintainer reads the patch) and ``r`` only shows it; a decision that changes what goes
+        in (dismiss, ``m``) writes it again."""
         from reviewkit.report.mailreply import build_reply
 
         chosen = [f for f in self.open_findings(patch.position) if f.fingerprint not in self.left_out]
-        return str(build_reply(self.series, chosen, patch=patch))
+        key = (patch.position, tuple(f.fingerprint for f in chosen))
+        text = self._replies.get(key)
+        if text is None:
+            text = self._replies[key] = str(build_reply(self.series, chosen, patch=patch))
+        return text
 
     def toggle_reply(self, finding: Finding) -> bool:
         """Put the finding in or out of the reply; True when it is in now."""

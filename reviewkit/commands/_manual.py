@@ -55,8 +55,10 @@ silences one rule there:
 
 Several ids may be listed (commas or spaces); a reason may follow `--`.
 Only lines of the code after the patch count (not the commit message, not
-removed lines). An id no rule has is a note on stderr, with the closest
-id. The JSON report counts silenced findings in `stats.suppressed`. For
+removed lines). `reviewkit scan` honours the same comments in whole files.
+An id no rule has is a note on stderr, with the closest id (for `scan`, in
+the files that have findings). The JSON report counts silenced findings in
+`stats.suppressed`. For
 findings to keep out of every run, `reviewkit baseline` records them in
 `.reviewkit-baseline.json`, which `check` and `tui` read by default.""",
     ),

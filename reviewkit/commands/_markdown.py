@@ -11,15 +11,11 @@ backticks; both forms print as one inline code span.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
-_RST_LITERAL = re.compile(r"``([^`\n]+)``")
+from reviewkit.report.explain import normalise
 
-
-def normalise(text: str) -> str:
-    """RST ````x```` as Markdown ```x```; nothing else changes."""
-    return _RST_LITERAL.sub(r"`\1`", text)
+__all__ = ["normalise", "show", "wants_rendering"]
 
 
 def wants_rendering(args: argparse.Namespace) -> bool:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import re
 
-from reviewkit.model import Finding
-
 NAME = "explain"
 HELP = "show a rule's documentation, or explain FILE:LINE of a series"
 PAGES = True
@@ -54,26 +52,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def finding_markdown(f: Finding) -> str:
-    """One finding as the TUI's explain screen has it: where, what, the path, why, the fix."""
-    where = f"`{f.file}:{f.line}`" + (f" in `{f.function}()`" if f.function else "")
-    doc = f.rationale.strip() or "_This rule has no documentation._"
-    title, _, rest = doc.partition("\n")
-    parts = [f"# {f.rule}: {title.strip()}", f"**{f.severity.value}** at {where}: {f.message}"]
-    if f.path:
-        parts.append("## The path\n\n" + "\n".join(f"- line {s.line}: {s.note}" for s in f.path))
-    if f.fix is not None and f.fix.diff.strip():
-        state = "verified" if f.fix.verified else "not verified"
-        parts.append(f"## Suggested fix ({state}): {f.fix.title}\n\n```diff\n{f.fix.diff.rstrip()}\n```")
-    parts.append(rest.strip())
-    return "\n\n".join(p for p in parts if p)
-
-
 def _explain_line(file: str, line: int, args: argparse.Namespace) -> int:
     from reviewkit.commands._markdown import show
     from reviewkit.config import find_config
     from reviewkit.engine.registry import discover
     from reviewkit.errors import InputError
+    from reviewkit.report.explain import finding_markdown
     from reviewkit.review.pipeline import load_series, review
 
     series = load_series(args.series)

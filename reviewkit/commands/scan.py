@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.engine.scan import DEFAULT_TIMEOUT, c_files, scan
     from reviewkit.model import Finding
     from reviewkit.report import Result, formats, plural
+    from reviewkit.review.suppress import apply_to_files
 
     reporters = formats()
     if args.format not in reporters:
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     config = find_config()
     fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     rules = engine.discover()
+    known = {r.id for r in rules}
     wanted = [r.strip() for spec in (args.rule or []) for r in spec.split(",") if r.strip()]
     skipped = [r.strip() for spec in (args.ignore or []) for r in spec.split(",") if r.strip()]
     check_rule_ids(config, [r.id for r in rules], select=wanted or None, ignore=skipped)
@@ -152,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     worst = 0
     notes: list[str] = []
     stats: dict[str, int] = {}
+    suppressions: list[dict[str, object]] = []
     try:
         for res in scan(
             args.paths,
@@ -164,33 +167,37 @@ def run(args: argparse.Namespace) -> int:
             timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
             files=files,
         ):
+            # the same per-line comments check honours (cached results too: the comment is in the file)
+            found, silenced = apply_to_files(res.findings, known, warn=notes.append)
+            suppressions.extend(silenced["suppressions"])
             counts["files"] += 1
             counts["cached"] += res.cached
-            counts["findings"] += len(res.findings)
+            counts["findings"] += len(found)
             counts["skipped"] += bool(res.notes)
             for key, value in res.stats.items():
                 stats[key] = stats.get(key, 0) + value
-            worst = max([worst, *(f.severity.rank for f in res.findings)])
+            worst = max([worst, *(f.severity.rank for f in found)])
             notes.extend(res.notes)
-            if stream and res.findings:
+            if stream and found:
                 progress.clear()
-                body = text.render(Result(None, res.findings, {}, colour)).rstrip("\n").split("\n")[:-1]
+                body = text.render(Result(None, found, {}, colour)).rstrip("\n").split("\n")[:-1]
                 sys.stdout.write("\n".join(body) + "\n")
                 sys.stdout.flush()
             elif not stream:
-                kept.extend(res.findings)
+                kept.extend(found)
             progress.update(counts["files"], counts["findings"], counts["cached"])
     finally:
         progress.clear()
     seconds = round(time.perf_counter() - started, 3)
     if stream:
+        quiet = f" ({len(suppressions)} suppressed by comments)" if suppressions else ""
         print(
             f"reviewkit: scanned {plural(counts['files'], 'file')} ({counts['cached']} cached, {counts['skipped']} with"
-            f" skipped rules) in {seconds} s: {plural(counts['findings'], 'finding')}"
+            f" skipped rules) in {seconds} s: {plural(counts['findings'], 'finding')}{quiet}"
         )
     else:
         kept.sort(key=Finding.sort_key)
-        summary = {**counts, **stats, "seconds": seconds}
+        summary = {**counts, **stats, "suppressed": len(suppressions), "suppressions": suppressions, "seconds": seconds}
         report = text.render(Result(None, kept, summary, {} if args.output else colour))
         if args.output:
             from reviewkit.io import write_atomic

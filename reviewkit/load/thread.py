@@ -22,7 +22,9 @@ by patch position (the TUI shows them next to the lines), and
 
 from __future__ import annotations
 
+import copy
 import re
+import weakref
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
@@ -521,14 +523,33 @@ def _place(found: list[Comment], series: Series) -> None:
                 c.placed = "patch"
 
 
+_MEMO: dict[int, tuple[tuple[int, ...], list[Comment]]] = {}
+"""id(series) -> (the identity of its messages, its comments): see :func:`comments`."""
+
+
+def _messages(series: Series) -> tuple[int, ...]:
+    return (id(series.cover), *map(id, series.patches), -1, *map(id, series.replies))
+
+
 def comments(series: Series) -> list[Comment]:
-    """Every comment of every reply of the thread, in mbox order, each placed (see :func:`_place`)."""
+    """Every comment of every reply of the thread, in mbox order, each placed (see :func:`_place`).
+
+    Kept per series (while it lives and holds the same messages): a session asks again for each
+    patch's comments, for the reply and for coverage, and placing them costs most of a second for
+    a 13-reply thread.  Each call gets its own shallow copies (coverage() sets fields on them)."""
+    key = _messages(series)
+    hit = _MEMO.get(id(series))
+    if hit is not None and hit[0] == key:
+        return [copy.copy(c) for c in hit[1]]
     by_id = {m.message_id: m for m in series.replies if m.message_id}
     out: list[Comment] = []
     for reply in series.replies:
         out.extend(reply_comments(reply, _patch_for(reply, series, by_id)))
     _place(out, series)
-    return out
+    if hit is None:
+        weakref.finalize(series, _MEMO.pop, id(series), None)
+    _MEMO[id(series)] = (key, out)
+    return [copy.copy(c) for c in out]
 
 
 def comments_by_patch(series: Series) -> dict[int | None, list[Comment]]:

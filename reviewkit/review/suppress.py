@@ -18,6 +18,11 @@ commit message or a removed line, so a series cannot silence what it
 deletes.  A comment naming an id no rule has is a note ("did you mean"),
 never a silent no-op.  Suppressed findings are counted in the JSON
 report's ``stats.suppressed`` (and listed in ``stats.suppressions``).
+
+``reviewkit scan`` (whole files, no patch: every line is code after the
+change) honours the same comments through :func:`apply_to_files`; it reads
+only the files that have findings, so an unknown id is noted there, where
+it failed to silence one.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from reviewkit.model import Finding
@@ -59,10 +65,15 @@ def _file_view(ctx: ReviewContext, f: Finding) -> FileView | None:
 
 def silenced(fv: FileView, f: Finding) -> bool:
     """A comment on ``f``'s post-image line, or a comment line right above it, names ``f.rule``."""
-    here = fv.line_text(f.line) or ""
+    return silenced_by(fv.line_text, f)
+
+
+def silenced_by(line_text: Callable[[int], str | None], f: Finding) -> bool:
+    """:func:`silenced` over any source of lines (1-based ``line_text``, None past the end)."""
+    here = line_text(f.line) or ""
     if f.rule in ids_in(here):
         return True
-    above = fv.line_text(f.line - 1) if f.line > 1 else None
+    above = line_text(f.line - 1) if f.line > 1 else None
     return above is not None and _only_comment(above) and f.rule in ids_in(above)
 
 
@@ -77,15 +88,21 @@ def how_to(rule_id: str) -> str:
     )
 
 
+def _unknown(path: str, lines: Iterable[tuple[int, str]], known: set[str]) -> list[str]:
+    notes = []
+    for number, text in lines:
+        for rid in ids_in(text):
+            if rid not in known:
+                close = difflib.get_close_matches(rid, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                notes.append(f"{path}:{number}: 'reviewkit: ignore {rid}': no such rule{hint}")
+    return notes
+
+
 def _unknown_notes(ctx: ReviewContext, known: set[str]) -> list[str]:
     notes = []
     for _pc, fv in ctx.files():
-        for ln in fv.post:
-            for rid in ids_in(ln.text):
-                if rid not in known:
-                    close = difflib.get_close_matches(rid, sorted(known), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    notes.append(f"{fv.path}:{ln.number}: 'reviewkit: ignore {rid}': no such rule{hint}")
+        notes.extend(_unknown(fv.path, ((ln.number, ln.text) for ln in fv.post), known))
     return notes
 
 
@@ -112,3 +129,47 @@ def apply(
     if notes:
         stats["suppress_unknown"] = notes
     return kept, stats
+
+
+def apply_to_files(
+    findings: Iterable[Finding],
+    known: set[str],
+    warn: Callable[[str], Any] | None = None,
+    read: Callable[[str], str | None] | None = None,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """:func:`apply` for findings on whole files (``scan``): each file (``read``, default: from disk)
+    read once; the same stats.  An unreadable file silences nothing."""
+    read = read or _read
+    lines: dict[str, list[str] | None] = {}
+    kept: list[Finding] = []
+    gone: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for f in findings:
+        if f.file not in lines:
+            text = read(f.file)
+            lines[f.file] = None if text is None else text.split("\n")
+            if text is not None:
+                notes.extend(_unknown(f.file, enumerate(text.split("\n"), 1), known))
+        rows = lines[f.file]
+
+        def line_text(number: int, rows: list[str] | None = rows) -> str | None:
+            return rows[number - 1] if rows is not None and 0 < number <= len(rows) else None
+
+        if rows is not None and silenced_by(line_text, f):
+            gone.append({"rule": f.rule, "file": f.file, "line": f.line, "fingerprint": f.fingerprint})
+        else:
+            kept.append(f)
+    if warn is not None:
+        for note in notes:
+            warn(note)
+    stats: dict[str, Any] = {"suppressed": len(gone), "suppressions": gone}
+    if notes:
+        stats["suppress_unknown"] = notes
+    return kept, stats
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text("utf-8", "surrogateescape")
+    except OSError:
+        return None
