@@ -57,6 +57,24 @@ def formats() -> dict[str, ModuleType]:
     return out
 
 
+def reporter(name: str) -> ModuleType | None:
+    """The reporter module for ``--format name``, or None.
+
+    A module named as its format (``text``, ``sarif``, ...) is found without
+    importing the others: a hook or a b4 check pays for one reporter, not all.
+    """
+    if name.isidentifier() and not name.startswith("_"):
+        try:
+            mod = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+        else:
+            if getattr(mod, "FORMAT", None) == name:
+                return mod
+    return formats().get(name)
+
+
 def plural(n: int, word: str, suffix: str = "s") -> str:
     """``1 error``, ``2 errors``, ``1 patch``, ``3 patches`` (``suffix="es"``)."""
     return f"{n} {word}{suffix if n != 1 else ''}"
