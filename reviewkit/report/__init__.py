@@ -60,18 +60,24 @@ def formats() -> dict[str, ModuleType]:
 def reporter(name: str) -> ModuleType | None:
     """The reporter module for ``--format name``, or None.
 
-    A module named as its format (``text``, ``sarif``, ...) is found without
-    importing the others: a hook or a b4 check pays for one reporter, not all.
+    A module named after its format (``sarif`` in ``sarif.py``, ``b4-review``
+    in ``b4review.py``, ``json`` in ``jsonfmt.py``, which must not shadow the
+    standard library's name) is found without importing the others: a hook
+    or a b4 check pays for one reporter, not all.  Any other is found by
+    importing them all.
     """
-    if name.isidentifier() and not name.startswith("_"):
+    stem = name.replace("-", "")
+    for candidate in (stem, stem + "fmt"):
+        if not candidate.isidentifier() or candidate.startswith("_"):
+            break
         try:
-            mod = importlib.import_module(f"{__name__}.{name}")
+            mod = importlib.import_module(f"{__name__}.{candidate}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
+            if exc.name != f"{__name__}.{candidate}":
                 raise
-        else:
-            if getattr(mod, "FORMAT", None) == name:
-                return mod
+            continue
+        if getattr(mod, "FORMAT", None) == name:
+            return mod
     return formats().get(name)
 
 
