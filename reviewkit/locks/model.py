@@ -65,8 +65,12 @@ class Family:
     """Taken for another context to release (``down_read_non_owner()``): held at return is no leak."""
 
 
-_SEEN_MAX = 50_000
-"""Function texts whose lock-API pre-check :meth:`LockModel.mentioned` remembers (one scan worker's model)."""
+_SEEN_MAX = 4096
+"""Function texts whose lock-API pre-check :meth:`LockModel.mentioned` remembers.
+
+The memo serves one file (its summaries and its check ask about the same
+functions); the model now lives as long as a scan worker, and keeping every
+function text of every file seen would hold tens of MB per worker."""
 
 
 @dataclass
