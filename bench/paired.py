@@ -45,6 +45,8 @@ def install(rev: str, into: Path) -> Path:
         if not src.exists():
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(src), rev], check=True)
     site = into / "site"
+    stray = src / "build"  # setuptools builds in the source tree: never leave one in the checkout
+    had_build = stray.exists()
     if site.exists():
         shutil.rmtree(site)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -55,6 +57,8 @@ def install(rev: str, into: Path) -> Path:
         env=env,
         stdout=subprocess.DEVNULL,
     )
+    if not had_build:
+        shutil.rmtree(stray, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(site)], check=False, stdout=subprocess.DEVNULL)
     return site
 
