@@ -229,8 +229,12 @@ def file_diff(path: str, old: str, new: str) -> tuple[str, int, int]:
     return f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n{body}\n", ins, dels
 
 
-def generate(n: int, seed: int = 1) -> list[str]:
-    """``n`` patch emails (mbox messages), in series order."""
+def generate(n: int, seed: int = 1, one_hunk: bool = False) -> list[str]:
+    """``n`` patch emails (mbox messages), in series order.
+
+    ``one_hunk``: every patch makes one edit to one file (one hunk), the
+    shape of the series-size bench (bench/series_scale.py).
+    """
     gen = Gen(seed)
     files: dict[str, SourceFile] = {}
     for i in range(max(4, n // 6)):
@@ -238,9 +242,9 @@ def generate(n: int, seed: int = 1) -> list[str]:
         files[path] = gen.source(path)
     messages = []
     for k in range(1, n + 1):
-        touched = gen.rnd.sample(sorted(files), gen.rnd.randint(1, 3))
+        touched = gen.rnd.sample(sorted(files), 1 if one_hunk else gen.rnd.randint(1, 3))
         before = {p: files[p].text() for p in touched}
-        what = [gen.edit(files[p]) for p in touched for _ in range(gen.rnd.randint(1, 3))]
+        what = [gen.edit(files[p]) for p in touched for _ in range(1 if one_hunk else gen.rnd.randint(1, 3))]
         diffs, stat, total_i, total_d = [], [], 0, 0
         for p in touched:
             text, ins, dels = file_diff(p, before[p], files[p].text())
@@ -276,10 +280,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=100, help="number of patches")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--one-hunk", action="store_true", help="one edit of one file per patch")
     ap.add_argument("-o", "--output", help="write one mbox here (default: stdout)")
     ap.add_argument("--split", metavar="DIR", help="also write DIR/NNNN.patch, one file per patch")
     args = ap.parse_args()
-    msgs = generate(args.n, args.seed)
+    msgs = generate(args.n, args.seed, args.one_hunk)
     if args.split:
         out = Path(args.split)
         out.mkdir(parents=True, exist_ok=True)

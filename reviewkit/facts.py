@@ -5,6 +5,8 @@ Rules ask ``ctx.facts`` instead of deriving (and caching) facts themselves:
 - ``cfg(fv)``: the control-flow graph of a function view, built once per view
   per run (every rule, the lock summaries and the lock analysis share it);
 - ``fragment_cfg(fv)``: that graph plus the edges of blocks opened by unseen code;
+- ``paths(fv)``: the acyclic paths of that graph (``folio-put-uncharge`` and
+  ``teardown-order`` walk the same functions' paths; enumerated once);
 - ``lock_model``: the lock API model of the run's kernel model, built once;
 - ``summaries(views)``: lock-wrapper summaries of a set of views, computed
   once per distinct set (``lock-balance`` and ``rcu-folio-memcg`` ask for the
@@ -28,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from reviewkit.cparse.parse import Call
-from reviewkit.flow.engine import CFG, CfgNode, build_cfg
+from reviewkit.flow.engine import CFG, CfgNode, PathSet, build_cfg, paths
 from reviewkit.flow.paths import fragment_cfg
 from reviewkit.kernel.model import KernelModel
 from reviewkit.locks import analysis
@@ -74,6 +76,8 @@ class Facts:
         self._locals: ByIdentity[FunctionView, frozenset[str]] = ByIdentity()
         self._lock_memos: ByIdentity[FunctionView, dict[Any, Any]] = ByIdentity()
         self._file_texts: ByIdentity[FileView, str] = ByIdentity()
+        self._fragment_cfgs: ByIdentity[FunctionView, CFG] = ByIdentity()
+        self._paths: ByIdentity[FunctionView, PathSet] = ByIdentity()
         self._summaries: dict[_SummaryKey, tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
         self.cfgs_built = 0
         """How many graphs this run built (each function view's once)."""
@@ -103,7 +107,17 @@ class Facts:
 
     def fragment_cfg(self, fv: FunctionView) -> CFG:
         """:meth:`cfg` plus "the gap may skip the block it opened" edges (a copy when it adds any)."""
-        return fragment_cfg(fv, self.kernel, self.cfg(fv))
+        cfg = self._fragment_cfgs.get(fv)
+        if cfg is None:
+            cfg = self._fragment_cfgs.put(fv, fragment_cfg(fv, self.kernel, self.cfg(fv)))
+        return cfg
+
+    def paths(self, fv: FunctionView) -> PathSet:
+        """``paths(fragment_cfg(fv))`` with the default limits, enumerated once (read it, never change it)."""
+        found = self._paths.get(fv)
+        if found is None:
+            found = self._paths.put(fv, paths(self.fragment_cfg(fv)))
+        return found
 
     def local_names(self, fv: FunctionView) -> set[str]:
         """Locals of ``fv`` that name something of this call only (a fresh set: callers may change it)."""

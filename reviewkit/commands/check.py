@@ -109,18 +109,19 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.errors import UsageError
     from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.report import Result, formats
+    from reviewkit.report import reporter as find_reporter
     from reviewkit.report.text import escape_controls
     from reviewkit.review.pipeline import load_series, review
 
-    reporters = formats()
-    if args.format not in reporters:
+    reporter = find_reporter(args.format)
+    if reporter is None:
         from reviewkit.cli import did_you_mean
 
+        reporters = formats()
         hint = did_you_mean(args.format, sorted(reporters)) or f" (one of: {', '.join(sorted(reporters))})"
         raise UsageError(f"unknown --format {args.format!r}{hint}")
-    reporter = reporters[args.format]
     if args.terse:
-        _terse_ok(reporter, args.format, reporters)
+        _terse_ok(reporter, args.format, formats())
     config = configured(args.select, args.ignore, verbose=args.verbose)
     fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     machine = args.format != "text" or args.terse

@@ -116,11 +116,12 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.engine.executor import default_jobs
     from reviewkit.engine.scan import DEFAULT_TIMEOUT, c_files, scan
     from reviewkit.model import Finding
-    from reviewkit.report import Result, formats, plural
+    from reviewkit.report import Result, formats, plural, reporter
     from reviewkit.review.suppress import apply_to_files
 
-    reporters = formats()
-    if args.format not in reporters:
+    chosen = reporter(args.format)
+    if chosen is None:
+        reporters = formats()
         raise UsageError(f"unknown --format {args.format!r} (one of: {', '.join(sorted(reporters))})")
     if args.jobs < 0:
         raise UsageError(f"-j {args.jobs}: must be 0 (one per core) or more")
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(len(files), sys.stderr, not args.quiet and sys.stderr.isatty())
     stream = args.format == "text" and not args.output
     colour = {"color": bool(getattr(args, "color_enabled", False))}
-    text = reporters[args.format]
+    text = chosen  # the reporter module
     kept: list[Finding] = []
     counts = {"files": 0, "cached": 0, "findings": 0, "skipped": 0}
     worst = 0

@@ -88,7 +88,11 @@ class Function:
         return not has_error(self.node)
 
     def calls(self) -> list[Call]:
-        return list(iter_calls(self.parsed, self.body))
+        """The calls of the body in source order (found once per function: several rules ask)."""
+        found = self.__dict__.get("_calls")
+        if found is None:
+            found = self.__dict__["_calls"] = tuple(iter_calls(self.parsed, self.body))
+        return list(found)
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,32 @@ def rule_from_module(mod: ModuleType, source: str) -> Rule | None:
     return Rule(rid, severity, mod.__doc__ or "", check, source, mod)
 
 
+_DISCOVERED: dict[tuple[str, tuple[str, ...]], tuple[list[Rule], list[str]]] = {}
+
+
 def discover(warn: Callable[[str], None] | None = None) -> list[Rule]:
-    """Built-in rules, then plugins; a broken plugin is a warning, not a crash."""
+    """Built-in rules, then plugins; a broken plugin is a warning, not a crash.
+
+    One run asks several times (option checks, the engine, suppression):
+    the answer is remembered per working directory and ``sys.path``, the
+    two things that decide which plugins load, and the plugin warnings are
+    repeated to every caller that asks for them.
+    """
+    import os
+    import sys
+
+    key = (os.getcwd(), tuple(sys.path))
+    if key not in _DISCOVERED:
+        notes: list[str] = []
+        _DISCOVERED[key] = (_discover(notes.append), notes)
+    rules, notes = _DISCOVERED[key]
+    if warn is not None:
+        for note in notes:
+            warn(note)
+    return list(rules)
+
+
+def _discover(warn: Callable[[str], None]) -> list[Rule]:
     import reviewkit.rules as pkg
 
     rules: dict[str, Rule] = {}

@@ -39,10 +39,25 @@ def merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def load_model(extra: dict[str, Any] | None = None) -> KernelModel:
-    """The built-in tables with the user's ``kernel`` configuration merged over them."""
+    """The built-in tables with the user's ``kernel`` configuration merged over them.
+
+    One model per distinct configuration and process: a scan builds a context
+    per file, and copying the tables and re-parsing their typed views
+    (lock families, lifecycle kinds) for each file cost more than small files'
+    analysis.  The model is read-only for its users, so sharing it is safe.
+    """
+    import json
+
+    return _model(json.dumps(extra or {}, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=8)
+def _model(extra_json: str) -> KernelModel:
     import copy
+    import json
 
     model = copy.deepcopy(_builtin())
+    extra = json.loads(extra_json)
     if extra:
         merge(model, extra)
     return KernelModel(model)

@@ -65,6 +65,14 @@ class Family:
     """Taken for another context to release (``down_read_non_owner()``): held at return is no leak."""
 
 
+_SEEN_MAX = 4096
+"""Function texts whose lock-API pre-check :meth:`LockModel.mentioned` remembers.
+
+The memo serves one file (its summaries and its check ask about the same
+functions); the model now lives as long as a scan worker, and keeping every
+function text of every file seen would hold tens of MB per worker."""
+
+
 @dataclass
 class LockModel:
     acquires: dict[str, Family]
@@ -84,6 +92,8 @@ class LockModel:
             self._pattern = _api_pattern(frozenset(self.acquires.keys() | self.releases.keys()))
         hit = self._seen.get(text)
         if hit is None:  # asked for every function by the summaries and again by the check
+            if len(self._seen) >= _SEEN_MAX:  # the model now lives for a whole scan: keep the memo bounded
+                self._seen.clear()
             hit = self._seen[text] = self._pattern.search(text) is not None
         return hit or any(name in text for name in extra)
 

@@ -72,7 +72,7 @@ def summarise(
         if s is not None:
             summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
-    called = {m.group(1) for fv in views for m in _CALLED.finditer(fv.text)}
+    called = called_names(views)
     candidates = [
         fv
         for fv in whole
@@ -97,12 +97,17 @@ def summarise(
     for fv in whole:
         s = summaries.get(fv.name)
         if s is not None and s.group == "any" and len(fv.line_map) <= SUMMARY_MAX_LINES:
-            summaries[fv.name] = _refined(fv, s, kernel, model, summaries)
+            summaries[fv.name] = _refined(fv, s, kernel, model, summaries, facts)
     return summaries
 
 
 def _refined(
-    fv: FunctionView, s: Summary, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary]
+    fv: FunctionView,
+    s: Summary,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary],
+    facts: FactSource | None = None,
 ) -> Summary:
     """An annotated wrapper's effects with the variant and flags its body shows.
 
@@ -131,7 +136,7 @@ def _refined(
             # the annotation makes the lock held on entry: the body's release calls of that key say how
             calls = {
                 c.name
-                for n in build_cfg(fv, kernel).nodes
+                for n in (facts.cfg(fv) if facts is not None else build_cfg(fv, kernel)).nodes
                 for c in n.calls
                 if c.name in model.releases and _released_key(c, model.releases[c.name][0]) == eff.key
             }
@@ -143,7 +148,7 @@ def _refined(
             if not eff.try_:
                 # __releases() on a function that keeps the lock on some exits (do_signal_stop() returns
                 # false holding the siglock): conditional on the result, or unknown
-                entry = _entry_run(fv, kernel, model, others, {eff.key})
+                entry = _entry_run(fv, kernel, model, others, {eff.key}, facts)
                 if entry is not None and any(
                     h.key == eff.key and h.count and not h.stale for ex in entry.exits for h in ex.state.facts.held
                 ):
@@ -156,6 +161,22 @@ def _refined(
 
 
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def called_names(views: list[FunctionView]) -> set[str]:
+    """Names some view calls (``name(`` in its text), a function's own declarator not counted.
+
+    Counting the declarator made every function "called", so every function
+    of a scanned file was summarised whether or not anything calls it (the
+    largest cost of a scan); a recursive call still counts.
+    """
+    out: set[str] = set()
+    for fv in views:
+        body = fv.text.find("{")
+        for m in _CALLED.finditer(fv.text):
+            if m.group(1) != fv.name or (body >= 0 and m.start() > body):
+                out.add(m.group(1))
+    return out
 
 
 def _released_key(call: Any, fam: Any) -> str | None:
@@ -265,7 +286,7 @@ def _body_summary(
     dropped = _caller_keys(dropped_first, local)
     if any(h.key in dropped and h.count for ex in res.exits for h in ex.state.facts.held):
         # drops the caller's lock and takes it again on some exits: which ones, the entry run says
-        return _caller_releases(fv, kernel, model, summaries, res, params, dropped)
+        return _caller_releases(fv, kernel, model, summaries, res, params, dropped, facts)
     ontry = _success_summary(res, params, local) or _failure_release(res, params)
     if ontry is not None:
         return ontry
@@ -282,7 +303,7 @@ def _body_summary(
         return Summary("acquire", canonical(fv, key, facts), params, group, variant, None, None, MAYBE)
     if dropped:
         # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took first
-        return _caller_releases(fv, kernel, model, summaries, res, params, dropped)
+        return _caller_releases(fv, kernel, model, summaries, res, params, dropped, facts)
     return None
 
 
@@ -311,6 +332,7 @@ def _caller_releases(
     res: LockResult,
     params: list[str],
     dropped: dict[str, str],
+    facts: FactSource | None = None,
 ) -> Summary:
     """What a function that releases its caller's locks does to them, from a run with them held on entry.
 
@@ -320,7 +342,7 @@ def _caller_releases(
     type: ``timer = timer_wait_running(timer, &flags)`` unlocks and returns the timer locked again) is
     unknown, and so is every lock when the entry run cannot finish.
     """
-    entry = _entry_run(fv, kernel, model, summaries, set(dropped))
+    entry = _entry_run(fv, kernel, model, summaries, set(dropped), facts)
     rows = [e for e in res.events if e.kind == "orphan-release" and e.key in dropped]
     if entry is not None and not res.acquired_keys & set(dropped) and not any("*" in k for k in dropped.values()):
         cond = _failure_release(entry, params)
@@ -371,12 +393,20 @@ MAYBE = "maybe"
 
 
 def _entry_run(
-    fv: FunctionView, kernel: dict[str, Any], model: LockModel, summaries: dict[str, Summary], keys: set[str]
+    fv: FunctionView,
+    kernel: dict[str, Any],
+    model: LockModel,
+    summaries: dict[str, Summary],
+    keys: set[str],
+    facts: FactSource | None = None,
 ) -> LockResult | None:
-    """The function analysed with ``keys`` held on entry: which exits still hold them."""
+    """The function analysed with ``keys`` held on entry: which exits still hold them.
+
+    The graph is the run's (``facts``): built once per function, not again per question asked of it.
+    """
     from reviewkit.flow.engine import run
 
-    cfg = build_cfg(fv, kernel)
+    cfg = facts.cfg(fv) if facts is not None else build_cfg(fv, kernel)
     la = LockAnalysis(fv, model, summaries, cfg=cfg)
     annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
     la.inferred = set(keys) - annotated  # an annotated one is held on entry already

@@ -57,6 +57,30 @@ def formats() -> dict[str, ModuleType]:
     return out
 
 
+def reporter(name: str) -> ModuleType | None:
+    """The reporter module for ``--format name``, or None.
+
+    A module named after its format (``sarif`` in ``sarif.py``, ``b4-review``
+    in ``b4review.py``, ``json`` in ``jsonfmt.py``, which must not shadow the
+    standard library's name) is found without importing the others: a hook
+    or a b4 check pays for one reporter, not all.  Any other is found by
+    importing them all.
+    """
+    stem = name.replace("-", "")
+    for candidate in (stem, stem + "fmt"):
+        if not candidate.isidentifier() or candidate.startswith("_"):
+            break
+        try:
+            mod = importlib.import_module(f"{__name__}.{candidate}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{candidate}":
+                raise
+            continue
+        if getattr(mod, "FORMAT", None) == name:
+            return mod
+    return formats().get(name)
+
+
 def plural(n: int, word: str, suffix: str = "s") -> str:
     """``1 error``, ``2 errors``, ``1 patch``, ``3 patches`` (``suffix="es"``)."""
     return f"{n} {word}{suffix if n != 1 else ''}"

@@ -151,7 +151,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
         if cfg.errors:
             ctx.bump("folio_put_uncharge_unparsed")
             continue
-        pset = paths(cfg)
+        pset = ctx.facts.paths(fv)
         if not pset.complete:
             ctx.bump("folio_put_uncharge_paths_cut")
         found.extend(_redundant_uncharge(ctx, fv, cfg.nodes, pset.paths, facts))

@@ -130,7 +130,6 @@ from reviewkit.api import (
     Severity,
     condition_taken,
     edit_on_view,
-    paths,
 )
 
 ID = "teardown-order"
@@ -196,7 +195,7 @@ def _check_function(
     if cfg.errors:
         ctx.bump("teardown_order_unparsed")
         return
-    pset = paths(cfg)
+    pset = ctx.facts.paths(fv)
     if not pset.complete:
         ctx.bump("teardown_order_paths_cut")
     hits: dict[tuple[int, int], _Hit] = {}

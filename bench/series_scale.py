@@ -1,0 +1,62 @@
+"""Series size: ``reviewkit check`` of one mbox of N one-hunk patches, N = 1k, 3k, 10k (paired, one run).
+
+    python bench/series_scale.py BASE_REV [NEW_REV] [--sizes 1000,3000,10000] [--timeout 0]
+
+The series come from ``bench/gen_series.py --one-hunk`` (same seed, so the
+N-patch series is the first N patches of a larger one's generator).  For
+each size the baseline and the new revision run once, in turn; printed:
+CPU (user+system), wall, peak RSS, CPU per patch (flat when linear), and
+the rules' own wall seconds from the JSON report (``stats.rule_seconds``),
+which show which rule grows faster than the series.  ``--timeout 0``
+(default) lifts the per-rule budget so no rule is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from paired import HERE, forget, install, machine, run
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("base")
+    ap.add_argument("new", nargs="?", default=".")
+    ap.add_argument("--sizes", default="1000,3000,10000")
+    ap.add_argument("--timeout", default="0")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="rk-series-scale-") as tmp:
+        base = Path(tmp)
+        sides = {"base": install(args.base, base / "base"), "new": install(args.new, base / "new")}
+        try:
+            for n in sizes:
+                mbox = base / f"series{n}.mbox"
+                gen = [sys.executable, str(HERE / "gen_series.py"), "-n", str(n), "--one-hunk", "-o", str(mbox)]
+                run(gen)
+                for name, site in sides.items():
+                    out = base / f"{name}{n}.json"
+                    argv = ["check", str(mbox), "-f", "json", "-o", str(out), "--timeout", args.timeout]
+                    s = run([sys.executable, "-m", "reviewkit", *argv], site=site)
+                    stats = json.loads(out.read_text()).get("stats", {}) if out.exists() else {}
+                    rules = stats.get("rule_seconds", {})
+                    top = sorted(rules.items(), key=lambda kv: -kv[1])[:4]
+                    print(
+                        f"n={n:6d} {name:4s} cpu {s.cpu:7.1f}s wall {s.wall:7.1f}s rss {s.rss_mb:4.0f} MB "
+                        f"{1000 * s.cpu / n:5.1f} ms/patch rc {s.rc}  "
+                        + " ".join(f"{k}={v:.1f}" for k, v in top),
+                        flush=True,
+                    )
+        finally:
+            for name in sides:
+                forget(base / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
