@@ -292,6 +292,9 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     last_real: int | None = None
     for n, piece in enumerate(pieces):
         if n > 0:
+            cut = _dangling_close(pieces[n - 1].lines)
+            if cut:
+                emit("\t" * max(depth, 1) + cut, None)
             gap(last_real, piece.lines[0].number if piece.lines else None, depth)
             while depth > piece.base and depth > 1:
                 depth -= 1
@@ -307,6 +310,9 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
         depth = piece.end_depth
     end_visible = pieces[-1].ends
     if not end_visible:
+        cut = _dangling_close(pieces[-1].lines)
+        if cut:
+            emit("\t" * max(depth, 1) + cut, None)
         gap(last_real, None, depth)
         inner = depth
         while depth > 1:
@@ -323,3 +329,56 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     return FunctionView(
         name, view.path, side, "\n".join(out) + "\n", line_map, gaps, start_visible, end_visible, patch=view.patch
     )
+
+
+CUT = "__rk_cut"
+"""Stands for the unseen rest of an expression a piece ends in (see :func:`_dangling_close`)."""
+_STMT_END = (";", "{", "}", ":")
+_NEEDS_OPERAND = re.compile(r"(?:[,(\[=+\-*/%&|^!<>?:~]|\breturn)$")
+_HEADER = re.compile(r"^(?:\}\s*)?(?:else\s+)?(if|while|switch|for)\b")
+
+
+def _dangling_close(lines: list[Line]) -> str:
+    """The text that ends a statement a piece stops in the middle of (``""``: it ends cleanly).
+
+    A hunk may end inside a multi-line condition, ``if (copy_to_user(dst,`` with ``&src, n)) {``
+    unseen.  Followed by the gap statement, that is not C: tree-sitter recovers as it can and the
+    paths around the ``if`` come out wrong.  Closing the expression with an opaque operand and its
+    missing parentheses (``__rk_cut));``) keeps what is visible (the call, the condition's line) and
+    leaves the rest to the gap: a header gets an empty body, and its real body, the next piece, is a
+    block the unseen code opened (:func:`reviewkit.flow.paths.fragment_cfg` lets the gap skip it).
+    A ``for`` header is left alone: its clauses cannot be told apart from a cut.
+    """
+    codes: list[str] = []
+    in_comment = starts_in_comment(lines)
+    for ln in lines:
+        code, in_comment = _strip_code(ln.text, in_comment)
+        codes.append(code.strip())
+    stmt: list[str] = []
+    for code in reversed(codes):
+        if not code or code.startswith("#"):
+            if stmt:
+                break
+            continue
+        if stmt and code.endswith(_STMT_END):
+            break
+        stmt.insert(0, code)
+    if not stmt or stmt[-1].endswith(_STMT_END):
+        return ""
+    text = " ".join(stmt)
+    opened = text.count("(") - text.count(")") + text.count("[") - text.count("]")
+    header = _HEADER.match(text)
+    if opened <= 0 or (header is not None and header.group(1) == "for"):
+        return ""
+    tail: list[str] = []
+    depth = 0
+    for ch in reversed(text):  # close what is open, innermost first
+        if ch in ")]":
+            depth += 1
+        elif ch in "([":
+            if depth:
+                depth -= 1
+            else:
+                tail.append(")" if ch == "(" else "]")
+    operand = CUT if _NEEDS_OPERAND.search(text) else ""
+    return operand + "".join(tail) + ";"
