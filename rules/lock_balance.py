@@ -240,7 +240,7 @@ def _check_function(
     if _cfg_errors_near_locks(ctx, res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old)))
+    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old)))
     if pre is not None and pre.function is not None:
         found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
@@ -286,10 +286,25 @@ def _kept_by(old: LockResult | None) -> set[str] | None:
     return {h.key for ex in old.exits for h in ex.state.facts.held if h.count and not h.stale}
 
 
+def _known_to(old: LockResult | None) -> set[str] | None:
+    """Locks the pre-image takes, releases or holds anywhere (None: no whole pre-image to ask).
+
+    No pre-image exit "released" a lock the pre-image never names; and when it names none at all, the
+    patch makes a lock-free function take one: whether it hands the lock to its caller is the
+    post-image's design, judged as in a new function."""
+    if old is None:
+        return None
+    return old.acquired_keys | old.inferred | {h.key for ex in old.exits for h in ex.state.facts.held}
+
+
 def _judge(
-    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+    ctx: ReviewContext,
+    res: LockResult,
+    kept: set[str] | None,
+    before: dict[tuple, set[str]] | None = None,
+    known: set[str] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
-    yield from _leaks(ctx, res, kept, before)
+    yield from _leaks(ctx, res, kept, before, known)
     yield from _events(ctx, res)
 
 
@@ -489,7 +504,11 @@ def _released_somewhere(res: LockResult, key: str) -> bool:
 
 
 def _leaks(
-    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+    ctx: ReviewContext,
+    res: LockResult,
+    kept: set[str] | None,
+    before: dict[tuple, set[str]] | None = None,
+    known: set[str] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
     sigs = _exit_sigs(ctx, res) if before is not None else {}
@@ -506,7 +525,7 @@ def _leaks(
                 continue
             if h.line is not None and not h.stale:
                 by_key.setdefault((h.key, h.group), []).append((ex, h))
-            if sig is not None and sig in before and h.key not in before[sig]:
+            if sig is not None and sig in before and h.key not in before[sig] and (known is None or h.key in known):
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
     unproved = {h.key for ex in exits for h in ex.state.facts.held if h.count and h.stale and h.line is not None}
@@ -518,7 +537,9 @@ def _leaks(
         items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
         clean = [ex for ex in exits if ex not in holding]
-        if items and (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
+        # the pre-image took no lock at all: the patch makes the function a lock wrapper, judged as a new one
+        new_lock = known is not None and not known
+        if items and (kept is None or key in kept or new_lock) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
             items = []
         elif items and _handed_off(ctx, res, key, items, holding, clean):
