@@ -29,7 +29,7 @@ from reviewkit.cparse.parse import Call
 from reviewkit.flow.cfg import norm
 from reviewkit.flow.engine import CFG, K_COND, K_GAP, K_LABEL, K_RETURN, K_SWITCH, CfgNode, paths
 from reviewkit.flow.paths import _continuation, _node_for, _with_edges, fragment_cfg
-from reviewkit.locks.model import LockModel, Summary, lock_key
+from reviewkit.locks.model import LockModel, Summary, lock_key, part_keys
 from reviewkit.locks.syntax import _HANDS_OFF, _RELEASING_NAME, _assigned_to, _subst
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FileView, FunctionView
@@ -61,7 +61,8 @@ class Exit:
 
     kind: str
     """``return``, ``end`` (off the closing brace), ``label`` (a goto to a label not shown), ``gap``
-    (unseen code that runs to the end of the function)."""
+    (unseen code that runs to the end of the function), ``jump`` (a ``break``/``continue`` whose loop
+    or switch is not shown: it goes on in unseen code, see :meth:`reviewkit.flow.cfg._Builder.jump_out`)."""
     line: int | None
     label: str = ""
     ident: Ident = ()
@@ -80,6 +81,9 @@ class SidePath:
     """``(step, ident)`` of every unseen stretch the path crosses."""
     labels: list[tuple[int, str, int | None]] = field(default_factory=list)
     """``(step, name, line)`` of every visible label the path goes through."""
+    changed_calls: list[int] = field(default_factory=list)
+    """Steps with a call on a changed line that is not a known lock operation: any of them may be
+    the acquire or release of a lock the model does not name (``kern_path_locked()``)."""
 
     def gaps_after(self, step: int) -> set[Ident]:
         return {g for i, g in self.gaps if i >= step}
@@ -104,13 +108,26 @@ class Sides:
     skipped: str = ""
 
 
-def post_to_pre(fileview: FileView) -> dict[int, int]:
-    """Post-image line -> pre-image line for every unchanged line the diff shows."""
+def post_to_pre(fileview: FileView, lines: Iterable[int] = ()) -> dict[int, int]:
+    """Post-image line -> pre-image line for every unchanged line the diff shows, and for each of
+    ``lines`` (whole images: a line between or around the hunks is unchanged, shifted by what the
+    hunks before it added and removed)."""
     out: dict[int, int] = {}
+    ends: list[tuple[int, int, int]] = []
     for hunk in fileview.hunks:
+        # an empty side (``+9,0``) names the line before the hunk
+        tstart = hunk.target_start + (0 if hunk.target_length else 1)
+        sstart = hunk.source_start + (0 if hunk.source_length else 1)
+        ends.append((tstart, tstart + hunk.target_length, sstart + hunk.source_length))
         for line in hunk:
             if line.line_type == " " and line.source_line_no and line.target_line_no:
                 out[line.target_line_no] = line.source_line_no
+    for n in lines:
+        if n in out or any(start <= n < end for start, end, _src in ends):
+            continue
+        before = [(end, src) for start, end, src in ends if end <= n]
+        end, src = max(before) if before else (0, 0)
+        out[n] = n - end + src
     return out
 
 
@@ -123,7 +140,8 @@ def side_paths(
     summaries: dict[str, Summary],
 ) -> Sides:
     """Enumerate and describe the paths of both images (``skipped`` says why not)."""
-    mapping = post_to_pre(fileview)
+    whole = [] if post.fragment else [n for n in post.line_map if n is not None]
+    mapping = post_to_pre(fileview, whole)
     out: dict[str, list[SidePath]] = {}
     for fv in (pre, post):
         cfg = _braceless(fv, fragment_cfg(fv, kernel))
@@ -248,6 +266,7 @@ def _describe(
     ops: list[Op] = []
     gaps: list[tuple[int, Ident]] = []
     labels: list[tuple[int, str, int | None]] = []
+    changed_calls: list[int] = []
     for i, (node, label) in enumerate(steps):
         ident = namer.ident(node)
         idents.append(ident)
@@ -265,17 +284,24 @@ def _describe(
         elif node.kind == K_LABEL and not node.unseen:
             labels.append((i, node.label or "", node.line))
         for call in node.calls:
-            op = _op(fv, node, call, i, la, model, summaries)
-            if op is not None:
-                ops.append(op)
+            found = _ops(fv, node, call, i, la, model, summaries)
+            ops.extend(found)
+            if all(op.kind == "unknown" for op in found) and (call.line or node.line) in fv.changed_lines:
+                changed_calls.append(i)
+    exit = _exit(fv, via, namer, nodes)
+    if exit.kind == "jump":
+        # the path goes on in code nobody sees (the loop's next round, its end): unseen code like a
+        # gap, the same on the other side only where that side takes the same jump
+        gaps.append((len(idents) - 1, exit.ident))
     return SidePath(
         idents,
         nodes,
         {k: frozenset(v) for k, v in decisions.items()},
         ops,
-        _exit(fv, via, namer),
+        exit,
         gaps,
         labels,
+        changed_calls,
     )
 
 
@@ -288,8 +314,11 @@ def closing_brace(fv: FunctionView) -> int | None:
     return fv.line_map[row] if 0 <= row < len(fv.line_map) else None
 
 
-def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
+def _exit(fv: FunctionView, via: CfgNode, namer: _Namer, nodes: list[CfgNode]) -> Exit:
     ident = namer.ident(via)
+    if via.kind == K_LABEL and via.unseen and via.ast is None and via.label in _JUMPS and len(nodes) > 1:
+        jump = nodes[-2]  # the ``break;`` itself: which jump it is, not just its keyword
+        return Exit("jump", jump.line, via.label or "", ("jump", namer.ident(jump)))
     if via.kind == K_LABEL and via.unseen:
         return Exit("label", None, via.label or via.text, ident)
     if via.kind == K_GAP and via.gap_to_end:
@@ -301,7 +330,10 @@ def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
     return Exit("end", closing_brace(fv) or via.line, ident=ident)
 
 
-def _op(
+_JUMPS = ("break", "continue")
+
+
+def _ops(
     fv: FunctionView,
     node: CfgNode,
     call: Call,
@@ -309,28 +341,37 @@ def _op(
     la: LockAnalysis,
     model: LockModel,
     summaries: dict[str, Summary],
-) -> Op | None:
+) -> list[Op]:
     line = call.line or node.line or 0
     changed = line in fv.changed_lines
     src = " ".join(fv.parsed.text(call.node).split())
     fam = model.acquires.get(call.name)
     if fam is not None:
         if fam.scoped:
-            return Op("unknown", "*", step, line, src, changed)  # guard(): released where the scope ends
-        hold = la._held_for(call, fam, node)
-        if hold is None:
-            return None
-        return Op("unknown" if fam.try_ else "acq", hold.key, step, line, src, changed)
+            return [Op("unknown", "*", step, line, src, changed)]  # guard(): released where the scope ends
+        kind = "unknown" if fam.try_ else "acq"
+        return [Op(kind, h.key, step, line, src, changed) for h in la._holds_for(call, fam, node)]
     fams = model.releases.get(call.name)
     if fams:
         rk = fams[0].release_key
         if isinstance(rk, int):
             if rk >= len(call.args):
-                return None
+                return []
             key = lock_key(call.args[rk])
         else:
             key = str(rk)
-        return Op("rel", key, step, line, src, changed)
+        rp = fams[0].release_parts
+        if rp is None:
+            return [Op("rel", key, step, line, src, changed)]
+        parts = part_keys(key, call.args[rp], fams[0].part_names) if rp < len(call.args) else None
+        return [Op("rel", k, step, line, src, changed) for k in parts or ()]
+    op = _op(call, step, line, src, changed, fv, summaries)
+    return [op] if op is not None else []
+
+
+def _op(
+    call: Call, step: int, line: int, src: str, changed: bool, fv: FunctionView, summaries: dict[str, Summary]
+) -> Op | None:
     summary = summaries.get(call.name)
     if summary is not None:
         mapping = {p: lock_key(a) for p, a in zip(summary.params, call.args, strict=False) if p}
