@@ -445,7 +445,7 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     if any(v is None for v in ok_values + bad_values):
         return False
     return all(_FAILURE.match(v or "") for v in bad_values) and not any(
-        v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
+        _ERROR_VALUE.match(v or "") for v in ok_values  # an exit keeping it that reports failure leaks it
     )
 
 
