@@ -217,7 +217,8 @@ JOIN = _file(
     "static int gizmo_join(struct gizmo *g, void __user *dst)\n{\n\tint ret;\n\n"
     + FLAT
     + "\tmutex_lock(&g->lock);\n\tret = gizmo_join_one(g);\n\tmutex_unlock(&g->lock);\n\tif (ret)\n\t\tgoto err;\n\n"
-    "\tg->id = 1;\n\tif (copy_to_user(u64_to_user_ptr(g->resp),\n\t\t\t &g->id, sizeof(g->id))) {\n\t\tret = -EFAULT;\n\t\tgoto err_leave;\n\t}\n\n"
+    "\tg->id = 1;\n\tif (copy_to_user(u64_to_user_ptr(g->resp),\n\t\t\t &g->id, sizeof(g->id))) {\n"
+    "\t\tret = -EFAULT;\n\t\tgoto err_leave;\n\t}\n\n"
     "\tgizmo_store(g);\n\n" + FLAT + "\treturn 0;\n\nerr_leave:\n\tmutex_lock(&g->lock);\n\tgizmo_leave(g);\n"
     "\tmutex_unlock(&g->lock);\nerr:\n" + FLAT + "\treturn ret;\n}\n"
 )
