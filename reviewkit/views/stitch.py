@@ -244,7 +244,7 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
             earlier = [n for n in headers if n <= seg[0].number]
             header = headers[max(earlier)] if earlier else None
         for name, piece in _split_segment(seg, header):
-            if grouped and grouped[-1][0] == name and not grouped[-1][1][-1].ends and not piece.starts:
+            if grouped and not grouped[-1][1][-1].ends and not piece.starts and _same_function(grouped[-1], name):
                 grouped[-1][1].append(piece)
             else:
                 grouped.append((name, [piece]))
@@ -255,6 +255,26 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
         fv.changed_lines = {n for n in fv.line_map if n is not None and n in changed}
         views.append(fv)
     return views
+
+
+_PLACEHOLDER = re.compile(r"^<hunk \d+ at ([A-Za-z_]\w*):>$")
+
+
+def _same_function(group: tuple[str, list[_Piece]], name: str) -> bool:
+    """Does a piece named ``name`` go on the function of ``group`` (whose end was not seen)?
+
+    The same name; or a hunk git named after a goto label (its default funcname picks the last
+    column-0 line) that the function's visible lines define or jump to: the label is in that
+    function, and a column-0 line between, a new definition, would have named the hunk instead.
+    """
+    if group[0] == name:
+        return True
+    label = _PLACEHOLDER.match(name)
+    if label is None:
+        return False
+    name_re = re.escape(label.group(1))
+    uses = re.compile(r"^\s*" + name_re + r"\s*:(?!:)|\bgoto\s+" + name_re + r"\s*;")
+    return any(uses.search(ln.text) for piece in group[1] for ln in piece.lines)
 
 
 def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> FunctionView:
