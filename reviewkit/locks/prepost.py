@@ -19,6 +19,7 @@ test; the judgement of a pair lives in :mod:`reviewkit.locks.prepost_judge`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -53,6 +54,8 @@ class Op:
     src: str
     changed: bool
     """On a line the patch added (post) or removed (pre)."""
+    block: int | None = None
+    """The change block (a run of ``-``/``+`` lines) its line is in, the same number on both sides."""
 
 
 @dataclass
@@ -84,6 +87,19 @@ class SidePath:
     changed_calls: list[int] = field(default_factory=list)
     """Steps with a call on a changed line that is not a known lock operation: any of them may be
     the acquire or release of a lock the model does not name (``kern_path_locked()``)."""
+    changed_blocks: set[int] = field(default_factory=set)
+    """The change blocks of those calls."""
+    changed_args: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    """``(step, argument keys)`` of those calls."""
+
+    def passes(self, key: str, start: int) -> bool:
+        """Does a changed call from step ``start`` on get the lock, or the object holding it?"""
+        return any(
+            a == key or key.startswith((a + "->", a + "."))
+            for step, args in self.changed_args
+            if step >= start
+            for a in args
+        )
 
     def gaps_after(self, step: int) -> set[Ident]:
         return {g for i, g in self.gaps if i >= step}
@@ -142,6 +158,7 @@ def side_paths(
     """Enumerate and describe the paths of both images (``skipped`` says why not)."""
     whole = [] if post.fragment else [n for n in post.line_map if n is not None]
     mapping = post_to_pre(fileview, whole)
+    blocks = change_blocks(fileview)
     out: dict[str, list[SidePath]] = {}
     for fv in (pre, post):
         cfg = _braceless(fv, fragment_cfg(fv, kernel))
@@ -151,6 +168,7 @@ def side_paths(
         if not found.complete:
             return Sides([], [], "too-many-paths")
         namer = _Namer(fv, mapping, cfg.nodes)
+        namer.blocks = blocks[fv.side]
         la = LockAnalysis(fv, model, summaries)
         described = []
         for p in found:
@@ -159,6 +177,25 @@ def side_paths(
             described.append(_describe(fv, p.steps, p.exit, namer, la, model, summaries))
         out[fv.side] = described
     return Sides(out["pre"], out["post"])
+
+
+def change_blocks(fileview: FileView) -> dict[str, dict[int, int]]:
+    """Side -> changed line -> the number of its change block (a run of ``-``/``+`` lines)."""
+    out: dict[str, dict[int, int]] = {"pre": {}, "post": {}}
+    n = 0
+    for hunk in fileview.hunks:
+        inside = False
+        for line in hunk:
+            if line.line_type == "-" and line.source_line_no:
+                out["pre"][line.source_line_no] = n
+                inside = True
+            elif line.line_type == "+" and line.target_line_no:
+                out["post"][line.target_line_no] = n
+                inside = True
+            elif inside:
+                n, inside = n + 1, False
+        n += 1
+    return out
 
 
 def _braceless(fv: FunctionView, cfg: CFG) -> CFG:
@@ -215,6 +252,7 @@ class _Namer:
         self.fv = fv
         self.unchanged = set(mapping.values()) if fv.side == "pre" else set(mapping)
         self.mapping = mapping
+        self.blocks: dict[int, int] = {}
         changed_conds = Counter(
             self._text(n) for n in nodes if n.kind in (K_COND, K_SWITCH) and not self._unchanged(n.line)
         )
@@ -267,6 +305,8 @@ def _describe(
     gaps: list[tuple[int, Ident]] = []
     labels: list[tuple[int, str, int | None]] = []
     changed_calls: list[int] = []
+    changed_blocks: set[int] = set()
+    changed_args: list[tuple[int, frozenset[str]]] = []
     for i, (node, label) in enumerate(steps):
         ident = namer.ident(node)
         idents.append(ident)
@@ -284,10 +324,15 @@ def _describe(
         elif node.kind == K_LABEL and not node.unseen:
             labels.append((i, node.label or "", node.line))
         for call in node.calls:
-            found = _ops(fv, node, call, i, la, model, summaries)
+            line = call.line or node.line
+            block = namer.blocks.get(line) if line is not None else None
+            found = [dataclasses.replace(op, block=block) for op in _ops(fv, node, call, i, la, model, summaries)]
             ops.extend(found)
-            if all(op.kind == "unknown" for op in found) and (call.line or node.line) in fv.changed_lines:
+            if all(op.kind == "unknown" for op in found) and line in fv.changed_lines:
                 changed_calls.append(i)
+                changed_args.append((i, frozenset(lock_key(a) for a in call.args)))
+                if block is not None:
+                    changed_blocks.add(block)
     exit = _exit(fv, via, namer, nodes)
     if exit.kind == "jump":
         # the path goes on in code nobody sees (the loop's next round, its end): unseen code like a
@@ -302,6 +347,8 @@ def _describe(
         gaps,
         labels,
         changed_calls,
+        changed_blocks,
+        changed_args,
     )
 
 

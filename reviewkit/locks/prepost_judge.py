@@ -174,6 +174,16 @@ def _kept(
     if held is None or not lost:
         bump("held-unknown")
         return
+    if lost[0].changed and lost[0].block is not None and lost[0].block in p.changed_blocks:
+        # ``percpu_up_write(&sbi->sem)`` became ``ext4_writepages_up_write(sb, ctx)``: the call the patch
+        # wrote in the release's place may be a wrapper that releases it
+        bump("release-replaced-by-call")
+        return
+    if p.passes(key, d):
+        # ``f2fs_put_page(page, 1)`` on the new path: a helper the patch calls with the lock (or the object
+        # holding it) may be what releases it now
+        bump("lock-passed-to-new-call")
+        return
     if p.exit.kind == "label" and not any(q.exit.ident == p.exit.ident for q in qs):
         if _UNLOCK_LABEL.search(p.exit.label):
             bump("other-unlock-label")
