@@ -162,6 +162,8 @@ _LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
 """Lower-case names in a returned value: a renamed local (``ret`` -> ``ret_val``) is the same exit
 before and after the patch; constants (``-EINVAL``, ``NULL``) still tell exits apart."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
+_MAY_RELEASE = re.compile(r"put|release|unlock|drop|relse", re.IGNORECASE)
+"""A helper outside the model that, by its name, may release what it is given (``f2fs_put_page(p, 1)``)."""
 _NAMED_LOCKER = re.compile(r"(?:^|_)(?:try)?lock(?:_|$)")
 """A name with ``lock`` as a word of its own (``refill_pools_and_lock``, not ``block_write``)."""
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
@@ -615,6 +617,11 @@ def _leaks(
             items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
+        if items and not ctx.scan:
+            kept_items = [(ex, h) for ex, h in items if not _passed_to_new_call(ctx, res, ex, h)]
+            if len(kept_items) < len(items):
+                ctx.bump(f"{ID}.passed-to-new-call")
+            items = kept_items
         by_acquire: dict[int | None, list[tuple[Any, Any, int]]] = {}
         for ex, h in items:
             line, _where = _exit_line(res, ex.via, ctx)
@@ -767,6 +774,24 @@ def _what(res: LockResult, h: Any) -> str:
 def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
     """The steps from the acquire to the exit: branch conditions, loops, unseen code."""
     return [step for step, _decides in _path_steps(res, state, h, None)]
+
+
+def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) -> bool:
+    """After the acquire, the path calls something the patch added with the lock or the object holding
+    it (``f2fs_put_page(page, 1)``), which is no known lock call: it may be what releases it now."""
+    model = ctx.facts.lock_model
+    names = model.acquires.keys() | model.releases.keys()
+    started = h.line is None
+    for node, _label in trail_steps(ex.state):
+        if not started:
+            started = any(c.line == h.line for c in node.calls)
+            continue
+        for c in node.calls:
+            if c.line not in res.fv.changed_lines or c.name in names or not _MAY_RELEASE.search(c.name):
+                continue
+            if any((k := lock_key(a)) == h.key or h.key.startswith((k + "->", k + ".")) for a in c.args):
+                return True
+    return False
 
 
 def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[PathStep, bool]]:

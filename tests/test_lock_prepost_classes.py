@@ -285,3 +285,155 @@ def test_a_release_of_a_helper_taken_lock_lost_with_the_repository(tmp_path: Pat
         found, _stats = _review(tmp_path / str(repo), PAGE_IN, after, repo=repo)
         assert [f.extra.get("kind") for f in found] == ["lost-release"], (repo, [f.message for f in found])
         assert "unlock_page(dpage)" in found[0].message
+
+
+# -- the second round of stable-tree shapes ------------------------------------------------------
+
+CLAIM = _file(
+    "static int gizmo_claim(struct gizmo *g)\n{\n\tstruct gizmo_item *it;\n\tint status = 0;\n\n"
+    "\tif (!g->items)\n\t\tgoto out;\n\n" + FLAT + "\tspin_lock(&g->flc_lock);\nrestart:\n"
+    "\tlist_for_each_entry(it, &g->list, node) {\n" + FILLER + "\t\tspin_unlock(&g->flc_lock);\n"
+    "\t\tstatus = gizmo_recall(it);\n\t\tif (status < 0)\n\t\t\tgoto out;\n\t\tspin_lock(&g->flc_lock);\n"
+    "\t}\n\tspin_unlock(&g->flc_lock);\nout:\n\treturn status;\n}\n"
+)
+
+
+def test_a_hunk_named_after_a_label_of_the_function_goes_on_it(tmp_path: Path) -> None:
+    """git names the second hunk ``restart:``: it is the same function, whose release is there."""
+    after = _edit(
+        CLAIM,
+        "\tspin_lock(&g->flc_lock);\nrestart:\n",
+        "\tdown_write(&g->rwsem);\n\tspin_lock(&g->flc_lock);\nrestart:\n",
+    )
+    after = _edit(
+        after,
+        "\t\tif (status < 0)\n\t\t\tgoto out;\n",
+        "\t\tif (status < 0) {\n\t\t\tup_write(&g->rwsem);\n\t\t\tgoto out;\n\t\t}\n",
+    )
+    after = _edit(
+        after, "\tspin_unlock(&g->flc_lock);\nout:\n", "\tspin_unlock(&g->flc_lock);\n\tup_write(&g->rwsem);\nout:\n"
+    )
+    found, _stats = _review(tmp_path, CLAIM, after)
+    assert found == [], [f.message for f in found]
+    leaky = after.replace("\t\t\tup_write(&g->rwsem);\n\t\t\tgoto out;\n", "\t\t\tgoto out;\n")
+    found, _stats = _review(tmp_path / "leak", CLAIM, leaky)
+    assert found, "the error path of the joined hunk keeps the new lock"
+
+
+MIGRATE = _file(
+    "static int gizmo_migrate(struct gizmo *g)\n{\n\tint ret = 0;\n\n\tif (!g->ok)\n\t\treturn -EINVAL;\n\n"
+    "\tpercpu_down_write(&g->sbi->wp_rwsem);\n"
+    + FLAT
+    + "\tret = gizmo_move(g);\n"
+    + FLAT
+    + "out_stop:\n"
+    + FLAT
+    + "out_unlock:\n\tpercpu_up_write(&g->sbi->wp_rwsem);\n\treturn ret;\n}\n"
+)
+
+
+def test_a_release_replaced_by_a_wrapper_call_is_not_a_lost_release(tmp_path: Path) -> None:
+    after = _edit(MIGRATE, "\tpercpu_down_write(&g->sbi->wp_rwsem);\n", "\tctx = gizmo_wp_down_write(g->sb);\n")
+    after = _edit(after, "\tpercpu_up_write(&g->sbi->wp_rwsem);\n", "\tgizmo_wp_up_write(g->sb, ctx);\n")
+    found, _stats = _review(tmp_path, MIGRATE, after)
+    assert found == [], [f.message for f in found]
+    deleted = _edit(MIGRATE, "\tpercpu_up_write(&g->sbi->wp_rwsem);\n", "")
+    found, _stats = _review(tmp_path / "deleted", MIGRATE, deleted)
+    assert found, "a release deleted with nothing in its place is still lost"
+
+
+RETRY = _file(
+    "static int gizmo_retry(struct gizmo *g, struct page *last)\n{\n\tint ret = 0;\n\n"
+    + FLAT
+    + "\tlock_page(last);\n\tgizmo_wait(last);\n\tset_page_dirty(last);\n\tunlock_page(last);\n"
+    + FLAT
+    + "\tgizmo_done(g);\nout:\n\treturn ret;\n}\n"
+)
+
+
+def test_the_lock_passed_to_a_new_call_on_the_new_path_may_be_released_there(tmp_path: Path) -> None:
+    after = _edit(
+        RETRY,
+        "\tlock_page(last);\n",
+        "\tlock_page(last);\n\tif (unlikely(last->mapping != g->mapping)) {\n\t\tgizmo_put_page(last, 1);\n"
+        "\t\tret = -EAGAIN;\n\t\tgoto out;\n\t}\n",
+    )
+    for repo in (False, True):
+        found, _stats = _review(tmp_path / str(repo), RETRY, after, repo=repo)
+        assert found == [], (repo, [f.message for f in found])
+
+
+WATCH = _file(
+    "static int gizmo_get_nd(struct gizmo_watch *w, struct path *parent)\n{\n"
+    "\tstruct dentry *d = gizmo_path_locked(w->path, parent);\n\tif (IS_ERR(d))\n\t\treturn PTR_ERR(d);\n"
+    "\tw->ino = d->ino;\n\tinode_unlock(d_backing_inode(parent->dentry));\n\tdput(d);\n\treturn 0;\n}\n"
+)
+
+
+def test_whole_function_no_caller_lock_after_a_removed_call(tmp_path: Path) -> None:
+    after = _edit(
+        WATCH,
+        "\tstruct dentry *d = gizmo_path_locked(w->path, parent);\n",
+        "\tstruct dentry *d;\n\n\td = gizmo_path_parent(w->path, parent);\n",
+    )
+    after = _edit(after, "\tinode_unlock(d_backing_inode(parent->dentry));\n", "")
+    found, _stats = _review(tmp_path, WATCH, after)
+    assert found == [], [f.message for f in found]
+    only = _edit(WATCH, "\tinode_unlock(d_backing_inode(parent->dentry));\n", "")
+    found, _stats = _review(tmp_path / "only", WATCH, only)
+    assert found, "deleting the release alone still leaves the caller's lock held"
+
+
+COLLECT = _file(
+    "static void gizmo_collect(struct gizmo *g, struct page *page)\n{\n\tint n = 0;\n\n"
+    + FLAT
+    + "\tget_page(page);\n\n"
+    + FLAT
+    + "\tif (trylock_page(page)) {\n\t\tn = gizmo_setup(page);\n"
+    + FILLER
+    + "\t\tg->n += n;\n"
+    + FILLER
+    + "\t\tgizmo_note(g, n);\n"
+    + FILLER
+    + "\t}\n"
+    + FLAT
+    + "}\n"
+)
+
+
+def test_an_acquire_renamed_with_its_object_is_not_introduced(tmp_path: Path) -> None:
+    after = _edit(COLLECT, "\tget_page(page);\n", "\tfolio = page_folio(page);\n\tfolio_get(folio);\n")
+    after = _edit(after, "\tif (trylock_page(page)) {\n", "\tif (folio_trylock(folio)) {\n")
+    found, _stats = _review(tmp_path, COLLECT, after)
+    assert found == [], [f.message for f in found]
+
+
+LANE = _file(
+    "unsigned int gizmo_acquire_lane(struct gizmo *g)\n{\n\tunsigned int cpu, lane;\n\n\tcpu = gizmo_cpu();\n"
+    "\tlane = cpu % g->num_lanes;\n\tspin_lock(&g->lanes[lane].lock);\n\treturn lane;\n}\n"
+)
+
+
+def test_a_hand_back_function_that_hands_back_another_lock(tmp_path: Path) -> None:
+    after = _edit(
+        LANE,
+        "\tspin_lock(&g->lanes[lane].lock);\n",
+        "\tmutex_lock(&g->lane[lane].mutex);\n",
+    ).replace("(struct gizmo *g)\n{", "(struct gizmo *g)\n\t__acquires(&g->lane[lane].mutex)\n{")
+    for repo in (False, True):
+        found, _stats = _review(tmp_path / str(repo), LANE, after, repo=repo)
+        assert found == [], (repo, [f.message for f in found])
+
+
+def test_a_function_named_for_taking_its_locks_returns_with_them(tmp_path: Path) -> None:
+    before = _file(
+        "void gizmo_refill(struct gizmo *g)\n{\n\tint n;\n\n\tspin_lock(&g->wl_lock);\n"
+        + FLAT
+        + "\tspin_unlock(&g->wl_lock);\n"
+        + FLAT
+        + "}\n"
+    )
+    after = _edit(before, "void gizmo_refill(struct gizmo *g)", "void gizmo_refill_and_lock(struct gizmo *g)")
+    after = _edit(after, "\tspin_lock(&g->wl_lock);\n", "\tdown_write(&g->fm_protect);\n\tspin_lock(&g->wl_lock);\n")
+    found, _stats = _review(tmp_path, before, after)
+    assert found == [], [f.message for f in found]

@@ -90,7 +90,7 @@ class SidePath:
     changed_blocks: set[int] = field(default_factory=set)
     """The change blocks of those calls."""
     changed_args: list[tuple[int, frozenset[str]]] = field(default_factory=list)
-    """``(step, argument keys)`` of those calls."""
+    """``(step, argument keys)`` of those calls whose name says they may release (:data:`_MAY_RELEASE`)."""
 
     def passes(self, key: str, start: int) -> bool:
         """Does a changed call from step ``start`` on get the lock, or the object holding it?"""
@@ -330,7 +330,8 @@ def _describe(
             ops.extend(found)
             if all(op.kind == "unknown" for op in found) and line in fv.changed_lines:
                 changed_calls.append(i)
-                changed_args.append((i, frozenset(lock_key(a) for a in call.args)))
+                if _MAY_RELEASE.search(call.name):
+                    changed_args.append((i, frozenset(lock_key(a) for a in call.args)))
                 if block is not None:
                     changed_blocks.add(block)
     exit = _exit(fv, via, namer, nodes)
@@ -378,6 +379,9 @@ def _exit(fv: FunctionView, via: CfgNode, namer: _Namer, nodes: list[CfgNode]) -
 
 
 _JUMPS = ("break", "continue")
+_MAY_RELEASE = re.compile(r"put|release|unlock|drop|relse", re.IGNORECASE)
+"""A helper outside the model that, by its name, may release what it is given (``f2fs_put_page(p, 1)``);
+``__list_lru_del(lru, l, ...)`` takes the lock it works under and keeps it."""
 
 
 def _ops(
