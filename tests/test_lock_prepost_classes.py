@@ -437,3 +437,19 @@ def test_a_function_named_for_taking_its_locks_returns_with_them(tmp_path: Path)
     after = _edit(after, "\tspin_lock(&g->wl_lock);\n", "\tdown_write(&g->fm_protect);\n\tspin_lock(&g->wl_lock);\n")
     found, _stats = _review(tmp_path, before, after)
     assert found == [], [f.message for f in found]
+
+
+LOOKUP_LOOP = _file(
+    "static struct gizmo_peer *gizmo_lookup_peer(struct gizmo_conn *conn)\n{\n\tstruct gizmo_dev *entry;\n"
+    "\tstruct gizmo_peer *peer = NULL;\n\n\trcu_read_lock();\n\n\tlist_for_each_entry_rcu(entry, &gizmo_devices, list) {\n"
+    "\t\tpeer = gizmo_peer_lookup(entry, conn);\n\t\tif (peer)\n\t\t\tbreak;\n\t}\n\n\trcu_read_unlock();\n\n"
+    "\treturn peer;\n}\n"
+)
+
+
+def test_a_release_deleted_after_a_loop_whose_break_starts_the_hunk(tmp_path: Path) -> None:
+    """The hunk opens on ``break;`` (its loop unseen): the path that skips it still pairs with the
+    pre-image's, though the statement it reaches is the one the patch deleted."""
+    after = _edit(LOOKUP_LOOP, "\trcu_read_unlock();\n\n\treturn peer;", "\n\treturn peer;")
+    found, _stats = _review(tmp_path, LOOKUP_LOOP, after)
+    assert [f.extra.get("kind") for f in found] == ["lost-release"], [f.message for f in found]

@@ -317,7 +317,10 @@ def _describe(
                 decisions.setdefault(d, set()).add(label)
         elif len(node.succs) > 1 and ident[0] != "c":
             # unseen code that may skip the block it opened (fragment_cfg): where the path went is a decision
-            taken = namer.ident(steps[i + 1][0]) if i + 1 < len(steps) else ("exit",)
+            # named by the edge (into the block, or past it), not by the statement it reaches: that
+            # statement may be one the patch deleted, and the unseen code decides the same either way
+            nxt = steps[i + 1][0] if i + 1 < len(steps) else None
+            taken = next((k for k, (s, _l) in enumerate(node.succs) if s is nxt), ("exit",))
             decisions.setdefault((*ident, "succ"), set()).add(taken)
         elif node.kind == K_GAP:
             gaps.append((i, ident))
