@@ -441,7 +441,8 @@ def test_a_function_named_for_taking_its_locks_returns_with_them(tmp_path: Path)
 
 LOOKUP_LOOP = _file(
     "static struct gizmo_peer *gizmo_lookup_peer(struct gizmo_conn *conn)\n{\n\tstruct gizmo_dev *entry;\n"
-    "\tstruct gizmo_peer *peer = NULL;\n\n\trcu_read_lock();\n\n\tlist_for_each_entry_rcu(entry, &gizmo_devices, list) {\n"
+    "\tstruct gizmo_peer *peer = NULL;\n\n\trcu_read_lock();\n\n"
+    "\tlist_for_each_entry_rcu(entry, &gizmo_devices, list) {\n"
     "\t\tpeer = gizmo_peer_lookup(entry, conn);\n\t\tif (peer)\n\t\t\tbreak;\n\t}\n\n\trcu_read_unlock();\n\n"
     "\treturn peer;\n}\n"
 )
