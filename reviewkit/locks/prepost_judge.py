@@ -65,13 +65,16 @@ def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]
             continue
         if any(q.idents == p.idents for q in qs):
             continue  # the patch did not change this path
-        found = list(_judge_path(p, qs, bump))
+        released = {o.key for other in post for o in other.ops if o.kind == "rel" and other is not p}
+        found = list(_judge_path(p, qs, bump, released))
         for v in found:
             out.setdefault((v.kind, v.line, v.key), v)
     return sorted(out.values(), key=lambda v: (v.line, v.kind))
 
 
-def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) -> Iterator[Verdict]:
+def _judge_path(
+    p: SidePath, qs: list[SidePath], bump: Callable[[str], None], released: set[str] | None = None
+) -> Iterator[Verdict]:
     splits = [divergence(p, q) for q in qs]
     keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
     if "*" in {o.key for o in p.ops if o.step >= min(splits) and o.changed}:
@@ -86,7 +89,7 @@ def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) ->
         bq = [q.balance(key, d) for q, d in zip(qs, splits, strict=True)]
         if all(b > c for b, c in zip(bp, bq, strict=True)):
             judged = True
-            yield from _kept(p, qs, splits, key, bump)
+            yield from _kept(p, qs, splits, key, bump, key in (released or set()))
         elif all(b < c for b, c in zip(bp, bq, strict=True)):
             judged = True
             yield from _dropped(p, qs, splits, key, bump)
@@ -150,7 +153,12 @@ def _through(q: SidePath, op: Op) -> str:
 
 
 def _kept(
-    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+    p: SidePath,
+    qs: list[SidePath],
+    splits: list[int],
+    key: str,
+    bump: Callable[[str], None],
+    released_elsewhere: bool = False,
 ) -> Iterator[Verdict]:
     """(a)/(c): the path leaves with ``key`` held where its counterparts did not."""
     for q, d in zip(qs, splits, strict=True):
@@ -165,8 +173,10 @@ def _kept(
     lost = [o for o in q.ops_on(key, d) if o.kind == "rel"]
     held = _held_at(p, q, d, key)
     if held is None and new_acq and p.ops_on(key, d)[-1] is new_acq[-1]:
-        if p.exit.kind in ("return", "end") and not p.gaps_between(new_acq[-1].step, len(p.idents)):
-            # acquire and exit both in view: the lock analysis judges it, hand-backs included
+        in_view = not p.gaps_between(new_acq[-1].step, len(p.idents))
+        if released_elsewhere and p.exit.kind in ("return", "end") and in_view:
+            # released on other paths, kept on this one, acquire and exit in view: the hand-back shape
+            # (error paths drop it, success returns it), which the lock analysis of the image judges
             bump("new-leak-in-view")
             return
         what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
