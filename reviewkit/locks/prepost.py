@@ -16,6 +16,8 @@ how it leaves.  :func:`counterparts` pairs a post-image path with the
 pre-image paths that make the same decisions on the conditions both sides
 test; the judgement of a pair lives in :mod:`reviewkit.locks.prepost_judge`.
 """
+# size: one description of a path per side (steps, decisions, lock operations, exits) that the judge reads
+
 
 from __future__ import annotations
 

@@ -22,6 +22,8 @@ means the lock is held on entry to the visible region").  Whatever is
 unclear (counterparts that disagree, a trylock, a guard, a helper that may
 drop a lock, unseen code only one side crosses) is counted, not reported.
 """
+# size: the four verdicts (kept, dropped, new, skipped) share one notion of evidence from the pre-image path
+
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ block structure across each gap is repaired from kernel indentation (braces
 are closed or opened so the next visible line sits at its depth), and a
 comment left open at a gap is closed, so the result always parses.
 """
+# size: one stitcher: grouping hunks by function, repairing braces and closing cut expressions share the line scans
+
 
 from __future__ import annotations
 
