@@ -18,7 +18,6 @@ test; the judgement of a pair lives in :mod:`reviewkit.locks.prepost_judge`.
 """
 # size: one description of a path per side (steps, decisions, lock operations, exits) that the judge reads
 
-
 from __future__ import annotations
 
 import dataclasses

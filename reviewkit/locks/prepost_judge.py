@@ -24,7 +24,6 @@ drop a lock, unseen code only one side crosses) is counted, not reported.
 """
 # size: the four verdicts (kept, dropped, new, skipped) share one notion of evidence from the pre-image path
 
-
 from __future__ import annotations
 
 import itertools

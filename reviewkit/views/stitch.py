@@ -10,7 +10,6 @@ comment left open at a gap is closed, so the result always parses.
 """
 # size: one stitcher: grouping hunks by function, repairing braces and closing cut expressions share the line scans
 
-
 from __future__ import annotations
 
 import re
