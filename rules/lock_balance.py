@@ -174,6 +174,10 @@ _LOCAL_NAME = re.compile(r"\b(?!return\b)[a-z_]\w*")
 """Lower-case names in a returned value: a renamed local (``ret`` -> ``ret_val``) is the same exit
 before and after the patch; constants (``-EINVAL``, ``NULL``) still tell exits apart."""
 _LOCK_WRAPPER = re.compile(r"(?<!un)lock(?!less)")
+_MAY_RELEASE = re.compile(r"put|release|unlock|drop|relse", re.IGNORECASE)
+"""A helper outside the model that, by its name, may release what it is given (``f2fs_put_page(p, 1)``)."""
+_NAMED_LOCKER = re.compile(r"(?:^|_)(?:try)?lock(?:_|$)")
+"""A name with ``lock`` as a word of its own (``refill_pools_and_lock``, not ``block_write``)."""
 """Locks that belong to an object passed around (a locked folio is routinely handed to the caller)."""
 
 
@@ -238,13 +242,15 @@ def _check_function(
     if fv.fragment:
         added = ctx.facts.acquire_keys(fv, summaries, fv.changed_lines)
         removed = ctx.facts.acquire_keys(pre, summaries, pre.changed_lines) if pre is not None else set()
-        new_keys = added - removed
+        new_keys = added - removed - _converted(ctx, fv, pre, summaries)
     old = None
     if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
         old = ctx.facts.locks(pre, summaries, None)
         old = old if old.complete else None
     # the caller's lock the pre-image only released: deleting that release leaves nothing to infer it from
     entry = frozenset(old.inferred - old.acquired_keys) if old is not None else frozenset()
+    if entry and pre is not None:
+        entry = frozenset(k for k in entry if not _acquire_maybe_removed(ctx, pre, k, model, summaries))
     res = ctx.facts.locks(fv, summaries, new_keys, assume_held=entry)
     if not res.complete:
         ctx.bump(f"{ID}.budget-exceeded")
@@ -252,11 +258,73 @@ def _check_function(
     if _cfg_errors_near_locks(ctx, res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old)))
+    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old)))
     if pre is not None and pre.function is not None:
         found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
         yield f
+
+
+def _converted(ctx: ReviewContext, fv: FunctionView, pre: FunctionView | None, summaries: dict[str, Any]) -> set[str]:
+    """Locks whose acquire replaces one the same change block removes, on an object computed from the
+    old one (``trylock_page(page)`` -> ``folio_trylock(folio)`` with ``folio = page_folio(page)``): the same
+    lock renamed, not introduced, so unseen code may release it as before."""
+    view = ctx.file_view(fv.path, fv.patch)
+    if pre is None or view is None:
+        return set()
+    out: set[str] = set()
+    for hunk in view.hunks:
+        removed: set[int] = set()
+        added: set[int] = set()
+        for line in [*hunk, None]:
+            kind = line.line_type if line is not None else " "
+            if kind == "-" and line is not None and line.source_line_no:
+                removed.add(line.source_line_no)
+            elif kind == "+" and line is not None and line.target_line_no:
+                added.add(line.target_line_no)
+            elif removed or added:
+                old = ctx.facts.acquire_keys(pre, summaries, removed) if removed and added else set()
+                if old:
+                    out |= {k for k in ctx.facts.acquire_keys(fv, summaries, added) if _derived(ctx, fv, k, old)}
+                removed, added = set(), set()
+    return out
+
+
+def _derived(ctx: ReviewContext, fv: FunctionView, key: str, old: set[str]) -> bool:
+    """``folio = page_folio(page)``: the new lock's object is computed from the old one's."""
+    new_root, olds = _IDENT.match(key), {m.group() for k in old if (m := _IDENT.match(k))}
+    if new_root is None or not olds:
+        return False
+    assign = re.compile(r"\b" + re.escape(new_root.group()) + r"\s*=(?!=)(.*)", re.S)
+    for n in ctx.facts.cfg(fv).nodes:
+        m = assign.search(n.text or "")
+        if m and any(re.search(r"\b" + re.escape(o) + r"\b", m.group(1)) for o in olds):
+            return True
+    return False
+
+
+def _acquire_maybe_removed(
+    ctx: ReviewContext, pre: FunctionView, key: str, model: LockModel, summaries: dict[str, Any]
+) -> bool:
+    """The pre-image releases ``key`` with no acquire in view, after a call the patch removed or changed
+    that is no known lock call (``d = kern_path_locked(...)`` ... ``inode_unlock(...)``): that call may
+    have been the acquire, so the release proves no caller's lock held on entry."""
+    names = model.acquires.keys() | model.releases.keys()
+    nodes = ctx.facts.cfg(pre).nodes
+    releases = [
+        c.line
+        for n in nodes
+        for c in n.calls
+        if c.name in model.releases and c.line and any(lock_key(a) == key for a in c.args)
+    ]
+    if not releases:
+        return False
+    return any(
+        c.line < max(releases) and c.name not in names and c.name not in summaries
+        for n in nodes
+        for c in n.calls
+        if c.line in pre.changed_lines
+    )
 
 
 def _pre_signatures(
@@ -298,10 +366,25 @@ def _kept_by(old: LockResult | None) -> set[str] | None:
     return {h.key for ex in old.exits for h in ex.state.facts.held if h.count and not h.stale}
 
 
+def _known_to(old: LockResult | None) -> set[str] | None:
+    """Locks the pre-image takes, releases or holds anywhere (None: no whole pre-image to ask).
+
+    No pre-image exit "released" a lock the pre-image never names; and when it names none at all, the
+    patch makes a lock-free function take one: whether it hands the lock to its caller is the
+    post-image's design, judged as in a new function."""
+    if old is None:
+        return None
+    return old.acquired_keys | old.inferred | {h.key for ex in old.exits for h in ex.state.facts.held}
+
+
 def _judge(
-    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+    ctx: ReviewContext,
+    res: LockResult,
+    kept: set[str] | None,
+    before: dict[tuple, set[str]] | None = None,
+    known: set[str] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
-    yield from _leaks(ctx, res, kept, before)
+    yield from _leaks(ctx, res, kept, before, known)
     yield from _events(ctx, res)
 
 
@@ -425,6 +508,8 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return True
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
+    if not clean and _NAMED_LOCKER.search(res.fv.name):
+        return True  # every exit keeps it and the name says so (``..._and_lock()``), from a diff too
     if _hands_back_element(res, holding, clean) or _seq_iterator(res.fv):
         return True
     if any(_member_path(key) and _member_path(key) == _member_path(a) for a in ann.get("__acquires", [])):
@@ -443,7 +528,7 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return False
     errs = _error_vars(res)
     return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
-        v in ("NULL", "false") or (v or "").startswith("-E") for v in ok_values
+        _ERROR_VALUE.match(v or "") for v in ok_values  # an exit keeping it that reports failure leaks it
     )
 
 
@@ -514,7 +599,11 @@ def _released_somewhere(res: LockResult, key: str) -> bool:
 
 
 def _leaks(
-    ctx: ReviewContext, res: LockResult, kept: set[str] | None, before: dict[tuple, set[str]] | None = None
+    ctx: ReviewContext,
+    res: LockResult,
+    kept: set[str] | None,
+    before: dict[tuple, set[str]] | None = None,
+    known: set[str] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
     sigs = _exit_sigs(ctx, res) if before is not None else {}
@@ -531,7 +620,7 @@ def _leaks(
                 continue
             if h.line is not None and not h.stale:
                 by_key.setdefault((h.key, h.group), []).append((ex, h))
-            if sig is not None and sig in before and h.key not in before[sig]:
+            if sig is not None and sig in before and h.key not in before[sig] and (known is None or h.key in known):
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
     unproved = {h.key for ex in exits for h in ex.state.facts.held if h.count and h.stale and h.line is not None}
@@ -543,13 +632,21 @@ def _leaks(
         items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
         clean = [ex for ex in exits if ex not in holding]
-        if items and (kept is None or key in kept) and _intended(ctx, res, key, group, holding, clean):
+        # a lock the pre-image never names, in a function that took no lock or handed one to its caller
+        # before the patch: whether it hands this one over is the post-image's design (as in a new function)
+        new_lock = known is not None and key not in known and (not known or bool(kept))
+        if items and (kept is None or key in kept or new_lock) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
             items = []
         elif items and _handed_off(ctx, res, key, items, holding, clean):
             items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
+        if items and not ctx.scan:
+            kept_items = [(ex, h) for ex, h in items if not _passed_to_new_call(ctx, res, ex, h)]
+            if len(kept_items) < len(items):
+                ctx.bump(f"{ID}.passed-to-new-call")
+            items = kept_items
         by_acquire: dict[int | None, list[tuple[Any, Any, int]]] = {}
         for ex, h in items:
             line, _where = _exit_line(res, ex.via, ctx)
@@ -704,6 +801,24 @@ def _what(res: LockResult, h: Any) -> str:
 def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
     """The steps from the acquire to the exit: branch conditions, loops, unseen code."""
     return [step for step, _decides in _path_steps(res, state, h, None)]
+
+
+def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) -> bool:
+    """After the acquire, the path calls something the patch added with the lock or the object holding
+    it (``f2fs_put_page(page, 1)``), which is no known lock call: it may be what releases it now."""
+    model = ctx.facts.lock_model
+    names = model.acquires.keys() | model.releases.keys()
+    started = h.line is None
+    for node, _label in trail_steps(ex.state):
+        if not started:
+            started = any(c.line == h.line for c in node.calls)
+            continue
+        for c in node.calls:
+            if c.line not in res.fv.changed_lines or c.name in names or not _MAY_RELEASE.search(c.name):
+                continue
+            if any((k := lock_key(a)) == h.key or h.key.startswith((k + "->", k + ".")) for a in c.args):
+                return True
+    return False
 
 
 def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[PathStep, bool]]:

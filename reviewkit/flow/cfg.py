@@ -40,6 +40,8 @@ _NULLISH = {"NULL", "0", "false"}
 _WRAPPERS = {"likely", "unlikely", "WARN_ON_ONCE", "WARN_ON", "data_race", "READ_ONCE"}
 _NOT_VARS = {"NULL", "true", "false", "sizeof"}
 _MACRO_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ADDRESS_OF = re.compile(r"(?<![\w)\]&])&[A-Za-z_]\w*(?![\w(]|->)")
+"""``&name`` (not ``a & b``, ``a && b``, ``&p->f``, ``&f(x)``) in a whitespace-free condition key."""
 _SHARED_SYNTAX = re.compile(r"->|\.|\[|\(|^\*|[^\w\s)]\*")
 
 
@@ -125,7 +127,11 @@ class CFG:
         """Identifiers a condition key depends on (assigning one forgets the condition)."""
         ids = self._ids.get(key)
         if ids is None:
-            ids = frozenset(m.group() for m in _IDENT.finditer(key)) - _NOT_VARS
+            names = {m.group() for m in _IDENT.finditer(key)} - _NOT_VARS
+            # ``mm != &init_mm``: the address of a variable never changes, whatever is stored in it
+            # (``mmap_write_lock(&init_mm)`` passes it out, which rebinds ``init_mm``, not ``&init_mm``)
+            used = {m.group() for m in _IDENT.finditer(_ADDRESS_OF.sub("", key))}
+            ids = frozenset(names & used)
             self._ids[key] = ids
         return ids
 
@@ -166,6 +172,7 @@ class _Builder:
         self.exit = self.new(K_EXIT)
         self.breaks: list[CfgNode] = []
         self.continues: list[CfgNode] = []
+        self.jumps: dict[str, CfgNode] = {}
 
     # -- helpers -----------------------------------------------------------
 
@@ -199,6 +206,28 @@ class _Builder:
             n.loop_edges = tuple(
                 (label, "runs" if succ is body else "ends") for succ, label in n.succs if succ is body or succ is after
             )
+
+    def jump_out(self, name: str, nxt: CfgNode) -> CfgNode:
+        """Where a ``break``/``continue`` whose loop or switch the view does not show goes.
+
+        In a fragment the stitcher repairs the block around it, but the header
+        that owns it is unseen code: the jump leaves the visible region for
+        code nobody can see (the loop's end, its next iteration), never the
+        next visible statement.  It is modelled like a ``goto`` to a label the
+        view does not show (``unseen``; named by the keyword, which no C label
+        can be).  A whole function with such a jump is broken C: the old
+        fall-through is kept there.
+        """
+        if not self.fv.fragment:
+            return nxt
+        key = f"<{name}>"
+        node = self.jumps.get(key)
+        if node is None:
+            node = self.new(K_LABEL, None, [(self.exit, None)])
+            node.label = node.text = name
+            node.unseen = True
+            self.jumps[key] = node
+        return node
 
     def label_node(self, name: str) -> CfgNode:
         if name not in self.labels:
@@ -247,9 +276,10 @@ class _Builder:
             node.succs = [(self.seq(inner, nxt), None)]
             return node
         if t == "break_statement":
-            return self.new(K_STMT, s, [(self.breaks[-1] if self.breaks else nxt, None)])
+            return self.new(K_STMT, s, [(self.breaks[-1] if self.breaks else self.jump_out("break", nxt), None)])
         if t == "continue_statement":
-            return self.new(K_STMT, s, [(self.continues[-1] if self.continues else nxt, None)])
+            target = self.continues[-1] if self.continues else self.jump_out("continue", nxt)
+            return self.new(K_STMT, s, [(target, None)])
         if t == "case_statement":  # a case outside a switch body's top level: treat as its statements
             return self.seq([c for c in s.named_children if _is_stmt(c) and c != s.child_by_field_name("value")], nxt)
         if t == "ERROR" or s.is_missing:

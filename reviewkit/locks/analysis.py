@@ -280,9 +280,7 @@ def acquire_keys(
                 continue
             fam = model.acquires.get(call.name)
             if fam is not None:
-                hold = la._held_for(call, fam, n)
-                if hold is not None:
-                    out.add(hold.key)
+                out.update(h.key for h in la._holds_for(call, fam, n))
             elif call.name in summaries and summaries[call.name].kind == "acquire":
                 s = summaries[call.name]
                 mapping = {p: a for p, a in zip(s.params, call.args, strict=False) if p}

@@ -63,6 +63,13 @@ class Family:
     ``__acquires(rq->lock)`` annotations of the rq helpers name it)."""
     handoff: bool = False
     """Taken for another context to release (``down_read_non_owner()``): held at return is no leak."""
+    parts: int | str | None = None
+    """One call takes several locks of the object, named by flags: the argument at this index
+    (``"ret"``: the mode the call returns, in the variable it is assigned to) is an ``|`` of sub-lock
+    flags, and each flag is a lock of its own, ``ip@XFS_ILOCK_EXCL`` (see :func:`part_keys`)."""
+    release_parts: int | None = None
+    part_names: frozenset[str] = frozenset()
+    """The flags that name a sub-lock; other constants in the ``|`` (lockdep subclasses) are dropped."""
 
 
 _SEEN_MAX = 4096
@@ -117,6 +124,9 @@ class LockModel:
                 bool(row.get("scoped", False)),
                 str(row.get("member", "")),
                 bool(row.get("handoff", False)),
+                row.get("parts"),
+                row.get("release_parts", row.get("parts") if isinstance(row.get("parts"), int) else None),
+                frozenset(row.get("part_names", [])),
             )
             for name in fam.acquire:
                 acquires[name] = fam
@@ -127,6 +137,50 @@ class LockModel:
         guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
         queries = frozenset(locks.get("queries", [])) | held
         return cls(acquires, releases, guards, held, queries)
+
+
+_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_VAR = re.compile(r"^[A-Za-z_]\w*(?:(?:->|\.)\w+)*$")
+
+
+def part_keys(key: str, flags: str, names: frozenset[str]) -> list[str] | None:
+    """The locks a flags argument names: ``ip``, ``XFS_IOLOCK_EXCL | XFS_ILOCK_EXCL`` ->
+    ``["ip@XFS_IOLOCK_EXCL", "ip@XFS_ILOCK_EXCL"]``, so a release of one flag is not a release of both.
+
+    A flags variable is one opaque part (``ip@lock_mode``: released by the same variable); constants
+    not in ``names`` qualify a lock rather than name one (lockdep subclasses) and are dropped.  None
+    when unsure (a computed part, ``XFS_ILOCK_EXCL << 1``, nothing left): the call is not followed.
+    """
+    out: list[str] = []
+    for part in _top_level_or(norm(flags)):
+        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            part = part[1:-1]
+        if part in names or (_VAR.match(part) and not _CONST.match(part)):
+            out.append(f"{key}@{part}")
+        elif not _CONST.match(part):
+            return None
+    return sorted(set(out)) or None
+
+
+def _top_level_or(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        depth += (ch == "(") - (ch == ")")
+        if ch == "|" and depth == 0 and text[i + 1 : i + 2] != "|" and text[i - 1 : i] != "|":
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+        i += 1
+    parts.append(cur)
+    return [p for p in parts if p]
+
+
+def part_object(key: str) -> str:
+    """``ip@XFS_ILOCK_EXCL`` -> ``ip``: the object whose sub-locks :func:`part_keys` names."""
+    return key.rpartition("@")[0] if "@" in key else key
 
 
 @lru_cache(maxsize=8)

@@ -16,9 +16,11 @@ how it leaves.  :func:`counterparts` pairs a post-image path with the
 pre-image paths that make the same decisions on the conditions both sides
 test; the judgement of a pair lives in :mod:`reviewkit.locks.prepost_judge`.
 """
+# size: one description of a path per side (steps, decisions, lock operations, exits) that the judge reads
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -29,7 +31,7 @@ from reviewkit.cparse.parse import Call
 from reviewkit.flow.cfg import norm
 from reviewkit.flow.engine import CFG, K_COND, K_GAP, K_LABEL, K_RETURN, K_SWITCH, CfgNode, paths
 from reviewkit.flow.paths import _continuation, _node_for, _with_edges, fragment_cfg
-from reviewkit.locks.model import LockModel, Summary, lock_key
+from reviewkit.locks.model import LockModel, Summary, lock_key, part_keys
 from reviewkit.locks.syntax import _HANDS_OFF, _RELEASING_NAME, _assigned_to, _subst
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FileView, FunctionView
@@ -53,6 +55,8 @@ class Op:
     src: str
     changed: bool
     """On a line the patch added (post) or removed (pre)."""
+    block: int | None = None
+    """The change block (a run of ``-``/``+`` lines) its line is in, the same number on both sides."""
 
 
 @dataclass
@@ -61,7 +65,8 @@ class Exit:
 
     kind: str
     """``return``, ``end`` (off the closing brace), ``label`` (a goto to a label not shown), ``gap``
-    (unseen code that runs to the end of the function)."""
+    (unseen code that runs to the end of the function), ``jump`` (a ``break``/``continue`` whose loop
+    or switch is not shown: it goes on in unseen code, see :meth:`reviewkit.flow.cfg._Builder.jump_out`)."""
     line: int | None
     label: str = ""
     ident: Ident = ()
@@ -80,6 +85,22 @@ class SidePath:
     """``(step, ident)`` of every unseen stretch the path crosses."""
     labels: list[tuple[int, str, int | None]] = field(default_factory=list)
     """``(step, name, line)`` of every visible label the path goes through."""
+    changed_calls: list[int] = field(default_factory=list)
+    """Steps with a call on a changed line that is not a known lock operation: any of them may be
+    the acquire or release of a lock the model does not name (``kern_path_locked()``)."""
+    changed_blocks: set[int] = field(default_factory=set)
+    """The change blocks of those calls."""
+    changed_args: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    """``(step, argument keys)`` of those calls whose name says they may release (:data:`_MAY_RELEASE`)."""
+
+    def passes(self, key: str, start: int) -> bool:
+        """Does a changed call from step ``start`` on get the lock, or the object holding it?"""
+        return any(
+            a == key or key.startswith((a + "->", a + "."))
+            for step, args in self.changed_args
+            if step >= start
+            for a in args
+        )
 
     def gaps_after(self, step: int) -> set[Ident]:
         return {g for i, g in self.gaps if i >= step}
@@ -104,13 +125,26 @@ class Sides:
     skipped: str = ""
 
 
-def post_to_pre(fileview: FileView) -> dict[int, int]:
-    """Post-image line -> pre-image line for every unchanged line the diff shows."""
+def post_to_pre(fileview: FileView, lines: Iterable[int] = ()) -> dict[int, int]:
+    """Post-image line -> pre-image line for every unchanged line the diff shows, and for each of
+    ``lines`` (whole images: a line between or around the hunks is unchanged, shifted by what the
+    hunks before it added and removed)."""
     out: dict[int, int] = {}
+    ends: list[tuple[int, int, int]] = []
     for hunk in fileview.hunks:
+        # an empty side (``+9,0``) names the line before the hunk
+        tstart = hunk.target_start + (0 if hunk.target_length else 1)
+        sstart = hunk.source_start + (0 if hunk.source_length else 1)
+        ends.append((tstart, tstart + hunk.target_length, sstart + hunk.source_length))
         for line in hunk:
             if line.line_type == " " and line.source_line_no and line.target_line_no:
                 out[line.target_line_no] = line.source_line_no
+    for n in lines:
+        if n in out or any(start <= n < end for start, end, _src in ends):
+            continue
+        before = [(end, src) for start, end, src in ends if end <= n]
+        end, src = max(before) if before else (0, 0)
+        out[n] = n - end + src
     return out
 
 
@@ -123,7 +157,9 @@ def side_paths(
     summaries: dict[str, Summary],
 ) -> Sides:
     """Enumerate and describe the paths of both images (``skipped`` says why not)."""
-    mapping = post_to_pre(fileview)
+    whole = [] if post.fragment else [n for n in post.line_map if n is not None]
+    mapping = post_to_pre(fileview, whole)
+    blocks = change_blocks(fileview)
     out: dict[str, list[SidePath]] = {}
     for fv in (pre, post):
         cfg = _braceless(fv, fragment_cfg(fv, kernel))
@@ -133,6 +169,7 @@ def side_paths(
         if not found.complete:
             return Sides([], [], "too-many-paths")
         namer = _Namer(fv, mapping, cfg.nodes)
+        namer.blocks = blocks[fv.side]
         la = LockAnalysis(fv, model, summaries)
         described = []
         for p in found:
@@ -141,6 +178,25 @@ def side_paths(
             described.append(_describe(fv, p.steps, p.exit, namer, la, model, summaries))
         out[fv.side] = described
     return Sides(out["pre"], out["post"])
+
+
+def change_blocks(fileview: FileView) -> dict[str, dict[int, int]]:
+    """Side -> changed line -> the number of its change block (a run of ``-``/``+`` lines)."""
+    out: dict[str, dict[int, int]] = {"pre": {}, "post": {}}
+    n = 0
+    for hunk in fileview.hunks:
+        inside = False
+        for line in hunk:
+            if line.line_type == "-" and line.source_line_no:
+                out["pre"][line.source_line_no] = n
+                inside = True
+            elif line.line_type == "+" and line.target_line_no:
+                out["post"][line.target_line_no] = n
+                inside = True
+            elif inside:
+                n, inside = n + 1, False
+        n += 1
+    return out
 
 
 def _braceless(fv: FunctionView, cfg: CFG) -> CFG:
@@ -197,6 +253,7 @@ class _Namer:
         self.fv = fv
         self.unchanged = set(mapping.values()) if fv.side == "pre" else set(mapping)
         self.mapping = mapping
+        self.blocks: dict[int, int] = {}
         changed_conds = Counter(
             self._text(n) for n in nodes if n.kind in (K_COND, K_SWITCH) and not self._unchanged(n.line)
         )
@@ -248,6 +305,9 @@ def _describe(
     ops: list[Op] = []
     gaps: list[tuple[int, Ident]] = []
     labels: list[tuple[int, str, int | None]] = []
+    changed_calls: list[int] = []
+    changed_blocks: set[int] = set()
+    changed_args: list[tuple[int, frozenset[str]]] = []
     for i, (node, label) in enumerate(steps):
         ident = namer.ident(node)
         idents.append(ident)
@@ -258,24 +318,42 @@ def _describe(
                 decisions.setdefault(d, set()).add(label)
         elif len(node.succs) > 1 and ident[0] != "c":
             # unseen code that may skip the block it opened (fragment_cfg): where the path went is a decision
-            taken = namer.ident(steps[i + 1][0]) if i + 1 < len(steps) else ("exit",)
+            # named by the edge (into the block, or past it), not by the statement it reaches: that
+            # statement may be one the patch deleted, and the unseen code decides the same either way
+            nxt = steps[i + 1][0] if i + 1 < len(steps) else None
+            taken = next((k for k, (s, _l) in enumerate(node.succs) if s is nxt), ("exit",))
             decisions.setdefault((*ident, "succ"), set()).add(taken)
         elif node.kind == K_GAP:
             gaps.append((i, ident))
         elif node.kind == K_LABEL and not node.unseen:
             labels.append((i, node.label or "", node.line))
         for call in node.calls:
-            op = _op(fv, node, call, i, la, model, summaries)
-            if op is not None:
-                ops.append(op)
+            line = call.line or node.line
+            block = namer.blocks.get(line) if line is not None else None
+            found = [dataclasses.replace(op, block=block) for op in _ops(fv, node, call, i, la, model, summaries)]
+            ops.extend(found)
+            if all(op.kind == "unknown" for op in found) and line in fv.changed_lines:
+                changed_calls.append(i)
+                if _MAY_RELEASE.search(call.name):
+                    changed_args.append((i, frozenset(lock_key(a) for a in call.args)))
+                if block is not None:
+                    changed_blocks.add(block)
+    exit = _exit(fv, via, namer, nodes)
+    if exit.kind == "jump":
+        # the path goes on in code nobody sees (the loop's next round, its end): unseen code like a
+        # gap, the same on the other side only where that side takes the same jump
+        gaps.append((len(idents) - 1, exit.ident))
     return SidePath(
         idents,
         nodes,
         {k: frozenset(v) for k, v in decisions.items()},
         ops,
-        _exit(fv, via, namer),
+        exit,
         gaps,
         labels,
+        changed_calls,
+        changed_blocks,
+        changed_args,
     )
 
 
@@ -288,8 +366,11 @@ def closing_brace(fv: FunctionView) -> int | None:
     return fv.line_map[row] if 0 <= row < len(fv.line_map) else None
 
 
-def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
+def _exit(fv: FunctionView, via: CfgNode, namer: _Namer, nodes: list[CfgNode]) -> Exit:
     ident = namer.ident(via)
+    if via.kind == K_LABEL and via.unseen and via.ast is None and via.label in _JUMPS and len(nodes) > 1:
+        jump = nodes[-2]  # the ``break;`` itself: which jump it is, not just its keyword
+        return Exit("jump", jump.line, via.label or "", ("jump", namer.ident(jump)))
     if via.kind == K_LABEL and via.unseen:
         return Exit("label", None, via.label or via.text, ident)
     if via.kind == K_GAP and via.gap_to_end:
@@ -301,7 +382,13 @@ def _exit(fv: FunctionView, via: CfgNode, namer: _Namer) -> Exit:
     return Exit("end", closing_brace(fv) or via.line, ident=ident)
 
 
-def _op(
+_JUMPS = ("break", "continue")
+_MAY_RELEASE = re.compile(r"put|release|unlock|drop|relse", re.IGNORECASE)
+"""A helper outside the model that, by its name, may release what it is given (``f2fs_put_page(p, 1)``);
+``__list_lru_del(lru, l, ...)`` takes the lock it works under and keeps it."""
+
+
+def _ops(
     fv: FunctionView,
     node: CfgNode,
     call: Call,
@@ -309,28 +396,37 @@ def _op(
     la: LockAnalysis,
     model: LockModel,
     summaries: dict[str, Summary],
-) -> Op | None:
+) -> list[Op]:
     line = call.line or node.line or 0
     changed = line in fv.changed_lines
     src = " ".join(fv.parsed.text(call.node).split())
     fam = model.acquires.get(call.name)
     if fam is not None:
         if fam.scoped:
-            return Op("unknown", "*", step, line, src, changed)  # guard(): released where the scope ends
-        hold = la._held_for(call, fam, node)
-        if hold is None:
-            return None
-        return Op("unknown" if fam.try_ else "acq", hold.key, step, line, src, changed)
+            return [Op("unknown", "*", step, line, src, changed)]  # guard(): released where the scope ends
+        kind = "unknown" if fam.try_ else "acq"
+        return [Op(kind, h.key, step, line, src, changed) for h in la._holds_for(call, fam, node)]
     fams = model.releases.get(call.name)
     if fams:
         rk = fams[0].release_key
         if isinstance(rk, int):
             if rk >= len(call.args):
-                return None
+                return []
             key = lock_key(call.args[rk])
         else:
             key = str(rk)
-        return Op("rel", key, step, line, src, changed)
+        rp = fams[0].release_parts
+        if rp is None:
+            return [Op("rel", key, step, line, src, changed)]
+        parts = part_keys(key, call.args[rp], fams[0].part_names) if rp < len(call.args) else None
+        return [Op("rel", k, step, line, src, changed) for k in parts or ()]
+    op = _op(call, step, line, src, changed, fv, summaries)
+    return [op] if op is not None else []
+
+
+def _op(
+    call: Call, step: int, line: int, src: str, changed: bool, fv: FunctionView, summaries: dict[str, Summary]
+) -> Op | None:
     summary = summaries.get(call.name)
     if summary is not None:
         mapping = {p: lock_key(a) for p, a in zip(summary.params, call.args, strict=False) if p}

@@ -22,6 +22,7 @@ means the lock is held on entry to the visible region").  Whatever is
 unclear (counterparts that disagree, a trylock, a guard, a helper that may
 drop a lock, unseen code only one side crosses) is counted, not reported.
 """
+# size: the four verdicts (kept, dropped, new, skipped) share one notion of evidence from the pre-image path
 
 from __future__ import annotations
 
@@ -65,13 +66,16 @@ def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]
             continue
         if any(q.idents == p.idents for q in qs):
             continue  # the patch did not change this path
-        found = list(_judge_path(p, qs, bump))
+        released = {o.key for other in post for o in other.ops if o.kind == "rel" and other is not p}
+        found = list(_judge_path(p, qs, bump, released))
         for v in found:
             out.setdefault((v.kind, v.line, v.key), v)
     return sorted(out.values(), key=lambda v: (v.line, v.kind))
 
 
-def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) -> Iterator[Verdict]:
+def _judge_path(
+    p: SidePath, qs: list[SidePath], bump: Callable[[str], None], released: set[str] | None = None
+) -> Iterator[Verdict]:
     splits = [divergence(p, q) for q in qs]
     keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
     if "*" in {o.key for o in p.ops if o.step >= min(splits) and o.changed}:
@@ -86,7 +90,7 @@ def _judge_path(p: SidePath, qs: list[SidePath], bump: Callable[[str], None]) ->
         bq = [q.balance(key, d) for q, d in zip(qs, splits, strict=True)]
         if all(b > c for b, c in zip(bp, bq, strict=True)):
             judged = True
-            yield from _kept(p, qs, splits, key, bump)
+            yield from _kept(p, qs, splits, key, bump, key in (released or set()))
         elif all(b < c for b, c in zip(bp, bq, strict=True)):
             judged = True
             yield from _dropped(p, qs, splits, key, bump)
@@ -111,6 +115,10 @@ def _held_at(p: SidePath, q: SidePath, split: int, key: str) -> Op | None:
         return before[-1] if before[-1].kind == "acq" else None
     after = [o for o in q.ops_on(key, split) if o.kind in ("acq", "rel")]
     if after and after[0].kind == "rel" and not q.gaps_between(split, after[0].step):
+        if any(i < after[0].step for i in q.changed_calls):
+            # ``dentry = kern_path_locked(...)`` ... ``inode_unlock(inode)``, both removed: the call the
+            # patch took away may have been the acquire, so the release proves no lock held on entry
+            return None
         return after[0]
     return None
 
@@ -123,6 +131,8 @@ def _where(p: SidePath) -> str:
         return f"at the `goto {ex.label}` (`{ex.label}:` is not in the patch)"
     if ex.kind == "gap":
         return f"at {ex.line}, where this path enters unseen code that runs to the end of the function"
+    if ex.kind == "jump":
+        return f"at the `{ex.label}` at {ex.line} (its loop or switch is not in the patch)"
     return f"when the function ends at {ex.line}"
 
 
@@ -144,7 +154,12 @@ def _through(q: SidePath, op: Op) -> str:
 
 
 def _kept(
-    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+    p: SidePath,
+    qs: list[SidePath],
+    splits: list[int],
+    key: str,
+    bump: Callable[[str], None],
+    released_elsewhere: bool = False,
 ) -> Iterator[Verdict]:
     """(a)/(c): the path leaves with ``key`` held where its counterparts did not."""
     for q, d in zip(qs, splits, strict=True):
@@ -159,6 +174,12 @@ def _kept(
     lost = [o for o in q.ops_on(key, d) if o.kind == "rel"]
     held = _held_at(p, q, d, key)
     if held is None and new_acq and p.ops_on(key, d)[-1] is new_acq[-1]:
+        in_view = not p.gaps_between(new_acq[-1].step, len(p.idents))
+        if released_elsewhere and p.exit.kind in ("return", "end") and in_view:
+            # released on other paths, kept on this one, acquire and exit in view: the hand-back shape
+            # (error paths drop it, success returns it), which the lock analysis of the image judges
+            bump("new-leak-in-view")
+            return
         what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
         msg = f"{what} is still held {_where(p)}; before this patch this path did not take `{key}`"
         yield Verdict(
@@ -167,6 +188,16 @@ def _kept(
         return
     if held is None or not lost:
         bump("held-unknown")
+        return
+    if lost[0].changed and lost[0].block is not None and lost[0].block in p.changed_blocks:
+        # ``percpu_up_write(&sbi->sem)`` became ``ext4_writepages_up_write(sb, ctx)``: the call the patch
+        # wrote in the release's place may be a wrapper that releases it
+        bump("release-replaced-by-call")
+        return
+    if p.passes(key, d):
+        # ``f2fs_put_page(page, 1)`` on the new path: a helper the patch calls with the lock (or the object
+        # holding it) may be what releases it now
+        bump("lock-passed-to-new-call")
         return
     if p.exit.kind == "label" and not any(q.exit.ident == p.exit.ident for q in qs):
         if _UNLOCK_LABEL.search(p.exit.label):
@@ -213,6 +244,9 @@ def _dropped(
         bump("release-added")
         return  # e.g. a missing unlock added before a return: a fix, not a bug
     r = extra[-1]
+    if not all(_held_before_patch(p, q, key, r) for q in qs):
+        bump("held-post-only")
+        return  # only the patch's own acquire shows the lock held there: the pre-image never took it
     if p.exit.kind == "label":
         label = p.exit.label
         if _UNLOCK_LABEL.search(label):
@@ -229,6 +263,20 @@ def _dropped(
             f"unseen code after {p.exit.line}, which runs to the end of the function (and may release it again)"
         )
     yield Verdict("early-release", r.line, "warning", msg, key, [(r.line, f"`{r.src}` releases `{key}`")])
+
+
+def _held_before_patch(p: SidePath, q: SidePath, key: str, r: Op) -> bool:
+    """Does the pre-image path ``q`` itself show ``key`` held where ``p`` now releases it early?
+
+    Its own last visible operation on the lock is an acquire; or it shows none, and the post-image
+    path reached ``r`` without an acquire the patch added (then the release ``r`` says the code
+    before it, unchanged, ran with the lock held on both sides).  A lock the patch itself takes
+    before ``r`` says nothing of the pre-image, which never took it.
+    """
+    own = [o for o in q.ops_on(key) if o.kind in ("acq", "rel")]
+    if own:
+        return own[-1].kind == "acq"
+    return not any(o.kind == "acq" and o.changed for o in p.ops_on(key) if o.step < r.step)
 
 
 def _skipped_unseen(
@@ -303,21 +351,24 @@ def review(
     rule: str,
     reported: Iterable[Finding] = (),
 ) -> Iterator[Finding]:
-    """The findings of the pre/post comparison for one changed function seen as a fragment.
+    """The findings of the pre/post comparison for one changed function.
 
-    Runs only when both images are fragments (with a whole pre-image the lock
-    analysis compares exits itself); ``reported`` are the rule's findings for
-    the function already made, so the same line is not reported twice.
+    Both images fragments (the diff alone): every lock.  Both whole (the
+    repository's blob, ``--tree``): only the locks neither image visibly
+    acquires, which the lock analysis of the whole function cannot judge
+    (taken by a helper it has no summary for, or by the caller): more context
+    must not lose what the diff alone proves.  ``reported`` are the rule's
+    findings for the function already made, so the same line is not
+    reported twice.
     """
-    if not post.fragment or post.function is None:
+    if post.function is None:
         return
     pre = ctx.pre_function(post)
     fileview = ctx.file_view(post.path, post.patch)
-    if pre is None or not pre.fragment or pre.function is None or fileview is None:
+    if pre is None or pre.fragment != post.fragment or pre.function is None or fileview is None:
         return
-    if not (model.mentioned(post.text, summaries.keys()) or model.mentioned(pre.text, summaries.keys())) and not (
-        _GOTO.search(pre.text)
-    ):
+    mentioned = model.mentioned(post.text, summaries.keys()) or model.mentioned(pre.text, summaries.keys())
+    if not mentioned and (not post.fragment or not _GOTO.search(pre.text)):
         return
     sides = side_paths(pre, post, fileview, kernel, model, summaries)
 
@@ -329,9 +380,16 @@ def review(
         return
     seen = {f.line for f in reported}
     locks = {f.extra.get("lock") for f in reported}
+    acquired: set[str] = set()
+    if not post.fragment:
+        for fv in (pre, post):
+            acquired |= ctx.facts.acquire_keys(fv, summaries, {n for n in fv.line_map if n is not None})
     for v in judge(sides.pre, sides.post, bump):
         if v.line in seen or (v.key and v.key in locks):
             continue  # the lock analysis of the post-image already said it
+        if not post.fragment and (not v.key or v.key in acquired):
+            bump("whole-judged")
+            continue  # its acquire is in view: the lock analysis of the whole function judges it
         seen.add(v.line)
         steps = [PathStep(line, note) for line, note in v.steps]
         steps.append(PathStep(v.line, "here"))

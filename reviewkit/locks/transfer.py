@@ -31,6 +31,8 @@ from reviewkit.locks.model import (
     _ordered,
     _same_group,
     lock_key,
+    part_keys,
+    part_object,
 )
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
@@ -456,6 +458,18 @@ class LockAnalysis:
             return True
         return key in self.new_keys and line is not None and line in self.fv.changed_lines
 
+    def _holds_for(self, call: Call, fam: Family, n: CfgNode) -> list[Held]:
+        """The holds an acquire makes: one, or one per sub-lock its flags name (:func:`part_keys`)."""
+        hold = self._held_for(call, fam, n)
+        if hold is None or fam.parts is None:
+            return [] if hold is None else [hold]
+        if fam.parts == "ret":
+            flags = _assigned_to(call, self.fv)
+        else:
+            flags = call.args[fam.parts] if isinstance(fam.parts, int) and fam.parts < len(call.args) else None
+        keys = part_keys(hold.key, flags, fam.part_names) if flags else None
+        return [replace(hold, key=k, new=self._is_new(k, call.line)) for k in keys or ()]
+
     def _held_for(self, call: Call, fam: Family, n: CfgNode) -> Held | None:
         if fam.key == "ret":
             key = _assigned_to(call, self.fv)
@@ -490,12 +504,11 @@ class LockAnalysis:
         if fam is not None and not fam.scoped:
             if _in_ternary(call):
                 return False  # cond ? pte_offset_kernel() : pte_offset_map_lock(): we cannot tell which ran
-            hold = self._held_for(call, fam, n)
-            if hold is None:
-                return False
-            if fam.try_:
-                return self._try(n, call, hold, fam.try_, pending, held)
-            self._acquire(n, hold, held)
+            for hold in self._holds_for(call, fam, n):
+                if fam.try_:
+                    self._try(n, call, hold, fam.try_, pending, held)
+                else:
+                    self._acquire(n, hold, held)
             return False
         fams = self.model.releases.get(call.name)
         if fams:
@@ -625,7 +638,28 @@ class LockAnalysis:
         flags = None
         if fam.release_flags is not None and fam.release_flags < len(call.args):
             flags = lock_key(call.args[fam.release_flags])
-        self._drop(n, call, key, groups, {f.variant for f in fams}, flags, held, unseen)
+        for part in self._release_parts(call, fam, key, held):
+            self._drop(n, call, part, groups, {f.variant for f in fams}, flags, held, unseen)
+
+    def _release_parts(self, call: Call, fam: Family, key: str, held: set[Held]) -> list[str]:
+        """The keys a release drops: its own, or one per sub-lock its flags name.  A part that no hold
+        has, while the object holds others (``ip@lock_mode`` released as ``XFS_ILOCK_SHARED``, a
+        demoted lock), may be one of them under another name: those become unknown, never reported."""
+        rp = fam.release_parts
+        if rp is None:
+            return [key]
+        parts = part_keys(key, call.args[rp], fam.part_names) if rp < len(call.args) else None
+        others = [h for h in held if h.count and "@" in h.key and part_object(h.key) == key]
+        if parts is None:
+            parts = []
+        named = {h.key for h in held}
+        out = [part for part in parts if part in named or not others]
+        if len(out) < len(parts) or not parts:
+            for h in others:
+                if h.key not in out:
+                    held.discard(h)
+                    held.add(replace(h, stale=True))
+        return out
 
     def _drop(
         self,

@@ -8,6 +8,7 @@ block structure across each gap is repaired from kernel indentation (braces
 are closed or opened so the next visible line sits at its depth), and a
 comment left open at a gap is closed, so the result always parses.
 """
+# size: one stitcher: grouping hunks by function, repairing braces and closing cut expressions share the line scans
 
 from __future__ import annotations
 
@@ -244,7 +245,7 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
             earlier = [n for n in headers if n <= seg[0].number]
             header = headers[max(earlier)] if earlier else None
         for name, piece in _split_segment(seg, header):
-            if grouped and grouped[-1][0] == name and not grouped[-1][1][-1].ends and not piece.starts:
+            if grouped and not grouped[-1][1][-1].ends and not piece.starts and _same_function(grouped[-1], name):
                 grouped[-1][1].append(piece)
             else:
                 grouped.append((name, [piece]))
@@ -255,6 +256,26 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
         fv.changed_lines = {n for n in fv.line_map if n is not None and n in changed}
         views.append(fv)
     return views
+
+
+_PLACEHOLDER = re.compile(r"^<hunk \d+ at ([A-Za-z_]\w*):>$")
+
+
+def _same_function(group: tuple[str, list[_Piece]], name: str) -> bool:
+    """Does a piece named ``name`` go on the function of ``group`` (whose end was not seen)?
+
+    The same name; or a hunk git named after a goto label (its default funcname picks the last
+    column-0 line) that the function's visible lines define or jump to: the label is in that
+    function, and a column-0 line between, a new definition, would have named the hunk instead.
+    """
+    if group[0] == name:
+        return True
+    label = _PLACEHOLDER.match(name)
+    if label is None:
+        return False
+    name_re = re.escape(label.group(1))
+    uses = re.compile(r"^\s*" + name_re + r"\s*:(?!:)|\bgoto\s+" + name_re + r"\s*;")
+    return any(uses.search(ln.text) for piece in group[1] for ln in piece.lines)
 
 
 def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> FunctionView:
@@ -292,6 +313,9 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     last_real: int | None = None
     for n, piece in enumerate(pieces):
         if n > 0:
+            cut = _dangling_close(pieces[n - 1].lines)
+            if cut:
+                emit("\t" * max(depth, 1) + cut, None)
             gap(last_real, piece.lines[0].number if piece.lines else None, depth)
             while depth > piece.base and depth > 1:
                 depth -= 1
@@ -307,6 +331,9 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
         depth = piece.end_depth
     end_visible = pieces[-1].ends
     if not end_visible:
+        cut = _dangling_close(pieces[-1].lines)
+        if cut:
+            emit("\t" * max(depth, 1) + cut, None)
         gap(last_real, None, depth)
         inner = depth
         while depth > 1:
@@ -323,3 +350,56 @@ def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> Funct
     return FunctionView(
         name, view.path, side, "\n".join(out) + "\n", line_map, gaps, start_visible, end_visible, patch=view.patch
     )
+
+
+CUT = "__rk_cut"
+"""Stands for the unseen rest of an expression a piece ends in (see :func:`_dangling_close`)."""
+_STMT_END = (";", "{", "}", ":")
+_NEEDS_OPERAND = re.compile(r"(?:[,(\[=+\-*/%&|^!<>?:~]|\breturn)$")
+_HEADER = re.compile(r"^(?:\}\s*)?(?:else\s+)?(if|while|switch|for)\b")
+
+
+def _dangling_close(lines: list[Line]) -> str:
+    """The text that ends a statement a piece stops in the middle of (``""``: it ends cleanly).
+
+    A hunk may end inside a multi-line condition, ``if (copy_to_user(dst,`` with ``&src, n)) {``
+    unseen.  Followed by the gap statement, that is not C: tree-sitter recovers as it can and the
+    paths around the ``if`` come out wrong.  Closing the expression with an opaque operand and its
+    missing parentheses (``__rk_cut));``) keeps what is visible (the call, the condition's line) and
+    leaves the rest to the gap: a header gets an empty body, and its real body, the next piece, is a
+    block the unseen code opened (:func:`reviewkit.flow.paths.fragment_cfg` lets the gap skip it).
+    A ``for`` header is left alone: its clauses cannot be told apart from a cut.
+    """
+    codes: list[str] = []
+    in_comment = starts_in_comment(lines)
+    for ln in lines:
+        code, in_comment = _strip_code(ln.text, in_comment)
+        codes.append(code.strip())
+    stmt: list[str] = []
+    for code in reversed(codes):
+        if not code or code.startswith("#"):
+            if stmt:
+                break
+            continue
+        if stmt and code.endswith(_STMT_END):
+            break
+        stmt.insert(0, code)
+    if not stmt or stmt[-1].endswith(_STMT_END):
+        return ""
+    text = " ".join(stmt)
+    opened = text.count("(") - text.count(")") + text.count("[") - text.count("]")
+    header = _HEADER.match(text)
+    if opened <= 0 or (header is not None and header.group(1) == "for"):
+        return ""
+    tail: list[str] = []
+    depth = 0
+    for ch in reversed(text):  # close what is open, innermost first
+        if ch in ")]":
+            depth += 1
+        elif ch in "([":
+            if depth:
+                depth -= 1
+            else:
+                tail.append(")" if ch == "(" else "]")
+    operand = CUT if _NEEDS_OPERAND.search(text) else ""
+    return operand + "".join(tail) + ";"
