@@ -118,17 +118,26 @@ def apply(
     for f in findings:
         fv = _file_view(ctx, f)
         if fv is not None and silenced(fv, f):
-            gone.append({"rule": f.rule, "file": f.file, "line": f.line, "fingerprint": f.fingerprint})
+            gone.append(_record(f))
         else:
             kept.append(f)
-    notes = _unknown_notes(ctx, known)
+    return kept, _stats(gone, _unknown_notes(ctx, known), warn)
+
+
+def _record(f: Finding) -> dict[str, Any]:
+    """What the report keeps of a silenced finding (stats.suppressions)."""
+    return {"rule": f.rule, "file": f.file, "line": f.line, "fingerprint": f.fingerprint}
+
+
+def _stats(gone: list[dict[str, Any]], notes: list[str], warn: Callable[[str], Any] | None) -> dict[str, Any]:
+    """The stats both :func:`apply` and :func:`apply_to_files` report; unknown-id notes go to ``warn``."""
     if warn is not None:
         for note in notes:
             warn(note)
     stats: dict[str, Any] = {"suppressed": len(gone), "suppressions": gone}
     if notes:
         stats["suppress_unknown"] = notes
-    return kept, stats
+    return stats
 
 
 def apply_to_files(
@@ -148,24 +157,18 @@ def apply_to_files(
         if f.file not in lines:
             text = read(f.file)
             lines[f.file] = None if text is None else text.split("\n")
-            if text is not None:
-                notes.extend(_unknown(f.file, enumerate(text.split("\n"), 1), known))
+            if lines[f.file] is not None:
+                notes.extend(_unknown(f.file, enumerate(lines[f.file] or [], 1), known))
         rows = lines[f.file]
 
         def line_text(number: int, rows: list[str] | None = rows) -> str | None:
             return rows[number - 1] if rows is not None and 0 < number <= len(rows) else None
 
         if rows is not None and silenced_by(line_text, f):
-            gone.append({"rule": f.rule, "file": f.file, "line": f.line, "fingerprint": f.fingerprint})
+            gone.append(_record(f))
         else:
             kept.append(f)
-    if warn is not None:
-        for note in notes:
-            warn(note)
-    stats: dict[str, Any] = {"suppressed": len(gone), "suppressions": gone}
-    if notes:
-        stats["suppress_unknown"] = notes
-    return kept, stats
+    return kept, _stats(gone, notes, warn)
 
 
 def _read(path: str) -> str | None:
