@@ -33,6 +33,16 @@ def test_mypy_is_clean_on_the_library() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("root", ["tui"])
+def test_mypy_is_clean_on_the_installed_roots(root: str) -> None:
+    """tui/ (installed as reviewkit.tui) is checked as its own root: the review session is typed like the library."""
+    exe = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(exe).exists():
+        pytest.skip("mypy is not installed (pip install '.[test]')")
+    proc = subprocess.run([exe, "--no-incremental", root], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 SIZE_LIMIT = 400
 """Lines past which a module must say why it is one module (a ``# size:`` comment line)."""
 

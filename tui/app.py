@@ -566,7 +566,7 @@ class ReviewApp(App[int]):
         self.clear_notifications()
         self.notify(message, severity=severity, timeout=timeout)  # type: ignore[arg-type]
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         """The command palette's Quit goes through the same "fixes not written" prompt as q."""
         self.action_quit_review()
 

@@ -94,8 +94,8 @@ def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | 
     ]
     code_rows: dict[tuple[str, int], Row] = {}
     head: list[Row] = []
-    for n, line in enumerate(patch.commit_message.rstrip("\n").split("\n"), 1):
-        head.append(Row("msg", line, path=COMMIT_MSG, new=n))
+    for n, text in enumerate(patch.commit_message.rstrip("\n").split("\n"), 1):
+        head.append(Row("msg", text, path=COMMIT_MSG, new=n))
         code_rows[(COMMIT_MSG, n)] = head[-1]
     body: list[Row] = []
     for pf in patch.patchset:
@@ -120,13 +120,13 @@ def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | 
             for r in code:
                 r.file_rows = file_rows
         body.extend(file_rows)
-    unplaced = []
+    unplaced: list[Finding] = []
     for f in findings:
-        row = code_rows.get((f.file, f.line))
-        if row is None:
+        anchor = code_rows.get((f.file, f.line))
+        if anchor is None:
             unplaced.append(f)
         else:
-            row.findings.append(f)
+            anchor.findings.append(f)
     rows.extend(Row("finding", f.message, path=f.file, new=f.line or None, findings=[f]) for f in unplaced)
     for row in [*head, Row("msg", "---"), *body]:
         rows.append(row)
@@ -138,7 +138,7 @@ def build_rows(patch: Patch, findings: list[Finding], comments: list[Comment] | 
 
 
 def _comment_rows(comments: list[Comment], path: str, line: int) -> list[Row]:
-    out = []
+    out: list[Row] = []
     for c in comments:
         if c.path == path and c.line == line:
             out.extend(Row("comment", text, path=path, new=line, comment=c) for text in c.text.split("\n"))

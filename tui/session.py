@@ -173,9 +173,8 @@ class ReviewSession:
         fixes = self.accepted_fixes()
         if not fixes:
             raise SessionError("no accepted fixes: press a on a finding with a suggested fix first")
-        kwargs = {"tree": self.tree} if self.tree else {}
         try:
-            return str(amend_series(self.series, fixes, **kwargs))
+            return str(amend_series(self.series, fixes, tree=self.tree or None))
         except InputError as exc:
             raise SessionError(f"cannot write the next version: {exc}") from None
 
