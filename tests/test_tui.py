@@ -541,7 +541,7 @@ async def test_palette_quit_asks_like_q() -> None:
         await settle(pilot)
         await pilot.press("full_stop", "y", "y")
         await pilot.pause()
-        app.action_quit()
+        await app.action_quit()
         await pilot.pause()
         assert app.is_running
 
