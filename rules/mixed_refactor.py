@@ -141,8 +141,13 @@ def condition(fv: FunctionView, node: Node | None) -> tuple[bool, str]:
             op = node.child_by_field_name("operator")
             right = node.child_by_field_name("right")
             left = node.child_by_field_name("left")
-            null_test = op is not None and right is not None and fv.parsed.text(right) == "NULL"
-            if null_test and left is not None and fv.parsed.text(op) in ("==", "!="):
+            if (
+                op is not None
+                and right is not None
+                and left is not None
+                and fv.parsed.text(right) == "NULL"
+                and fv.parsed.text(op) in ("==", "!=")
+            ):
                 negated = negated != (fv.parsed.text(op) == "==")
                 node = _strip_parens(fv, left)
                 continue
@@ -167,9 +172,9 @@ def elements(fv: FunctionView, node: Node) -> list[Elem]:
     elif t == "if_statement":
         out.append(Elem("cond:" + condition(fv, node.child_by_field_name("condition"))[1], node, node))
         for field in ("consequence", "alternative"):
-            child = node.child_by_field_name(field)
-            if child is not None:
-                out.extend(elements(fv, child))
+            branch = node.child_by_field_name(field)
+            if branch is not None:
+                out.extend(elements(fv, branch))
     elif t == "else_clause":
         for child in node.named_children:
             out.extend(elements(fv, child))
@@ -257,13 +262,13 @@ def _target_matches(pre_fv: FunctionView, old: Node, fv: FunctionView, target: N
 
 
 def _ranges(lines: set[int]) -> str:
-    out: list[str] = []
+    out: list[tuple[int, int]] = []
     for n in sorted(lines):
         if out and out[-1][1] == n - 1:
-            out[-1] = (out[-1][0], n)  # type: ignore[assignment]
+            out[-1] = (out[-1][0], n)
         else:
-            out.append((n, n))  # type: ignore[arg-type]
-    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in out)  # type: ignore[misc]
+            out.append((n, n))
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in out)
 
 
 def _code_lines(fv: FunctionView, lines: set[int]) -> set[int]:

@@ -82,7 +82,7 @@ def returns(node: CfgNode, var: str) -> bool:
 def handed_off(node: CfgNode, var: str) -> bool:
     """``*p = var;`` / ``x->f = var;``: the folio is stored for someone else."""
     m = re.match(r"^\s*(.+?)\s*=\s*(.+?)\s*;\s*$", node.text)
-    return bool(m) and node.kind == K_STMT and _base(m.group(2)) == var and m.group(1).strip() != var
+    return m is not None and node.kind == K_STMT and _base(m.group(2)) == var and m.group(1).strip() != var
 
 
 def hands_off(node: CfgNode, var: str, facts: FolioCalls) -> bool:

@@ -397,7 +397,7 @@ def _put_near(nodes: list[CfgNode], line: int, facts: FolioCalls) -> CfgNode | N
     start = next((n for n in nodes if n.line == line), None)
     frontier = [s for s, label in start.succs if label is not False] if start is not None else []
     for _ in range(4):
-        nxt = []
+        nxt: list[CfgNode] = []
         for n in frontier:
             if any(c.name in facts.put for c in n.calls):
                 return n

@@ -53,7 +53,7 @@ class Candidate:
 
 
 def claims_of(fv: FunctionView, nodes: list[Node]) -> set[tuple[str, int]]:
-    out = set()
+    out: set[tuple[str, int]] = set()
     for node in nodes:
         a, b = T.real_span(fv, node)
         if a is not None and b is not None:

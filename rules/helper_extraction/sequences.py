@@ -27,7 +27,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import Edit, FunctionView, Node, Stmt, transform
+from reviewkit.api import Call, Edit, FunctionView, Node, Stmt, transform
 
 T = transform
 MAX_LEN = 8
@@ -266,7 +266,7 @@ def _extra_lines(o: _Occ) -> str:
     return f"{o.fv.name}() keeps its copy: line{'s' if len(extra) > 1 or '-' in lines else ''} {lines} sit in between"
 
 
-def _core_call(series: Series, fv: FunctionView, nodes: list[Node]):  # type: ignore[no-untyped-def]
+def _core_call(series: Series, fv: FunctionView, nodes: list[Node]) -> Call | None:
     """The call that says what a sequence does: not a lock, not accounting; a ``__`` variant first."""
     calls = [c for n in nodes for c in T.calls_below(fv, n)]
     scope = series.scope
@@ -274,4 +274,4 @@ def _core_call(series: Series, fv: FunctionView, nodes: list[Node]):  # type: ig
         c for c in calls if c.name not in scope.acquire and c.name not in scope.release and c.name not in scope.trivial
     ]
     under = [c for c in plain if c.name.startswith("__")]
-    return (under or plain or [None])[0]
+    return (under or plain or [None])[0]  # type: ignore[list-item]
