@@ -186,12 +186,8 @@ def main() -> int:
                     f"{statistics.median(screens):8.0f} {max(screens):8.0f}  ({slow})"
                 )
                 if args.keys:
-                    print(
-                        "    "
-                        + " ".join(
-                            f"{k}={w:.0f}/{c:.0f}/{s:.0f}" for k, w, c, s in zip(KEYS, walls, cpus, screens, strict=True)
-                        )
-                    )
+                    per_key = zip(KEYS, walls, cpus, screens, strict=True)
+                    print("    " + " ".join(f"{k}={w:.0f}/{c:.0f}/{s:.0f}" for k, w, c, s in per_key))
     return 0
 
 
