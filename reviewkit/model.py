@@ -53,6 +53,23 @@ _WS_RE = re.compile(r"\s+")
 _NUMBER_RE = re.compile(r"\d+")
 
 
+HUNK_FUNCTION = re.compile(r"^<hunk \d+ at ([A-Za-z_]\w*):>$")
+"""The name a fragment gives a function whose hunk git named after a goto label (git's default
+funcname picks the last column-0 line): it pairs the images; it is not the function's name."""
+
+
+def function_phrase(name: str, tick: str = "") -> str:
+    """How a report names the function of a finding: ``foo()``, or where a nameless one is.
+
+    ``tick`` wraps the code (a backtick for Markdown).  A placeholder is said in words,
+    "in <hunk 1 at out:>()" reads as the tool's internals.
+    """
+    label = HUNK_FUNCTION.match(name)
+    if label:
+        return f"the function with the label {tick}{label.group(1)}:{tick} (its name is not in the patch)"
+    return f"{tick}{name}(){tick}"
+
+
 def normalise_code(text: str) -> str:
     """Code with whitespace folded, so a fingerprint survives reindentation."""
     return _WS_RE.sub(" ", text).strip()

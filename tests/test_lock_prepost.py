@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from reviewkit.load.series import load
+from reviewkit.model import function_phrase
 from reviewkit.review.pipeline import review
 
 RULE = "lock-balance"
@@ -161,6 +162,8 @@ def test_hunk_named_after_a_label_is_still_a_function(tmp_path: Path) -> None:
     assert len(found) == 1, found
     assert found[0].line == after.split("\n").index("\treturn ret;") + 1
     assert found[0].function is not None and "out_unlock:" in found[0].function
+    said = function_phrase(found[0].function)
+    assert said == "the function with the label out_unlock: (its name is not in the patch)", said
     quiet = _edit(LABELLED, "\tmutex_unlock(&g->lock);\n", "\tgadget_note(g);\n\tmutex_unlock(&g->lock);\n")
     found, _stats = _review(tmp_path / "ok", LABELLED, quiet)
     assert found == []

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from reviewkit.model import Finding
+from reviewkit.model import Finding, function_phrase
 
 from .diff_view import SEVERITY_COLOUR
 
@@ -49,7 +49,7 @@ _CODE = "#56b6c2"
 
 def describe(finding: Finding, status: str) -> RenderableType:
     colour = SEVERITY_COLOUR[finding.severity]
-    where = f"{finding.file}:{finding.line}" + (f" in {finding.function}()" if finding.function else "")
+    where = f"{finding.file}:{finding.line}" + (f" in {function_phrase(finding.function)}" if finding.function else "")
     parts: list[RenderableType] = [
         Text.assemble(
             (f"{finding.severity.value} ", f"bold {colour}"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewkit.model import function_phrase
+
 _FILE_HELP = "baseline file (default: the configured one, else .reviewkit-baseline.json)"
 NAME = "baseline"
 HELP = "record findings as accepted/dismissed (write, list, remove)"
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     path = _path(args)
     if args.action == "list":
         for e in baseline.load(path):
-            where = f"{e.file}" + (f" {e.function}()" if e.function else "")
+            where = f"{e.file}" + (f" {function_phrase(e.function)}" if e.function else "")
             reason = f": {e.reason}" if e.reason else ""
             print(f"{e.fingerprint}  {e.status:<9}  {e.rule}  {where}{reason}")
         return 0

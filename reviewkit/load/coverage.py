@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewkit.load.anchor import named_functions
-from reviewkit.model import Finding
+from reviewkit.model import Finding, function_phrase
 
 if TYPE_CHECKING:
     from reviewkit.load.thread import Comment
@@ -70,7 +70,7 @@ def why_covered(finding: Finding, comment: Comment, topics: Mapping[str, Sequenc
         return None
     if not _same_place(finding, comment):
         return None
-    where = f"{finding.function}()" if finding.function else f"{finding.file}:{finding.line}"
+    where = function_phrase(finding.function) if finding.function else f"{finding.file}:{finding.line}"
     patterns = (topics or {}).get(finding.rule)
     if not patterns:
         return f"{finding.rule}: on the quoted lines in {where}" if _on_quoted_lines(finding, comment) else None

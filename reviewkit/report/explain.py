@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from reviewkit.model import Finding
+from reviewkit.model import Finding, function_phrase
 
 NEAR = 6
 """Replies quoting a line this close to the finding count as "near this line"."""
@@ -47,7 +47,7 @@ def normalise(text: str) -> str:
 def finding_markdown(f: Finding, said: Iterable[Said] = ()) -> str:
     """``f`` as Markdown: title, severity and place, the path, the suggested fix, the rule's why,
     and the thread's replies quoting a line within :data:`NEAR` lines of it."""
-    where = f"`{f.file}:{f.line}`" + (f" in `{f.function}()`" if f.function else "")
+    where = f"`{f.file}:{f.line}`" + (f" in {function_phrase(f.function, '`')}" if f.function else "")
     doc = f.rationale.strip() or "_This rule has no documentation._"
     title, _, rest = doc.partition("\n")
     parts = [f"# {f.rule}: {title.strip()}", f"**{f.severity.value}** at {where}: {f.message}"]

@@ -24,7 +24,7 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from reviewkit.load.series import Patch, Series
-from reviewkit.model import Finding, Severity
+from reviewkit.model import Finding, Severity, function_phrase
 from reviewkit.report.replytext import comment_text, nit_line, raised_in_thread
 
 COMMIT_MSG = "COMMIT_MSG"
@@ -350,7 +350,7 @@ def _body(
     _render_doc(commit, out)
     _render_doc(diff, out)
     for f, text in elsewhere:
-        where = f"{f.file}:{f.line}" + (f" in {f.function}()" if f.function else "")
+        where = f"{f.file}:{f.line}" + (f" in {function_phrase(f.function)}" if f.function else "")
         out += ["", f"Also at {where}, outside the quoted hunks:", "", *text]
     if nits:
         out += ["", "Nits:", ""]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from reviewkit.model import Applicability, Finding
+from reviewkit.model import Applicability, Finding, function_phrase
 from reviewkit.report import Result, plural
 from reviewkit.report.colour import Palette, palette
 
@@ -56,7 +56,7 @@ def _block(f: Finding, result: Result, pal: Palette) -> list[str]:
         total = result.series.total if result.series else 0
         where.append(f'patch {f.patch_index}/{total} "{f.patch_subject}"' if total else f'"{f.patch_subject}"')
     if f.function:
-        where.append(f"in {f.function}()")
+        where.append(f"in {function_phrase(f.function)}")
     if f.patch_line and result.series is not None:
         where.append(f"({result.input_name(f)}:{f.patch_line})")
     if where:

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from reviewkit.model import HUNK_FUNCTION
 from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line, strip_prefix
 
 _FUNC_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*\(")
@@ -258,7 +259,7 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
     return views
 
 
-_PLACEHOLDER = re.compile(r"^<hunk \d+ at ([A-Za-z_]\w*):>$")
+_PLACEHOLDER = HUNK_FUNCTION
 
 
 def _same_function(group: tuple[str, list[_Piece]], name: str) -> bool:
