@@ -24,7 +24,7 @@ from reviewkit.cparse.parse import Call, Function, Node, Parsed, declarator_name
 from reviewkit.fixes.edits import edit_on_lines, edit_on_text, edit_on_view
 from reviewkit.fixes.verify import offer
 from reviewkit.kernel.model import KernelModel
-from reviewkit.model import Applicability, Edit, Finding, Fix, PathStep, Severity
+from reviewkit.model import Applicability, Edit, Finding, Fix, PathStep, Severity, function_phrase
 from reviewkit.views.context import PatchContext, ReviewContext
 from reviewkit.views.source import GAP_CALL, FileView, FunctionView, Gap, Line
 
@@ -188,6 +188,7 @@ __all__ = [
     "edit_on_text",
     "edit_on_view",
     "fragment_cfg",
+    "function_phrase",
     "iter_calls",
     "local_declarations",
     "local_names",

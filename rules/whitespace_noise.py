@@ -24,7 +24,9 @@ Drop the added line (or move it into the patch that restructures that code).
 - blank lines next to added or removed code (they are part of the change);
 - removing a blank line before ``}`` or after ``{``, or one of two blank
   lines in a row (checkpatch asks for these clean-ups);
-- adding the blank line checkpatch wants after a block of declarations.
+- adding the blank line checkpatch wants after a block of declarations (read on
+  the syntax tree: `int i, r;`, a two-line initialiser and the kernel's
+  `DECLARE_*`/`DEFINE_*` macros are declarations too).
 
 ## Fix safety
 Safe: the fix removes the added blank line; no code changes.  It is verified
@@ -39,8 +41,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
-from reviewkit.api import FileView, Finding, Fix, ReviewContext, Severity, edit_on_view
+from reviewkit.api import FileView, Finding, Fix, FunctionView, Node, ReviewContext, Severity, edit_on_view
 
 ID = "whitespace-noise"
 TOPICS = (
@@ -67,6 +70,38 @@ def _is_blank(text: str) -> bool:
 
 def _is_decl(text: str) -> bool:
     return bool(_DECL_RE.match(text)) and not text.lstrip().startswith(("return", "goto"))
+
+
+_DECL_MACRO = re.compile(r"^(?:DECLARE|DEFINE)_[A-Z0-9_]+$|^LIST_HEAD$")
+"""Kernel macros that declare a variable (``DECLARE_WAITQUEUE(wait, current);``): a statement to the parser."""
+
+
+def _declares(fv: FunctionView, node: Node) -> bool:
+    if node.type == "declaration":
+        return True
+    call = node.named_children[0] if node.type == "expression_statement" and node.named_children else None
+    fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+    return fn is not None and bool(_DECL_MACRO.match(fv.parsed.text(fn)))
+
+
+def _ends_declarations(view: FileView, prev: int, nxt: int) -> bool:
+    """Is the blank line between post-image lines ``prev`` and ``nxt`` the one checkpatch wants
+    after a block's declarations?  Read on the syntax tree, so that ``int i, r;``,
+    ``unsigned long long *hi;``, a declaration whose initialiser runs over two lines and the
+    kernel's declaring macros count as the declarations they are."""
+    fv = view.function_at(nxt) if view.is_c else None
+    if fv is None:
+        return False
+    stack = [fv.parsed.root]
+    while stack:
+        node = stack.pop()
+        kids = node.named_children
+        if node.type == "compound_statement":
+            for a, b in pairwise(kids):
+                if fv.real_line_of_row(a.end_point[0]) == prev and fv.real_line(b) == nxt:
+                    return _declares(fv, a) and not _declares(fv, b)
+        stack.extend(kids)
+    return False
 
 
 def _runs(hunk: list) -> Iterator[tuple[int, int]]:
@@ -107,9 +142,9 @@ def _check_file(ctx: ReviewContext, view: FileView) -> Iterator[Finding]:
             if added and removed:
                 continue  # whitespace replaced by whitespace: not a blank-line change
             if added:
-                if _is_decl(prev) and not _is_decl(nxt):
-                    continue
                 first, last = added[0].target_line_no, added[-1].target_line_no
+                if (_is_decl(prev) and not _is_decl(nxt)) or _ends_declarations(view, first - 1, last + 1):
+                    continue
                 fix = Fix(
                     "Drop the unrelated blank line",
                     (edit_on_view(view, first, last + 1, ()),),

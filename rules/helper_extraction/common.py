@@ -12,7 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reviewkit.api import Applicability, Edit, FileView, FunctionView, GlobalDecl, Node, Param, Scope, transform
+from reviewkit.api import (
+    Applicability,
+    Edit,
+    FileView,
+    FunctionView,
+    GlobalDecl,
+    Node,
+    Param,
+    Scope,
+    function_phrase,
+    transform,
+)
 
 T = transform
 _WS = re.compile(r"\s+")
@@ -62,7 +73,7 @@ def claims_of(fv: FunctionView, nodes: list[Node]) -> set[tuple[str, int]]:
 
 
 def where_of(fv: FunctionView, node: Node) -> str:
-    return f"{fv.name}() at {T.real_span(fv, node)[0]}"
+    return f"{function_phrase(fv.name)} at {T.real_span(fv, node)[0]}"
 
 
 def function_start(fv: FunctionView) -> int:

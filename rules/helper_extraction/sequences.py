@@ -27,7 +27,7 @@ from reviewkit.rules.helper_extraction.common import (
     where_of,
 )
 
-from reviewkit.api import Call, Edit, FunctionView, Node, Stmt, transform
+from reviewkit.api import Call, Edit, FunctionView, Node, Stmt, function_phrase, transform
 
 T = transform
 MAX_LEN = 8
@@ -76,6 +76,20 @@ def _gapped(key: tuple[str, ...], runs: list[tuple[FunctionView, list[Stmt]]]) -
     return out
 
 
+def _apart(occs: list[_Occ]) -> list[_Occ]:
+    """Copies that share no statement, first ones first: ``f(a); f(b); f(c);`` holds the
+    two-statement shape twice, overlapping, and only one of them can become a helper call."""
+    used: set[int] = set()
+    out = []
+    for o in occs:
+        ids = {s.node.id for s in o.stmts}
+        if ids & used:
+            continue
+        used |= ids
+        out.append(o)
+    return out
+
+
 def _disjoint(contiguous: list[_Occ], gapped: list[_Occ]) -> list[_Occ]:
     """Gapped copies that share no statement with a contiguous copy or with each other."""
     used = {s.node.id for o in contiguous for s in o.stmts}
@@ -109,7 +123,10 @@ def sequences(series: Series) -> list[Candidate]:
     pre_runs = _runs(series.pre)
     pre_index = _contiguous(pre_runs)
     viable: dict[tuple[str, ...], list[_Occ]] = {}
-    for key, occs in index.items():
+    for key, found in index.items():
+        if len(set(key)) == 1:
+            continue  # one statement shape over and over (`f(a); f(b);`): a loop or a table, not a helper
+        occs = _apart(found)
         if not any(series.changed(o.fv, s.node) for o in occs for s in o.stmts):
             continue
         if not _viable(series, occs[0]):
@@ -117,7 +134,7 @@ def sequences(series: Series) -> list[Candidate]:
         total = occs + _disjoint(occs, _gapped(key, runs))
         if len(total) < 2:
             continue
-        pre_occs = pre_index.get(key, [])
+        pre_occs = _apart(pre_index.get(key, []))
         pre_total = len(pre_occs) + (len(_disjoint(pre_occs, _gapped(key, pre_runs))) if pre_occs else 0)
         if pre_total >= len(total):
             continue
@@ -263,7 +280,9 @@ def _extra_lines(o: _Occ) -> str:
                 if a is not None:
                     extra.append(f"{a}-{b}" if b and b != a else str(a))
     lines = ", ".join(extra)
-    return f"{o.fv.name}() keeps its copy: line{'s' if len(extra) > 1 or '-' in lines else ''} {lines} sit in between"
+    many = len(extra) > 1 or "-" in lines
+    which = f"lines {lines} sit" if many else f"line {lines} sits"
+    return f"{function_phrase(o.fv.name)} keeps its copy: {which} in between"
 
 
 def _core_call(series: Series, fv: FunctionView, nodes: list[Node]) -> Call | None:
