@@ -169,6 +169,10 @@ def _hunk_function_names(view: FileView, side: str) -> dict[int, str]:
         label = _LABEL_HEADER.match(header)
         if name:
             out[start] = name
+        elif header.strip() and not label:
+            # a column-0 line that is no function and no label (``static const struct x_ops ops = {``):
+            # the hunk starts after it, in file scope, not in the function of an earlier hunk
+            out[start] = ""
         elif label:
             # git's default funcname (no ``diff=cpp``) and ``diff -p`` name a hunk after the last
             # column-0 line, often a label: the hunk is inside a function whose name is not shown.
@@ -244,7 +248,7 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
             # merged hunks, or a segment that starts mid-hunk: the nearest header wins
             earlier = [n for n in headers if n <= seg[0].number]
             header = headers[max(earlier)] if earlier else None
-        for name, piece in _split_segment(seg, header):
+        for name, piece in _split_segment(seg, header or None):
             if grouped and not grouped[-1][1][-1].ends and not piece.starts and _same_function(grouped[-1], name):
                 grouped[-1][1].append(piece)
             else:
