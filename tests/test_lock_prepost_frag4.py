@@ -198,3 +198,53 @@ def test_only_the_release_deleted_in_a_label_hunk_is_still_reported(tmp_path: Pa
     after = _edit(FLUSH, "\tup_write(&g->flush_lock);\n", "")
     found, _stats = _review(tmp_path, FLUSH, after)
     assert [f.line for f in found] == [_line(after, "gizmo_free(g);") + 1], [f.message for f in found]
+
+
+# -- an acquire deleted just before a goto to a label the diff does not show ----------------------
+
+DUMP = _file(
+    "static int gizmo_dump(struct gizmo *g, struct sk_buff *skb)\n{\n\tstruct gizmo_res *res = NULL;\n"
+    "\tint ret = 0;\n\n\tif (g->filter) {\n\t\tret = -ENOENT;\n\t\tres = gizmo_find(g, g->filter);\n"
+    "\t\tif (!res) {\n\t\t\trcu_read_lock();\n\t\t\tgoto put_result;\n\t\t}\n\t\tg->res = res;\n\t}\n"
+    + FLAT
+    + "\trcu_read_lock();\n"
+    + FLAT
+    + "put_result:\n\tgizmo_put(g, ret);\n\trcu_read_unlock();\n\treturn ret;\n}\n"
+)
+
+
+def test_an_acquire_deleted_before_a_goto_to_an_unseen_label_is_a_warning(tmp_path: Path) -> None:
+    """drbd ``drbd_adm_dump_devices`` reversed: the label's code now runs without the lock on this path."""
+    after = _edit(
+        DUMP,
+        "\t\tif (!res) {\n\t\t\trcu_read_lock();\n\t\t\tgoto put_result;\n\t\t}\n",
+        "\t\tif (!res)\n\t\t\tgoto put_result;\n",
+    )
+    found, _stats = _review(tmp_path, DUMP, after)
+    assert [(f.line, f.severity.value) for f in found] == [(_line(after, "goto put_result;"), "warning")], [
+        f.message for f in found
+    ]
+    assert "`put_result:`" in found[0].message
+
+
+def test_an_acquire_moved_above_the_branch_of_the_goto_is_quiet(tmp_path: Path) -> None:
+    after = _edit(
+        DUMP,
+        "\t\tif (!res) {\n\t\t\trcu_read_lock();\n\t\t\tgoto put_result;\n\t\t}\n",
+        "\t\tif (!res)\n\t\t\tgoto put_result;\n",
+    )
+    after = _edit(
+        after, "\t\tres = gizmo_find(g, g->filter);\n", "\t\trcu_read_lock();\n\t\tres = gizmo_find(g, g->filter);\n"
+    )
+    found, _stats = _review(tmp_path, DUMP, after)
+    assert found == [], [f.message for f in found]
+
+
+def test_the_fix_that_adds_the_acquire_before_the_goto_is_quiet(tmp_path: Path) -> None:
+    before = _edit(
+        DUMP,
+        "\t\tif (!res) {\n\t\t\trcu_read_lock();\n\t\t\tgoto put_result;\n\t\t}\n",
+        "\t\tif (!res)\n\t\t\tgoto put_result;\n",
+    )
+    found, _stats = _review(tmp_path, before, DUMP)
+    assert found == [], [f.message for f in found]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,16 @@ class Verdict:
 def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]) -> list[Verdict]:
     """Every post-image path against the pre-image paths it stands for."""
     out: dict[tuple[str, int, str], Verdict] = {}
+    changed = Counter(
+        k
+        for k, _side, _line in {
+            (o.key, side, o.line)
+            for side, paths in (("pre", pre), ("post", post))
+            for path in paths
+            for o in path.ops
+            if o.changed
+        }
+    )
     for p in post:
         qs = counterparts(p, pre)
         if not qs:
@@ -73,14 +84,18 @@ def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]
         if any(q.idents == p.idents for q in qs):
             continue  # the patch did not change this path
         released = {o.key for other in post for o in other.ops if o.kind == "rel" and other is not p}
-        found = list(_judge_path(p, qs, bump, released))
+        found = list(_judge_path(p, qs, bump, released, changed))
         for v in found:
             out.setdefault((v.kind, v.line, v.key), v)
     return sorted(out.values(), key=lambda v: (v.line, v.kind))
 
 
 def _judge_path(
-    p: SidePath, qs: list[SidePath], bump: Callable[[str], None], released: set[str] | None = None
+    p: SidePath,
+    qs: list[SidePath],
+    bump: Callable[[str], None],
+    released: set[str] | None = None,
+    changed: Counter[str] | None = None,
 ) -> Iterator[Verdict]:
     splits = [divergence(p, q) for q in qs]
     keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
@@ -99,7 +114,7 @@ def _judge_path(
             yield from _kept(p, qs, splits, key, bump, key in (released or set()))
         elif all(b < c for b, c in zip(bp, bq, strict=True)):
             judged = True
-            yield from _dropped(p, qs, splits, key, bump)
+            yield from _dropped(p, qs, splits, key, bump, (changed or Counter())[key])
         elif any(b != c for b, c in zip(bp, bq, strict=True)):
             bump("ambiguous")
             judged = True
@@ -242,10 +257,13 @@ def _jump_at(p: SidePath, split: int) -> CfgNode | None:
 
 
 def _dropped(
-    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None], changes: int = 0
 ) -> Iterator[Verdict]:
-    """(b): the path releases ``key`` more often than its counterparts."""
+    """(b): the path releases ``key`` more often than its counterparts (or no longer takes it)."""
     rels = [o for o in p.ops_on(key, min(splits)) if o.kind in ("acq", "rel")]
+    if not rels and p.exit.kind == "label" and all(q.exit.ident == p.exit.ident for q in qs):
+        yield from _untaken_before_jump(p, qs, splits, key, bump, changes)
+        return
     prior = [o for o in p.ops_on(key) if o.step < min(splits) and o.kind in ("acq", "rel")]
     seq = prior + rels
     for a, b in itertools.pairwise(seq):
@@ -292,6 +310,37 @@ def _dropped(
             f"unseen code after {p.exit.line}, which runs to the end of the function (and may release it again)"
         )
     yield Verdict("early-release", r.line, "warning", msg, key, [(r.line, f"`{r.src}` releases `{key}`")])
+
+
+def _untaken_before_jump(
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None], changes: int
+) -> Iterator[Verdict]:
+    """The patch deleted an acquire its counterparts made just before the same ``goto`` to a label the diff
+    does not show: that label's code, unchanged, ran with the lock held on this path and now runs without
+    it (a release there is a release of a lock not held: drbd's ``rcu_read_lock()`` before ``goto
+    put_result``).  Only when that deleted acquire is the patch's one change to the lock in the function."""
+    acqs = []
+    for q, d in zip(qs, splits, strict=True):
+        own = q.ops_on(key, d)
+        if len(own) != 1 or own[0].kind != "acq" or not own[0].changed or q.gaps_after(own[0].step):
+            bump("untaken-unclear")
+            return
+        acqs.append(own[0])
+    if changes != 1 or len({o.line for o in acqs}) != 1:
+        bump("untaken-other-changes")
+        return
+    line = _exit_line(p)
+    if line is None:
+        return
+    a, label = acqs[0], p.exit.label
+    msg = (
+        f"`goto {label}` at {line} no longer holds `{key}`: before this patch this path took it just before "
+        f"the jump (`{a.src}`, pre-image line {a.line}, removed), so the code at `{label}:` (not in the patch) "
+        f"ran with it held; if that code releases it, it now releases a lock this path does not hold"
+    )
+    yield Verdict(
+        "untaken-before-jump", line, "warning", msg, key, [(a.line, f"before this patch: `{a.src}` (pre-image line)")]
+    )
 
 
 def _held_before_patch(p: SidePath, q: SidePath, key: str, r: Op) -> bool:
