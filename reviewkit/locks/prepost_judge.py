@@ -201,10 +201,12 @@ def _kept(
             # (error paths drop it, success returns it), which the lock analysis of the image judges
             bump("new-leak-in-view")
             return
-        if p.exit.kind in ("label", "jump", "gap"):
-            # it now enters code the diff does not show holding the new lock; that code is shared with paths
-            # the diff does not show either, which may hold it there: a `goto err` whose label releases it
-            # (the acquire moved above the goto: a fix of a release without the lock on this path)
+        if p.exit.kind == "label":
+            # it now jumps holding the new lock to a label the diff does not show, whose code is shared with
+            # paths the diff does not show either, which may hold the lock there: a `goto err` whose label
+            # releases it (the acquire moved above the goto: a fix of a release without the lock on this
+            # path).  Falling into unseen code (a gap, a loop's next round) is still reported: code reached
+            # by falling through is rarely shared with paths that took the lock elsewhere.
             bump("new-acquire-unseen-exit")
             return
         what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
