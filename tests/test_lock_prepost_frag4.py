@@ -241,3 +241,35 @@ def test_a_new_lock_carried_into_unseen_fall_through_code_is_still_reported(tmp_
     after = _edit(REBUILD, "\tmutex_lock(&g->lock);\n\n", "\tmutex_lock(&g->lock);\n\tspin_lock(&g->slock);\n\n")
     found, _stats = _review(tmp_path, REBUILD, after)
     assert [f.extra.get("lock") for f in found] == ["g->slock"], [f.message for f in found]
+
+
+# -- the one goto to a label-named hunk's label retargeted: both images stitched alike -------------
+
+LOOKUP = _file(
+    "static struct gizmo_node *gizmo_lookup(struct gizmo *g, u64 idx)\n{\n\tstruct gizmo_node *node;\n\n"
+    "\tspin_lock_irq(&g->tree_lock);\n" + FLAT + "\tnode = kmalloc(sizeof(*node), GFP_ATOMIC);\n\tif (!node)\n"
+    "\t\tgoto out;\n\n" + FLAT + "\tnode->idx = idx;\n" + FLAT + "out:\n\tspin_unlock_irq(&g->tree_lock);\n\n"
+    "\treturn node;\n}\n"
+)
+
+
+def test_a_goto_retargeted_from_a_label_named_hunk_pairs_both_images(tmp_path: Path) -> None:
+    """i915_active.c ``active_instance``: `goto out` -> `goto err`, a new `err:` that unlocks too."""
+    after = _edit(LOOKUP, "\t\tgoto out;\n", "\t\tgoto err;\n")
+    after = _edit(
+        after, "\treturn node;\n}\n", "\treturn node;\n\nerr:\n\tspin_unlock_irq(&g->tree_lock);\n\n\treturn NULL;\n}\n"
+    )
+    found, _stats = _review(tmp_path, LOOKUP, after)
+    assert found == [], [f.message for f in found]
+
+
+def test_a_goto_retargeted_to_a_label_that_does_not_unlock_is_reported(tmp_path: Path) -> None:
+    """The label the hunk header names releases by its name: the new path skips it (its code is unseen)."""
+    before = LOOKUP.replace("goto out;", "goto out_unlock;").replace("out:\n", "out_unlock:\n")
+    after = _edit(before, "\t\tgoto out_unlock;\n", "\t\tgoto err;\n")
+    after = _edit(after, "\treturn node;\n}\n", "\treturn node;\n\nerr:\n\treturn NULL;\n}\n")
+    found, _stats = _review(tmp_path, before, after)
+    assert [(f.line, f.severity.value) for f in found] == [(_line(after, "return NULL;"), "warning")], [
+        (f.line, f.message) for f in found
+    ]
+    assert "`out_unlock:`" in found[0].message
