@@ -230,7 +230,13 @@ def plant(kind: str, rows: list[str], s: Site) -> list[str] | None:
         out[r + 1 : r + 1] = [rows[r]]
     elif kind == "release-before-goto" and gotos:
         n, gind, _ = gotos[0]
-        out[n - 1 : n - 1] = [gind + rows[r].strip()]
+        head = rows[n - 2].rstrip()
+        if len(_indent_of(head)) < len(gind) and head.endswith((")", "else")):
+            # the braceless body of an ``if``: the release and the goto go in a new block, as its author
+            # would write it (a bare line before the goto would make the goto unconditional)
+            out[n - 2 : n] = [head + " {", gind + rows[r].strip(), rows[n - 1], _indent_of(head) + "}"]
+        else:
+            out[n - 1 : n - 1] = [gind + rows[r].strip()]
     elif kind == "release-below-return" and r + 1 < len(rows) and _RETURN.match(rows[r + 1]):
         if _indent_of(rows[r + 1]) != _indent_of(rows[r]):
             return None
@@ -339,6 +345,23 @@ def judge(patch: Path, site: Site, mode: str, repo: Path, outside: Path, grown: 
     ]
 
 
+_UNLOCK_WORD = re.compile(r"unlock|(?:^|_)up(?:_|$)|(?:^|_)rel(?:ease)?(?:_|$)", re.IGNORECASE)
+
+
+def names_lock(diff: str, site: Site) -> bool:
+    """Does any line of the hunks show a call on the planted lock, or a label named for unlocking?
+
+    Without either, nothing in the diff says a lock is involved: what a reviewer of the diff alone
+    can see is "this path no longer goes through ``out:``", not which lock that label releases."""
+    acquires, releases = lock_calls()
+    names = "|".join(sorted(map(re.escape, set(acquires) | releases), key=len, reverse=True))
+    call = re.compile(rf"\b(?:{names})\s*\(\s*" + re.escape(site.lock_arg) + r"\s*[,)]")
+    rows = [r[1:] for r in diff.split("\n") if r[:1] in (" ", "+", "-") and not r.startswith(("+++", "---"))]
+    labels = [m.group(1) for r in rows for m in [re.search(r"\bgoto\s+(\w+)|^(\w+):", r)] if m and m.group(1)]
+    labels += [m.group(1) for r in rows if (m := _LABEL.match(r))]
+    return any(call.search(r) for r in rows) or any(_UNLOCK_WORD.search(lab) for lab in labels)
+
+
 def first_changed(diff: str) -> int:
     """Post-image line of the diff's first added line, or of the line after its first deleted one."""
     post = 0
@@ -361,7 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="fragment,repo,tree")
     ap.add_argument("--seed", type=int, default=61)
     ap.add_argument("--misses", action="store_true", help="list misses and noisy benign edits")
+    ap.add_argument("--kinds", default="", help="comma-separated kinds to plant (default: all)")
+    ap.add_argument("--dump", type=Path, help="copy every patch here, named MODE-good-... or MODE-bad-...")
     args = ap.parse_args(argv)
+    kinds = [k for k in (*BUGS, *BENIGN) if not args.kinds or k in args.kinds.split(",")]
     started = time.perf_counter()
     acquires, releases = lock_calls()
     files = choose_files(args.tree, args.per_dir, args.seed)
@@ -382,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "linux 6.1 files")
         planted: Counter[str] = Counter()
-        for kind in (*BUGS, *BENIGN):
+        for kind in kinds:
             for s in sites:
                 if planted[kind] >= args.per_kind:
                     break
@@ -404,12 +430,24 @@ def main(argv: list[str] | None = None) -> int:
                     first = first_changed(diff)
                     if kind in BUGS and any(0 < n < first for n in lines):
                         tally[(kind, mode)]["above"] += 1  # on an unchanged line above the edit (issue 14 item 5)
+                        if args.misses:
+                            where = ",".join(str(n) for n in lines)
+                            notes.append(
+                                f"{mode:8s} {kind:22s} {s.rel}:{s.acquire} {s.function} above: {where} < {first}"
+                            )
                     tally[(kind, mode)]["good" if good else "bad"] += 1
+                    if kind in BUGS and not names_lock(diff, s):
+                        tally[(kind, mode)]["blind"] += 1
+                        tally[(kind, mode)]["blind-good"] += good
                     if not good and args.misses:
                         notes.append(f"{mode:8s} {kind:22s} {s.rel}:{s.acquire} {s.function}")
+                    if args.dump:
+                        args.dump.mkdir(parents=True, exist_ok=True)
+                        out = args.dump / f"{mode}-{'good' if good else 'bad'}-{patch.name}"
+                        out.write_text(patch.read_text("utf-8"), "utf-8")
     print(f"files: {len(files)} from every top-level directory; sites: {len(sites)}")
     print(f"{'kind':24s}" + "".join(f"{m:>16s}" for m in modes))
-    for kind in (*BUGS, *BENIGN):
+    for kind in kinds:
         cells = []
         for mode in modes:
             c = tally[(kind, mode)]
@@ -417,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{c['good']}/{total} {100.0 * c['good'] / max(total, 1):5.1f}%")
         label = kind + (" (quiet)" if kind in BENIGN else " (caught)")
         print(f"{label:24s}" + "".join(f"{c:>16s}" for c in cells))
+    for kind in kinds:
+        blind = [(m, tally[(kind, m)]) for m in modes if tally[(kind, m)]["blind"]]
+        if kind in BUGS and blind:
+            cells = ", ".join(f"{m} {c['blind-good']}/{c['blind']}" for m, c in blind)
+            print(f"  {kind}: patches whose diff shows no lock call and no unlock-named label, caught: {cells}")
     above = {m: sum(tally[(k, m)]["above"] for k in BUGS) for m in modes}
     print("bugs reported on a line above the edit: " + ", ".join(f"{m} {n}" for m, n in above.items()))
     print(f"seconds: {time.perf_counter() - started:.1f}")

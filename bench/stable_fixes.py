@@ -16,6 +16,10 @@ almost all by backported fixes.  Each changed file gives one patch, made with
   reviewkit), with its diff, for a human to read: is this a fix of a lock
   imbalance?  The verdicts go in a TSV (path, verdict, reason), which names
   files and functions only and holds no kernel text.
+- ``goto-returns`` counts, per verdict, the files whose patch (a fix reversed) turns a
+  ``goto L`` into a ``return`` while ``L:`` is not in the diff, and those where the hunk shows
+  no lock call and ``L`` is not named for unlocking: what a warning on every such path, the
+  only evidence of ``fragment_recall``'s missed goto-to-return plants, would fire on.
 - ``judge`` reviews, for every file the TSV calls a fix, the *reversed* patch
   (the bug re-introduced, as its author might have posted it) from the diff
   alone (``fragment``), inside a throwaway repository holding the pre-image
@@ -131,6 +135,63 @@ def cmd_candidates(args: argparse.Namespace, names: set[str]) -> int:
     return 0
 
 
+_GOTO_TO = re.compile(r"^-\s*goto\s+(\w+)\s*;")
+_UNLOCK_WORD = re.compile(r"unlock|(?:^|_)up(?:_|$)|(?:^|_)rel(?:ease)?(?:_|$)", re.IGNORECASE)
+
+
+def goto_returns(diff: str, names: set[str]) -> tuple[int, int]:
+    """Change blocks that turn a ``goto L`` into a ``return`` while no line of the file's diff shows ``L:``:
+    (all of them, those whose hunk shows no lock call and whose label's name says nothing of unlocking)."""
+    rows = diff.split("\n")
+    shown = {m.group(1) for r in rows if r[:1] in (" ", "+", "-") and (m := re.match(r"^[ +-](\w+):", r))}
+    hunks: list[list[str]] = []
+    for r in rows:
+        if r.startswith("@@"):
+            hunks.append([])
+        elif hunks and r[:1] in (" ", "+", "-"):
+            hunks[-1].append(r)
+    every = blind = 0
+    for hunk in hunks:
+        locks = any(n in names for r in hunk for n in _CALLNAME.findall(r[1:]))
+        block: list[str] = []
+        for r in [*hunk, " "]:
+            if r[:1] in ("+", "-"):
+                block.append(r)
+                continue
+            labels = [m.group(1) for b in block if (m := _GOTO_TO.match(b))]
+            unseen = [lab for lab in labels if lab not in shown]
+            if unseen and any(_RET.match(b) and b[0] == "+" for b in block):
+                every += 1
+                blind += not locks and not any(_UNLOCK_WORD.search(lab) for lab in unseen)
+            block = []
+    return every, blind
+
+
+def cmd_goto_returns(args: argparse.Namespace, names: set[str]) -> int:
+    """How often real patches turn ``goto L`` into ``return`` with ``L:`` out of view (a text test)."""
+    truth = read_truth(args.truth) if args.truth else {}
+    tally: Counter[str] = Counter()
+    for rel in changed_files(args.old, args.new, args.max_lines):
+        fwd = file_diff(args.old, args.new, rel)
+        verdict = truth.get(rel, ("", ""))[0] or ("lock-code" if makes_lock_calls(fwd, names) else "other")
+        # a fix is reviewed reversed (the bug re-introduced); every other file forward, as it was merged
+        diff = file_diff(args.new, args.old, rel) if verdict == "fix" else fwd
+        every, blind = goto_returns(diff, names)
+        tally[f"{verdict} files"] += 1
+        tally[f"{verdict} with"] += every > 0
+        tally[f"{verdict} blind"] += blind > 0
+        if blind and args.list:
+            print(f"  {verdict:9s} {rel}: {blind} goto->return with no lock and no unlock-named label in view")
+    for verdict in ("fix", "not-fix", "lock-code", "other"):
+        n = tally[f"{verdict} files"]
+        if n:
+            print(
+                f"{verdict:9s} {n:5d} files; a goto to an unseen label becomes a return: {tally[f'{verdict} with']}; "
+                f"with no lock call in its hunk and no unlock-named label: {tally[f'{verdict} blind']}"
+            )
+    return 0
+
+
 def _lock_findings(patch: Path, cwd: Path, tree: Path | None = None, repo: Path | None = None) -> list[str]:
     old = os.getcwd()
     os.chdir(cwd)
@@ -185,9 +246,12 @@ def cmd_judge(args: argparse.Namespace, names: set[str]) -> int:
     # A clean patch: a merged change that is not a lock fix, in code that makes lock calls.  The
     # not-fix candidates (they change lock calls) are the hard part of that set; count them apart.
     hard = sorted(rel for rel, (verdict, _) in truth.items() if verdict == "not-fix" and rel in set(files))
-    clean = hard + [
-        rel for rel in files if rel not in truth and makes_lock_calls(file_diff(args.old, args.new, rel), names)
-    ][: args.max_clean]
+    clean = (
+        hard
+        + [rel for rel in files if rel not in truth and makes_lock_calls(file_diff(args.old, args.new, rel), names)][
+            : args.max_clean
+        ]
+    )
     tally: Counter[str] = Counter()
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="rk-stable-") as tmp:
@@ -248,12 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="fragment,repo,tree")
     ap.add_argument("--max-clean", type=int, default=400)
     ap.add_argument("--list", action="store_true", help="list every bug and every noisy clean patch")
-    ap.add_argument("command", choices=("candidates", "judge"))
+    ap.add_argument("command", choices=("candidates", "judge", "goto-returns"))
     args = ap.parse_args(argv)
     acquires, releases = fr.lock_calls()
     names = set(acquires) | releases
     if args.command == "judge" and args.truth is None:
         ap.error("judge needs --truth")
+    if args.command == "goto-returns":
+        return cmd_goto_returns(args, names)
     return cmd_candidates(args, names) if args.command == "candidates" else cmd_judge(args, names)
 
 

@@ -190,9 +190,11 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     summaries = ctx.facts.summaries(all_views, base=_header_summaries(ctx, ctx.kernel, model))
     for fv in _touched_functions(ctx):
         found = list(_check_function(ctx, fv, model, summaries))
+        # pair each path with its pre-image counterpart (issue 14); it may move a leak of ``found`` onto
+        # the patch's goto that skips the release
+        more = [] if ctx.scan else list(lock_prepost(ctx, fv, ctx.kernel, model, summaries, ID, found))
         yield from found
-        if not ctx.scan:  # a fragment: pair each path with its pre-image counterpart (issue 14)
-            yield from lock_prepost(ctx, fv, ctx.kernel, model, summaries, ID, found)
+        yield from more
 
 
 def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockModel) -> dict[str, Any]:
@@ -423,15 +425,15 @@ def _exit_line(res: LockResult, via: Any, ctx: ReviewContext | None = None) -> t
         return line, f"at {line}, the last visible line before unseen code that runs to the end of the function"
     if via.kind == K_RETURN:
         return via.line, f"when returning at {via.line}"
-    brace = _closing_brace(fv) if ctx is not None and _diff_only(ctx, fv) else None
-    if brace is not None:  # from the diff alone: on the line where it leaks, not above it (issue 14 item 5)
+    brace = _closing_brace(fv) if ctx is not None and _of_a_patch(ctx, fv) else None
+    if brace is not None:  # a patch's function: on the line where it leaks, not above it (issue 14 item 5)
         return brace, f"when the function ends at {brace}"
     return via.line, f"when the function ends after {via.line}"
 
 
-def _diff_only(ctx: ReviewContext, fv: FunctionView) -> bool:
-    view = None if ctx.scan else ctx.file_view(fv.path, fv.patch)
-    return view is not None and not view.tree_mode
+def _of_a_patch(ctx: ReviewContext, fv: FunctionView) -> bool:
+    """A function a patch changes (from the diff, the repository's blob or ``--tree``), not a scanned one."""
+    return not ctx.scan and ctx.file_view(fv.path, fv.patch) is not None
 
 
 def _closing_brace(fv: FunctionView) -> int | None:
@@ -528,7 +530,8 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
         return False
     errs = _error_vars(res)
     return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
-        _ERROR_VALUE.match(v or "") for v in ok_values  # an exit keeping it that reports failure leaks it
+        _ERROR_VALUE.match(v or "")
+        for v in ok_values  # an exit keeping it that reports failure leaks it
     )
 
 

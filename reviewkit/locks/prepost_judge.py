@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewkit.flow.engine import K_GOTO, CfgNode
 from reviewkit.locks.model import LockModel, Summary
 from reviewkit.locks.prepost import Op, SidePath, counterparts, divergence, side_paths
 from reviewkit.model import Finding, PathStep, Severity
@@ -54,11 +56,26 @@ class Verdict:
     message: str
     key: str = ""
     steps: list[tuple[int, str]] = field(default_factory=list)
+    on_entry: bool = False
+    """The only evidence that the lock is held is a pre-image release with no acquire before it in view."""
+    exit_line: int | None = None
+    """Where the path leaves, when the verdict sits on the patch's jump before it (:func:`_jump_at`)."""
+    jump: str = ""
 
 
 def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]) -> list[Verdict]:
     """Every post-image path against the pre-image paths it stands for."""
     out: dict[tuple[str, int, str], Verdict] = {}
+    changed = Counter(
+        k
+        for k, _side, _line in {
+            (o.key, side, o.line)
+            for side, paths in (("pre", pre), ("post", post))
+            for path in paths
+            for o in path.ops
+            if o.changed
+        }
+    )
     for p in post:
         qs = counterparts(p, pre)
         if not qs:
@@ -67,14 +84,18 @@ def judge(pre: list[SidePath], post: list[SidePath], bump: Callable[[str], None]
         if any(q.idents == p.idents for q in qs):
             continue  # the patch did not change this path
         released = {o.key for other in post for o in other.ops if o.kind == "rel" and other is not p}
-        found = list(_judge_path(p, qs, bump, released))
+        found = list(_judge_path(p, qs, bump, released, changed))
         for v in found:
             out.setdefault((v.kind, v.line, v.key), v)
     return sorted(out.values(), key=lambda v: (v.line, v.kind))
 
 
 def _judge_path(
-    p: SidePath, qs: list[SidePath], bump: Callable[[str], None], released: set[str] | None = None
+    p: SidePath,
+    qs: list[SidePath],
+    bump: Callable[[str], None],
+    released: set[str] | None = None,
+    changed: Counter[str] | None = None,
 ) -> Iterator[Verdict]:
     splits = [divergence(p, q) for q in qs]
     keys = {o.key for o in p.ops} | {o.key for q in qs for o in q.ops}
@@ -93,7 +114,7 @@ def _judge_path(
             yield from _kept(p, qs, splits, key, bump, key in (released or set()))
         elif all(b < c for b, c in zip(bp, bq, strict=True)):
             judged = True
-            yield from _dropped(p, qs, splits, key, bump)
+            yield from _dropped(p, qs, splits, key, bump, (changed or Counter())[key])
         elif any(b != c for b, c in zip(bp, bq, strict=True)):
             bump("ambiguous")
             judged = True
@@ -180,6 +201,14 @@ def _kept(
             # (error paths drop it, success returns it), which the lock analysis of the image judges
             bump("new-leak-in-view")
             return
+        if p.exit.kind == "label":
+            # it now jumps holding the new lock to a label the diff does not show, whose code is shared with
+            # paths the diff does not show either, which may hold the lock there: a `goto err` whose label
+            # releases it (the acquire moved above the goto: a fix of a release without the lock on this
+            # path).  Falling into unseen code (a gap, a loop's next round) is still reported: code reached
+            # by falling through is rarely shared with paths that took the lock elsewhere.
+            bump("new-acquire-unseen-exit")
+            return
         what = f"`{new_acq[-1].src}` at {new_acq[-1].line}"
         msg = f"{what} is still held {_where(p)}; before this patch this path did not take `{key}`"
         yield Verdict(
@@ -209,14 +238,34 @@ def _kept(
     what = f"`{held.src}` at {held.line}" if held.kind == "acq" else f"`{key}`"
     msg = f"{what} is still held {_where(p)}: before this patch this path {_through(q, lost[0])}"
     steps = [(lost[0].line, f"before this patch: `{lost[0].src}` releases `{key}` (pre-image line)")]
-    yield Verdict("lost-release", line, severity, msg, key, steps)
+    jump = _jump_at(p, d)
+    entry = held.kind == "rel"
+    if jump is None or jump.line is None or jump.line == line:
+        yield Verdict("lost-release", line, severity, msg, key, steps, on_entry=entry)
+        return
+    # the patch's `goto out` for `goto out_unlock`: the line that leaks is the jump, not the exit below it
+    src = " ".join(jump.text.split())
+    steps.append((line, "leaves with it held"))
+    msg = f"`{src}` at {jump.line} skips the release: {msg}"
+    yield Verdict("lost-release", jump.line, severity, msg, key, steps, on_entry=entry, exit_line=line, jump=src)
+
+
+def _jump_at(p: SidePath, split: int) -> CfgNode | None:
+    """The ``goto`` the patch wrote where ``p`` parts from its counterpart, when the path goes on from it
+    through visible code to its exit (a goto to an unseen label is the exit already)."""
+    if split >= len(p.nodes) - 1 or p.nodes[split].kind != K_GOTO or p.idents[split][0] != "c":
+        return None
+    return p.nodes[split]
 
 
 def _dropped(
-    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None]
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None], changes: int = 0
 ) -> Iterator[Verdict]:
-    """(b): the path releases ``key`` more often than its counterparts."""
+    """(b): the path releases ``key`` more often than its counterparts (or no longer takes it)."""
     rels = [o for o in p.ops_on(key, min(splits)) if o.kind in ("acq", "rel")]
+    if not rels and p.exit.kind == "label" and all(q.exit.ident == p.exit.ident for q in qs):
+        yield from _untaken_before_jump(p, qs, splits, key, bump, changes)
+        return
     prior = [o for o in p.ops_on(key) if o.step < min(splits) and o.kind in ("acq", "rel")]
     seq = prior + rels
     for a, b in itertools.pairwise(seq):
@@ -265,6 +314,37 @@ def _dropped(
     yield Verdict("early-release", r.line, "warning", msg, key, [(r.line, f"`{r.src}` releases `{key}`")])
 
 
+def _untaken_before_jump(
+    p: SidePath, qs: list[SidePath], splits: list[int], key: str, bump: Callable[[str], None], changes: int
+) -> Iterator[Verdict]:
+    """The patch deleted an acquire its counterparts made just before the same ``goto`` to a label the diff
+    does not show: that label's code, unchanged, ran with the lock held on this path and now runs without
+    it (a release there is a release of a lock not held: drbd's ``rcu_read_lock()`` before ``goto
+    put_result``).  Only when that deleted acquire is the patch's one change to the lock in the function."""
+    acqs = []
+    for q, d in zip(qs, splits, strict=True):
+        own = q.ops_on(key, d)
+        if len(own) != 1 or own[0].kind != "acq" or not own[0].changed or q.gaps_after(own[0].step):
+            bump("untaken-unclear")
+            return
+        acqs.append(own[0])
+    if changes != 1 or len({o.line for o in acqs}) != 1:
+        bump("untaken-other-changes")
+        return
+    line = _exit_line(p)
+    if line is None:
+        return
+    a, label = acqs[0], p.exit.label
+    msg = (
+        f"`goto {label}` at {line} no longer holds `{key}`: before this patch this path took it just before "
+        f"the jump (`{a.src}`, pre-image line {a.line}, removed), so the code at `{label}:` (not in the patch) "
+        f"ran with it held; if that code releases it, it now releases a lock this path does not hold"
+    )
+    yield Verdict(
+        "untaken-before-jump", line, "warning", msg, key, [(a.line, f"before this patch: `{a.src}` (pre-image line)")]
+    )
+
+
 def _held_before_patch(p: SidePath, q: SidePath, key: str, r: Op) -> bool:
     """Does the pre-image path ``q`` itself show ``key`` held where ``p`` now releases it early?
 
@@ -291,9 +371,8 @@ def _skipped_unseen(
     if p.exit.kind not in ("return", "end", "label"):
         bump("unseen-unclear")
         return
-    if p.exit.kind == "label" and (
-        _UNLOCK_LABEL.search(p.exit.label) or q.exit.kind != "label" or not _UNLOCK_LABEL.search(q.exit.label)
-    ):
+    skipped = _skipped_label(p, q)
+    if p.exit.kind == "label" and (_UNLOCK_LABEL.search(p.exit.label) or not _UNLOCK_LABEL.search(skipped)):
         bump("other-label")
         return  # one unseen label for another: only a label named for unlocking is missed for sure
     line = _exit_line(p)
@@ -301,7 +380,8 @@ def _skipped_unseen(
         return
     taken = _taken_at_exit(p)
     last = {o.key for o in p.ops if o.kind in ("acq", "rel")}
-    if q.exit.kind == "gap":
+    named = bool(skipped) and q.exit.kind == "gap" and _UNLOCK_LABEL.search(skipped) is not None
+    if q.exit.kind == "gap" and not named:
         if not taken:
             bump("unseen-nothing-held")
             return  # nothing shows a lock held where the paths part: counted, like an unnamed label
@@ -309,6 +389,9 @@ def _skipped_unseen(
     elif last and not taken:
         bump("label-nothing-held")
         return  # every lock the path took is released before it leaves: nothing for the label to release
+    elif named:
+        at = next(n for _i, name, n in reversed(q.labels) if name == skipped)
+        where = f"went through `{skipped}:` at {at}, into code not in the patch"
     else:
         where = f"went to `{q.exit.label}:` (`goto {q.exit.label}` at {_exit_line(q)}; not in the patch)"
     leaves = {"return": f"returns at {line}", "end": f"ends the function at {line}"}.get(
@@ -317,7 +400,13 @@ def _skipped_unseen(
     if taken:
         o = taken[-1]
         msg = f"`{o.src}` at {o.line} may still be held: this path now {leaves}, where before this patch it {where}"
-    elif _UNLOCK_LABEL.search(q.exit.label):
+    elif named:
+        at = next(n for _i, name, n in reversed(q.labels) if name == skipped)
+        msg = (
+            f"this path now {leaves} without going through `{skipped}:` at {at}, as it did before this patch; by "
+            f"its name that label releases a lock, in code after it that is not in the patch"
+        )
+    elif _UNLOCK_LABEL.search(skipped):
         msg = (
             f"this path now {leaves} without going through `{q.exit.label}:` (not in the patch), as it did before "
             f"this patch (`goto {q.exit.label}` at {_exit_line(q)}); by its name that label releases a lock"
@@ -331,6 +420,20 @@ def _skipped_unseen(
     goto = _exit_line(q) or line
     steps = [(goto, f"before this patch (pre-image line {goto}) the path went on into code not in the patch")]
     yield Verdict("skipped-unseen", line, "warning", msg, taken[-1].key if taken else "", steps)
+
+
+def _skipped_label(p: SidePath, q: SidePath) -> str:
+    """The label whose code ``q`` (the pre-image path) went into unseen and ``p`` no longer does: the
+    unseen label it jumped to, or the last visible label it went through, with no lock operation after,
+    before the unseen code (``out_unlock:`` as the last context line of a hunk); "" when none."""
+    if q.exit.kind == "label":
+        return q.exit.label
+    if q.exit.kind != "gap" or not q.labels:
+        return ""
+    step, name, _line = q.labels[-1]
+    if any(o.step > step for o in q.ops) or any(lab == name for _s, lab, _l in p.labels):
+        return ""
+    return name
 
 
 def _taken_at_exit(p: SidePath) -> list[Op]:
@@ -349,7 +452,7 @@ def review(
     model: LockModel,
     summaries: dict[str, Summary],
     rule: str,
-    reported: Iterable[Finding] = (),
+    reported: list[Finding] | None = None,
 ) -> Iterator[Finding]:
     """The findings of the pre/post comparison for one changed function.
 
@@ -359,8 +462,11 @@ def review(
     (taken by a helper it has no summary for, or by the caller): more context
     must not lose what the diff alone proves.  ``reported`` are the rule's
     findings for the function already made, so the same line is not
-    reported twice.
+    reported twice; a leak among them that the comparison traces to a
+    ``goto`` the patch wrote is moved, in place, onto that ``goto`` (issue
+    14 item 5: the line that leaks, the same as from the diff alone).
     """
+    reported = reported if reported is not None else []
     if post.function is None:
         return
     pre = ctx.pre_function(post)
@@ -386,10 +492,15 @@ def review(
             acquired |= ctx.facts.acquire_keys(fv, summaries, {n for n in fv.line_map if n is not None})
     for v in judge(sides.pre, sides.post, bump):
         if v.line in seen or (v.key and v.key in locks):
+            _move_onto_jump(ctx, post, reported, v)
             continue  # the lock analysis of the post-image already said it
         if not post.fragment and (not v.key or v.key in acquired):
             bump("whole-judged")
+            _move_onto_jump(ctx, post, reported, v)
             continue  # its acquire is in view: the lock analysis of the whole function judges it
+        if v.on_entry and _acquire_removed_above(ctx, pre, v.key, summaries):
+            bump("acquire-removed-above")
+            continue
         seen.add(v.line)
         steps = [PathStep(line, note) for line, note in v.steps]
         steps.append(PathStep(v.line, "here"))
@@ -404,3 +515,47 @@ def review(
             path=steps,
             extra={"kind": v.kind, "lock": v.key, "prepost": True},
         )
+
+
+def _move_onto_jump(ctx: ReviewContext, post: FunctionView, reported: list[Finding], v: Verdict) -> None:
+    """The lock analysis's leak of ``v``'s lock at ``v``'s exit alone, put on the patch's jump instead."""
+    if v.exit_line is None or v.kind != "lost-release":
+        return
+    for i, f in enumerate(reported):
+        if f.extra.get("kind") != "leak" or f.extra.get("lock") != v.key or f.line != v.exit_line:
+            continue
+        if f.extra.get("exits", [f.line]) != [f.line]:
+            continue  # held at other exits too: the jump is not the one line that leaks
+        ctx.bump("lock-balance.prepost-moved-onto-jump")
+        steps = [*f.path[:-1], PathStep(v.line, f"`{v.jump}`: the patch's jump past the release"), *f.path[-1:]]
+        moved = ctx.finding(
+            f.rule,
+            f.severity,
+            f"`{v.jump}` at {v.line} skips the release: {f.message}",
+            f.file,
+            v.line,
+            patch=post.patch,
+            function=f.function,
+            path=steps,
+            rationale=f.rationale,
+            fix=f.fix,
+            extra={**f.extra, "exit": f.line},
+        )
+        reported[i] = moved
+
+
+def _acquire_removed_above(ctx: ReviewContext, pre: FunctionView, key: str, summaries: dict[str, Summary]) -> bool:
+    """A lock "held on entry" to a piece whose start the diff does not show, and the piece of the file just
+    above it, whose end it does not show either, loses an acquire of that lock in this patch: the two may be
+    one function (a hunk git named after a label), whose lock pair the patch removed together (the
+    locking moved to the callers, gfs2's ``__gfs2_log_flush``): what the release was for is gone too."""
+    if not pre.fragment or pre.start_visible:
+        return False
+    view = ctx.file_view(pre.path, pre.patch)
+    if view is None:
+        return False
+    above = [fn for fn in view.functions("pre") if fn.last_line < pre.first_line]
+    if not above:
+        return False
+    last = max(above, key=lambda fn: fn.last_line)
+    return not last.end_visible and key in ctx.facts.acquire_keys(last, summaries, last.changed_lines)

@@ -148,12 +148,18 @@ class ReviewContext:
         return pc.files
 
     def pre_function(self, post: FunctionView) -> FunctionView | None:
-        """The pre-image view of the same function (same file, same name)."""
+        """The pre-image view of the same function (same file, same name).
+
+        A fragment may show one function in several views (pieces whose end or start the hunks do not
+        show): the one sharing the most diff lines with ``post`` (its context lines are the same rows of
+        the diff on both sides), not the first of that name, is its other image."""
         for fv in self._files_of(post.patch):
             if fv.path == post.path and fv.patch is post.patch and fv.is_c and not self.config.path_skipped(fv.path):
-                for fn in fv.functions("pre"):
-                    if fn.name == post.name:
-                        return fn
+                named = [fn for fn in fv.functions("pre") if fn.name == post.name]
+                if len(named) <= 1:
+                    return named[0] if named else None
+                rows = _diff_rows(fv, post)
+                return max(named, key=lambda fn: len(rows & _diff_rows(fv, fn)))
         return None
 
     def file_view(self, path: str, patch: Patch | None) -> FileView | None:
@@ -213,6 +219,12 @@ class ReviewContext:
             snippet="\n".join(snippet_lines),
             extra=extra or {},
         )
+
+
+def _diff_rows(view: FileView, fn: FunctionView) -> set[int]:
+    """The rows of the diff that ``fn``'s visible lines come from."""
+    numbers = {n for n in fn.line_map if n is not None}
+    return {ln.diff_line_no for ln in view.lines(fn.side) if ln.number in numbers and ln.diff_line_no}
 
 
 def _has_token(text: str, tokens: tuple[str, ...]) -> bool:

@@ -170,6 +170,10 @@ def _hunk_function_names(view: FileView, side: str) -> dict[int, str]:
         label = _LABEL_HEADER.match(header)
         if name:
             out[start] = name
+        elif header.strip() and not label:
+            # a column-0 line that is no function and no label (``static const struct x_ops ops = {``):
+            # the hunk starts after it, in file scope, not in the function of an earlier hunk
+            out[start] = ""
         elif label:
             # git's default funcname (no ``diff=cpp``) and ``diff -p`` name a hunk after the last
             # column-0 line, often a label: the hunk is inside a function whose name is not shown.
@@ -245,8 +249,8 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
             # merged hunks, or a segment that starts mid-hunk: the nearest header wins
             earlier = [n for n in headers if n <= seg[0].number]
             header = headers[max(earlier)] if earlier else None
-        for name, piece in _split_segment(seg, header):
-            if grouped and not grouped[-1][1][-1].ends and not piece.starts and _same_function(grouped[-1], name):
+        for name, piece in _split_segment(seg, header or None):
+            if grouped and not grouped[-1][1][-1].ends and not piece.starts and _same_function(grouped[-1], name, view):
                 grouped[-1][1].append(piece)
             else:
                 grouped.append((name, [piece]))
@@ -262,12 +266,15 @@ def stitch_functions(view: FileView, side: str) -> list[FunctionView]:
 _PLACEHOLDER = HUNK_FUNCTION
 
 
-def _same_function(group: tuple[str, list[_Piece]], name: str) -> bool:
+def _same_function(group: tuple[str, list[_Piece]], name: str, view: FileView | None = None) -> bool:
     """Does a piece named ``name`` go on the function of ``group`` (whose end was not seen)?
 
     The same name; or a hunk git named after a goto label (its default funcname picks the last
     column-0 line) that the function's visible lines define or jump to: the label is in that
     function, and a column-0 line between, a new definition, would have named the hunk instead.
+    The lines of both sides count (the diff rows the group spans): a patch that turns the one
+    ``goto out`` into ``goto err`` leaves no use of ``out`` in the post-image, yet both images
+    must be stitched alike, or their paths cannot be paired.
     """
     if group[0] == name:
         return True
@@ -276,7 +283,14 @@ def _same_function(group: tuple[str, list[_Piece]], name: str) -> bool:
         return False
     name_re = re.escape(label.group(1))
     uses = re.compile(r"^\s*" + name_re + r"\s*:(?!:)|\bgoto\s+" + name_re + r"\s*;")
-    return any(uses.search(ln.text) for piece in group[1] for ln in piece.lines)
+    lines = [ln for piece in group[1] for ln in piece.lines]
+    if any(uses.search(ln.text) for ln in lines):
+        return True
+    rows = [ln.diff_line_no for ln in lines if ln.diff_line_no]
+    if view is None or not rows:
+        return False
+    lo, hi = min(rows), max(rows)
+    return any(uses.search(ln.text) for ln in (*view.pre, *view.post) if lo <= ln.diff_line_no <= hi)
 
 
 def _stitch(name: str, pieces: list[_Piece], view: FileView, side: str) -> FunctionView:
