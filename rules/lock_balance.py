@@ -504,8 +504,10 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     ann = res.annotations
     if key in ann.get("__cond_acquires", []) and clean:
         return True  # held on the exits that say so by their result: the annotation is the contract
-    if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []) or key in res.inferred:
+    if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []):
         return True
+    if key in res.inferred and not _taken_again(holding, key):
+        return True  # dropped and retaken: the caller's lock, held again as on entry
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
     if not clean and _NAMED_LOCKER.search(res.fv.name):
@@ -529,6 +531,16 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     errs = _error_vars(res)
     return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
         _ERROR_VALUE.match(v or "") for v in ok_values  # an exit keeping it that reports failure leaks it
+    )
+
+
+def _taken_again(holding: list[Any], key: str) -> bool:
+    """An exit holding the caller's lock as on entry *and* the function's own acquire of it on top: the
+    function took it once more than it was given (under one test, released under another)."""
+    return any(
+        any(h.key == key and h.count and h.line is None and not h.stale for h in ex.state.facts.held)
+        and any(h.key == key and h.count and h.line is not None and not h.stale for h in ex.state.facts.held)
+        for ex in holding
     )
 
 

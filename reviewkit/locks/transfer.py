@@ -58,6 +58,8 @@ _ROOT = re.compile(r"[A-Za-z_]\w*")
 ASSERTED = "lockdep_assert_held"
 UNTAKEN = "untaken:"
 """``Held.entry`` of the record a failed trylock leaves (count 0); ``Event.detail`` prefix of its release."""
+INFERRED = "inferred"
+"""``Held.entry`` of a caller's lock assumed held on entry because the function releases it before taking it."""
 GUARDED = "guard"
 """``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
@@ -157,7 +159,7 @@ class LockAnalysis:
                 entry = ASSERTED if kind == "__must_hold" and key in self.asserted else kind
                 held.add(Held(key, "any", "plain", None, "", entry=entry))
         for key in self.inferred:
-            held.add(Held(key, "any", "plain", None, "", entry="inferred"))
+            held.add(Held(key, "any", "plain", None, "", entry=INFERRED))
         return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
 
     def node(self, n: CfgNode, facts: Facts) -> Facts | None:
@@ -169,13 +171,13 @@ class LockAnalysis:
         if n.kind == K_ENTRY:
             return facts
         if n.kind in (K_LOOP, K_LABEL) and any(
-            not h.count and h.entry == "inferred" and not h.stale for h in facts.held
+            not h.count and h.entry == INFERRED and not h.stale for h in facts.held
         ):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             old = facts.held
             stale = frozenset(
-                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == "inferred" else h for h in old
+                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == INFERRED else h for h in old
             )
             facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
@@ -612,6 +614,12 @@ class LockAnalysis:
             None,
         )
         if same is None:
+            held.add(hold)
+            return
+        if same.entry == INFERRED and same.line is None and not self._nests(hold.group):
+            # on top of a caller's lock only inferred from a release elsewhere: the function's own acquire is
+            # its own fact (a release matches it first), so a path that keeps it is this function's leak,
+            # not "the caller's lock" (taken under one test, released under another)
             held.add(hold)
             return
         if self._nests(hold.group) or (same.group == "any" and same.entry != ASSERTED):
