@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.handback import declared as lock_declared_hand_back
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
+    from reviewkit.locks.model import lock_label
     from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
@@ -102,6 +103,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "LockResult": ("reviewkit.locks.analysis", "LockResult"),
     "local_names": ("reviewkit.locks.analysis", "local_names"),
     "lock_key": ("reviewkit.locks.analysis", "lock_key"),
+    # a lock as a message names it ("the ILOCK of `ip`" for a sub-lock key), the key staying internal
+    "lock_label": ("reviewkit.locks.model", "lock_label"),
     "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
     "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
     "lock_summaries": ("reviewkit.locks.summary", "summarise"),
@@ -197,6 +200,7 @@ __all__ = [
     "lock_header_summaries",
     "lock_included",
     "lock_key",
+    "lock_label",
     "lock_prepost",
     "lock_summaries",
     "offer",

@@ -145,6 +145,7 @@ from reviewkit.api import (
     lock_header_summaries,
     lock_included,
     lock_key,
+    lock_label,
     lock_prepost,
     trail_steps,
 )
@@ -668,7 +669,7 @@ def _leaks(
             group_items.sort(key=lambda item: item[2])
             ex, h, line = group_items[0]
             _line, where = _exit_line(res, ex.via, ctx)
-            marked = _path_steps(res, ex.state, h, ex.via)
+            marked = _path_steps(res, ex.state, h, ex.via, ctx.facts.lock_model)
             steps = [step for step, _decides in marked]
             conds = list(dict.fromkeys(step.note for step, decides in marked if decides))  # a re-test says nothing new
             if len(conds) > _MAX_CONDS:
@@ -677,7 +678,7 @@ def _leaks(
             more = [str(other) for _e, _h, other in group_items[1:]]
             also = f"; also at {', '.join(more)}" if more else ""
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
-            msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
+            msg = f"{_what(res, h, ctx.facts.lock_model)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
                 # the returned value alone: ``lock_key()`` of the whole statement glues ``return`` to it
                 # (``returnNULL;``), one lower-case word that the renaming pattern swallowed whole
@@ -726,10 +727,25 @@ def _handed_off(
         ctx.bump(f"{ID}.{declared}")
         return True
     group = items[0][1].group
-    if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
+    taken = [ex for ex in clean if not _before_first_lock_call(ex, items)]
+    if ctx.scan and not taken and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
         ctx.bump(f"{ID}.never-released")
         return True
     return False
+
+
+def _before_first_lock_call(ex: Any, items: list[Any]) -> bool:
+    """An exit (``if (!ctrl_info) return;``) above the lock's first acquire, on a path that touched no
+    lock: it says nothing about whether the function keeps what it takes later (the never-released
+    hand-off is judged without it)."""
+    first = min((h.line for _ex, h in items if h.line is not None), default=None)
+    line = ex.via.line
+    return (
+        first is not None
+        and line is not None
+        and line < first
+        and not any(h.line is not None for h in ex.state.facts.held)
+    )
 
 
 _CONSTANT = re.compile(r"^(?:true|false|NULL|-?\d+)$")
@@ -794,25 +810,20 @@ def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple
         )
 
 
-def _what(res: LockResult, h: Any) -> str:
+def _what(res: LockResult, h: Any, model: LockModel) -> str:
     """`spin_lock(x)` at 12 / `x` (held on entry: the function releases it on other paths)."""
     if h.line is None:
         if h.entry.startswith("__"):
-            why = f"`{h.entry}({h.key})`"
+            why = f"`{h.entry}({h.key})`"  # the annotation as written
         elif h.key in res.assumed:
             why = "the caller's lock, which this function released before the patch"
         else:
             why = "the function releases it on other paths"
-        return f"`{h.key}` (held on entry: {why})"
-    stale = f" (`{h.key}` names another object by then)" if h.stale else ""
+        return f"{lock_label(model, h.key, h.call)} (held on entry: {why})"
+    stale = f" ({lock_label(model, h.key, h.call)} names another object by then)" if h.stale else ""
     if h.key not in "".join(h.what.split()):  # a wrapper: gadget_map(walk) takes walk->ptl
-        return f"`{h.key}` taken by `{h.what}` at {h.line}{stale}"
+        return f"{lock_label(model, h.key, h.call)} taken by `{h.what}` at {h.line}{stale}"
     return f"`{h.what}` at {h.line}{stale}"
-
-
-def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
-    """The steps from the acquire to the exit: branch conditions, loops, unseen code."""
-    return [step for step, _decides in _path_steps(res, state, h, None)]
 
 
 def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) -> bool:
@@ -833,12 +844,13 @@ def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) ->
     return False
 
 
-def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[PathStep, bool]]:
+def _path_steps(res: LockResult, state: Any, h: Any, via: Any, model: LockModel | None) -> list[tuple[PathStep, bool]]:
     """Path steps, each with whether it decides that the path reaches ``via`` (see :func:`_decides`)."""
+    name = lock_label(model, h.key, h.call) if model is not None else f"`{h.key}`"
     if h.line is None:
-        steps = [(PathStep(res.fv.first_line, f"enters holding `{h.key}`"), False)]
+        steps = [(PathStep(res.fv.first_line, f"enters holding {name}"), False)]
     else:
-        steps = [(PathStep(h.line, f"`{h.what}` acquires `{h.key}`"), False)]
+        steps = [(PathStep(h.line, f"`{h.what}` acquires {name}"), False)]
     started = h.line is None
     for node, label in trail_steps(state):
         if not started:
@@ -891,7 +903,9 @@ def _quoted(e: Any) -> str:
 
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+    model = ctx.facts.lock_model
     for e in res.events:
+        name = lock_label(model, e.key, e.call)
         if ctx.scan and e.kind == "double-acquire" and e.other_line is not None and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
         # a double release is reported in a scan too: the first release is on the path, seen (a callee that
@@ -901,30 +915,27 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 continue  # a caller's lock: whole-file audits cannot know what the callers hold
             if e.line not in res.fv.changed_lines:
                 continue
-            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on some path to it"
+            msg = f"`{_quoted(e)}` at {e.line} releases {name}, which is not held on some path to it"
         elif e.kind == "double-release" and e.detail == "guard":
             msg = (
-                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which the `guard()` at {e.other_line} holds: "
+                f"`{_quoted(e)}` at {e.line} releases {name}, which the `guard()` at {e.other_line} holds: "
                 "the guard releases it again when its scope ends"
             )
         elif e.kind == "double-release" and e.detail.startswith(_UNTAKEN):
             msg = (
-                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on this path: "
+                f"`{_quoted(e)}` at {e.line} releases {name}, which is not held on this path: "
                 f"`{e.detail[len(_UNTAKEN) :]}()` at {e.other_line} failed to take it"
             )
         elif e.kind == "double-release":
-            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
+            msg = f"`{_quoted(e)}` at {e.line} releases {name} again: already released at {e.other_line}"
         elif e.kind == "double-acquire":
             since = f"since {e.other_line}" if e.other_line is not None else "on entry (the function asserts it)"
-            msg = f"`{_quoted(e)}` at {e.line} takes `{e.key}`, already held {since}"
+            msg = f"`{_quoted(e)}` at {e.line} takes {name}, already held {since}"
         elif e.kind == "wrong-variant":
-            msg = f"`{e.call}()` at {e.line} releases `{e.key}` taken by `{e.detail}()` at {e.other_line}"
+            msg = f"`{e.call}()` at {e.line} releases {name} taken by `{e.detail}()` at {e.other_line}"
         else:
             taken, given = e.detail.split("|", 1)
-            msg = (
-                f"`{e.call}()` at {e.line} restores `{given}` but `{e.key}` was taken at "
-                f"{e.other_line} saving `{taken}`"
-            )
+            msg = f"`{e.call}()` at {e.line} restores `{given}` but {name} was taken at {e.other_line} saving `{taken}`"
         yield (
             (e.kind, e.key, e.call),
             ctx.finding(

@@ -39,6 +39,7 @@ from reviewkit.locks.syntax import (
     _IDENT,
     _LOCKED_FLAG,
     _RELEASING_NAME,
+    _TAKING_NAME,
     _assigned_negated,
     _assigned_to,
     _in_ternary,
@@ -170,9 +171,7 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
-        if n.kind in (K_LOOP, K_LABEL) and any(
-            not h.count and h.entry == INFERRED and not h.stale for h in facts.held
-        ):
+        if n.kind in (K_LOOP, K_LABEL) and any(not h.count and h.entry == INFERRED and not h.stale for h in facts.held):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             old = facts.held
@@ -242,6 +241,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or _RELEASING_NAME.search(c.name)
+                or _TAKING_NAME.search(c.name)
                 or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
                 for c in n.calls
             )
@@ -276,6 +276,12 @@ class LockAnalysis:
                     held.add(replace(p.held, count=0, line=p.dropped_at, stale=False, maybe_dropped=False))
         if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
             return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
+        if not truth and n.cond_key and n.ast.type == "identifier":
+            # ``if (lock_mode) xfs_iunlock(ip, lock_mode)``: the flags variable that named the sub-locks
+            # taken is zero here, and zero flags name no lock: nothing was taken under that name
+            zero = "@" + n.cond_key
+            for h in [h for h in held if h.count and h.key.endswith(zero) and h.line is not None]:
+                held.discard(h)
         atom: Node | None = n.ast
         negate = False
         if atom is not None and atom.type == "binary_expression" and self._op(atom) == "<":
@@ -291,15 +297,20 @@ class LockAnalysis:
                 success = truth if when in ("nonzero", "nonnull") else not truth
                 if negate:
                     success = not truth
-                hold = self._held_for(call, fam, n) if fam is not None else self._summary_hold(call, summary)
-                if summary is not None and summary.kind == "release":
-                    if success and hold is not None:  # "returns nonzero having dropped the lock": it did
-                        for h in [h for h in held if h.key == hold.key and h.count]:
-                            held.discard(h)
-                elif success and hold is not None:
-                    self._acquire(n, hold, held)
-                elif hold is not None and fam is not None:
-                    self._untaken(hold, held)
+                if fam is not None:  # one hold per sub-lock its flags name, as an acquire outside a test
+                    holds = self._holds_for(call, fam, n)
+                else:
+                    one = self._summary_hold(call, summary)
+                    holds = [one] if one is not None else []
+                for hold in holds:
+                    if summary is not None and summary.kind == "release":
+                        if success:  # "returns nonzero having dropped the lock": it did
+                            for h in [h for h in held if h.key == hold.key and h.count]:
+                                held.discard(h)
+                    elif success:
+                        self._acquire(n, hold, held)
+                    elif fam is not None:
+                        self._untaken(hold, held)
         return Facts(frozenset(held), frozenset(pending), facts.unseen)
 
     def _untaken(self, hold: Held, held: set[Held]) -> None:
@@ -528,6 +539,18 @@ class LockAnalysis:
             args = {lock_key(a) for a in call.args}
             for h in [h for h in held if h.count and h.key in args]:
                 held.discard(h)
+        elif (
+            _TAKING_NAME.search(call.name)
+            and call.name not in self.model.queries
+            and any(not h.count and not h.stale for h in held)
+        ):
+            # ``xchk_ilock_inverted(dp, XFS_IOLOCK_SHARED)`` after a failed trylock or a release: a helper
+            # that by its name takes a lock of the object it is given may have taken this one again, so
+            # a later release of it proves no double release (and no failed trylock)
+            args = {lock_key(a) for a in call.args}
+            for h in [h for h in held if not h.count and not h.stale and _given(part_object(h.key), args)]:
+                held.discard(h)
+                held.add(replace(h, stale=True, maybe_dropped=False))
         flag = next((m.group(1) for a in call.args if (m := _LOCKED_FLAG.match(a))), None)
         if flag is not None and not any(_HANDS_OFF.search(a) for a in call.args if not _LOCKED_FLAG.match(a)):
             # __get_user_pages_locked(..., &locked): the callee may drop the caller's lock and says so
@@ -953,3 +976,8 @@ class LockAnalysis:
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
+
+
+def _given(obj: str, args: set[str]) -> bool:
+    """Is the lock's object ``obj`` (or an object it is a member of) one of the call's arguments?"""
+    return any(obj == a or obj.startswith((a + "->", a + ".")) for a in args if a)
