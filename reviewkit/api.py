@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
     from reviewkit.locks.handback import declared as lock_declared_hand_back
+    from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
     from reviewkit.locks.model import lock_label
@@ -112,6 +113,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
     # hand-backs the function declares: a result flag, a "returns with ... held" comment, a pre_/post_ pair
     "lock_declared_hand_back": ("reviewkit.locks.handback", "declared"),
+    # the converse: a pre_ callback whose post_ partner releases nothing keeps the lock by mistake
+    "lock_unpaired_callback": ("reviewkit.locks.handback", "unpaired_callback"),
     "lock_included": ("reviewkit.locks.headers", "included"),
     # fragment mode: each path of a changed function against its pre-image counterpart
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
@@ -203,6 +206,7 @@ __all__ = [
     "lock_label",
     "lock_prepost",
     "lock_summaries",
+    "lock_unpaired_callback",
     "offer",
     "parse",
     "paths",

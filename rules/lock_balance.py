@@ -147,6 +147,7 @@ from reviewkit.api import (
     lock_key,
     lock_label,
     lock_prepost,
+    lock_unpaired_callback,
     trail_steps,
 )
 
@@ -465,7 +466,8 @@ def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
 
 
 def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
-    """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory."""
+    """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory (for a sub-lock,
+    ``ip@XFS_ILOCK_EXCL``, the object that holds it: ``*ipp = ip;``)."""
     for n in cfg.nodes:
         if n.ast is None or "=" not in n.text:
             continue
@@ -476,7 +478,7 @@ def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
             if cur.type != "assignment_expression":
                 continue
             left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if left is None or right is None or lock_key(res.fv.parsed.text(right)) != key:
+            if left is None or right is None or lock_key(res.fv.parsed.text(right)) not in (key, key.partition("@")[0]):
                 continue
             root = _IDENT.findall(res.fv.parsed.text(left))
             if root and root[0] not in local:
@@ -727,7 +729,10 @@ def _handed_off(
         ctx.bump(f"{ID}.{declared}")
         return True
     group = items[0][1].group
+    # an exit above the first acquire says nothing, unless a pre_/post_ table names a partner that keeps it
     taken = [ex for ex in clean if not _before_first_lock_call(ex, items)]
+    if taken != clean and lock_unpaired_callback(res.fv, model, key):
+        taken = clean
     if ctx.scan and not taken and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
         ctx.bump(f"{ID}.never-released")
         return True
@@ -821,6 +826,8 @@ def _what(res: LockResult, h: Any, model: LockModel) -> str:
             why = "the function releases it on other paths"
         return f"{lock_label(model, h.key, h.call)} (held on entry: {why})"
     stale = f" ({lock_label(model, h.key, h.call)} names another object by then)" if h.stale else ""
+    if "@" in h.key:  # a sub-lock: the call as written, and which lock of the object it is
+        return f"`{h.what}` at {h.line} ({lock_label(model, h.key, h.call)}){stale}"
     if h.key not in "".join(h.what.split()):  # a wrapper: gadget_map(walk) takes walk->ptl
         return f"{lock_label(model, h.key, h.call)} taken by `{h.what}` at {h.line}{stale}"
     return f"`{h.what}` at {h.line}{stale}"

@@ -188,7 +188,7 @@ def _top_level_or(text: str) -> list[str]:
 def lock_label(model: LockModel, key: str, call: str = "") -> str:
     """A lock as a reviewer names it in a message: `` `q->lock` ``; a sub-lock key (``ip@XFS_ILOCK_EXCL``,
     ``quotip@lock_flags``) by the labels of the family of ``call`` (the acquire or release that named it):
-    "the ILOCK of `ip`", "the inode locks `flags` names of `ip`".  The key itself stays internal (the JSON
+    "the ILOCK of `ip`", "the inode locks of `ip` that `flags` names".  The key itself stays internal (the JSON
     ``lock`` field)."""
     if "@" not in key:
         return f"`{key}`"
@@ -203,7 +203,7 @@ def lock_label(model: LockModel, key: str, call: str = "") -> str:
     if first is not None and first.label and first.parts == "ret":
         return f"the {first.label} of `{obj}`"
     if first is not None and first.label:
-        return f"the {first.label} `{part}` names of `{obj}`"
+        return f"the {first.label} of `{obj}` that `{part}` names"
     return f"`{obj}` (`{part}`)"
 
 
