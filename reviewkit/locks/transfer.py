@@ -48,6 +48,7 @@ from reviewkit.locks.syntax import (
     _subst,
     call_aliases,
     call_source,
+    local_names,
     lock_annotations,
 )
 from reviewkit.views.source import FunctionView
@@ -56,6 +57,8 @@ NEST_CAP = 3
 UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+_CALLEE = re.compile(r"[A-Za-z_]\w*\s*(?=\()")
+"""A called name (``enc_to_intel_dp`` in ``enc_to_intel_dp(encoder)``): not a value the expression reads."""
 ASSERTED = "lockdep_assert_held"
 UNTAKEN = "untaken:"
 """``Held.entry`` of the record a failed trylock leaves (count 0); ``Event.detail`` prefix of its release."""
@@ -373,8 +376,15 @@ class LockAnalysis:
         root = _ROOT.match(key)
         if rest is None or root is None:
             return False
-        cursor = root.group()
-        return any(r == rest and (c != cursor or self._cursor_loops(cursor) > 1) for r, c in self._element_releases())
+        cursor = self._base_cursor(root.group())
+        return any(
+            r == rest and (self._base_cursor(c) != cursor or self._cursor_loops(cursor) > 1)
+            for r, c in self._element_releases()
+        )
+
+    def _base_cursor(self, name: str) -> str:
+        """The iterator cursor an element name stands for (itself, or the cursor its value is made from)."""
+        return self._derived_cursors().get(name, name)
 
     def _cursor_loops(self, cursor: str) -> int:
         return sum(
@@ -869,8 +879,51 @@ class LockAnalysis:
                 if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
                 for w in n.writes
             )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
-            self.__dict__["_cursor_names"] = got
+            got = self.__dict__["_cursor_names"] = got | frozenset(self._derived_from(got))
         return got
+
+    def _derived_cursors(self) -> dict[str, str]:
+        """:meth:`_derived_from` of the iterator cursors (computed with :meth:`_cursors`)."""
+        self._cursors()
+        got: dict[str, str] = self.__dict__["_derived_cursor_names"]
+        return got
+
+    def _derived_from(self, cursors: frozenset[str]) -> dict[str, str]:
+        """Locals whose every value is made from one iterator cursor and nothing else the function owns:
+        ``struct intel_dp *intel_dp = enc_to_intel_dp(encoder);`` in each loop over ``encoder`` names the
+        element the cursor names (its lock is a per-element lock), mapped to that cursor."""
+        values: dict[str, list[set[str]]] = {}
+        fv = self.fv
+        for n in self._graph().nodes:
+            ast = n.ast
+            if ast is None:
+                continue
+            pairs: list[tuple[Any, Any]] = []
+            if ast.type == "declaration":
+                for d in ast.children_by_field_name("declarator"):
+                    if d.type == "init_declarator":
+                        pairs.append((d.child_by_field_name("declarator"), d.child_by_field_name("value")))
+            elif ast.type == "expression_statement" and ast.named_children:
+                e = ast.named_children[0]
+                if e.type == "assignment_expression":
+                    pairs.append((e.child_by_field_name("left"), e.child_by_field_name("right")))
+            for left, right in pairs:
+                while left is not None and left.type == "pointer_declarator":
+                    left = left.child_by_field_name("declarator")
+                if left is None or right is None or left.type != "identifier":
+                    continue
+                ids = set(_IDENT.findall(_CALLEE.sub("", fv.parsed.text(right))))
+                values.setdefault(fv.parsed.text(left), []).append(ids)
+        local = local_names(fv)
+        out: dict[str, str] = {}
+        for name, sets in values.items():
+            if name in cursors or name not in local:
+                continue
+            bases = {c for ids in sets for c in ids & cursors}
+            if len(bases) == 1 and all(ids & cursors and not (ids - cursors) & local for ids in sets):
+                out[name] = next(iter(bases))
+        self.__dict__["_derived_cursor_names"] = out
+        return out
 
     def _irq_state(
         self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
