@@ -892,6 +892,9 @@ class LockAnalysis:
         """Locals whose every value is made from one iterator cursor and nothing else the function owns:
         ``struct intel_dp *intel_dp = enc_to_intel_dp(encoder);`` in each loop over ``encoder`` names the
         element the cursor names (its lock is a per-element lock), mapped to that cursor."""
+        if not cursors:
+            self.__dict__["_derived_cursor_names"] = {}
+            return {}
         values: dict[str, list[set[str]]] = {}
         fv = self.fv
         for n in self._graph().nodes:
@@ -914,7 +917,7 @@ class LockAnalysis:
                     continue
                 ids = set(_IDENT.findall(_CALLEE.sub("", fv.parsed.text(right))))
                 values.setdefault(fv.parsed.text(left), []).append(ids)
-        local = local_names(fv)
+        local = local_names(fv, self._graph())
         out: dict[str, str] = {}
         for name, sets in values.items():
             if name in cursors or name not in local:
