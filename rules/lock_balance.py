@@ -35,7 +35,9 @@ local declared as a member path (``ctx = iocb->ki_ctx``) or set once to a
 call of the parameters (``mdev = to_mdev(ibdev)``) names the same lock as
 that expression.
 
-The message quotes the acquire as written (``spin_lock(&q->lock)``,
+The message names a sub-lock as a reviewer does ("the ILOCK of `ip`", labels
+in locks.toml; the internal key ``ip@XFS_ILOCK_EXCL`` stays in the JSON ``lock``
+field) and quotes the acquire as written (``spin_lock(&q->lock)``,
 ``l = list_lru_lock(...)``, or "``walk->ptl`` taken by ``gadget_map(walk)``"
 for a wrapper), the exit, and the branch conditions that decide the path
 (the ``if`` around the exit, and conditions tested more than once); the
@@ -68,7 +70,13 @@ Release in the reverse order of acquisition on every path:
 
 ## Not reported
 - correlated conditions: a lock taken and dropped under the same plain
-  condition (a local or an expression not assigned in between);
+  condition (a local or an expression not assigned in between; a macro test
+  of a by-value name, ``PMSG_IS_AUTO(message)``, is not re-read after an
+  acquire), and a flags variable as the test of its release (``if
+  (lock_mode) xfs_iunlock(ip, lock_mode)``: zero flags take no lock);
+- a release after a failed trylock or an earlier release when a helper whose
+  name says it locks (``xchk_ilock_inverted(dp, ...)``) was given the lock's
+  object in between (it may have taken it again);
 - functions that hand the lock to their caller: they hold a lock the caller
   can name (a parameter's, a global's or the returned object's) on every
   exit and their name says so (``*lock*``, ``*get*``...), they are
@@ -92,7 +100,9 @@ Release in the reverse order of acquisition on every path:
   ``__cond_acquires()``, and, in a
   whole-file scan, a lock the function never releases on any path nor any other
   lock of its group (``lock-balance.never-released``: held until an unmap or
-  stop function by contract).
+  stop function by contract; an early ``return`` above the first acquire does
+  not count against it, unless the function is a ``pre_X`` callback whose
+  ``post_X`` partner releases nothing).
 
 ## From the diff alone
 In a fragment (no ``--tree``, no repository) each path of a changed function
