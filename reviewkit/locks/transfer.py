@@ -244,7 +244,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or _RELEASING_NAME.search(c.name)
-                or _TAKING_NAME.search(c.name)
+                or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
                 or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
                 for c in n.calls
             )
@@ -550,7 +550,8 @@ class LockAnalysis:
             for h in [h for h in held if h.count and h.key in args]:
                 held.discard(h)
         elif (
-            _TAKING_NAME.search(call.name)
+            "lock" in call.name
+            and _TAKING_NAME.search(call.name)
             and call.name not in self.model.queries
             and any(not h.count and not h.stale for h in held)
         ):
