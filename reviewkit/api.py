@@ -59,8 +59,10 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
     from reviewkit.locks.handback import declared as lock_declared_hand_back
+    from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
+    from reviewkit.locks.model import lock_label
     from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
@@ -102,6 +104,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "LockResult": ("reviewkit.locks.analysis", "LockResult"),
     "local_names": ("reviewkit.locks.analysis", "local_names"),
     "lock_key": ("reviewkit.locks.analysis", "lock_key"),
+    # a lock as a message names it ("the ILOCK of `ip`" for a sub-lock key), the key staying internal
+    "lock_label": ("reviewkit.locks.model", "lock_label"),
     "lock_acquire_keys": ("reviewkit.locks.analysis", "acquire_keys"),
     "analyse_locks": ("reviewkit.locks.analysis", "analyse"),
     "lock_summaries": ("reviewkit.locks.summary", "summarise"),
@@ -109,6 +113,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
     # hand-backs the function declares: a result flag, a "returns with ... held" comment, a pre_/post_ pair
     "lock_declared_hand_back": ("reviewkit.locks.handback", "declared"),
+    # the converse: a pre_ callback whose post_ partner releases nothing keeps the lock by mistake
+    "lock_unpaired_callback": ("reviewkit.locks.handback", "unpaired_callback"),
     "lock_included": ("reviewkit.locks.headers", "included"),
     # fragment mode: each path of a changed function against its pre-image counterpart
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
@@ -198,8 +204,10 @@ __all__ = [
     "lock_header_summaries",
     "lock_included",
     "lock_key",
+    "lock_label",
     "lock_prepost",
     "lock_summaries",
+    "lock_unpaired_callback",
     "offer",
     "parse",
     "paths",

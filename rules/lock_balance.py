@@ -35,7 +35,9 @@ local declared as a member path (``ctx = iocb->ki_ctx``) or set once to a
 call of the parameters (``mdev = to_mdev(ibdev)``) names the same lock as
 that expression.
 
-The message quotes the acquire as written (``spin_lock(&q->lock)``,
+The message names a sub-lock as a reviewer does ("the ILOCK of `ip`", labels
+in locks.toml; the internal key ``ip@XFS_ILOCK_EXCL`` stays in the JSON ``lock``
+field) and quotes the acquire as written (``spin_lock(&q->lock)``,
 ``l = list_lru_lock(...)``, or "``walk->ptl`` taken by ``gadget_map(walk)``"
 for a wrapper), the exit, and the branch conditions that decide the path
 (the ``if`` around the exit, and conditions tested more than once); the
@@ -68,7 +70,13 @@ Release in the reverse order of acquisition on every path:
 
 ## Not reported
 - correlated conditions: a lock taken and dropped under the same plain
-  condition (a local or an expression not assigned in between);
+  condition (a local or an expression not assigned in between; a macro test
+  of a by-value name, ``PMSG_IS_AUTO(message)``, is not re-read after an
+  acquire), and a flags variable as the test of its release (``if
+  (lock_mode) xfs_iunlock(ip, lock_mode)``: zero flags take no lock);
+- a release after a failed trylock or an earlier release when a helper whose
+  name says it locks (``xchk_ilock_inverted(dp, ...)``) was given the lock's
+  object in between (it may have taken it again);
 - functions that hand the lock to their caller: they hold a lock the caller
   can name (a parameter's, a global's or the returned object's) on every
   exit and their name says so (``*lock*``, ``*get*``...), they are
@@ -92,7 +100,9 @@ Release in the reverse order of acquisition on every path:
   ``__cond_acquires()``, and, in a
   whole-file scan, a lock the function never releases on any path nor any other
   lock of its group (``lock-balance.never-released``: held until an unmap or
-  stop function by contract).
+  stop function by contract; an early ``return`` above the first acquire does
+  not count against it, unless the function is a ``pre_X`` callback whose
+  ``post_X`` partner releases nothing).
 
 ## From the diff alone
 In a fragment (no ``--tree``, no repository) each path of a changed function
@@ -145,7 +155,9 @@ from reviewkit.api import (
     lock_header_summaries,
     lock_included,
     lock_key,
+    lock_label,
     lock_prepost,
+    lock_unpaired_callback,
     trail_steps,
 )
 
@@ -466,7 +478,8 @@ def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
 
 
 def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
-    """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory."""
+    """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory (for a sub-lock,
+    ``ip@XFS_ILOCK_EXCL``, the object that holds it: ``*ipp = ip;``)."""
     for n in cfg.nodes:
         if n.ast is None or "=" not in n.text:
             continue
@@ -477,7 +490,7 @@ def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
             if cur.type != "assignment_expression":
                 continue
             left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if left is None or right is None or lock_key(res.fv.parsed.text(right)) != key:
+            if left is None or right is None or lock_key(res.fv.parsed.text(right)) not in (key, key.partition("@")[0]):
                 continue
             root = _IDENT.findall(res.fv.parsed.text(left))
             if root and root[0] not in local:
@@ -506,8 +519,10 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     ann = res.annotations
     if key in ann.get("__cond_acquires", []) and clean:
         return True  # held on the exits that say so by their result: the annotation is the contract
-    if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []) or key in res.inferred:
+    if key in ann.get("__acquires", []) or key in ann.get("__must_hold", []):
         return True
+    if key in res.inferred and not _taken_again(holding, key):
+        return True  # dropped and retaken: the caller's lock, held again as on entry
     if ctx.scan and _LOCK_WRAPPER.search(res.fv.name):
         return True  # hugetlb_vma_lock_read(), lock_cluster(): taking the lock is the function's job
     if not clean and _NAMED_LOCKER.search(res.fv.name):
@@ -532,6 +547,16 @@ def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding
     return all(_FAILURE.match(v or "") or v in errs for v in bad_values) and not any(
         _ERROR_VALUE.match(v or "")
         for v in ok_values  # an exit keeping it that reports failure leaks it
+    )
+
+
+def _taken_again(holding: list[Any], key: str) -> bool:
+    """An exit holding the caller's lock as on entry *and* the function's own acquire of it on top: the
+    function took it once more than it was given (under one test, released under another)."""
+    return any(
+        any(h.key == key and h.count and h.line is None and not h.stale for h in ex.state.facts.held)
+        and any(h.key == key and h.count and h.line is not None and not h.stale for h in ex.state.facts.held)
+        for ex in holding
     )
 
 
@@ -659,7 +684,7 @@ def _leaks(
             group_items.sort(key=lambda item: item[2])
             ex, h, line = group_items[0]
             _line, where = _exit_line(res, ex.via, ctx)
-            marked = _path_steps(res, ex.state, h, ex.via)
+            marked = _path_steps(res, ex.state, h, ex.via, ctx.facts.lock_model)
             steps = [step for step, _decides in marked]
             conds = list(dict.fromkeys(step.note for step, decides in marked if decides))  # a re-test says nothing new
             if len(conds) > _MAX_CONDS:
@@ -668,7 +693,7 @@ def _leaks(
             more = [str(other) for _e, _h, other in group_items[1:]]
             also = f"; also at {', '.join(more)}" if more else ""
             was = "; before this patch that exit released it" if id(ex) in fresh else ""
-            msg = f"{_what(res, h)} is still held {where}{taken}{also}{was}"
+            msg = f"{_what(res, h, ctx.facts.lock_model)} is still held {where}{taken}{also}{was}"
             exit_texts = frozenset(
                 # the returned value alone: ``lock_key()`` of the whole statement glues ``return`` to it
                 # (``returnNULL;``), one lower-case word that the renaming pattern swallowed whole
@@ -717,10 +742,28 @@ def _handed_off(
         ctx.bump(f"{ID}.{declared}")
         return True
     group = items[0][1].group
-    if ctx.scan and not clean and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
+    # an exit above the first acquire says nothing, unless a pre_/post_ table names a partner that keeps it
+    taken = [ex for ex in clean if not _before_first_lock_call(ex, items)]
+    if taken != clean and lock_unpaired_callback(res.fv, model, key):
+        taken = clean
+    if ctx.scan and not taken and not _released_somewhere(res, key) and not _releases_group(ctx, res, key, group):
         ctx.bump(f"{ID}.never-released")
         return True
     return False
+
+
+def _before_first_lock_call(ex: Any, items: list[Any]) -> bool:
+    """An exit (``if (!ctrl_info) return;``) above the lock's first acquire, on a path that touched no
+    lock: it says nothing about whether the function keeps what it takes later (the never-released
+    hand-off is judged without it)."""
+    first = min((h.line for _ex, h in items if h.line is not None), default=None)
+    line = ex.via.line
+    return (
+        first is not None
+        and line is not None
+        and line < first
+        and not any(h.line is not None for h in ex.state.facts.held)
+    )
 
 
 _CONSTANT = re.compile(r"^(?:true|false|NULL|-?\d+)$")
@@ -785,25 +828,22 @@ def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple
         )
 
 
-def _what(res: LockResult, h: Any) -> str:
+def _what(res: LockResult, h: Any, model: LockModel) -> str:
     """`spin_lock(x)` at 12 / `x` (held on entry: the function releases it on other paths)."""
     if h.line is None:
         if h.entry.startswith("__"):
-            why = f"`{h.entry}({h.key})`"
+            why = f"`{h.entry}({h.key})`"  # the annotation as written
         elif h.key in res.assumed:
             why = "the caller's lock, which this function released before the patch"
         else:
             why = "the function releases it on other paths"
-        return f"`{h.key}` (held on entry: {why})"
-    stale = f" (`{h.key}` names another object by then)" if h.stale else ""
+        return f"{lock_label(model, h.key, h.call)} (held on entry: {why})"
+    stale = f" ({lock_label(model, h.key, h.call)} names another object by then)" if h.stale else ""
+    if "@" in h.key:  # a sub-lock: the call as written, and which lock of the object it is
+        return f"`{h.what}` at {h.line} ({lock_label(model, h.key, h.call)}){stale}"
     if h.key not in "".join(h.what.split()):  # a wrapper: gadget_map(walk) takes walk->ptl
-        return f"`{h.key}` taken by `{h.what}` at {h.line}{stale}"
+        return f"{lock_label(model, h.key, h.call)} taken by `{h.what}` at {h.line}{stale}"
     return f"`{h.what}` at {h.line}{stale}"
-
-
-def _path(res: LockResult, state: Any, h: Any) -> list[PathStep]:
-    """The steps from the acquire to the exit: branch conditions, loops, unseen code."""
-    return [step for step, _decides in _path_steps(res, state, h, None)]
 
 
 def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) -> bool:
@@ -824,12 +864,13 @@ def _passed_to_new_call(ctx: ReviewContext, res: LockResult, ex: Any, h: Any) ->
     return False
 
 
-def _path_steps(res: LockResult, state: Any, h: Any, via: Any) -> list[tuple[PathStep, bool]]:
+def _path_steps(res: LockResult, state: Any, h: Any, via: Any, model: LockModel | None) -> list[tuple[PathStep, bool]]:
     """Path steps, each with whether it decides that the path reaches ``via`` (see :func:`_decides`)."""
+    name = lock_label(model, h.key, h.call) if model is not None else f"`{h.key}`"
     if h.line is None:
-        steps = [(PathStep(res.fv.first_line, f"enters holding `{h.key}`"), False)]
+        steps = [(PathStep(res.fv.first_line, f"enters holding {name}"), False)]
     else:
-        steps = [(PathStep(h.line, f"`{h.what}` acquires `{h.key}`"), False)]
+        steps = [(PathStep(h.line, f"`{h.what}` acquires {name}"), False)]
     started = h.line is None
     for node, label in trail_steps(state):
         if not started:
@@ -882,7 +923,9 @@ def _quoted(e: Any) -> str:
 
 
 def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Finding]]:
+    model = ctx.facts.lock_model
     for e in res.events:
+        name = lock_label(model, e.key, e.call)
         if ctx.scan and e.kind == "double-acquire" and e.other_line is not None and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
         # a double release is reported in a scan too: the first release is on the path, seen (a callee that
@@ -892,30 +935,27 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 continue  # a caller's lock: whole-file audits cannot know what the callers hold
             if e.line not in res.fv.changed_lines:
                 continue
-            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on some path to it"
+            msg = f"`{_quoted(e)}` at {e.line} releases {name}, which is not held on some path to it"
         elif e.kind == "double-release" and e.detail == "guard":
             msg = (
-                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which the `guard()` at {e.other_line} holds: "
+                f"`{_quoted(e)}` at {e.line} releases {name}, which the `guard()` at {e.other_line} holds: "
                 "the guard releases it again when its scope ends"
             )
         elif e.kind == "double-release" and e.detail.startswith(_UNTAKEN):
             msg = (
-                f"`{_quoted(e)}` at {e.line} releases `{e.key}`, which is not held on this path: "
+                f"`{_quoted(e)}` at {e.line} releases {name}, which is not held on this path: "
                 f"`{e.detail[len(_UNTAKEN) :]}()` at {e.other_line} failed to take it"
             )
         elif e.kind == "double-release":
-            msg = f"`{_quoted(e)}` at {e.line} releases `{e.key}` again: already released at {e.other_line}"
+            msg = f"`{_quoted(e)}` at {e.line} releases {name} again: already released at {e.other_line}"
         elif e.kind == "double-acquire":
             since = f"since {e.other_line}" if e.other_line is not None else "on entry (the function asserts it)"
-            msg = f"`{_quoted(e)}` at {e.line} takes `{e.key}`, already held {since}"
+            msg = f"`{_quoted(e)}` at {e.line} takes {name}, already held {since}"
         elif e.kind == "wrong-variant":
-            msg = f"`{e.call}()` at {e.line} releases `{e.key}` taken by `{e.detail}()` at {e.other_line}"
+            msg = f"`{e.call}()` at {e.line} releases {name} taken by `{e.detail}()` at {e.other_line}"
         else:
             taken, given = e.detail.split("|", 1)
-            msg = (
-                f"`{e.call}()` at {e.line} restores `{given}` but `{e.key}` was taken at "
-                f"{e.other_line} saving `{taken}`"
-            )
+            msg = f"`{e.call}()` at {e.line} restores `{given}` but {name} was taken at {e.other_line} saving `{taken}`"
         yield (
             (e.kind, e.key, e.call),
             ctx.finding(

@@ -15,8 +15,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from reviewkit.config import Config
 from reviewkit.load.series import load
 from reviewkit.review.pipeline import review
@@ -209,11 +207,6 @@ def test_a_nested_lock_under_a_condition_on_its_own_address(tmp_path: Path) -> N
         assert found == [], (repo, [f.message for f in found])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression found merging locks4 with frag3 (session 21): the prepost judge leaves a new lock whose "
-    "acquire and exit are in view to the whole-function analysis, which no longer reports this one; open in #13",
-)
 def test_a_nested_lock_released_under_another_condition_is_reported(tmp_path: Path) -> None:
     after = _edit(
         NESTED,

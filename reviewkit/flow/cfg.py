@@ -43,6 +43,8 @@ _MACRO_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _ADDRESS_OF = re.compile(r"(?<![\w)\]&])&[A-Za-z_]\w*(?![\w(]|->)")
 """``&name`` (not ``a & b``, ``a && b``, ``&p->f``, ``&f(x)``) in a whitespace-free condition key."""
 _SHARED_SYNTAX = re.compile(r"->|\.|\[|\(|^\*|[^\w\s)]\*")
+_MACRO_TEST = re.compile(r"[A-Z][A-Z0-9_]*\((.*)\)")
+"""A test through an upper-case function-like macro, ``PMSG_IS_AUTO(message)``: its argument text."""
 
 
 def norm(text: str) -> str:
@@ -152,12 +154,26 @@ class CFG:
     def is_private(self, key: str) -> bool:
         """A condition key built only from plain variables of this function (``queued``, ``a != b``).
         With the declarations unseen (a fragment starting mid-function) any identifier may be one."""
+        m = _MACRO_TEST.fullmatch(key)
+        if m is not None and not _SHARED_SYNTAX.search(m.group(1)):
+            # ``PMSG_IS_AUTO(message)`` of a by-value parameter or local: the macro can read only the
+            # function's own copy (``IS_DEADDIR(dir)`` of a pointer may read shared memory: not private)
+            inner = {i for i in self.cond_ids(m.group(1)) if not _MACRO_CONST.match(i)}
+            if inner and inner <= self.value_names():
+                return True
         if _SHARED_SYNTAX.search(key):
             return False  # a dereference or a call reads memory other CPUs write
         ids = {i for i in self.cond_ids(key) if not _MACRO_CONST.match(i)}
         if ids <= self.private_names():
             return True
         return self.fv.fragment and not self.fv.start_visible
+
+    def value_names(self) -> frozenset[str]:
+        """Parameters and locals declared without a pointer or array declarator (a struct or a scalar)."""
+        memo = self.__dict__.get("_rk_values")
+        if memo is None:
+            memo = self.__dict__["_rk_values"] = _value_names(self.fv)
+        return memo
 
 
 class _Builder:
@@ -680,6 +696,23 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
             n.remember = True
         if n.assigns:
             n.assigns = tuple(a for a in n.assigns if a[0] in compared)
+
+
+def _value_names(fv: FunctionView) -> frozenset[str]:
+    """Names the function declares (parameters and body declarations) as plain identifiers: no ``*``,
+    no ``[]``, so the name holds a value of the function's own, never a way into shared memory."""
+    fn = fv.function
+    if fn is None:
+        return frozenset()
+    out = set()
+    for n in _walk(fn.node):
+        if n.type not in ("parameter_declaration", "declaration"):
+            continue
+        for d in n.children_by_field_name("declarator"):
+            name = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+            if name is not None and name.type == "identifier":
+                out.add(fn.parsed.text(name))
+    return frozenset(out)
 
 
 def _param_names(fv: FunctionView) -> frozenset[str]:

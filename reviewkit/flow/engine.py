@@ -312,8 +312,36 @@ def _retested(node: CfgNode, limit: int = 12) -> frozenset[str]:
             continue  # (a test after the block that took the lock ends is a correlated one, not a re-read)
         if cur.cond_key is not None:
             keys.add(cur.cond_key)
-        todo.extend((s, passed) for s, _label in cur.succs if s.kind == K_COND)
+        # the other atoms of the same condition (``a && b``), never a test nested in its branches: that
+        # one runs later, after the branch's own statements, and keeps its correlation
+        whole = _condition_of(cur)
+        todo.extend((s, passed) for s, _label in cur.succs if s.kind == K_COND and _within(s, whole))
     return frozenset(keys)
+
+
+_TESTS = ("if_statement", "while_statement", "for_statement", "do_statement", "conditional_expression")
+
+
+def _condition_of(n: CfgNode) -> Any:
+    """The whole condition expression a ``cond`` atom belongs to (None: not found in the syntax)."""
+    atom = cur = n.ast
+    while atom is not None and cur is not None and cur.parent is not None:
+        parent = cur.parent
+        if parent.type in _TESTS:
+            cond = parent.child_by_field_name("condition")
+            if cond is not None and cond.start_byte <= atom.start_byte and atom.end_byte <= cond.end_byte:
+                return cond
+        cur = parent
+    return None
+
+
+def _within(n: CfgNode, whole: Any) -> bool:
+    return (
+        whole is not None
+        and n.ast is not None
+        and whole.start_byte <= n.ast.start_byte
+        and n.ast.end_byte <= whole.end_byte
+    )
 
 
 def _in_block(n: CfgNode, block: Any, depth: int) -> bool:

@@ -8,7 +8,8 @@ or its comment, never by a function's name:
   (``ok = ...; if (!ok) mutex_unlock(&m); return ok;``);
 * :func:`documented`: the comment above the function says it returns with the lock held;
 * :func:`paired_callback`: the function is the ``pre_X`` callback of an operations table whose ``post_X``
-  callback of the same table releases the lock (the USB reset protocol's ``pre_reset``/``post_reset``).
+  callback of the same table releases the lock (the USB reset protocol's ``pre_reset``/``post_reset``);
+  :func:`unpaired_callback` is the converse (the partner releases nothing: no hand-off).
 """
 
 from __future__ import annotations
@@ -129,6 +130,20 @@ def paired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
         block = _initializer(source, m.start())
         post = re.search(rf"\.\s*post_{re.escape(m.group(1))}\s*=\s*&?\s*(\w+)", block)
         if post is not None and _releases_member(fv, model, post.group(1), _member(key)):
+            return True
+    return False
+
+
+def unpaired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
+    """``fv`` fills a ``.pre_X`` slot whose ``.post_X`` partner is in the file and releases no lock of that
+    member: the table names who would drop it and that one does not, so keeping it is no hand-off."""
+    source = fv.parsed.source.decode("utf-8", "replace")
+    if ".pre_" not in source or not _member(key):
+        return False
+    for m in re.finditer(_PRE_SLOT.format(name=re.escape(fv.name)), source):
+        block = _initializer(source, m.start())
+        post = re.search(rf"\.\s*post_{re.escape(m.group(1))}\s*=\s*&?\s*(\w+)", block)
+        if post is not None and not _releases_member(fv, model, post.group(1), _member(key)):
             return True
     return False
 

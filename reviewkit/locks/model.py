@@ -70,6 +70,11 @@ class Family:
     release_parts: int | None = None
     part_names: frozenset[str] = frozenset()
     """The flags that name a sub-lock; other constants in the ``|`` (lockdep subclasses) are dropped."""
+    part_labels: tuple[tuple[str, str], ...] = ()
+    """How a reviewer names the sub-lock a flag takes (``XFS_ILOCK_EXCL`` -> ``ILOCK``), for messages."""
+    label: str = ""
+    """How a reviewer names the lock a flags variable stands for (``ILOCK`` for the mode
+    ``xfs_ilock_data_map_shared()`` returns, ``inode locks`` for ``xfs_ilock(ip, flags)``)."""
 
 
 _SEEN_MAX = 4096
@@ -127,6 +132,8 @@ class LockModel:
                 row.get("parts"),
                 row.get("release_parts", row.get("parts") if isinstance(row.get("parts"), int) else None),
                 frozenset(row.get("part_names", [])),
+                tuple(sorted((str(k), str(v)) for k, v in (row.get("part_labels", {}) or {}).items())),
+                str(row.get("label", "")),
             )
             for name in fam.acquire:
                 acquires[name] = fam
@@ -176,6 +183,28 @@ def _top_level_or(text: str) -> list[str]:
         i += 1
     parts.append(cur)
     return [p for p in parts if p]
+
+
+def lock_label(model: LockModel, key: str, call: str = "") -> str:
+    """A lock as a reviewer names it in a message: `` `q->lock` ``; a sub-lock key (``ip@XFS_ILOCK_EXCL``,
+    ``quotip@lock_flags``) by the labels of the family of ``call`` (the acquire or release that named it):
+    "the ILOCK of `ip`", "the inode locks of `ip` that `flags` names".  The key itself stays internal (the JSON
+    ``lock`` field)."""
+    if "@" not in key:
+        return f"`{key}`"
+    obj, _sep, part = key.rpartition("@")
+    fams = [model.acquires[call]] if call in model.acquires else list(model.releases.get(call, []))
+    fams += [f for f in model.acquires.values() if f.part_labels and f not in fams]
+    for fam in fams:
+        labels = dict(fam.part_labels)
+        if part in labels:
+            return f"the {labels[part]} of `{obj}`"
+    first = fams[0] if fams else None
+    if first is not None and first.label and first.parts == "ret":
+        return f"the {first.label} of `{obj}`"
+    if first is not None and first.label:
+        return f"the {first.label} of `{obj}` that `{part}` names"
+    return f"`{obj}` (`{part}`)"
 
 
 def part_object(key: str) -> str:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.flow.engine import K_GOTO, CfgNode
-from reviewkit.locks.model import LockModel, Summary
+from reviewkit.locks.model import LockModel, Summary, lock_label
 from reviewkit.locks.prepost import Op, SidePath, counterparts, divergence, side_paths
 from reviewkit.model import Finding, PathStep, Severity
 from reviewkit.views.context import ReviewContext
@@ -502,12 +502,13 @@ def review(
             bump("acquire-removed-above")
             continue
         seen.add(v.line)
-        steps = [PathStep(line, note) for line, note in v.steps]
+        quoted, name = f"`{v.key}`", lock_label(model, v.key)  # "the ILOCK of `ip`", not ``ip@XFS_ILOCK_EXCL``
+        steps = [PathStep(line, note.replace(quoted, name)) for line, note in v.steps]
         steps.append(PathStep(v.line, "here"))
         yield ctx.finding(
             rule,
             Severity.parse(v.severity),
-            v.message,
+            v.message.replace(quoted, name),
             post.path,
             v.line,
             patch=post.patch,

@@ -164,6 +164,9 @@ _LOCKED_FLAG = re.compile(r"^&\s*((?!un)\w*locked)$")
 """``&locked``: an int the callee clears when it dropped the caller's lock (not ``&unlocked``)."""
 _RELEASING_NAME = re.compile(r"unlock|_on_locked$|_unlocks?_")
 """A helper outside the model that, by its name, releases the lock passed to it."""
+_TAKING_NAME = re.compile(r"(?:^|_)(?![a-z]*unlock|dead)[a-z]{0,4}(?<![bc])lock(?:_|$)")
+"""A helper outside the model that, by its name, takes a lock of what it is given (``xchk_ilock_inverted``,
+``foo_relock``, ``lock_two_objects``): not ``unlock``, ``block``, ``clock`` or ``..._locked`` (called locked)."""
 
 
 def _rebound(key: str, rebinds: frozenset[str]) -> bool:

@@ -39,6 +39,7 @@ from reviewkit.locks.syntax import (
     _IDENT,
     _LOCKED_FLAG,
     _RELEASING_NAME,
+    _TAKING_NAME,
     _assigned_negated,
     _assigned_to,
     _in_ternary,
@@ -47,6 +48,7 @@ from reviewkit.locks.syntax import (
     _subst,
     call_aliases,
     call_source,
+    local_names,
     lock_annotations,
 )
 from reviewkit.views.source import FunctionView
@@ -55,9 +57,13 @@ NEST_CAP = 3
 UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+_CALLEE = re.compile(r"[A-Za-z_]\w*\s*(?=\()")
+"""A called name (``enc_to_intel_dp`` in ``enc_to_intel_dp(encoder)``): not a value the expression reads."""
 ASSERTED = "lockdep_assert_held"
 UNTAKEN = "untaken:"
 """``Held.entry`` of the record a failed trylock leaves (count 0); ``Event.detail`` prefix of its release."""
+INFERRED = "inferred"
+"""``Held.entry`` of a caller's lock assumed held on entry because the function releases it before taking it."""
 GUARDED = "guard"
 """``Held.entry`` of a lock a ``guard()`` holds until its block ends."""
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
@@ -157,7 +163,7 @@ class LockAnalysis:
                 entry = ASSERTED if kind == "__must_hold" and key in self.asserted else kind
                 held.add(Held(key, "any", "plain", None, "", entry=entry))
         for key in self.inferred:
-            held.add(Held(key, "any", "plain", None, "", entry="inferred"))
+            held.add(Held(key, "any", "plain", None, "", entry=INFERRED))
         return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
 
     def node(self, n: CfgNode, facts: Facts) -> Facts | None:
@@ -168,14 +174,12 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
-        if n.kind in (K_LOOP, K_LABEL) and any(
-            not h.count and h.entry == "inferred" and not h.stale for h in facts.held
-        ):
+        if n.kind in (K_LOOP, K_LABEL) and any(not h.count and h.entry == INFERRED and not h.stale for h in facts.held):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
             old = facts.held
             stale = frozenset(
-                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == "inferred" else h for h in old
+                replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == INFERRED else h for h in old
             )
             facts = Facts(stale, facts.pending, facts.unseen)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
@@ -240,6 +244,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or _RELEASING_NAME.search(c.name)
+                or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
                 or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
                 for c in n.calls
             )
@@ -274,6 +279,12 @@ class LockAnalysis:
                     held.add(replace(p.held, count=0, line=p.dropped_at, stale=False, maybe_dropped=False))
         if not truth and n.cond_key and any(h.key == n.cond_key and h.count and not h.stale for h in held):
             return None  # "if (ptl)" with spin_lock(ptl) held: a held lock's pointer is not NULL
+        if not truth and n.cond_key and n.ast.type == "identifier":
+            # ``if (lock_mode) xfs_iunlock(ip, lock_mode)``: the flags variable that named the sub-locks
+            # taken is zero here, and zero flags name no lock: nothing was taken under that name
+            zero = "@" + n.cond_key
+            for h in [h for h in held if h.count and h.key.endswith(zero) and h.line is not None]:
+                held.discard(h)
         atom: Node | None = n.ast
         negate = False
         if atom is not None and atom.type == "binary_expression" and self._op(atom) == "<":
@@ -289,15 +300,20 @@ class LockAnalysis:
                 success = truth if when in ("nonzero", "nonnull") else not truth
                 if negate:
                     success = not truth
-                hold = self._held_for(call, fam, n) if fam is not None else self._summary_hold(call, summary)
-                if summary is not None and summary.kind == "release":
-                    if success and hold is not None:  # "returns nonzero having dropped the lock": it did
-                        for h in [h for h in held if h.key == hold.key and h.count]:
-                            held.discard(h)
-                elif success and hold is not None:
-                    self._acquire(n, hold, held)
-                elif hold is not None and fam is not None:
-                    self._untaken(hold, held)
+                if fam is not None:  # one hold per sub-lock its flags name, as an acquire outside a test
+                    holds = self._holds_for(call, fam, n)
+                else:
+                    one = self._summary_hold(call, summary)
+                    holds = [one] if one is not None else []
+                for hold in holds:
+                    if summary is not None and summary.kind == "release":
+                        if success:  # "returns nonzero having dropped the lock": it did
+                            for h in [h for h in held if h.key == hold.key and h.count]:
+                                held.discard(h)
+                    elif success:
+                        self._acquire(n, hold, held)
+                    elif fam is not None:
+                        self._untaken(hold, held)
         return Facts(frozenset(held), frozenset(pending), facts.unseen)
 
     def _untaken(self, hold: Held, held: set[Held]) -> None:
@@ -360,8 +376,15 @@ class LockAnalysis:
         root = _ROOT.match(key)
         if rest is None or root is None:
             return False
-        cursor = root.group()
-        return any(r == rest and (c != cursor or self._cursor_loops(cursor) > 1) for r, c in self._element_releases())
+        cursor = self._base_cursor(root.group())
+        return any(
+            r == rest and (self._base_cursor(c) != cursor or self._cursor_loops(cursor) > 1)
+            for r, c in self._element_releases()
+        )
+
+    def _base_cursor(self, name: str) -> str:
+        """The iterator cursor an element name stands for (itself, or the cursor its value is made from)."""
+        return self._derived_cursors().get(name, name)
 
     def _cursor_loops(self, cursor: str) -> int:
         return sum(
@@ -526,6 +549,19 @@ class LockAnalysis:
             args = {lock_key(a) for a in call.args}
             for h in [h for h in held if h.count and h.key in args]:
                 held.discard(h)
+        elif (
+            "lock" in call.name
+            and _TAKING_NAME.search(call.name)
+            and call.name not in self.model.queries
+            and any(not h.count and not h.stale for h in held)
+        ):
+            # ``xchk_ilock_inverted(dp, XFS_IOLOCK_SHARED)`` after a failed trylock or a release: a helper
+            # that by its name takes a lock of the object it is given may have taken this one again, so
+            # a later release of it proves no double release (and no failed trylock)
+            args = {lock_key(a) for a in call.args}
+            for h in [h for h in held if not h.count and not h.stale and _given(part_object(h.key), args)]:
+                held.discard(h)
+                held.add(replace(h, stale=True, maybe_dropped=False))
         flag = next((m.group(1) for a in call.args if (m := _LOCKED_FLAG.match(a))), None)
         if flag is not None and not any(_HANDS_OFF.search(a) for a in call.args if not _LOCKED_FLAG.match(a)):
             # __get_user_pages_locked(..., &locked): the callee may drop the caller's lock and says so
@@ -612,6 +648,12 @@ class LockAnalysis:
             None,
         )
         if same is None:
+            held.add(hold)
+            return
+        if same.entry == INFERRED and same.line is None and not self._nests(hold.group):
+            # on top of a caller's lock only inferred from a release elsewhere: the function's own acquire is
+            # its own fact (a release matches it first), so a path that keeps it is this function's leak,
+            # not "the caller's lock" (taken under one test, released under another)
             held.add(hold)
             return
         if self._nests(hold.group) or (same.group == "any" and same.entry != ASSERTED):
@@ -838,8 +880,54 @@ class LockAnalysis:
                 if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while")
                 for w in n.writes
             )  # iterator macros only: ``while ((src = next_src(c)))`` and ``dst`` are two objects, not elements
-            self.__dict__["_cursor_names"] = got
+            got = self.__dict__["_cursor_names"] = got | frozenset(self._derived_from(got))
         return got
+
+    def _derived_cursors(self) -> dict[str, str]:
+        """:meth:`_derived_from` of the iterator cursors (computed with :meth:`_cursors`)."""
+        self._cursors()
+        got: dict[str, str] = self.__dict__["_derived_cursor_names"]
+        return got
+
+    def _derived_from(self, cursors: frozenset[str]) -> dict[str, str]:
+        """Locals whose every value is made from one iterator cursor and nothing else the function owns:
+        ``struct intel_dp *intel_dp = enc_to_intel_dp(encoder);`` in each loop over ``encoder`` names the
+        element the cursor names (its lock is a per-element lock), mapped to that cursor."""
+        if not cursors:
+            self.__dict__["_derived_cursor_names"] = {}
+            return {}
+        values: dict[str, list[set[str]]] = {}
+        fv = self.fv
+        for n in self._graph().nodes:
+            ast = n.ast
+            if ast is None:
+                continue
+            pairs: list[tuple[Any, Any]] = []
+            if ast.type == "declaration":
+                for d in ast.children_by_field_name("declarator"):
+                    if d.type == "init_declarator":
+                        pairs.append((d.child_by_field_name("declarator"), d.child_by_field_name("value")))
+            elif ast.type == "expression_statement" and ast.named_children:
+                e = ast.named_children[0]
+                if e.type == "assignment_expression":
+                    pairs.append((e.child_by_field_name("left"), e.child_by_field_name("right")))
+            for left, right in pairs:
+                while left is not None and left.type == "pointer_declarator":
+                    left = left.child_by_field_name("declarator")
+                if left is None or right is None or left.type != "identifier":
+                    continue
+                ids = set(_IDENT.findall(_CALLEE.sub("", fv.parsed.text(right))))
+                values.setdefault(fv.parsed.text(left), []).append(ids)
+        local = local_names(fv, self._graph())
+        out: dict[str, str] = {}
+        for name, sets in values.items():
+            if name in cursors or name not in local:
+                continue
+            bases = {c for ids in sets for c in ids & cursors}
+            if len(bases) == 1 and all(ids & cursors and not (ids - cursors) & local for ids in sets):
+                out[name] = next(iter(bases))
+        self.__dict__["_derived_cursor_names"] = out
+        return out
 
     def _irq_state(
         self, call: Call, line: int, key: str, match: Held, variants: set[str], flags: str | None, held: set[Held]
@@ -945,3 +1033,8 @@ class LockAnalysis:
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
+
+
+def _given(obj: str, args: set[str]) -> bool:
+    """Is the lock's object ``obj`` (or an object it is a member of) one of the call's arguments?"""
+    return any(obj == a or obj.startswith((a + "->", a + ".")) for a in args if a)
