@@ -108,7 +108,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import norm_object, real_span
-from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
+from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, all_functions, learn_links, links_for
+from reviewkit.rules.teardown_order.quiesce import Quiesce
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
 
@@ -167,6 +168,8 @@ class _Hit:
     release_node: CfgNode
     link: Link
     steps: list[PathStep]
+    quiet: str | None = None
+    """Why the callback cannot touch the object on this path (a stats counter), None: it can."""
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
@@ -182,14 +185,22 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     regs = learn_registrations(ctx, model)
     if not links and not regs:
         return
+    views = all_functions(ctx)
+    texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
+    quiesce = Quiesce(model, {f.name: f for f in views}, texts)
     found = []
     for fv in targets:
-        found.extend(_check_function(ctx, fv, model, links, regs))
+        found.extend(_check_function(ctx, fv, model, links, regs, quiesce))
     yield from found
 
 
 def _check_function(
-    ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]], regs: list[Registration]
+    ctx: ReviewContext,
+    fv: FunctionView,
+    model: Model,
+    links: dict[str, list[Link]],
+    regs: list[Registration],
+    quiesce: Quiesce,
 ) -> Iterator[Finding]:
     cfg = ctx.facts.fragment_cfg(fv)
     if cfg.errors:
@@ -207,10 +218,22 @@ def _check_function(
         found = links_for(links, obj, fv.name, types)
         return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
 
+    quiet: dict[tuple[int, int], str] = {}
+
+    def harmless(link: Link, nodes: list[CfgNode]) -> str | None:
+        return quiesce.reason(fv, link, nodes)
+
     for path in pset:
-        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed)):
+        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed), harmless):
             key = (hit.destroy.call.line, hit.release.call.line)
-            hits.setdefault(key, hit)
+            if hit.quiet is not None:
+                quiet.setdefault(key, hit.quiet)
+            else:
+                hits.setdefault(key, hit)
+    for key, reason in sorted(quiet.items()):
+        if key not in hits:
+            # the callback can no longer reach the object on any path seen: not proved, counted
+            ctx.bump(reason)
     view = ctx.file_view(fv.path, fv.patch)
     for (d_line, r_line), hit in sorted(hits.items()):
         if not ctx.introduced.at(fv, d_line, r_line):
@@ -247,16 +270,28 @@ def _message(hit: _Hit, path: str) -> str:
 
 
 def _walk(
-    path: FlowPath, model: Model, linked: Callable[[str], list[Link]], canon: Callable[[str], str]
+    path: FlowPath,
+    model: Model,
+    linked: Callable[[str], list[Link]],
+    canon: Callable[[str], str],
+    harmless: Callable[[Link, list[CfgNode]], str | None] = lambda link, nodes: None,
 ) -> Iterator[_Hit]:
-    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals)."""
+    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals).
+
+    ``harmless`` says why a live callback cannot touch the object any more
+    given the nodes the path ran since it was registered (see quiesce.py);
+    such a hit is yielded with ``quiet`` set.
+    """
     state: dict[str, str | None] = {}
-    pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
+    pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None], int]] = []
     family: dict[str, str] = {}
     steps: list[PathStep] = []
+    seen: list[CfgNode] = []
+    registered_at: dict[str, int] = {}
     locked = 0
     nulled: set[int] = set()
     for node, label in path.steps:
+        seen.append(node)
         if node.kind == K_GAP:
             # unseen code may register what we saw allocated: no longer sure it is not live
             state = {w: ("unknown" if s == "allocated" else s) for w, s in state.items()}
@@ -289,18 +324,24 @@ def _walk(
                         if "*" in link.walker or state.get(link.walker) in _LIVE:
                             word = _state_word(state.get(link.walker))
                             note = f"`{ev.obj}` destroyed while `{_shown(link.walker)}` is {word}"
-                            pending.append((ev, node, link, [*steps, PathStep(call.line, note)], dict(state)))
+                            entry = (ev, node, link, [*steps, PathStep(call.line, note)], dict(state), len(seen) - 1)
+                            pending.append(entry)
                     continue
                 if ev.kind == "registered" and call.line:
                     shown = _shown(ev.obj)
                     steps.append(PathStep(call.line, f"`{shown}` registered: its callbacks can run from here"))
                 if ev.kind == "gone":
-                    for d_ev, d_node, link, d_steps, before in pending:
+                    for d_ev, d_node, link, d_steps, before, at in pending:
                         if walker_matches(link.walker, ev.obj) and before.get(ev.obj) in _LIVE:
                             note = f"`{_shown(ev.obj)}` released only now"
                             hit_link = replace(link, walker=_shown(ev.obj)) if "*" in link.walker else link
-                            yield _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
+                            start = registered_at.get(ev.obj, 0)
+                            hit = _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
+                            hit.quiet = harmless(link, seen[start:at])
+                            yield hit
                     pending = [p for p in pending if not walker_matches(p[2].walker, ev.obj)]
+                if ev.kind == "registered":
+                    registered_at[ev.obj] = len(seen) - 1
                 state[ev.obj] = ev.kind
 
 
