@@ -15,10 +15,10 @@ frees, each counted when it keeps the rule quiet:
   of the file that code outside can call back (an ops table entry): the
   tool cannot tell that the gate is still open, so it says nothing;
 - ``teardown_order_device_off``: an IRQ that is not shared, whose device the
-  path left switched off at the free (the last write to it on the path
-  stopped its clock or wrote 0 to its registers through the context, here
-  or as the last such write of a function in view it passed the context
-  to): nothing else raises that line.
+  path left switched off at the free (the last thing done to it through the
+  context on the path stopped its clock, here or as the last such step of a
+  function in view it passed the context to; a nonzero register write or a
+  clock enable switches it on again): nothing else raises that line.
 """
 
 from __future__ import annotations
@@ -128,15 +128,19 @@ class Quiesce:
         return off
 
     def _effect(self, name: str, args: tuple[str, ...]) -> bool | None:
-        """True: the call switches the device off; False: on (a clock enabled, a nonzero register
-        write); None: neither."""
+        """True: the call switches the device off (its clock stopped); False: on again (a clock
+        enabled, a nonzero register write); None: neither.
+
+        Writing 0 to a register is neither: which register it is (an enable,
+        a brightness, an end-of-interrupt) is not known, so it proves nothing.
+        """
         if name in self.model.device_off:
             return True
         if name in self.model.device_on:
             return False
-        if self.model.gate_calls.register_write.search(name) is None:
+        if self.model.gate_calls.register_write.search(name) is None or any(norm_object(a) in _ZERO for a in args):
             return None
-        return any(norm_object(a) in _ZERO for a in args)
+        return False
 
     def _body_effect(self, name: str, depth: int) -> bool | None:
         """The last device effect of ``name``'s body in source order (functions in view followed)."""
