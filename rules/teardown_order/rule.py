@@ -76,6 +76,23 @@ Write instead:
   they name nothing another function destroys;
 - a free of something the callback does not touch (another member, another
   device's structure);
+- a callback that reaches the object only by calling the teardown function
+  itself (a timer that expires its object through the same `free_obj()`),
+  counted as `teardown_order_reached_by_teardown`;
+- a callback whose every way to the object passes an early return the path
+  closed first: `if (ctx->stopped) return;` after `ctx->stopped = 1`,
+  `if (ctx->status & EXITING) return` after `|= EXITING`, a status masked
+  with an enable register after `iowrite32(0, &ctx->regs->enable)`, in the
+  teardown, in a function in view it passes the context to, or in a function
+  of the file that is handed out (`.udc_stop = foo_stop`) when the teardown
+  passes the context to code out of view (`usb_del_gadget_udc(&ctx->gadget)`),
+  where the tool cannot tell the gate is still open
+  (`teardown_order_gated`);
+- the handler of an IRQ requested without `IRQF_SHARED` (constant flags)
+  when the path stopped the device's clock (`clk_disable_unprepare()`) before
+  the free, with no clock enable or nonzero register write after it
+  (`teardown_order_device_off`); a zero written to some register alone
+  does not count: which register it is is not known;
 - lines the series did not change (unless `--all`).
 
 ## Known limitations
