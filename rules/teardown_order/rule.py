@@ -120,26 +120,23 @@ label changes what the other error paths undo).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from reviewkit.rules._csyntax import norm_object, real_span
+from reviewkit.rules._csyntax import norm_object
+from reviewkit.rules.teardown_order.fix import reorder_fix
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, all_functions, learn_links, links_for
 from reviewkit.rules.teardown_order.quiesce import Quiesce
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
+from reviewkit.rules.teardown_order.statements import assigned_name, is_lock, is_unlock, lvalue, nulls, root_name
 
 from reviewkit.api import (
     K_COND,
     K_GAP,
-    K_STMT,
-    Applicability,
     Call,
     CfgNode,
-    FileView,
     Finding,
-    Fix,
     FlowPath,
     FunctionView,
     KernelModel,
@@ -147,7 +144,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     condition_taken,
-    edit_on_view,
 )
 
 ID = "teardown-order"
@@ -264,7 +260,7 @@ def _check_function(
             patch=fv.patch,
             function=fv.name,
             path=hit.steps,
-            fix=_fix(fv, view, hit) if view is not None else None,
+            fix=reorder_fix(fv, view, hit) if view is not None else None,
             extra={"walker": hit.link.walker, "object": hit.link.obj, "release_line": r_line},
         )
 
@@ -315,18 +311,18 @@ def _walk(
             continue
         if node.kind == K_COND and node.line is not None:
             steps.append(PathStep(node.line, f"`{_short(condition_taken(node.text, bool(label)))}`"))
-        assigned = _assigned(node)
+        assigned = assigned_name(node)
         if assigned is not None and "->" not in assigned and "." not in assigned:
             # `tid_tx = other;` between the free and the stop: the stop is about another object now
-            pending = [p for p in pending if _root_name(p[2].walker.lstrip("*|")) != assigned]
-        if assigned is not None and locked and _nulls(node):
+            pending = [p for p in pending if root_name(p[2].walker.lstrip("*|")) != assigned]
+        if assigned is not None and locked and nulls(node):
             # `x = NULL;` after `kfree(x)` with a lock held: if the lock is dropped before the stop,
             # the callback can only see NULL under that lock (it re-checks), the protocol is the code's
-            nulled |= {id(p) for p in pending if p[0].obj == _lvalue(node)}
+            nulled |= {id(p) for p in pending if p[0].obj == lvalue(node)}
         for call in node.calls:
-            if _is_lock(call.name):
+            if is_lock(call.name):
                 locked += 1
-            elif _is_unlock(call.name):
+            elif is_unlock(call.name):
                 locked = max(0, locked - 1)
                 if not locked:
                     pending = [p for p in pending if id(p) not in nulled]
@@ -362,36 +358,6 @@ def _walk(
                 state[ev.obj] = ev.kind
 
 
-def _root_name(text: str) -> str:
-    m = re.match(r"[A-Za-z_]\w*", text)
-    return m.group(0) if m else ""
-
-
-def _lvalue(node: CfgNode) -> str:
-    text = node.text.strip().rstrip(";")
-    return norm_object(text.split("=", 1)[0]) if "=" in text else ""
-
-
-def _nulls(node: CfgNode) -> bool:
-    text = node.text.strip().rstrip(";")
-    return "=" in text and text.split("=", 1)[1].strip() in ("NULL", "0")
-
-
-def _is_lock(name: str) -> bool:
-    return name in ("mutex_lock", "spin_lock", "spin_lock_bh", "spin_lock_irq", "spin_lock_irqsave", "down_write")
-
-
-def _is_unlock(name: str) -> bool:
-    return name in (
-        "mutex_unlock",
-        "spin_unlock",
-        "spin_unlock_bh",
-        "spin_unlock_irq",
-        "spin_unlock_irqrestore",
-        "up_write",
-    )
-
-
 def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], model: Model) -> None:
     """An initialised timer/work handed to a call the tables do not know may be armed by it.
 
@@ -418,37 +384,3 @@ def _short(text: str, width: int = 60) -> str:
 
 def _state_word(state: str | None) -> str:
     return "registered" if state == "registered" else "still live (registered elsewhere)"
-
-
-def _assigned(node: CfgNode) -> str | None:
-    """``s`` of ``s = shrinker_alloc(...)`` (the lvalue of a plain assignment statement)."""
-    text = node.text.strip().rstrip(";")
-    if "=" in text and "==" not in text:
-        left = text.split("=", 1)[0].strip()
-        return left.split()[-1].lstrip("*") if left else None
-    return None
-
-
-def _fix(fv: FunctionView, view: FileView, hit: _Hit) -> Fix | None:
-    """Move the destroy after the release when both are statements of one block."""
-    d, r = hit.destroy_node.ast, hit.release_node.ast
-    if d is None or r is None or hit.destroy_node.kind != K_STMT or hit.release_node.kind != K_STMT:
-        return None
-    if d.parent is None or r.parent is None or d.parent.id != r.parent.id or d.parent.type != "compound_statement":
-        return None
-    between = [s for s in d.parent.named_children if d.end_byte <= s.start_byte and s.end_byte <= r.start_byte]
-    if any(s.type == "labeled_statement" for s in between):
-        return None
-    d_span, r_span = real_span(fv, d), real_span(fv, r)
-    if d_span is None or r_span is None:
-        return None
-    first, last = d_span[0], r_span[1]
-    texts = [view.line_text(n) for n in range(first, last + 1)]
-    if any(t is None for t in texts):
-        return None
-    size = d_span[1] - d_span[0] + 1
-    moved = texts[size:] + texts[:size]
-    r_call = hit.release.call
-    title = f"Call {r_call.name}() before {hit.destroy.call.name}()"
-    edit = edit_on_view(view, first, last + 1, [t for t in moved if t is not None])
-    return Fix(title, (edit,), Applicability.SAFE)
