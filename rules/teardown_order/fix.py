@@ -7,20 +7,15 @@ ladder whose labels sit between the two) gets no fix.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from reviewkit.rules._csyntax import real_span
 
-from reviewkit.api import K_STMT, Applicability, FileView, Fix, FunctionView, edit_on_view
-
-if TYPE_CHECKING:
-    from reviewkit.rules.teardown_order.rule import _Hit
+from reviewkit.api import K_STMT, Applicability, CfgNode, FileView, Fix, FunctionView, edit_on_view
 
 
-def reorder_fix(fv: FunctionView, view: FileView, hit: _Hit) -> Fix | None:
+def reorder_fix(fv: FunctionView, view: FileView, destroy: CfgNode, release: CfgNode, title: str) -> Fix | None:
     """Move the destroy after the release when both are statements of one block."""
-    d, r = hit.destroy_node.ast, hit.release_node.ast
-    if d is None or r is None or hit.destroy_node.kind != K_STMT or hit.release_node.kind != K_STMT:
+    d, r = destroy.ast, release.ast
+    if d is None or r is None or destroy.kind != K_STMT or release.kind != K_STMT:
         return None
     if d.parent is None or r.parent is None or d.parent.id != r.parent.id or d.parent.type != "compound_statement":
         return None
@@ -36,7 +31,5 @@ def reorder_fix(fv: FunctionView, view: FileView, hit: _Hit) -> Fix | None:
         return None
     size = d_span[1] - d_span[0] + 1
     moved = texts[size:] + texts[:size]
-    r_call = hit.release.call
-    title = f"Call {r_call.name}() before {hit.destroy.call.name}()"
     edit = edit_on_view(view, first, last + 1, [t for t in moved if t is not None])
     return Fix(title, (edit,), Applicability.SAFE)

@@ -260,9 +260,15 @@ def _check_function(
             patch=fv.patch,
             function=fv.name,
             path=hit.steps,
-            fix=reorder_fix(fv, view, hit) if view is not None else None,
+            fix=reorder_fix(fv, view, hit.destroy_node, hit.release_node, _fix_title(hit))
+            if view is not None
+            else None,
             extra={"walker": hit.link.walker, "object": hit.link.obj, "release_line": r_line},
         )
+
+
+def _fix_title(hit: _Hit) -> str:
+    return f"Call {hit.release.call.name}() before {hit.destroy.call.name}()"
 
 
 def _message(hit: _Hit, path: str) -> str:
