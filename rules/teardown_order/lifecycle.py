@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
+from reviewkit.rules.teardown_order.gates import GateCalls
+from reviewkit.rules.teardown_order.reach import Route
 
 from reviewkit.api import Call, FileView, FunctionView, Line, ReviewContext, iter_calls
 
@@ -45,6 +47,12 @@ class Link:
     """(walker type, object type) when the link ties two parameters of ``scope``: it then
     holds in any function with exactly one parameter of each type (a teardown helper
     taking what the setup helper took)."""
+    context: str | None = None
+    """The callback's context as the teardown names it (``priv``), when the link came from its reach."""
+    routes: tuple[Route, ...] | None = None
+    """How the callback reaches ``obj`` below ``context`` (None: not known, e.g. a file-scope object)."""
+    exclusive: bool = False
+    """An IRQ requested without the shared flag: only its own device can raise it."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,16 @@ class Model:
         context = table.get("context", {})
         self.context_macros = frozenset(context.get("macros", ["container_of"]))
         self.context_fields = frozenset(context.get("fields", ["private_data"]))
+        gates = table.get("gates", {})
+        self.gate_calls = GateCalls(
+            frozenset(gates.get("set_bit", [])),
+            frozenset(gates.get("clear_bit", [])),
+            frozenset(gates.get("test_bit", [])),
+            re.compile(str(gates.get("register_write", "(?!)"))),
+        )
+        self.device_off = frozenset(gates.get("device_off", []))
+        self.device_on = frozenset(gates.get("device_on", []))
+        self.shared_flag = {str(k["kind"]): str(k["shared_flag"]) for k in table.get("kinds", []) if "shared_flag" in k}
 
     def spec(self, name: str) -> dict[str, Any] | None:
         """The lifecycle call spec of ``name`` (exact names first, then patterns)."""

@@ -19,10 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reviewkit.rules._csyntax import declared_names, norm_object
+from reviewkit.rules.teardown_order.gates import Gate, GateCalls, gates_at, top_level_gates
 
 from reviewkit.api import FunctionView, Node, declarator_name
 
 _DEPTH = 2
+
+Route = tuple[frozenset[str], frozenset[Gate]]
+"""(functions on the way, gates in force): one way a callback reaches a member."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,16 @@ class Reach:
     """``buf``, ``ring``, ``ring->desc``: every prefix of every chain dereferenced from the context."""
     globals: frozenset[str] = frozenset()
     """``cask_lru``, ``gdev``, ``gdev->buf``: file-scope names and the chains below them."""
+    routes: tuple[tuple[str, frozenset[str], frozenset[Gate]], ...] = ()
+    """(member, functions on the way, gates in force) for each way the callback reaches a member."""
 
     def touches_context(self) -> bool:
         return bool(self.members)
+
+    def routes_to(self, member: str | None) -> tuple[Route, ...]:
+        """How ``member`` is reached (None: the context itself, through any member)."""
+        found = {(via, gates) for m, via, gates in self.routes if member is None or m == member}
+        return tuple(sorted(found, key=lambda r: (sorted(r[0]), sorted(r[1]))))
 
 
 @dataclass
@@ -45,6 +56,7 @@ class ReachIndex:
     functions: dict[str, FunctionView]
     macros: frozenset[str]
     fields: frozenset[str]
+    gate_calls: GateCalls | None = None
     file_globals: dict[str, set[str]] = field(default_factory=dict)
     """path -> names declared at file scope (None entry: not known, any non-local name counts)."""
     _memo: dict[tuple[str, int | None, int, frozenset[str]], Reach] = field(default_factory=dict)
@@ -93,16 +105,25 @@ class ReachIndex:
         known = self.file_globals.get(fv.path)
         members: set[str] = set()
         glob: set[str] = set()
+        table = top_level_gates(fv, body, ctx_vars, self.gate_calls) if self.gate_calls is not None else []
+        routes: set[tuple[str, frozenset[str], frozenset[Gate]]] = set()
+        here = frozenset({fv.name})
+
+        def reached(found: set[str], node: Node) -> None:
+            members.update(found)
+            gates = gates_at(table, node.start_byte)
+            routes.update((m, here, gates) for m in found)
+
         for node in _walk(body):
             if node.type == "field_expression":
                 text = norm_object(fv.parsed.text(node))
                 root, rest = _split_root(text)
                 if root in ctx_vars and rest:
-                    members.update(_prefixes(rest))
+                    reached(_prefixes(rest), node)
                 elif root in derived and rest:
-                    members.update(f"{derived[root]}->{p}" for p in _prefixes(rest))
+                    reached({f"{derived[root]}->{p}" for p in _prefixes(rest)}, node)
                 elif root in inner and rest:
-                    members.update(f"{inner[root]}.{p}" for p in _prefixes(rest))
+                    reached({f"{inner[root]}.{p}" for p in _prefixes(rest)}, node)
                 elif root and root not in mine and rest and (known is None or root in known):
                     glob.add(root)
                     glob.update(f"{root}{p}" for p in _prefixes_sep(rest))
@@ -128,7 +149,9 @@ class ReachIndex:
                         if sub is not None:
                             members.update(sub.members)
                             glob.update(sub.globals)
-        return Reach(frozenset(members), frozenset(glob))
+                            gates = gates_at(table, node.start_byte)
+                            routes.update((m, via | here, g | gates) for m, via, g in sub.routes)
+        return Reach(frozenset(members), frozenset(glob), tuple(sorted(routes, key=_route_key)))
 
     def _binds_context(self, fv: FunctionView, value: Node, ctx_vars: set[str], back: frozenset[str]) -> bool:
         value = _strip(value)
@@ -145,6 +168,10 @@ class ReachIndex:
             f = value.child_by_field_name("field")
             return f is not None and fv.parsed.text(f) in self.fields
         return False
+
+
+def _route_key(route: tuple[str, frozenset[str], frozenset[Gate]]) -> tuple[str, list[str], list[Gate]]:
+    return route[0], sorted(route[1]), sorted(route[2])
 
 
 def member_address(fv: FunctionView, value: Node, roots: set[str] | None = None) -> str | None:

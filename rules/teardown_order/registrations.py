@@ -32,7 +32,7 @@ from reviewkit.rules.teardown_order.reach import (
     rebase_alias,
 )
 
-from reviewkit.api import FunctionView, Node, ReviewContext, declarator_name, iter_calls, parse
+from reviewkit.api import Call, FunctionView, Node, ReviewContext, declarator_name, iter_calls, parse
 
 _ROOT_RE = re.compile(r"^([A-Za-z_]\w*)(.*)$")
 
@@ -51,13 +51,15 @@ class Registration:
     path: str
     line: int
     reach: Reach
+    exclusive: bool = False
+    """An IRQ requested with constant flags that lack the shared flag."""
 
 
 def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
     views = all_functions(ctx)
     if not views:
         return []
-    index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields)
+    index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields, model.gate_calls)
     for _pc, view in ctx.c_files():
         if view.tree_post is not None:
             parsed = parse(view.tree_post)
@@ -101,6 +103,7 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
         mine = declared_names(fv) if mine is None else mine
         line = fv.real_line(call.node) or 0
         backs = _back_pointers(fv, walker, aliases or {}) if "context" not in spec and "|" not in walker else []
+        exclusive = _exclusive(call, spec, model.shared_flag.get(kind))
         for idx in spec["callback"]:
             cb = arg(call, int(idx))
             if not cb or not re.fullmatch(r"[A-Za-z_]\w*", cb.strip()):
@@ -110,7 +113,7 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
             if reach is not None:
                 reg = _registration(kind, walker, context, cb.strip(), how, fv, line, reach, mine)
                 if reg is not None:
-                    yield reg
+                    yield replace(reg, exclusive=exclusive)
             for fld, value in backs:
                 # the callback gets back to `value` through the back pointer the setup filled in
                 reach = index.reach(cb.strip(), model.context_param(kind), back=frozenset({fld}))
@@ -120,6 +123,14 @@ def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[R
                 reg = _registration(kind, walker, value, cb.strip(), via, fv, line, reach, mine)
                 if reg is not None:
                     yield reg
+
+
+def _exclusive(call: Call, spec: dict[str, object], shared: str | None) -> bool:
+    """Constant request flags without ``shared`` (``0``, ``IRQF_TRIGGER_HIGH``): not a shared line."""
+    if shared is None or "flags" not in spec:
+        return False
+    flags = arg(call, int(str(spec["flags"])))
+    return flags is not None and shared not in flags and re.fullmatch(r"[A-Z0-9_|\s()]+", flags) is not None
 
 
 def _rebase_root(context: str, aliases: dict[str, str]) -> str:
@@ -217,14 +228,30 @@ def reaching(regs: list[Registration], obj: str, aliases: dict[str, tuple[str, s
     for reg in regs:
         # a deeper base (cq->dim) names a precise handle (cq->dim->work); an IRQ's is a wildcard
         mine = bases if "|" not in reg.walker else bases[:1]
-        walker = next((w for w in (_rebase(reg, obj, b) for b in mine) if w is not None), None)
-        if walker is None and alias is not None and obj != x_root:
-            walker = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
-        if walker is None or (walker, reg.callback) in seen:
+        found = next((w for w in (_rebase(reg, obj, b) for b in mine) if w is not None), None)
+        if found is None and alias is not None and obj != x_root:
+            found = _rebase(reg, f"{alias[1]}->{alias[0]}{obj[len(x_root) :]}", alias[1])
+        if found is None or (found[0], reg.callback) in seen:
             continue
+        walker, context = found
         seen.add((walker, reg.callback))
         hits.append(reg)
-        out.append(Link(walker, obj, reg.how, reg.path, reg.line, None, reg.kind, reg.callback))
+        routes = reg.reach.routes_to(_member_of(obj, context)) if context is not None else None
+        out.append(
+            Link(
+                walker,
+                obj,
+                reg.how,
+                reg.path,
+                reg.line,
+                None,
+                reg.kind,
+                reg.callback,
+                context=context if context is None or obj.startswith(context) else None,
+                routes=routes if context is None or obj.startswith(context) else None,
+                exclusive=reg.exclusive,
+            )
+        )
     # IRQs numbered like one whose handler does not reach obj are not the ones to wait for
     reaching_irqs = {r.walker.split("|", 1)[0] for r in hits if "|" in r.walker}
     others = sorted({r.walker.split("|", 1)[0] for r in regs if "|" in r.walker} - reaching_irqs - {""})
@@ -261,21 +288,30 @@ def walker_matches(pattern: str, key: str) -> bool:
     return pattern == key
 
 
-def _rebase(reg: Registration, obj: str, x_root: str) -> str | None:
-    """The walker pattern for ``obj``: composite handles keep only their context part (``*|dev``)."""
-    walker = _rebase_one(reg, obj, x_root)
-    if walker is not None and "|" in reg.walker:
-        return "*|" + walker.rsplit("|", 1)[-1]
-    return walker
+def _member_of(obj: str, context: str) -> str | None:
+    """``buf->x`` of ``p->buf->x`` below context ``p`` (None: ``obj`` is the context itself)."""
+    for sep in ("->", "."):
+        if obj.startswith(context + sep):
+            return obj[len(context) + len(sep) :]
+    return None
 
 
-def _rebase_one(reg: Registration, obj: str, x_root: str) -> str | None:
+def _rebase(reg: Registration, obj: str, x_root: str) -> tuple[str, str | None] | None:
+    """(walker pattern, context as ``obj`` names it) for ``obj``: composite handles keep only their
+    context part (``*|dev``); the context is None when ``obj`` is reached as a file-scope object."""
+    found = _rebase_one(reg, obj, x_root)
+    if found is not None and "|" in reg.walker:
+        return "*|" + found[0].rsplit("|", 1)[-1], found[1]
+    return found
+
+
+def _rebase_one(reg: Registration, obj: str, x_root: str) -> tuple[str, str | None] | None:
     """The walker a teardown must release before freeing ``obj``, or None when ``obj`` is out of reach."""
     if not reg.relative:
         if obj in reg.reach.globals:
-            return reg.walker
+            return reg.walker, None
         if reg.context is not None and _below(obj, reg.context, reg.reach):
-            return reg.walker
+            return reg.walker, reg.context
         return None
     w_rest = (
         reg.context[len(_root(reg.context)) :]
@@ -287,7 +323,7 @@ def _rebase_one(reg: Registration, obj: str, x_root: str) -> str | None:
         return None
     context = x_root + c_rest
     if _below(obj, context, reg.reach):
-        return x_root + w_rest
+        return x_root + w_rest, context
     return None
 
 

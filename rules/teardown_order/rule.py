@@ -76,6 +76,23 @@ Write instead:
   they name nothing another function destroys;
 - a free of something the callback does not touch (another member, another
   device's structure);
+- a callback that reaches the object only by calling the teardown function
+  itself (a timer that expires its object through the same `free_obj()`),
+  counted as `teardown_order_reached_by_teardown`;
+- a callback whose every way to the object passes an early return the path
+  closed first: `if (ctx->stopped) return;` after `ctx->stopped = 1`,
+  `if (ctx->status & EXITING) return` after `|= EXITING`, a status masked
+  with an enable register after `iowrite32(0, &ctx->regs->enable)`, in the
+  teardown, in a function in view it passes the context to, or in a function
+  of the file that is handed out (`.udc_stop = foo_stop`) when the teardown
+  passes the context to code out of view (`usb_del_gadget_udc(&ctx->gadget)`),
+  where the tool cannot tell the gate is still open
+  (`teardown_order_gated`);
+- the handler of an IRQ requested without `IRQF_SHARED` (constant flags)
+  when the path stopped the device's clock (`clk_disable_unprepare()`) before
+  the free, with no clock enable or nonzero register write after it
+  (`teardown_order_device_off`); a zero written to some register alone
+  does not count: which register it is is not known;
 - lines the series did not change (unless `--all`).
 
 ## Known limitations
@@ -103,25 +120,23 @@ label changes what the other error paths undo).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from reviewkit.rules._csyntax import norm_object, real_span
-from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
+from reviewkit.rules._csyntax import norm_object
+from reviewkit.rules.teardown_order.fix import reorder_fix
+from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, all_functions, learn_links, links_for
+from reviewkit.rules.teardown_order.quiesce import Quiesce
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
+from reviewkit.rules.teardown_order.statements import assigned_name, is_lock, is_unlock, lvalue, nulls, root_name
 
 from reviewkit.api import (
     K_COND,
     K_GAP,
-    K_STMT,
-    Applicability,
     Call,
     CfgNode,
-    FileView,
     Finding,
-    Fix,
     FlowPath,
     FunctionView,
     KernelModel,
@@ -129,7 +144,6 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     condition_taken,
-    edit_on_view,
 )
 
 ID = "teardown-order"
@@ -167,6 +181,8 @@ class _Hit:
     release_node: CfgNode
     link: Link
     steps: list[PathStep]
+    quiet: str | None = None
+    """Why the callback cannot touch the object on this path (a stats counter), None: it can."""
 
 
 def check(ctx: ReviewContext) -> Iterator[Finding]:
@@ -182,14 +198,22 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     regs = learn_registrations(ctx, model)
     if not links and not regs:
         return
+    views = all_functions(ctx)
+    texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
+    quiesce = Quiesce(model, {f.name: f for f in views}, texts)
     found = []
     for fv in targets:
-        found.extend(_check_function(ctx, fv, model, links, regs))
+        found.extend(_check_function(ctx, fv, model, links, regs, quiesce))
     yield from found
 
 
 def _check_function(
-    ctx: ReviewContext, fv: FunctionView, model: Model, links: dict[str, list[Link]], regs: list[Registration]
+    ctx: ReviewContext,
+    fv: FunctionView,
+    model: Model,
+    links: dict[str, list[Link]],
+    regs: list[Registration],
+    quiesce: Quiesce,
 ) -> Iterator[Finding]:
     cfg = ctx.facts.fragment_cfg(fv)
     if cfg.errors:
@@ -207,10 +231,22 @@ def _check_function(
         found = links_for(links, obj, fv.name, types)
         return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
 
+    quiet: dict[tuple[int, int], str] = {}
+
+    def harmless(link: Link, nodes: list[CfgNode]) -> str | None:
+        return quiesce.reason(fv, link, nodes)
+
     for path in pset:
-        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed)):
+        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed), harmless):
             key = (hit.destroy.call.line, hit.release.call.line)
-            hits.setdefault(key, hit)
+            if hit.quiet is not None:
+                quiet.setdefault(key, hit.quiet)
+            else:
+                hits.setdefault(key, hit)
+    for key, reason in sorted(quiet.items()):
+        if key not in hits:
+            # the callback can no longer reach the object on any path seen: not proved, counted
+            ctx.bump(reason)
     view = ctx.file_view(fv.path, fv.patch)
     for (d_line, r_line), hit in sorted(hits.items()):
         if not ctx.introduced.at(fv, d_line, r_line):
@@ -224,9 +260,15 @@ def _check_function(
             patch=fv.patch,
             function=fv.name,
             path=hit.steps,
-            fix=_fix(fv, view, hit) if view is not None else None,
+            fix=reorder_fix(fv, view, hit.destroy_node, hit.release_node, _fix_title(hit))
+            if view is not None
+            else None,
             extra={"walker": hit.link.walker, "object": hit.link.obj, "release_line": r_line},
         )
+
+
+def _fix_title(hit: _Hit) -> str:
+    return f"Call {hit.release.call.name}() before {hit.destroy.call.name}()"
 
 
 def _message(hit: _Hit, path: str) -> str:
@@ -247,34 +289,46 @@ def _message(hit: _Hit, path: str) -> str:
 
 
 def _walk(
-    path: FlowPath, model: Model, linked: Callable[[str], list[Link]], canon: Callable[[str], str]
+    path: FlowPath,
+    model: Model,
+    linked: Callable[[str], list[Link]],
+    canon: Callable[[str], str],
+    harmless: Callable[[Link, list[CfgNode]], str | None] = lambda link, nodes: None,
 ) -> Iterator[_Hit]:
-    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals)."""
+    """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals).
+
+    ``harmless`` says why a live callback cannot touch the object any more
+    given the nodes the path ran since it was registered (see quiesce.py);
+    such a hit is yielded with ``quiet`` set.
+    """
     state: dict[str, str | None] = {}
-    pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None]]] = []
+    pending: list[tuple[Event, CfgNode, Link, list[PathStep], dict[str, str | None], int]] = []
     family: dict[str, str] = {}
     steps: list[PathStep] = []
+    seen: list[CfgNode] = []
+    registered_at: dict[str, int] = {}
     locked = 0
     nulled: set[int] = set()
     for node, label in path.steps:
+        seen.append(node)
         if node.kind == K_GAP:
             # unseen code may register what we saw allocated: no longer sure it is not live
             state = {w: ("unknown" if s == "allocated" else s) for w, s in state.items()}
             continue
         if node.kind == K_COND and node.line is not None:
             steps.append(PathStep(node.line, f"`{_short(condition_taken(node.text, bool(label)))}`"))
-        assigned = _assigned(node)
+        assigned = assigned_name(node)
         if assigned is not None and "->" not in assigned and "." not in assigned:
             # `tid_tx = other;` between the free and the stop: the stop is about another object now
-            pending = [p for p in pending if _root_name(p[2].walker.lstrip("*|")) != assigned]
-        if assigned is not None and locked and _nulls(node):
+            pending = [p for p in pending if root_name(p[2].walker.lstrip("*|")) != assigned]
+        if assigned is not None and locked and nulls(node):
             # `x = NULL;` after `kfree(x)` with a lock held: if the lock is dropped before the stop,
             # the callback can only see NULL under that lock (it re-checks), the protocol is the code's
-            nulled |= {id(p) for p in pending if p[0].obj == _lvalue(node)}
+            nulled |= {id(p) for p in pending if p[0].obj == lvalue(node)}
         for call in node.calls:
-            if _is_lock(call.name):
+            if is_lock(call.name):
                 locked += 1
-            elif _is_unlock(call.name):
+            elif is_unlock(call.name):
                 locked = max(0, locked - 1)
                 if not locked:
                     pending = [p for p in pending if id(p) not in nulled]
@@ -289,49 +343,25 @@ def _walk(
                         if "*" in link.walker or state.get(link.walker) in _LIVE:
                             word = _state_word(state.get(link.walker))
                             note = f"`{ev.obj}` destroyed while `{_shown(link.walker)}` is {word}"
-                            pending.append((ev, node, link, [*steps, PathStep(call.line, note)], dict(state)))
+                            entry = (ev, node, link, [*steps, PathStep(call.line, note)], dict(state), len(seen) - 1)
+                            pending.append(entry)
                     continue
                 if ev.kind == "registered" and call.line:
                     shown = _shown(ev.obj)
                     steps.append(PathStep(call.line, f"`{shown}` registered: its callbacks can run from here"))
                 if ev.kind == "gone":
-                    for d_ev, d_node, link, d_steps, before in pending:
+                    for d_ev, d_node, link, d_steps, before, at in pending:
                         if walker_matches(link.walker, ev.obj) and before.get(ev.obj) in _LIVE:
                             note = f"`{_shown(ev.obj)}` released only now"
                             hit_link = replace(link, walker=_shown(ev.obj)) if "*" in link.walker else link
-                            yield _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
+                            start = registered_at.get(ev.obj, 0)
+                            hit = _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
+                            hit.quiet = harmless(link, seen[start:at])
+                            yield hit
                     pending = [p for p in pending if not walker_matches(p[2].walker, ev.obj)]
+                if ev.kind == "registered":
+                    registered_at[ev.obj] = len(seen) - 1
                 state[ev.obj] = ev.kind
-
-
-def _root_name(text: str) -> str:
-    m = re.match(r"[A-Za-z_]\w*", text)
-    return m.group(0) if m else ""
-
-
-def _lvalue(node: CfgNode) -> str:
-    text = node.text.strip().rstrip(";")
-    return norm_object(text.split("=", 1)[0]) if "=" in text else ""
-
-
-def _nulls(node: CfgNode) -> bool:
-    text = node.text.strip().rstrip(";")
-    return "=" in text and text.split("=", 1)[1].strip() in ("NULL", "0")
-
-
-def _is_lock(name: str) -> bool:
-    return name in ("mutex_lock", "spin_lock", "spin_lock_bh", "spin_lock_irq", "spin_lock_irqsave", "down_write")
-
-
-def _is_unlock(name: str) -> bool:
-    return name in (
-        "mutex_unlock",
-        "spin_unlock",
-        "spin_unlock_bh",
-        "spin_unlock_irq",
-        "spin_unlock_irqrestore",
-        "up_write",
-    )
 
 
 def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], model: Model) -> None:
@@ -360,37 +390,3 @@ def _short(text: str, width: int = 60) -> str:
 
 def _state_word(state: str | None) -> str:
     return "registered" if state == "registered" else "still live (registered elsewhere)"
-
-
-def _assigned(node: CfgNode) -> str | None:
-    """``s`` of ``s = shrinker_alloc(...)`` (the lvalue of a plain assignment statement)."""
-    text = node.text.strip().rstrip(";")
-    if "=" in text and "==" not in text:
-        left = text.split("=", 1)[0].strip()
-        return left.split()[-1].lstrip("*") if left else None
-    return None
-
-
-def _fix(fv: FunctionView, view: FileView, hit: _Hit) -> Fix | None:
-    """Move the destroy after the release when both are statements of one block."""
-    d, r = hit.destroy_node.ast, hit.release_node.ast
-    if d is None or r is None or hit.destroy_node.kind != K_STMT or hit.release_node.kind != K_STMT:
-        return None
-    if d.parent is None or r.parent is None or d.parent.id != r.parent.id or d.parent.type != "compound_statement":
-        return None
-    between = [s for s in d.parent.named_children if d.end_byte <= s.start_byte and s.end_byte <= r.start_byte]
-    if any(s.type == "labeled_statement" for s in between):
-        return None
-    d_span, r_span = real_span(fv, d), real_span(fv, r)
-    if d_span is None or r_span is None:
-        return None
-    first, last = d_span[0], r_span[1]
-    texts = [view.line_text(n) for n in range(first, last + 1)]
-    if any(t is None for t in texts):
-        return None
-    size = d_span[1] - d_span[0] + 1
-    moved = texts[size:] + texts[:size]
-    r_call = hit.release.call
-    title = f"Call {r_call.name}() before {hit.destroy.call.name}()"
-    edit = edit_on_view(view, first, last + 1, [t for t in moved if t is not None])
-    return Fix(title, (edit,), Applicability.SAFE)
