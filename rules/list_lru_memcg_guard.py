@@ -159,7 +159,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     init = _init_state(ctx, model)
     if init.clears:
         return
-    found = []
+    found: list[Finding] = []
     for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         found.extend(_check_function(ctx, fv, specs, model, init))
     yield from found
@@ -252,8 +252,8 @@ def _init_state(ctx: ReviewContext, model: dict[str, Any]) -> _Init:
             view = fv
     if view is not None and view.tree_post is None:
         # fragment: only a visible __list_lru_init() that clears the flag counts
-        for fn in view.functions("post"):
-            if fn.name == name and fn.function is not None and _clears(fn.parsed, fn.function, model):
+        for seen in view.functions("post"):
+            if seen.name == name and seen.function is not None and _clears(seen.parsed, seen.function, model):
                 return _Init(True, view)
         return _Init(None)
     text = view.tree_post if view is not None else _tree_text(ctx, path)
@@ -364,8 +364,8 @@ def _init_fix(parsed: Parsed, fn: Function, text: str, model: dict[str, Any]) ->
     while line > 1 and rows[line - 2].lstrip().startswith(("#if", "#ifdef", "#ifndef")):
         line -= 1  # not inside a conditional block the statement happens to open with
     kmem = model.get("kmem_check")
-    cond = f"{disabled}() || {kmem}()" if kmem else f"{disabled}()"
-    return Edit(path, line, line, (f"{indent}if ({cond})", f"{indent}\t{param} = false;", ""))
+    test = f"{disabled}() || {kmem}()" if kmem else f"{disabled}()"
+    return Edit(path, line, line, (f"{indent}if ({test})", f"{indent}\t{param} = false;", ""))
 
 
 # --------------------------------------------------------------------------
@@ -390,11 +390,11 @@ def _fix(
     view = ctx.file_view(fv.path, fv.patch)
     if view is None:
         return None
-    edit = _call_site_guard(ctx, fv, view, call, spec, lru, model)
-    if edit is None:
+    guard = _call_site_guard(ctx, fv, view, call, spec, lru, model)
+    if guard is None:
         return None
     title = f"Guard `{call.name}()` with {model.get('disabled_check')}() at the call site ({path} not in view)"
-    return Fix(title, (edit,), Applicability.UNSAFE)
+    return Fix(title, (guard,), Applicability.UNSAFE)
 
 
 def _call_site_guard(
@@ -413,7 +413,10 @@ def _call_site_guard(
     if line is None or text is None:
         return None
     if "aware" in spec:
-        arg_node = call.node.child_by_field_name("arguments").named_children[spec["aware"]]
+        args = call.node.child_by_field_name("arguments")
+        if args is None or len(args.named_children) <= spec["aware"]:
+            return None
+        arg_node = args.named_children[spec["aware"]]
         if arg_node.start_point[0] != row:
             return None
         col = arg_node.start_point[1]

@@ -648,7 +648,13 @@ def _leaks(
                 continue
             if h.line is not None and not h.stale:
                 by_key.setdefault((h.key, h.group), []).append((ex, h))
-            if sig is not None and sig in before and h.key not in before[sig] and (known is None or h.key in known):
+            if (
+                sig is not None
+                and before is not None
+                and sig in before
+                and h.key not in before[sig]
+                and (known is None or h.key in known)
+            ):
                 # the pre-image released it on every path through this exit: the patch made it stay
                 newly.setdefault((h.key, h.group), []).append((ex, h))
     unproved = {h.key for ex in exits for h in ex.state.facts.held if h.count and h.stale and h.line is not None}

@@ -33,9 +33,9 @@ def test_mypy_is_clean_on_the_library() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("root", ["tui"])
+@pytest.mark.parametrize("root", ["tui", "rules"])
 def test_mypy_is_clean_on_the_installed_roots(root: str) -> None:
-    """tui/ (installed as reviewkit.tui) is checked as its own root: the review session is typed like the library."""
+    """tui/ and rules/ (installed as reviewkit.tui, reviewkit.rules) are checked as their own roots."""
     exe = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
     if not Path(exe).exists():
         pytest.skip("mypy is not installed (pip install '.[test]')")

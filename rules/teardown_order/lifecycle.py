@@ -194,11 +194,11 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
         fn = fv.function
         assert fn is not None
         # a callback's own locals and parameters name nothing another function can destroy
-        mine = declared_names(fv)
+        own = declared_names(fv)
         objs = {
             norm_object(c.args[0])
             for c in iter_calls(fv.parsed, fn.body)
-            if c.name.startswith(model.walk_prefixes) and c.args and norm_object(c.args[0]) not in mine
+            if c.name.startswith(model.walk_prefixes) and c.args and norm_object(c.args[0]) not in own
         }
         if objs:
             callbacks[fv.name] = objs

@@ -283,7 +283,7 @@ def param_types(fv: FunctionView) -> dict[str, str]:
         d = p.child_by_field_name("declarator")
         t = p.child_by_field_name("type")
         name = declarator_name(d) if d is not None else None
-        if name and t is not None:
+        if name and t is not None and d is not None:
             stars = fv.parsed.text(d).count("*")
             out[name] = " ".join(fv.parsed.text(t).split()) + " " + "*" * stars
     return out

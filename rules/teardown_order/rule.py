@@ -201,7 +201,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     views = all_functions(ctx)
     texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
     quiesce = Quiesce(model, {f.name: f for f in views}, texts)
-    found = []
+    found: list[Finding] = []
     for fv in targets:
         found.extend(_check_function(ctx, fv, model, links, regs, quiesce))
     yield from found
