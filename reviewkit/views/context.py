@@ -106,7 +106,7 @@ class ReviewContext:
             for fv in pc.files:
                 if self.config.path_skipped(fv.path):
                     continue
-                if narrow is None or narrow.tokens is None or _has_token(self._text(fv), narrow.tokens):
+                if narrow is None or narrow.tokens is None or self._file_has_token(fv, narrow.tokens):
                     yield pc, fv
                 else:
                     self.bump("prefilter_skipped_files")
@@ -114,6 +114,17 @@ class ReviewContext:
     def _text(self, fv: FileView) -> str:
         assert self.narrow is not None and self.narrow.file_text is not None
         return self.narrow.file_text(fv)
+
+    def _file_has_token(self, fv: FileView, tokens: tuple[str, ...]) -> bool:
+        """The prefilter's answer for ``fv``, searched once per run when the text is the facts' own.
+
+        A verification re-runs the rule on a rebuilt context whose unchanged
+        views are the same objects: their answer is not searched again.
+        """
+        assert self.narrow is not None
+        if self.narrow.file_text != self.facts.file_text:
+            return _has_token(self._text(fv), tokens)
+        return self.facts.has_token(fv, self._text, tokens)
 
     def c_files(self) -> Iterator[tuple[PatchContext, FileView]]:
         for pc, fv in self.files():
@@ -128,7 +139,7 @@ class ReviewContext:
                 if not (fn.touched or not changed_only):
                     continue
                 if narrow is not None:
-                    if narrow.tokens is not None and not _has_token(fn.text, narrow.tokens):
+                    if narrow.tokens is not None and not self.facts.has_token(fn, _function_text, narrow.tokens):
                         self.bump("prefilter_skipped_functions")
                         continue
                     if side == "post" and narrow.skip is not None and narrow.skip(fn):
@@ -213,6 +224,10 @@ class ReviewContext:
             snippet="\n".join(snippet_lines),
             extra=extra or {},
         )
+
+
+def _function_text(fn: FunctionView) -> str:
+    return fn.text
 
 
 def _has_token(text: str, tokens: tuple[str, ...]) -> bool:

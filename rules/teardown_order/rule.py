@@ -111,6 +111,7 @@ from reviewkit.rules._csyntax import norm_object, real_span
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, learn_links, links_for
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
+from reviewkit.rules.teardown_order.replay import checked, learned_set
 
 from reviewkit.api import (
     K_COND,
@@ -182,9 +183,10 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     regs = learn_registrations(ctx, model)
     if not links and not regs:
         return
-    found = []
+    learned = learned_set(ctx, links, regs)
+    found: list[Finding] = []
     for fv in targets:
-        found.extend(_check_function(ctx, fv, model, links, regs))
+        found.extend(checked(ctx, fv, learned, lambda v: _check_function(ctx, v, model, links, regs)))
     yield from found
 
 
