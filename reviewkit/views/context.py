@@ -102,11 +102,46 @@ class ReviewContext:
 
     def files(self) -> Iterator[tuple[PatchContext, FileView]]:
         narrow = self.narrow
+        tokens = narrow.tokens if narrow is not None else None
+        if tokens is not None and narrow is not None and narrow.file_text != self.facts.file_text:
+            yield from self._files_searched(tokens)
+            return
+        for pc in self.patches:
+            for fv, shown in self._shown(pc.files, tokens):
+                if shown:
+                    yield pc, fv
+                elif shown is not None:
+                    self.bump("prefilter_skipped_files")
+
+    def _shown(self, files: list[FileView], tokens: tuple[str, ...] | None) -> tuple[tuple[FileView, bool | None], ...]:
+        """Each view of one patch's ``files`` with its verdict: shown, hidden by the prefilter, skipped (None).
+
+        Decided once per list per run: a verification re-runs a rule on a
+        rebuilt context whose unchanged patches keep their lists of views,
+        so a pass over a long series costs a lookup per patch, not a search
+        per file (the hidden files are still counted on every pass).
+        """
+        table = self.facts.table("context.shown")
+        key = (id(files), tokens, id(self.config))
+        hit = table.get(key)
+        if hit is not None and hit[0] is files and hit[1] is self.config:
+            return hit[2]
+        verdicts: list[tuple[FileView, bool | None]] = []
+        for fv in files:
+            if self.config.path_skipped(fv.path):
+                verdicts.append((fv, None))
+            else:
+                verdicts.append((fv, tokens is None or _has_token(self.facts.file_text(fv), tokens)))
+        table[key] = (files, self.config, tuple(verdicts))
+        return table[key][2]
+
+    def _files_searched(self, tokens: tuple[str, ...]) -> Iterator[tuple[PatchContext, FileView]]:
+        """:meth:`files` with a narrowing that reads its own texts (searched on every pass)."""
         for pc in self.patches:
             for fv in pc.files:
                 if self.config.path_skipped(fv.path):
                     continue
-                if narrow is None or narrow.tokens is None or self._file_has_token(fv, narrow.tokens):
+                if _has_token(self._text(fv), tokens):
                     yield pc, fv
                 else:
                     self.bump("prefilter_skipped_files")
@@ -114,17 +149,6 @@ class ReviewContext:
     def _text(self, fv: FileView) -> str:
         assert self.narrow is not None and self.narrow.file_text is not None
         return self.narrow.file_text(fv)
-
-    def _file_has_token(self, fv: FileView, tokens: tuple[str, ...]) -> bool:
-        """The prefilter's answer for ``fv``, searched once per run when the text is the facts' own.
-
-        A verification re-runs the rule on a rebuilt context whose unchanged
-        views are the same objects: their answer is not searched again.
-        """
-        assert self.narrow is not None
-        if self.narrow.file_text != self.facts.file_text:
-            return _has_token(self._text(fv), tokens)
-        return self.facts.has_token(fv, self._text, tokens)
 
     def c_files(self) -> Iterator[tuple[PatchContext, FileView]]:
         for pc, fv in self.files():

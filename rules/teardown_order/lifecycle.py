@@ -161,8 +161,12 @@ def all_functions(ctx: ReviewContext) -> list[FunctionView]:
     """
     out: list[FunctionView] = []
     for _pc, view in ctx.c_files():
-        out.extend(fv for fv in view.functions("post") if fv.function is not None)
+        out.extend(ctx.facts.derived("teardown-order.functions", view, _parsed_functions))
     return out
+
+
+def _parsed_functions(view: FileView) -> list[FunctionView]:
+    return [fv for fv in view.functions("post") if fv.function is not None]
 
 
 @dataclass(frozen=True)
