@@ -41,7 +41,8 @@ def function_views(view: FileView, side: str) -> list[FunctionView]:
     if side == "post" and views and view.hunks:
         points = view.deletion_points
         for fv in views:
-            fv.deleted_at = {n for n in points if fv.first_line <= n <= fv.last_line}
+            first, last = fv.first_line, fv.last_line  # each a scan of the line map: once per view, not per point
+            fv.deleted_at = {n for n in points if first <= n <= last}
     if view.is_c:
         settle(view, side, views)  # an annotation-only change leaves the function as it was
     return views
