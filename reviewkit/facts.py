@@ -15,7 +15,7 @@ Rules ask ``ctx.facts`` instead of deriving (and caching) facts themselves:
   (no observer, no fragment keys) is reused whenever the summaries it calls
   are the same objects;
 - ``local_names(fv)``, ``acquire_keys(...)``, ``file_text(fv)`` (what the
-  token prefilter searches), ``has_token(obj, text, tokens)`` (its answer);
+  token prefilter searches), ``token_hits(tokens)`` (its answers);
 - ``derived(name, obj, compute)`` and ``table(name)``: a rule's own facts
   (what one function contributes to a series-wide table), kept here so the
   contexts of a fix verification reuse them instead of re-deriving them for
@@ -199,16 +199,16 @@ class Facts:
             text = self._file_texts.put(fv, text)
         return text
 
-    def has_token(self, obj: K, text: Callable[[K], str], tokens: tuple[str, ...]) -> bool:
-        """Whether ``text(obj)`` (``obj``: a file or function view) holds one of ``tokens``; searched once per run."""
+    def token_hits(self, tokens: tuple[str, ...]) -> ByIdentity[Any, bool]:
+        """The prefilter's answers under ``tokens`` (a file or function view -> holds one), for the run.
+
+        Fetched once per pass over a context (hashing a long token tuple per
+        view would cost what the search saves).
+        """
         hits = self._token_hits.get(tokens)
         if hits is None:
             hits = self._token_hits[tokens] = ByIdentity()
-        found = hits.get(obj)
-        if found is None:
-            body = text(obj)
-            found = hits.put(obj, any(t in body for t in tokens))
-        return found
+        return hits
 
     def derived(self, name: str, obj: K, compute: Callable[[K], V]) -> V:
         """``compute(obj)``, once per object per run (``name``: whose fact, e.g. ``"teardown-order.calls"``).

@@ -52,11 +52,7 @@ class Parsed:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def functions(self) -> list[Function]:
-        """The function definitions, found once per parse (so each one's :meth:`Function.calls` is found once too)."""
-        found = self.__dict__.get("_functions")
-        if found is None:
-            found = self.__dict__["_functions"] = tuple(iter_functions(self))
-        return list(found)
+        return list(iter_functions(self))
 
 
 def parse(source: bytes | str, *, raw: bool = False) -> Parsed:
