@@ -8,7 +8,9 @@ each size the baseline and the new revision run once, in turn; printed:
 CPU (user+system), wall, peak RSS, CPU per patch (flat when linear), and
 the rules' own wall seconds from the JSON report (``stats.rule_seconds``),
 which show which rule grows faster than the series.  ``--timeout 0``
-(default) lifts the per-rule budget so no rule is skipped.
+(default) lifts the per-rule budget so no rule is skipped.  The two JSON
+reports of each size are compared with timing fields dropped (a speed
+change must not change a finding).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from equivalence import scrub
 from paired import HERE, forget, install, machine, run
 
 
@@ -39,11 +42,14 @@ def main() -> int:
                 mbox = base / f"series{n}.mbox"
                 gen = [sys.executable, str(HERE / "gen_series.py"), "-n", str(n), "--one-hunk", "-o", str(mbox)]
                 run(gen)
+                reports: dict[str, object] = {}
                 for name, site in sides.items():
                     out = base / f"{name}{n}.json"
                     argv = ["check", str(mbox), "-f", "json", "-o", str(out), "--timeout", args.timeout]
                     s = run([sys.executable, "-m", "reviewkit", *argv], site=site)
-                    stats = json.loads(out.read_text()).get("stats", {}) if out.exists() else {}
+                    report = json.loads(out.read_text()) if out.exists() else {}
+                    reports[name] = scrub(report)
+                    stats = report.get("stats", {})
                     rules = stats.get("rule_seconds", {})
                     top = sorted(rules.items(), key=lambda kv: -kv[1])[:4]
                     print(
@@ -52,6 +58,8 @@ def main() -> int:
                         + " ".join(f"{k}={v:.1f}" for k, v in top),
                         flush=True,
                     )
+                same = reports["base"] == reports["new"]
+                print(f"n={n:6d} reports {'identical' if same else 'DIFFER'} (timing fields dropped)", flush=True)
         finally:
             for name in sides:
                 forget(base / name)

@@ -219,6 +219,7 @@ class _Fold:
                 report_all=ctx.report_all,
                 facts=ctx.facts,
                 preimages=_fresh(ctx.preimages),
+                keep=ctx,
             )
         else:
             contexts = []
