@@ -99,6 +99,7 @@ def build_context(
     facts: Facts | None = None,
     preimages: PreImages | None = None,
     keep: ReviewContext | None = None,
+    reread: Callable[[list[FileView], Patch], list[FileView]] | None = None,
 ) -> ReviewContext:
     """File views for every patch; in tree mode, whole files from ``tree``.
 
@@ -113,6 +114,9 @@ def build_context(
     facts derived from them): only the fixed patch and the later ones on
     the same file are read again.  The notes and ``preimages.sources``
     then cover the re-read files only (a verification reads neither).
+    ``reread(old_views, patch)``: the views of a changed patch that ``keep``
+    held at the same position (a fold's, which keeps the stitched functions
+    of files the fix left alone); by default :func:`file_views`.
     """
     config = config or Config()
     patches = []
@@ -129,7 +133,7 @@ def build_context(
             _advance(state, prev.files)
             patches.append(PatchContext(patch, prev.files))
             continue
-        views = file_views(patch)
+        views = reread(prev.files, patch) if reread is not None and prev is not None else file_views(patch)
         if preimages is not None:
             warnings.extend(attach_sources(views, preimages, state))
         elif tree_path is not None:
