@@ -1,6 +1,6 @@
 """Series size: ``reviewkit check`` of one mbox of N one-hunk patches, N = 1k, 3k, 10k (paired, one run).
 
-    python bench/series_scale.py BASE_REV [NEW_REV] [--sizes 1000,3000,10000] [--timeout 0]
+    python bench/series_scale.py BASE_REV [NEW_REV] [--sizes 1000,3000,10000] [--timeout 0] [--git]
 
 The series come from ``bench/gen_series.py --one-hunk`` (same seed, so the
 N-patch series is the first N patches of a larger one's generator).  For
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,12 +32,22 @@ def main() -> int:
     ap.add_argument("new", nargs="?", default=".")
     ap.add_argument("--sizes", default="1000,3000,10000")
     ap.add_argument("--timeout", default="0")
+    ap.add_argument(
+        "--git",
+        action="store_true",
+        help="run from an empty git repository (check's repository context, as in a user's checkout)",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(machine())
     with tempfile.TemporaryDirectory(prefix="rk-series-scale-") as tmp:
         base = Path(tmp)
         sides = {"base": install(args.base, base / "base"), "new": install(args.new, base / "new")}
+        cwd = None
+        if args.git:
+            cwd = base / "checkout"
+            cwd.mkdir()
+            subprocess.run(["git", "init", "-q", str(cwd)], check=True)
         try:
             for n in sizes:
                 mbox = base / f"series{n}.mbox"
@@ -46,7 +57,7 @@ def main() -> int:
                 for name, site in sides.items():
                     out = base / f"{name}{n}.json"
                     argv = ["check", str(mbox), "-f", "json", "-o", str(out), "--timeout", args.timeout]
-                    s = run([sys.executable, "-m", "reviewkit", *argv], site=site)
+                    s = run([sys.executable, "-m", "reviewkit", *argv], site=site, cwd=cwd)
                     report = json.loads(out.read_text()) if out.exists() else {}
                     reports[name] = scrub(report)
                     stats = report.get("stats", {})
