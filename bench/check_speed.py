@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from paired import KERNEL, SEED, Sample, forget, install, machine, run, summary
+from paired import KERNEL, SEED, Sample, forget, install, machine, neutral_dir, run, summary
 
 
 def import_ms(site: Path, mbox: Path) -> float:
@@ -30,6 +30,7 @@ def import_ms(site: Path, mbox: Path) -> float:
         capture_output=True,
         text=True,
         env=env,
+        cwd=neutral_dir(),
     )
     total = 0
     for line in proc.stderr.splitlines():

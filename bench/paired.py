@@ -70,8 +70,28 @@ def forget(into: Path) -> None:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(src)], check=False)
 
 
+_NEUTRAL: Path | None = None
+
+
+def neutral_dir() -> Path:
+    """An empty directory outside any checkout: where children run unless told otherwise.
+
+    ``python -m reviewkit`` puts its working directory first on ``sys.path``:
+    run from this repository's root it imports the checkout's ``reviewkit``,
+    not the installed revision, and both sides of a bench measure the same
+    code.  (A git checkout as working directory is also the repository
+    context of ``check``: give ``cwd`` to measure that on purpose.)
+    """
+    global _NEUTRAL
+    if _NEUTRAL is None:
+        import tempfile
+
+        _NEUTRAL = Path(tempfile.mkdtemp(prefix="rk-bench-cwd-"))
+    return _NEUTRAL
+
+
 def run(argv: list[str], *, site: Path | None = None, cwd: Path | None = None, stdout: object = None) -> Sample:
-    """Run ``argv`` to completion; its CPU, wall time and peak RSS."""
+    """Run ``argv`` to completion (in ``cwd``, by default :func:`neutral_dir`); its CPU, wall time and peak RSS."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["NO_COLOR"] = "1"
@@ -79,7 +99,7 @@ def run(argv: list[str], *, site: Path | None = None, cwd: Path | None = None, s
         env["PYTHONPATH"] = str(site)
     out = subprocess.DEVNULL if stdout is None else stdout
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)  # type: ignore[arg-type]
+    proc = subprocess.Popen(argv, env=env, cwd=cwd or neutral_dir(), stdout=out, stderr=subprocess.DEVNULL)  # type: ignore[arg-type]
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)

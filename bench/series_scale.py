@@ -1,6 +1,6 @@
 """Series size: ``reviewkit check`` of one mbox of N one-hunk patches, N = 1k, 3k, 10k (paired, one run).
 
-    python bench/series_scale.py BASE_REV [NEW_REV] [--sizes 1000,3000,10000] [--timeout 0]
+    python bench/series_scale.py BASE_REV [NEW_REV] [--sizes 1000,3000,10000] [--timeout 0] [--git]
 
 The series come from ``bench/gen_series.py --one-hunk`` (same seed, so the
 N-patch series is the first N patches of a larger one's generator).  For
@@ -8,17 +8,21 @@ each size the baseline and the new revision run once, in turn; printed:
 CPU (user+system), wall, peak RSS, CPU per patch (flat when linear), and
 the rules' own wall seconds from the JSON report (``stats.rule_seconds``),
 which show which rule grows faster than the series.  ``--timeout 0``
-(default) lifts the per-rule budget so no rule is skipped.
+(default) lifts the per-rule budget so no rule is skipped.  The two JSON
+reports of each size are compared with timing fields dropped (a speed
+change must not change a finding).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from equivalence import scrub
 from paired import HERE, forget, install, machine, run
 
 
@@ -28,22 +32,35 @@ def main() -> int:
     ap.add_argument("new", nargs="?", default=".")
     ap.add_argument("--sizes", default="1000,3000,10000")
     ap.add_argument("--timeout", default="0")
+    ap.add_argument(
+        "--git",
+        action="store_true",
+        help="run from an empty git repository (check's repository context, as in a user's checkout)",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(machine())
     with tempfile.TemporaryDirectory(prefix="rk-series-scale-") as tmp:
         base = Path(tmp)
         sides = {"base": install(args.base, base / "base"), "new": install(args.new, base / "new")}
+        cwd = None
+        if args.git:
+            cwd = base / "checkout"
+            cwd.mkdir()
+            subprocess.run(["git", "init", "-q", str(cwd)], check=True)
         try:
             for n in sizes:
                 mbox = base / f"series{n}.mbox"
                 gen = [sys.executable, str(HERE / "gen_series.py"), "-n", str(n), "--one-hunk", "-o", str(mbox)]
                 run(gen)
+                reports: dict[str, object] = {}
                 for name, site in sides.items():
                     out = base / f"{name}{n}.json"
                     argv = ["check", str(mbox), "-f", "json", "-o", str(out), "--timeout", args.timeout]
-                    s = run([sys.executable, "-m", "reviewkit", *argv], site=site)
-                    stats = json.loads(out.read_text()).get("stats", {}) if out.exists() else {}
+                    s = run([sys.executable, "-m", "reviewkit", *argv], site=site, cwd=cwd)
+                    report = json.loads(out.read_text()) if out.exists() else {}
+                    reports[name] = scrub(report)
+                    stats = report.get("stats", {})
                     rules = stats.get("rule_seconds", {})
                     top = sorted(rules.items(), key=lambda kv: -kv[1])[:4]
                     print(
@@ -52,6 +69,8 @@ def main() -> int:
                         + " ".join(f"{k}={v:.1f}" for k, v in top),
                         flush=True,
                     )
+                same = reports["base"] == reports["new"]
+                print(f"n={n:6d} reports {'identical' if same else 'DIFFER'} (timing fields dropped)", flush=True)
         finally:
             for name in sides:
                 forget(base / name)

@@ -15,7 +15,11 @@ Rules ask ``ctx.facts`` instead of deriving (and caching) facts themselves:
   (no observer, no fragment keys) is reused whenever the summaries it calls
   are the same objects;
 - ``local_names(fv)``, ``acquire_keys(...)``, ``file_text(fv)`` (what the
-  token prefilter searches).
+  token prefilter searches), ``token_hits(tokens)`` (its answers);
+- ``derived(name, obj, compute)`` and ``table(name)``: a rule's own facts
+  (what one function contributes to a series-wide table), kept here so the
+  contexts of a fix verification reuse them instead of re-deriving them for
+  every unchanged view of the series.
 
 Nothing is stored on the views: every table here is keyed by the identity of
 the object it describes and holds that object, so an id is never reused
@@ -61,6 +65,10 @@ class ByIdentity(Generic[K, V]):
         self._rows[id(key)] = (key, value)
         return value
 
+    def __contains__(self, key: object) -> bool:
+        row = self._rows.get(id(key))
+        return row is not None and row[0] is key
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -79,6 +87,9 @@ class Facts:
         self._fragment_cfgs: ByIdentity[FunctionView, CFG] = ByIdentity()
         self._paths: ByIdentity[FunctionView, PathSet] = ByIdentity()
         self._summaries: dict[_SummaryKey, tuple[Sequence[FunctionView], dict[str, Summary]]] = {}
+        self._derived: dict[str, ByIdentity[Any, Any]] = {}
+        self._tables: dict[str, dict[Any, Any]] = {}
+        self._token_hits: dict[tuple[str, ...], ByIdentity[Any, bool]] = {}
         self.cfgs_built = 0
         """How many graphs this run built (each function view's once)."""
         self.summary_passes = 0
@@ -187,3 +198,34 @@ class Facts:
                 text = "\n".join(ln.text for ln in (*fv.post, *fv.pre))
             text = self._file_texts.put(fv, text)
         return text
+
+    def token_hits(self, tokens: tuple[str, ...]) -> ByIdentity[Any, bool]:
+        """The prefilter's answers under ``tokens`` (a file or function view -> holds one), for the run.
+
+        Fetched once per pass over a context (hashing a long token tuple per
+        view would cost what the search saves).
+        """
+        hits = self._token_hits.get(tokens)
+        if hits is None:
+            hits = self._token_hits[tokens] = ByIdentity()
+        return hits
+
+    def derived(self, name: str, obj: K, compute: Callable[[K], V]) -> V:
+        """``compute(obj)``, once per object per run (``name``: whose fact, e.g. ``"teardown-order.calls"``).
+
+        For facts that depend on ``obj`` alone: a rebuilt context's unchanged
+        views are the same objects, so a verification finds them here.
+        """
+        rows = self._derived.get(name)
+        if rows is None:
+            rows = self._derived[name] = ByIdentity()
+        if obj in rows:
+            return rows.get(obj)  # type: ignore[return-value]
+        return rows.put(obj, compute(obj))
+
+    def table(self, name: str) -> dict[Any, Any]:
+        """A rule's own memo for the run (keys holding ids must keep their objects alive in the value)."""
+        found = self._tables.get(name)
+        if found is None:
+            found = self._tables[name] = {}
+        return found

@@ -219,6 +219,8 @@ class _Fold:
                 report_all=ctx.report_all,
                 facts=ctx.facts,
                 preimages=_fresh(ctx.preimages),
+                keep=ctx,
+                reread=_views_keeping,
             )
         else:
             contexts = []
@@ -247,7 +249,7 @@ def _views_keeping(old_views: list[FileView], patch: Patch) -> list[FileView]:
 
     def build(view: FileView, side: str) -> list[FunctionView]:
         functions = kept.get((view.path, side))
-        if functions is None:
+        if functions is None or view.tree_post is not None:  # given whole texts since: cut from those
             return function_views(view, side)
         return [
             dataclasses.replace(f, patch=patch, changed_lines=set(f.changed_lines), deleted_at=set(f.deleted_at))

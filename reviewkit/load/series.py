@@ -276,17 +276,31 @@ def _body_text(msg: EmailMessage, where: str) -> str:
     return mime.body_text(msg, lambda part: _decode_part(part, where))  # type: ignore[arg-type]
 
 
-def parse_message(raw: bytes, source: str, first_line: int, number: int) -> Message:
-    """Decode one email (headers, transfer encodings, charset, CRLF)."""
+def parse_message(
+    raw: bytes, source: str, first_line: int, number: int, seen: dict[tuple[str, str], str] | None = None
+) -> Message:
+    """Decode one email (headers, transfer encodings, charset, CRLF).
+
+    ``seen``: decoded header values by (name, raw value), shared by the
+    messages of one mbox: the messages of a series or a list archive repeat
+    their From/To/Cc lines, and decoding one (the e-mail package's header
+    parser) costs more than the rest of the message.
+    """
     raw = raw.replace(b"\r\n", b"\n")
     where = f"{source}: message {number}" if number else source
     msg = email.message_from_bytes(raw, policy=email.policy.default)
+    seen = {} if seen is None else seen
     headers: dict[str, str] = {}
-    for key, value in msg.items():
-        try:
-            headers.setdefault(key.lower(), str(value))
-        except (ValueError, TypeError, IndexError):
-            headers.setdefault(key.lower(), "")
+    for key, raw_value in msg.raw_items():
+        text = seen.get((key, raw_value))
+        if text is None:
+            value = msg.policy.header_fetch_parse(key, raw_value)  # what msg.items() gives
+            try:
+                text = str(value)
+            except (ValueError, TypeError, IndexError):
+                text = ""
+            seen[(key, raw_value)] = text
+        headers.setdefault(key.lower(), text)
     body = _body_text(msg, where).replace("\r\n", "\n")
     subject = parse_subject(headers.get("subject", ""))
     encoding = headers.get("content-transfer-encoding", "").lower()
@@ -409,8 +423,9 @@ def _messages_from_bytes(data: bytes, source: str) -> list[Message]:
         raise InputError(f"{source}: binary file, not a patch or mbox")
     chunks = split_mbox(data)
     messages = []
+    seen: dict[tuple[str, str], str] = {}
     for number, (first, raw) in enumerate(chunks, 1):
-        messages.append(parse_message(raw, source, first, number if len(chunks) > 1 else 0))
+        messages.append(parse_message(raw, source, first, number if len(chunks) > 1 else 0, seen))
     return messages
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,14 +155,20 @@ def side_paths(
     kernel: dict[str, Any],
     model: LockModel,
     summaries: dict[str, Summary],
+    graph: Callable[[FunctionView], CFG] | None = None,
 ) -> Sides:
-    """Enumerate and describe the paths of both images (``skipped`` says why not)."""
+    """Enumerate and describe the paths of both images (``skipped`` says why not).
+
+    ``graph``: the run's ``fragment_cfg`` of a view (``ctx.facts.fragment_cfg``,
+    built with this ``kernel``), so the post-image's graph the lock analysis
+    built is not built again; read only, as every shared graph.
+    """
     whole = [] if post.fragment else [n for n in post.line_map if n is not None]
     mapping = post_to_pre(fileview, whole)
     blocks = change_blocks(fileview)
     out: dict[str, list[SidePath]] = {}
     for fv in (pre, post):
-        cfg = _braceless(fv, fragment_cfg(fv, kernel))
+        cfg = _braceless(fv, graph(fv) if graph is not None else fragment_cfg(fv, kernel))
         if fv.function is None or (cfg.errors and not _errors_harmless(cfg.nodes, model, summaries)):
             return Sides([], [], "parse-error")
         found = paths(cfg, limit=PATH_LIMIT)

@@ -476,7 +476,8 @@ def review(
     mentioned = model.mentioned(post.text, summaries.keys()) or model.mentioned(pre.text, summaries.keys())
     if not mentioned and (not post.fragment or not _GOTO.search(pre.text)):
         return
-    sides = side_paths(pre, post, fileview, kernel, model, summaries)
+    graph = ctx.facts.fragment_cfg if kernel is ctx.kernel else None
+    sides = side_paths(pre, post, fileview, kernel, model, summaries, graph)
 
     def bump(what: str) -> None:
         ctx.bump(f"{rule}.prepost-{what}")

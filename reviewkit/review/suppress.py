@@ -56,11 +56,18 @@ def _only_comment(text: str) -> bool:
     return stripped.startswith(("/*", "//")) and (stripped.endswith("*/") or stripped.startswith("//"))
 
 
-def _file_view(ctx: ReviewContext, f: Finding) -> FileView | None:
+def _file_views(ctx: ReviewContext) -> dict[tuple[str, int | None], FileView]:
+    """The view a finding's line is read from, by (file, patch position); None: the file's first view.
+
+    One pass over the files for all findings: a scan per finding is
+    quadratic in a long series (every finding times every patch).
+    """
+    index: dict[tuple[str, int | None], FileView] = {}
     for pc, fv in ctx.files():
-        if fv.path == f.file and (f.patch is None or (pc.patch is not None and pc.patch.position == f.patch)):
-            return fv
-    return None
+        index.setdefault((fv.path, None), fv)
+        if pc.patch is not None:
+            index.setdefault((fv.path, pc.patch.position), fv)
+    return index
 
 
 def silenced(fv: FileView, f: Finding) -> bool:
@@ -115,8 +122,9 @@ def apply(
     """The findings no comment silences, and the stats (``suppressed``, ``suppressions``) of those it does."""
     kept: list[Finding] = []
     gone: list[dict[str, Any]] = []
+    views = _file_views(ctx)
     for f in findings:
-        fv = _file_view(ctx, f)
+        fv = views.get((f.file, f.patch))
         if fv is not None and silenced(fv, f):
             gone.append(_record(f))
         else:

@@ -41,7 +41,8 @@ def function_views(view: FileView, side: str) -> list[FunctionView]:
     if side == "post" and views and view.hunks:
         points = view.deletion_points
         for fv in views:
-            fv.deleted_at = {n for n in points if fv.first_line <= n <= fv.last_line}
+            first, last = fv.first_line, fv.last_line  # each a scan of the line map: once per view, not per point
+            fv.deleted_at = {n for n in points if first <= n <= last}
     if view.is_c:
         settle(view, side, views)  # an annotation-only change leaves the function as it was
     return views
@@ -97,6 +98,8 @@ def build_context(
     report_all: bool = False,
     facts: Facts | None = None,
     preimages: PreImages | None = None,
+    keep: ReviewContext | None = None,
+    reread: Callable[[list[FileView], Patch], list[FileView]] | None = None,
 ) -> ReviewContext:
     """File views for every patch; in tree mode, whole files from ``tree``.
 
@@ -104,18 +107,39 @@ def build_context(
     the context (``ctx.notes``), never written into ``series``.  ``facts``:
     the run's facts when this context re-reads a series of an earlier one
     (a fix verification), so the views both share are not derived twice.
+
+    ``keep``: that earlier context (same sources, patches in the same
+    order).  A patch it holds, unchanged, whose files enter it with the
+    same whole texts keeps its views (so its stitched functions and the
+    facts derived from them): only the fixed patch and the later ones on
+    the same file are read again.  The notes and ``preimages.sources``
+    then cover the re-read files only (a verification reads neither).
+    ``reread(old_views, patch)``: the views of a changed patch that ``keep``
+    held at the same position (a fold's, which keeps the stitched functions
+    of files the fix left alone); by default :func:`file_views`.
     """
     config = config or Config()
     patches = []
     warnings: list[str] = []
     state: dict[str, str] = {}
+    kept_state: dict[str, str] = {}
     tree_path = Path(tree) if tree else None
-    for patch in series.patches if series else []:
-        views = file_views(patch)
+    todo = series.patches if series else []
+    before = keep.patches if keep is not None and len(keep.patches) == len(todo) else None
+    for i, patch in enumerate(todo):
+        prev = before[i] if before is not None else None
+        if prev is not None and prev.patch is patch and _same_inputs(prev.files, kept_state, state):
+            _advance(kept_state, prev.files)
+            _advance(state, prev.files)
+            patches.append(PatchContext(patch, prev.files))
+            continue
+        views = reread(prev.files, patch) if reread is not None and prev is not None else file_views(patch)
         if preimages is not None:
             warnings.extend(attach_sources(views, preimages, state))
         elif tree_path is not None:
             warnings.extend(attach_tree(views, tree_path, state))
+        if prev is not None:
+            _advance(kept_state, prev.files)
         patches.append(PatchContext(patch, views))
     return ReviewContext(
         series,
@@ -127,6 +151,18 @@ def build_context(
         notes=tuple(warnings),
         preimages=preimages,
     )
+
+
+def _same_inputs(views: list[FileView], kept: dict[str, str], state: dict[str, str]) -> bool:
+    """Each C file of a patch enters it with the same whole text (or none) in both builds."""
+    return all(kept.get(v.old_path) == state.get(v.old_path) for v in views if v.is_c)
+
+
+def _advance(state: dict[str, str], views: list[FileView]) -> None:
+    """What attaching whole texts leaves in ``state`` after these views: each post-image by path."""
+    for v in views:
+        if v.is_c and v.tree_post is not None:
+            state[v.path] = v.tree_post
 
 
 def rebuilt_context(old: ReviewContext, series: Series, patches: list[PatchContext]) -> ReviewContext:

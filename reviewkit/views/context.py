@@ -23,6 +23,8 @@ from reviewkit.views.source import FileView, FunctionView
 if TYPE_CHECKING:
     from reviewkit.facts import Facts
 
+_Verdict = tuple[FileView, "bool | None"]
+
 
 class RunStats(dict[str, Any]):
     """The counters of a run (analyses cut by a budget, prefilter skips, fixes dropped...).
@@ -102,11 +104,56 @@ class ReviewContext:
 
     def files(self) -> Iterator[tuple[PatchContext, FileView]]:
         narrow = self.narrow
+        tokens = narrow.tokens if narrow is not None else None
+        if tokens is not None and narrow is not None and narrow.file_text != self.facts.file_text:
+            yield from self._files_searched(tokens)
+            return
+        shown = self._shown(tokens)
+        for pc in self.patches:
+            files = pc.files
+            hit = shown.get(id(files))
+            if hit is None or hit[0] is not files:
+                hit = shown[id(files)] = (files, self._verdicts(files, tokens))
+            for fv, verdict in hit[1]:
+                if verdict:
+                    yield pc, fv
+                elif verdict is not None:
+                    self.bump("prefilter_skipped_files")
+
+    def _shown(self, tokens: tuple[str, ...] | None) -> dict[int, tuple[list[FileView], tuple[_Verdict, ...]]]:
+        """Verdicts on the views of each patch's file list under ``tokens`` and this configuration, by list id.
+
+        Decided once per list per run: a verification re-runs a rule on a
+        rebuilt context whose unchanged patches keep their lists of views,
+        so a pass over a long series costs a lookup per patch, not a search
+        per file (the hidden files are still counted on every pass).  Each
+        entry holds its list, so an id is never reused while it is kept.
+        """
+        table = self.facts.table("context.shown")
+        key = (tokens, id(self.config))
+        hit = table.get(key)
+        if hit is None or hit[0] is not self.config:
+            hit = table[key] = (self.config, {})
+        found: dict[int, tuple[list[FileView], tuple[_Verdict, ...]]] = hit[1]
+        return found
+
+    def _verdicts(self, files: list[FileView], tokens: tuple[str, ...] | None) -> tuple[_Verdict, ...]:
+        """Each view with its verdict: shown (True), hidden by the prefilter (False), path skipped (None)."""
+        out: list[_Verdict] = []
+        for fv in files:
+            if self.config.path_skipped(fv.path):
+                out.append((fv, None))
+            else:
+                out.append((fv, tokens is None or _has_token(self.facts.file_text(fv), tokens)))
+        return tuple(out)
+
+    def _files_searched(self, tokens: tuple[str, ...]) -> Iterator[tuple[PatchContext, FileView]]:
+        """:meth:`files` with a narrowing that reads its own texts (searched on every pass)."""
         for pc in self.patches:
             for fv in pc.files:
                 if self.config.path_skipped(fv.path):
                     continue
-                if narrow is None or narrow.tokens is None or _has_token(self._text(fv), narrow.tokens):
+                if _has_token(self._text(fv), tokens):
                     yield pc, fv
                 else:
                     self.bump("prefilter_skipped_files")
@@ -123,12 +170,13 @@ class ReviewContext:
     def functions(self, side: str = "post", *, changed_only: bool = True) -> Iterator[FunctionView]:
         """Function views of every touched C file; by default only those the patch changed."""
         narrow = self.narrow
+        hits = self.facts.token_hits(narrow.tokens) if narrow is not None and narrow.tokens is not None else None
         for _pc, fv in self.c_files():
             for fn in fv.functions(side):
                 if not (fn.touched or not changed_only):
                     continue
                 if narrow is not None:
-                    if narrow.tokens is not None and not _has_token(fn.text, narrow.tokens):
+                    if narrow.tokens is not None and not _function_has(hits, fn, narrow.tokens):
                         self.bump("prefilter_skipped_functions")
                         continue
                     if side == "post" and narrow.skip is not None and narrow.skip(fn):
@@ -225,6 +273,14 @@ def _diff_rows(view: FileView, fn: FunctionView) -> set[int]:
     """The rows of the diff that ``fn``'s visible lines come from."""
     numbers = {n for n in fn.line_map if n is not None}
     return {ln.diff_line_no for ln in view.lines(fn.side) if ln.number in numbers and ln.diff_line_no}
+
+
+def _function_has(hits: Any, fn: FunctionView, tokens: tuple[str, ...]) -> bool:
+    """The prefilter's answer for a function (``hits``: the run's table for ``tokens``), searched once."""
+    found = hits.get(fn)
+    if found is None:
+        found = hits.put(fn, _has_token(fn.text, tokens))
+    return bool(found)
 
 
 def _has_token(text: str, tokens: tuple[str, ...]) -> bool:

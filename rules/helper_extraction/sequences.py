@@ -55,24 +55,38 @@ def _contiguous(runs: list[tuple[FunctionView, list[Stmt]]]) -> dict[tuple[str, 
     return index
 
 
-def _gapped(key: tuple[str, ...], runs: list[tuple[FunctionView, list[Stmt]]]) -> list[_Occ]:
-    out = []
+_Starts = dict[str, list[tuple[FunctionView, list[Stmt], int]]]
+"""Where each coarse shape starts a statement, in the order of the runs: (function, run, index)."""
+
+
+def _starts(runs: list[tuple[FunctionView, list[Stmt]]]) -> _Starts:
+    """The runs indexed by statement shape, so a key visits only the statements it can start at.
+
+    Scanning every run for every candidate key is quadratic in a long series.
+    """
+    out: _Starts = defaultdict(list)
     for fv, run in runs:
-        for i, first in enumerate(run):
-            if first.coarse != key[0]:
-                continue
-            matched = [first]
-            k = 1
-            for stmt in run[i + 1 : i + len(key) + MAX_EXTRA]:
-                if k < len(key) and stmt.coarse == key[k]:
-                    matched.append(stmt)
-                    k += 1
-                    if k == len(key):
-                        break
-            if k == len(key) and matched[-1].node.end_byte - matched[0].node.start_byte > 0:
-                span = run[i : run.index(matched[-1]) + 1]
-                if len(span) > len(key):
-                    out.append(_Occ(fv, matched, gapped=True))
+        for i, stmt in enumerate(run):
+            out[stmt.coarse].append((fv, run, i))
+    return out
+
+
+def _gapped(key: tuple[str, ...], starts: _Starts) -> list[_Occ]:
+    out = []
+    for fv, run, i in starts.get(key[0], ()):
+        first = run[i]
+        matched = [first]
+        k = 1
+        for stmt in run[i + 1 : i + len(key) + MAX_EXTRA]:
+            if k < len(key) and stmt.coarse == key[k]:
+                matched.append(stmt)
+                k += 1
+                if k == len(key):
+                    break
+        if k == len(key) and matched[-1].node.end_byte - matched[0].node.start_byte > 0:
+            span = run[i : run.index(matched[-1]) + 1]
+            if len(span) > len(key):
+                out.append(_Occ(fv, matched, gapped=True))
     return out
 
 
@@ -120,8 +134,10 @@ def _viable(series: Series, occ: _Occ) -> bool:
 def sequences(series: Series) -> list[Candidate]:
     runs = _runs(series.post)
     index = _contiguous(runs)
+    starts = _starts(runs)
     pre_runs = _runs(series.pre)
     pre_index = _contiguous(pre_runs)
+    pre_starts = _starts(pre_runs)
     viable: dict[tuple[str, ...], list[_Occ]] = {}
     for key, found in index.items():
         if len(set(key)) == 1:
@@ -131,11 +147,11 @@ def sequences(series: Series) -> list[Candidate]:
             continue
         if not _viable(series, occs[0]):
             continue
-        total = occs + _disjoint(occs, _gapped(key, runs))
+        total = occs + _disjoint(occs, _gapped(key, starts))
         if len(total) < 2:
             continue
         pre_occs = _apart(pre_index.get(key, []))
-        pre_total = len(pre_occs) + (len(_disjoint(pre_occs, _gapped(key, pre_runs))) if pre_occs else 0)
+        pre_total = len(pre_occs) + (len(_disjoint(pre_occs, _gapped(key, pre_starts))) if pre_occs else 0)
         if pre_total >= len(total):
             continue
         viable[key] = total

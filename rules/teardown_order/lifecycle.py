@@ -27,7 +27,7 @@ from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.gates import GateCalls
 from reviewkit.rules.teardown_order.reach import Route
 
-from reviewkit.api import Call, FileView, FunctionView, Line, ReviewContext, iter_calls
+from reviewkit.api import Call, FileView, FunctionView, Line, ReviewContext
 
 
 @dataclass(frozen=True)
@@ -179,59 +179,104 @@ def all_functions(ctx: ReviewContext) -> list[FunctionView]:
     """
     out: list[FunctionView] = []
     for _pc, view in ctx.c_files():
-        out.extend(fv for fv in view.functions("post") if fv.function is not None)
+        out.extend(ctx.facts.derived("teardown-order.functions", view, _parsed_functions))
     return out
+
+
+def _parsed_functions(view: FileView) -> list[FunctionView]:
+    return [fv for fv in view.functions("post") if fv.function is not None]
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What one post-image function contributes to the series' links and registrations.
+
+    It depends on the function's view alone, so it is derived once per view
+    per run (:func:`learned`): a fix verification re-runs the rule on a
+    rebuilt context whose unchanged views are the same objects, and
+    re-learning the series then costs a pass over these records instead of
+    a walk of every function's tree for every fix (quadratic in the series).
+    """
+
+    walked: set[str]
+    """Objects its body walks (``list_lru_*(&x, ...)``), not its own locals: a callback's reach."""
+    links: tuple[tuple[Link, tuple[int, int] | None], ...]
+    """Links its constructor calls make, each with the (walker, object) parameter indexes when it ties two."""
+    assignments: tuple[tuple[str, str, str, int], ...]
+    """Its callback field assignments (:func:`_callback_assignments`)."""
+    call_names: frozenset[str]
+    setups: bool
+    """It calls a lifecycle call that names a callback (a registration may come from it)."""
+
+
+def learned(ctx: ReviewContext, fv: FunctionView, model: Model) -> Learned:
+    """:class:`Learned` of ``fv`` (with ``fv.function``), once per view per run."""
+    return ctx.facts.derived("teardown-order.learned", fv, lambda v: _learn(v, model))
+
+
+def _learn(fv: FunctionView, model: Model) -> Learned:
+    from reviewkit.rules.teardown_order.reach import param_types
+
+    fn = fv.function
+    assert fn is not None
+    calls = fn.calls()
+    # a callback's own locals and parameters name nothing another function can destroy
+    mine = declared_names(fv)
+    walked = {
+        norm_object(c.args[0])
+        for c in calls
+        if c.name.startswith(model.walk_prefixes) and c.args and norm_object(c.args[0]) not in mine
+    }
+    links: list[tuple[Link, tuple[int, int] | None]] = []
+    for call in calls:
+        spec = model.links.get(call.name)
+        if spec is None:
+            continue
+        obj, walker = arg(call, int(spec["object"])), arg(call, int(spec["walker"]))
+        line = fv.real_line(call.node) or 0
+        if obj and walker and walker.strip() not in ("NULL", "0"):
+            w, o = norm_object(walker), norm_object(obj)
+            scope = fv.name if w in mine or o in mine else None
+            types = param_types(fv)
+            params = (types[w], types[o]) if w in types and o in types else None
+            link = Link(w, o, f"{call.name}() at {line}", fv.path, line, scope, params=params)
+            names = list(types)
+            links.append((link, (names.index(w), names.index(o)) if params is not None else None))
+    setups = any((spec := model.spec(c.name)) is not None and "callback" in spec for c in calls)
+    return Learned(
+        walked, tuple(links), tuple(_callback_assignments(fv, model)), frozenset(c.name for c in calls), setups
+    )
+
+
+def file_initializers(ctx: ReviewContext, view: FileView, model: Model) -> list[tuple[str, str, str, int]]:
+    """:func:`static_initializers` of ``view``, read once per view per run."""
+    return ctx.facts.derived("teardown-order.initializers", view, lambda v: list(static_initializers(v, model)))
 
 
 def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
     """object -> links, from every post-image function in view (all patches, all files)."""
-    from reviewkit.rules.teardown_order.reach import param_types
-
     links: dict[str, list[Link]] = {}
-    views = all_functions(ctx)
+    views = [(fv, learned(ctx, fv, model)) for fv in all_functions(ctx)]
     callbacks: dict[str, set[str]] = {}
-    for fv in views:
-        fn = fv.function
-        assert fn is not None
-        # a callback's own locals and parameters name nothing another function can destroy
-        own = declared_names(fv)
-        objs = {
-            norm_object(c.args[0])
-            for c in iter_calls(fv.parsed, fn.body)
-            if c.name.startswith(model.walk_prefixes) and c.args and norm_object(c.args[0]) not in own
-        }
-        if objs:
-            callbacks[fv.name] = objs
+    for fv, info in views:
+        if info.walked:
+            callbacks[fv.name] = info.walked
     helpers: dict[str, list[tuple[int, int, Link]]] = {}
-    for fv in views:
-        fn = fv.function
-        assert fn is not None
-        mine: set[str] = set()
-        for call in iter_calls(fv.parsed, fn.body):
-            spec = model.links.get(call.name)
-            if spec is None:
-                continue
-            obj, walker = arg(call, int(spec["object"])), arg(call, int(spec["walker"]))
-            line = fv.real_line(call.node) or 0
-            if obj and walker and walker.strip() not in ("NULL", "0"):
-                mine = mine or declared_names(fv)
-                w, o = norm_object(walker), norm_object(obj)
-                scope = fv.name if w in mine or o in mine else None
-                types = param_types(fv)
-                params = (types[w], types[o]) if w in types and o in types else None
-                link = Link(w, o, f"{call.name}() at {line}", fv.path, line, scope, params=params)
-                _add(links, link)
-                if params is not None:
-                    names = list(types)
-                    helpers.setdefault(fv.name, []).append((names.index(w), names.index(o), link))
-        for walker, field, callback, line in _callback_assignments(fv, model):
+    for fv, info in views:
+        for link, params in info.links:
+            _add(links, link)
+            if params is not None:
+                helpers.setdefault(fv.name, []).append((params[0], params[1], link))
+        for walker, field, callback, line in info.assignments:
             for obj in callbacks.get(callback, ()):
                 _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", fv.path, line))
     # a setup helper's parameter link holds for the arguments of each call of it
-    for fv in views:
+    for fv, info in views:
+        if info.call_names.isdisjoint(helpers):
+            continue
         fn = fv.function
         assert fn is not None
-        for call in iter_calls(fv.parsed, fn.body):
+        for call in fn.calls():
             for wi, oi, link in helpers.get(call.name, []):
                 w, o = arg(call, wi), arg(call, oi)
                 if w and o:
@@ -242,7 +287,7 @@ def learn_links(ctx: ReviewContext, model: Model) -> dict[str, list[Link]]:
                     scope = fv.name if _root(wn) in mine or _root(on) in mine else None
                     _add(links, Link(wn, on, how, fv.path, line, scope if scope and "->" not in wn else None))
     for _pc, view in ctx.c_files():
-        for walker, field, callback, line in static_initializers(view, model):
+        for walker, field, callback, line in file_initializers(ctx, view, model):
             for obj in callbacks.get(callback, ()):
                 _add(links, Link(walker, obj, f"its {field} callback {callback}() at {line}", view.path, line))
     return links

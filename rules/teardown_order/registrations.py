@@ -23,7 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
-from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, static_initializers, strip_casts
+from reviewkit.rules.teardown_order.lifecycle import (
+    Link,
+    Model,
+    all_functions,
+    file_initializers,
+    learned,
+    strip_casts,
+)
 from reviewkit.rules.teardown_order.reach import (
     Reach,
     ReachIndex,
@@ -32,7 +39,7 @@ from reviewkit.rules.teardown_order.reach import (
     rebase_alias,
 )
 
-from reviewkit.api import Call, FunctionView, Node, ReviewContext, declarator_name, iter_calls, parse
+from reviewkit.api import Call, FunctionView, Node, ReviewContext, declarator_name, parse
 
 _ROOT_RE = re.compile(r"^([A-Za-z_]\w*)(.*)$")
 
@@ -62,14 +69,16 @@ def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
     index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields, model.gate_calls)
     for _pc, view in ctx.c_files():
         if view.tree_post is not None:
-            parsed = parse(view.tree_post)
-            index.file_globals[view.path] = file_scope_names(parsed.root, parsed.text)
+            index.file_globals[view.path] = _file_globals(ctx, view.tree_post)
     out: list[Registration] = []
     for fv in views:
-        out.extend(_from_calls(fv, model, index))
-        out.extend(_from_assignments(fv, model, index))
+        info = learned(ctx, fv, model)  # most functions register nothing: their trees are not walked again
+        if info.setups:
+            out.extend(_from_calls(fv, model, index))
+        if info.assignments:
+            out.extend(_from_assignments(fv, model, index, info.assignments))
     for _pc, view in ctx.c_files():
-        for walker, field, callback, line in static_initializers(view, model):
+        for walker, field, callback, line in file_initializers(ctx, view, model):
             kind = model.field_kind.get(field, model.walker_kind)
             reach = index.reach(callback, model.context_param(kind))
             if reach is not None:
@@ -78,12 +87,22 @@ def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
     return out
 
 
+def _file_globals(ctx: ReviewContext, text: str) -> set[str]:
+    """Names declared at file scope of a whole file's text, parsed once per text per run (never change it)."""
+    table = ctx.facts.table("teardown-order.file-globals")
+    found = table.get(text)
+    if found is None:
+        parsed = parse(text)
+        found = table[text] = file_scope_names(parsed.root, parsed.text)
+    return found
+
+
 def _from_calls(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[Registration]:
     fn = fv.function
     assert fn is not None
     mine: set[str] | None = None
     aliases: dict[str, str] | None = None
-    for call in iter_calls(fv.parsed, fn.body):
+    for call in fn.calls():
         spec = model.spec(call.name)
         if spec is None or "callback" not in spec:
             continue
@@ -171,12 +190,12 @@ def _back_pointers(fv: FunctionView, walker: str, aliases: dict[str, str]) -> li
     return out
 
 
-def _from_assignments(fv: FunctionView, model: Model, index: ReachIndex) -> Iterator[Registration]:
-    from reviewkit.rules.teardown_order.lifecycle import _callback_assignments
-
+def _from_assignments(
+    fv: FunctionView, model: Model, index: ReachIndex, assignments: tuple[tuple[str, str, str, int], ...]
+) -> Iterator[Registration]:
     mine: set[str] | None = None
     aliases: dict[str, str] | None = None
-    for walker, field, callback, line in _callback_assignments(fv, model):
+    for walker, field, callback, line in assignments:
         kind = model.field_kind.get(field, model.walker_kind)
         reach = index.reach(callback, model.context_param(kind))
         if reach is None:

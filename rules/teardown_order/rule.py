@@ -129,6 +129,7 @@ from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, all_fun
 from reviewkit.rules.teardown_order.quiesce import Quiesce
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
+from reviewkit.rules.teardown_order.replay import checked, learned_set
 from reviewkit.rules.teardown_order.statements import assigned_name, is_lock, is_unlock, lvalue, nulls, root_name
 
 from reviewkit.api import (
@@ -201,9 +202,11 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     views = all_functions(ctx)
     texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
     quiesce = Quiesce(model, {f.name: f for f in views}, texts)
+    learned = learned_set(ctx, links, regs)
     found: list[Finding] = []
     for fv in targets:
-        found.extend(_check_function(ctx, fv, model, links, regs, quiesce))
+        # a replay keeps the gates read in other functions: a verified fix reorders this function only
+        found.extend(checked(ctx, fv, learned, lambda v: _check_function(ctx, v, model, links, regs, quiesce)))
     yield from found
 
 
