@@ -952,6 +952,12 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 f"`{_quoted(e)}` at {e.line} releases {name}, which is not held on this path: "
                 f"`{e.detail[len(_UNTAKEN) :]}()` at {e.other_line} failed to take it"
             )
+        elif e.kind == "double-release" and e.other_line == e.line:
+            # the same release reached twice: a loop went round without taking the lock again
+            msg = (
+                f"`{_quoted(e)}` at {e.line} releases {name} again on the loop's next pass: "
+                "the previous pass released it here and nothing on the way back takes it"
+            )
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases {name} again: already released at {e.other_line}"
         elif e.kind == "double-acquire":
