@@ -737,7 +737,7 @@ def _handed_off(
       missing release cannot be told from a hand-back without the callers.
     """
     model = ctx.facts.lock_model
-    if all((fam := model.acquires.get(h.call)) is not None and fam.handoff for _ex, h in items):
+    if all(h.handoff or ((fam := model.acquires.get(h.call)) is not None and fam.handoff) for _ex, h in items):
         ctx.bump(f"{ID}.non-owner")
         return True
     if clean and _result_coded(res, holding, clean):

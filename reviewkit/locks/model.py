@@ -240,6 +240,9 @@ class Held:
     is held or free, never held twice, so a release of it frees it for certain."""
     src: str = field(default="", compare=False)
     """The acquire as written (``spin_lock(&q->lock)``, ``l = list_lru_lock(&lru, nid, memcg)``)."""
+    handoff: bool = field(default=False, compare=False)
+    """Taken for another context to release: by a ``handoff`` API (``down_read_non_owner()``) or by a
+    wrapper whose own hold was one (``cached_dev_write()`` taking it non-owner for its completion)."""
 
     @property
     def what(self) -> str:
@@ -297,6 +300,8 @@ class Summary:
     try_: str | None = None
     more: tuple[Summary, ...] = ()
     """Further effects of the same call: ``__releases(rq->lock) __releases(p->pi_lock)`` releases both."""
+    handoff: bool = False
+    """An acquire whose every hold at the wrapper's exits was a hand-off (:attr:`Held.handoff`)."""
 
     def effects(self) -> tuple[Summary, ...]:
         return (self, *self.more)

@@ -279,7 +279,8 @@ def _body_summary(
             continue
         # released first, then taken again on every exit: drops and retakes the caller's lock
         kind = "retake" if key in dropped_first else "acquire"
-        taken.append(Summary(kind, key, params, group, variant, ret if ret in ids else None, flags))
+        handoff = all(h.handoff for ex in res.exits for h in ex.state.facts.held if h.key == key and h.count)
+        taken.append(Summary(kind, key, params, group, variant, ret if ret in ids else None, flags, handoff=handoff))
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]

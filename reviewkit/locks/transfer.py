@@ -340,6 +340,7 @@ class LockAnalysis:
             None,
             self._is_new(key, call.line),
             src=self._src(call, None),
+            handoff=s.handoff,
         )
 
     def exit(self, via: CfgNode, state: State) -> None:
@@ -516,6 +517,7 @@ class LockAnalysis:
             flags,
             self._is_new(key, call.line),
             src=self._src(call, key if fam.key == "ret" else None),
+            handoff=fam.handoff,
         )
 
     def _call(self, n: CfgNode, call: Call, held: set[Held], pending: set[Pending], unseen: bool) -> bool:
@@ -545,9 +547,12 @@ class LockAnalysis:
         if summary is not None:
             return self._summary_call(n, call, summary, held, pending, unseen)
         if _RELEASING_NAME.search(call.name):
-            # migration_entry_wait_on_locked(entry, ptep, ptl): drops the lock it is given
+            # migration_entry_wait_on_locked(entry, ptep, ptl): drops the lock it is given; and
+            # mddev_unlock(mddev), defined in another .c file, drops the lock inside the object it is
+            # given (``mddev->reconfig_mutex``, taken by the header's mddev_lock()): kernel code names
+            # the release of a structure's lock after the structure
             args = {lock_key(a) for a in call.args}
-            for h in [h for h in held if h.count and h.key in args]:
+            for h in [h for h in held if h.count and (h.key in args or _given(part_object(h.key), args))]:
                 held.discard(h)
         elif (
             "lock" in call.name
@@ -1013,6 +1018,7 @@ class LockAnalysis:
                 flags,
                 self._is_new(key, call.line),
                 src=self._src(call, lock_key(mapping[s.ret_var]) if s.ret_var else None),
+                handoff=s.handoff,
             )
             if s.try_ == "maybe":
                 # takes it on some exits only, not told by the result (do_page_mkwrite() relocks the page

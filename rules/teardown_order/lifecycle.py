@@ -16,6 +16,8 @@ structure type) also holds for the same two members of any other pointer:
 :func:`links_for` rebases it (``q->qi_shrinker`` walks ``q->qi_lru``).
 """
 
+# size: the model, the records learned from it and the links they make share types; split the learning next
+
 from __future__ import annotations
 
 import re
