@@ -550,9 +550,10 @@ class LockAnalysis:
             # migration_entry_wait_on_locked(entry, ptep, ptl): drops the lock it is given; and
             # mddev_unlock(mddev), defined in another .c file, drops the lock inside the object it is
             # given (``mddev->reconfig_mutex``, taken by the header's mddev_lock()): kernel code names
-            # the release of a structure's lock after the structure
+            # the release of a structure's lock ``<structure>_unlock()``
             args = {lock_key(a) for a in call.args}
-            for h in [h for h in held if h.count and (h.key in args or _given(part_object(h.key), args))]:
+            whole = call.name.endswith("unlock")  # not ``..._unlocked()``, which runs under the caller's lock
+            for h in [h for h in held if h.count and (h.key in args or (whole and _given(part_object(h.key), args)))]:
                 held.discard(h)
         elif (
             "lock" in call.name
