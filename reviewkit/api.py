@@ -58,10 +58,16 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import Held, LockModel, LockResult, local_names, lock_key
     from reviewkit.locks.analysis import acquire_keys as lock_acquire_keys
     from reviewkit.locks.analysis import analyse as analyse_locks
+    from reviewkit.locks.callees import consumed_by_callee as lock_consumed_by_callee
+    from reviewkit.locks.callees import given_away as lock_given_away
+    from reviewkit.locks.callees import unknown_tail as lock_unknown_tail
     from reviewkit.locks.handback import declared as lock_declared_hand_back
+    from reviewkit.locks.handback import token_out as lock_token_out
     from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
+    from reviewkit.locks.headers import included_in_repo as lock_included_in_repo
+    from reviewkit.locks.headers import text_header_summaries as lock_text_header_summaries
     from reviewkit.locks.model import lock_label
     from reviewkit.locks.prepost_judge import review as lock_prepost
     from reviewkit.locks.summary import summarise as lock_summaries
@@ -116,6 +122,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # the converse: a pre_ callback whose post_ partner releases nothing keeps the lock by mistake
     "lock_unpaired_callback": ("reviewkit.locks.handback", "unpaired_callback"),
     "lock_included": ("reviewkit.locks.headers", "included"),
+    "lock_included_in_repo": ("reviewkit.locks.headers", "included_in_repo"),
+    "lock_text_header_summaries": ("reviewkit.locks.headers", "text_header_summaries"),
+    "lock_token_out": ("reviewkit.locks.handback", "token_out"),
+    "lock_consumed_by_callee": ("reviewkit.locks.callees", "consumed_by_callee"),
+    "lock_given_away": ("reviewkit.locks.callees", "given_away"),
+    "lock_unknown_tail": ("reviewkit.locks.callees", "unknown_tail"),
     # fragment mode: each path of a changed function against its pre-image counterpart
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
     # path rules in fragment mode: a CFG whose blocks opened by unseen code may be skipped
@@ -200,13 +212,19 @@ __all__ = [
     "local_names",
     "local_uses",
     "lock_acquire_keys",
+    "lock_consumed_by_callee",
     "lock_declared_hand_back",
+    "lock_given_away",
     "lock_header_summaries",
     "lock_included",
+    "lock_included_in_repo",
     "lock_key",
     "lock_label",
     "lock_prepost",
     "lock_summaries",
+    "lock_text_header_summaries",
+    "lock_token_out",
+    "lock_unknown_tail",
     "lock_unpaired_callback",
     "offer",
     "parse",

@@ -144,9 +144,7 @@ class Facts:
             memo = self._lock_memos.put(fv, {})
         return memo
 
-    def summaries(
-        self, views: Sequence[FunctionView], base: dict[str, Summary] | None = None
-    ) -> dict[str, Summary]:
+    def summaries(self, views: Sequence[FunctionView], base: dict[str, Summary] | None = None) -> dict[str, Summary]:
         """Lock-wrapper summaries of ``views`` (in this order), computed once per distinct list.
 
         ``base``: the included headers' wrappers (the same for the same views in one run).

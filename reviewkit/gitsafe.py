@@ -38,9 +38,18 @@ def safe_env() -> dict[str, str]:
     return env
 
 
-def run_git(args: list[str], cwd: str | Path) -> subprocess.CompletedProcess[bytes] | None:
-    """``git <SAFE_CONFIG> args`` in ``cwd``; None when git is missing or timed out."""
+def run_git(args: list[str], cwd: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes] | None:
+    """``git <SAFE_CONFIG> args`` in ``cwd`` (``stdin`` its input, else none); None when git is missing or timed out."""
     try:
+        if stdin is not None:
+            return subprocess.run(
+                ["git", *SAFE_CONFIG, *args],
+                cwd=cwd,
+                capture_output=True,
+                input=stdin,
+                env=safe_env(),
+                timeout=_TIMEOUT,
+            )
         return subprocess.run(
             ["git", *SAFE_CONFIG, *args],
             cwd=cwd,
@@ -53,7 +62,7 @@ def run_git(args: list[str], cwd: str | Path) -> subprocess.CompletedProcess[byt
         return None
 
 
-def safe_git(args: list[str], cwd: str | Path) -> bytes | None:
+def safe_git(args: list[str], cwd: str | Path, stdin: bytes | None = None) -> bytes | None:
     """stdout of a successful ``git <SAFE_CONFIG> args``; None when it failed."""
-    proc = run_git(args, cwd)
+    proc = run_git(args, cwd, stdin)
     return proc.stdout if proc is not None and proc.returncode == 0 else None

@@ -74,6 +74,11 @@ Release in the reverse order of acquisition on every path:
   of a by-value name, ``PMSG_IS_AUTO(message)``, is not re-read after an
   acquire), and a flags variable as the test of its release (``if
   (lock_mode) xfs_iunlock(ip, lock_mode)``: zero flags take no lock);
+- paths the function's own values rule out: a ``switch`` on a variable that
+  holds one of its case constants on that path (``int stage = 1; if (...)
+  stage = 2; switch (stage)``: the missing ``default`` never runs), and an
+  ``if (locked)`` after ``locked = cur`` while ``cur->lock`` is held (a plain
+  pointer copy names the same lock; a release through either name releases it);
 - a release after a failed trylock or an earlier release when a helper whose
   name says it locks (``xchk_ilock_inverted(dp, ...)``) was given the lock's
   object in between (it may have taken it again);
@@ -97,7 +102,16 @@ Release in the reverse order of acquisition on every path:
   the function saying it returns with the lock held
   (``lock-balance.documented-hand-back``), a ``pre_X`` callback whose table's
   ``post_X`` releases the lock (``lock-balance.paired-callback``),
-  ``__cond_acquires()``, and, in a
+  ``__cond_acquires()``, an acquire whose token goes to the caller through a
+  pointer parameter (``*idx = srcu_read_lock(...)``: ``lock-balance.token-handed-out``),
+  a whole function that never releases the lock itself and gives it, or the
+  object holding it, to a callee outside the model after taking it
+  (``f2fs_down_write(&sbi->gc_lock); f2fs_gc(sbi, ...)``:
+  ``lock-balance.released-by-callee``; also no double acquire on such a path,
+  nor after a callee outside the model was given the lock itself, as a page
+  is given to a write-back helper: ``lock-balance.retaken-after-callee``), a
+  wrapper given ``NULL`` for the object whose lock it would take or drop
+  (it tests the pointer), and, in a
   whole-file scan, a lock the function never releases on any path nor any other
   lock of its group (``lock-balance.never-released``: held until an unmap or
   stop function by contract; an early ``return`` above the first acquire does
@@ -151,12 +165,18 @@ from reviewkit.api import (
     ReviewContext,
     Severity,
     condition_taken,
+    lock_consumed_by_callee,
     lock_declared_hand_back,
+    lock_given_away,
     lock_header_summaries,
     lock_included,
+    lock_included_in_repo,
     lock_key,
     lock_label,
     lock_prepost,
+    lock_text_header_summaries,
+    lock_token_out,
+    lock_unknown_tail,
     lock_unpaired_callback,
     trail_steps,
 )
@@ -214,12 +234,20 @@ def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockMod
     from pathlib import Path
 
     out: dict[str, Any] = {}
+    repo = getattr(ctx.preimages, "repo", None)
     for _pc, fv in ctx.c_files():
         text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
         if ctx.tree is not None and not ctx.scan:
             source = Path(ctx.tree) / fv.path
         elif ctx.scan:
             source = Path(fv.path)
+        elif repo is not None:  # repo mode: the headers at the revision the file's context came from
+            for rev in (r for r in (ctx.preimages.base, "HEAD") if r is not None):
+                if headers := lock_included_in_repo(repo, rev, fv.path, text):
+                    for name, s in lock_text_header_summaries(headers, kernel, model).items():
+                        out.setdefault(name, s)
+                    break
+            continue
         else:
             continue
         tree = Path(ctx.tree) if ctx.tree is not None and not ctx.scan else None
@@ -464,6 +492,26 @@ def _last_code_line(fv: FunctionView, line: int | None) -> int | None:
     return n if n in rows else line
 
 
+def _unknown_tail(ctx: ReviewContext, res: LockResult, ex: Any, h: Any, common: set[str]) -> str | None:
+    """:func:`reviewkit.locks.callees.unknown_tail` with this file's defined functions."""
+    table = ctx.facts.table(f"{ID}.defined")
+    defined = table.get(res.fv.path)
+    if defined is None:
+        path = res.fv.path
+        defined = table[path] = frozenset(
+            f.name for _pc, fv in ctx.c_files() if fv.path == path for f in fv.functions("post")
+        )
+    return lock_unknown_tail(res, ctx.facts.lock_model, ex, h, common, defined)
+
+
+def _consumed_by_callee(ctx: ReviewContext, res: LockResult, key: str, holding: list[Any] | None = None) -> bool:
+    return lock_consumed_by_callee(res, ctx.facts.cfg(res.fv), ctx.facts.lock_model, key, holding)
+
+
+def _lock_given_away(ctx: ReviewContext, res: LockResult, key: str) -> bool:
+    return lock_given_away(res, ctx.facts.cfg(res.fv), ctx.facts.lock_model, key)
+
+
 def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
     """A lock the caller can name: not built from locals, or returned, or stored where the caller sees it."""
     cfg = ctx.facts.cfg(res.fv)
@@ -662,6 +710,7 @@ def _leaks(
         # held or not depends on what a callee, an alias or a reassigned name did: not provable, not reported
         ctx.bump(f"{ID}.unproved-hold")
     yield from _irq_left_off(ctx, res, irq_open)
+    reported: set[tuple[int | None, int]] = set()
     for key, group in sorted(by_key.keys() | newly.keys()):
         items = by_key.get((key, group), [])
         holding = [ex for ex, _h in items]
@@ -676,6 +725,20 @@ def _leaks(
             items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
+        released = [
+            ex for ex in clean if any(x.key == key and not x.count and x.entry != _UNTAKEN for x in ex.state.facts.held)
+        ]
+        if items and released and not res.fv.fragment:
+            # an error path that ends in a handler this file does not define (``out: f2fs_handle_failed_inode(
+            # inode); return err;``) where the other paths release it: the handler may be what releases it
+            # there; the pre-image's word still stands
+            common = {c.name for ex in released for node, _l in trail_steps(ex.state) for c in node.calls}
+            kept_items = [
+                (ex, h) for ex, h in items if id(ex) in fresh or _unknown_tail(ctx, res, ex, h, common) is None
+            ]
+            if len(kept_items) < len(items):
+                ctx.bump(f"{ID}.callee-on-exit-path")
+            items = kept_items
         if items and not ctx.scan:
             kept_items = [(ex, h) for ex, h in items if not _passed_to_new_call(ctx, res, ex, h)]
             if len(kept_items) < len(items):
@@ -689,6 +752,9 @@ def _leaks(
         for group_items in by_acquire.values():
             group_items.sort(key=lambda item: item[2])
             ex, h, line = group_items[0]
+            if (h.line, line) in reported:
+                continue  # one acquire known by two names on two paths (``locked = cur``): one leak
+            reported.add((h.line, line))
             _line, where = _exit_line(res, ex.via, ctx)
             marked = _path_steps(res, ex.state, h, ex.via, ctx.facts.lock_model)
             steps = [step for step, _decides in marked]
@@ -730,6 +796,8 @@ def _handed_off(
     """Held at return by design, which no path of this function can disprove (counted, not reported).
 
     - taken by a ``handoff`` API (``down_read_non_owner()``: an async completion releases it);
+    - the acquire's token goes to the caller through a pointer parameter (``*srcu_index =
+      srcu_read_lock(...)``): only the caller can release it;
     - the result says which (``tree_mod_dont_log()`` returns false holding the lock, true without it):
       every exit keeping it returns one constant, every other exit another;
     - in a whole-file audit, a lock the function never releases on any path and holds on every exit
@@ -740,12 +808,18 @@ def _handed_off(
     if all(h.handoff or ((fam := model.acquires.get(h.call)) is not None and fam.handoff) for _ex, h in items):
         ctx.bump(f"{ID}.non-owner")
         return True
+    if all(lock_token_out(res.fv, h) for _ex, h in items):
+        ctx.bump(f"{ID}.token-handed-out")
+        return True
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")
         return True
     declared = lock_declared_hand_back(res, ctx.facts.cfg(res.fv), model, key, bool(clean))
     if declared is not None:
         ctx.bump(f"{ID}.{declared}")
+        return True
+    if _consumed_by_callee(ctx, res, key, holding):
+        ctx.bump(f"{ID}.released-by-callee")
         return True
     group = items[0][1].group
     # an exit above the first acquire says nothing, unless a pre_/post_ table names a partner that keeps it
@@ -934,6 +1008,13 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
         name = lock_label(model, e.key, e.call)
         if ctx.scan and e.kind == "double-acquire" and e.other_line is not None and _caller_visible(ctx, res, e.key):
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
+        if e.kind == "double-acquire" and e.other_line is not None and _consumed_by_callee(ctx, res, e.key):
+            ctx.bump(f"{ID}.released-by-callee")
+            continue
+        if e.kind == "double-acquire" and e.other_line is not None and _lock_given_away(ctx, res, e.key):
+            # ``lock_page(page)`` again after ``->writepage(page)``-like callees that unlock what they are given
+            ctx.bump(f"{ID}.retaken-after-callee")
+            continue
         # a double release is reported in a scan too: the first release is on the path, seen (a callee that
         # may drop or retake locks makes the hold stale and the second release proves nothing)
         if e.kind == "orphan-release":

@@ -428,6 +428,12 @@ class _Builder:
     def switch(self, s: Node, nxt: CfgNode) -> CfgNode:
         node = self.new(K_SWITCH, s.child_by_field_name("condition"))
         node.line = self.fv.real_line(s)
+        var = node.ast
+        while var is not None and var.type == "parenthesized_expression" and var.named_children:
+            var = var.named_children[0]
+        if var is not None and var.type == "identifier":
+            # ``int stage = 1; if (...) stage = 2; switch (stage)``: a stored constant picks the case
+            node.compare = (self.parsed.text(var), "switch", "")
         body = s.child_by_field_name("body")
         cases = [c for c in body.named_children if c.type == "case_statement"] if body is not None else []
         self.breaks.append(nxt)
@@ -506,6 +512,23 @@ def const_truth(compare: tuple[str, str, str], value: str) -> bool | None:
     both_literal = all(re.match(r"^(?:-?\d|0x|NULL|true|false)", v) for v in (value, const))
     if both_literal or (value.isupper() and const.isupper() and value != const):
         return op == "!="
+    return None
+
+
+def switch_edges(succs: list[tuple[Any, Any]], value: str) -> list[tuple[Any, Any]] | None:
+    """The edges of a ``switch`` on a variable holding the constant ``value`` (None: cannot tell).
+
+    The ``case`` equal to it; ``default`` when every label is a literal (or an upper-case constant)
+    other than it; nothing decided when a label is an expression the value may equal."""
+    labels = [str(lab)[5:].strip() for _s, lab in succs if str(lab).startswith("case ")]
+    hit = [(n, lab) for n, lab in succs if str(lab).startswith("case ") and str(lab)[5:].strip() == value]
+    if hit:
+        return hit
+    literal = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+[uUlL]*|'.')$")
+    if literal.match(value) and all(literal.match(lab) for lab in labels):
+        return [(n, lab) for n, lab in succs if lab == "default"]
+    if _CONST.match(value) and value.isupper() and all(lab.isupper() and _CONST.match(lab) for lab in labels):
+        return [(n, lab) for n, lab in succs if lab == "default"]
     return None
 
 

@@ -105,6 +105,7 @@ from reviewkit.flow.cfg import (
     CfgNode,
     build_cfg,
     const_truth,
+    switch_edges,
 )
 
 __all__ = [
@@ -381,6 +382,10 @@ def _assign(vals: frozenset[tuple[str, str]], node: CfgNode) -> frozenset[tuple[
 def _feasible(
     node: CfgNode, conds: frozenset[tuple[str, bool]], vals: frozenset[tuple[str, str]] = frozenset()
 ) -> list[tuple[CfgNode, Any]]:
+    if node.kind == K_SWITCH and node.compare is not None and vals:
+        value = next((v for name, v in vals if name == node.compare[0]), None)
+        picked = switch_edges(node.succs, value) if value is not None else None
+        return picked if picked is not None else node.succs
     if node.kind != K_COND:
         return node.succs
     if node.compare is not None and vals:

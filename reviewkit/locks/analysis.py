@@ -198,8 +198,11 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
         if expr is not None and expr.type == "assignment_expression":
             left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
             op = expr.child_by_field_name("operator")
-            if left is not None and right is not None and left.type == "identifier" and (
-                op is None or fv.parsed.text(op) == "="
+            if (
+                left is not None
+                and right is not None
+                and left.type == "identifier"
+                and (op is None or fv.parsed.text(op) == "=")
             ):
                 rhs.setdefault(fv.parsed.text(left), right)
     if any(count.get(p) for p in params):

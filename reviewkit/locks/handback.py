@@ -9,7 +9,10 @@ or its comment, never by a function's name:
 * :func:`documented`: the comment above the function says it returns with the lock held;
 * :func:`paired_callback`: the function is the ``pre_X`` callback of an operations table whose ``post_X``
   callback of the same table releases the lock (the USB reset protocol's ``pre_reset``/``post_reset``);
-  :func:`unpaired_callback` is the converse (the partner releases nothing: no hand-off).
+  :func:`unpaired_callback` is the converse (the partner releases nothing: no hand-off);
+* :func:`token_out`: the acquire's result, the token its release needs (``srcu_read_lock()``'s index), is
+  stored through a pointer parameter (``*srcu_index = srcu_read_lock(&d->srcu)``): the function gives the
+  caller what only the caller can release it with.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewkit.cparse.parse import Node, parse
+from reviewkit.cparse.parse import Node, iter_calls, parse
 from reviewkit.flow.engine import CFG, K_RETURN
-from reviewkit.locks.model import LockModel, LockResult, lock_key
+from reviewkit.locks.model import Held, LockModel, LockResult, lock_key
+from reviewkit.locks.syntax import _params
 from reviewkit.views.source import FunctionView
 
 
@@ -181,3 +185,28 @@ def declared(res: LockResult, cfg: CFG, model: LockModel, key: str, clean: bool)
     if not res.fv.fragment and paired_callback(res.fv, model, key):
         return "paired-callback"
     return None
+
+
+_OUT_TARGET = re.compile(r"^\(*\s*\*\s*(\w+)\s*\)*$|^(\w+)\s*(?:->|\[)")
+
+
+def token_out(fv: FunctionView, held: Held) -> bool:
+    """``held`` was taken by a call whose result is assigned through a pointer parameter of ``fv``
+    (``*idx = srcu_read_lock(...)``, ``out->cookie = ...``): the caller got the token to release it with."""
+    fn = fv.function
+    if fn is None or held.line is None:
+        return False
+    params = {p for p in _params(fv) if p}
+    for call in iter_calls(fn.parsed, fn.node):
+        if call.line != held.line or call.name != held.call:
+            continue
+        parent = call.node.parent
+        while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+            parent = parent.parent
+        if parent is None or parent.type != "assignment_expression":
+            continue
+        left = parent.child_by_field_name("left")
+        m = _OUT_TARGET.match(fn.parsed.text(left)) if left is not None else None
+        if m and (m.group(1) or m.group(2)) in params:
+            return True
+    return False

@@ -9,6 +9,12 @@ tree's own ``include/`` for ``#include <linux/...>`` (static inline
 wrappers and annotated declarations such as ``lock_task_sighand()``).  Only reading happens
 here: a header is text, never run.
 
+With a repository and no tree (``reviewkit check bug.patch`` in a
+checkout, ``--git``, the hook, b4, the TUI), the same headers are read from
+the repository at the series' base commit, else ``HEAD``
+(:func:`included_in_repo`): the file's pre-image came from there, so its
+``md.h`` wrappers must too, or repo mode would miss what ``--tree .`` sees.
+
 Summaries of one header are the same for every file that includes it, so
 they are cached per process by path, size and modification time (a scan
 of ``kernel/sched/`` reads ``sched.h`` once, not once per file).
@@ -16,13 +22,17 @@ of ``kernel/sched/`` reads ``sched.h`` once, not once per file).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewkit.locks.model import LockModel, Summary
 from reviewkit.views.build import whole_file_view
 from reviewkit.views.source import FunctionView
+
+if TYPE_CHECKING:
+    from reviewkit.views.repo import Repo
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+\.h)"', re.MULTILINE)
 MAX_HEADER_BYTES = 400_000
@@ -35,6 +45,7 @@ MAX_TREE_HEADERS = 40
 """``<linux/...>`` headers read per file in tree mode (their summaries are cached across files)."""
 
 _CACHE: dict[tuple[str, int, int], dict[str, Summary]] = {}
+_TEXT_CACHE: dict[tuple[str, int, int], dict[str, Summary]] = {}
 
 
 def included(source: Path, text: str, tree: Path | None = None) -> list[Path]:
@@ -57,6 +68,56 @@ def included(source: Path, text: str, tree: Path | None = None) -> list[Path]:
             if cand.is_file() and cand not in out:
                 out.append(cand)
                 found += 1
+    return out
+
+
+def included_in_repo(repo: Repo, rev: str, path: str, text: str) -> list[tuple[str, str]]:
+    """(label, text) of the headers :func:`included` would read in tree mode, from ``rev`` in ``repo``.
+
+    ``path`` is the file's path in the repository; quoted includes resolve
+    next to it, ``<linux/...>`` ones under ``include/``.  A name that
+    escapes the repository (``#include "../../x.h"`` past the top) is not asked for.
+    """
+    names: list[str] = []
+    here = posixpath.dirname(path)
+    for m in _INCLUDE.finditer(text):
+        cand = posixpath.normpath(posixpath.join(here, m.group(1)))
+        if not cand.startswith("../") and cand not in names:
+            names.append(cand)
+        if len(names) >= MAX_HEADERS:
+            break
+    local = len(names)
+    for m in _SYSTEM.finditer(text):
+        cand = posixpath.normpath(posixpath.join("include", m.group(1)))
+        if len(names) - local >= MAX_TREE_HEADERS or not cand.startswith("include/"):
+            break
+        if cand not in names:
+            names.append(cand)
+    specs = [f"{rev}:{n}" for n in names]
+    got = repo.blobs(specs)
+    return [
+        (f"{rev}:{n}", data.decode("utf-8", "surrogateescape"))
+        for n, spec in zip(names, specs, strict=True)
+        if (data := got.get(spec)) is not None and len(data) <= MAX_HEADER_BYTES
+    ]
+
+
+def text_header_summaries(
+    headers: list[tuple[str, str]], kernel: dict[str, Any], model: LockModel
+) -> dict[str, Summary]:
+    """:func:`header_summaries` for headers given as (label, text), cached by content."""
+    from reviewkit.locks.summary import summarise
+
+    out: dict[str, Summary] = {}
+    for label, text in headers:
+        key = (label, len(text), hash(text))
+        got = _TEXT_CACHE.get(key)
+        if got is None:
+            views = _views(Path(label.split(":", 1)[-1]), text, model)
+            got = summarise(views, kernel, model, called_only=False) if views else {}
+            _TEXT_CACHE[key] = got
+        for name, s in got.items():
+            out.setdefault(name, s)
     return out
 
 

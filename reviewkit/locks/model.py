@@ -95,6 +95,8 @@ class LockModel:
     """``lockdep_assert_held()`` and friends: the caller holds the first argument's lock."""
     queries: frozenset[str] = frozenset()
     """Calls that only read a lock's state (``lockdep_is_held()``, ``spin_is_locked()``): no hand-off."""
+    neutral: re.Pattern[str] = re.compile(r"(?!)")
+    """Callees that never take or drop their caller's locks (``neutral`` in locks.toml), matched in full."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -143,7 +145,8 @@ class LockModel:
         held = frozenset(locks.get("held_asserts", []))
         guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
         queries = frozenset(locks.get("queries", [])) | held
-        return cls(acquires, releases, guards, held, queries)
+        neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
+        return cls(acquires, releases, guards, held, queries, neutral)
 
 
 _CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -243,6 +246,9 @@ class Held:
     handoff: bool = field(default=False, compare=False)
     """Taken for another context to release: by a ``handoff`` API (``down_read_non_owner()``) or by a
     wrapper whose own hold was one (``cached_dev_write()`` taking it non-owner for its completion)."""
+    also: frozenset[str] = frozenset()
+    """Plain pointer copies of the key's root made while held (``locked = cur``): the same object
+    (:mod:`reviewkit.locks.copies`)."""
 
     @property
     def what(self) -> str:

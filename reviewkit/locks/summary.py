@@ -62,8 +62,15 @@ def summarise(
     for name in list(summaries):
         if name in local_names:
             del summaries[name]  # this file's own definition decides
+    # a wrapper of a header's wrapper (``f2fs_gc()`` ends in ``f2fs_up_write()``, defined in f2fs.h) is a
+    # wrapper too: the known summaries' names count as lock calls
+    known = _calls_of(summaries)
+
+    def touches(fv: FunctionView) -> bool:
+        return bool(_ANNOT.search(fv.text) or model.mentioned(fv.text) or (known and known.search(fv.text)))
+
     # text checks first: touching fv.function parses the function
-    whole = [fv for fv in views if not fv.fragment and (_ANNOT.search(fv.text) or model.mentioned(fv.text))]
+    whole = [fv for fv in views if not fv.fragment and touches(fv)]
     whole = [fv for fv in whole if fv.function is not None]
     for fv in whole:
         if not _ANNOT.search(fv.text):
@@ -76,14 +83,26 @@ def summarise(
     candidates = [
         fv
         for fv in whole
-        if (fv.name in called or not called_only)
-        and fv.name not in summaries
-        and len(fv.line_map) <= SUMMARY_MAX_LINES
-        and _touches_locks(fv, model)
+        if (fv.name in called or not called_only) and fv.name not in summaries and len(fv.line_map) <= SUMMARY_MAX_LINES
     ]
     fresh: set[str] | None = None  # None: the first round looks at every candidate
     for _ in range(rounds):
         added: set[str] = set()
+        if fresh is not None:  # a caller of a wrapper found in the last round is a candidate now
+            again = _calls_of(dict.fromkeys(fresh))
+            have = {id(fv) for fv in candidates}
+            candidates += [
+                fv
+                for fv in views
+                if id(fv) not in have
+                and not fv.fragment
+                and (fv.name in called or not called_only)
+                and fv.name not in summaries
+                and again is not None
+                and again.search(fv.text)
+                and len(fv.line_map) <= SUMMARY_MAX_LINES
+                and fv.function is not None
+            ]
         for fv in candidates:
             if fv.name in summaries or (fresh is not None and not any(f"{name}(" in fv.text for name in fresh)):
                 continue
@@ -208,8 +227,11 @@ def annotated_summary(fv: FunctionView) -> Summary | None:
     return first
 
 
-def _touches_locks(fv: FunctionView, model: LockModel) -> bool:
-    return model.mentioned(fv.text)
+def _calls_of(names: dict[str, Any]) -> re.Pattern[str] | None:
+    """A pattern matching a call of any of ``names`` (None for none)."""
+    if not names:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
 
 
 def _summary_of(

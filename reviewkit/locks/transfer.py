@@ -19,6 +19,7 @@ from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
 from reviewkit.flow.engine import CFG, K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
+from reviewkit.locks.copies import copy_of, named_by, through_copies
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -57,6 +58,7 @@ NEST_CAP = 3
 UNLOCKED = "unlocked@"
 """``Held.entry`` of the interrupt state an irqsave lock's plain unlock left saved (then the unlock line)."""
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+_NULL_ROOT = re.compile(r"^\(*\s*(?:NULL|0)\s*\)*(?:->|\.|$)")
 _CALLEE = re.compile(r"[A-Za-z_]\w*\s*(?=\()")
 """A called name (``enc_to_intel_dp`` in ``enc_to_intel_dp(encoder)``): not a value the expression reads."""
 ASSERTED = "lockdep_assert_held"
@@ -194,7 +196,9 @@ class LockAnalysis:
         pending: set[Pending] = set(facts.pending)
         unseen = facts.unseen
         if n.writes:
-            held = {self._restale(h, n) for h in held}
+            copy = self._copy(n)
+            written = frozenset(n.rebinds or ())
+            held = {self._restale(through_copies(h, written, copy), n) for h in held}
             pending = {p for p in pending if p.var not in n.writes}
         for call in n.calls:
             if self.observe is not None:
@@ -261,8 +265,11 @@ class LockAnalysis:
         truth = bool(label)
         if not truth and n.compare is not None and n.compare[1] == "truth":
             root = n.compare[0]
-            if any(h.count and not h.stale and (m := _ROOT.match(h.key)) and m.group() == root for h in held):
-                return None  # the lock lives in *root: a NULL root would have crashed at the acquire
+            if any(
+                h.count and not h.stale and (((m := _ROOT.match(h.key)) and m.group() == root) or root in h.also)
+                for h in held
+            ):
+                return None  # the lock lives in *root (or in what a copy of root points at): a NULL root crashes
         for p in list(pending):
             if n.cond_key == p.var:
                 pending.discard(p)
@@ -455,6 +462,13 @@ class LockAnalysis:
             out.add(w)
         return frozenset(out)
 
+    def _copy(self, n: CfgNode) -> tuple[str, str] | None:
+        """:func:`copy_of` of ``n``, once per node."""
+        memo = self.__dict__.setdefault("_copy_memo", {})
+        if n.id not in memo:
+            memo[n.id] = copy_of(n, self.fv.parsed)
+        return memo[n.id]
+
     def _rebinds(self, n: CfgNode) -> frozenset[str]:
         """``n.rebinds`` less the ``&lock`` arguments of lock calls: ``spin_unlock(&foo_lock)`` takes the
         address of a global to release it, it does not make ``foo_lock`` name another lock."""
@@ -552,8 +566,22 @@ class LockAnalysis:
             # given (``mddev->reconfig_mutex``, taken by the header's mddev_lock()): kernel code names
             # the release of a structure's lock ``<structure>_unlock()``
             args = {lock_key(a) for a in call.args}
-            whole = call.name.endswith("unlock")  # not ``..._unlocked()``, which runs under the caller's lock
-            for h in [h for h in held if h.count and (h.key in args or (whole and _given(part_object(h.key), args)))]:
+            # not ``..._unlocked()``, which runs under the caller's lock, and only what the matching
+            # ``<structure>_lock*()`` took (``ocfs2_downconvert_on_unlock()`` is a hook, not a release)
+            pair = call.name[: -len("unlock")] if call.name.endswith("unlock") else None
+            for h in [
+                h
+                for h in held
+                if h.count
+                and (
+                    h.key in args
+                    or (
+                        pair
+                        and h.call.startswith((pair + "lock", pair + "trylock"))
+                        and _given(part_object(h.key), args)
+                    )
+                )
+            ]:
                 held.discard(h)
         elif (
             "lock" in call.name
@@ -724,7 +752,10 @@ class LockAnalysis:
         if groups & _RWSEM:
             groups = groups | _RWSEM  # mmap_write_downgrade() in a callee: a read unlock ends a write hold
         candidates = [
-            h for h in _ordered(held) if h.key == key and (h.group in groups or h.group == "any" or "any" in groups)
+            h
+            for h in _ordered(held)
+            if (h.key == key or (h.also and named_by(h, key)))
+            and (h.group in groups or h.group == "any" or "any" in groups)
         ]
         if not candidates and self._aliases():
             canon = self._canon(key)
@@ -1001,6 +1032,9 @@ class LockAnalysis:
         flags = _subst(s.flags, mapping) if s.flags else None
         if s.kind == "retake":
             return False
+        if _NULL_ROOT.match(key):
+            # ``switch_tl_lock(NULL, rq)``: the wrapper tests the pointer it was given; no lock lives at NULL
+            return False
         if "*" in key:
             # a slot of a global table the callee indexes with its own locals: whichever slot the caller
             # holds may be the one it drops (hugetlb_no_page() and the fault mutex): unknown from here
@@ -1034,7 +1068,7 @@ class LockAnalysis:
         elif s.try_:
             if s.try_ != "maybe" and n.kind == K_COND and _is_atom_call(n, call):
                 return False  # decided by branch()
-            for h in [h for h in held if h.key == key and h.count]:  # dropped or not: unknown from here
+            for h in [h for h in held if (h.key == key or named_by(h, key)) and h.count]:  # dropped or not: unknown
                 held.discard(h)
                 held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
         else:

@@ -86,7 +86,14 @@ def whole_file_view(
     """A view of a whole file's text with every line counted as changed (scan mode, a fixed scan file)."""
     lines = [Line(n, t, True, 0) for n, t in enumerate(text.split("\n"), 1)]
     return FileView(
-        path, old_path, patch, lines, [], tree_post=text, tree_pre=tree_pre, builder=function_views  # type: ignore[arg-type]
+        path,
+        old_path,
+        patch,  # type: ignore[arg-type]
+        lines,
+        [],
+        tree_post=text,
+        tree_pre=tree_pre,
+        builder=function_views,
     )
 
 

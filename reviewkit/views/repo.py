@@ -50,6 +50,44 @@ class Repo:
             self._cache[name] = safe_git(["cat-file", "blob", name], self.root)
         return self._cache[name]
 
+    def blobs(self, names: list[str]) -> dict[str, bytes]:
+        """The blobs of ``names`` that exist (``rev:path`` or ids), read by one ``git cat-file --batch``.
+
+        A header lookup asks for a dozen paths of which most do not exist:
+        one process instead of one per name.  Anything that is not a blob
+        (a tree, a missing name) is left out.
+        """
+        want = [n for n in dict.fromkeys(names) if n not in self._cache and not n.startswith("-") and "\n" not in n]
+        if want:
+            out = safe_git(
+                ["cat-file", "--batch"],
+                self.root,
+                stdin="".join(f"{n}\n" for n in want).encode("utf-8", "surrogateescape"),
+            )
+            got = _parse_batch(out or b"", len(want))
+            for name, data in zip(want, got, strict=True):
+                self._cache[name] = data
+        return {n: d for n in names if (d := self._cache.get(n)) is not None}
+
+
+def _parse_batch(out: bytes, count: int) -> list[bytes | None]:
+    """Split ``cat-file --batch`` output into one entry per asked name (None: missing or not a blob)."""
+    got: list[bytes | None] = []
+    pos = 0
+    while len(got) < count and pos < len(out):
+        eol = out.find(b"\n", pos)
+        if eol < 0:
+            break
+        head = out[pos:eol].split()
+        pos = eol + 1
+        if len(head) == 3 and head[2].isdigit():
+            size = int(head[2])
+            got.append(out[pos : pos + size] if head[1] == b"blob" else None)
+            pos += size + 1
+        else:  # "<name> missing" / "ambiguous"
+            got.append(None)
+    return got + [None] * (count - len(got))
+
 
 def find_repo(start: str | Path) -> Repo | None:
     """The repository ``start`` is in (its work tree's top), or None."""
