@@ -109,7 +109,8 @@ def unknown_tail(
 ) -> str | None:
     """The first callee on the exit's path after the acquire that may be what releases the lock there:
     called on no path that releases it (``common``: the callees of those paths), outside the lock model,
-    not ``neutral``, not one of the file's own functions (``defined``: those are summarised), given a way
+    not ``neutral``, not one of the file's own functions (``defined``: those are summarised), called for
+    its effect (a statement: a call whose result the path then tests is what failed), given a way
     into memory (``gizmo_free_one(val)``, given a value only, cannot reach the lock); a test in a
     condition (``if (sprite_stale(sp))``) asks, it does not release."""
     for node, _label in reversed(trail_steps(ex.state)):
@@ -118,9 +119,13 @@ def unknown_tail(
         if node.kind in (K_COND, K_SWITCH):
             continue
         for c in node.calls:
+            if c.node.parent is None or c.node.parent.type != "expression_statement":
+                continue  # ``err = write_inode_now(...)``, then tested: the operation that failed, no handler
             if c.name in common or c.name in defined or not _outside(model, c.name):
                 continue
-            if model.neutral.fullmatch(c.name) or not any(an_object(res.fv.text, a) for a in c.args):
+            if model.neutral.fullmatch(c.name) or any('"' in a for a in c.args):
+                continue  # (a call given a format string is a log message: ``dbgprint(KERN_CRIT "...")``)
+            if not any(an_object(res.fv.text, a) for a in c.args):
                 continue
             return c.name
     return None
@@ -129,6 +134,6 @@ def unknown_tail(
 def an_object(text: str, arg: str) -> bool:
     """Is ``arg`` a way into memory (``&x``, ``a->b``, a name declared as a pointer in ``text``)?"""
     arg = arg.strip()
-    if arg.startswith("&") or "->" in arg:
-        return True
+    if arg.startswith("&") or re.fullmatch(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+", arg):
+        return True  # (a member path; ``f(ctx->tfm)`` nested in an argument is a value)
     return bool(re.fullmatch(r"[A-Za-z_]\w*", arg)) and re.search(rf"\*\s*{re.escape(arg)}\b", text) is not None
