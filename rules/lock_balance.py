@@ -101,7 +101,9 @@ Release in the reverse order of acquisition on every path:
   every release: ``if (!ok) mutex_unlock(m); return ok;``), a comment above
   the function saying it returns with the lock held
   (``lock-balance.documented-hand-back``), a ``pre_X`` callback whose table's
-  ``post_X`` releases the lock (``lock-balance.paired-callback``),
+  ``post_X`` releases the lock (``lock-balance.paired-callback``), a
+  ``..._suspend()`` whose ``..._resume()`` in the same file releases it (the
+  ``partners`` pairs of locks.toml: ``lock-balance.partner-releases``),
   ``__cond_acquires()``, an acquire whose token goes to the caller through a
   pointer parameter (``*idx = srcu_read_lock(...)``: ``lock-balance.token-handed-out``),
   a whole function that never releases the lock itself and gives it, or the

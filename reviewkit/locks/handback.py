@@ -9,7 +9,9 @@ or its comment, never by a function's name:
 * :func:`documented`: the comment above the function says it returns with the lock held;
 * :func:`paired_callback`: the function is the ``pre_X`` callback of an operations table whose ``post_X``
   callback of the same table releases the lock (the USB reset protocol's ``pre_reset``/``post_reset``);
-  :func:`unpaired_callback` is the converse (the partner releases nothing: no hand-off);
+  :func:`unpaired_callback` is the converse (the partner releases nothing: no hand-off), and
+  :func:`named_partner` the same pairing told by the names of a ``partners`` pair in locks.toml
+  (``..._suspend()`` keeps what ``..._resume()`` of the same file drops);
 * :func:`token_out`: the acquire's result, the token its release needs (``srcu_read_lock()``'s index), is
   stored through a pointer parameter (``*srcu_index = srcu_read_lock(&d->srcu)``): the function gives the
   caller what only the caller can release it with.
@@ -138,6 +140,23 @@ def paired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
     return False
 
 
+def named_partner(fv: FunctionView, model: LockModel, key: str) -> bool:
+    """``cw1200_wow_suspend()`` keeps ``priv->conf_mutex`` and ``cw1200_wow_resume()`` of the same file
+    releases it: a function named with the first word of a ``partners`` pair whose partner (the same name
+    with the second word) releases a lock of the same member brackets a device state with it."""
+    member = _member(key)
+    if not member:
+        return False
+    for first, second in model.partners:
+        m = re.search(rf"(?:^|_){re.escape(first)}(?:_|$)", fv.name)
+        if m is None:
+            continue
+        partner = fv.name[: m.start()] + m.group().replace(first, second) + fv.name[m.end() :]
+        if _releases_member(fv, model, partner, member):
+            return True
+    return False
+
+
 def unpaired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
     """``fv`` fills a ``.pre_X`` slot whose ``.post_X`` partner is in the file and releases no lock of that
     member: the table names who would drop it and that one does not, so keeping it is no hand-off."""
@@ -184,6 +203,8 @@ def declared(res: LockResult, cfg: CFG, model: LockModel, key: str, clean: bool)
         return "documented-hand-back"
     if not res.fv.fragment and paired_callback(res.fv, model, key):
         return "paired-callback"
+    if not res.fv.fragment and named_partner(res.fv, model, key):
+        return "partner-releases"
     return None
 
 

@@ -97,6 +97,8 @@ class LockModel:
     """Calls that only read a lock's state (``lockdep_is_held()``, ``spin_is_locked()``): no hand-off."""
     neutral: re.Pattern[str] = re.compile(r"(?!)")
     """Callees that never take or drop their caller's locks (``neutral`` in locks.toml), matched in full."""
+    partners: tuple[tuple[str, str], ...] = ()
+    """Callback name pairs (``suspend``/``resume``): what the first keeps, the second drops."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -146,7 +148,8 @@ class LockModel:
         guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
         queries = frozenset(locks.get("queries", [])) | held
         neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
-        return cls(acquires, releases, guards, held, queries, neutral)
+        partners = tuple((str(a), str(b)) for a, b in locks.get("partners", []))
+        return cls(acquires, releases, guards, held, queries, neutral, partners)
 
 
 _CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
