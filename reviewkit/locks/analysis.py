@@ -185,10 +185,12 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
     declaration: a lock the function releases through it before taking it is the caller's (the gadget
     ``done()`` callbacks drop ``dev->lock`` around the giveback).  The value must be built from
     parameters (never reassigned), globals and other such locals only, so ``p = kzalloc(...)`` or a
-    value read from a local's own memory stays local.
+    value read from a local's own memory stays local.  A parameter reassigned later still counts where
+    no reassignment reaches the binding.
     """
     count: dict[str, int] = {}
     rhs: dict[str, Node] = {}
+    at: dict[str, CfgNode] = {}
     for n in cfg.nodes:
         if n.ast is None or n.ast.type == "declaration":
             continue
@@ -205,9 +207,13 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
                 and (op is None or fv.parsed.text(op) == "=")
             ):
                 rhs.setdefault(fv.parsed.text(left), right)
-    if any(count.get(p) for p in params):
-        params = {p for p in params if not count.get(p)}
+                at.setdefault(fv.parsed.text(left), n)
+    moved = {p for p in params if count.get(p)}
+    params = params - moved
     sources = {name: _value_names(fv, right) for name, right in rhs.items() if name in local and count.get(name) == 1}
+    # ``wl = dev->wl;`` before any ``dev = wl->current_dev;`` can reach it (a loop back below the binding):
+    # there the parameter is still what the caller passed
+    passed = {n: {p for p in ids & moved if not _reaches_from_rebind(cfg, p, at[n])} for n, ids in sources.items()}
     derived: set[str] = set()
     grew = True
     while grew:
@@ -215,10 +221,26 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
         for name, ids in sources.items():
             if name in derived or not ids or name in ids:
                 continue
-            if ids & (params | derived) and not ids & (local - derived):
+            stale = ids & (local - derived) or (ids & moved) - passed[name]
+            if (ids & (params | derived) or passed[name]) and not stale:
                 derived.add(name)
                 grew = True
     return derived
+
+
+def _reaches_from_rebind(cfg: CFG, name: str, target: CfgNode) -> bool:
+    """Some node that reassigns ``name`` has a path to ``target`` (so ``target`` may see a new value)."""
+    stack = [n for n in cfg.nodes if name in n.rebinds and n.ast is not None and n.ast.type != "declaration"]
+    seen = {id(n) for n in stack}
+    while stack:
+        cur = stack.pop()
+        for nxt, _label in cur.succs:
+            if nxt is target:
+                return True
+            if id(nxt) not in seen:
+                seen.add(id(nxt))
+                stack.append(nxt)
+    return False
 
 
 def _value_names(fv: FunctionView, node: Node) -> set[str]:

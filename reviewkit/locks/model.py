@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from reviewkit.flow.cfg import norm
@@ -101,6 +101,12 @@ class LockModel:
     """Callback name pairs (``suspend``/``resume``): what the first keeps, the second drops."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def contexts(self) -> frozenset[str]:
+        """The global contexts a family takes by a fixed name (``rcu``, ``preempt``), not by argument."""
+        keys = {f.key for f in self.acquires.values()} | {f.release_key for fs in self.releases.values() for f in fs}
+        return frozenset(k for k in keys if isinstance(k, str) and k != "ret")
 
     def mentioned(self, text: str, extra: Iterable[str] = ()) -> bool:
         """Cheap pre-check before building a CFG: does ``text`` call any lock API (or ``extra``)?"""

@@ -75,7 +75,7 @@ def summarise(
     for fv in whole:
         if not _ANNOT.search(fv.text):
             continue
-        s = annotated_summary(fv)
+        s = annotated_summary(fv, model.contexts)
         if s is not None:
             summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
@@ -208,12 +208,12 @@ def _released_key(call: Any, fam: Any) -> str | None:
     return f"{key}->{fam.member}" if fam.member else key
 
 
-def annotated_summary(fv: FunctionView) -> Summary | None:
+def annotated_summary(fv: FunctionView, contexts: frozenset[str] = frozenset()) -> Summary | None:
     """Every ``__acquires``/``__releases`` of the header, in any order, as one summary with more effects.
 
     ``__releases(x) __acquires(x)`` drops and retakes the caller's lock (ceph, gfs2, fuse): held after.
     """
-    ann = lock_annotations(fv)
+    ann = lock_annotations(fv, contexts)
     params = _params(fv)
     acquires, releases = ann.get("__acquires", []), ann.get("__releases", [])
     effects = [Summary("acquire", key, params, "any", "plain") for key in acquires if key not in releases]

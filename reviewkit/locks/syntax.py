@@ -25,8 +25,13 @@ _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 _ANNOT = re.compile(r"\b(__cond_acquires|__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 
-def lock_annotations(fv: FunctionView) -> dict[str, list[str]]:
-    """``__acquires``/``__releases``/``__must_hold`` keys from the function's header."""
+def lock_annotations(fv: FunctionView, contexts: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """``__acquires``/``__releases``/``__must_hold`` keys from the function's header.
+
+    ``contexts`` are the model's global contexts (``rcu``, ``preempt``): sparse names them in any
+    case, and the kernel writes ``__acquires(RCU)`` as often as ``__acquires(rcu)`` on a function that
+    returns inside ``rcu_read_lock()``.  A bare name that is one of them, in another case, is that context.
+    """
     fn = fv.function
     out: dict[str, list[str]] = {}
     if fn is None:
@@ -36,6 +41,8 @@ def lock_annotations(fv: FunctionView) -> dict[str, list[str]]:
     body = ""
     for m in _ANNOT.finditer(head):
         key = lock_key(m.group(2))
+        if key not in contexts and key.lower() in contexts:
+            key = key.lower()
         if params is None:
             params = _params(fv)
             body = re.sub(r"\s+", "", fn.parsed.text(fn.body))

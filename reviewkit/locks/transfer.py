@@ -105,7 +105,7 @@ class LockAnalysis:
         self.exits: list[ExitRecord] = []
         self.events: dict[tuple, Event] = {}
         self.acquired_keys: set[str] = set()
-        self.annotations = lock_annotations(fv)
+        self.annotations = lock_annotations(fv, model.contexts)
         declared = {*self.annotations.get("__must_hold", []), *self.annotations.get("__releases", [])}
         self.asserted = [k for k in self._asserted_held() if k not in declared]
         """Keys a leading ``lockdep_assert_held()`` names: held on entry, and a lock (taking it again is a bug)."""
