@@ -1045,6 +1045,12 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
                 f"`{_quoted(e)}` at {e.line} releases {name} again on the loop's next pass: "
                 "the previous pass released it here and nothing on the way back takes it"
             )
+        elif e.kind == "double-release" and e.key == "irq":
+            # the interrupt state is restored, not released: say what the second restore does
+            msg = (
+                f"`{_quoted(e)}` at {e.line} restores the saved interrupt state again: already restored at "
+                f"{e.other_line} and nothing disabled interrupts since"
+            )
         elif e.kind == "double-release":
             msg = f"`{_quoted(e)}` at {e.line} releases {name} again: already released at {e.other_line}"
         elif e.kind == "double-acquire":

@@ -99,6 +99,9 @@ class LockModel:
     """Callees that never take or drop their caller's locks (``neutral`` in locks.toml), matched in full."""
     partners: tuple[tuple[str, str], ...] = ()
     """Callback name pairs (``suspend``/``resume``): what the first keeps, the second drops."""
+    irq_disables: frozenset[str] = frozenset()
+    """Calls that turn interrupts off without saving them (``local_irq_disable()``): a restore of flags
+    saved before them puts back the saved state again, it is not a second release."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -155,7 +158,8 @@ class LockModel:
         queries = frozenset(locks.get("queries", [])) | held
         neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
         partners = tuple((str(a), str(b)) for a, b in locks.get("partners", []))
-        return cls(acquires, releases, guards, held, queries, neutral, partners)
+        irq_disables = frozenset(locks.get("irq_disables", []))
+        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables)
 
 
 _CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")

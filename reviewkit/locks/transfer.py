@@ -247,6 +247,7 @@ class LockAnalysis:
                 c.name in self.model.acquires
                 or c.name in self.model.releases
                 or c.name in self.summaries
+                or c.name in self.model.irq_disables
                 or _RELEASING_NAME.search(c.name)
                 or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
                 or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
@@ -548,6 +549,12 @@ class LockAnalysis:
                     self._try(n, call, hold, fam.try_, pending, held)
                 else:
                     self._acquire(n, hold, held)
+            return False
+        if call.name in self.model.irq_disables:
+            # interrupts off again: the restore of a saved state that follows is a restore, not a release
+            for h in [h for h in held if h.key == "irq" and not h.count and not h.stale]:
+                held.discard(h)
+                held.add(replace(h, stale=True, maybe_dropped=False))
             return False
         fams = self.model.releases.get(call.name)
         if fams:
