@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.callees import given_away as lock_given_away
     from reviewkit.locks.callees import unknown_tail as lock_unknown_tail
     from reviewkit.locks.handback import declared as lock_declared_hand_back
+    from reviewkit.locks.handback import object_out as lock_object_out
     from reviewkit.locks.handback import token_out as lock_token_out
     from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
@@ -125,6 +126,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_included_in_repo": ("reviewkit.locks.headers", "included_in_repo"),
     "lock_text_header_summaries": ("reviewkit.locks.headers", "text_header_summaries"),
     "lock_token_out": ("reviewkit.locks.handback", "token_out"),
+    "lock_object_out": ("reviewkit.locks.handback", "object_out"),
     "lock_consumed_by_callee": ("reviewkit.locks.callees", "consumed_by_callee"),
     "lock_given_away": ("reviewkit.locks.callees", "given_away"),
     "lock_unknown_tail": ("reviewkit.locks.callees", "unknown_tail"),
@@ -220,6 +222,7 @@ __all__ = [
     "lock_included_in_repo",
     "lock_key",
     "lock_label",
+    "lock_object_out",
     "lock_prepost",
     "lock_summaries",
     "lock_text_header_summaries",

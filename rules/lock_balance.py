@@ -106,6 +106,9 @@ Release in the reverse order of acquisition on every path:
   ``partners`` pairs of locks.toml: ``lock-balance.partner-releases``),
   ``__cond_acquires()``, an acquire whose token goes to the caller through a
   pointer parameter (``*idx = srcu_read_lock(...)``: ``lock-balance.token-handed-out``),
+  the object holding the lock stored through a pointer parameter on every path
+  that keeps it, which reports success while the others report failure
+  (``*lsp = ls; return 0;``: ``lock-balance.object-handed-out``),
   a whole function that never releases the lock itself and gives it, or the
   object holding it, to a callee outside the model after taking it
   (``f2fs_down_write(&sbi->gc_lock); f2fs_gc(sbi, ...)``:
@@ -175,6 +178,7 @@ from reviewkit.api import (
     lock_included_in_repo,
     lock_key,
     lock_label,
+    lock_object_out,
     lock_prepost,
     lock_text_header_summaries,
     lock_token_out,
@@ -792,6 +796,20 @@ def _leaks(
             )
 
 
+def _object_handed_out(ctx: ReviewContext, res: LockResult, key: str, holding: list[Any], clean: list[Any]) -> bool:
+    """Lookup-and-lock through an out-parameter: every exit keeping the lock stored its owner through a
+    pointer parameter and reports success, every exit that dropped it reports failure
+    (``nfsd4_preprocess_layout_stateid()``: ``*lsp = ls; return 0;`` with ``ls->ls_mutex`` held)."""
+    ok = [_return_value(res, ex.via) for ex in holding]
+    bad = [_return_value(res, ex.via) for ex in clean]
+    errs = _error_vars(res)
+    if any(v is None or _ERROR_VALUE.match(v) or v in errs for v in ok):
+        return False  # an exit keeping it that reports failure is the classic missed unlock
+    if not all(v is not None and (_FAILURE.match(v) or v in errs) for v in bad) or set(ok) & set(bad):
+        return False
+    return lock_object_out(res.fv, ctx.facts.cfg(res.fv), holding, key)
+
+
 def _handed_off(
     ctx: ReviewContext, res: LockResult, key: str, items: list[Any], holding: list[Any], clean: list[Any]
 ) -> bool:
@@ -812,6 +830,9 @@ def _handed_off(
         return True
     if all(lock_token_out(res.fv, h) for _ex, h in items):
         ctx.bump(f"{ID}.token-handed-out")
+        return True
+    if clean and _object_handed_out(ctx, res, key, holding, clean):
+        ctx.bump(f"{ID}.object-handed-out")
         return True
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")

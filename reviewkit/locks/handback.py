@@ -14,17 +14,20 @@ or its comment, never by a function's name:
   (``..._suspend()`` keeps what ``..._resume()`` of the same file drops);
 * :func:`token_out`: the acquire's result, the token its release needs (``srcu_read_lock()``'s index), is
   stored through a pointer parameter (``*srcu_index = srcu_read_lock(&d->srcu)``): the function gives the
-  caller what only the caller can release it with.
+  caller what only the caller can release it with;
+* :func:`object_out`: the object holding the lock is stored through a pointer parameter on every path that
+  keeps it (``*lsp = ls; return 0;`` with ``ls->ls_mutex`` held): the caller got the object to unlock.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from reviewkit.cparse.parse import Node, iter_calls, parse
 from reviewkit.flow.engine import CFG, K_RETURN
-from reviewkit.locks.model import Held, LockModel, LockResult, lock_key
+from reviewkit.locks.model import Held, LockModel, LockResult, lock_key, part_object
 from reviewkit.locks.syntax import _params
 from reviewkit.views.source import FunctionView
 
@@ -231,3 +234,62 @@ def token_out(fv: FunctionView, held: Held) -> bool:
         if m and (m.group(1) or m.group(2)) in params:
             return True
     return False
+
+
+_CHAIN = re.compile(r"->|\.")
+
+
+def _owners(key: str) -> set[str]:
+    """``a->b->lock`` -> ``{"a", "a->b"}``: the objects a caller given one of them can reach the lock through."""
+    parts = _CHAIN.split(key)
+    seps = _CHAIN.findall(key)
+    out, cur = set(), parts[0]
+    for sep, part in zip(seps, parts[1:], strict=True):
+        out.add(cur)
+        cur = f"{cur}{sep}{part}"
+    return out
+
+
+def object_out(fv: FunctionView, cfg: CFG, exits: Sequence[Any], key: str) -> bool:
+    """Every path to every exit in ``exits`` (flow-engine exits holding ``key``) passes an assignment that
+    stores the lock's owner through a pointer parameter (``*lsp = ls``, ``out->obj = ls``): the caller got
+    the object with its lock held, the lookup-and-lock contract.  A key whose owner is itself a parameter
+    does not count (the caller names it anyway: that is the other hand-back shapes' business)."""
+    owners = _owners(part_object(key))
+    if fv.function is None or not owners or not exits:
+        return False
+    params = {p for p in _params(fv) if p}
+    if _CHAIN.split(key)[0] in params:
+        return False
+    stores = {id(n) for n in cfg.nodes if _stores_owner(fv, n.ast, params, owners)}
+    if not stores:
+        return False
+    targets = {id(ex.via) for ex in exits}
+    # the engine's trail keeps only the steps that changed a fact: walk the graph, around the stores
+    stack, seen = [cfg.entry], {id(cfg.entry)}
+    while stack:
+        cur = stack.pop()
+        if id(cur) in targets:
+            return False
+        for nxt, _label in cur.succs:
+            if id(nxt) not in seen and id(nxt) not in stores:
+                seen.add(id(nxt))
+                stack.append(nxt)
+    return True
+
+
+def _stores_owner(fv: FunctionView, stmt: Node | None, params: set[str], owners: set[str]) -> bool:
+    if stmt is None or stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    expr = stmt.named_children[0]
+    if expr.type != "assignment_expression":
+        return False
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    if left is None or right is None:
+        return False
+    m = _OUT_TARGET.match(fv.parsed.text(left))
+    if not m or (m.group(1) or m.group(2)) not in params:
+        return False
+    while right.type in ("parenthesized_expression", "cast_expression") and right.named_children:
+        right = right.named_children[-1]
+    return lock_key(fv.parsed.text(right)) in owners
