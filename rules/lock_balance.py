@@ -651,7 +651,10 @@ def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -
         v is None or v in _NOTHING or v in errs or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
     ):
         return False
-    return all(v in _NOTHING - {""} or v in errs or _ERROR_VALUE.match(v) for v in bad if v is not None)
+    seen = [v for v in bad if v is not None]
+    # "nothing otherwise" must be seen: with no exit in view returning without the lock, a returned name
+    # (``return nfserr_bad_stateid;`` right after the acquire) is as likely a status code as an element
+    return bool(seen) and all(v in _NOTHING - {""} or v in errs or _ERROR_VALUE.match(v) for v in seen)
 
 
 _ERROR_VARS = {"ret", "err", "error", "rc", "retval", "status"}
@@ -727,6 +730,11 @@ def _leaks(
         if items and (kept is None or key in kept or new_lock) and _intended(ctx, res, key, group, holding, clean):
             ctx.bump(f"{ID}.handed-to-caller")
             items = []
+        elif items and (out := _objects_handed_out(ctx, res, key, holding, clean)):
+            ctx.bump(f"{ID}.object-handed-out")
+            items = [it for it in items if id(it[0]) not in out]
+            if items and _handed_off(ctx, res, key, items, holding, clean):
+                items = []
         elif items and _handed_off(ctx, res, key, items, holding, clean):
             items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
@@ -796,18 +804,28 @@ def _leaks(
             )
 
 
-def _object_handed_out(ctx: ReviewContext, res: LockResult, key: str, holding: list[Any], clean: list[Any]) -> bool:
-    """Lookup-and-lock through an out-parameter: every exit keeping the lock stored its owner through a
-    pointer parameter and reports success, every exit that dropped it reports failure
-    (``nfsd4_preprocess_layout_stateid()``: ``*lsp = ls; return 0;`` with ``ls->ls_mutex`` held)."""
-    ok = [_return_value(res, ex.via) for ex in holding]
-    bad = [_return_value(res, ex.via) for ex in clean]
+def _objects_handed_out(
+    ctx: ReviewContext, res: LockResult, key: str, holding: list[Any], clean: list[Any]
+) -> set[int]:
+    """Lookup-and-lock through an out-parameter: the exits keeping the lock that stored its owner through a
+    pointer parameter on every path to them and report success, where every exit that dropped it reports
+    failure (``nfsd4_preprocess_layout_stateid()``: ``*lsp = ls; return 0;`` with ``ls->ls_mutex`` held).
+    An exit keeping it that reports failure, or that gave nothing out, is still a leak."""
+    if not clean:
+        return set()
     errs = _error_vars(res)
-    if any(v is None or _ERROR_VALUE.match(v) or v in errs for v in ok):
-        return False  # an exit keeping it that reports failure is the classic missed unlock
-    if not all(v is not None and (_FAILURE.match(v) or v in errs) for v in bad) or set(ok) & set(bad):
-        return False
-    return lock_object_out(res.fv, ctx.facts.cfg(res.fv), holding, key)
+    bad = [_return_value(res, ex.via) for ex in clean]
+    if not all(v is not None and (_FAILURE.match(v) or v in errs) for v in bad):
+        return set()
+    cfg = ctx.facts.cfg(res.fv)
+    out = set()
+    for ex in holding:
+        v = _return_value(res, ex.via)
+        if v is None or _ERROR_VALUE.match(v) or v in errs or v in bad:
+            continue
+        if lock_object_out(res.fv, cfg, [ex], key):
+            out.add(id(ex))
+    return out
 
 
 def _handed_off(
@@ -830,9 +848,6 @@ def _handed_off(
         return True
     if all(lock_token_out(res.fv, h) for _ex, h in items):
         ctx.bump(f"{ID}.token-handed-out")
-        return True
-    if clean and _object_handed_out(ctx, res, key, holding, clean):
-        ctx.bump(f"{ID}.object-handed-out")
         return True
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")
