@@ -817,15 +817,12 @@ def _objects_handed_out(
     bad = [_return_value(res, ex.via) for ex in clean]
     if not all(v is not None and (_FAILURE.match(v) or v in errs) for v in bad):
         return set()
-    cfg = ctx.facts.cfg(res.fv)
-    out = set()
-    for ex in holding:
-        v = _return_value(res, ex.via)
-        if v is None or _ERROR_VALUE.match(v) or v in errs or v in bad:
-            continue
-        if lock_object_out(res.fv, cfg, [ex], key):
-            out.add(id(ex))
-    return out
+    succeeding = [
+        ex
+        for ex in holding
+        if (v := _return_value(res, ex.via)) is not None and not (_ERROR_VALUE.match(v) or v in errs or v in bad)
+    ]
+    return lock_object_out(res.fv, ctx.facts.cfg(res.fv), succeeding, key)
 
 
 def _handed_off(

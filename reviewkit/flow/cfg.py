@@ -515,6 +515,20 @@ def const_truth(compare: tuple[str, str, str], value: str) -> bool | None:
     return None
 
 
+def reached(starts: Iterable[CfgNode], avoid: frozenset[int] = frozenset()) -> set[int]:
+    """Ids of the nodes reached from ``starts`` along one edge or more, never entering a node whose id is
+    in ``avoid``: the one graph walk the lock judges share (a rebinding reaching a use, an exit reached
+    around every store)."""
+    stack = list(starts)
+    out: set[int] = set()
+    while stack:
+        for nxt, _label in stack.pop().succs:
+            if nxt.id not in out and nxt.id not in avoid:
+                out.add(nxt.id)
+                stack.append(nxt)
+    return out
+
+
 def switch_edges(succs: list[tuple[Any, Any]], value: str) -> list[tuple[Any, Any]] | None:
     """The edges of a ``switch`` on a variable holding the constant ``value`` (None: cannot tell).
 

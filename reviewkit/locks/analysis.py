@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
+from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import BUDGET, CFG, CfgNode, build_cfg, run
 from reviewkit.locks.model import (
     Event,
@@ -230,17 +231,8 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
 
 def _reaches_from_rebind(cfg: CFG, name: str, target: CfgNode) -> bool:
     """Some node that reassigns ``name`` has a path to ``target`` (so ``target`` may see a new value)."""
-    stack = [n for n in cfg.nodes if name in n.rebinds and n.ast is not None and n.ast.type != "declaration"]
-    seen = {id(n) for n in stack}
-    while stack:
-        cur = stack.pop()
-        for nxt, _label in cur.succs:
-            if nxt is target:
-                return True
-            if id(nxt) not in seen:
-                seen.add(id(nxt))
-                stack.append(nxt)
-    return False
+    rebinds = [n for n in cfg.nodes if name in n.rebinds and n.ast is not None and n.ast.type != "declaration"]
+    return target.id in reached(rebinds)
 
 
 def _value_names(fv: FunctionView, node: Node) -> set[str]:

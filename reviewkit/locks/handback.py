@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reviewkit.cparse.parse import Node, iter_calls, parse
+from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_RETURN
 from reviewkit.locks.model import Held, LockModel, LockResult, lock_key, part_object
 from reviewkit.locks.syntax import _params
@@ -250,32 +251,24 @@ def _owners(key: str) -> set[str]:
     return out
 
 
-def object_out(fv: FunctionView, cfg: CFG, exits: Sequence[Any], key: str) -> bool:
-    """Every path to every exit in ``exits`` (flow-engine exits holding ``key``) passes an assignment that
-    stores the lock's owner through a pointer parameter (``*lsp = ls``, ``out->obj = ls``): the caller got
-    the object with its lock held, the lookup-and-lock contract.  A key whose owner is itself a parameter
-    does not count (the caller names it anyway: that is the other hand-back shapes' business)."""
+def object_out(fv: FunctionView, cfg: CFG, exits: Sequence[Any], key: str) -> set[int]:
+    """The ``id()`` of each exit in ``exits`` (flow-engine exits holding ``key``) that every path reaches
+    through an assignment storing the lock's owner through a pointer parameter (``*lsp = ls``,
+    ``out->obj = ls``): the caller got the object with its lock held, the lookup-and-lock contract.  A key
+    whose owner is itself a parameter gives none (the caller names it anyway: that is the other hand-back
+    shapes' business)."""
     owners = _owners(part_object(key))
     if fv.function is None or not owners or not exits:
-        return False
+        return set()
     params = {p for p in _params(fv) if p}
     if _CHAIN.split(key)[0] in params:
-        return False
-    stores = {id(n) for n in cfg.nodes if _stores_owner(fv, n.ast, params, owners)}
+        return set()
+    stores = frozenset(n.id for n in cfg.nodes if _stores_owner(fv, n.ast, params, owners))
     if not stores:
-        return False
-    targets = {id(ex.via) for ex in exits}
+        return set()
     # the engine's trail keeps only the steps that changed a fact: walk the graph, around the stores
-    stack, seen = [cfg.entry], {id(cfg.entry)}
-    while stack:
-        cur = stack.pop()
-        if id(cur) in targets:
-            return False
-        for nxt, _label in cur.succs:
-            if id(nxt) not in seen and id(nxt) not in stores:
-                seen.add(id(nxt))
-                stack.append(nxt)
-    return True
+    around = reached([cfg.entry], stores)
+    return {id(ex) for ex in exits if ex.via.id not in around}
 
 
 def _stores_owner(fv: FunctionView, stmt: Node | None, params: set[str], owners: set[str]) -> bool:
