@@ -93,7 +93,9 @@ Release in the reverse order of acquisition on every path:
   not tell, drops a slot of a global table it names through its own locals, or
   returns a pointer of the lock owner's type (it may come back locked); a
   release through a pointer reassigned after the acquire that may name the held
-  lock (``pwq = worker->current_pwq``);
+  lock (``pwq = worker->current_pwq``), or through an accessor's result whose
+  argument was read from the held lock's own object (``mac = rx->mac;
+  spin_unlock(&rx_ring(mac)->lock)`` after ``spin_lock(&rx->lock)``);
 - hand-offs the function itself shows: ``*_non_owner`` acquires (``handoff`` in
   locks.toml, counted ``lock-balance.non-owner``), a result that says which
   (every exit keeping the lock returns one constant, the others another:

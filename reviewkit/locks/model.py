@@ -21,9 +21,13 @@ from reviewkit.flow.cfg import norm
 from reviewkit.flow.engine import CfgNode, State
 from reviewkit.views.source import FunctionView
 
+_ADDRESS_ARROW = re.compile(r"^\(&([A-Za-z_](?:[\w.]|->)*)\)->")
+"""``(&ctx)->lock``: the member of the object itself, ``ctx.lock``."""
+
 
 def lock_key(text: str) -> str:
-    """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``."""
+    """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``;
+    ``(&cxt)->lock`` -> ``cxt.lock`` (one lock, however the path to it is spelt)."""
     key = norm(text)
     while True:
         if key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
@@ -31,7 +35,7 @@ def lock_key(text: str) -> str:
         elif key.startswith(("&", "*")):
             key = key[1:]
         else:
-            return key
+            return _ADDRESS_ARROW.sub(r"\1.", key, count=1)
 
 
 def _balanced(text: str) -> bool:

@@ -21,7 +21,7 @@ from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
 from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, canonical, lock_annotations
-from reviewkit.locks.transfer import LockAnalysis
+from reviewkit.locks.transfer import ASSERTED, LockAnalysis
 from reviewkit.views.source import FunctionView
 
 SUMMARY_MAX_LINES = 250
@@ -327,7 +327,58 @@ def _body_summary(
     if dropped:
         # a release wrapper: releases a caller's lock (a parameter's or a global's) it never took first
         return _caller_releases(fv, kernel, model, summaries, res, params, dropped, facts)
-    return None
+    return _entry_released(res, model, params, local, facts)
+
+
+_HELD_ON_ENTRY = (ASSERTED, "__must_hold")
+"""``Held.entry`` of a caller's lock the function says it is called holding."""
+
+
+def _entry_released(
+    res: LockResult, model: LockModel, params: list[str], local: set[str], facts: FactSource
+) -> Summary | None:
+    """Called holding the caller's lock (a leading ``lockdep_assert_held()``) and released on every exit.
+
+    ``vgic_queue_irq_unlock(kvm, irq, flags)`` asserts ``irq->irq_lock`` held, then drops it on each
+    return (after dropping and retaking it around another lock): a release wrapper.  Without this the
+    held-on-entry record is no "orphan" release and no exit holds it, so the function had no summary
+    and every caller was told its lock leaks.  Each exit must show the release itself (a record the
+    function released, not one a callee may have retaken), and the release calls must be of one lock type.
+    """
+    keys = {
+        h.key
+        for ex in res.exits
+        for h in ex.state.facts.held
+        if h.entry in _HELD_ON_ENTRY and not set(_VAR.findall(h.key)) & local
+    }
+    effects: list[Summary] = []
+    for key in sorted(keys):
+        lines: set[int] = set()
+        for ex in res.exits:
+            hs = [h for h in ex.state.facts.held if h.key == key]
+            if len(hs) != 1 or hs[0].count or hs[0].stale or hs[0].line is None:
+                break
+            lines.add(hs[0].line)
+        else:
+            fams = {
+                (f.group, f.variant)
+                for n in facts.cfg(res.fv).nodes
+                for c in n.calls
+                if c.line in lines
+                for f in model.releases.get(c.name, ())
+                if key in {lock_key(a) for a in c.args}
+            }
+            if len(fams) == 1:
+                group, variant = next(iter(fams))
+                effects.append(Summary("release", key, params, group, variant))
+            elif len({g for g, _v in fams}) == 1:
+                # plainly on one exit, restoring the interrupt state on another (it was retaken under a
+                # lock released with the flags): which lock, not how, as an annotation says it
+                effects.append(Summary("release", key, params, "any", "plain"))
+    if not effects:
+        return None
+    effects[0].more = tuple(effects[1:])
+    return effects[0]
 
 
 def _caller_keys(keys: set[str], local: set[str]) -> dict[str, str]:

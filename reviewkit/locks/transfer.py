@@ -71,6 +71,8 @@ GUARDED = "guard"
 """``Held.entry`` of a caller's lock a leading ``lockdep_assert_held()`` names."""
 _RWSEM = {"rwsem-read", "rwsem-write"}
 _LAST_MEMBER = re.compile(r"(?:->|\.)\w+$")
+_CALL_BASE = re.compile(r"^\(*[A-Za-z_]\w*\s*\(")
+"""A lock key whose object is a call's result (``(rx_ring(mac))->lock``)."""
 _VARS = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 
 
@@ -574,7 +576,9 @@ class LockAnalysis:
             # the release of a structure's lock ``<structure>_unlock()``
             args = {lock_key(a) for a in call.args}
             # not ``..._unlocked()``, which runs under the caller's lock, and only what the matching
-            # ``<structure>_lock*()`` took (``ocfs2_downconvert_on_unlock()`` is a hook, not a release)
+            # ``<structure>_lock*()`` took (``ocfs2_downconvert_on_unlock()`` is a hook, not a release), or
+            # a lock of the object it is given together with the interrupt state its irqsave saved:
+            # ``vgic_queue_irq_unlock(kvm, irq, flags)`` restores ``flags``, so it releases ``irq->irq_lock``
             pair = call.name[: -len("unlock")] if call.name.endswith("unlock") else None
             for h in [
                 h
@@ -584,8 +588,8 @@ class LockAnalysis:
                     h.key in args
                     or (
                         pair
-                        and h.call.startswith((pair + "lock", pair + "trylock"))
                         and _given(part_object(h.key), args)
+                        and (h.call.startswith((pair + "lock", pair + "trylock")) or (h.flags and h.flags in args))
                     )
                 )
             ]:
@@ -864,11 +868,17 @@ class LockAnalysis:
 
     def _may_alias(self, key: str, groups: set[str], held: set[Held]) -> list[Held]:
         """Holds the release may name through a pointer the function reassigns: the same member
-        (``->lock``) of the same lock group, the release's base a variable assigned in the body."""
+        (``->lock``) of the same lock group, the release's base a variable assigned in the body, or an
+        accessor's result reached back from the held lock's own object (:meth:`_back_roots`)."""
         member = _LAST_MEMBER.search(key)
         root = _ROOT.match(key)
-        if member is None or root is None or root.group() not in self._reassigned():
+        if member is None:
             return []
+        back: set[str] | None = None
+        if root is None or root.group() not in self._reassigned():
+            if not _CALL_BASE.match(key):
+                return []
+            back = self._back_roots(key[: member.start()])
         return [
             h
             for h in held
@@ -878,7 +888,24 @@ class LockAnalysis:
             and h.group in groups
             and (m := _LAST_MEMBER.search(h.key)) is not None
             and m.group() == member.group()
+            and (back is None or ((r := _ROOT.match(h.key)) is not None and r.group() in back))
         ]
+
+    def _back_roots(self, base: str) -> set[str]:
+        """The objects an accessor call may hand back: the roots of the paths its arguments were read from.
+
+        ``mac = rx->mac`` then ``spin_unlock(&rx_ring(mac)->lock)`` after ``spin_lock(&rx->lock)``: the ring's
+        owner's ring may be the very ring, so the hold is not proved leaked.  ``to_hw(dev)`` with ``dev`` a
+        parameter read from nothing says nothing about ``hw = to_hw(hw_default)``: that hold stays.
+        """
+        head = _CALL_BASE.match(base)
+        roots: set[str] = set()
+        for var in _VARS.findall(base[head.end() :] if head is not None else ""):
+            alias = self._aliases().get(var)
+            r = _ROOT.match(alias) if alias else None
+            if r is not None and r.group() != var:
+                roots.add(r.group())
+        return roots
 
     def _aliases(self) -> dict[str, str]:
         """:func:`call_aliases` of the function, once."""
