@@ -322,13 +322,12 @@ def call_aliases(fv: FunctionView, cfg: CFG) -> dict[str, str]:
                 # ``struct kioctx *ctx = iocb->ki_ctx;``: a path's other name, as :func:`canonical` reads it
                 found[name] = (lock_key(fv.parsed.text(value)), True)
                 continue
-            target = value.child_by_field_name("argument") if value.type == "pointer_expression" else None
+            op = value.child_by_field_name("operator") if value.type == "pointer_expression" else None
+            target = value.child_by_field_name("argument") if op is not None and fv.parsed.text(op) == "&" else None
             if declared and target is not None and target.type in ("field_expression", "identifier"):
                 # ``struct psz_context *cxt = &pstore_zone_cxt;``: ``cxt->lock`` is ``pstore_zone_cxt.lock``
-                op = value.child_by_field_name("operator")
-                if op is not None and fv.parsed.text(op) == "&":
-                    found[name] = ("(&" + lock_key(fv.parsed.text(target)) + ")", True)
-                    continue
+                found[name] = ("(&" + lock_key(fv.parsed.text(target)) + ")", True)
+                continue
             found[name] = (_param_call(fv, value, params, count), declared)
     out = {}
     for name, (text, declared) in found.items():
