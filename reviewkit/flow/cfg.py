@@ -458,6 +458,18 @@ class _Builder:
 
 
 _CONST = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*)$")
+_PATH = re.compile(r"^[a-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*$")
+"""A variable or a member path of one (``of->prealloc_buf``): what a copy ``buf = of->prealloc_buf`` reads."""
+COPY = "="
+"""Prefix of a recorded value that is a copy of a path, not a constant: ``("buf", "=of->prealloc_buf")``."""
+
+
+def _value(text: str) -> str | None:
+    """What ``x = text`` lets a later test of ``x`` decide: a constant, or a copy of a variable's path."""
+    text = " ".join(text.split())
+    if _CONST.match(text):
+        return text
+    return COPY + norm(text) if _PATH.match(norm(text)) else None
 
 
 def _const_assigns(parsed: Any, ast: Node) -> list[tuple[str, str]]:
@@ -471,16 +483,21 @@ def _const_assigns(parsed: Any, ast: Node) -> list[tuple[str, str]]:
         if e.type == "assignment_expression" and parsed.text(e.child_by_field_name("operator") or e) == "=":
             left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
             if left is not None and right is not None and left.type == "identifier":
-                value = parsed.text(right).strip()
-                if _CONST.match(value):
-                    out.append((parsed.text(left), value))
+                got = _value(parsed.text(right))
+                if got is not None and got != COPY + parsed.text(left):
+                    out.append((parsed.text(left), got))
     if ast.type == "declaration":
         for decl in ast.children_by_field_name("declarator"):
             if decl.type == "init_declarator":
                 name, value = decl.child_by_field_name("declarator"), decl.child_by_field_name("value")
+                pointer = False
+                while name is not None and name.type == "pointer_declarator":
+                    name, pointer = name.child_by_field_name("declarator"), True  # char *buf = of->spare_buf
                 if name is not None and value is not None and name.type == "identifier":
-                    text = parsed.text(value).strip()
-                    if _CONST.match(text):
+                    text = _value(parsed.text(value))
+                    if pointer and text is not None and not text.startswith(COPY):
+                        continue  # only copies: ``T *p = NULL;`` stays unknown, as it always was
+                    if text is not None and text != COPY + parsed.text(name):
                         out.append((parsed.text(name), text))
     return out
 
@@ -493,8 +510,9 @@ def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
         left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
         op_text = parsed.text(op) if op is not None else ""
         if op_text in ("==", "!=") and left is not None and right is not None and left.type == "identifier":
-            value = parsed.text(right).strip()
-            if _CONST.match(value):
+            value = _value(parsed.text(right))
+            if value is not None:
+                # ``buf == of->prealloc_buf`` after ``buf = of->prealloc_buf``: true until either is written
                 return (parsed.text(left), op_text, value)
     return None
 
@@ -502,6 +520,9 @@ def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
 def const_truth(compare: tuple[str, str, str], value: str) -> bool | None:
     """Truth of a cond atom given the variable's known constant value (None: cannot tell)."""
     _var, op, const = compare
+    if value.startswith(COPY) or const.startswith(COPY):
+        # a copy of a path: equal to that very path (nothing wrote either since), unknown against anything else
+        return op == "==" if value == const and op != "truth" else None
     falsy = value in ("0", "NULL", "false", "0x0")
     if op == "truth":
         if falsy:

@@ -91,6 +91,7 @@ from reviewkit.cparse.parse import Call
 from reviewkit.flow import signs
 from reviewkit.flow.cfg import (
     CFG,
+    COPY,
     K_COND,
     K_ENTRY,
     K_EXIT,
@@ -366,16 +367,30 @@ def _worth_recording(node: CfgNode) -> bool:
     return node.kind in (K_COND, K_SWITCH, K_GAP, K_RETURN, K_GOTO) or bool(node.calls)
 
 
-def _forget_vals(vals: frozenset[tuple[str, str]], written: Collection[str]) -> frozenset[tuple[str, str]]:
+def _forget_vals(
+    vals: frozenset[tuple[str, str]], written: Collection[str], rebound: Collection[str] | None = None
+) -> frozenset[tuple[str, str]]:
+    """Values no longer known after ``written`` are stored: the variable's own, and a copy of a path that
+    was stored to.  ``rebound`` is the narrower list where given: ``of = next`` or ``of->prealloc_buf =
+    NULL`` store to the copy's path and ``buf = p`` to the variable, ``of->event = 1`` or ``buf[len] = 0``
+    to neither."""
     if not vals or not written:
         return vals
-    return frozenset(v for v in vals if v[0] not in written)
+    paths = written if rebound is None else rebound
+    return frozenset(
+        v for v in vals if v[0] not in paths and not (v[1].startswith(COPY) and _copy_written(v[1], paths))
+    )
+
+
+def _copy_written(value: str, written: Collection[str]) -> bool:
+    path = value[len(COPY) :]
+    return any(path == w or path.startswith((w + "->", w + ".")) for w in written)
 
 
 def _assign(vals: frozenset[tuple[str, str]], node: CfgNode) -> frozenset[tuple[str, str]]:
     if not node.writes:
         return vals
-    out = _forget_vals(vals, node.writes)
+    out = _forget_vals(vals, node.writes, node.rebinds)
     return out | frozenset(node.assigns) if node.assigns else out
 
 
