@@ -365,7 +365,7 @@ def _acquire_maybe_removed(
         c.line
         for n in nodes
         for c in n.calls
-        if c.name in model.releases and c.line and any(lock_key(a) == key for a in c.args)
+        if c.name in model.releases and c.line and key in model.release_keys(c.name, c.args)
     ]
     if not releases:
         return False
@@ -530,12 +530,25 @@ def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
     returned = _returned_values(res)
     if returned and ids & local <= returned:
         return True
-    return _escapes(res, cfg, key, local)
+    model = ctx.facts.lock_model
+    by_helper = any(
+        h.key == key and h.call in model.acquires and model.acquires[h.call].member
+        for ex in res.exits
+        for h in ex.state.facts.held
+    )
+    return _escapes(res, cfg, key, local, model if by_helper else None)
 
 
-def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
+def _escapes(res: LockResult, cfg: Any, key: str, local: set[str], model: LockModel | None = None) -> bool:
     """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory (for a sub-lock,
-    ``ip@XFS_ILOCK_EXCL``, the object that holds it: ``*ipp = ip;``)."""
+    ``ip@XFS_ILOCK_EXCL``, the object that holds it: ``*ipp = ip;``; for a helper's member lock,
+    ``inode->i_rwsem`` taken by ``inode_lock(inode)``, the object it was given: ``ac->ac_inode = inode;``).
+    ``model`` is given only for a lock a helper took by its object: ``mutex_lock(&s->lock)`` then
+    ``*out = s`` hands out the object, not the promise that its lock stays held."""
+    names = {key, key.partition("@")[0]}
+    obj = model.member_object(key) if model is not None else None
+    if obj:
+        names.add(obj)
     for n in cfg.nodes:
         if n.ast is None or "=" not in n.text:
             continue
@@ -546,7 +559,7 @@ def _escapes(res: LockResult, cfg: Any, key: str, local: set[str]) -> bool:
             if cur.type != "assignment_expression":
                 continue
             left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if left is None or right is None or lock_key(res.fv.parsed.text(right)) not in (key, key.partition("@")[0]):
+            if left is None or right is None or lock_key(res.fv.parsed.text(right)) not in names:
                 continue
             root = _IDENT.findall(res.fv.parsed.text(left))
             if root and root[0] not in local:
@@ -908,11 +921,8 @@ def _releases_group(ctx: ReviewContext, res: LockResult, key: str, group: str) -
             fams = model.releases.get(c.name) or []
             if any(f.group == group for f in fams):
                 return True
-            rk = fams[0].release_key if fams else None
-            if isinstance(rk, int) and rk < len(c.args):
-                k = lock_key(c.args[rk])
-                if (f"{k}->{fams[0].member}" if fams[0].member else k) == key:
-                    return True
+            if key in model.release_keys(c.name, c.args):
+                return True
     return False
 
 
@@ -962,7 +972,8 @@ def _what(res: LockResult, h: Any, model: LockModel) -> str:
     stale = f" ({lock_label(model, h.key, h.call)} names another object by then)" if h.stale else ""
     if "@" in h.key:  # a sub-lock: the call as written, and which lock of the object it is
         return f"`{h.what}` at {h.line} ({lock_label(model, h.key, h.call)}){stale}"
-    if h.key not in "".join(h.what.split()):  # a wrapper: gadget_map(walk) takes walk->ptl
+    if h.key not in "".join(h.what.split()) and h.call not in model.acquires:  # a wrapper: gadget_map(walk)
+        # takes walk->ptl; a helper of the model (``inode_lock(inode)``) is named as written
         return f"{lock_label(model, h.key, h.call)} taken by `{h.what}` at {h.line}{stale}"
     return f"`{h.what}` at {h.line}{stale}"
 

@@ -86,12 +86,8 @@ def _release_call(cfg: CFG, model: LockModel, key: str) -> bool:
     """Does any call of the function release ``key`` by the lock model (on any path, feasible or not)?"""
     for n in cfg.nodes:
         for c in n.calls:
-            for fam in model.releases.get(c.name) or []:
-                rk = fam.release_key
-                if isinstance(rk, int) and rk < len(c.args):
-                    k = lock_key(c.args[rk])
-                    if (f"{k}->{fam.member}" if fam.member else k) == key:
-                        return True
+            if key in model.release_keys(c.name, c.args):
+                return True
     return False
 
 

@@ -34,13 +34,7 @@ from reviewkit.views.source import FunctionView
 
 
 def _release_keys(model: LockModel, name: str, args: Sequence[str]) -> set[str]:
-    out = set()
-    for fam in model.releases.get(name) or []:
-        rk = fam.release_key
-        if isinstance(rk, int) and rk < len(args):
-            k = lock_key(args[rk])
-            out.add(f"{k}->{fam.member}" if fam.member else k)
-    return out
+    return model.release_keys(name, args)
 
 
 def _last_name(key: str) -> str:

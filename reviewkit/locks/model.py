@@ -12,39 +12,16 @@ vocabulary without reading the analysis.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from reviewkit.flow.cfg import norm
 from reviewkit.flow.engine import CfgNode, State
+from reviewkit.locks.keys import lock_key, member_key, part_keys, part_object
 from reviewkit.views.source import FunctionView
 
-_ADDRESS_ARROW = re.compile(r"^\(&([A-Za-z_](?:[\w.]|->)*)\)->")
-"""``(&ctx)->lock``: the member of the object itself, ``ctx.lock``."""
-
-
-def lock_key(text: str) -> str:
-    """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``;
-    ``(&cxt)->lock`` -> ``cxt.lock`` (one lock, however the path to it is spelt)."""
-    key = norm(text)
-    while True:
-        if key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
-            key = key[1:-1]
-        elif key.startswith(("&", "*")):
-            key = key[1:]
-        else:
-            return _ADDRESS_ARROW.sub(r"\1.", key, count=1)
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        if depth < 0:
-            return False
-    return depth == 0
+__all__ = ["lock_key", "member_key", "part_keys", "part_object"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +83,8 @@ class LockModel:
     irq_disables: frozenset[str] = frozenset()
     """Calls that turn interrupts off without saving them (``local_irq_disable()``): a restore of flags
     saved before them puts back the saved state again, it is not a second release."""
+    may_drop: dict[str, str] = field(default_factory=dict)
+    """Calls that may drop a caller's lock (``handle_mm_fault()``: the mmap lock), by the lock's member."""
     _pattern: re.Pattern[str] | None = None
     _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -114,6 +93,31 @@ class LockModel:
         """The global contexts a family takes by a fixed name (``rcu``, ``preempt``), not by argument."""
         keys = {f.key for f in self.acquires.values()} | {f.release_key for fs in self.releases.values() for f in fs}
         return frozenset(k for k in keys if isinstance(k, str) and k != "ret")
+
+    @cached_property
+    def members(self) -> frozenset[str]:
+        """The members the helper families take of their argument (``mmap_lock``, ``i_rwsem``)."""
+        fams = list(self.acquires.values()) + [f for fs in self.releases.values() for f in fs]
+        return frozenset(f.member for f in fams if f.member)
+
+    def member_object(self, key: str) -> str | None:
+        """``inode->i_rwsem`` -> ``inode``: the object a helper family was given for the lock, whose hand-over
+        (``ac->ac_inode = inode``) hands over the lock as a store of the lock itself would."""
+        for member in self.members:
+            for sep in ("->", "."):
+                if key.endswith(sep + member) and len(key) > len(sep + member):
+                    return key[: -len(sep + member)]
+        return None
+
+    def release_keys(self, name: str, args: Sequence[str]) -> set[str]:
+        """The locks a call of ``name`` with these argument texts releases by the model, each family's
+        way (``inode_unlock(inode)``: ``inode->i_rwsem``); empty for no release or a fixed context."""
+        out = set()
+        for fam in self.releases.get(name) or []:
+            rk = fam.release_key
+            if isinstance(rk, int) and rk < len(args):
+                out.add(member_key(args[rk], fam.member))
+        return out
 
     def mentioned(self, text: str, extra: Iterable[str] = ()) -> bool:
         """Cheap pre-check before building a CFG: does ``text`` call any lock API (or ``extra``)?"""
@@ -163,46 +167,8 @@ class LockModel:
         neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
         partners = tuple((str(a), str(b)) for a, b in locks.get("partners", []))
         irq_disables = frozenset(locks.get("irq_disables", []))
-        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables)
-
-
-_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_VAR = re.compile(r"^[A-Za-z_]\w*(?:(?:->|\.)\w+)*$")
-
-
-def part_keys(key: str, flags: str, names: frozenset[str]) -> list[str] | None:
-    """The locks a flags argument names: ``ip``, ``XFS_IOLOCK_EXCL | XFS_ILOCK_EXCL`` ->
-    ``["ip@XFS_IOLOCK_EXCL", "ip@XFS_ILOCK_EXCL"]``, so a release of one flag is not a release of both.
-
-    A flags variable is one opaque part (``ip@lock_mode``: released by the same variable); constants
-    not in ``names`` qualify a lock rather than name one (lockdep subclasses) and are dropped.  None
-    when unsure (a computed part, ``XFS_ILOCK_EXCL << 1``, nothing left): the call is not followed.
-    """
-    out: list[str] = []
-    for part in _top_level_or(norm(flags)):
-        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
-            part = part[1:-1]
-        if part in names or (_VAR.match(part) and not _CONST.match(part)):
-            out.append(f"{key}@{part}")
-        elif not _CONST.match(part):
-            return None
-    return sorted(set(out)) or None
-
-
-def _top_level_or(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        depth += (ch == "(") - (ch == ")")
-        if ch == "|" and depth == 0 and text[i + 1 : i + 2] != "|" and text[i - 1 : i] != "|":
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-        i += 1
-    parts.append(cur)
-    return [p for p in parts if p]
+        may_drop = {str(k): str(v) for k, v in (locks.get("may_drop", {}) or {}).items()}
+        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop)
 
 
 def lock_label(model: LockModel, key: str, call: str = "") -> str:
@@ -225,11 +191,6 @@ def lock_label(model: LockModel, key: str, call: str = "") -> str:
     if first is not None and first.label:
         return f"the {first.label} of `{obj}` that `{part}` names"
     return f"`{obj}` (`{part}`)"
-
-
-def part_object(key: str) -> str:
-    """``ip@XFS_ILOCK_EXCL`` -> ``ip``: the object whose sub-locks :func:`part_keys` names."""
-    return key.rpartition("@")[0] if "@" in key else key
 
 
 @lru_cache(maxsize=8)

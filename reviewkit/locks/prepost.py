@@ -31,7 +31,7 @@ from reviewkit.cparse.parse import Call
 from reviewkit.flow.cfg import norm
 from reviewkit.flow.engine import CFG, K_COND, K_GAP, K_LABEL, K_RETURN, K_SWITCH, CfgNode, paths
 from reviewkit.flow.paths import _continuation, _node_for, _with_edges, fragment_cfg
-from reviewkit.locks.model import LockModel, Summary, lock_key, part_keys
+from reviewkit.locks.model import LockModel, Summary, lock_key, member_key, part_keys
 from reviewkit.locks.syntax import _HANDS_OFF, _RELEASING_NAME, _assigned_to, _subst
 from reviewkit.locks.transfer import LockAnalysis
 from reviewkit.views.source import FileView, FunctionView
@@ -418,7 +418,7 @@ def _ops(
         if isinstance(rk, int):
             if rk >= len(call.args):
                 return []
-            key = lock_key(call.args[rk])
+            key = member_key(call.args[rk], fams[0].member)
         else:
             key = str(rk)
         rp = fams[0].release_parts

@@ -150,7 +150,16 @@ def _subst(template: str, mapping: dict[str, str]) -> str:
     """
 
     def put(m: re.Match[str]) -> str:
-        name, arrow = m.group(1), m.group(2)
+        if m.group("deref"):
+            # ``(*dir)->i_rwsem`` with ``&lower_dir`` passed for ``dir``: ``lower_dir->i_rwsem``
+            name = m.group("deref")
+            if name not in mapping:
+                return m.group()
+            arg = " ".join(mapping[name].split())
+            if re.fullmatch(r"&\s*[\w.\[\]]+(?:->[\w.\[\]]+)*", arg):
+                return arg[1:].strip() + "->"
+            return f"(*{lock_key(arg)})->"
+        name, arrow = m.group("name"), m.group("arrow")
         if name not in mapping:
             return m.group()
         arg = " ".join(mapping[name].split())
@@ -162,7 +171,7 @@ def _subst(template: str, mapping: dict[str, str]) -> str:
     return lock_key(_SUBST_VAR.sub(put, template))
 
 
-_SUBST_VAR = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)(\s*->)?")
+_SUBST_VAR = re.compile(r"\(\*\s*(?P<deref>[A-Za-z_]\w*)\)\s*->|(?<![\w>.])(?P<name>[A-Za-z_]\w*)(?P<arrow>\s*->)?")
 
 
 _HANDS_OFF = re.compile(r"^&\s*\w*lock\w*$|^\w*(?:unlock\w*|_locked)$", re.IGNORECASE)

@@ -32,6 +32,7 @@ from reviewkit.locks.model import (
     _ordered,
     _same_group,
     lock_key,
+    member_key,
     part_keys,
     part_object,
 )
@@ -250,6 +251,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or c.name in self.model.irq_disables
+                or c.name in self.model.may_drop
                 or _RELEASING_NAME.search(c.name)
                 or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
                 or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
@@ -515,9 +517,7 @@ class LockAnalysis:
         if fam.key == "ret":
             key = _assigned_to(call, self.fv)
         elif isinstance(fam.key, int):
-            key = lock_key(call.args[fam.key]) if fam.key < len(call.args) else None
-            if key and fam.member:
-                key = f"{key}->{fam.member}"
+            key = member_key(call.args[fam.key], fam.member) if fam.key < len(call.args) else None
         else:
             key = str(fam.key)
         if not key:
@@ -566,6 +566,13 @@ class LockAnalysis:
                 held.add(p.held)
             self._release(n, call, fams, held, unseen)
             return False
+        member = self.model.may_drop.get(call.name)
+        if member is not None:
+            # fault = handle_mm_fault(vma, ...): the mmap lock may be gone when VM_FAULT_RETRY came back
+            for h in [h for h in held if h.count and h.key.endswith(("->" + member, "." + member))]:
+                held.discard(h)
+                held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
+            return False
         summary = self.summaries.get(call.name)
         if summary is not None:
             return self._summary_call(n, call, summary, held, pending, unseen)
@@ -586,6 +593,7 @@ class LockAnalysis:
                 if h.count
                 and (
                     h.key in args
+                    or self._helper_object(h) in args
                     or (
                         pair
                         and _given(part_object(h.key), args)
@@ -618,6 +626,17 @@ class LockAnalysis:
         if call.name in self.model.queries:
             return False  # lockdep_is_held(&foo_lock): asks about the lock, hands nothing over
         return any(_HANDS_OFF.search(a) for a in call.args)
+
+    def _helper_object(self, h: Held) -> str | None:
+        """The object a member family's helper was given: ``inode`` for ``inode_lock(inode)``'s hold of
+        ``inode->i_rwsem``, so ``unlock_two_nondirectories(inode, other)`` is still a release of it."""
+        fam = self.model.acquires.get(h.call)
+        if fam is None or not fam.member:
+            return None
+        for sep in ("->", "."):
+            if h.key.endswith(sep + fam.member):
+                return h.key[: -len(sep + fam.member)]
+        return None
 
     def _guard(self, call: Call, held: set[Held]) -> None:
         """``guard(mutex)(&m)``: ``m`` is held until the enclosing block ends (see :meth:`exit`, :meth:`_drop`)."""
@@ -716,9 +735,7 @@ class LockAnalysis:
         if isinstance(rk, int):
             if rk >= len(call.args):
                 return
-            key = lock_key(call.args[rk])
-            if fam.member:
-                key = f"{key}->{fam.member}"
+            key = member_key(call.args[rk], fam.member)
         else:
             key = str(rk)
         groups = {f.group for f in fams}
