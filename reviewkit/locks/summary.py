@@ -17,10 +17,22 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from reviewkit.flow.cfg import COPY
 from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.analysis import analyse
-from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key
-from reviewkit.locks.syntax import _ANNOT, _IDENT, _VAR, FactSource, Uncached, _params, canonical, lock_annotations
+from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key, member_key
+from reviewkit.locks.syntax import (
+    _ANNOT,
+    _IDENT,
+    _TAKING_NAME,
+    _VAR,
+    FactSource,
+    Uncached,
+    _params,
+    call_aliases,
+    canonical,
+    lock_annotations,
+)
 from reviewkit.locks.transfer import ASSERTED, LockAnalysis
 from reviewkit.views.source import FunctionView
 
@@ -204,8 +216,7 @@ def _released_key(call: Any, fam: Any) -> str | None:
         return str(rk)
     if rk >= len(call.args):
         return None
-    key = lock_key(call.args[rk])
-    return f"{key}->{fam.member}" if fam.member else key
+    return member_key(call.args[rk], fam.member)
 
 
 def annotated_summary(fv: FunctionView, contexts: frozenset[str] = frozenset()) -> Summary | None:
@@ -293,20 +304,31 @@ def _body_summary(
         common = keys if common is None else common & keys
     dropped_first = {e.key for e in res.events if e.kind == "orphan-release"}
     taken: list[Summary] = []
+    aliases: dict[str, str] | None = None
     for key, group, variant, flags in sorted(common or ()):
         ids = set(_VAR.findall(key))
+        named = key
+        if ids & local and not (ret and ret in ids):
+            # ``sbi = hpfs_sb(s); mutex_lock(&sbi->hpfs_mutex)``: the caller names it ``hpfs_sb(s)->hpfs_mutex``
+            # (as the release wrapper beside it does, :func:`_caller_keys`)
+            aliases = _accessor_aliases(fv, model, summaries, facts) if aliases is None else aliases
+            named = _caller_keys({key}, local, aliases).get(key, key)
+            ids = set(_VAR.findall(named))
         if ids & local and not (ret and ret in ids and not (ids & local) - {ret}):
             continue
-        if any(t.key == key for t in taken):
+        if any(t.key == named for t in taken):
             continue
         # released first, then taken again on every exit: drops and retakes the caller's lock
-        kind = "retake" if key in dropped_first else "acquire"
+        # (or held on entry by its annotation: the renamed key no longer matches :func:`_held_on_entry`)
+        kind = "retake" if key in dropped_first or key in res.annotations.get("__must_hold", []) else "acquire"
         handoff = all(h.handoff for ex in res.exits for h in ex.state.facts.held if h.key == key and h.count)
-        taken.append(Summary(kind, key, params, group, variant, ret if ret in ids else None, flags, handoff=handoff))
+        taken.append(
+            Summary(kind, named, params, group, variant, ret if ret in ids else None, flags, handoff=handoff)
+        )
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]
-    dropped = _caller_keys(dropped_first, local)
+    dropped = _caller_keys(dropped_first, local, _accessor_aliases(fv, model, summaries, facts))
     if any(h.key in dropped and h.count for ex in res.exits for h in ex.state.facts.held):
         # drops the caller's lock and takes it again on some exits: which ones, the entry run says
         return _caller_releases(fv, kernel, model, summaries, res, params, dropped, facts)
@@ -381,16 +403,42 @@ def _entry_released(
     return effects[0]
 
 
-def _caller_keys(keys: set[str], local: set[str]) -> dict[str, str]:
+def _accessor_aliases(
+    fv: FunctionView, model: LockModel, summaries: dict[str, Summary], facts: FactSource
+) -> dict[str, str]:
+    """Locals that are another name for an accessor of the parameters (``iinfo = UDF_I(inode)``), not for
+    what a lock call returns (``mtx = bp_constraints_lock(bp)``: the lock it took, not a view of ``bp``)."""
+    out = {}
+    for name, text in call_aliases(fv, facts.cfg(fv)).items():
+        callee = _IDENT.match(text)
+        if callee is None:
+            continue
+        fn = callee.group()
+        if fn in model.acquires or fn in model.releases or fn in summaries or _TAKING_NAME.search(fn):
+            continue
+        out[name] = text
+    return out
+
+
+def _caller_keys(keys: set[str], local: set[str], aliases: dict[str, str] | None = None) -> dict[str, str]:
     """Orphan-released keys the caller can name: key -> the key as the caller matches it.
 
     ``s->lock`` with ``s`` a parameter is itself; ``hugetlb_fault_mutex_table[hash]`` with ``hash`` a local
     (a global table indexed by the callee's own computation) is ``hugetlb_fault_mutex_table[*]``: the caller
     names the same slot through its own locals, so any hold of the table becomes unknown at the call.
+    ``iinfo->i_data_sem`` with ``iinfo = UDF_I(inode)`` (``aliases``: a local that is only another name
+    for a call of the parameters) is ``UDF_I(inode)->i_data_sem``, which the caller's own
+    ``iinfo = UDF_I(inode)`` names too.
     """
     out: dict[str, str] = {}
     for key in sorted(keys):
         ids = _VAR.findall(key)
+        root = _IDENT.match(key)
+        if aliases and root is not None and root.group() in aliases:
+            seen = lock_key(aliases[root.group()] + key[root.end() :])
+            if not set(_VAR.findall(seen)) & local:
+                out[key] = seen
+                continue
         if not set(ids) & local:
             out[key] = key
         elif ids and ids[0] not in local and "[" in key:
@@ -421,7 +469,7 @@ def _caller_releases(
     if entry is not None and not res.acquired_keys & set(dropped) and not any("*" in k for k in dropped.values()):
         cond = _failure_release(entry, params)
         if cond is not None and not _relocks_returned(fv, cond.key):
-            return cond
+            return replace(cond, key=dropped.get(cond.key, cond.key))
     effects: list[Summary] = []
     for key, caller_key in dropped.items():
         e = next((x for x in rows if x.key == key), None)
@@ -433,13 +481,15 @@ def _caller_releases(
             continue
         holds = [[h for h in ex.state.facts.held if h.key == key and h.count] for ex in entry.exits]
         if all(hs and not any(h.stale for h in hs) for hs in holds):
-            effects.append(Summary("retake", key, params, group, variant))
+            effects.append(Summary("retake", caller_key, params, group, variant))
         elif not any(holds):
-            effects.append(Summary("release", key, params, group, variant))
+            effects.append(Summary("release", caller_key, params, group, variant))
         else:
             cond = _failure_release(entry, params, only=key)
             effects.append(
-                cond if cond is not None else Summary("release", key, params, group, variant, None, None, MAYBE)
+                replace(cond, key=caller_key)
+                if cond is not None
+                else Summary("release", caller_key, params, group, variant, None, None, MAYBE)
             )
     effects[0].more = tuple(effects[1:])
     return effects[0]
@@ -530,7 +580,7 @@ def _success_summary(res: LockResult, params: list[str], local: set[str]) -> Sum
         if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
             return None
         value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
-        value = next((v for name, v in ex.state.vals if name == value), value)
+        value = next((v for name, v in ex.state.vals if name == value and not v.startswith(COPY)), value)
         keys = {
             (h.key, h.group, h.variant, h.flags)
             for h in ex.state.facts.held
@@ -574,7 +624,7 @@ def _failure_release(res: LockResult, params: list[str], only: str | None = None
             if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
                 return None
             value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
-            value = next((v for name, v in ex.state.vals if name == value), value)
+            value = next((v for name, v in ex.state.vals if name == value and not v.startswith(COPY)), value)
             holds = any(h.key == key and h.count and not h.stale for h in ex.state.facts.held)
             (kept if holds else dropped).append(value)
         if not kept or not dropped:
