@@ -740,9 +740,12 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
     """
     tested: dict[str, int] = {}
     compared: set[str] = set()
+    copy_compared: set[str] = set()  # ``buf == of->prealloc_buf``: only such a test reads a copy
     for n in nodes:
         if n.kind == K_COND and n.cond_key is not None:
             tested[n.cond_key] = tested.get(n.cond_key, 0) + 1
+        if n.compare is not None and n.compare[2].startswith(COPY):
+            copy_compared.add(n.compare[0])
         if (tested_by := n.compare if n.compare is not None else n.sign) is not None:
             compared.add(tested_by[0])
         elif n.kind == K_RETURN and n.ast is not None and n.ast.named_children:
@@ -753,7 +756,9 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
         if n.kind == K_COND and n.cond_key is not None and tested[n.cond_key] > 1:
             n.remember = True
         if n.assigns:
-            n.assigns = tuple(a for a in n.assigns if a[0] in compared)
+            n.assigns = tuple(
+                a for a in n.assigns if a[0] in compared and (a[0] in copy_compared or not a[1].startswith(COPY))
+            )
 
 
 def _value_names(fv: FunctionView) -> frozenset[str]:

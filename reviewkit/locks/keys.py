@@ -9,6 +9,7 @@ argument names sub-locks of one object (``ip@XFS_ILOCK_EXCL``).  Pure text funct
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from reviewkit.flow.cfg import norm
 
@@ -16,6 +17,7 @@ _ADDRESS_ARROW = re.compile(r"^\(&([A-Za-z_](?:[\w.]|->)*)\)->")
 """``(&ctx)->lock``: the member of the object itself, ``ctx.lock``."""
 
 
+@lru_cache(maxsize=8192)  # pure, and called for every lock argument of every path
 def lock_key(text: str) -> str:
     """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``;
     ``(&cxt)->lock`` -> ``cxt.lock`` (one lock, however the path to it is spelt)."""
@@ -26,12 +28,13 @@ def lock_key(text: str) -> str:
         elif key.startswith(("&", "*")):
             key = key[1:]
         else:
-            return _ADDRESS_ARROW.sub(r"\1.", key, count=1)
+            return _ADDRESS_ARROW.sub(r"\1.", key, count=1) if key.startswith("(&") else key
 
 
 _IDENT_ONLY = re.compile(r"^[A-Za-z_]\w*$")
 
 
+@lru_cache(maxsize=8192)
 def member_key(arg: str, member: str) -> str:
     """The lock a family with a ``member`` takes from its argument: ``mmap_read_lock(mm)`` ->
     ``mm->mmap_lock``, ``mmap_write_lock(&init_mm)`` -> ``init_mm.mmap_lock`` (the key

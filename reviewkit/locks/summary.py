@@ -328,7 +328,9 @@ def _body_summary(
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]
-    dropped = _caller_keys(dropped_first, local, _accessor_aliases(fv, model, summaries, facts))
+    # the aliases are read only when a dropped key starts from a name that is not a parameter
+    aliased = any((m := _IDENT.match(k)) is not None and m.group() not in params for k in dropped_first)
+    dropped = _caller_keys(dropped_first, local, _accessor_aliases(fv, model, summaries, facts) if aliased else None)
     if any(h.key in dropped and h.count for ex in res.exits for h in ex.state.facts.held):
         # drops the caller's lock and takes it again on some exits: which ones, the entry run says
         return _caller_releases(fv, kernel, model, summaries, res, params, dropped, facts)
