@@ -76,6 +76,10 @@ class CfgNode:
     """``x = CONST`` (literal, ``NULL``, ``true``, an ALL_CAPS name) done by this node."""
     remember: bool = False
     """The engine remembers this cond's truth: its key (or variable) is tested more than once."""
+    steps: frozenset[str] = frozenset()
+    """Pointers this node only moves (``rl++``, ``p += n``): a non-NULL pointer stays non-NULL."""
+    negated: bool = False
+    """``a != b``: :attr:`cond_key` is ``a==b``, true on this node's False edge."""
     compare: tuple[str, str, str] | None = None
     """A cond atom ``x``, ``x == C`` or ``x != C``: (variable, "truth"/"=="/"!=", C)."""
     sign: tuple[str, frozenset[str]] | None = None
@@ -102,6 +106,7 @@ class CFG:
     _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _private: frozenset[str] | None = field(default=None, repr=False)
     _callees: frozenset[str] | None = field(default=None, repr=False)
+    _live: dict[int, frozenset[str]] | None = field(default=None, repr=False)
 
     def forgotten(self, key: str, rebinds: frozenset[str]) -> bool:
         """Does a node rebinding ``rebinds`` change what condition ``key`` tests?
@@ -124,6 +129,54 @@ class CFG:
             elif r in key and re.search(r"(?<![\w>.])" + re.escape(r) + r"(?![\w])", key):
                 return True
         return False
+
+    def live(self) -> dict[int, frozenset[str]]:
+        """Per node: the keys some node from here on reads (a cond's key, a compared or returned variable, a
+        sign's variable).
+
+        Why: a remembered truth, a known constant or a known sign whose key no later node reads can prune
+        nothing, yet two states differing only in it are explored twice.  The engine drops such dead facts
+        on every edge, so equal futures meet as one state (a liveness analysis; the paths kept are the same).
+        """
+        if self._live is not None:
+            return self._live
+        reads: dict[int, set[str]] = {}
+        preds: dict[int, list[CfgNode]] = {n.id: [] for n in self.nodes}
+        returned: set[str] = set()
+        for n in self.nodes:
+            own: set[str] = set()
+            if n.cond_key is not None:
+                own.add(n.cond_key)
+            if n.compare is not None:
+                own.add(n.compare[0])
+            if n.sign is not None:
+                own.add(n.sign[0])
+            named = n.ast.named_children if n.kind == K_RETURN and n.ast is not None else []
+            if named and named[0].type == "identifier":  # summaries read the returned value off the exit
+                returned.add(n.text[6:].strip(" ;\t\n"))
+            reads[n.id] = own
+            for s, _label in n.succs:
+                preds.setdefault(s.id, []).append(n)
+        reads.setdefault(self.exit.id, set()).update(returned)
+        live = {k: set(v) for k, v in reads.items()}
+        by_id = {n.id: n for n in self.nodes}
+        todo = list(reversed(by_id))  # ids grow from a statement's successors to it: successors first
+        queued = set(todo)
+        while todo:
+            nid = todo.pop()
+            queued.discard(nid)
+            node = by_id[nid]
+            mine = live[nid]
+            before = len(mine)
+            for s, _label in node.succs:
+                mine |= live.get(s.id, set())
+            if len(mine) != before:
+                for p in preds.get(nid, ()):
+                    if p.id not in queued and not live[nid] <= live[p.id]:
+                        queued.add(p.id)
+                        todo.append(p.id)
+        self._live = {k: frozenset(v) for k, v in live.items()}
+        return self._live
 
     def cond_ids(self, key: str) -> frozenset[str]:
         """Identifiers a condition key depends on (assigning one forgets the condition)."""
@@ -180,6 +233,7 @@ class _Builder:
     def __init__(self, fv: FunctionView, noreturn: frozenset[str], asserts: frozenset[str] = frozenset()) -> None:
         self.fv = fv
         self.parsed = fv.parsed
+        self._pointers: frozenset[str] | None = None
         self.noreturn = noreturn
         self.asserts = asserts
         self.nodes: list[CfgNode] = []
@@ -201,10 +255,18 @@ class _Builder:
             rebinds: set[str] = set()
             n.writes = frozenset(_writes(self.parsed, ast, rebinds))
             n.rebinds = frozenset(rebinds)
+            if rebinds and ("++" in n.text or "--" in n.text or "+=" in n.text or "-=" in n.text):
+                n.steps = _pointer_steps(self.parsed, ast, self.pointers()) & n.rebinds
             if kind in (K_STMT, K_RETURN):
                 n.assigns = tuple(_const_assigns(self.parsed, ast))
         self.nodes.append(n)
         return n
+
+    def pointers(self) -> frozenset[str]:
+        """Parameters and locals declared as pointers (``struct rl_elem *rl``)."""
+        if self._pointers is None:
+            self._pointers = _pointer_names(self.fv)
+        return self._pointers
 
     def calls_of(self, ast: Node) -> list[Call]:
         out = []
@@ -357,6 +419,12 @@ class _Builder:
         node = self.new(K_COND, expr, [(t_node, True), (f_node, False)])
         if _plain_condition(self.parsed, expr, node):
             node.cond_key = norm(text)
+            if expr.type == "binary_expression" and self._op(expr) == "!=":
+                # ``gfp != GFP_ATOMIC`` tests what ``gfp == GFP_ATOMIC`` does, with the other truth: one key
+                left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+                if left is not None and right is not None:
+                    node.cond_key = norm(self.parsed.text(left)) + "==" + norm(self.parsed.text(right))
+                    node.negated = True
         node.compare = _compare(self.parsed, expr)
         node.sign = sign_atom(self.parsed, expr)
         return node
@@ -759,6 +827,50 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
             n.assigns = tuple(
                 a for a in n.assigns if a[0] in compared and (a[0] in copy_compared or not a[1].startswith(COPY))
             )
+
+
+def _pointer_names(fv: FunctionView) -> frozenset[str]:
+    """Names the function declares (parameters and body declarations) with a pointer declarator."""
+    fn = fv.function
+    if fn is None:
+        return frozenset()
+    out = set()
+    for n in _walk(fn.node):
+        if n.type not in ("parameter_declaration", "declaration"):
+            continue
+        for child in n.children_by_field_name("declarator"):
+            d = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
+            if d is not None and d.type == "pointer_declarator":
+                inner = d.child_by_field_name("declarator")
+                if inner is not None and inner.type == "identifier":
+                    out.add(fn.parsed.text(inner))
+    return frozenset(out)
+
+
+def _pointer_steps(parsed: Any, node: Node, pointers: frozenset[str]) -> frozenset[str]:
+    """Pointers ``node`` changes only by stepping them (``p++``, ``--p``, ``p += n``, ``p -= n``).
+
+    Why: stepping a pointer into its array never makes it NULL, so a test that found it non-NULL
+    still holds (``if (!rl) { lock; rl = ...; } ... rl++; ... if (!rl)``: the lock was taken).
+    """
+    stepped: set[str] = set()
+    other: set[str] = set()
+    for cur in _walk(node):
+        if cur.type == "update_expression":
+            arg = cur.child_by_field_name("argument")
+            if arg is not None and arg.type == "identifier":
+                stepped.add(parsed.text(arg))
+        elif cur.type == "assignment_expression":
+            left = cur.child_by_field_name("left")
+            if left is None or left.type != "identifier":
+                continue
+            op = cur.child_by_field_name("operator")
+            (stepped if op is not None and parsed.text(op) in ("+=", "-=") else other).add(parsed.text(left))
+        elif cur.type == "pointer_expression" and parsed.text(cur).startswith("&"):
+            arg = cur.child_by_field_name("argument")
+            if arg is not None and arg.type == "identifier":
+                other.add(parsed.text(arg))
+    return frozenset((stepped - other) & pointers)
 
 
 def _value_names(fv: FunctionView) -> frozenset[str]:

@@ -201,11 +201,16 @@ class RunResult:
     processed: int
 
 
-def _forget(conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str]) -> frozenset[tuple[str, bool]]:
-    """The remembered conditions a node (or a loop body) rebinding ``rebinds`` leaves true."""
+def _forget(
+    conds: frozenset[tuple[str, bool]], cfg: CFG, rebinds: frozenset[str], steps: frozenset[str] = frozenset()
+) -> frozenset[tuple[str, bool]]:
+    """The remembered conditions a node (or a loop body) rebinding ``rebinds`` leaves true.
+
+    ``steps``: pointers the node only steps (``rl++``): "``rl`` is not NULL" survives it.
+    """
     if not conds or not rebinds:
         return conds
-    return frozenset(c for c in conds if not cfg.forgotten(c[0], rebinds))
+    return frozenset(c for c in conds if (c[1] and c[0] in steps) or not cfg.forgotten(c[0], rebinds))
 
 
 def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
@@ -230,9 +235,10 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
 def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunResult:
     start = State(analysis.initial(cfg))
     work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
-    seen: set[tuple[int, State]] = set()
+    seen: dict[tuple[int, Any, Any, Any], list[frozenset[tuple[str, bool]]]] = {}
     exits_seen: set[tuple[int, State]] = set()
     barrier = getattr(analysis, "barrier", None)
+    live = cfg.live()
     processed = 0
     while work:
         node, state, prev = work.popleft()
@@ -243,9 +249,16 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                 exits_seen.add((via.id, state))
                 analysis.exit(via, state)
             continue
-        if (node.id, state) in seen:
+        # a state that knows at least the branch truths of one already explored here, all else equal, can
+        # only reach a subset of what that one reaches (more truths prune more edges): nothing to add
+        core = (node.id, state.facts, state.vals, state.signs)
+        explored = seen.get(core)
+        if explored is None:
+            seen[core] = [state.conds]
+        elif any(k <= state.conds for k in explored):
             continue
-        seen.add((node.id, state))
+        else:
+            explored.append(state.conds)
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
@@ -262,7 +275,7 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue
-        conds = _forget(state.conds, cfg, node.rebinds)
+        conds = _forget(state.conds, cfg, node.rebinds, node.steps)
         if conds and barrier is not None and barrier(node):
             retest = _retested(node)
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
@@ -284,10 +297,27 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                     continue
             new_conds = conds
             if node.kind == K_COND and node.remember and node.cond_key is not None:
-                new_conds = conds | {(node.cond_key, bool(label))}
+                new_conds = conds | {(node.cond_key, bool(label) != node.negated)}
+            keep = live[succ.id]
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
-            work.append((succ, State(out, new_conds, vals, edge_signs, trail), node))
+            work.append(
+                (
+                    succ,
+                    State(out, _live(new_conds, keep), _live(vals, keep), _live(edge_signs, keep), trail),
+                    node,
+                )
+            )
     return RunResult(True, processed)
+
+
+def _live(facts: frozenset[tuple[str, Any]], keep: frozenset[str]) -> frozenset[tuple[str, Any]]:
+    """``facts`` whose key a node from here on reads (see :meth:`reviewkit.flow.cfg.CFG.live`)."""
+    if not facts:
+        return facts
+    for f in facts:
+        if f[0] not in keep:
+            return frozenset(g for g in facts if g[0] in keep)
+    return facts
 
 
 def _retested(node: CfgNode, limit: int = 12) -> frozenset[str]:
@@ -410,10 +440,11 @@ def _feasible(
             return [(s, lab) for s, lab in node.succs if lab is truth]
     if node.cond_key is None:
         return node.succs
+    # (the key of ``a != b`` is ``a==b``, remembered negated: the two tests of one value agree)
     if (node.cond_key, True) in conds:
-        return [(s, lab) for s, lab in node.succs if lab is True]
+        return [(s, lab) for s, lab in node.succs if lab is not node.negated]
     if (node.cond_key, False) in conds:
-        return [(s, lab) for s, lab in node.succs if lab is False]
+        return [(s, lab) for s, lab in node.succs if lab is node.negated]
     return node.succs
 
 
@@ -485,7 +516,7 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
         if node.kind == K_NORETURN or not node.succs:
             found.append(FlowPath([*steps, (node, None)], None))
             return True
-        conds = _forget(conds, cfg, node.rebinds)
+        conds = _forget(conds, cfg, node.rebinds, node.steps)
         vals = _assign(vals, node)
         if node.kind == K_LOOP and node.loop_writes:
             conds = _forget(conds, cfg, node.loop_rebinds)
@@ -504,7 +535,7 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
                 continue
             still = leaving and not (node.kind == K_COND and (label, "ends") in node.loop_edges)
             remember = node.kind == K_COND and node.remember and node.cond_key
-            new = conds | {(node.cond_key, bool(label))} if remember else conds
+            new = conds | {(node.cond_key, bool(label) != node.negated)} if remember else conds
             fresh = edge not in used
             used.add(edge)
             steps.append((node, label))
