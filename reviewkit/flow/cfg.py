@@ -12,7 +12,7 @@ tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -829,22 +829,23 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
             )
 
 
-def _pointer_names(fv: FunctionView) -> frozenset[str]:
-    """Names the function declares (parameters and body declarations) with a pointer declarator."""
+def _declarators(fv: FunctionView) -> Iterator[Node]:
+    """Each declarator the function declares (parameters and body declarations), initialiser dropped."""
     fn = fv.function
     if fn is None:
-        return frozenset()
-    out = set()
+        return
     for n in _walk(fn.node):
-        if n.type not in ("parameter_declaration", "declaration"):
-            continue
-        for child in n.children_by_field_name("declarator"):
-            d = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
-            if d is not None and d.type == "pointer_declarator":
-                inner = d.child_by_field_name("declarator")
-                if inner is not None and inner.type == "identifier":
-                    out.add(fn.parsed.text(inner))
-    return frozenset(out)
+        if n.type in ("parameter_declaration", "declaration"):
+            for child in n.children_by_field_name("declarator"):
+                d = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
+                if d is not None:
+                    yield d
+
+
+def _pointer_names(fv: FunctionView) -> frozenset[str]:
+    """Names declared with a pointer declarator (``struct rl_elem *rl``)."""
+    inner = (d.child_by_field_name("declarator") for d in _declarators(fv) if d.type == "pointer_declarator")
+    return frozenset(fv.parsed.text(i) for i in inner if i is not None and i.type == "identifier")
 
 
 def _pointer_steps(parsed: Any, node: Node, pointers: frozenset[str]) -> frozenset[str]:
@@ -876,18 +877,7 @@ def _pointer_steps(parsed: Any, node: Node, pointers: frozenset[str]) -> frozens
 def _value_names(fv: FunctionView) -> frozenset[str]:
     """Names the function declares (parameters and body declarations) as plain identifiers: no ``*``,
     no ``[]``, so the name holds a value of the function's own, never a way into shared memory."""
-    fn = fv.function
-    if fn is None:
-        return frozenset()
-    out = set()
-    for n in _walk(fn.node):
-        if n.type not in ("parameter_declaration", "declaration"):
-            continue
-        for d in n.children_by_field_name("declarator"):
-            name = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
-            if name is not None and name.type == "identifier":
-                out.add(fn.parsed.text(name))
-    return frozenset(out)
+    return frozenset(fv.parsed.text(d) for d in _declarators(fv) if d.type == "identifier")
 
 
 def _param_names(fv: FunctionView) -> frozenset[str]:
