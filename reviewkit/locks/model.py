@@ -64,7 +64,7 @@ _SEEN_MAX = 4096
 The memo serves one file (its summaries and its check ask about the same
 functions); the model now lives as long as a scan worker, and keeping every
 function text of every file seen would hold tens of MB per worker."""
-_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 """A called name: what the lock API pattern used to match (``spin_lock (``, across a newline)."""
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
@@ -137,7 +137,7 @@ class LockModel:
         if hit is None:  # asked for every function by the summaries and again by the check
             if len(self._seen) >= _SEEN_MAX:  # the model now lives for a whole scan: keep the memo bounded
                 self._seen.clear()
-            calls = frozenset(_CALLED.findall(text))
+            calls = frozenset(CALLED.findall(text))
             hit = self._seen[text] = (not calls.isdisjoint(self._api), frozenset(_WORD.findall(text)))
         if hit[0]:
             return True

@@ -20,7 +20,7 @@ from typing import Any
 from reviewkit.flow.cfg import COPY
 from reviewkit.flow.engine import K_RETURN, build_cfg
 from reviewkit.locks.analysis import analyse
-from reviewkit.locks.model import LockModel, LockResult, Summary, lock_key, member_key
+from reviewkit.locks.model import CALLED, LockModel, LockResult, Summary, lock_key, member_key
 from reviewkit.locks.syntax import (
     _ANNOT,
     _IDENT,
@@ -191,7 +191,6 @@ def _refined(
     return first
 
 
-_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
 def called_names(views: list[FunctionView]) -> set[str]:
@@ -204,7 +203,7 @@ def called_names(views: list[FunctionView]) -> set[str]:
     out: set[str] = set()
     for fv in views:
         body = fv.text.find("{")
-        for m in _CALLED.finditer(fv.text):
+        for m in CALLED.finditer(fv.text):
             if m.group(1) != fv.name or (body >= 0 and m.start() > body):
                 out.add(m.group(1))
     return out
