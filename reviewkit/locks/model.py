@@ -89,7 +89,7 @@ class LockModel:
     may_drop: dict[str, str] = field(default_factory=dict)
     """Calls that may drop a caller's lock (``handle_mm_fault()``: the mmap lock), by the lock's member."""
     _api: frozenset[str] | None = None
-    _seen: dict[str, tuple[bool, frozenset[str]]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def contexts(self) -> frozenset[str]:
@@ -133,15 +133,24 @@ class LockModel:
         """
         if self._api is None:
             self._api = frozenset(self.acquires.keys() | self.releases.keys())
+        calls, words = self._names(text)
+        if not calls.isdisjoint(self._api):
+            return True
+        return bool(extra) and not words.isdisjoint(extra)
+
+    def calls_any(self, text: str, names: Iterable[str]) -> bool:
+        """Does ``text`` call one of ``names`` (``name(``)?  The same memo as :meth:`mentioned`."""
+        return not self._names(text)[0].isdisjoint(names)
+
+    def _names(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The names ``text`` calls and every word of it, found once per text (the summaries ask for each
+        function, the check again)."""
         hit = self._seen.get(text)
-        if hit is None:  # asked for every function by the summaries and again by the check
+        if hit is None:
             if len(self._seen) >= _SEEN_MAX:  # the model now lives for a whole scan: keep the memo bounded
                 self._seen.clear()
-            calls = frozenset(CALLED.findall(text))
-            hit = self._seen[text] = (not calls.isdisjoint(self._api), frozenset(_WORD.findall(text)))
-        if hit[0]:
-            return True
-        return bool(extra) and not hit[1].isdisjoint(extra)
+            hit = self._seen[text] = (frozenset(CALLED.findall(text)), frozenset(_WORD.findall(text)))
+        return hit
 
     @classmethod
     def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:

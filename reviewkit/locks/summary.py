@@ -76,10 +76,10 @@ def summarise(
             del summaries[name]  # this file's own definition decides
     # a wrapper of a header's wrapper (``f2fs_gc()`` ends in ``f2fs_up_write()``, defined in f2fs.h) is a
     # wrapper too: the known summaries' names count as lock calls
-    known = _calls_of(summaries)
+    known = frozenset(summaries)
 
     def touches(fv: FunctionView) -> bool:
-        return bool(_ANNOT.search(fv.text) or model.mentioned(fv.text) or (known and known.search(fv.text)))
+        return bool(_ANNOT.search(fv.text) or model.mentioned(fv.text) or (known and model.calls_any(fv.text, known)))
 
     # text checks first: touching fv.function parses the function
     whole = [fv for fv in views if not fv.fragment and touches(fv)]
@@ -101,7 +101,7 @@ def summarise(
     for _ in range(rounds):
         added: set[str] = set()
         if fresh is not None:  # a caller of a wrapper found in the last round is a candidate now
-            again = _calls_of(dict.fromkeys(fresh))
+            again = frozenset(fresh)
             have = {id(fv) for fv in candidates}
             candidates += [
                 fv
@@ -110,8 +110,7 @@ def summarise(
                 and not fv.fragment
                 and (fv.name in called or not called_only)
                 and fv.name not in summaries
-                and again is not None
-                and again.search(fv.text)
+                and model.calls_any(fv.text, again)
                 and len(fv.line_map) <= SUMMARY_MAX_LINES
                 and fv.function is not None
             ]
@@ -191,8 +190,6 @@ def _refined(
     return first
 
 
-
-
 def called_names(views: list[FunctionView]) -> set[str]:
     """Names some view calls (``name(`` in its text), a function's own declarator not counted.
 
@@ -235,13 +232,6 @@ def annotated_summary(fv: FunctionView, contexts: frozenset[str] = frozenset()) 
     first = effects[0]
     first.more = tuple(effects[1:])
     return first
-
-
-def _calls_of(names: dict[str, Any]) -> re.Pattern[str] | None:
-    """A pattern matching a call of any of ``names`` (None for none)."""
-    if not names:
-        return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
 
 
 def _summary_of(
@@ -321,9 +311,7 @@ def _body_summary(
         # (or held on entry by its annotation: the renamed key no longer matches :func:`_held_on_entry`)
         kind = "retake" if key in dropped_first or key in res.annotations.get("__must_hold", []) else "acquire"
         handoff = all(h.handoff for ex in res.exits for h in ex.state.facts.held if h.key == key and h.count)
-        taken.append(
-            Summary(kind, named, params, group, variant, ret if ret in ids else None, flags, handoff=handoff)
-        )
+        taken.append(Summary(kind, named, params, group, variant, ret if ret in ids else None, flags, handoff=handoff))
     if taken:  # every lock it returns holding (mutex_lock_double() takes two)
         taken[0].more = tuple(taken[1:])
         return taken[0]

@@ -199,10 +199,13 @@ class LockAnalysis:
         pending: set[Pending] = set(facts.pending)
         unseen = facts.unseen
         if n.writes:
-            copy = self._copy(n)
-            written = frozenset(n.rebinds or ())
-            held = {self._restale(through_copies(h, written, copy), n) for h in held}
-            pending = {p for p in pending if p.var not in n.writes}
+            if held and (n.rebinds or any(h.also for h in held) or self._copy(n) is not None):
+                # (otherwise no hold changes: nothing renamed, no copy made or forgotten)
+                copy = self._copy(n)
+                written = frozenset(n.rebinds or ())
+                held = {self._restale(through_copies(h, written, copy), n) for h in held}
+            if pending:
+                pending = {p for p in pending if p.var not in n.writes}
         for call in n.calls:
             if self.observe is not None:
                 self.observe(n, call, frozenset(held), unseen)
@@ -266,6 +269,9 @@ class LockAnalysis:
     def branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
         if n.kind != K_COND or n.ast is None:
             return facts
+        tried = self._tried(n)
+        if not facts.held and not facts.pending and tried is None:
+            return facts  # nothing held or pending, and the test takes no lock: no edge changes anything
         held, pending = set(facts.held), set(facts.pending)
         truth = bool(label)
         if not truth and n.compare is not None and n.compare[1] == "truth":
@@ -297,6 +303,34 @@ class LockAnalysis:
             zero = "@" + n.cond_key
             for h in [h for h in held if h.count and h.key.endswith(zero) and h.line is not None]:
                 held.discard(h)
+        if tried is not None:
+            call, fam, summary, when, negate = tried
+            success = truth if when in ("nonzero", "nonnull") else not truth
+            if negate:
+                success = not truth
+            if fam is not None:  # one hold per sub-lock its flags name, as an acquire outside a test
+                holds = self._holds_for(call, fam, n)
+            else:
+                one = self._summary_hold(call, summary)
+                holds = [one] if one is not None else []
+            for hold in holds:
+                if summary is not None and summary.kind == "release":
+                    if success:  # "returns nonzero having dropped the lock": it did
+                        for h in [h for h in held if h.key == hold.key and h.count]:
+                            held.discard(h)
+                elif success:
+                    self._acquire(n, hold, held)
+                elif fam is not None:
+                    self._untaken(hold, held)
+        return Facts(frozenset(held), frozenset(pending), facts.unseen)
+
+    def _tried(self, n: CfgNode) -> tuple[Call, Any, Summary | None, str, bool] | None:
+        """The trylock a test decides (``if (!spin_trylock(&l))``, ``if (mutex_lock_interruptible(m) < 0)``):
+        (call, family, summary, when, negated), or None.  A property of the node: computed once."""
+        memo = self.__dict__.setdefault("_tried_memo", {})
+        if n.id in memo:
+            return memo[n.id]
+        got = None
         atom: Node | None = n.ast
         negate = False
         if atom is not None and atom.type == "binary_expression" and self._op(atom) == "<":
@@ -309,24 +343,9 @@ class LockAnalysis:
             summary = self.summaries.get(call.name) if call is not None and fam is None else None
             when = fam.try_ if fam is not None else (summary.try_ if summary is not None else None)
             if call is not None and when and when not in ("nonnull-checked", "maybe"):
-                success = truth if when in ("nonzero", "nonnull") else not truth
-                if negate:
-                    success = not truth
-                if fam is not None:  # one hold per sub-lock its flags name, as an acquire outside a test
-                    holds = self._holds_for(call, fam, n)
-                else:
-                    one = self._summary_hold(call, summary)
-                    holds = [one] if one is not None else []
-                for hold in holds:
-                    if summary is not None and summary.kind == "release":
-                        if success:  # "returns nonzero having dropped the lock": it did
-                            for h in [h for h in held if h.key == hold.key and h.count]:
-                                held.discard(h)
-                    elif success:
-                        self._acquire(n, hold, held)
-                    elif fam is not None:
-                        self._untaken(hold, held)
-        return Facts(frozenset(held), frozenset(pending), facts.unseen)
+                got = (call, fam, summary, when, negate)
+        memo[n.id] = got
+        return got
 
     def _untaken(self, hold: Held, held: set[Held]) -> None:
         """A trylock of this function failed on this path: the lock is not held here, whoever holds it,
