@@ -10,7 +10,10 @@ bound to `sc->memcg`) or a memcg state reader called on it
 (`memcg_page_state()`, `css_get()` of it, ... from `[shrinker.memcg]` in
 reviewkit/kernel/lifecycle.toml) when nothing on the way tests the memcg
 for NULL or tests `mem_cgroup_disabled()`: an enclosing `if`, a `&&`/`?:`
-operand, or an earlier `if (...) return/goto`.
+operand, or an earlier `if (...) return/goto`.  Also a local set to an
+address inside the memcg (`q = &sc->memcg->queue;`) with no such test and
+then dereferenced (`q->len`, `&q->lock` handed on) before anything writes it
+again: taking the address loads nothing, the first use of `q` oopses.
 
 ## Why is this bad?
 With `cgroup_disable=memory` (or any reclaim that is not memcg reclaim:
@@ -53,8 +56,11 @@ static unsigned long foo_count(struct shrinker *s, struct shrink_control *sc)
 ## Known limitations
 Which shrinker is memcg-aware is read from the file the callback is in
 (flags set in another file are not seen, and the rule stays quiet).  A
-local bound to `sc->memcg` is followed; a memcg reached through another
-structure (`lruvec_memcg(...)`) is not.  A NULL check through a wrapper
+local bound to `sc->memcg` is followed, and one bound to an address inside
+it; a memcg reached through another structure (`lruvec_memcg(...)`) is not,
+nor an address inside the memcg only handed to a callee (`f(&memcg->x)`:
+whether the callee dereferences it is not known), nor a binding inside a
+loop (source order is not run order there).  A NULL check through a wrapper
 (`if (foo_has_memcg(sc))`) is not recognised, and such a function is
 reported.
 
@@ -62,7 +68,10 @@ reported.
 Unsafe (changes what the callback returns for non-memcg reclaim): when the
 dereference is in a statement of the function's outermost block, the fix
 inserts `if (!sc->memcg) return 0;` (`SHRINK_STOP` for a scan callback)
-before it.  Verified: it applies, parses and the finding goes away.
+before it.  A local that had another value before it was rebound into the
+memcg (`q = &node_queue; ... q = &sc->memcg->queue;`) keeps that value
+instead: the fix puts `if (sc->memcg)` around the rebinding, the kernel's
+own shape.  Verified: it applies, parses and the finding goes away.
 """
 
 from __future__ import annotations
@@ -72,6 +81,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewkit.rules._csyntax import guarded, norm_object
+from reviewkit.rules.shrinker_memcg_guard.derived import derived_uses, rebind_fix
 
 from reviewkit.api import (
     Applicability,
@@ -167,6 +177,7 @@ def _check_function(
     seen: set[int] = set()
     unguarded = [(n, e) for n, e in _uses(fv, fn.body, memcgs, readers) if not _guarded(fv, n, memcgs, guards)]
     first = unguarded[0][0] if unguarded else None
+    what = "memcg-aware shrinker callback" if role else "memcg shrinker walk"
     for node, expr in unguarded:
         line = fv.real_line(node)
         if line is None or line in seen:
@@ -174,7 +185,6 @@ def _check_function(
         if not ctx.introduced.at(fv, node):
             continue
         seen.add(line)
-        what = "memcg-aware shrinker callback" if role else "memcg shrinker walk"
         yield ctx.finding(
             ID,
             SEVERITY,
@@ -185,6 +195,27 @@ def _check_function(
             patch=fv.patch,
             function=fv.name,
             fix=_fix(fv, view, first or node, memcgs, role),
+        )
+    for bind, use in derived_uses(fv, fn.body, memcgs, lambda n: _guarded(fv, n, memcgs, guards)):
+        # reported where the address is taken: that is the line to change
+        line, at = fv.real_line(bind.statement), fv.real_line(use.deref)
+        if line is None or at is None or line in seen:
+            continue
+        if not (ctx.introduced.at(fv, use.deref) or ctx.introduced.at(fv, bind.statement)):
+            continue
+        seen.add(line)
+        fix = rebind_fix(fv, view, bind) if bind.fallback else _fix(fv, view, bind.statement, memcgs, role)
+        yield ctx.finding(
+            ID,
+            SEVERITY,
+            f"`{bind.local} = {bind.value}` at {line} in {what} {fv.name}() takes an address inside the "
+            f"shrink control's memcg without a NULL or mem_cgroup_disabled() check, and `{use.text}` at {at} "
+            f"dereferences it: with cgroup_disable=memory the memcg is NULL and this oopses",
+            fv.path,
+            line,
+            patch=fv.patch,
+            function=fv.name,
+            fix=fix,
         )
 
 

@@ -1,0 +1,1 @@
+"""shrinker_memcg_guard rule family."""
