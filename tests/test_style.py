@@ -55,3 +55,23 @@ def test_large_modules_say_why() -> None:
         if len(lines) > SIZE_LIMIT and not any(ln.startswith("# size: ") for ln in lines):
             unexplained.append(f"{path.relative_to(ROOT)} ({len(lines)} lines)")
     assert not unexplained, "modules over the limit without a '# size: ' reason: " + ", ".join(unexplained)
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A folder with an ``__init__.py`` under reviewkit/, rules/ or tui/ is listed in pyproject's packages.
+
+    The list is explicit (rules/ and tui/ install under reviewkit.), so a rule
+    that grows into a folder is missing from a non-editable install until it is
+    added there, and only a fresh-clone CI would notice.
+    """
+    import tomllib
+
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    listed = set(table["packages"])
+    dirs = {"reviewkit": "reviewkit", "rules": "reviewkit.rules", "tui": "reviewkit.tui"}
+    found = set()
+    for top, name in dirs.items():
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top).parts
+            found.add(".".join((name, *rel)))
+    assert not found - listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
