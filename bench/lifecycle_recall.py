@@ -21,6 +21,9 @@ argument of a setup call, or a ``.scan_objects =``/``.notifier_call =``/
 of the kind when none does) whose body names the freed object's last member
 (``->mmio_base``) or the freed file-scope object, or, for a freed pointer
 the stop call names (``free_irq(irq, p); kfree(p)``), dereferences anything.
+A delayed work cancelled after the workqueue the file queues it on
+(``queue_delayed_work(wq, &dw, t)``) is destroyed is real too, whatever its
+callback touches: its timer queues onto the freed workqueue.
 Recall is caught / real; plants the text check cannot confirm are counted
 apart.  The unmodified function must stay quiet: a benign edit (a comment
 line above the stop call) of every site is reviewed the same way.
@@ -162,6 +165,8 @@ class Site:
     stop_args: str = ""
     handle: tuple[str, ...] = ()
     """member chain of what the stop call names (``(set_charged_work,)`` of ``&di->set_charged_work``)"""
+    free: str = ""
+    """the freeing call (``destroy_workqueue``)"""
 
 
 def chain(text: str) -> tuple[str, ...]:
@@ -209,7 +214,7 @@ def sites_in_text(text: str, rel: str, t: Table) -> list[Site]:
         s_args = split_args(a.group(3))
         pos = where[-1] if isinstance(where, list) else where
         handle = chain(s_args[pos]) if isinstance(pos, int) and pos < len(s_args) else ()
-        out.append(Site(rel, i, kind, a.group(2), freed, a.group(3), handle))
+        out.append(Site(rel, i, kind, a.group(2), freed, a.group(3), handle, b.group(2)))
     return out
 
 
@@ -262,8 +267,35 @@ def body_of(text: str, name: str) -> str | None:
     return text[m.end() : end] if end > 0 else None
 
 
+DELAYED_QUEUE = re.compile(r"\b(?:queue|mod)_delayed_work(?:_on)?\s*\(")
+
+
+def queued_on_freed(text: str, site: Site) -> bool:
+    """A delayed work stopped after its workqueue is destroyed: the file queues it on that queue.
+
+    ``queue_delayed_work(p->wq, &p->dw, t)`` then ``destroy_workqueue(p->wq);
+    cancel_delayed_work_sync(&p->dw)``: the pending timer queues onto the
+    freed workqueue, whatever the callback touches.  Matched by member chain.
+    """
+    if site.free != "destroy_workqueue" or "delayed" not in site.stop:
+        return False
+    queue = chain(site.freed)
+    for m in DELAYED_QUEUE.finditer(text):
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        args = split_args(text[m.end() : j - 1])
+        at = 1 if "_on" in m.group(0) else 0
+        if len(args) > at + 1 and chain(args[at]) == queue and same_handle(chain(args[at + 1]), site.handle):
+            return True
+    return False
+
+
 def reachable(text: str, t: Table, site: Site) -> bool:
     """Text check, independent of the rule: a callback of the kind touches what is freed."""
+    if queued_on_freed(text, site):
+        return True
     last = re.split(r"->|\.", site.freed)[-1]
     is_member = "->" in site.freed or "." in site.freed
     for cb in callbacks(text, t, site.kind, site.handle):

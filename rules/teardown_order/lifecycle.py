@@ -55,6 +55,8 @@ class Link:
     """How the callback reaches ``obj`` below ``context`` (None: not known, e.g. a file-scope object)."""
     exclusive: bool = False
     """An IRQ requested without the shared flag: only its own device can raise it."""
+    queued: bool = False
+    """``walker`` is a delayed work whose timer queues it onto ``obj`` (a workqueue): queues.py."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class Model:
                     self.patterns.append((re.compile(str(c["pattern"])), spec))
                 else:
                     self.walker_calls[str(c["name"])] = spec
+        # calls that queue a work on a workqueue argument, and calls that wait for a workqueue's works
+        self.queue_calls = {n: c for n, c in self.walker_calls.items() if "queue" in c}
+        self.drains = frozenset(d for k in self.kinds.values() for d in k.get("drains", []))
         self.links = {c["name"]: c for c in table.get("links", [])}
         self.destroy = {c["name"]: c for c in table.get("destroy", [])}
         self.walk_prefixes = tuple(table.get("walk_prefixes", ["list_lru_"]))

@@ -36,6 +36,12 @@ The shrinker's list_lru is linked as before: `list_lru_init_memcg*(&lru,
 shrinker)` (also through a setup helper's parameters, which carry over to
 a teardown helper taking the same two types) or a scan/count callback that
 calls `list_lru_*(&lru, ...)`.
+Workqueues: `destroy_workqueue(wq)` (and `drain_workqueue()`,
+`flush_workqueue()`) waits for the plain works queued on `wq`
+(`queue_work(wq, &p->work)`), so it stops them as `cancel_work_sync()`
+would; a delayed work queued there (`queue_delayed_work(wq, &p->dw, t)`,
+`mod_delayed_work()`) is queued by its timer later, so destroying `wq`
+before that work is cancelled is reported whatever its callback touches.
 
 ## Why is this bad?
 Teardown must run in the reverse order of setup, and anything a registered
@@ -104,8 +110,8 @@ back pointer set outside the setup function, or an owner reached from the
 back pointer through an accessor (`get_priv(wk->team)`), is not linked.
 A teardown inside a loop body is judged only as far as the flow engine's
 paths enter the body.
-`destroy_workqueue(wq)` is a free, not a stop: a delayed work queued on
-`wq` and cancelled after it is destroyed is not reported.  Devres
+A work queued on a workqueue other than through the listed queueing calls
+(a driver's own wrapper) is not tied to it.  Devres
 (`devm_request_irq()` without `devm_free_irq()`) is released after
 `remove()` returns, which the rule does not model.  In fragment mode, an
 allocation whose registration may sit in unseen code keeps the rule quiet.
@@ -126,6 +132,8 @@ from dataclasses import dataclass, replace
 from reviewkit.rules._csyntax import norm_object
 from reviewkit.rules.teardown_order.fix import reorder_fix
 from reviewkit.rules.teardown_order.lifecycle import Event, Link, Model, all_functions, learn_links, links_for
+from reviewkit.rules.teardown_order.messages import message, short, shown, state_word
+from reviewkit.rules.teardown_order.queues import Queued, learn_queued, queue_links, works_on
 from reviewkit.rules.teardown_order.quiesce import Quiesce
 from reviewkit.rules.teardown_order.reach import accessor_aliases, address_aliases, param_types, rebase_alias
 from reviewkit.rules.teardown_order.registrations import Registration, learn_registrations, reaching, walker_matches
@@ -191,13 +199,14 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     targets = []
     for fv in ctx.functions("post", changed_only=ctx.introduced.changed_only):
         names = {c.name for c in fv.function.calls()} if fv.function is not None else set()
-        if names & set(model.destroy) and any(model.is_walker_call(n) for n in names):
+        if names & set(model.destroy) and (names & model.drains or any(model.is_walker_call(n) for n in names)):
             targets.append(fv)
     if not targets:
         return
     links = learn_links(ctx, model)
     regs = learn_registrations(ctx, model)
-    if not links and not regs:
+    queued = learn_queued(ctx, model)
+    if not links and not regs and not queued:
         return
     views = all_functions(ctx)
     texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
@@ -206,7 +215,7 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
     found: list[Finding] = []
     for fv in targets:
         # a replay keeps the gates read in other functions: a verified fix reorders this function only
-        found.extend(checked(ctx, fv, learned, lambda v: _check_function(ctx, v, model, links, regs, quiesce)))
+        found.extend(checked(ctx, fv, learned, lambda v: _check_function(ctx, v, model, links, regs, queued, quiesce)))
     yield from found
 
 
@@ -216,6 +225,7 @@ def _check_function(
     model: Model,
     links: dict[str, list[Link]],
     regs: list[Registration],
+    queued: list[Queued],
     quiesce: Quiesce,
 ) -> Iterator[Finding]:
     cfg = ctx.facts.fragment_cfg(fv)
@@ -232,7 +242,14 @@ def _check_function(
 
     def linked(obj: str) -> list[Link]:
         found = links_for(links, obj, fv.name, types)
-        return found + [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
+        found += [r for r in reaching(regs, obj, aliases) if all(r.walker != x.walker for x in found)]
+        return found + [q for q in queue_links(queued, obj) if all(q.walker != x.walker for x in found)]
+
+    def drained(call: Call) -> list[str]:
+        """Plain works queued on the workqueue ``call`` drains: they have run when it returns."""
+        if call.name not in model.drains or not call.args:
+            return []
+        return [w for w, _q in works_on(queued, rebase_alias(norm_object(call.args[0]), addressed), delayed=False)]
 
     quiet: dict[tuple[int, int], str] = {}
 
@@ -240,7 +257,7 @@ def _check_function(
         return quiesce.reason(fv, link, nodes)
 
     for path in pset:
-        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed), harmless):
+        for hit in _walk(path, model, linked, lambda obj: rebase_alias(obj, addressed), harmless, drained):
             key = (hit.destroy.call.line, hit.release.call.line)
             if hit.quiet is not None:
                 quiet.setdefault(key, hit.quiet)
@@ -257,7 +274,7 @@ def _check_function(
         yield ctx.finding(
             ID,
             SEVERITY,
-            _message(hit, fv.path),
+            message(hit.destroy.call, hit.release.call, hit.link, fv.path),
             fv.path,
             d_line,
             patch=fv.patch,
@@ -274,29 +291,13 @@ def _fix_title(hit: _Hit) -> str:
     return f"Call {hit.release.call.name}() before {hit.destroy.call.name}()"
 
 
-def _message(hit: _Hit, path: str) -> str:
-    d, r, link = hit.destroy.call, hit.release.call, hit.link
-    how = link.how if link.path == path else f"{link.how} in {link.path}"
-    if link.callback is not None:
-        what = "freed" if d.name != "list_lru_destroy" else "destroyed"
-        return (
-            f"`{d.name}({', '.join(d.args)})` at {d.line} runs before `{r.name}({', '.join(r.args)})` "
-            f"at {r.line}: the {link.kind} callback {link.callback}() of `{link.walker}` ({how}) "
-            f"can still run and touch `{link.obj}` after it is {what}; call {r.name}() first"
-        )
-    return (
-        f"`{d.name}({d.args[0]})` at {d.line} runs before `{r.name}({r.args[0]})` at {r.line}: "
-        f"`{link.walker}` walks `{link.obj}` (linked by {how}), so its callbacks can still "
-        f"walk the lru after it is destroyed; release the shrinker first"
-    )
-
-
 def _walk(
     path: FlowPath,
     model: Model,
     linked: Callable[[str], list[Link]],
     canon: Callable[[str], str],
     harmless: Callable[[Link, list[CfgNode]], str | None] = lambda link, nodes: None,
+    drained: Callable[[Call], list[str]] = lambda call: [],
 ) -> Iterator[_Hit]:
     """Destroy-then-release pairs along one path (``canon``: objects through ``t = &p->m`` locals).
 
@@ -319,7 +320,7 @@ def _walk(
             state = {w: ("unknown" if s == "allocated" else s) for w, s in state.items()}
             continue
         if node.kind == K_COND and node.line is not None:
-            steps.append(PathStep(node.line, f"`{_short(condition_taken(node.text, bool(label)))}`"))
+            steps.append(PathStep(node.line, f"`{short(condition_taken(node.text, bool(label)))}`"))
         assigned = assigned_name(node)
         if assigned is not None and "->" not in assigned and "." not in assigned:
             # `tid_tx = other;` between the free and the stop: the stop is about another object now
@@ -337,26 +338,28 @@ def _walk(
                     pending = [p for p in pending if id(p) not in nulled]
             if not model.is_walker_call(call.name) and call.name not in model.destroy:
                 _escape(call, state, family, model)
-            for ev in model.events(call, assigned):
+            # a drain stops the plain works queued on its workqueue before the queue itself goes
+            stops = [Event("gone", w, call, "work") for w in drained(call)]
+            for ev in [*stops, *model.events(call, assigned)]:
                 ev = replace(ev, obj=canon(ev.obj))
                 if ev.family:
                     family[ev.obj] = ev.family
                 if ev.kind == "destroy":
                     for link in linked(ev.obj):
                         if "*" in link.walker or state.get(link.walker) in _LIVE:
-                            word = _state_word(state.get(link.walker))
-                            note = f"`{ev.obj}` destroyed while `{_shown(link.walker)}` is {word}"
+                            word = state_word(state.get(link.walker))
+                            note = f"`{ev.obj}` destroyed while `{shown(link.walker)}` is {word}"
                             entry = (ev, node, link, [*steps, PathStep(call.line, note)], dict(state), len(seen) - 1)
                             pending.append(entry)
                     continue
                 if ev.kind == "registered" and call.line:
-                    shown = _shown(ev.obj)
-                    steps.append(PathStep(call.line, f"`{shown}` registered: its callbacks can run from here"))
+                    name = shown(ev.obj)
+                    steps.append(PathStep(call.line, f"`{name}` registered: its callbacks can run from here"))
                 if ev.kind == "gone":
                     for d_ev, d_node, link, d_steps, before, at in pending:
                         if walker_matches(link.walker, ev.obj) and before.get(ev.obj) in _LIVE:
-                            note = f"`{_shown(ev.obj)}` released only now"
-                            hit_link = replace(link, walker=_shown(ev.obj)) if "*" in link.walker else link
+                            note = f"`{shown(ev.obj)}` released only now"
+                            hit_link = replace(link, walker=shown(ev.obj)) if "*" in link.walker else link
                             start = registered_at.get(ev.obj, 0)
                             hit = _Hit(d_ev, ev, d_node, node, hit_link, [*d_steps, PathStep(call.line, note)])
                             hit.quiet = harmless(link, seen[start:at])
@@ -379,17 +382,3 @@ def _escape(call: Call, state: dict[str, str | None], family: dict[str, str], mo
         obj = norm_object(text)
         if state.get(obj) == "allocated" and family.get(obj, model.walker_kind) != model.walker_kind:
             state[obj] = "registered"
-
-
-def _shown(walker: str) -> str:
-    """A composite handle (``irq|dev_id``) as the message names it: the dev_id."""
-    return walker.rsplit("|", 1)[-1].split("!", 1)[0]
-
-
-def _short(text: str, width: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 3] + "..."
-
-
-def _state_word(state: str | None) -> str:
-    return "registered" if state == "registered" else "still live (registered elsewhere)"
