@@ -308,7 +308,7 @@ def _check_function(
     if _cfg_errors_near_locks(ctx, res, model):
         ctx.bump(f"{ID}.parse-error-skipped")
         return
-    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old)))
+    found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
     if pre is not None and pre.function is not None:
         found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
@@ -383,7 +383,7 @@ def _pre_signatures(
     """The finding keys the pre-image of the function already had (none when its analysis was cut)."""
     if old is None:
         old = ctx.facts.locks(pre, summaries, None)
-    return {sig for sig, _f in _judge(ctx, old, None)} if old.complete else set()
+    return {sig for sig, _f in _judge(ctx, old, None, summaries=summaries)} if old.complete else set()
 
 
 def _mentions_locks(ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any]) -> bool:
@@ -433,8 +433,9 @@ def _judge(
     kept: set[str] | None,
     before: dict[tuple, set[str]] | None = None,
     known: set[str] | None = None,
+    summaries: dict[str, Any] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
-    yield from _leaks(ctx, res, kept, before, known)
+    yield from _leaks(ctx, res, kept, before, known, summaries)
     yield from _events(ctx, res)
 
 
@@ -704,6 +705,7 @@ def _leaks(
     kept: set[str] | None,
     before: dict[tuple, set[str]] | None = None,
     known: set[str] | None = None,
+    summaries: dict[str, Any] | None = None,
 ) -> Iterator[tuple[tuple, Finding]]:
     exits = [ex for ex in res.exits if not ex.via.unseen]
     sigs = _exit_sigs(ctx, res) if before is not None else {}
@@ -748,9 +750,9 @@ def _leaks(
         elif items and (out := _objects_handed_out(ctx, res, key, holding, clean)):
             ctx.bump(f"{ID}.object-handed-out")
             items = [it for it in items if id(it[0]) not in out]
-            if items and _handed_off(ctx, res, key, items, holding, clean):
+            if items and _handed_off(ctx, res, key, items, holding, clean, summaries):
                 items = []
-        elif items and _handed_off(ctx, res, key, items, holding, clean):
+        elif items and _handed_off(ctx, res, key, items, holding, clean, summaries):
             items = []
         fresh = {id(ex) for ex, _h in newly.get((key, group), [])}
         items = [it for it in items if id(it[0]) not in fresh] + newly.get((key, group), [])
@@ -841,7 +843,13 @@ def _objects_handed_out(
 
 
 def _handed_off(
-    ctx: ReviewContext, res: LockResult, key: str, items: list[Any], holding: list[Any], clean: list[Any]
+    ctx: ReviewContext,
+    res: LockResult,
+    key: str,
+    items: list[Any],
+    holding: list[Any],
+    clean: list[Any],
+    summaries: dict[str, Any] | None = None,
 ) -> bool:
     """Held at return by design, which no path of this function can disprove (counted, not reported).
 
@@ -864,10 +872,8 @@ def _handed_off(
     if clean and _result_coded(res, holding, clean):
         ctx.bump(f"{ID}.result-coded-hand-back")
         return True
-    declared = lock_declared_hand_back(res, ctx.facts.cfg(res.fv), model, key, bool(clean))
-    if declared == "partner-releases" and any(
-        _ERROR_VALUE.match(_return_value(res, ex.via) or "") for ex in holding
-    ):
+    declared = lock_declared_hand_back(res, ctx.facts.cfg(res.fv), model, key, bool(clean), summaries)
+    if declared == "partner-releases" and any(_ERROR_VALUE.match(_return_value(res, ex.via) or "") for ex in holding):
         declared = None  # the partner drops what a successful suspend keeps; an error exit keeping it leaks
     if declared is not None:
         ctx.bump(f"{ID}.{declared}")

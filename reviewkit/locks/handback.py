@@ -22,13 +22,13 @@ or its comment, never by a function's name:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reviewkit.cparse.parse import Node, iter_calls, parse
 from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_RETURN
-from reviewkit.locks.model import Held, LockModel, LockResult, lock_key, part_object
+from reviewkit.locks.model import Held, LockModel, LockResult, Summary, lock_key, part_object
 from reviewkit.locks.syntax import _params
 from reviewkit.views.source import FunctionView
 
@@ -138,7 +138,7 @@ def paired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
     return False
 
 
-def named_partner(fv: FunctionView, model: LockModel, key: str) -> bool:
+def named_partner(fv: FunctionView, model: LockModel, key: str, summaries: Mapping[str, Summary] | None = None) -> bool:
     """``cw1200_wow_suspend()`` keeps ``priv->conf_mutex`` and ``cw1200_wow_resume()`` of the same file
     releases it: a function named with the first word of a ``partners`` pair whose partner (the same name
     with the second word) releases a lock of the same member brackets a device state with it."""
@@ -150,7 +150,7 @@ def named_partner(fv: FunctionView, model: LockModel, key: str) -> bool:
         if m is None:
             continue
         partner = fv.name[: m.start()] + m.group().replace(first, second) + fv.name[m.end() :]
-        if _releases_member(fv, model, partner, member):
+        if _releases_member(fv, model, partner, member, summaries):
             return True
     return False
 
@@ -176,32 +176,42 @@ def _initializer(source: str, at: int) -> str:
     return source[left:right] if left >= 0 and right >= 0 else ""
 
 
-def _releases_member(fv: FunctionView, model: LockModel, name: str, member: str) -> bool:
+def _releases_member(
+    fv: FunctionView, model: LockModel, name: str, member: str, summaries: Mapping[str, Summary] | None = None
+) -> bool:
     """Does the file's function ``name`` release a lock ending in ``member``?  (Parsed again: a view's
-    tree holds its own function only; this runs only for a function named in a ``pre_`` slot.)"""
+    tree holds its own function only; this runs only for a function named in a ``pre_`` slot or by a
+    partner pair.)  A call to a release wrapper whose summary drops such a lock counts too
+    (``ovl_inode_unlock(inode)`` from overlayfs.h drops ``OVL_I(inode)->lock``)."""
     for fn in parse(fv.parsed.source).functions():
         if fn.name != name:
             continue
         body = fv.parsed.text(fn.body)
-        for call in re.finditer(r"\b(\w+)\s*\(\s*([^,()]+)", body):
+        for call in re.finditer(r"\b(\w+)\s*\(\s*([^,()]*)", body):
             if call.group(1) in model.releases and any(
                 _member(k) == member for k in _release_keys(model, call.group(1), [call.group(2).strip()])
             ):
                 return True
+            wrapper = summaries.get(call.group(1)) if summaries is not None else None
+            if wrapper is not None and any(e.kind == "release" and _member(e.key) == member for e in wrapper.effects()):
+                return True
     return False
 
 
-def declared(res: LockResult, cfg: CFG, model: LockModel, key: str, clean: bool) -> str | None:
+def declared(
+    res: LockResult, cfg: CFG, model: LockModel, key: str, clean: bool, summaries: Mapping[str, Summary] | None = None
+) -> str | None:
     """The counter name of the first hand-back shape ``key`` fits in ``res`` (None: none fits).
 
-    ``clean``: some exit dropped the lock (a flag-coded result needs both kinds of exit)."""
+    ``clean``: some exit dropped the lock (a flag-coded result needs both kinds of exit);
+    ``summaries``: what the functions in view do to locks (a partner may release through a wrapper)."""
     if clean and flag_coded(res, cfg, model, key):
         return "result-coded-hand-back"
     if documented(res.fv, key):
         return "documented-hand-back"
     if not res.fv.fragment and paired_callback(res.fv, model, key):
         return "paired-callback"
-    if not res.fv.fragment and named_partner(res.fv, model, key):
+    if not res.fv.fragment and named_partner(res.fv, model, key, summaries):
         return "partner-releases"
     return None
 

@@ -162,6 +162,12 @@ def _refined(
             if common and len(common) == 1:
                 group, variant, flags = next(iter(common))
                 better = Summary("acquire", eff.key, eff.params, group, variant, eff.ret_var, flags, eff.try_)
+            elif not common and not eff.try_:
+                # __acquires() on a body that drops it again on its failure exits
+                # (ufs_debugfs_get_user_access(): -EBUSY unlocked, 0 held): taken when the result says so
+                when = _result_condition(res, eff.key)
+                if when is not None:
+                    better = replace(eff, try_=when)
         elif eff.kind == "release":
             # the annotation makes the lock held on entry: the body's release calls of that key say how
             calls = {
@@ -188,6 +194,30 @@ def _refined(
     first = out[0]
     first.more = tuple(out[1:])
     return first
+
+
+_FAILED_RET = re.compile(r"^(?:-\s*E[A-Z0-9]+|-\d+|ERR_PTR\(.*\))$")
+
+
+def _result_condition(res: LockResult, key: str) -> str | None:
+    """``"zero"`` when every exit holding ``key`` returns ``0`` and every other exit an error code, and
+    ``"nonzero"`` when the holding exits return ``1``/``true`` and the others ``0``/``false``; else None."""
+    held: set[str] = set()
+    dropped: set[str] = set()
+    for ex in res.exits:
+        via = ex.via
+        if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+            return None
+        value = " ".join(res.fv.parsed.text(via.ast.named_children[0]).split())
+        keeps = any(h.key == key and h.count and not h.stale for h in ex.state.facts.held)
+        (held if keeps else dropped).add(value)
+    if not held or not dropped:
+        return None
+    if held == {"0"} and all(_FAILED_RET.match(v) for v in dropped):
+        return "zero"
+    if held <= {"1", "true"} and dropped <= {"0", "false"}:
+        return "nonzero"
+    return None
 
 
 def called_names(views: list[FunctionView]) -> set[str]:
