@@ -520,18 +520,37 @@ async def test_unsafe_fix_asks_before_accepting() -> None:
 
 
 @pilot_test
-async def test_search_and_follow_ups_keep_the_position() -> None:
-    app = make_app()
+async def test_search_and_follow_ups_keep_the_position(thread_mbox: Path) -> None:
+    """On the seed thread, f hides and shows 13 replies above the cursor: it stays on the same line."""
+    app = make_app(thread_mbox, review_fn=_seed_review)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"kmem_cache_free", "enter")
+        await pilot.press("slash", *"shrinker_free(deferred_split_shrinker)", "enter")
         await pilot.pause()
-        row = app.diff.current
-        assert row is not None and "kmem_cache_free" in row.text
-        at = app.diff.cursor
+
+        def where() -> tuple[str, str, int | None, int | None, str, int]:
+            row = app.diff.current
+            assert row is not None
+            return (row.kind, row.path, row.old, row.new, row.text, app.diff.cursor - app.diff.scroll_offset.y)
+
+        before = where()
+        assert before[:5] == ("add", "mm/huge_memory.c", None, 928, "\t\tshrinker_free(deferred_split_shrinker);")
+        shown = len(app.diff.rows)
         await pilot.press("f")
         await pilot.pause()
-        assert app.diff.cursor == at or "kmem_cache_free" in (app.diff.current.text if app.diff.current else "")
+        assert len(app.diff.rows) < shown, "the replies are hidden"
+        assert where() == before, "the same line, at the same height on screen"
+        await pilot.press("f")
+        await pilot.pause()
+        assert len(app.diff.rows) == shown and where() == before
+        # on a reply's row, hiding the replies leaves the cursor on the line the reply is about
+        at = next(i for i, r in enumerate(app.diff.rows) if r.kind == "comment" and r.path == "mm/huge_memory.c")
+        about = app.diff.rows[at]
+        app.diff.set_cursor(at, scroll="jump")
+        await pilot.press("f")
+        await pilot.pause()
+        row = app.diff.current
+        assert row is not None and row.is_code and (row.path, row.new) == (about.path, about.new)
 
 
 @pilot_test

@@ -276,13 +276,16 @@ class ReviewApp(App[int]):
 
     def show_patch(self, position: int, *, keep_cursor: bool = False) -> None:
         position = max(self.first_position, min(position, len(self.series.patches) - 1))
-        cursor = self.diff.cursor if keep_cursor and position == self.position else 0
+        same = keep_cursor and position == self.position
         if position != self.position:
             self.clear_notifications()  # a toast about the last patch is stale on this one
             if self.session is not None:
                 self.write_ahead(position)
         self.position = position
-        self.diff.show(self.rows(position), cursor)
+        if same:
+            self.diff.reshow(self.rows(position))  # the same source line, not the same row index
+        else:
+            self.diff.show(self.rows(position))
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
         if self.session is None:

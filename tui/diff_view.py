@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from reviewkit.model import Finding, Severity
 
-from .diffmodel import Row, comment_row, file_row, find_row
+from .diffmodel import Row, comment_row, file_row, find_row, locate, place_of
 from .highlight import TAB_SIZE
 from .messages import LineFocused
 
@@ -84,6 +84,18 @@ class DiffView(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, len(rows))
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
+
+    def reshow(self, rows: list[Row]) -> None:
+        """Rebuilt rows of the same patch (replies toggled, findings arrived): the cursor stays on
+        the same source line, at the same height on screen, whatever came or went above it."""
+        place = place_of(self.rows, self.cursor)
+        offset = self.cursor - self.scroll_offset.y
+        index = locate(rows, place) if place is not None else None
+        if index is None:
+            index = min(self.cursor, max(0, len(rows) - 1))
+        self.show(rows, index)
+        if self.size.height and 0 <= offset < self.size.height:
+            self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
 
     def _text_width(self, row: Row, index: int) -> int:
         """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
