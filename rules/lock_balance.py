@@ -865,9 +865,7 @@ def _handed_off(
         ctx.bump(f"{ID}.result-coded-hand-back")
         return True
     declared = lock_declared_hand_back(res, ctx.facts.cfg(res.fv), model, key, bool(clean))
-    if declared == "partner-releases" and any(
-        _ERROR_VALUE.match(_return_value(res, ex.via) or "") for ex in holding
-    ):
+    if declared == "partner-releases" and any(_ERROR_VALUE.match(_return_value(res, ex.via) or "") for ex in holding):
         declared = None  # the partner drops what a successful suspend keeps; an error exit keeping it leaks
     if declared is not None:
         ctx.bump(f"{ID}.{declared}")

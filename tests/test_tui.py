@@ -312,7 +312,6 @@ async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> Non
     assert "mm/memory.c" not in saved, "hunks without findings are trimmed"
 
 
-
 @pilot_test
 async def test_saving_where_it_cannot_write_is_a_notice(thread_mbox: Path, tmp_path: Path) -> None:
     """Save the reply and the next version under a path whose folder is a file: notices, no crash."""
@@ -338,6 +337,7 @@ async def test_saving_where_it_cannot_write_is_a_notice(thread_mbox: Path, tmp_p
         said = [n.message for n in app._notifications]
     assert any("v4.mbox: cannot write" in m for m in said), said
     assert blocker.read_text() == "x\n"
+
 
 def _seed_review(options: Options, progress: Any) -> list[Finding]:
     from reviewkit.tui.app import pipeline_review
