@@ -43,6 +43,7 @@ from .dismiss_screen import DismissScreen
 from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
+from .fix_preview import with_fixes
 from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
 from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
@@ -140,6 +141,8 @@ class ReviewApp(App[int]):
         self._tree_toggled = False
         self._ahead: Worker[None] | None = None
         self._frozen = False
+        self._preview: Finding | None = None
+        """The selected finding whose fix the diff shows (the last one the cursor was on)."""
 
     def on_unmount(self) -> None:
         """The session is over: give what it froze back to the collector (the process may go on:
@@ -274,18 +277,44 @@ class ReviewApp(App[int]):
             self._rows[position] = build_rows(self.series.patches[position], findings, comments)
         return self._rows[position]
 
+    def view_rows(self, position: int) -> list[Row]:
+        """The rows of ``position`` as the diff shows them: accepted fixes applied, the selected one previewed."""
+        rows = self.rows(position)
+        if self.session is None or position == COVER:
+            return rows
+        findings = self.session.for_patch(position)
+        accepted = [f for f in findings if f.fingerprint in self.session.accepted]
+        preview = self._preview if self._preview in findings and not self._status(self._preview) else None
+        return with_fixes(rows, accepted, preview)
+
+    def _preview_fix(self, finding: Finding | None) -> None:
+        """Show ``finding``'s fix in the diff (nothing for a finding without one), keeping the cursor's line."""
+        if finding is not self._preview:
+            had = self._preview is not None and self._preview.fix is not None
+            self._preview = finding
+            if had or (finding is not None and finding.fix is not None):
+                self.diff.reshow(self.view_rows(self.position))
+                self._reveal_fix(finding)
+
+    def _reveal_fix(self, finding: Finding | None) -> None:
+        """Bring the rows of ``finding``'s fix on screen (the cursor stays where it is)."""
+        shown = [i for i, r in enumerate(self.diff.rows) if r.kind == "fix" and r.findings and r.findings[0] is finding]
+        if shown:
+            self.diff.reveal(shown[0], shown[-1])
+
     def show_patch(self, position: int, *, keep_cursor: bool = False) -> None:
         position = max(self.first_position, min(position, len(self.series.patches) - 1))
         same = keep_cursor and position == self.position
         if position != self.position:
+            self._preview = None
             self.clear_notifications()  # a toast about the last patch is stale on this one
             if self.session is not None:
                 self.write_ahead(position)
         self.position = position
         if same:
-            self.diff.reshow(self.rows(position))  # the same source line, not the same row index
+            self.diff.reshow(self.view_rows(position))  # the same source line, not the same row index
         else:
-            self.diff.show(self.rows(position))
+            self.diff.show(self.view_rows(position))
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
         if self.session is None:
@@ -328,6 +357,12 @@ class ReviewApp(App[int]):
         self.table.set_status(finding, status)
         self.panel.show(finding, status)
         self._update_subtitle()
+        if finding.fix is not None and finding.patch == self.position:
+            # the diff shows the code after an accepted fix, the preview again after undo
+            self._preview = finding
+            self.diff.reshow(self.view_rows(self.position))
+            self.diff.goto_finding(finding)
+            self._reveal_fix(finding)
 
     # ------------------------------------------------------------------
     # Linking tree, diff and table
@@ -347,13 +382,18 @@ class ReviewApp(App[int]):
 
     @on(LineFocused)
     def _line_focused(self, event: LineFocused) -> None:
-        if event.findings and self.table.current not in event.findings:
-            self.table.select(event.findings[0])
+        """On a line with findings: select one, and show its fix; elsewhere the last one's fix stays,
+        so the cursor can walk to the lines the fix changes."""
+        if event.findings:
+            if self.table.current not in event.findings:
+                self.table.select(event.findings[0])
+            self._preview_fix(self.table.current if self.table.current in event.findings else event.findings[0])
 
     @on(FindingFocused)
     def _finding_focused(self, event: FindingFocused) -> None:
         self.panel.show(event.finding, self._status(event.finding))
         self.diff.goto_finding(event.finding)
+        self._preview_fix(event.finding)
 
     # ------------------------------------------------------------------
     # Navigation
@@ -381,6 +421,7 @@ class ReviewApp(App[int]):
                 target = findings[0] if step > 0 else findings[-1]
                 self.table.select(target)
                 self.diff.goto_finding(target)
+                self._preview_fix(target)
                 return
         self._toast("no more findings" if step > 0 else "no earlier findings", timeout=2)
 
@@ -404,7 +445,7 @@ class ReviewApp(App[int]):
         unsafe = fix is not None and fix.safety == "unsafe" and finding.fingerprint not in self.session.accepted
         if unsafe and self._unsafe_armed != finding.fingerprint:
             self._unsafe_armed = finding.fingerprint
-            self._toast("this fix is marked unsafe (it may change behaviour): read the preview, y again accepts")
+            self._toast("this fix is marked unsafe (it may change behaviour): the diff shows it; y again accepts")
             return
         self._unsafe_armed = None
         try:

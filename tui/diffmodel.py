@@ -29,7 +29,7 @@ class Row:
     """One line of the diff view."""
 
     kind: str
-    """meta, msg, file, hunk, add, del, ctx, finding, comment."""
+    """meta, msg, file, hunk, add, del, ctx, finding, comment, fix (a line of a suggested fix)."""
     text: str
     path: str = ""
     old: int | None = None
@@ -41,6 +41,11 @@ class Row:
     """Highlighted code (tabs expanded) of code rows, once :meth:`highlighted` ran."""
     file_rows: list[Row] | None = field(default=None, repr=False, compare=False)
     """Code rows: all rows of the same file, highlighted together the first time one is drawn."""
+    fix: str = ""
+    """How a fix shows on this row (see :mod:`.fix_preview`): ``drop`` on a code row the selected
+    fix removes; on a ``fix`` row, ``add`` (the selected fix writes it), ``done`` (an accepted fix
+    wrote it), ``cut``/``gone`` (the selected/an accepted fix removes lines here), ``keep``/``note``
+    (a fix shown as a block); ``done`` on a finding's note row: its fix is accepted."""
 
     def highlighted(self) -> Text | None:
         """The highlighted code of this row (None for a file that is not C), parsing its file on first use.
@@ -164,7 +169,8 @@ def find_row(rows: list[Row], finding: Finding) -> int | None:
         if finding in row.findings:
             if row.is_anchor:
                 return i
-            note = i if note is None else note
+            if row.kind == "finding" and note is None:  # not a line of its fix
+                note = i
     return note
 
 
@@ -177,6 +183,13 @@ def comment_row(rows: list[Row], message_id: str) -> int | None:
         (i for i, r in enumerate(rows) if r.comment is not None and r.comment.message_id == message_id),
         None,
     )
+
+
+def highlighted_lines(path: str, lines: list[str]) -> list[Text | None]:
+    """The coloured lines of a fragment of ``path`` (None each for a file that is not C)."""
+    if not path.endswith((".c", ".h")) or not lines:
+        return [None] * len(lines)
+    return list(_highlighted(tuple(lines)))
 
 
 @lru_cache(maxsize=256)

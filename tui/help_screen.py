@@ -43,7 +43,7 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "Finding (reviewkit's own keys, unbound in b4 review)",
         [
-            ("y", "accept the suggested fix (unsafe ones ask twice)", "-"),
+            ("y", "accept the fix shown in the diff (unsafe ones ask twice)", "-"),
             ("z", "dismiss with a reason (./.reviewkit-baseline.json)", "-"),
             ("u", "undo the last accept or dismiss", "-"),
             ("i", "explain: rationale, the review it comes from, replies", "-  (b4: e = email mode)"),
