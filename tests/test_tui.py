@@ -717,3 +717,21 @@ async def test_what_the_session_froze_is_given_back_when_it_ends() -> None:
         await settle(pilot)
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_every_binding_is_in_the_help_table() -> None:
+    """The app's and the diff view's keys all appear in tui/keys.py, which ? and ``tui --help`` print."""
+    from reviewkit.tui.diff_view import DiffView
+    from reviewkit.tui.keys import KEYS
+    from textual.binding import Binding
+    from textual.keys import key_to_character
+
+    listed = {k for _t, keys in KEYS for key, _w, _b in keys for part in key.split(", ") for k in part.split(" / ")}
+    missing = []
+    for binding in [*ReviewApp.BINDINGS, *DiffView.BINDINGS]:
+        assert isinstance(binding, Binding)
+        name = binding.key.split(",")[0]
+        key = name if name in listed else {"slash": "/"}.get(name) or key_to_character(name) or name
+        if key not in listed:
+            missing.append(f"{key} ({binding.description})")
+    assert not missing, "keys bound but not in the help: " + ", ".join(missing)
