@@ -190,6 +190,8 @@ async def test_accept_collects_the_fix_and_undo_takes_it_back(tmp_path: Path) ->
         assert app.session is not None
         finding = app.table.current
         assert finding is not None and finding.fingerprint in app.session.accepted
+        said = [n.message for n in app._notifications]
+        assert len(said) == 1 and said[0].endswith("; 1 fix for the next version"), said
         written = list((tmp_path / "fixes").iterdir())
         assert len(written) == 1 and written[0].read_text() == finding.fix.diff  # type: ignore[union-attr]
         assert str(app.table.get_cell("0", "status")) == "✓"
@@ -367,7 +369,7 @@ async def test_write_next_version(thread_mbox: Path, tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("full_stop", "y", "y", "w")
         await pilot.pause()
-        assert any(str(out) in n.message for n in app._notifications)
+        assert [n.message for n in app._notifications] == [f"v4 with 1 fix written to {out}"]
     text = out.read_text()
     assert "[PATCH v4 7/7] mm: switch deferred split shrinker to list_lru" in text
     assert "count_vm_event(THP_COLLAPSE_ALLOC);\n+\n" not in text

@@ -35,6 +35,7 @@ from reviewkit.errors import InputError, UsageError
 from reviewkit.io import write_atomic
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Severity
+from reviewkit.words import plural
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
@@ -84,7 +85,7 @@ def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     if "progress" in inspect.signature(review).parameters:
         kwargs["progress"] = progress
     n = len(options.series.patches)
-    progress(0, None, f"{n} patch{'es' if n != 1 else ''}")
+    progress(0, None, plural(n, "patch", "es"))
     return review(options.series, options.config, **kwargs).findings
 
 
@@ -263,7 +264,7 @@ class ReviewApp(App[int]):
         self.write_ahead(self.position)
         if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
-            self._toast(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
+            self._toast(f"{plural(len(findings), 'finding')}; first in patch {first.patch_index}: press . to go there")
 
     # ------------------------------------------------------------------
     # Showing a patch
@@ -330,14 +331,14 @@ class ReviewApp(App[int]):
 
     def _update_subtitle(self) -> None:
         n = len(self.series.patches)
-        parts = [f"v{self.series.version}", f"{n} patch{'es' if n != 1 else ''}"]
+        parts = [f"v{self.series.version}", plural(n, "patch", "es")]
         if self.session is None:
             parts.append("checking…")
         else:
             counts = {sev: 0 for sev in Severity}
             for f in self.session.open_findings():
                 counts[f.severity] += 1
-            shown = [f"{n} {sev.value}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
+            shown = [plural(n, sev.value) for sev, n in counts.items() if n]
             parts.append(", ".join(shown) or "no findings")
             if self.session.accepted:
                 parts.append(f"{len(self.session.accepted)} accepted")
@@ -537,7 +538,8 @@ class ReviewApp(App[int]):
             self._toast(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
             return
         self._written = True
-        self._toast(f"v{self.series.version + 1} with {len(self.session.accepted)} fix(es) written to {target}")
+        fixes = plural(len(self.session.accepted), "fix", "es")
+        self._toast(f"v{self.series.version + 1} with {fixes} written to {target}")
 
     def action_comments(self) -> None:
         self.show_comments = not self.show_comments
