@@ -151,6 +151,29 @@ def test_change_lines_are_plain_text() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("title", "line"),
+    [
+        # what reviewkit could not see is a note to the reviewer, not a change the author made
+        (
+            "Guard `list_lru_init_memcg_key()` with mem_cgroup_disabled() at the call site (mm/list_lru.c not in view)",
+            "Guard list_lru_init_memcg_key() with mem_cgroup_disabled() at the call site",
+        ),
+        # any aside, with code and parentheses of its own in it
+        (
+            "Add `folio_add_irq()` and call it (the declaration of `flags` is kept: lines (2) may use it)",
+            "Add folio_add_irq() and call it",
+        ),
+        ("Return early (unsafe) when `memcg` is NULL", "Return early when memcg is NULL"),
+        # parentheses of code stay: a call, and a condition inside backticks
+        ("Call shrinker_free() before list_lru_destroy()", "Call shrinker_free() before list_lru_destroy()"),
+        ("Brace `if (x) y();` as the other branch", "Brace if (x) y(); as the other branch"),
+    ],
+)
+def test_change_lines_leave_out_the_tools_notes(title: str, line: str) -> None:
+    assert change_line(title) == f"- {line}\n"
+
+
 # --------------------------------------------------------------------------
 # b4 as the oracle
 
