@@ -61,6 +61,9 @@ async def test_the_fix_is_previewed_on_its_line_and_applied_after_accepting() ->
         await pilot.pause()
         assert app.diff.current is not None and app.diff.current.fix in ("drop", "add")
         assert app.table.current is not None and app.table.current.rule == "demo-lock"
+        await pilot.press("j", "j")  # past the fix, onto line 80
+        await pilot.pause()
+        assert app.diff.current is not None and app.diff.current.new == 80
         # the unsafe fix asks first: the preview stays, nothing is applied yet
         await pilot.press("y")
         await pilot.pause()
@@ -70,6 +73,7 @@ async def test_the_fix_is_previewed_on_its_line_and_applied_after_accepting() ->
         await pilot.pause()
         # after: the old line is gone, the fix's line is the code, the finding says it is fixed
         assert app.session.accepted
+        assert app.diff.current is not None and app.diff.current.new == 80, "the reader stays on line 80"
         assert _line(app, 79) is None
         done = [r for r in app.diff.rows if r.fix == "done"]
         assert [(r.kind, r.text) for r in done if r.kind == "fix"] == [("fix", DEMO)]

@@ -361,8 +361,8 @@ class ReviewApp(App[int]):
         if finding.fix is not None and finding.patch == self.position:
             # the diff shows the code after an accepted fix, the preview again after undo
             self._preview = finding
-            self.diff.reshow(self.view_rows(self.position))
-            self.diff.goto_finding(finding)
+            if not self.diff.reshow(self.view_rows(self.position)):
+                self.diff.goto_finding(finding)  # the line the cursor was on is gone with the fix
             self._reveal_fix(finding)
 
     # ------------------------------------------------------------------

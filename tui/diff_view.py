@@ -102,17 +102,20 @@ class DiffView(ScrollView, can_focus=True):
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
-    def reshow(self, rows: list[Row]) -> None:
-        """Rebuilt rows of the same patch (replies toggled, findings arrived): the cursor stays on
-        the same source line, at the same height on screen, whatever came or went above it."""
+    def reshow(self, rows: list[Row]) -> bool:
+        """Rebuilt rows of the same patch (replies toggled, findings arrived, a fix applied): the
+        cursor stays on the same source line, at the same height on screen, whatever came or went
+        above it.  False when that line is gone (an accepted fix removed it)."""
         place = place_of(self.rows, self.cursor)
         offset = self.cursor - self.scroll_offset.y
         index = locate(rows, place) if place is not None else None
+        found = index is not None
         if index is None:
             index = min(self.cursor, max(0, len(rows) - 1))
         self.show(rows, index)
         if self.size.height and 0 <= offset < self.rows_on_screen:
             self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
+        return found
 
     def _text_width(self, row: Row, index: int) -> int:
         """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
