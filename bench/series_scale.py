@@ -65,8 +65,7 @@ def main() -> int:
                     top = sorted(rules.items(), key=lambda kv: -kv[1])[:4]
                     print(
                         f"n={n:6d} {name:4s} cpu {s.cpu:7.1f}s wall {s.wall:7.1f}s rss {s.rss_mb:4.0f} MB "
-                        f"{1000 * s.cpu / n:5.1f} ms/patch rc {s.rc}  "
-                        + " ".join(f"{k}={v:.1f}" for k, v in top),
+                        f"{1000 * s.cpu / n:5.1f} ms/patch rc {s.rc}  " + " ".join(f"{k}={v:.1f}" for k, v in top),
                         flush=True,
                     )
                 same = reports["base"] == reports["new"]

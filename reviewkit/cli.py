@@ -12,6 +12,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 from reviewkit import __version__
@@ -49,6 +50,19 @@ class _Parser(argparse.ArgumentParser):
     The CLI prints ``reviewkit: error: ``; a message only names the
     command when it is a command's (``check: argument --fail-on: ...``).
     """
+
+    late_epilog: Callable[[], str] | None = None
+    """Makes the epilog when help is shown: ``tui``'s key table lives in reviewkit.tui, which a
+    ``check`` (that builds every command's parser) must not import."""
+
+    def epilog_text(self) -> str | None:
+        if self.late_epilog is not None and self.epilog is None:
+            self.epilog = self.late_epilog()
+        return self.epilog
+
+    def format_help(self) -> str:
+        self.epilog_text()
+        return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if message.startswith("unrecognized arguments: "):
@@ -88,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mod in _commands():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__)
+        p.late_epilog = getattr(mod, "epilog", None)
+        if p.late_epilog is not None:  # a table: printed as written, and so is the description
+            p.formatter_class = argparse.RawDescriptionHelpFormatter
         mod.add_arguments(p)
         if getattr(mod, "PAGES", False):
             _terminal.add_arguments(p)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from reviewkit.errors import UsageError
 from reviewkit.kernel import merge
 from reviewkit.model import Severity
+from reviewkit.words import noun
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -156,7 +157,8 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
     unknown = sorted(set(normal) - KEYS)
     if unknown:
         raise UsageError(
-            f"{source}: unknown [tool.reviewkit] key(s): {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})"
+            f"{source}: unknown [tool.reviewkit] {noun(len(unknown), 'key')}: {', '.join(unknown)}"
+            f" (known: {', '.join(sorted(KEYS))})"
         )
     try:
         cfg.select = _strings(normal, "select", source)

@@ -80,6 +80,7 @@ def test_cli_writes_output_and_never_touches_input(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "reviewkit", "amend", str(mbox), "--accept", "helper-extraction", "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[0] == f"reviewkit: wrote v3 with 1 fix folded in to {out}"
     assert out.read_text().count("[PATCH v3 ") == 2
     assert mbox.read_bytes() == before
     same = subprocess.run([*cmd[:-1], str(mbox)], capture_output=True, text=True)
@@ -103,6 +104,23 @@ def test_seed_thread_next_version_keeps_the_ack_and_links_v3(thread_mbox: Path) 
     assert "`" not in notes
     new = load_text_patch(text)
     assert notes.endswith(diffstat(new.diff_text) + "\n")
+
+
+def test_seed_changes_read_like_the_authors_changelog(thread_mbox: Path) -> None:
+    """One plain line per folded fix, no backticks, none of reviewkit's notes ("(... not in view)")."""
+    series = load(str(thread_mbox))
+    found = review(series, rules=["list-lru-memcg-guard", "teardown-order", "whitespace-noise"]).findings
+    fixes = [f.fix for f in found if f.fix is not None and f.fix.verified]
+    assert any("not in view" in f.title for f in fixes), "the guard's title carries a tool note"
+    notes = amend_series(series, fixes).partition("\n---\n")[2].split("\n\n", 1)[0]
+    lines = notes.splitlines()
+    assert lines[0] == "Changes in v4:" and lines[-1].startswith("- Link to v3: ")
+    changes = lines[1:-1]
+    assert "- Guard list_lru_init_memcg_key() with mem_cgroup_disabled() at the call site" in changes
+    assert "- Call shrinker_free() before list_lru_destroy()" in changes
+    assert len(changes) == len(set(changes)) == len({f.title for f in fixes})
+    for line in changes:
+        assert line.startswith("- ") and "`" not in line and " (" not in line, line
 
 
 def load_text_patch(text: str):  # type: ignore[no-untyped-def]

@@ -126,6 +126,9 @@ def test_cli_write_list_remove_and_configured_path(tmp_path: Path) -> None:
     path = repo / "review" / "known.json"
     entries = baseline.load(path)
     assert entries and all(e.status == "dismissed" and e.reason == "noise" for e in entries)
+    n = len(entries)
+    recorded = f"{n} finding{'s' if n != 1 else ''} recorded as dismissed, {n} in the baseline"
+    assert proc.stderr.decode() == f"reviewkit: {path}: {recorded}\n"
     # the configured baseline applies without --baseline
     assert json.loads(run_cli("check", str(patch), "--format", "json", cwd=repo).stdout)["findings"] == []
     listing = run_cli("baseline", "list", cwd=repo).stdout.decode()

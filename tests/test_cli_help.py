@@ -156,3 +156,18 @@ def test_option_typo_is_matched_against_that_commands_options_only() -> None:
     assert line.startswith("reviewkit: error: scan: unrecognized arguments: --selct") and "'--select'" in line
     line = _one_error_line(run("scan", "--no-fix", "x.c"))
     assert "scan: unrecognized arguments: --no-fix" in line and "'--no-fix'" not in line
+
+
+def test_tui_help_is_the_key_table_of_the_session() -> None:
+    """``tui --help`` prints the table ``?`` shows (tui/keys.py), not a hand-kept list that drifts."""
+    from reviewkit.tui.keys import KEYS
+
+    out = run("tui", "--help").stdout
+    for _title, keys in KEYS:
+        for key, what, _b4 in keys:
+            line = next((ln for ln in out.splitlines() if ln.startswith(f"  {key} ")), None)
+            assert line is not None and " ".join(what.split()[:3]) in line, key
+    # the keys the description listed before the session took b4's keys (a accept, d dismiss, e explain)
+    assert "a accept" not in out and "d dismiss" not in out and "e explain" not in out
+    assert re.search(r"^  y +accept the fix", out, re.M) and re.search(r"^  z +dismiss", out, re.M)
+    assert "Keys (? in the session shows the same table):" in run("help", "tui").stdout

@@ -75,9 +75,7 @@ def test_patch_id_matches_git(seed_mbox: Path) -> None:
 def test_match_by_patch_id_then_subject(tmp_path: Path, v1: Path) -> None:
     old = load(str(v1))
     same = tmp_path / "same.patch"
-    same.write_text(
-        _shift(V1_TEXT, 3).replace("[PATCH]", "[PATCH v2]").replace("batch pending", "batch the pending")
-    )
+    same.write_text(_shift(V1_TEXT, 3).replace("[PATCH]", "[PATCH v2]").replace("batch pending", "batch the pending"))
     assert [m.how for m in match_patches(old, load(str(same)))] == ["patch-id"]
     assert [m.how for m in match_patches(old, load(str(_v2(tmp_path))))] == ["subject"]
 

@@ -34,6 +34,7 @@ LAYERS: list[list[str]] = [
         "reviewkit.errors",
         "reviewkit.io",
         "reviewkit.gitsafe",
+        "reviewkit.words",
     ],
 ]
 

@@ -191,11 +191,7 @@ def test_renamed_local_in_the_return_is_the_same_exit(tmp_path: Path) -> None:
     said of ``return ret`` it says of ``return ret_val``, so the rename adds nothing."""
     before = _function(
         "\tint ret;\n\n\tret = gadget_prepare(g);\n\tif (ret < 0)\n\t\tgoto error;\n\n\tmutex_lock(&g->lock);\n"
-        "\tret = gadget_update(g);\n"
-        + FILLER
-        + "\tmutex_unlock(&g->lock);\n"
-        + FILLER
-        + "error:\n\treturn ret;\n"
+        "\tret = gadget_update(g);\n" + FILLER + "\tmutex_unlock(&g->lock);\n" + FILLER + "error:\n\treturn ret;\n"
     )
     after = re.sub(r"\bret\b", "ret_val", before)
     found, _stats = _review(tmp_path, before, after)

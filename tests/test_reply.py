@@ -245,3 +245,30 @@ def test_short_identifier_rationale_does_not_single_out_l() -> None:
 
     doc = next(r.doc for r in discover() if r.id == "short-identifier")
     assert "`l` in particular" not in doc
+
+
+def test_readme_states_the_reply_options_and_what_the_seed_reply_holds(thread_mbox: Path) -> None:
+    """The README's reply section names every --reply-* option of check with its choices, and the
+    lengths it gives for the seed thread's reply are the lengths the reply has."""
+    import argparse
+
+    from reviewkit.cli import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("### The review as an LKML reply", 1)[1].split("\n### ", 1)[0]
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    options = [a for a in sub.choices["check"]._actions if a.dest.startswith("reply_")]
+    assert {o for a in options for o in a.option_strings} == {"--reply-severity", "--reply-nits", "--reply-raised"}
+    for action in options:
+        assert f"`{action.option_strings[0]} " in section, action.option_strings[0]
+        for choice in action.choices or ():
+            assert choice in section, (action.option_strings[0], choice)
+    series, findings = _seed(thread_mbox)
+    for options_, what in [
+        (ReplyOptions(), "the default reply"),
+        (ReplyOptions(raised="mention"), "--reply-raised mention"),
+        (ReplyOptions(severity=Severity.ERROR), "--reply-severity error"),
+    ]:
+        lines = build_reply(series, findings, sender=ME, options=options_).count("\n")
+        assert f"{lines} lines" in section, f"{what}: {lines} lines"
+    assert f"other {len(findings) - 1} of the {len(findings)} findings" in section

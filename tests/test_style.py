@@ -75,3 +75,22 @@ def test_every_package_folder_is_installed() -> None:
             rel = init.parent.relative_to(ROOT / top).parts
             found.add(".".join((name, *rel)))
     assert not found - listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
+
+
+def test_counted_nouns_are_singular_or_plural_never_both() -> None:
+    """``1 finding``, ``3 fixes`` (reviewkit.words.plural), not ``1 finding(s)``: in every message a user reads."""
+    import ast
+    import re
+
+    both = re.compile(r"[a-z]\((?:s|es)\)")
+    bad = []
+    for folder in ("reviewkit", "tui", "rules"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text("utf-8"))
+            # docstrings, also of attributes (a string on its own line): read by developers, not users
+            docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+            for node in ast.walk(tree):
+                text = node.value if isinstance(node, ast.Constant) and id(node) not in docs else None
+                if isinstance(text, str) and both.search(text):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text.strip()[:60]!r}")
+    assert not bad, "say the count in words:\n" + "\n".join(bad)

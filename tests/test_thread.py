@@ -80,8 +80,12 @@ def test_crash_report_sits_next_to_the_function_it_names(thread_mbox: Path) -> N
     )
     assert "folio_memcg_list_lru_alloc(" in line.value
     # the maintainer's answers and the confirmations sit with the report, as replies to it
-    for who, text in [("Johannes", "cgroup_disable=memory"), ("Zaslonko", "resolves the issue"),
-                      ("Andrew", "remove this version"), ("Gorbik", "fixes it for me")]:
+    for who, text in [
+        ("Johannes", "cgroup_disable=memory"),
+        ("Zaslonko", "resolves the issue"),
+        ("Andrew", "remove this version"),
+        ("Gorbik", "fixes it for me"),
+    ]:
         c = _find(found, who, text)
         assert (c.file, c.line, c.placed) == (crash.file, crash.line, "answer"), (who, c.placed)
         assert c.answers
@@ -94,8 +98,9 @@ def test_coverage_needs_the_same_point_not_the_same_lines(thread_mbox: Path) -> 
     series = load(str(thread_mbox))
     found = thread.comments(series)
     zero = _find(found, "Lorenzo", "huge zero folio")
-    guard = Finding("list-lru-memcg-guard", Severity.ERROR, "m", zero.file or "", zero.line or 0, patch=0,
-                    function=zero.function)
+    guard = Finding(
+        "list-lru-memcg-guard", Severity.ERROR, "m", zero.file or "", zero.line or 0, patch=0, function=zero.function
+    )
     assert not coverage_mod.covers(guard, zero, rule_topics())
     nit = _find(found, "Lorenzo", "hate single letter variable names")
     same = Finding("short-identifier", Severity.INFO, "m", "mm/huge_memory.c", 3764, patch=0, function=nit.function)

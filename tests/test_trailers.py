@@ -8,9 +8,11 @@ for the patches, version, cover letter and follow-up trailers of a thread
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import _frobseries
@@ -151,16 +153,56 @@ def test_change_lines_are_plain_text() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("title", "line"),
+    [
+        # what reviewkit could not see is a note to the reviewer, not a change the author made
+        (
+            "Guard `list_lru_init_memcg_key()` with mem_cgroup_disabled() at the call site (mm/list_lru.c not in view)",
+            "Guard list_lru_init_memcg_key() with mem_cgroup_disabled() at the call site",
+        ),
+        # any aside, with code and parentheses of its own in it
+        (
+            "Add `folio_add_irq()` and call it (the declaration of `flags` is kept: lines (2) may use it)",
+            "Add folio_add_irq() and call it",
+        ),
+        ("Return early (unsafe) when `memcg` is NULL", "Return early when memcg is NULL"),
+        # parentheses of code stay: a call, and a condition inside backticks
+        ("Call shrinker_free() before list_lru_destroy()", "Call shrinker_free() before list_lru_destroy()"),
+        ("Brace `if (x) y();` as the other branch", "Brace if (x) y(); as the other branch"),
+    ],
+)
+def test_change_lines_leave_out_the_tools_notes(title: str, line: str) -> None:
+    assert change_line(title) == f"- {line}\n"
+
+
 # --------------------------------------------------------------------------
 # b4 as the oracle
 
 
 def _b4() -> str:
+    """The b4 command of the b4 package this interpreter imports: on PATH, else beside sys.executable
+    (a venv's bin/, which CI runs without activating, so PATH does not have it)."""
     pytest.importorskip("b4", reason="b4 is not installed (pip install -e '.[test-b4]')")
-    exe = shutil.which("b4")
+    beside = Path(sys.executable).parent / "b4"
+    exe = shutil.which("b4") or (str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None)
     if exe is None:
-        pytest.skip("b4 has no command on PATH")
+        pytest.skip(f"b4 is importable but has no command on PATH or in {beside.parent}")
     return exe
+
+
+def test_b4_is_found_beside_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A venv's b4, PATH not set up for it (CI runs the venv's python directly): the oracle runs, not skips."""
+    pytest.importorskip("b4", reason="b4 is not installed (pip install -e '.[test-b4]')")
+    beside = Path(sys.executable).parent / "b4"
+    if not beside.is_file():
+        pytest.skip(f"b4 is installed elsewhere than {beside.parent}")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    try:
+        found = _b4()
+    except pytest.skip.Exception as exc:
+        pytest.fail(f"the b4 oracle tests would skip: {exc}")
+    assert Path(found) == beside
 
 
 def _b4_am(mbox: Path, out: Path) -> tuple[list[dict[str, object]], str | None]:

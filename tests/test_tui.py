@@ -190,6 +190,8 @@ async def test_accept_collects_the_fix_and_undo_takes_it_back(tmp_path: Path) ->
         assert app.session is not None
         finding = app.table.current
         assert finding is not None and finding.fingerprint in app.session.accepted
+        said = [n.message for n in app._notifications]
+        assert len(said) == 1 and said[0].endswith("; 1 fix for the next version"), said
         written = list((tmp_path / "fixes").iterdir())
         assert len(written) == 1 and written[0].read_text() == finding.fix.diff  # type: ignore[union-attr]
         assert str(app.table.get_cell("0", "status")) == "✓"
@@ -312,7 +314,6 @@ async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> Non
     assert "mm/memory.c" not in saved, "hunks without findings are trimmed"
 
 
-
 @pilot_test
 async def test_saving_where_it_cannot_write_is_a_notice(thread_mbox: Path, tmp_path: Path) -> None:
     """Save the reply and the next version under a path whose folder is a file: notices, no crash."""
@@ -338,6 +339,7 @@ async def test_saving_where_it_cannot_write_is_a_notice(thread_mbox: Path, tmp_p
         said = [n.message for n in app._notifications]
     assert any("v4.mbox: cannot write" in m for m in said), said
     assert blocker.read_text() == "x\n"
+
 
 def _seed_review(options: Options, progress: Any) -> list[Finding]:
     from reviewkit.tui.app import pipeline_review
@@ -367,7 +369,7 @@ async def test_write_next_version(thread_mbox: Path, tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("full_stop", "y", "y", "w")
         await pilot.pause()
-        assert any(str(out) in n.message for n in app._notifications)
+        assert [n.message for n in app._notifications] == [f"v4 with 1 fix written to {out}"]
     text = out.read_text()
     assert "[PATCH v4 7/7] mm: switch deferred split shrinker to list_lru" in text
     assert "count_vm_event(THP_COLLAPSE_ALLOC);\n+\n" not in text
@@ -520,18 +522,37 @@ async def test_unsafe_fix_asks_before_accepting() -> None:
 
 
 @pilot_test
-async def test_search_and_follow_ups_keep_the_position() -> None:
-    app = make_app()
+async def test_search_and_follow_ups_keep_the_position(thread_mbox: Path) -> None:
+    """On the seed thread, f hides and shows 13 replies above the cursor: it stays on the same line."""
+    app = make_app(thread_mbox, review_fn=_seed_review)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"kmem_cache_free", "enter")
+        await pilot.press("slash", *"shrinker_free(deferred_split_shrinker)", "enter")
         await pilot.pause()
-        row = app.diff.current
-        assert row is not None and "kmem_cache_free" in row.text
-        at = app.diff.cursor
+
+        def where() -> tuple[str, str, int | None, int | None, str, int]:
+            row = app.diff.current
+            assert row is not None
+            return (row.kind, row.path, row.old, row.new, row.text, app.diff.cursor - app.diff.scroll_offset.y)
+
+        before = where()
+        assert before[:5] == ("add", "mm/huge_memory.c", None, 928, "\t\tshrinker_free(deferred_split_shrinker);")
+        shown = len(app.diff.rows)
         await pilot.press("f")
         await pilot.pause()
-        assert app.diff.cursor == at or "kmem_cache_free" in (app.diff.current.text if app.diff.current else "")
+        assert len(app.diff.rows) < shown, "the replies are hidden"
+        assert where() == before, "the same line, at the same height on screen"
+        await pilot.press("f")
+        await pilot.pause()
+        assert len(app.diff.rows) == shown and where() == before
+        # on a reply's row, hiding the replies leaves the cursor on the line the reply is about
+        at = next(i for i, r in enumerate(app.diff.rows) if r.kind == "comment" and r.path == "mm/huge_memory.c")
+        about = app.diff.rows[at]
+        app.diff.set_cursor(at, scroll="jump")
+        await pilot.press("f")
+        await pilot.pause()
+        row = app.diff.current
+        assert row is not None and row.is_code and (row.path, row.new) == (about.path, about.new)
 
 
 @pilot_test
@@ -698,3 +719,21 @@ async def test_what_the_session_froze_is_given_back_when_it_ends() -> None:
         await settle(pilot)
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_every_binding_is_in_the_help_table() -> None:
+    """The app's and the diff view's keys all appear in tui/keys.py, which ? and ``tui --help`` print."""
+    from reviewkit.tui.diff_view import DiffView
+    from reviewkit.tui.keys import KEYS
+    from textual.binding import Binding
+    from textual.keys import key_to_character
+
+    listed = {k for _t, keys in KEYS for key, _w, _b in keys for part in key.split(", ") for k in part.split(" / ")}
+    missing = []
+    for binding in [*ReviewApp.BINDINGS, *DiffView.BINDINGS]:
+        assert isinstance(binding, Binding)
+        name = binding.key.split(",")[0]
+        key = name if name in listed else {"slash": "/"}.get(name) or key_to_character(name) or name
+        if key not in listed:
+            missing.append(f"{key} ({binding.description})")
+    assert not missing, "keys bound but not in the help: " + ", ".join(missing)

@@ -35,6 +35,7 @@ from reviewkit.errors import InputError, UsageError
 from reviewkit.io import write_atomic
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Finding, Severity
+from reviewkit.words import plural
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
@@ -43,6 +44,7 @@ from .dismiss_screen import DismissScreen
 from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
+from .fix_preview import with_fixes
 from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
 from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
@@ -83,7 +85,7 @@ def pipeline_review(options: Options, progress: Progress) -> list[Finding]:
     if "progress" in inspect.signature(review).parameters:
         kwargs["progress"] = progress
     n = len(options.series.patches)
-    progress(0, None, f"{n} patch{'es' if n != 1 else ''}")
+    progress(0, None, plural(n, "patch", "es"))
     return review(options.series, options.config, **kwargs).findings
 
 
@@ -140,6 +142,8 @@ class ReviewApp(App[int]):
         self._tree_toggled = False
         self._ahead: Worker[None] | None = None
         self._frozen = False
+        self._preview: Finding | None = None
+        """The selected finding whose fix the diff shows (the last one the cursor was on)."""
 
     def on_unmount(self) -> None:
         """The session is over: give what it froze back to the collector (the process may go on:
@@ -260,7 +264,7 @@ class ReviewApp(App[int]):
         self.write_ahead(self.position)
         if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
-            self._toast(f"{len(findings)} finding(s); first in patch {first.patch_index}: press . to go there")
+            self._toast(f"{plural(len(findings), 'finding')}; first in patch {first.patch_index}: press . to go there")
 
     # ------------------------------------------------------------------
     # Showing a patch
@@ -274,15 +278,44 @@ class ReviewApp(App[int]):
             self._rows[position] = build_rows(self.series.patches[position], findings, comments)
         return self._rows[position]
 
+    def view_rows(self, position: int) -> list[Row]:
+        """The rows of ``position`` as the diff shows them: accepted fixes applied, the selected one previewed."""
+        rows = self.rows(position)
+        if self.session is None or position == COVER:
+            return rows
+        findings = self.session.for_patch(position)
+        accepted = [f for f in findings if f.fingerprint in self.session.accepted]
+        preview = self._preview if self._preview in findings and not self._status(self._preview) else None
+        return with_fixes(rows, accepted, preview)
+
+    def _preview_fix(self, finding: Finding | None) -> None:
+        """Show ``finding``'s fix in the diff (nothing for a finding without one), keeping the cursor's line."""
+        if finding is not self._preview:
+            had = self._preview is not None and self._preview.fix is not None
+            self._preview = finding
+            if had or (finding is not None and finding.fix is not None):
+                self.diff.reshow(self.view_rows(self.position))
+                self._reveal_fix(finding)
+
+    def _reveal_fix(self, finding: Finding | None) -> None:
+        """Bring the rows of ``finding``'s fix on screen (the cursor stays where it is)."""
+        shown = [i for i, r in enumerate(self.diff.rows) if r.kind == "fix" and r.findings and r.findings[0] is finding]
+        if shown:
+            self.diff.reveal(shown[0], shown[-1])
+
     def show_patch(self, position: int, *, keep_cursor: bool = False) -> None:
         position = max(self.first_position, min(position, len(self.series.patches) - 1))
-        cursor = self.diff.cursor if keep_cursor and position == self.position else 0
+        same = keep_cursor and position == self.position
         if position != self.position:
+            self._preview = None
             self.clear_notifications()  # a toast about the last patch is stale on this one
             if self.session is not None:
                 self.write_ahead(position)
         self.position = position
-        self.diff.show(self.rows(position), cursor)
+        if same:
+            self.diff.reshow(self.view_rows(position))  # the same source line, not the same row index
+        else:
+            self.diff.show(self.view_rows(position))
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
         if self.session is None:
@@ -298,14 +331,14 @@ class ReviewApp(App[int]):
 
     def _update_subtitle(self) -> None:
         n = len(self.series.patches)
-        parts = [f"v{self.series.version}", f"{n} patch{'es' if n != 1 else ''}"]
+        parts = [f"v{self.series.version}", plural(n, "patch", "es")]
         if self.session is None:
             parts.append("checking…")
         else:
             counts = {sev: 0 for sev in Severity}
             for f in self.session.open_findings():
                 counts[f.severity] += 1
-            shown = [f"{n} {sev.value}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
+            shown = [plural(n, sev.value) for sev, n in counts.items() if n]
             parts.append(", ".join(shown) or "no findings")
             if self.session.accepted:
                 parts.append(f"{len(self.session.accepted)} accepted")
@@ -325,6 +358,12 @@ class ReviewApp(App[int]):
         self.table.set_status(finding, status)
         self.panel.show(finding, status)
         self._update_subtitle()
+        if finding.fix is not None and finding.patch == self.position:
+            # the diff shows the code after an accepted fix, the preview again after undo
+            self._preview = finding
+            if not self.diff.reshow(self.view_rows(self.position)):
+                self.diff.goto_finding(finding)  # the line the cursor was on is gone with the fix
+            self._reveal_fix(finding)
 
     # ------------------------------------------------------------------
     # Linking tree, diff and table
@@ -344,13 +383,18 @@ class ReviewApp(App[int]):
 
     @on(LineFocused)
     def _line_focused(self, event: LineFocused) -> None:
-        if event.findings and self.table.current not in event.findings:
-            self.table.select(event.findings[0])
+        """On a line with findings: select one, and show its fix; elsewhere the last one's fix stays,
+        so the cursor can walk to the lines the fix changes."""
+        if event.findings:
+            if self.table.current not in event.findings:
+                self.table.select(event.findings[0])
+            self._preview_fix(self.table.current if self.table.current in event.findings else event.findings[0])
 
     @on(FindingFocused)
     def _finding_focused(self, event: FindingFocused) -> None:
         self.panel.show(event.finding, self._status(event.finding))
         self.diff.goto_finding(event.finding)
+        self._preview_fix(event.finding)
 
     # ------------------------------------------------------------------
     # Navigation
@@ -378,6 +422,7 @@ class ReviewApp(App[int]):
                 target = findings[0] if step > 0 else findings[-1]
                 self.table.select(target)
                 self.diff.goto_finding(target)
+                self._preview_fix(target)
                 return
         self._toast("no more findings" if step > 0 else "no earlier findings", timeout=2)
 
@@ -401,7 +446,7 @@ class ReviewApp(App[int]):
         unsafe = fix is not None and fix.safety == "unsafe" and finding.fingerprint not in self.session.accepted
         if unsafe and self._unsafe_armed != finding.fingerprint:
             self._unsafe_armed = finding.fingerprint
-            self._toast("this fix is marked unsafe (it may change behaviour): read the preview, y again accepts")
+            self._toast("this fix is marked unsafe (it may change behaviour): the diff shows it; y again accepts")
             return
         self._unsafe_armed = None
         try:
@@ -493,7 +538,8 @@ class ReviewApp(App[int]):
             self._toast(f"{target}: cannot write: {exc.strerror or exc}", severity="error")
             return
         self._written = True
-        self._toast(f"v{self.series.version + 1} with {len(self.session.accepted)} fix(es) written to {target}")
+        fixes = plural(len(self.session.accepted), "fix", "es")
+        self._toast(f"v{self.series.version + 1} with {fixes} written to {target}")
 
     def action_comments(self) -> None:
         self.show_comments = not self.show_comments

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from reviewkit.model import Finding, Severity
 
-from .diffmodel import Row, comment_row, file_row, find_row
+from .diffmodel import Row, comment_row, file_row, find_row, locate, place_of
 from .highlight import TAB_SIZE
 from .messages import LineFocused
 
@@ -37,6 +37,23 @@ _BG = {
     "meta": Style(bold=True),
     "finding": Style(bgcolor="#2d2714"),
     "comment": Style(color="#c8a2e8", bgcolor="#221d2b", italic=True),
+}
+_FIX_BG = {
+    "add": Style(bgcolor="#10313a"),
+    "done": Style(bgcolor="#1d3b17"),
+    "gone": Style(color="#7ee787", bgcolor="#1d3b17", italic=True),
+    "cut": Style(color="#56d4dd", bgcolor="#10313a", italic=True),
+    "keep": Style(bgcolor="#161d22"),
+    "note": Style(color="#56d4dd", bgcolor="#161d22", italic=True),
+    "drop": Style(bgcolor="#3b2616"),
+}
+"""A fix in the diff (see fix_preview): teal where the selected fix writes, green where an accepted one
+wrote, brown where the selected fix removes a line; different from the series' own +/- colours."""
+_FIX_GUTTER = {
+    "add": ("fix", "#56d4dd"),
+    "cut": ("fix", "#56d4dd"),
+    "done": ("fixed", "#7ee787"),
+    "gone": ("fixed", "#7ee787"),
 }
 _CURSOR = Style(bgcolor="#3e4a60")
 _PREFIX = {"add": ("+", "#7ee787"), "del": ("-", "#ff7b72"), "ctx": (" ", "")}
@@ -85,20 +102,44 @@ class DiffView(ScrollView, can_focus=True):
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
+    def reshow(self, rows: list[Row]) -> bool:
+        """Rebuilt rows of the same patch (replies toggled, findings arrived, a fix applied): the
+        cursor stays on the same source line, at the same height on screen, whatever came or went
+        above it.  False when that line is gone (an accepted fix removed it)."""
+        place = place_of(self.rows, self.cursor)
+        offset = self.cursor - self.scroll_offset.y
+        index = locate(rows, place) if place is not None else None
+        found = index is not None
+        if index is None:
+            index = min(self.cursor, max(0, len(rows) - 1))
+        self.show(rows, index)
+        if self.size.height and 0 <= offset < self.rows_on_screen:
+            self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
+        return found
+
     def _text_width(self, row: Row, index: int) -> int:
         """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
-        if row.is_code:
+        if row.is_code or row.kind == "fix":
             return cell_len(row.text.expandtabs(TAB_SIZE))
         return self._row_text(row, index).cell_len
 
     def _row_text(self, row: Row, index: int) -> Text:
         if row.is_code:
             code = row.highlighted()
+            text = code if code is not None else Text(row.text.expandtabs(TAB_SIZE))
+            if row.fix == "drop":  # the selected fix removes this line
+                text = text.copy()
+                text.stylize(Style(strike=True, dim=True))
+            return text
+        if row.kind == "fix":
+            code = row.code if row.fix in ("add", "done", "keep") else None
             return code if code is not None else Text(row.text.expandtabs(TAB_SIZE))
         if row.kind == "finding":
             f = row.findings[0]
+            accepted = row.fix == "done"
+            colour = "#7ee787" if accepted else SEVERITY_COLOUR[f.severity]
             return Text.assemble(
-                ("▲ ", Style(color=SEVERITY_COLOUR[f.severity], bold=True)),
+                ("✓ fix accepted: " if accepted else "▲ ", Style(color=colour, bold=True)),
                 (f"{f.severity.value} ", Style(color=SEVERITY_COLOUR[f.severity])),
                 (f"[{f.rule}] ", Style(bold=True)),
                 f.message,
@@ -127,7 +168,8 @@ class DiffView(ScrollView, can_focus=True):
 
     @staticmethod
     def _base(row: Row, at_cursor: bool) -> Style:
-        base = _BG.get(row.kind, Style())
+        base = _FIX_BG.get(row.fix) if row.fix and row.kind != "finding" else None
+        base = base or _BG.get(row.kind, Style())
         return base + _CURSOR if at_cursor else base
 
     def _draw(self, index: int, at_cursor: bool) -> Strip:
@@ -136,8 +178,10 @@ class DiffView(ScrollView, can_focus=True):
         line = Text(style=self._base(row, at_cursor), no_wrap=True, end="")
         line.append_text(self._gutter(row, at_cursor))
         if row.is_code:
-            sign, colour = _PREFIX[row.kind]
+            sign, colour = ("✗", "#e0a060") if row.fix == "drop" else _PREFIX[row.kind]
             line.append(sign, Style(color=colour, bold=True) if colour else None)
+        elif row.kind == "fix" and row.fix in _FIX_GUTTER:
+            line.append("+" if row.fix in ("add", "done") else " ", Style(color=_FIX_GUTTER[row.fix][1], bold=True))
         else:
             line.append(" ")
         line.append_text(self._row_text(row, index))
@@ -150,6 +194,9 @@ class DiffView(ScrollView, can_focus=True):
             if row.kind == "ctx" and row.old is not None:
                 old = f"{row.old:>5}"
             return Text.assemble((f"{old} {new} ", _NUMBER), _mark(row.findings), ("▶" if at_cursor else " "))
+        if row.kind == "fix" and row.fix in _FIX_GUTTER:
+            label, colour = _FIX_GUTTER[row.fix]
+            return Text.assemble((f"{label:>11} ", Style(color=colour)), " ", "▶" if at_cursor else " ")
         mark = _mark(row.findings) if row.is_anchor else " "
         return Text.assemble(" " * (GUTTER - 2), mark, "▶" if at_cursor else " ")
 
@@ -171,8 +218,27 @@ class DiffView(ScrollView, can_focus=True):
         if announce and (changed or scroll == "top"):
             self._announce()
 
+    @property
+    def rows_on_screen(self) -> int:
+        """Rows the view shows: without the horizontal scrollbar, which a wide patch adds at the bottom."""
+        return max(1, self.scrollable_content_region.height)
+
+    def reveal(self, first: int, last: int) -> None:
+        """Scroll as little as needed to show rows ``first..last`` (a fix's lines) with the cursor still
+        on screen: at 80x24 a fix a few lines below its finding is otherwise out of sight."""
+        height = self.rows_on_screen
+        y = self.scroll_offset.y
+        if last >= y + height:
+            target = min(last - height + 1, first, self.cursor)
+        elif first < y:
+            target = max(first, self.cursor - height + 1)
+        else:
+            return
+        if target != y:
+            self.scroll_to(y=max(0, target), animate=False, immediate=True)
+
     def _scroll_to_cursor(self, how: str) -> None:
-        height = max(1, self.size.height)
+        height = self.rows_on_screen
         y = self.scroll_offset.y
         visible = y <= self.cursor < y + height
         if how == "top":

@@ -29,7 +29,7 @@ class Row:
     """One line of the diff view."""
 
     kind: str
-    """meta, msg, file, hunk, add, del, ctx, finding, comment."""
+    """meta, msg, file, hunk, add, del, ctx, finding, comment, fix (a line of a suggested fix)."""
     text: str
     path: str = ""
     old: int | None = None
@@ -41,6 +41,11 @@ class Row:
     """Highlighted code (tabs expanded) of code rows, once :meth:`highlighted` ran."""
     file_rows: list[Row] | None = field(default=None, repr=False, compare=False)
     """Code rows: all rows of the same file, highlighted together the first time one is drawn."""
+    fix: str = ""
+    """How a fix shows on this row (see :mod:`.fix_preview`): ``drop`` on a code row the selected
+    fix removes; on a ``fix`` row, ``add`` (the selected fix writes it), ``done`` (an accepted fix
+    wrote it), ``cut``/``gone`` (the selected/an accepted fix removes lines here), ``keep``/``note``
+    (a fix shown as a block); ``done`` on a finding's note row: its fix is accepted."""
 
     def highlighted(self) -> Text | None:
         """The highlighted code of this row (None for a file that is not C), parsing its file on first use.
@@ -164,7 +169,8 @@ def find_row(rows: list[Row], finding: Finding) -> int | None:
         if finding in row.findings:
             if row.is_anchor:
                 return i
-            note = i if note is None else note
+            if row.kind == "finding" and note is None:  # not a line of its fix
+                note = i
     return note
 
 
@@ -179,9 +185,64 @@ def comment_row(rows: list[Row], message_id: str) -> int | None:
     )
 
 
+def highlighted_lines(path: str, lines: list[str]) -> list[Text | None]:
+    """The coloured lines of a fragment of ``path`` (None each for a file that is not C)."""
+    if not path.endswith((".c", ".h")) or not lines:
+        return [None] * len(lines)
+    return list(_highlighted(tuple(lines)))
+
+
 @lru_cache(maxsize=256)
 def _highlighted(lines: tuple[str, ...]) -> tuple[Text, ...]:
     """The coloured lines of one side of one file, kept: rows are rebuilt when the findings arrive
     and on every comment toggle, and parsing the same hunks again cost a third of the first paint.
     The Texts are shared, never changed (rendering copies them into each line)."""
     return tuple(highlight_lines(list(lines)))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a row sits in the patch (file, old and new line), not its index in the list.
+
+    The rows are rebuilt when the findings arrive and on every ``f``: thread replies
+    and finding notes come and go above the cursor, so an index kept across the rebuild
+    lands on another line (new-side 928 became old-side 1207 on the seed thread)."""
+
+    kind: str
+    path: str
+    old: int | None
+    new: int | None
+    text: str
+    comment: str | None
+    nth: int
+    """Which of the rows with this same key (two blank context lines of a file can share one)."""
+
+    @property
+    def key(self) -> tuple[str, str, int | None, int | None, str, str | None]:
+        return (self.kind, self.path, self.old, self.new, self.text, self.comment)
+
+
+def _key(row: Row) -> tuple[str, str, int | None, int | None, str, str | None]:
+    return (row.kind, row.path, row.old, row.new, row.text, row.comment.message_id if row.comment else None)
+
+
+def place_of(rows: list[Row], index: int) -> Place | None:
+    """The place of ``rows[index]`` (None off the list)."""
+    if not 0 <= index < len(rows):
+        return None
+    key = _key(rows[index])
+    nth = sum(1 for r in rows[:index] if _key(r) == key)
+    return Place(*key, nth=nth)
+
+
+def locate(rows: list[Row], place: Place) -> int | None:
+    """The row at ``place`` in rebuilt ``rows``: the same row if it is still there, else the line
+    it was placed under (a reply or a finding note that is now hidden), else None."""
+    same = [i for i, r in enumerate(rows) if _key(r) == place.key]
+    if same:
+        return same[min(place.nth, len(same) - 1)]
+    if place.kind in ("comment", "finding") and place.new is not None:
+        under = (place.path, place.new)
+        anchors = (i for i, r in enumerate(rows) if r.is_anchor and r.kind != "del" and (r.path, r.new) == under)
+        return next(anchors, None)
+    return None

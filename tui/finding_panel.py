@@ -11,6 +11,7 @@ from textual.widgets import Static
 from reviewkit.model import Finding, function_phrase
 
 from .diff_view import SEVERITY_COLOUR
+from .fix_preview import after_lines
 
 _DIFF_STYLE = {"+": "#7ee787", "-": "#ff7b72", "@": "#56b6c2"}
 
@@ -28,10 +29,8 @@ def diff_text(diff: str) -> Text:
 def after_text(diff: str) -> Text:
     """The resulting code: the fix's context and added lines, without the diff markers."""
     out = Text(no_wrap=True)
-    for line in diff.rstrip("\n").split("\n"):
-        if line.startswith(("---", "+++", "@@", "-")):
-            continue
-        out.append(line[1:].expandtabs(8) + "\n", "#7ee787" if line.startswith("+") else "")
+    for sign, line in after_lines(diff):
+        out.append(line.expandtabs(8) + "\n", "#7ee787" if sign == "+" else "")
     out.rstrip()
     return out
 

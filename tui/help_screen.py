@@ -1,4 +1,4 @@
-"""``?``: every key of the session, grouped the way the footer groups them."""
+"""``?``: every key of the session (the table in :mod:`.keys`), grouped the way the footer groups them."""
 
 from __future__ import annotations
 
@@ -11,55 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 
 from .keybar import KeyBar
+from .keys import KEYS
 from .paged import PagedModal, paging
 from .rendered import RenderedText
 
 HELP_KEY = "help"
-KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
-    (
-        "Navigate",
-        [
-            ("j / k", "next / previous line (tree, table: row)", "same"),
-            ("n / p, ] / [", "next / previous patch", "same"),
-            (". / ,", "next / previous finding (across patches)", "next / previous comment"),
-            ("space / backspace", "page down / up", "same"),
-            ("g / G", "top / bottom of the patch", "-"),
-            ("h / l", "scroll left / right", "same"),
-            ("tab / shift+tab", "focus: tree, diff, findings, finding details", "same"),
-            ("enter", "open the tree node under the cursor", "same"),
-            ("/", "search the diff (enter on an empty prompt: the next match)", "-"),
-        ],
-    ),
-    (
-        "Patch (as in b4 review)",
-        [
-            ("d", "mark the patch done (again: undecided)", "done"),
-            ("x", "mark the patch skipped", "skip"),
-            ("f", "show / hide the thread's follow-ups on the lines", "follow-ups"),
-            ("c", "go to the checks (the findings table)", "checks"),
-            ("r", "the reply to this patch: preview, edit, save", "reply"),
-        ],
-    ),
-    (
-        "Finding (reviewkit's own keys, unbound in b4 review)",
-        [
-            ("y", "accept the suggested fix (unsafe ones ask twice)", "-"),
-            ("z", "dismiss with a reason (./.reviewkit-baseline.json)", "-"),
-            ("u", "undo the last accept or dismiss", "-"),
-            ("i", "explain: rationale, the review it comes from, replies", "-  (b4: e = email mode)"),
-            ("m", "put the finding in / out of the reply", "-"),
-        ],
-    ),
-    (
-        "Session",
-        [
-            ("w", "write the next version with the accepted fixes", "-"),
-            ("ctrl+b, < / >", "hide the tree, narrower / wider tree", "-"),
-            ("?", "this help", "same"),
-            ("q", "quit (asks once if accepted fixes are not written)", "quit"),
-        ],
-    ),
-]
 
 
 def help_table() -> Group:

@@ -18,6 +18,7 @@ from reviewkit.io import write_atomic
 from reviewkit.load.series import Patch, Series
 from reviewkit.model import Applicability, Finding, Fix
 from reviewkit.review.pipeline import DEFAULT_BASELINE
+from reviewkit.words import plural
 
 __all__ = ["DEFAULT_BASELINE", "ReviewSession", "SessionError", "reply_path"]
 
@@ -100,7 +101,7 @@ class ReviewSession:
         self.accepted[finding.fingerprint] = finding
         self.history.append(Action("accept", finding, fix_file=fix_file))
         where = f" (written to {fix_file})" if fix_file else ""
-        return f"accepted: {finding.fix.title}{where}; {len(self.accepted)} fix(es) for the next version"
+        return f"accepted: {finding.fix.title}{where}; {plural(len(self.accepted), 'fix', 'es')} for the next version"
 
     def dismiss(self, finding: Finding, reason: str) -> str:
         """Record the finding in the baseline so ``reviewkit check`` stops reporting it."""

@@ -137,6 +137,9 @@ def command_markdown(name: str, parser: argparse.ArgumentParser) -> str:
     options = _option_items(parser)
     if options:
         parts.append("\n".join(options))
+    epilog = getattr(parser, "epilog_text", lambda: parser.epilog)()
+    if epilog:  # a table (the tui's keys): kept as it is printed
+        parts.append(f"```\n{epilog.rstrip()}\n```")
     return "\n\n".join(p for p in parts if p)
 
 

@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewkit.fixes.amend import amend_series
     from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.review.pipeline import load_series, review
+    from reviewkit.words import plural
 
     accepted = [r.strip() for r in args.accept.split(",") if r.strip()]
     if not accepted:
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     write_atomic(args.output, text)
     if not args.quiet:
         version = args.version or series.version + 1
-        print(f"reviewkit: wrote v{version} with {len(fixes)} fix(es) folded in to {args.output}", file=sys.stderr)
+        folded = plural(len(fixes), "fix", "es")
+        print(f"reviewkit: wrote v{version} with {folded} folded in to {args.output}", file=sys.stderr)
         for fix in fixes:
             print(f"  - {fix.title}", file=sys.stderr)
     return 0

@@ -68,5 +68,8 @@ def run(args: argparse.Namespace) -> int:
     series = load_series(args.series, args.git)
     result = review(series, config, tree=args.tree, repo=".")
     total, added = baseline.record(path, result.findings, args.reason, args.status, replace=args.replace)
-    print(f"reviewkit: {path}: {added} finding(s) recorded as {args.status}, {total} in the baseline", file=sys.stderr)
+    from reviewkit.words import plural
+
+    recorded = f"{plural(added, 'finding')} recorded as {args.status}"
+    print(f"reviewkit: {path}: {recorded}, {total} in the baseline", file=sys.stderr)
     return 0

@@ -1,9 +1,10 @@
 """Review a series interactively: findings in the diff, fixes, dismissals, the reply.
 
-Keys follow ``b4 review tui`` (j/k, n/p, [ ], ? help, q quit) plus
-a accept a fix, d dismiss a finding, u undo, e explain, r write the reply,
-w write the next version.  The series is loaded before the interface opens,
-so bad input fails exactly like ``reviewkit check``: one line, exit 2.
+The layout and the keys follow b4 review tui where the concept is the same;
+reviewkit's own actions use keys b4 review leaves unbound (listed below, the
+table the session's ? help shows).  The series is loaded before the
+interface opens, so bad input fails exactly like reviewkit check: one line,
+exit 2.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ import argparse
 
 NAME = "tui"
 HELP = "review a series interactively (Textual): findings, fixes, reply"
+
+
+def epilog() -> str:
+    """The key table of ``?`` help (reviewkit.tui.keys: data only, no Textual)."""
+    from reviewkit.tui.keys import keys_text
+
+    return keys_text()
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

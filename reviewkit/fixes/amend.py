@@ -167,9 +167,24 @@ Changes = list[tuple[str, set[str]]]
 """(title of a folded fix, paths it changes)."""
 
 
+_CODE_SPAN = re.compile(r"`[^`]*`")
+_ASIDE = re.compile(r"\s+\((?:[^()]|\([^()]*\))*\)")
+"""A parenthesised note after a space: ``(mm/list_lru.c not in view)``, ``(2 sites)``.  A call's
+argument list has no space before it (``mem_cgroup_disabled()``), and code in backticks is kept."""
+
+
 def change_line(title: str) -> str:
-    """One line of "Changes in vN": the fix's title as plain text (no markdown backticks)."""
-    text = " ".join(title.replace("`", "").split())
+    """One line of "Changes in vN", as the author would write it: the fix's title as plain text,
+    without the notes reviewkit adds for the reviewer (what it could not see, how sure it is)."""
+    spans: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        spans.append(m.group(0)[1:-1])
+        return f"\0{len(spans) - 1}\0"
+
+    text = _ASIDE.sub("", _CODE_SPAN.sub(keep, title))
+    text = re.sub("\0(\\d+)\0", lambda m: spans[int(m.group(1))], text)
+    text = " ".join(text.replace("`", "").split())
     return f"- {text}\n"
 
 

@@ -38,6 +38,7 @@ from reviewkit.views.build import build_context, file_views, function_views, reb
 from reviewkit.views.context import PatchContext, ReviewContext, RunStats
 from reviewkit.views.repo import PreImages
 from reviewkit.views.source import FileView, FunctionView
+from reviewkit.words import plural
 
 _PLACEHOLDER = "\x01reviewkit: line not visible in the patch\x01"
 
@@ -434,7 +435,7 @@ def _require_no_new_errors(before: list[str], after: list[str]) -> None:
     old = sum(count_errors(t) for t in before)
     new = sum(count_errors(t) for t in after)
     if new > old:
-        raise FixError(f"the fixed code has {new - old} new parse error(s)")
+        raise FixError(f"the fixed code has {plural(new - old, 'new parse error')}")
 
 
 # --------------------------------------------------------------------------

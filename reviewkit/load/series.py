@@ -31,6 +31,7 @@ import unidiff
 from reviewkit.errors import InputError
 from reviewkit.io import NotRegularFile, TooLarge, read_bounded
 from reviewkit.load import mime
+from reviewkit.words import plural
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Refuse inputs beyond this: no real series is that large, and parsing a
@@ -464,7 +465,7 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
         used = {id(p.reply) for p in patches}
         replies = [r for r in replies if id(r) not in used]
     if not patches:
-        raise InputError(f"{source}: no patch found (no diff in {len(messages)} message(s))")
+        raise InputError(f"{source}: no patch found (no diff in {plural(len(messages), 'message')})")
     newest = max(p.version for p in patches)
     # the cover letter of the version reviewed; older ones are kept for their replies
     cover = next((c for c in covers if c.subject.version == newest), None)
@@ -474,7 +475,9 @@ def build_series(messages: list[Message], source: str, *, expect_whole: bool = T
     series.older_covers = [c for c in covers if c is not cover]
     if any(p.version != newest for p in patches):
         older = sum(1 for p in patches if p.version != newest)
-        series.warnings.append(f"{source}: {older} patch(es) of older versions ignored; checking v{newest}")
+        series.warnings.append(
+            f"{source}: {plural(older, 'patch', 'es')} of older versions ignored; checking v{newest}"
+        )
         series.older = [p for p in patches if p.version != newest]
         series.patches = [p for p in patches if p.version == newest]
     series.patches.sort(key=lambda p: p.index if p.subject.has_counter else 1_000_000)

@@ -15,6 +15,7 @@ from typing import Any
 
 from reviewkit.load.series import Series
 from reviewkit.model import Finding, Severity
+from reviewkit.words import plural as plural  # re-exported: the reporters count with it
 
 
 @dataclass
@@ -79,11 +80,6 @@ def reporter(name: str) -> ModuleType | None:
         if getattr(mod, "FORMAT", None) == name:
             return mod
     return formats().get(name)
-
-
-def plural(n: int, word: str, suffix: str = "s") -> str:
-    """``1 error``, ``2 errors``, ``1 patch``, ``3 patches`` (``suffix="es"``)."""
-    return f"{n} {word}{suffix if n != 1 else ''}"
 
 
 def series_json(series: Series | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from reviewkit.review import suppress
 from reviewkit.views.build import build_context
 from reviewkit.views.context import ReviewContext
 from reviewkit.views.repo import PreImages
+from reviewkit.words import noun
 
 
 @dataclass
@@ -111,7 +112,7 @@ def review(
         known = {r.id for r in all_rules}
         unknown = [r for r in rules if r not in known]
         if unknown:
-            raise UsageError(f"unknown rule(s): {', '.join(unknown)} (see 'reviewkit rules')")
+            raise UsageError(f"unknown {noun(len(unknown), 'rule')}: {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
     findings = engine.run(
         ctx, all_rules, baseline=read_baseline(baseline_path(baseline, config)), progress=progress, budget=budget
