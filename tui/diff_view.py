@@ -25,6 +25,7 @@ from reviewkit.model import Finding, Severity
 from .diffmodel import Row, comment_row, file_row, find_row, locate, place_of
 from .highlight import TAB_SIZE
 from .messages import LineFocused
+from .relayout import set_virtual_size
 
 GUTTER = 14
 """``old`` (5) + space + ``new`` (5) + space + mark + space."""
@@ -98,7 +99,7 @@ class DiffView(ScrollView, can_focus=True):
         self.rows = rows
         self._strips.clear()
         self._width = GUTTER + 2 + max((self._text_width(r, i) for i, r in enumerate(rows)), default=0)
-        self.virtual_size = Size(self._width, len(rows))
+        set_virtual_size(self, Size(self._width, len(rows)))
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 

@@ -24,6 +24,7 @@ from reviewkit.model import Finding
 
 from .diff_view import SEVERITY_COLOUR
 from .messages import FindingFocused
+from .relayout import set_virtual_size
 
 STATUS_MARK = {"accepted": Text("✓", "bold #7ee787"), "dismissed": Text("✗", "#6b7280"), "": Text("")}
 COLUMNS = (
@@ -74,7 +75,7 @@ class FindingsTable(ScrollView, can_focus=True):
         self._cells = [self._row_cells(f, s) for f, s in zip(findings, statuses, strict=True)]
         self.cursor_row = 0
         self._strips.clear()
-        self.virtual_size = Size(self.size.width, len(self.findings) + 1)
+        set_virtual_size(self, Size(self.size.width, len(self.findings) + 1))
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
@@ -172,7 +173,7 @@ class FindingsTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         self._strips.clear()
-        self.virtual_size = Size(event.size.width, len(self.findings) + 1)
+        set_virtual_size(self, Size(event.size.width, len(self.findings) + 1))
 
     # ------------------------------------------------------------------
     # Rendering
