@@ -133,7 +133,8 @@ class ReviewApp(App[int]):
         self.comments: dict[int, list[Comment]] = {}
         self.position = 0
         self.show_comments = True
-        self._rows: dict[int, list[Row]] = {}
+        self._rows: dict[tuple[int, bool], list[Row]] = {}
+        """By patch and whether the thread's replies are shown (f toggles, and both stay built)."""
         self._quit_armed = False
         self._unsafe_armed: str | None = None
         self._written = False
@@ -271,12 +272,21 @@ class ReviewApp(App[int]):
 
     def rows(self, position: int) -> list[Row]:
         if position == COVER and self.series.cover is not None:
-            return cover_rows(self.series.cover, self.series.total or len(self.series.patches))
-        if position not in self._rows:
-            findings = self.session.for_patch(position) if self.session else []
-            comments = self.comments.get(position, []) if self.show_comments else []
-            self._rows[position] = build_rows(self.series.patches[position], findings, comments)
-        return self._rows[position]
+            if (COVER, False) not in self._rows:  # kept, like a patch's, so that the diff keeps its strips
+                total = self.series.total or len(self.series.patches)
+                self._rows[(COVER, False)] = cover_rows(self.series.cover, total)
+            return self._rows[(COVER, False)]
+        key = (position, self.show_comments)
+        if key not in self._rows:
+            shown = self._rows.get((position, True))
+            if not self.show_comments and shown is not None:
+                # the same rows without the replies' (the diff keeps what it drew of them)
+                self._rows[key] = [r for r in shown if r.kind != "comment"]
+            else:
+                findings = self.session.for_patch(position) if self.session else []
+                comments = self.comments.get(position, []) if self.show_comments else []
+                self._rows[key] = build_rows(self.series.patches[position], findings, comments)
+        return self._rows[key]
 
     def view_rows(self, position: int) -> list[Row]:
         """The rows of ``position`` as the diff shows them: accepted fixes applied, the selected one previewed."""
@@ -318,12 +328,19 @@ class ReviewApp(App[int]):
             self.diff.show(self.view_rows(position))
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
+        selected = findings[0] if findings else None
+        on_line = self.diff.announced
+        if selected is not None and on_line and selected not in on_line:
+            # the line the cursor landed on selects its finding (_line_focused, when the diff's
+            # message arrives): select it now, so the panel is written once, in this frame
+            selected = on_line[0]
+            self.table.select(selected, announce=False)
         if self.session is None:
             self.panel.checking()
         elif position == COVER:
             self.panel.note("The cover letter: n goes to patch 1; the findings are on the patches.")
         else:
-            self.panel.show(findings[0] if findings else None, self._status(findings[0]) if findings else "")
+            self.panel.show(selected, self._status(selected) if selected is not None else "")
         self.query_one("#tree", SeriesTree).select_patch(position)
 
     def _status(self, finding: Finding) -> str:
@@ -543,7 +560,6 @@ class ReviewApp(App[int]):
 
     def action_comments(self) -> None:
         self.show_comments = not self.show_comments
-        self._rows.clear()
         self.show_patch(self.position, keep_cursor=True)
         state = "shown" if self.show_comments else "hidden"
         count = sum(len({c.message_id for c in cs}) for cs in self.comments.values())
