@@ -14,6 +14,7 @@ from reviewkit.model import Finding, function_phrase
 
 from .diff_view import SEVERITY_COLOUR
 from .fix_preview import after_lines
+from .relayout import QuietSize
 
 _DIFF_STYLE = {"+": "#7ee787", "-": "#ff7b72", "@": "#56b6c2"}
 
@@ -77,7 +78,11 @@ def describe(finding: Finding, status: str) -> RenderableType:
     return Group(*parts)
 
 
-class FindingPanel(VerticalScroll):
+class _Body(QuietSize, Static):
+    """The panel's text (see :class:`.relayout.QuietSize`)."""
+
+
+class FindingPanel(QuietSize, VerticalScroll):
     """Details of the finding under the table cursor."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -87,7 +92,7 @@ class FindingPanel(VerticalScroll):
         FindingFocused), and every update of the text is a layout of the screen."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No finding selected.", "#6b7280"), id="finding-body")
+        yield _Body(Text("No finding selected.", "#6b7280"), id="finding-body")
 
     def _update(self, key: tuple[object, ...], make: Callable[[], RenderableType]) -> None:
         if key != self._shown:
