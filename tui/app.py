@@ -39,7 +39,7 @@ from reviewkit.words import plural
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
-from .diffmodel import Row, build_rows, cover_rows
+from .diffmodel import Row, build_rows, cover_rows, warm_highlight
 from .dismiss_screen import DismissScreen
 from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
@@ -57,6 +57,9 @@ from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
 
 Progress = Callable[[int, int | None, str], None]
 ReviewFn = Callable[["Options", Progress], list[Finding]]
+
+HIGHLIGHT_AHEAD = 128
+"""File sides coloured ahead after the check: half of what diffmodel's colour cache keeps."""
 
 NAVIGATE = Binding.Group("patch")
 FINDING_NAV = Binding.Group("finding")
@@ -217,9 +220,16 @@ class ReviewApp(App[int]):
         self._warm(findings, comments)
 
     def _warm(self, findings: list[Finding], comments: dict[int, list[Comment]]) -> None:
-        """In the check worker, once the findings are shown: lay out the help and the explain texts
-        of the first patch with findings at this terminal's width, so the first ``?`` and ``i`` only
-        draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        """In the check worker, once the findings are shown: colour the C files of the patches from
+        the one on screen on (see :func:`warm_highlight`), and lay out the help and the explain
+        texts of the first patch with findings at this terminal's width, so the first ``.``, ``?``
+        and ``i`` only draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        sides = 0
+        start = max(self.position, 0)
+        for patch in [*self.series.patches[start:], *self.series.patches[:start]]:
+            sides += warm_highlight(patch)
+            if sides >= HIGHLIGHT_AHEAD:
+                break
         width = self.size.width
         for w in box_text_widths(width, *HELP_BOX):
             prerender(self.console, HELP_KEY, help_table, w)
@@ -400,18 +410,27 @@ class ReviewApp(App[int]):
 
     @on(LineFocused)
     def _line_focused(self, event: LineFocused) -> None:
+        self._on_line(event.findings)
+
+    def _on_line(self, findings: list[Finding]) -> None:
         """On a line with findings: select one, and show its fix; elsewhere the last one's fix stays,
         so the cursor can walk to the lines the fix changes."""
-        if event.findings:
-            if self.table.current not in event.findings:
-                self.table.select(event.findings[0])
-            self._preview_fix(self.table.current if self.table.current in event.findings else event.findings[0])
+        if findings:
+            if self.table.current not in findings:
+                # what the table's FindingFocused would do, done here (one frame, not two)
+                self.table.select(findings[0], announce=False)
+                self._show_finding(findings[0])
+            self._preview_fix(self.table.current if self.table.current in findings else findings[0])
 
     @on(FindingFocused)
     def _finding_focused(self, event: FindingFocused) -> None:
-        self.panel.show(event.finding, self._status(event.finding))
-        self.diff.goto_finding(event.finding)
-        self._preview_fix(event.finding)
+        self._show_finding(event.finding)
+
+    def _show_finding(self, finding: Finding) -> None:
+        """The finding the table selected: in the panel, the diff's cursor on its line, its fix shown."""
+        self.panel.show(finding, self._status(finding))
+        self.diff.goto_finding(finding)
+        self._preview_fix(finding)
 
     # ------------------------------------------------------------------
     # Navigation
@@ -427,7 +446,10 @@ class ReviewApp(App[int]):
         """Next/previous finding line in this patch, then in the following patches."""
         index = self.diff.next_finding_row(self.diff.cursor, step)
         if index is not None:
-            self.diff.set_cursor(index, scroll="jump")
+            # what the diff's LineFocused would do, done here: in the frame of the cursor's move,
+            # not in one of its own after it
+            self.diff.set_cursor(index, scroll="jump", announce=False)
+            self._on_line(list(self.diff.rows[index].findings))
             return
         if self.session is None:
             return
