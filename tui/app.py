@@ -39,7 +39,7 @@ from reviewkit.words import plural
 
 from .comments import Comment, comments_for
 from .diff_view import DiffView
-from .diffmodel import Row, build_rows, cover_rows
+from .diffmodel import Row, build_rows, cover_rows, warm_highlight
 from .dismiss_screen import DismissScreen
 from .explain_screen import EXPLAIN_BOX, ExplainScreen, explain_key, explain_markdown, render_explain
 from .finding_panel import FindingPanel
@@ -57,6 +57,9 @@ from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
 
 Progress = Callable[[int, int | None, str], None]
 ReviewFn = Callable[["Options", Progress], list[Finding]]
+
+HIGHLIGHT_AHEAD = 128
+"""File sides coloured ahead after the check: half of what diffmodel's colour cache keeps."""
 
 NAVIGATE = Binding.Group("patch")
 FINDING_NAV = Binding.Group("finding")
@@ -133,7 +136,8 @@ class ReviewApp(App[int]):
         self.comments: dict[int, list[Comment]] = {}
         self.position = 0
         self.show_comments = True
-        self._rows: dict[int, list[Row]] = {}
+        self._rows: dict[tuple[int, bool], list[Row]] = {}
+        """By patch and whether the thread's replies are shown (f toggles, and both stay built)."""
         self._quit_armed = False
         self._unsafe_armed: str | None = None
         self._written = False
@@ -216,9 +220,16 @@ class ReviewApp(App[int]):
         self._warm(findings, comments)
 
     def _warm(self, findings: list[Finding], comments: dict[int, list[Comment]]) -> None:
-        """In the check worker, once the findings are shown: lay out the help and the explain texts
-        of the first patch with findings at this terminal's width, so the first ``?`` and ``i`` only
-        draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        """In the check worker, once the findings are shown: colour the C files of the patches from
+        the one on screen on (see :func:`warm_highlight`), and lay out the help and the explain
+        texts of the first patch with findings at this terminal's width, so the first ``.``, ``?``
+        and ``i`` only draw them (and load rich's Markdown and the diff lexer here, not on the key)."""
+        sides = 0
+        start = max(self.position, 0)
+        for patch in [*self.series.patches[start:], *self.series.patches[:start]]:
+            sides += warm_highlight(patch)
+            if sides >= HIGHLIGHT_AHEAD:
+                break
         width = self.size.width
         for w in box_text_widths(width, *HELP_BOX):
             prerender(self.console, HELP_KEY, help_table, w)
@@ -271,12 +282,21 @@ class ReviewApp(App[int]):
 
     def rows(self, position: int) -> list[Row]:
         if position == COVER and self.series.cover is not None:
-            return cover_rows(self.series.cover, self.series.total or len(self.series.patches))
-        if position not in self._rows:
-            findings = self.session.for_patch(position) if self.session else []
-            comments = self.comments.get(position, []) if self.show_comments else []
-            self._rows[position] = build_rows(self.series.patches[position], findings, comments)
-        return self._rows[position]
+            if (COVER, False) not in self._rows:  # kept, like a patch's, so that the diff keeps its strips
+                total = self.series.total or len(self.series.patches)
+                self._rows[(COVER, False)] = cover_rows(self.series.cover, total)
+            return self._rows[(COVER, False)]
+        key = (position, self.show_comments)
+        if key not in self._rows:
+            shown = self._rows.get((position, True))
+            if not self.show_comments and shown is not None:
+                # the same rows without the replies' (the diff keeps what it drew of them)
+                self._rows[key] = [r for r in shown if r.kind != "comment"]
+            else:
+                findings = self.session.for_patch(position) if self.session else []
+                comments = self.comments.get(position, []) if self.show_comments else []
+                self._rows[key] = build_rows(self.series.patches[position], findings, comments)
+        return self._rows[key]
 
     def view_rows(self, position: int) -> list[Row]:
         """The rows of ``position`` as the diff shows them: accepted fixes applied, the selected one previewed."""
@@ -318,12 +338,19 @@ class ReviewApp(App[int]):
             self.diff.show(self.view_rows(position))
         findings = self.session.for_patch(position) if self.session else []
         self.table.show(findings, [self._status(f) for f in findings])
+        selected = findings[0] if findings else None
+        on_line = self.diff.announced
+        if selected is not None and on_line and selected not in on_line:
+            # the line the cursor landed on selects its finding (_line_focused, when the diff's
+            # message arrives): select it now, so the panel is written once, in this frame
+            selected = on_line[0]
+            self.table.select(selected, announce=False)
         if self.session is None:
             self.panel.checking()
         elif position == COVER:
             self.panel.note("The cover letter: n goes to patch 1; the findings are on the patches.")
         else:
-            self.panel.show(findings[0] if findings else None, self._status(findings[0]) if findings else "")
+            self.panel.show(selected, self._status(selected) if selected is not None else "")
         self.query_one("#tree", SeriesTree).select_patch(position)
 
     def _status(self, finding: Finding) -> str:
@@ -383,18 +410,27 @@ class ReviewApp(App[int]):
 
     @on(LineFocused)
     def _line_focused(self, event: LineFocused) -> None:
+        self._on_line(event.findings)
+
+    def _on_line(self, findings: list[Finding]) -> None:
         """On a line with findings: select one, and show its fix; elsewhere the last one's fix stays,
         so the cursor can walk to the lines the fix changes."""
-        if event.findings:
-            if self.table.current not in event.findings:
-                self.table.select(event.findings[0])
-            self._preview_fix(self.table.current if self.table.current in event.findings else event.findings[0])
+        if findings:
+            if self.table.current not in findings:
+                # what the table's FindingFocused would do, done here (one frame, not two)
+                self.table.select(findings[0], announce=False)
+                self._show_finding(findings[0])
+            self._preview_fix(self.table.current if self.table.current in findings else findings[0])
 
     @on(FindingFocused)
     def _finding_focused(self, event: FindingFocused) -> None:
-        self.panel.show(event.finding, self._status(event.finding))
-        self.diff.goto_finding(event.finding)
-        self._preview_fix(event.finding)
+        self._show_finding(event.finding)
+
+    def _show_finding(self, finding: Finding) -> None:
+        """The finding the table selected: in the panel, the diff's cursor on its line, its fix shown."""
+        self.panel.show(finding, self._status(finding))
+        self.diff.goto_finding(finding)
+        self._preview_fix(finding)
 
     # ------------------------------------------------------------------
     # Navigation
@@ -410,7 +446,10 @@ class ReviewApp(App[int]):
         """Next/previous finding line in this patch, then in the following patches."""
         index = self.diff.next_finding_row(self.diff.cursor, step)
         if index is not None:
-            self.diff.set_cursor(index, scroll="jump")
+            # what the diff's LineFocused would do, done here: in the frame of the cursor's move,
+            # not in one of its own after it
+            self.diff.set_cursor(index, scroll="jump", announce=False)
+            self._on_line(list(self.diff.rows[index].findings))
             return
         if self.session is None:
             return
@@ -543,7 +582,6 @@ class ReviewApp(App[int]):
 
     def action_comments(self) -> None:
         self.show_comments = not self.show_comments
-        self._rows.clear()
         self.show_patch(self.position, keep_cursor=True)
         state = "shown" if self.show_comments else "hidden"
         count = sum(len({c.message_id for c in cs}) for cs in self.comments.values())

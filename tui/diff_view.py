@@ -25,6 +25,7 @@ from reviewkit.model import Finding, Severity
 from .diffmodel import Row, comment_row, file_row, find_row, locate, place_of
 from .highlight import TAB_SIZE
 from .messages import LineFocused
+from .relayout import set_virtual_size
 
 GUTTER = 14
 """``old`` (5) + space + ``new`` (5) + space + mark + space."""
@@ -55,6 +56,9 @@ _FIX_GUTTER = {
     "done": ("fixed", "#7ee787"),
     "gone": ("fixed", "#7ee787"),
 }
+KEEP_ROWS = 20_000
+"""Rows whose strips and widths are kept (the patches seen, both ways of showing the replies):
+beyond it the cache starts again."""
 _CURSOR = Style(bgcolor="#3e4a60")
 _PREFIX = {"add": ("+", "#7ee787"), "del": ("-", "#ff7b72"), "ctx": (" ", "")}
 SEVERITY_COLOUR = {Severity.ERROR: "#ff5f5f", Severity.WARNING: "#e5c07b", Severity.INFO: "#61afef"}
@@ -88,17 +92,28 @@ class DiffView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[Row] = []
         self._width = 0
-        self._strips: dict[tuple[int, bool], Strip] = {}
-        """Each row drawn once (uncropped), and again only when the cursor lands on or leaves it."""
+        self._strips: dict[tuple[int, bool, bool], tuple[Row, Strip]] = {}
+        """Each row drawn once (uncropped), and again only when the cursor lands on or leaves it:
+        by the row itself (its id, the row kept beside the strip), not its index, so the rows a
+        reshow keeps (a fix previewed or accepted, replies toggled, the findings arriving) and
+        those of a patch seen before are not drawn again."""
+        self.announced: list[Finding] | None = None
+        """The findings of the line the last :meth:`show` put the cursor on, when it told the app
+        (LineFocused; None when it did not): the app selects the same finding at once."""
+        self._widths: dict[int, tuple[Row, int]] = {}
+        """The cells of each row's text, by the row (as :attr:`_strips`)."""
 
     # ------------------------------------------------------------------
     # Content
 
     def show(self, rows: list[Row], cursor: int = 0) -> None:
         self.rows = rows
-        self._strips.clear()
+        if len(self._strips) + len(rows) > KEEP_ROWS:
+            self._strips.clear()
+            self._widths.clear()
         self._width = GUTTER + 2 + max((self._text_width(r, i) for i, r in enumerate(rows)), default=0)
-        self.virtual_size = Size(self._width, len(rows))
+        set_virtual_size(self, Size(self._width, len(rows)))
+        self.announced = None
         self.set_cursor(cursor, scroll="top" if cursor == 0 else "jump")
         self.refresh()
 
@@ -119,9 +134,21 @@ class DiffView(ScrollView, can_focus=True):
 
     def _text_width(self, row: Row, index: int) -> int:
         """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
+        if row.kind == "comment":  # its author is written on the first of its rows only
+            return self._row_text(row, index).cell_len
+        kept = self._widths.get(id(row))
+        if kept is not None and kept[0] is row:
+            return kept[1]
         if row.is_code or row.kind == "fix":
-            return cell_len(row.text.expandtabs(TAB_SIZE))
-        return self._row_text(row, index).cell_len
+            width = cell_len(row.text.expandtabs(TAB_SIZE))
+        else:
+            width = self._row_text(row, index).cell_len
+        self._widths[id(row)] = (row, width)
+        return width
+
+    def _first_of_comment(self, index: int) -> bool:
+        row = self.rows[index]
+        return row.comment is not None and (index == 0 or self.rows[index - 1].comment is not row.comment)
 
     def _row_text(self, row: Row, index: int) -> Text:
         if row.is_code:
@@ -145,7 +172,7 @@ class DiffView(ScrollView, can_focus=True):
                 f.message,
             )
         if row.kind == "comment" and row.comment is not None:
-            first = index == 0 or self.rows[index - 1].comment is not row.comment
+            first = self._first_of_comment(index)
             who = f"{row.comment.author}: " if first else " " * (len(row.comment.author) + 2)
             return Text.assemble(("┃ ", "#c8a2e8"), (who, Style(bold=True)), row.text.expandtabs(TAB_SIZE))
         return Text(row.text.expandtabs(TAB_SIZE))
@@ -160,10 +187,15 @@ class DiffView(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width)
         at_cursor = index == self.cursor
-        strip = self._strips.get((index, at_cursor))
-        if strip is None:
-            strip = self._strips[(index, at_cursor)] = self._draw(index, at_cursor)
-        base = self._base(self.rows[index], at_cursor)
+        row = self.rows[index]
+        key = (id(row), at_cursor, row.kind == "comment" and self._first_of_comment(index))
+        kept = self._strips.get(key)
+        if kept is not None and kept[0] is row:
+            strip = kept[1]
+        else:
+            strip = self._draw(index, at_cursor)
+            self._strips[key] = (row, strip)
+        base = self._base(row, at_cursor)
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base).crop(0, width)
 
     @staticmethod
@@ -258,6 +290,7 @@ class DiffView(ScrollView, can_focus=True):
         if row is None:
             return
         line = row.new if row.kind != "del" else None
+        self.announced = list(row.findings)
         self.post_message(LineFocused(row.path, line, list(row.findings)))
 
     def watch_cursor(self, old: int, new: int) -> None:

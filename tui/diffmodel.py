@@ -154,12 +154,34 @@ def _highlight(rows: list[Row]) -> None:
     """Colour each side of one file as a C fragment (headers and docs stay plain)."""
     if not rows or not rows[0].path.endswith((".c", ".h")):
         return
-    for side in (("add", "ctx"), ("del", "ctx")):
+    for side in _SIDES:
         picked = [r for r in rows if r.kind in side]
         texts = _highlighted(tuple(r.text for r in picked))
         for row, text in zip(picked, texts, strict=True):
             if row.kind != "ctx" or side[0] == "add":
                 row.code = text
+
+
+def warm_highlight(patch: Patch) -> int:
+    """Colour ``patch``'s C files ahead (in a worker thread): the sides :func:`_highlight` will ask
+    for when a row of them is first drawn are then in :func:`_highlighted`'s cache, and the first
+    jump to a finding in another file does not parse it on the key (30-50 ms).  Works on rows of
+    its own, never on the app's.  Returns the sides coloured."""
+    done: set[int] = set()
+    sides = 0
+    for row in build_rows(patch, []):
+        rows = row.file_rows
+        if rows is None or id(rows) in done:
+            continue
+        done.add(id(rows))
+        for side in _SIDES:
+            _highlighted(tuple(r.text for r in rows if r.kind in side))
+            sides += 1
+    return sides
+
+
+_SIDES = (("add", "ctx"), ("del", "ctx"))
+"""The two sides of a file's hunks, each coloured as one fragment: the post-image, the pre-image."""
 
 
 def find_row(rows: list[Row], finding: Finding) -> int | None:

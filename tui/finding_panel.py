@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +14,7 @@ from reviewkit.model import Finding, function_phrase
 
 from .diff_view import SEVERITY_COLOUR
 from .fix_preview import after_lines
+from .relayout import QuietSize
 
 _DIFF_STYLE = {"+": "#7ee787", "-": "#ff7b72", "@": "#56b6c2"}
 
@@ -75,23 +78,37 @@ def describe(finding: Finding, status: str) -> RenderableType:
     return Group(*parts)
 
 
-class FindingPanel(VerticalScroll):
+class _Body(QuietSize, Static):
+    """The panel's text (see :class:`.relayout.QuietSize`)."""
+
+
+class FindingPanel(QuietSize, VerticalScroll):
     """Details of the finding under the table cursor."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[object, ...] | None = None
+        """What the body shows: moving to a finding shows it twice (the key, then the table's
+        FindingFocused), and every update of the text is a layout of the screen."""
+
     def compose(self) -> ComposeResult:
-        yield Static(Text("No finding selected.", "#6b7280"), id="finding-body")
+        yield _Body(Text("No finding selected.", "#6b7280"), id="finding-body")
+
+    def _update(self, key: tuple[object, ...], make: Callable[[], RenderableType]) -> None:
+        if key != self._shown:
+            self._shown = key
+            self.query_one("#finding-body", Static).update(make())
 
     def note(self, text: str) -> None:
-        self.query_one("#finding-body", Static).update(Text(text, "#6b7280"))
+        self._update(("note", text), lambda: Text(text, "#6b7280"))
 
     def checking(self) -> None:
         """While the check runs: say so, never "No findings"."""
-        self.query_one("#finding-body", Static).update(Text("Checking the series…", "#6b7280"))
+        self._update(("checking",), lambda: Text("Checking the series…", "#6b7280"))
 
     def show(self, finding: Finding | None, status: str = "") -> None:
-        body = self.query_one("#finding-body", Static)
         if finding is None:
-            body.update(Text("No findings in this patch.", "#6b7280"))
+            self._update(("none",), lambda: Text("No findings in this patch.", "#6b7280"))
         else:
-            body.update(describe(finding, status))
+            self._update(("finding", id(finding), finding, status), lambda: describe(finding, status))
         self.scroll_home(animate=False)

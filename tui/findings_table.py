@@ -24,6 +24,7 @@ from reviewkit.model import Finding
 
 from .diff_view import SEVERITY_COLOUR
 from .messages import FindingFocused
+from .relayout import set_virtual_size
 
 STATUS_MARK = {"accepted": Text("✓", "bold #7ee787"), "dismissed": Text("✗", "#6b7280"), "": Text("")}
 COLUMNS = (
@@ -74,7 +75,7 @@ class FindingsTable(ScrollView, can_focus=True):
         self._cells = [self._row_cells(f, s) for f, s in zip(findings, statuses, strict=True)]
         self.cursor_row = 0
         self._strips.clear()
-        self.virtual_size = Size(self.size.width, len(self.findings) + 1)
+        set_virtual_size(self, Size(self.size.width, len(self.findings) + 1))
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
@@ -125,13 +126,14 @@ class FindingsTable(ScrollView, can_focus=True):
             return None
         return self.findings[self.cursor_row]
 
-    def select(self, finding: Finding) -> None:
+    def select(self, finding: Finding, *, announce: bool = True) -> None:
         """Move the cursor to ``finding`` unless it is already there."""
         if finding in self.findings and self.current is not finding:
-            self.move_cursor(row=self.findings.index(finding))
+            self.move_cursor(row=self.findings.index(finding), announce=announce)
 
-    def move_cursor(self, *, row: int) -> None:
-        """Put the cursor on ``row`` and announce the finding there (the diff follows)."""
+    def move_cursor(self, *, row: int, announce: bool = True) -> None:
+        """Put the cursor on ``row`` and announce the finding there (the diff follows), unless the
+        caller has shown it already."""
         if not self.findings:
             return
         row = max(0, min(row, len(self.findings) - 1))
@@ -141,7 +143,8 @@ class FindingsTable(ScrollView, can_focus=True):
         self.refresh_line(old + 1)
         self.refresh_line(row + 1)
         self._scroll_to_cursor()
-        self.post_message(FindingFocused(self.findings[row]))
+        if announce:
+            self.post_message(FindingFocused(self.findings[row]))
 
     def _scroll_to_cursor(self) -> None:
         rows = max(1, self.size.height - 1)
@@ -172,7 +175,7 @@ class FindingsTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         self._strips.clear()
-        self.virtual_size = Size(event.size.width, len(self.findings) + 1)
+        set_virtual_size(self, Size(event.size.width, len(self.findings) + 1))
 
     # ------------------------------------------------------------------
     # Rendering

@@ -20,8 +20,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from .relayout import QuietSize
 
-class KeyBar(Widget):
+
+class KeyBar(QuietSize, Widget):
     """``? help  q quit  n p patch  . , finding  ...`` and the palette key on the right."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"keybar--key", "keybar--description"}

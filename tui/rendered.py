@@ -19,6 +19,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .relayout import set_virtual_size
+
 _KEPT: OrderedDict[tuple[Hashable, int], list[list[Segment]]] = OrderedDict()
 KEEP = 96
 """Renderings kept (help and explain texts at the widths seen or warmed): a few MB at most."""
@@ -63,7 +65,20 @@ class RenderedText(ScrollView, can_focus=True):
         if width != self._width:
             self._width = width
             self._lines = self.lines_at(width)
-            self.virtual_size = Size(width, len(self._lines))
+            set_virtual_size(self, Size(width, len(self._lines)))
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Lay the text out at the width the layout gives, before the scrollbars are set from it:
+        laid out when first drawn, the text's length was a layout of the screen of its own, and
+        the scrollbar it brings another (two frames more for ``i`` and ``?``)."""
+        gutter = self.styles.gutter.width + self.styles.scrollbar_size_vertical
+        if size.width > gutter:
+            width = size.width - gutter
+            if width != self._width:
+                self._width = width
+                self._lines = self.lines_at(width)
+                self.set_reactive(ScrollView.virtual_size, Size(width, len(self._lines)))
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lines_at(self._text_width(width)))

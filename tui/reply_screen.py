@@ -27,6 +27,23 @@ from reviewkit.errors import UsageError
 from reviewkit.io import write_atomic
 
 from .keybar import KeyBar
+from .relayout import QuietSize
+
+
+class _Box(QuietSize, Vertical):
+    """The screen's panes, sized by the screen (see :class:`.relayout.QuietSize`)."""
+
+
+class _Row(QuietSize, Horizontal):
+    pass
+
+
+class _Title(QuietSize, Static):
+    pass
+
+
+class _Label(QuietSize, Label):
+    pass
 
 
 class ReplyScreen(Screen[Path | None]):
@@ -46,10 +63,10 @@ class ReplyScreen(Screen[Path | None]):
         self.saved: Path | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="reply-box"):
-            yield Static(Text.assemble(("Reply to ", "bold"), self.title_text), id="reply-title")
-            with Horizontal(id="reply-path-row"):
-                yield Label("save to ")
+        with _Box(id="reply-box"):
+            yield _Title(Text.assemble(("Reply to ", "bold"), self.title_text), id="reply-title")
+            with _Row(id="reply-path-row"):
+                yield _Label("save to ")
                 yield Input(str(self.path), id="reply-path")
             yield TextArea(
                 self.text,
