@@ -737,3 +737,10 @@ def test_every_binding_is_in_the_help_table() -> None:
         if key not in listed:
             missing.append(f"{key} ({binding.description})")
     assert not missing, "keys bound but not in the help: " + ", ".join(missing)
+
+
+def test_textual_still_has_the_private_hooks_the_fast_repaint_uses() -> None:
+    """tui/relayout.py falls back to Textual's public path without them; this says when that happens."""
+    from reviewkit.tui.relayout import private_hooks_present
+
+    assert private_hooks_present(), "Textual renamed _scroll_update/_size_updated(layout=): relayout.py runs slow"

@@ -16,6 +16,7 @@ only needs the scrollbars updated and the pane repainted.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING
 
 from textual.geometry import Size
@@ -29,13 +30,30 @@ else:
     class settings (can_focus False, its DEFAULT_CSS) ahead of their own widget's."""
 
 
+_LAYOUT_FLAG = "layout" in inspect.signature(getattr(Widget, "_size_updated", lambda: None)).parameters
+"""Textual's ``Widget._size_updated`` takes ``layout=`` (8.x does)."""
+
+
+def private_hooks_present() -> bool:
+    """Textual's private hooks this module leans on are there (tests/test_tui.py checks it, so a
+    Textual release that renames them fails the suite instead of quietly costing the fast path)."""
+    return callable(getattr(Widget, "_scroll_update", None)) and _LAYOUT_FLAG
+
+
 def set_virtual_size(widget: Widget, size: Size) -> None:
     """Give ``widget`` (a scrolling pane sized by the screen) a new virtual size: its scrollbars
-    follow and it repaints; the screen is laid out again only when a scrollbar comes or goes."""
+    follow and it repaints; the screen is laid out again only when a scrollbar comes or goes.
+
+    Without Textual's private ``_scroll_update`` (another Textual release) the public reactive is
+    set instead: correct, one layout slower."""
     if size == widget.virtual_size:
         return
+    update = getattr(widget, "_scroll_update", None)
+    if not callable(update):
+        widget.virtual_size = size
+        return
     widget.set_reactive(Widget.virtual_size, size)
-    widget._scroll_update(size)
+    update(size)
     widget.refresh()
 
 
@@ -49,4 +67,6 @@ class QuietSize(_Mixin):
     goes still lays the screen out (``show_vertical_scrollbar`` is a layout reactive)."""
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        if not _LAYOUT_FLAG:  # a Textual release without the ``layout`` flag: its own behaviour
+            return super()._size_updated(size, virtual_size, container_size)
         return super()._size_updated(size, virtual_size, container_size, layout=False)
