@@ -196,9 +196,6 @@ def _refined(
     return first
 
 
-_FAILED_RET = re.compile(r"^(?:-\s*E[A-Z0-9]+|-\d+|ERR_PTR\(.*\))$")
-
-
 def _result_condition(res: LockResult, key: str) -> str | None:
     """``"zero"`` when every exit holding ``key`` returns ``0`` and every other exit an error code, and
     ``"nonzero"`` when the holding exits return ``1``/``true`` and the others ``0``/``false``; else None."""
@@ -213,7 +210,7 @@ def _result_condition(res: LockResult, key: str) -> str | None:
         (held if keeps else dropped).add(value)
     if not held or not dropped:
         return None
-    if held == {"0"} and all(_FAILED_RET.match(v) for v in dropped):
+    if held == {"0"} and all(_ERRORISH.match(v) for v in dropped):
         return "zero"
     if held <= {"1", "true"} and dropped <= {"0", "false"}:
         return "nonzero"

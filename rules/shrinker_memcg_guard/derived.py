@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from reviewkit.rules._csyntax import norm_object
+from reviewkit.rules._csyntax import ancestors, contains, norm_object
 
 from reviewkit.api import Applicability, FileView, Fix, FunctionView, Node, edit_on_view
 
@@ -22,6 +22,8 @@ class Binding:
     local: str
     value: str
     """``&sc->memcg->queue`` as written."""
+    memcg: str
+    """The memcg expression inside it (``sc->memcg``): what the fix tests."""
     statement: Node
     """The expression statement or declaration that binds ``local``."""
     fallback: bool
@@ -71,20 +73,21 @@ def derived_uses(
     for local, sites in writes.items():
         sites.sort(key=lambda s: s[0].start_byte)
         for i, (node, right) in enumerate(sites):
-            value = _memcg_address(fv, right, memcgs)
-            if value is None or guarded(node) or _in_loop(node, body):
+            found = _memcg_address(fv, right, memcgs)
+            if found is None or guarded(node) or _in_loop(node, body):
                 continue
             statement = _statement(node)
             later = sites[i + 1][0].start_byte if i + 1 < len(sites) else None
-            bind = Binding(local, value, statement, fallback=i > 0 and _same_block(sites[i - 1][0], node))
+            fallback = i > 0 and _same_block(sites[i - 1][0], node)
+            bind = Binding(local, found[0], found[1], statement, fallback)
             for deref in _derefs_of(fv, body, local, node.end_byte, later):
                 if not guarded(deref):
                     yield bind, Deref(deref, fv.parsed.text(deref))
                     break
 
 
-def _memcg_address(fv: FunctionView, right: Node | None, memcgs: list[str]) -> str | None:
-    """``&M->a.b`` (M a memcg expression) as written, else None."""
+def _memcg_address(fv: FunctionView, right: Node | None, memcgs: list[str]) -> tuple[str, str] | None:
+    """(``&M->a.b`` as written, ``M``) for M a memcg expression, else None."""
     while right is not None and right.type in ("parenthesized_expression", "cast_expression"):
         right = right.child_by_field_name("value") if right.type == "cast_expression" else right.named_children[0]
     if right is None or right.type != "pointer_expression" or fv.parsed.text(right)[:1] != "&":
@@ -94,7 +97,9 @@ def _memcg_address(fv: FunctionView, right: Node | None, memcgs: list[str]) -> s
         arg = inner.child_by_field_name("argument")
         op = inner.child_by_field_name("operator")
         if arg is not None and norm_object(fv.parsed.text(arg)) in memcgs:
-            return fv.parsed.text(right) if op is not None and fv.parsed.text(op) == "->" else None
+            if op is None or fv.parsed.text(op) != "->":
+                return None
+            return fv.parsed.text(right), fv.parsed.text(arg)
         inner = arg
     return None
 
@@ -131,23 +136,14 @@ def _statement(node: Node) -> Node:
 
 def _in_loop(node: Node, body: Node) -> bool:
     """Inside a loop the source order is not the run order: not judged."""
-    cur = node.parent
-    while cur is not None and cur.id != body.id:
-        if cur.type in ("for_statement", "while_statement", "do_statement"):
-            return True
-        cur = cur.parent
-    return False
+    loops = ("for_statement", "while_statement", "do_statement")
+    return any(a.type in loops for a in ancestors(node) if contains(body, a) and a.id != body.id)
 
 
 def _same_block(earlier: Node, node: Node) -> bool:
     """The earlier write runs on every path to ``node``: both statements sit in one block, or it is outer."""
     block = _statement(earlier).parent
-    cur: Node | None = _statement(node)
-    while cur is not None:
-        if block is not None and cur.id == block.id:
-            return True
-        cur = cur.parent
-    return False
+    return block is not None and contains(block, node)
 
 
 def rebind_fix(fv: FunctionView, view: FileView, bind: Binding) -> Fix | None:
@@ -160,16 +156,10 @@ def rebind_fix(fv: FunctionView, view: FileView, bind: Binding) -> Fix | None:
     if text is None:
         return None
     indent = text[: len(text) - len(text.lstrip())]
-    memcg = _root_memcg(bind.value)
+    memcg = bind.memcg
     new = (f"{indent}if ({memcg})", f"{indent}\t{text.lstrip()}")
     return Fix(
         f"Set `{bind.local}` from the memcg only when `{memcg}` is set",
         (edit_on_view(view, line, line + 1, new),),
         Applicability.UNSAFE,
     )
-
-
-def _root_memcg(value: str) -> str:
-    """``sc->memcg`` of ``&sc->memcg->queue.x``."""
-    inner = value.lstrip("&").strip()
-    return inner.rsplit("->", 1)[0] if "->" in inner else inner

@@ -22,16 +22,14 @@ by name when both are file-scope objects.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, strip_casts
 from reviewkit.rules.teardown_order.reach import address_aliases, rebase_alias
+from reviewkit.rules.teardown_order.statements import root_name as _root
 
 from reviewkit.api import FunctionView, ReviewContext
-
-_ROOT_RE = re.compile(r"^([A-Za-z_]\w*)(.*)$")
 
 
 @dataclass(frozen=True)
@@ -111,8 +109,3 @@ def queue_links(queued: list[Queued], obj: str) -> list[Link]:
         Link(work, obj, q.how, q.path, q.line, None, "work", None, queued=True)
         for work, q in works_on(queued, obj, delayed=True)
     ]
-
-
-def _root(text: str) -> str:
-    m = _ROOT_RE.match(text)
-    return m.group(1) if m else ""
