@@ -68,9 +68,11 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
     from reviewkit.locks.headers import included_in_repo as lock_included_in_repo
+    from reviewkit.locks.headers import macro_summaries as lock_macro_summaries
     from reviewkit.locks.headers import text_header_summaries as lock_text_header_summaries
     from reviewkit.locks.model import lock_label
     from reviewkit.locks.prepost_judge import review as lock_prepost
+    from reviewkit.locks.siblings import sibling_summaries as lock_sibling_summaries
     from reviewkit.locks.summary import summarise as lock_summaries
     from reviewkit.transform import facade as transform
     from reviewkit.transform.facade import GlobalDecl, Param, Scope, Stmt
@@ -124,6 +126,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_unpaired_callback": ("reviewkit.locks.handback", "unpaired_callback"),
     "lock_included": ("reviewkit.locks.headers", "included"),
     "lock_included_in_repo": ("reviewkit.locks.headers", "included_in_repo"),
+    "lock_macro_summaries": ("reviewkit.locks.headers", "macro_summaries"),
+    "lock_sibling_summaries": ("reviewkit.locks.siblings", "sibling_summaries"),
     "lock_text_header_summaries": ("reviewkit.locks.headers", "text_header_summaries"),
     "lock_token_out": ("reviewkit.locks.handback", "token_out"),
     "lock_object_out": ("reviewkit.locks.handback", "object_out"),
@@ -222,8 +226,10 @@ __all__ = [
     "lock_included_in_repo",
     "lock_key",
     "lock_label",
+    "lock_macro_summaries",
     "lock_object_out",
     "lock_prepost",
+    "lock_sibling_summaries",
     "lock_summaries",
     "lock_text_header_summaries",
     "lock_token_out",

@@ -180,8 +180,10 @@ from reviewkit.api import (
     lock_included_in_repo,
     lock_key,
     lock_label,
+    lock_macro_summaries,
     lock_object_out,
     lock_prepost,
+    lock_sibling_summaries,
     lock_text_header_summaries,
     lock_token_out,
     lock_unknown_tail,
@@ -261,6 +263,11 @@ def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockMod
         tree = Path(ctx.tree) if ctx.tree is not None and not ctx.scan else None
         for name, s in lock_header_summaries(lock_included(source, text, tree), kernel, model).items():
             out.setdefault(name, s)
+    for _pc, fv in ctx.c_files():
+        # the file's own lock macros (``#define shm_unlock(shp) ipc_unlock(&(shp)->shm_perm)``), over its headers'
+        text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
+        for name, s in lock_macro_summaries(fv.path, text, kernel, model, out).items():
+            out.setdefault(name, s)
     return out
 
 
@@ -309,10 +316,47 @@ def _check_function(
         ctx.bump(f"{ID}.parse-error-skipped")
         return
     found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
+    if found and (more := _sibling_helpers(ctx, fv, summaries)):
+        # before saying so, read the helpers it calls from the files next to it, as a reviewer would
+        summaries = {**summaries, **more}
+        res = ctx.facts.locks(fv, summaries, new_keys, assume_held=entry)
+        if not res.complete:
+            ctx.bump(f"{ID}.budget-exceeded")
+            return
+        found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
+        if not found:
+            ctx.bump(f"{ID}.explained-by-sibling-helper")
     if pre is not None and pre.function is not None:
         found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
         yield f
+
+
+def _sibling_helpers(ctx: ReviewContext, fv: FunctionView, summaries: dict[str, Any]) -> dict[str, Any]:
+    """Summaries of the callees of ``fv`` that neither its file, its headers nor the lock model explain,
+    from the other ``.c`` files of its directory (in a scan, and in tree mode)."""
+    from pathlib import Path
+
+    if ctx.scan:
+        source = Path(fv.path)
+    elif ctx.tree is not None:
+        source = Path(ctx.tree) / fv.path
+    else:
+        return {}
+    model = ctx.facts.lock_model
+    defined = _defined(ctx, fv.path)
+    names = {
+        c.name
+        for n in ctx.facts.cfg(fv).nodes
+        for c in n.calls
+        if c.name not in summaries
+        and c.name not in defined
+        and c.name not in model.acquires
+        and c.name not in model.releases
+        and not model.neutral.fullmatch(c.name)
+        and c.args
+    }
+    return lock_sibling_summaries(source, names, ctx.kernel, model, summaries)
 
 
 def _converted(ctx: ReviewContext, fv: FunctionView, pre: FunctionView | None, summaries: dict[str, Any]) -> set[str]:
@@ -503,14 +547,18 @@ def _last_code_line(fv: FunctionView, line: int | None) -> int | None:
 
 def _unknown_tail(ctx: ReviewContext, res: LockResult, ex: Any, h: Any, common: set[str]) -> str | None:
     """:func:`reviewkit.locks.callees.unknown_tail` with this file's defined functions."""
+    return lock_unknown_tail(res, ctx.facts.lock_model, ex, h, common, _defined(ctx, res.fv.path))
+
+
+def _defined(ctx: ReviewContext, path: str) -> frozenset[str]:
+    """The functions the file at ``path`` defines (its own are summarised with it)."""
     table = ctx.facts.table(f"{ID}.defined")
-    defined = table.get(res.fv.path)
+    defined = table.get(path)
     if defined is None:
-        path = res.fv.path
         defined = table[path] = frozenset(
             f.name for _pc, fv in ctx.c_files() if fv.path == path for f in fv.functions("post")
         )
-    return lock_unknown_tail(res, ctx.facts.lock_model, ex, h, common, defined)
+    return defined
 
 
 def _consumed_by_callee(ctx: ReviewContext, res: LockResult, key: str, holding: list[Any] | None = None) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewkit.cparse.normalize import macro_name_at, normalize
+from reviewkit.cparse.normalize import directive_condition, macro_name_at, normalize
 from reviewkit.cparse.parse import parse
 
 
@@ -237,6 +237,35 @@ def test_branch_body_keeps_one_side() -> None:
     out = assert_shape(src)
     assert b"return 2" in out and b"return 3" not in out
     assert parses_clean(src)
+
+
+def test_configurations_inside_a_function_become_alternatives() -> None:
+    src = (
+        b"int widget_set(int a)\n{\n\tg(a);\n#ifdef CONFIG_WIDGET\n\tone(a);\n\tdone(a);\n#else\n"
+        b"\ttwo(a);\n\tdone(a);\n#endif\n\treturn 0;\n}\n"
+    )
+    out = assert_shape(src)
+    assert parses_clean(src)
+    [fn] = parse(src).functions()
+    [branch] = [n for n in _walk(fn.body) if n.type == "if_statement"]
+    alternative = branch.child_by_field_name("alternative")
+    assert alternative is not None and b"two(a)" in out[alternative.start_byte : alternative.end_byte]
+    assert b"one(a)" in out[branch.start_byte : alternative.start_byte]
+    assert directive_condition("#ifndef CONFIG_SMP") == "!CONFIG_SMP"
+    assert directive_condition("\tret = 0;") is None
+
+
+def test_configurations_without_room_or_outside_functions_stay_in_sequence() -> None:
+    # no indentation byte before the else branch's code: both branches kept one after the other
+    src = b"int f(int a)\n{\n#ifdef CONFIG_WIDGET\n\tone(a);\n#else\ntwo(a);\n#endif\n\treturn 0;\n}\n"
+    out = assert_shape(src)
+    assert b"if(_)" not in out and b"one(a)" in out and b"two(a)" in out
+
+
+def _walk(node):  # type: ignore[no-untyped-def]
+    yield node
+    for child in node.children:
+        yield from _walk(child)
 
 
 def test_multiline_define_is_blanked_and_single_line_kept() -> None:

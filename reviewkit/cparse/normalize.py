@@ -368,8 +368,62 @@ def _conditionals(buf: _Buffer) -> None:
         for i, (a, b) in enumerate(branches):
             if i not in keep:
                 buf.blank(a, b)
+        if len(keep) == 2 and _as_if_else(buf, group, branches):
+            continue
         for m in group:
             buf.blank(*m.span("line"))
+
+
+def _as_if_else(buf: _Buffer, group: list[re.Match[bytes]], branches: list[tuple[int, int]]) -> bool:
+    """``#ifdef X`` A ``#else`` B ``#endif`` inside a function body, both self-contained: written as
+    ``if(_){`` A ``}else`` ``{``B ``}``, so the two configurations are alternatives, not one after the
+    other (two ``mmap_write_unlock()`` in the two branches are one release on each path).
+
+    The ``{`` of the else goes over the first indentation byte of B, so every byte keeps its offset; a
+    branch without one, a directive line too short for ``if(_){``, ``#elif`` chains and code outside a
+    function stay as they were (both branches in sequence).  The flow graph reads the condition back
+    from the directive (:func:`directive_condition`)."""
+    kinds = [m.group("kind") for m in group]
+    if len(kinds) != 3 or kinds[1] != b"else" or kinds[2] != b"endif" or kinds[0] not in (b"if", b"ifdef", b"ifndef"):
+        return False
+    (a0, a1), (b0, b1) = branches[0], branches[1]
+    first, other, end = (m.span("line") for m in group)
+    if first[1] - first[0] < len(_IF_OPEN) or other[1] - other[0] < len(_ELSE) or end[1] - end[0] < 1:
+        return False
+    if buf.mask.count(b"{", 0, first[0]) - buf.mask.count(b"}", 0, first[0]) <= 0:
+        return False  # not inside a function
+    if not _statements_only(bytes(buf.mask[a0:a1])) or not _statements_only(bytes(buf.mask[b0:b1])):
+        return False
+    indent = re.compile(rb"[ \t]").search(buf.mask, b0, b1)
+    if indent is None or buf.mask[b0 : indent.start()].strip():
+        return False
+    for m in group:
+        buf.blank(*m.span("line"))
+    buf.put(first[0], _IF_OPEN)
+    buf.put(other[0], _ELSE)
+    buf.put(indent.start(), b"{")
+    buf.put(end[0], b"}")
+    return True
+
+
+_IF_OPEN = b"if(_){"
+_ELSE = b"}else"
+
+
+def _statements_only(text: bytes) -> bool:
+    """Code that can be a block's body: balanced, ending a statement, no preprocessor line left."""
+    code = text.strip()
+    return bool(code) and _self_contained(text) and not _PREPROC_LINE.search(text) and code[-1:] in (b";", b"}")
+
+
+def directive_condition(line: str) -> str | None:
+    """The C condition of a ``#if``/``#ifdef``/``#ifndef`` line (``CONFIG_64BIT``, ``!CONFIG_SMP``), or
+    None for any other line: how a path through an alternative :func:`_as_if_else` wrote is told."""
+    m = re.match(r"\s*#\s*(ifdef|ifndef|if)\b(.*)", line)
+    if m is None:
+        return None
+    cond = " ".join(m.group(2).replace("\\\n", " ").split()).split("/*")[0].strip()
+    return f"!{cond}" if m.group(1) == "ifndef" else cond
 
 
 # ---------------------------------------------------------------------------

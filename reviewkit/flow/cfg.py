@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewkit.cparse.normalize import directive_condition
 from reviewkit.cparse.parse import Call, Node, iter_calls
 from reviewkit.flow.signs import keep_useful, sign_atom
 from reviewkit.kernel import builtin_model
@@ -251,6 +252,8 @@ class _Builder:
         if ast is not None:
             n.line = self.fv.real_line(ast)
             n.text = self.parsed.text(ast)
+            if kind == K_COND and self.parsed.normalized[ast.start_byte : ast.end_byte].strip(b"() ") == b"_":
+                n.text = self._directive(ast) or n.text
             n.calls = self.calls_of(ast)
             rebinds: set[str] = set()
             n.writes = frozenset(_writes(self.parsed, ast, rebinds))
@@ -261,6 +264,13 @@ class _Builder:
                 n.assigns = tuple(_const_assigns(self.parsed, ast))
         self.nodes.append(n)
         return n
+
+    def _directive(self, ast: Node) -> str | None:
+        """The condition of the ``#ifdef`` a configuration alternative was written from (``if(_){``)."""
+        src = self.parsed.source
+        start = src.rfind(b"\n", 0, ast.start_byte) + 1
+        end = src.find(b"\n", ast.start_byte)
+        return directive_condition(src[start : end if end >= 0 else len(src)].decode("utf-8", "replace"))
 
     def pointers(self) -> frozenset[str]:
         """Parameters and locals declared as pointers (``struct rl_elem *rl``)."""
@@ -772,6 +782,41 @@ def _model(kernel: dict[str, Any] | None) -> KernelModel:
     return builtin_model() if kernel is None else KernelModel(kernel)
 
 
+_NORETURN_DECL = re.compile(r"(?:__noreturn|__attribute__\s*\(\(\s*(?:__)?noreturn(?:__)?\s*\)\))[^;{(]*?\b(\w+)\s*\(")
+
+
+def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
+    """``base`` and the functions of ``fv``'s file that never return: declared ``__noreturn``, or whose
+    body ends, as its last statement on every path, in a call that does not return
+    (``aha152x_error()`` printing and then calling ``panic()``).  A caller that calls one after
+    dropping a lock does not go on to drop it again.  Read once per parse (cached on it)."""
+    parsed = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
+    memo = parsed.__dict__.setdefault("_noreturn_memo", {})
+    got = memo.get(base)
+    if got is not None:
+        return got
+    text = parsed.source.decode("utf-8", "replace") if b"noreturn" in parsed.source else ""
+    found = {m.group(1) for m in _NORETURN_DECL.finditer(text)}
+    functions = parsed.functions()
+    for _ in range(3):
+        more = {f.name for f in functions if f.name not in found and _ends_in(parsed, f.body, base | found)}
+        if not more:
+            break
+        found |= more
+    memo[base] = got = base | found
+    return got
+
+
+def _ends_in(parsed: Any, body: Node, names: frozenset[str] | set[str]) -> bool:
+    """Does the block's last statement call one of ``names`` as a statement of its own?"""
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    if not stmts or stmts[-1].type != "expression_statement" or not stmts[-1].named_children:
+        return False
+    call = stmts[-1].named_children[0]
+    fn = call.child_by_field_name("function") if call.type == "call_expression" else None
+    return fn is not None and fn.type == "identifier" and parsed.text(fn) in names
+
+
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     """The CFG of ``fv``'s function, built afresh.
 
@@ -779,7 +824,7 @@ def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
     (``ctx.facts.cfg(fv)``), which builds each one once.
     """
     model = _model(kernel)
-    b = _Builder(fv, model.noreturn, model.asserts)
+    b = _Builder(fv, file_noreturn(fv, frozenset(model.noreturn)), model.asserts)
     fn = fv.function
     entry = b.new(K_ENTRY)
     if fn is not None:

@@ -152,4 +152,42 @@ def header_summaries(paths: list[Path], kernel: dict[str, Any], model: LockModel
 def _views(path: Path, text: str, model: LockModel) -> list[FunctionView]:
     if not (model.mentioned(text) or "__releases" in text or "__acquires" in text):
         return []
-    return whole_file_view(str(path), str(path), None, text, tree_pre="").functions("post")
+    views = whole_file_view(str(path), str(path), None, text, tree_pre="").functions("post")
+    return views + macro_views(path, text, model)
+
+
+def macro_views(path: Path, text: str, model: LockModel, known: frozenset[str] = frozenset()) -> list[FunctionView]:
+    """Views of ``text``'s function-like lock macros as functions (:mod:`reviewkit.locks.macros`)."""
+    from reviewkit.locks.macros import macro_functions
+
+    code = macro_functions(text, model, known)
+    if not code:
+        return []
+    return whole_file_view(str(path), str(path), None, code, tree_pre="").functions("post")
+
+
+_MACRO_CACHE: dict[tuple[str, int, int, frozenset[str]], dict[str, Summary]] = {}
+
+
+def macro_summaries(
+    label: str, text: str, kernel: dict[str, Any], model: LockModel, base: dict[str, Summary]
+) -> dict[str, Summary]:
+    """Summaries of the lock macros a file defines (``#define shm_unlock(shp) ipc_unlock(...)``), over
+    the wrappers ``base`` already knows; cached by content."""
+    from reviewkit.locks.summary import summarise
+
+    if "#" not in text or "define" not in text:
+        return {}
+    known = frozenset(base)
+    key = (label, len(text), hash(text), known)
+    got = _MACRO_CACHE.get(key)
+    if got is None:
+        views = macro_views(Path(label), text, model, known)
+        got = {}
+        if views:
+            names = {fv.name for fv in views}
+            got = {n: s for n, s in summarise(views, kernel, model, called_only=False, base=base).items() if n in names}
+        if len(_MACRO_CACHE) > 4096:
+            _MACRO_CACHE.clear()
+        _MACRO_CACHE[key] = got
+    return got

@@ -17,11 +17,45 @@ _ADDRESS_ARROW = re.compile(r"^\(&([A-Za-z_](?:[\w.]|->)*)\)->")
 """``(&ctx)->lock``: the member of the object itself, ``ctx.lock``."""
 
 
+_PAREN_NAME = re.compile(r"(?<![\w)\]])\(([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*)\)(?=->|\.|\)|\[|\]|,|$)")
+"""``(shp)->shm_perm``: a macro's parenthesised parameter (or member path), the path itself (a cast is
+followed by a value, a call's arguments by nothing of these)."""
+
+
+CONTAINER_OF = frozenset({"container_of", "container_of_const", "list_entry", "hlist_entry", "rb_entry"})
+"""``container_of(ptr, type, member)`` and its spellings: the object whose ``member`` ``ptr`` points at."""
+_CONTAINER = re.compile(
+    r"(?<![\w.>])(?:" + "|".join(sorted(CONTAINER_OF)) + r")\(([A-Za-z_][\w.>\-]*),[^,()]+,([A-Za-z_]\w*)\)->\2(\.|$)"
+)
+"""``container_of(ipcp, T, shm_perm)->shm_perm.lock``: ``ipcp->lock`` (the member is where ``ptr`` points)."""
+
+
+_ACCESSOR = re.compile(r"(?<![\w.>])ACCESS_PRIVATE\(([A-Za-z_][\w.>\-]*),([A-Za-z_]\w*)\)")
+"""``ACCESS_PRIVATE(rnp, lock)`` (a sparse ``__private`` member read) is ``rnp->lock``, the name a
+``__releases(rnp->lock)`` annotation uses."""
+
+
+def _container(m: re.Match[str]) -> str:
+    return m.group(1) + ("->" if m.group(3) else "")
+
+
+def unparen(text: str) -> str:
+    """``&(shp)->shm_perm`` -> ``&shp->shm_perm``: the parentheses a macro puts round its parameters."""
+    while "(" in text and (bare := _PAREN_NAME.sub(r"\1", text)) != text:
+        text = bare
+    return text
+
+
 @lru_cache(maxsize=8192)  # pure, and called for every lock argument of every path
 def lock_key(text: str) -> str:
     """``&ds_queue->split_queue_lock`` -> ``ds_queue->split_queue_lock``; ``*flags`` -> ``flags``;
-    ``(&cxt)->lock`` -> ``cxt.lock`` (one lock, however the path to it is spelt)."""
-    key = norm(text)
+    ``(&cxt)->lock`` -> ``cxt.lock``; ``(&(shp)->perm)->lock`` -> ``shp->perm.lock`` (one lock, however the
+    path to it is spelt)."""
+    key = unparen(norm(text))
+    if "_entry(" in key or "container_of" in key:
+        key = _CONTAINER.sub(_container, key)
+    if "ACCESS_PRIVATE" in key:
+        key = _ACCESSOR.sub(r"\1->\2", key)
     while True:
         if key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
             key = key[1:-1]

@@ -19,6 +19,7 @@ from typing import Any
 
 from reviewkit.flow.cfg import COPY
 from reviewkit.flow.engine import K_RETURN, build_cfg
+from reviewkit.locks.aliases import call_aliases, expanded
 from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import CALLED, LockModel, LockResult, Summary, lock_key, member_key
 from reviewkit.locks.syntax import (
@@ -29,7 +30,6 @@ from reviewkit.locks.syntax import (
     FactSource,
     Uncached,
     _params,
-    call_aliases,
     canonical,
     lock_annotations,
 )
@@ -98,6 +98,7 @@ def summarise(
         if (fv.name in called or not called_only) and fv.name not in summaries and len(fv.line_map) <= SUMMARY_MAX_LINES
     ]
     fresh: set[str] | None = None  # None: the first round looks at every candidate
+    unsure: set[str] = set()
     for _ in range(rounds):
         added: set[str] = set()
         if fresh is not None:  # a caller of a wrapper found in the last round is a candidate now
@@ -115,12 +116,19 @@ def summarise(
                 and fv.function is not None
             ]
         for fv in candidates:
-            if fv.name in summaries or (fresh is not None and not any(f"{name}(" in fv.text for name in fresh)):
+            if fresh is not None and not any(f"{name}(" in fv.text for name in fresh):
+                continue
+            if fv.name in summaries and not (fresh is not None and fv.name in unsure):
                 continue
             s = _summary_of(fv, kernel, model, summaries, facts)
-            if s is not None:
+            if s is not None and s != summaries.get(fv.name):
                 summaries[fv.name] = s
                 added.add(fv.name)
+                # a wrapper read before the wrappers it calls were known (``do_shm_rmid()`` before
+                # ``shm_destroy()``) is read again once they are
+                unsure.discard(fv.name)
+                if any(e.try_ == MAYBE for e in s.effects()):
+                    unsure.add(fv.name)
         if not added:
             break
         fresh = added
@@ -449,9 +457,8 @@ def _caller_keys(keys: set[str], local: set[str], aliases: dict[str, str] | None
     out: dict[str, str] = {}
     for key in sorted(keys):
         ids = _VAR.findall(key)
-        root = _IDENT.match(key)
-        if aliases and root is not None and root.group() in aliases:
-            seen = lock_key(aliases[root.group()] + key[root.end() :])
+        if aliases and set(ids) & set(aliases):
+            seen = expanded(key, aliases)
             if not set(_VAR.findall(seen)) & local:
                 out[key] = seen
                 continue

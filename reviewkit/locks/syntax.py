@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from reviewkit.cparse.parse import Call, Node
 from reviewkit.flow.engine import CFG, CfgNode, build_cfg
+from reviewkit.locks.keys import unparen
 from reviewkit.locks.model import lock_key
 from reviewkit.views.source import FunctionView
 
@@ -155,14 +156,14 @@ def _subst(template: str, mapping: dict[str, str]) -> str:
             name = m.group("deref")
             if name not in mapping:
                 return m.group()
-            arg = " ".join(mapping[name].split())
+            arg = unparen(" ".join(mapping[name].split()))
             if re.fullmatch(r"&\s*[\w.\[\]]+(?:->[\w.\[\]]+)*", arg):
                 return arg[1:].strip() + "->"
             return f"(*{lock_key(arg)})->"
         name, arrow = m.group("name"), m.group("arrow")
         if name not in mapping:
             return m.group()
-        arg = " ".join(mapping[name].split())
+        arg = unparen(" ".join(mapping[name].split()))
         if arrow and arg.startswith("&") and re.fullmatch(r"&\s*[\w.\[\]]+(?:->[\w.\[\]]+)*", arg):
             return arg[1:].strip() + "."
         arg = lock_key(arg)
@@ -287,77 +288,3 @@ def canonical(fv: FunctionView, key: str, facts: FactSource) -> str:
 
 
 local_names = _locals
-
-
-def call_aliases(fv: FunctionView, cfg: CFG) -> dict[str, str]:
-    """Locals that are another name for a call of the parameters (``mdev`` -> ``to_mdev(ibdev)``) or,
-    declared with it, for a member path (``ctx`` -> ``iocb->ki_ctx``).
-
-    ``struct mlx4_ib_dev *mdev = to_mdev(ibdev);`` (or ``mdev = to_mdev(ibdev);`` once, after a bare
-    declaration), never assigned again, with every variable of the call a parameter the function never
-    assigns: ``mutex_unlock(&to_mdev(ibdev)->cap_mask_mutex)`` releases ``mdev->cap_mask_mutex``.  A call
-    that reads a local, a global or a constant name (``kzalloc(n, GFP_KERNEL)``) is no such view.
-    """
-    params = {p for p in _params(fv) if p}
-    count: dict[str, int] = {}
-    for n in cfg.nodes:
-        if n.ast is not None and n.ast.type != "declaration":
-            for name in n.rebinds:
-                count[name] = count.get(name, 0) + 1
-    found: dict[str, tuple[str, bool]] = {}
-    for n in cfg.nodes:
-        if n.ast is None:
-            continue
-        pairs: list[tuple[Node | None, Node | None, bool]] = []
-        if n.ast.type == "declaration":
-            for decl in n.ast.children_by_field_name("declarator"):
-                if decl.type == "init_declarator":
-                    pairs.append((decl.child_by_field_name("declarator"), decl.child_by_field_name("value"), True))
-        elif n.ast.type == "expression_statement" and n.ast.named_children:
-            expr = n.ast.named_children[0]
-            op = expr.child_by_field_name("operator") if expr.type == "assignment_expression" else None
-            if expr.type == "assignment_expression" and (op is None or fv.parsed.text(op) == "="):
-                pairs.append((expr.child_by_field_name("left"), expr.child_by_field_name("right"), False))
-        for left, value, declared in pairs:
-            while left is not None and left.type == "pointer_declarator":
-                left = left.child_by_field_name("declarator")
-            if left is None or left.type != "identifier" or value is None:
-                continue
-            name = fv.parsed.text(left)
-            if name in found:
-                found[name] = ("", False)  # two values: no alias
-                continue
-            if declared and value.type in ("field_expression", "identifier"):
-                # ``struct kioctx *ctx = iocb->ki_ctx;``: a path's other name, as :func:`canonical` reads it
-                found[name] = (lock_key(fv.parsed.text(value)), True)
-                continue
-            op = value.child_by_field_name("operator") if value.type == "pointer_expression" else None
-            target = value.child_by_field_name("argument") if op is not None and fv.parsed.text(op) == "&" else None
-            if declared and target is not None and target.type in ("field_expression", "identifier"):
-                # ``struct psz_context *cxt = &pstore_zone_cxt;``: ``cxt->lock`` is ``pstore_zone_cxt.lock``
-                found[name] = ("(&" + lock_key(fv.parsed.text(target)) + ")", True)
-                continue
-            found[name] = (_param_call(fv, value, params, count), declared)
-    out = {}
-    for name, (text, declared) in found.items():
-        if text and count.get(name, 0) == (0 if declared else 1):
-            out[name] = text
-    return out
-
-
-def _param_call(fv: FunctionView, value: Node, params: set[str], count: dict[str, int]) -> str:
-    """``to_mdev(ibdev)``'s text when ``value`` calls a named function with parameters only, else ''."""
-    while value.type in ("parenthesized_expression", "cast_expression"):
-        inner = value.child_by_field_name("value") if value.type == "cast_expression" else None
-        nxt = inner if inner is not None else (value.named_children[-1] if value.named_children else None)
-        if nxt is None:
-            return ""
-        value = nxt
-    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
-    args = value.child_by_field_name("arguments") if fn is not None else None
-    if fn is None or fn.type != "identifier" or args is None or not args.named_children:
-        return ""
-    names = [fv.parsed.text(x) for a in args.named_children for x in _walk(a) if x.type == "identifier"]
-    if not names or any(v not in params or count.get(v) for v in names):
-        return ""
-    return lock_key(fv.parsed.text(value))

@@ -19,6 +19,7 @@ from typing import Any
 
 from reviewkit.cparse.parse import Call, Node
 from reviewkit.flow.engine import CFG, K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
+from reviewkit.locks.aliases import call_aliases, expanded
 from reviewkit.locks.copies import copy_of, named_by, through_copies
 from reviewkit.locks.model import (
     Event,
@@ -48,7 +49,6 @@ from reviewkit.locks.syntax import (
     _is_atom_call,
     _rebound,
     _subst,
-    call_aliases,
     call_source,
     local_names,
     lock_annotations,
@@ -206,9 +206,12 @@ class LockAnalysis:
                 held = {self._restale(through_copies(h, written, copy), n) for h in held}
             if pending:
                 pending = {p for p in pending if p.var not in n.writes}
+        commands = self._commands(n) if len(n.calls) > 2 else frozenset()
         for call in n.calls:
             if self.observe is not None:
                 self.observe(n, call, frozenset(held), unseen)
+            if id(call.node) in commands:
+                continue
             if self._call(n, call, held, pending, unseen):
                 # a callee may have dropped or retaken locks behind our back
                 # (and a release recorded before the call proves nothing about a later one)
@@ -224,6 +227,23 @@ class LockAnalysis:
             # is rebound after the call; what a later release of ``timer->it_lock`` names is another lock
             held = {self._restale(h, n) if not h.count else h for h in held}
         return Facts(frozenset(held), frozenset(pending), unseen)
+
+    def _commands(self, n: CfgNode) -> frozenset[int]:
+        """Lock calls given as arguments to a macro that runs them as commands: ``__SLEEP_COND(wq, cond,
+        LOGGC_LOCK(log), LOGGC_UNLOCK(log))``, ``wait_event_cmd(wq, c, spin_unlock(l), spin_lock(l))``.
+        The macro drops and retakes around its wait (how often, this text cannot say); read as two calls
+        in a row they would be a release of a lock just taken.  Two or more lock calls among one
+        call's own arguments make them such commands (their nodes' ids; skipped)."""
+        by_outer: dict[int, list[int]] = {}
+        for c in n.calls:
+            parent = c.node.parent
+            while parent is not None and parent.type == "parenthesized_expression":
+                parent = parent.parent
+            if parent is None or parent.type != "argument_list" or parent.parent is None:
+                continue
+            if c.name in self.model.acquires or c.name in self.model.releases or c.name in self.summaries:
+                by_outer.setdefault(parent.parent.id, []).append(id(c.node))
+        return frozenset(i for ids in by_outer.values() if len(ids) >= 2 for i in ids)
 
     def _flags_handed(self, n: CfgNode, facts: Facts) -> Facts:
         """Saved interrupt flags passed to a callee outside the lock model (``__call_rcu_nocb_wake(rdp, true,
@@ -957,14 +977,13 @@ class LockAnalysis:
         return a == b or (bool(self._aliases()) and self._canon(a, True) == self._canon(b, True))
 
     def _canon(self, key: str, fixed: bool = False) -> str:
-        """``mdev->cap_mask_mutex`` -> ``to_mdev(ibdev)->cap_mask_mutex`` (see :func:`call_aliases`)."""
-        root = _ROOT.match(key)
-        alias = self._aliases().get(root.group()) if root is not None else None
-        if alias is None or root is None:
-            return key
-        if fixed and set(_VARS.findall(alias)) & self._reassigned():
-            return key
-        return lock_key(alias + key[root.end() :])
+        """``mdev->cap_mask_mutex`` -> ``to_mdev(ibdev)->cap_mask_mutex`` (see :func:`call_aliases`); again
+        while the result starts with another alias (``obj->perm.lock`` with ``obj = container_of(ipp, ...)``
+        is ``ipp->lock``, and ``ipp = gz_find(id)`` makes both ``gz_find(id)->lock``)."""
+        aliases = self._aliases()
+        if fixed:
+            aliases = {k: v for k, v in aliases.items() if not set(_VARS.findall(v)) & self._reassigned()}
+        return expanded(key, aliases) if aliases else key
 
     def _reassigned(self) -> frozenset[str]:
         """Variables some statement other than their declaration assigns."""
@@ -1138,7 +1157,10 @@ class LockAnalysis:
         elif s.try_:
             if s.try_ != "maybe" and n.kind == K_COND and _is_atom_call(n, call):
                 return False  # decided by branch()
-            for h in [h for h in held if (h.key == key or named_by(h, key)) and h.count]:  # dropped or not: unknown
+            canon = self._canon(key) if self._aliases() else key
+            for h in [
+                h for h in held if (h.key == key or named_by(h, key) or self._canon(h.key) == canon) and h.count
+            ]:  # dropped or not: unknown (``inode->i_lock`` with ``inode = dentry->d_inode`` as much)
                 held.discard(h)
                 held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
         else:

@@ -1,0 +1,59 @@
+"""Lock wrappers written as function-like macros.
+
+``#define shm_unlock(shp) ipc_unlock(&(shp)->shm_perm)`` is a release wrapper
+as much as a static inline is; read as text it is an unknown call, and every
+function that ends a locked section with it looks like it leaks.  A macro
+whose body is statements (``do { ... } while (0)``) or one expression is
+rewritten as a function of untyped pointer parameters and summarised by the
+same machinery as any wrapper.  Macros that declare or return a value
+(``({ ... })``), take variable arguments, or paste tokens are not rewritten:
+their effect is not a function's.  Nothing is expanded into the caller, and
+nothing is run.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reviewkit.locks.model import LockModel
+
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE)
+_DO_WHILE = re.compile(r"^do\s*\{(.*)\}\s*while\s*\(\s*0\s*\)$", re.DOTALL)
+_PARAM = re.compile(r"[A-Za-z_]\w*")
+MAX_BODY = 600
+"""Longer macros are code generators, not wrappers."""
+
+
+def macro_functions(text: str, model: LockModel, known: frozenset[str] = frozenset()) -> str:
+    """C text with one function per function-like macro of ``text`` that calls a lock primitive or a
+    ``known`` wrapper (empty when there is none)."""
+    out = []
+    for m in _DEFINE.finditer(text):
+        name, params, body = m.group(1), m.group(2), m.group(3).replace("\\\n", " ").strip()
+        if not body or len(body) > MAX_BODY or "##" in body or "#" in body.replace("##", ""):
+            continue
+        if not (model.mentioned(body) or (known and model.calls_any(body, known))):
+            continue
+        names = [p.strip() for p in params.split(",") if p.strip()]
+        if any(not _PARAM.fullmatch(p) for p in names):
+            continue  # ``...``: variadic
+        inner = _statements(body)
+        if inner is None:
+            continue
+        args = ", ".join(f"void *{p}" for p in names) or "void"
+        out.append(f"static void {name}({args})\n{{\n\t{inner}\n}}\n")
+    return "\n".join(out)
+
+
+def _statements(body: str) -> str | None:
+    """The macro's body as statements, or None when it is not statements or one expression."""
+    if body.startswith("({"):
+        return None
+    m = _DO_WHILE.match(body)
+    if m is not None:
+        return m.group(1).strip()
+    if body.startswith("{") and body.endswith("}"):
+        return body[1:-1].strip()
+    if body.endswith(";") or "{" in body:
+        return None
+    return body + ";"
