@@ -808,13 +808,26 @@ def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
 
 
 def _ends_in(parsed: Any, body: Node, names: frozenset[str] | set[str]) -> bool:
-    """Does the block's last statement call one of ``names`` as a statement of its own?"""
+    """Does the block's last statement call one of ``names`` as a statement of its own, with no
+    ``return`` anywhere before it (``no_context()`` returns when a fixup handles the fault)?"""
+    if b"return" in parsed.normalized[body.start_byte : body.end_byte] and _has_return(body):
+        return False
     stmts = [c for c in body.named_children if c.type != "comment"]
     if not stmts or stmts[-1].type != "expression_statement" or not stmts[-1].named_children:
         return False
     call = stmts[-1].named_children[0]
     fn = call.child_by_field_name("function") if call.type == "call_expression" else None
     return fn is not None and fn.type == "identifier" and parsed.text(fn) in names
+
+
+def _has_return(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "return_statement":
+            return True
+        stack.extend(cur.named_children)
+    return False
 
 
 def build_cfg(fv: FunctionView, kernel: dict[str, Any] | None = None) -> CFG:
