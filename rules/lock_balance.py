@@ -246,7 +246,7 @@ def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockMod
     out: dict[str, Any] = {}
     repo = getattr(ctx.preimages, "repo", None)
     for _pc, fv in ctx.c_files():
-        text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
+        text = _file_text(fv)
         if ctx.tree is not None and not ctx.scan:
             source = Path(ctx.tree) / fv.path
         elif ctx.scan:
@@ -265,10 +265,14 @@ def _header_summaries(ctx: ReviewContext, kernel: dict[str, Any], model: LockMod
             out.setdefault(name, s)
     for _pc, fv in ctx.c_files():
         # the file's own lock macros (``#define shm_unlock(shp) ipc_unlock(&(shp)->shm_perm)``), over its headers'
-        text = fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
-        for name, s in lock_macro_summaries(fv.path, text, kernel, model, out).items():
+        for name, s in lock_macro_summaries(fv.path, _file_text(fv), kernel, model, out).items():
             out.setdefault(name, s)
     return out
+
+
+def _file_text(fv: Any) -> str:
+    """The file as far as it is visible: the tree's or scan's whole text, else the hunks' post lines."""
+    return fv.tree_post if fv.tree_post is not None else "\n".join(ln.text for ln in fv.post)
 
 
 def _touched_functions(ctx: ReviewContext) -> Iterator[FunctionView]:

@@ -394,7 +394,7 @@ def _as_if_else(buf: _Buffer, group: list[re.Match[bytes]], branches: list[tuple
         return False  # not inside a function
     if not _statements_only(bytes(buf.mask[a0:a1])) or not _statements_only(bytes(buf.mask[b0:b1])):
         return False
-    indent = re.compile(rb"[ \t]").search(buf.mask, b0, b1)
+    indent = _INDENT_BYTE.search(buf.mask, b0, b1)
     if indent is None or buf.mask[b0 : indent.start()].strip():
         return False
     for m in group:
@@ -408,6 +408,7 @@ def _as_if_else(buf: _Buffer, group: list[re.Match[bytes]], branches: list[tuple
 
 _IF_OPEN = b"if(_){"
 _ELSE = b"}else"
+_INDENT_BYTE = re.compile(rb"[ \t]")
 
 
 def _statements_only(text: bytes) -> bool:

@@ -787,7 +787,7 @@ _NORETURN_DECL = re.compile(r"(?:__noreturn|__attribute__\s*\(\(\s*(?:__)?noretu
 
 def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
     """``base`` and the functions of ``fv``'s file that never return: declared ``__noreturn``, or whose
-    body ends, as its last statement on every path, in a call that does not return
+    body has no ``return`` and ends, as its last statement, in a call that does not return
     (``aha152x_error()`` printing and then calling ``panic()``).  A caller that calls one after
     dropping a lock does not go on to drop it again.  Read once per parse (cached on it)."""
     parsed = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole

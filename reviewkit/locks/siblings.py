@@ -32,6 +32,9 @@ MAX_BYTES = 400_000
 DEPTH = 2
 """Levels of the helper's own same-file callees summarised with it (``do_x()`` -> ``__do_x()`` -> unlock)."""
 
+MAX_CACHED = 64
+"""Sibling files whose text and parse are kept per process (a scan walks a directory at a time)."""
+
 _TEXTS: dict[tuple[str, int, int], str] = {}
 _VIEWS: dict[tuple[str, int, int], list[FunctionView]] = {}
 _SUMMARIES: dict[tuple[str, int, int, str], Summary | None] = {}
@@ -54,6 +57,8 @@ def _text(stamp: tuple[str, int, int]) -> str:
             got = Path(stamp[0]).read_text("utf-8", errors="surrogateescape")
         except OSError:
             got = ""
+        if len(_TEXTS) >= MAX_CACHED:
+            _TEXTS.clear()
         _TEXTS[stamp] = got
     return got
 
@@ -113,6 +118,8 @@ def _summary(
     views = _VIEWS.get(stamp)
     if views is None:
         views = whole_file_view(stamp[0], stamp[0], None, text, tree_pre="").functions("post")
+        if len(_VIEWS) >= MAX_CACHED:
+            _VIEWS.clear()
         _VIEWS[stamp] = views
     by_name = {fv.name: fv for fv in views}
     target = by_name.get(name)
