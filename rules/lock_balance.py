@@ -308,10 +308,7 @@ def _check_function(
     if pre is not None and pre.function is not None and not pre.fragment and not fv.fragment:
         old = ctx.facts.locks(pre, summaries, None)
         old = old if old.complete else None
-    # the caller's lock the pre-image only released: deleting that release leaves nothing to infer it from
-    entry = frozenset(old.inferred - old.acquired_keys) if old is not None else frozenset()
-    if entry and pre is not None:
-        entry = frozenset(k for k in entry if not _acquire_maybe_removed(ctx, pre, k, model, summaries))
+    entry = _held_on_entry(ctx, pre, old, model, summaries)
     res = ctx.facts.locks(fv, summaries, new_keys, assume_held=entry)
     if not res.complete:
         ctx.bump(f"{ID}.budget-exceeded")
@@ -322,18 +319,37 @@ def _check_function(
     found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
     if found and (more := _sibling_helpers(ctx, fv, summaries)):
         # before saying so, read the helpers it calls from the files next to it, as a reviewer would
-        summaries = {**summaries, **more}
-        res = ctx.facts.locks(fv, summaries, new_keys, assume_held=entry)
-        if not res.complete:
-            ctx.bump(f"{ID}.budget-exceeded")
-            return
-        found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
-        if not found:
-            ctx.bump(f"{ID}.explained-by-sibling-helper")
+        wider = {**summaries, **more}
+        old2 = old
+        if old is not None and pre is not None:
+            # the pre-image is read with the same helpers: otherwise an unchanged hold looks introduced
+            again = ctx.facts.locks(pre, wider, None)
+            old2 = again if again.complete else None
+        entry2 = _held_on_entry(ctx, pre, old2, model, wider) if old2 is not old else entry
+        res2 = ctx.facts.locks(fv, wider, new_keys, assume_held=entry2)
+        if res2.complete and (old is None or old2 is not None):
+            summaries, old, res = wider, old2, res2
+            found = list(_judge(ctx, res, _kept_by(old), _held_at_exits(ctx, old), _known_to(old), summaries))
+            if not found:
+                ctx.bump(f"{ID}.explained-by-sibling-helper")
+        else:
+            # the helpers make the function too big to follow: what it showed without them stands
+            ctx.bump(f"{ID}.sibling-helpers-budget")
     if pre is not None and pre.function is not None:
         found = ctx.introduced.new(found, lambda: _pre_signatures(ctx, pre, old, summaries))
     for _sig, f in found:
         yield f
+
+
+def _held_on_entry(
+    ctx: ReviewContext, pre: FunctionView | None, old: LockResult | None, model: LockModel, summaries: dict[str, Any]
+) -> frozenset[str]:
+    """The caller's locks the pre-image only released: deleting that release leaves nothing to infer
+    them from in the post-image."""
+    entry = frozenset(old.inferred - old.acquired_keys) if old is not None else frozenset()
+    if entry and pre is not None:
+        entry = frozenset(k for k in entry if not _acquire_maybe_removed(ctx, pre, k, model, summaries))
+    return entry
 
 
 def _sibling_helpers(ctx: ReviewContext, fv: FunctionView, summaries: dict[str, Any]) -> dict[str, Any]:

@@ -121,3 +121,63 @@ def test_tree_mode_reads_the_helper_from_the_tree(tmp_path: Path) -> None:
     (tree / "fs/gz/inode.c").unlink()
     [leak] = _check(tmp_path, tree)
     assert leak["line"] == 18 and "still held" in leak["message"]
+
+
+USER = """\
+struct gz_obj {
+	spinlock_t lock;
+	struct mutex mtx;
+	int v;
+};
+
+int gz_get(struct gz_obj *o);
+
+static int gz_use(struct gz_obj *obj, int v)
+{
+	mutex_lock(&obj->mtx);
+	gz_get(obj);
+	if (v)
+		return -EINVAL;
+	spin_unlock(&obj->lock);
+	mutex_unlock(&obj->mtx);
+	return 0;
+}
+"""
+
+GETTER = """\
+int gz_get(struct gz_obj *o)
+{
+	spin_lock(&o->lock);
+	return 0;
+}
+"""
+
+
+def test_a_benign_edit_of_a_function_a_sibling_helper_explains_is_quiet(tmp_path: Path) -> None:
+    """The pre-image is read with the same sibling helpers as the post-image: a hold both already have
+    (here ``obj->lock`` from ``gz_get()`` in get.c, kept on the ``-EINVAL`` exit) is not introduced."""
+    tree = tmp_path
+    (tree / "fs/gz").mkdir(parents=True)
+    (tree / "fs/gz/file.c").write_text(USER)
+    (tree / "fs/gz/get.c").write_text(GETTER)
+    (tmp_path / "post/fs/gz").mkdir(parents=True)
+    (tmp_path / "post/fs/gz/file.c").write_text(USER.replace("\tgz_get(obj);\n", "\tgz_get(obj);\n\tobj->v++;\n"))
+    assert _check_patch(tmp_path, tree, "+\tobj->v++;") == []
+    scanned = _scan(tree / "fs/gz/file.c")
+    assert scanned and all(f["function"] == "gz_use" for f in scanned)  # the leak itself is there
+
+
+def _check_patch(tmp_path: Path, tree: Path, added: str) -> list[dict]:
+    patch = subprocess.run(
+        ["git", "diff", "--no-index", "--no-prefix", "--", "fs/gz/file.c", "post/fs/gz/file.c"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout.replace("post/fs/gz/file.c", "fs/gz/file.c")
+    assert added in patch
+    (tmp_path / "p.diff").write_text(patch)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = main(["check", str(tmp_path / "p.diff"), "--select", "lock-balance", "-f", "json", "--tree", str(tree)])
+    assert rc in (0, 1), err.getvalue()
+    return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
