@@ -600,24 +600,42 @@ def _caller_visible(ctx: ReviewContext, res: LockResult, key: str) -> bool:
     if returned and ids & local <= returned:
         return True
     model = ctx.facts.lock_model
-    by_helper = any(
-        h.key == key and h.call in model.acquires and model.acquires[h.call].member
-        for ex in res.exits
-        for h in ex.state.facts.held
-    )
-    return _escapes(res, cfg, key, local, model if by_helper else None)
+    holds = [h for ex in res.exits for h in ex.state.facts.held if h.key == key]
+    by_helper = any(h.call in model.acquires and model.acquires[h.call].member for h in holds)
+    return _escapes(res, cfg, key, local, model if by_helper else None, _wrapper_object(model, key, holds))
 
 
-def _escapes(res: LockResult, cfg: Any, key: str, local: set[str], model: LockModel | None = None) -> bool:
+def _wrapper_object(model: LockModel, key: str, holds: list[Any]) -> str | None:
+    """``next->lock`` taken by ``btrfs_try_tree_read_lock(next)``, a wrapper of the file, its headers or
+    its directory: the object the wrapper was given, whose hand-over (``path->nodes[level] = next``)
+    hands over the lock, as for a helper family of the model.  None for a lock taken by a primitive
+    (``spin_lock(&s->lock)`` then ``*out = s`` hands out the object, not its lock)."""
+    base, sep, _member = key.rpartition("->") if "->" in key else key.rpartition(".")
+    if not sep or not _IDENT.fullmatch(base):
+        return None
+    for h in holds:
+        if h.call in model.acquires or not h.src:
+            continue
+        args = h.src.partition("(")[2].rpartition(")")[0]
+        if base in (a.strip() for a in args.split(",")):
+            return base
+    return None
+
+
+def _escapes(
+    res: LockResult, cfg: Any, key: str, local: set[str], model: LockModel | None = None, given: str | None = None
+) -> bool:
     """``*ptlp = ptl;`` / ``pvmw->ptl = ptl;``: the lock is handed over through memory (for a sub-lock,
     ``ip@XFS_ILOCK_EXCL``, the object that holds it: ``*ipp = ip;``; for a helper's member lock,
     ``inode->i_rwsem`` taken by ``inode_lock(inode)``, the object it was given: ``ac->ac_inode = inode;``).
-    ``model`` is given only for a lock a helper took by its object: ``mutex_lock(&s->lock)`` then
-    ``*out = s`` hands out the object, not the promise that its lock stays held."""
+    ``model`` is given only for a lock a helper took by its object, ``given`` for a lock a wrapper took by
+    its object (:func:`_wrapper_object`): ``mutex_lock(&s->lock)`` then ``*out = s`` hands out the
+    object, not the promise that its lock stays held."""
     names = {key, key.partition("@")[0]}
     obj = model.member_object(key) if model is not None else None
-    if obj:
-        names.add(obj)
+    for o in (obj, given):
+        if o:
+            names.add(o)
     for n in cfg.nodes:
         if n.ast is None or "=" not in n.text:
             continue
