@@ -88,7 +88,7 @@ def summarise(
         if not _ANNOT.search(fv.text):
             continue
         s = annotated_summary(fv, model.contexts)
-        if s is not None:
+        if s is not None and not _names_locals(s, facts.local_names(fv) - set(_params(fv))):
             summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
     called = called_names(views)
@@ -137,6 +137,30 @@ def summarise(
         if s is not None and s.group == "any" and len(fv.line_map) <= SUMMARY_MAX_LINES:
             summaries[fv.name] = _refined(fv, s, kernel, model, summaries, facts)
     return summaries
+
+
+def _with_annotations(fv: FunctionView, s: Summary | None, model: LockModel, facts: FactSource) -> Summary | None:
+    """The body's summary of a function whose annotations name a lock through a local (see
+    :func:`_names_locals`), with the annotations' other keys: ``__releases(RCU)`` makes RCU held on
+    entry, so its ``rcu_read_unlock()`` is no release the body shows by itself."""
+    ann = annotated_summary(fv, model.contexts)
+    if ann is None:
+        return s
+    local = facts.local_names(fv) - set(_params(fv))
+    effects = [e for e in (replace(e, more=()) for e in ann.effects()) if not _names_locals(e, local)]
+    keys = {e.key for e in effects}
+    effects += [replace(e, more=()) for e in (s.effects() if s is not None else []) if e.key not in keys]
+    if not effects:
+        return None
+    effects[0].more = tuple(effects[1:])
+    return effects[0]
+
+
+def _names_locals(s: Summary, local: set[str]) -> bool:
+    """An annotation that names the lock through the function's own local (``__releases(&msq->q_perm)``
+    with ``msq = container_of(ipcp, ...)``, and the object, not its lock): no caller can name that key,
+    so the body, which reads the local as what it aliases, says what the function releases."""
+    return any((m := _IDENT.match(e.key)) is not None and m.group() in local for e in s.effects())
 
 
 def _refined(
@@ -280,6 +304,8 @@ def _summary_of(
     :func:`_held_on_entry`).
     """
     s = _body_summary(fv, kernel, model, summaries, facts)
+    if _ANNOT.search(fv.text):
+        s = _with_annotations(fv, s, model, facts)
     if s is None:
         return None
     if "__must_hold" not in fv.text and not any(a in fv.text for a in model.held_asserts):
