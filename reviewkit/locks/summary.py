@@ -88,7 +88,9 @@ def summarise(
         if not _ANNOT.search(fv.text):
             continue
         s = annotated_summary(fv, model.contexts)
-        if s is not None and not _names_locals(s, facts.local_names(fv) - set(_params(fv))):
+        if s is not None:
+            s = _caller_named(fv, s, model, summaries, facts)
+        if s is not None and not _names_locals(s, _unnamed_locals(fv, facts)):
             summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
     called = called_names(views)
@@ -146,7 +148,8 @@ def _with_annotations(fv: FunctionView, s: Summary | None, model: LockModel, fac
     ann = annotated_summary(fv, model.contexts)
     if ann is None:
         return s
-    local = facts.local_names(fv) - set(_params(fv))
+    ann = _caller_named(fv, ann, model, {}, facts)
+    local = _unnamed_locals(fv, facts)
     effects = [e for e in (replace(e, more=()) for e in ann.effects()) if not _names_locals(e, local)]
     keys = {e.key for e in effects}
     effects += [replace(e, more=()) for e in (s.effects() if s is not None else []) if e.key not in keys]
@@ -154,6 +157,39 @@ def _with_annotations(fv: FunctionView, s: Summary | None, model: LockModel, fac
         return None
     effects[0].more = tuple(effects[1:])
     return effects[0]
+
+
+def _unnamed_locals(fv: FunctionView, facts: FactSource) -> set[str]:
+    """Locals no caller can name a lock by: not parameters, and not the pointer the function returns
+    (``__acquires(&wb->list_lock)`` on a function that ends in ``return wb;``: the caller's result)."""
+    local = facts.local_names(fv) - set(_params(fv))
+    return {name for name in local if not re.search(rf"\breturn\s+\(?{re.escape(name)}\)?\s*;", fv.text)}
+
+
+def _caller_named(
+    fv: FunctionView, s: Summary, model: LockModel, summaries: dict[str, Summary], facts: FactSource
+) -> Summary:
+    """The annotation's keys as a caller names them: ``__releases(ci->i_ceph_lock)`` with ``ci =
+    ceph_inode(inode)`` is ``ceph_inode(inode)->i_ceph_lock``, which the caller's own ``ci`` reaches too.
+    A key that stays rooted in a local, or that names the object rather than a lock in it (a bare
+    pointer: ``&msq->q_perm`` with ``msq = container_of(ipcp, ...)`` is ``ipcp`` itself), is kept as
+    written, and :func:`_names_locals` leaves it to the body."""
+    local = _unnamed_locals(fv, facts)
+    if not any((m := _IDENT.match(e.key)) is not None and m.group() in local for e in s.effects()):
+        return s
+    aliases = _accessor_aliases(fv, model, summaries, facts)
+    out = []
+    for eff in s.effects():
+        eff = replace(eff, more=())
+        root = _IDENT.match(eff.key)
+        if root is not None and root.group() in local and root.group() in aliases:
+            named = expanded(eff.key, aliases)
+            lead = _IDENT.match(named)
+            if lead is not None and lead.group() not in local and named != lead.group():
+                eff = replace(eff, key=named)
+        out.append(eff)
+    out[0].more = tuple(out[1:])
+    return out[0]
 
 
 def _names_locals(s: Summary, local: set[str]) -> bool:
