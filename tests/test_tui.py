@@ -19,10 +19,11 @@ import pytest
 from reviewkit.tui.app import Options, ReviewApp
 from reviewkit.tui.diffmodel import build_rows, find_row
 from reviewkit.tui.dismiss_screen import DismissScreen
-from reviewkit.tui.explain_screen import ExplainScreen
+from reviewkit.tui.explain_screen import ExplainScreen, explain_markdown
 from reviewkit.tui.help_screen import HelpScreen
 from reviewkit.tui.highlight import CAPTURE_STYLES, highlight_lines
 from reviewkit.tui.reply_screen import ReplyScreen
+from textual.widgets import Input, TextArea
 from tui_helpers import FROB, SIZE, frob_review, make_app, pilot_test, settle
 
 from reviewkit.cli import main
@@ -312,6 +313,76 @@ async def test_reply_to_the_seed_patch(thread_mbox: Path, tmp_path: Path) -> Non
     assert "\n> +\n" in saved, "the stray blank line at khugepaged.c:1084 is quoted"
     assert "> @@ -1081,6 +1081,7 @@" in saved
     assert "mm/memory.c" not in saved, "hunks without findings are trimmed"
+
+
+@pilot_test
+async def test_kept_screens_open_as_new_ones(thread_mbox: Path) -> None:
+    """The help, explain and reply screens are built ahead and kept (tui/prebuilt.py): each key
+    still opens them as a new one would: the reply as written (not what was typed last time), the
+    explain text of the finding selected now, from the top; help from the top."""
+    app = make_app(thread_mbox, review_fn=_seed_review)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        first = app.screen
+        assert isinstance(first, ReplyScreen)
+        written = first.current_text
+        target = first.query_one("#reply-path", Input).value
+        await pilot.press("x", "y", "z")
+        assert first.current_text != written
+        # escape in the text (tab indents there) goes to the path field; a second one closes
+        await pilot.press("escape", "a", "escape")
+        await pilot.pause()
+        assert app.screen is not first and first.query_one("#reply-path", Input).value != target
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is first, "the kept reply screen"
+        assert first.current_text == written and first.saved is None
+        assert first.query_one("#reply-path", Input).value == target
+        area = first.query_one("#reply-text", TextArea)
+        assert app.focused is area and area.cursor_location == (0, 0)
+    # the frob series has findings on three patches; whitespace-noise's text is longer than a page
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        explained = []
+        kept = None
+        # 1/3 twice (the first . only puts the diff's cursor on its line), then 2/3 and 3/3
+        for move in ("", "full_stop", "full_stop", "full_stop"):
+            if move:
+                await pilot.press(move)
+            await pilot.press("i")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ExplainScreen) and screen is (kept or screen), "the kept explain screen"
+            kept = screen
+            box = screen.query_one("#explain-box")
+            explained.append((app.table.current, screen.text, box.scroll_offset.y))
+            await pilot.press("space")
+            await pilot.pause()
+            if app.table.current is not None and app.table.current.rule == "whitespace-noise":
+                assert box.scroll_offset.y > 0, "space paged the text"
+            await pilot.press("escape")
+            await pilot.pause()
+        findings = [finding for finding, *_ in explained]
+        assert [f.rule if f else None for f in findings] == ["whitespace-noise"] * 2 + ["demo-lock", "whitespace-noise"]
+        assert findings[0] is findings[1] and findings[1] is not findings[2] is not findings[3]
+        assert [offset for *_, offset in explained] == [0, 0, 0, 0]
+        for finding, text, _ in explained:
+            assert finding is not None
+            assert text == explain_markdown(finding, app.comments.get(finding.patch or 0, []))
+        await pilot.press("question_mark", "space")
+        await pilot.pause()
+        helped = app.screen
+        assert isinstance(helped, HelpScreen) and helped.query_one("#help-box").scroll_offset.y > 0
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert app.screen is helped and helped.query_one("#help-box").scroll_offset.y == 0
 
 
 @pilot_test
@@ -744,3 +815,10 @@ def test_textual_still_has_the_private_hooks_the_fast_repaint_uses() -> None:
     from reviewkit.tui.relayout import private_hooks_present
 
     assert private_hooks_present(), "Textual renamed _scroll_update/_size_updated(layout=): relayout.py runs slow"
+
+
+def test_textual_still_has_the_private_hooks_the_screens_built_ahead_use() -> None:
+    """tui/prebuilt.py builds the screens on their first key without them; this says when that happens."""
+    from reviewkit.tui.prebuilt import private_hooks_present
+
+    assert private_hooks_present(), "Textual renamed App._register/Screen._refresh_layout: prebuilt.py runs slow"

@@ -27,7 +27,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Header
+from textual.screen import Screen
 from textual.worker import Worker, WorkerError
 
 from reviewkit.config import Config
@@ -48,12 +48,14 @@ from .fix_preview import with_fixes
 from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
 from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
+from .prebuilt import hides_below, lay_out, prebuild
 from .progress_panel import ProgressPanel
 from .rendered import box_text_widths, prerender
 from .reply_screen import ReplyScreen
 from .search_screen import SearchScreen, find_next
 from .series_tree import COVER, SeriesTree
 from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
+from .title_bar import TitleBar
 
 Progress = Callable[[int, int | None, str], None]
 ReviewFn = Callable[["Options", Progress], list[Finding]]
@@ -148,6 +150,13 @@ class ReviewApp(App[int]):
         self._frozen = False
         self._preview: Finding | None = None
         """The selected finding whose fix the diff shows (the last one the cursor was on)."""
+        self._built: set[str] = set()
+        """The installed screens built ahead (see :meth:`_build_screens`)."""
+
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        """Textual's screens that show under the top one: none under an opaque one (see :func:`hides_below`)."""
+        return [] if hides_below(self) else super()._background_screens
 
     def on_unmount(self) -> None:
         """The session is over: give what it froze back to the collector (the process may go on:
@@ -159,7 +168,7 @@ class ReviewApp(App[int]):
     # Layout
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="main"):
             yield SeriesTree(id="tree")
             with Vertical(id="centre"):
@@ -250,9 +259,67 @@ class ReviewApp(App[int]):
         if session is None or not 0 <= position < len(self.series.patches):
             return
         try:
-            session.reply(self.series.patches[position])
+            text = session.reply(self.series.patches[position])
         except SessionError:  # r writes it again and says why
             return
+        self.call_from_thread(self._reply_ahead, position, text)
+
+    def _reply_ahead(self, position: int, text: str) -> None:
+        """The reply written ahead goes into the kept reply screen while it is not shown (``r``
+        gives it the reply again in any case: a later decision may have changed it)."""
+        screen = self._kept("reply")
+        if isinstance(screen, ReplyScreen) and position == self.position:
+            patch = self.series.patches[position]
+            screen.load(text, self._reply_target(patch), patch.subject.raw)
+            lay_out(self, screen)
+
+    async def _build_screens(self) -> None:
+        """After the findings are shown: the help, explain and reply screens, built and laid out
+        now (see :mod:`.prebuilt`), so that ``?``, ``i`` and ``r`` only draw them."""
+        screens: list[tuple[str, Callable[[], Screen[Any]]]] = [
+            ("help", HelpScreen),
+            ("explain", lambda: ExplainScreen(self.table.current, self.comments.get(self.position, []))),
+            ("reply", self._reply_screen),
+        ]
+        for name, make in screens:
+            if await prebuild(self, make(), name):
+                self._built.add(name)
+
+    def _reply_screen(self) -> ReplyScreen:
+        """The reply screen to build ahead: with the reply to the patch on screen if it is written."""
+        patch = self.patch
+        text = ""
+        if self.session is not None and self._ahead is not None and self._ahead.is_finished:
+            with suppress(SessionError):
+                text = self.session.reply(patch)
+        return ReplyScreen(text, self._reply_target(patch), patch.subject.raw)
+
+    def explain_ahead(self, finding: Finding | None) -> None:
+        """Once this key's frame is drawn, lay out the explain text of the ``finding`` just
+        selected in a worker, and point the kept explain screen at it: ``i`` then only draws it."""
+        if finding is not None and self.session is not None:
+            comments = self.comments.get(finding.patch or 0, [])
+            self.call_after_refresh(self._explain_ahead, finding, comments, self.size.width)
+
+    @work(thread=True, exclusive=True, group="explain")
+    def _explain_ahead(self, finding: Finding, comments: list[Comment], width: int) -> None:
+        text = explain_markdown(finding, comments)
+        for w in box_text_widths(width, *EXPLAIN_BOX):
+            prerender(self.console, explain_key(text), partial(render_explain, text), w)
+        self.call_from_thread(self._explained_ahead, finding, comments)
+
+    def _explained_ahead(self, finding: Finding, comments: list[Comment]) -> None:
+        screen = self._kept("explain")
+        if isinstance(screen, ExplainScreen) and finding is self.table.current:
+            screen.explain(finding, comments)
+            lay_out(self, screen)
+
+    def _kept(self, name: str) -> Screen[Any] | None:
+        """The screen built ahead as ``name``, unless it is already open (under another one)."""
+        if name not in self._built:
+            return None
+        screen = self.get_screen(name)
+        return None if screen in self.screen_stack else screen
 
     def _failed(self, message: str) -> None:
         self.exit(2, return_code=2, message=f"reviewkit: error: {message}")
@@ -273,6 +340,7 @@ class ReviewApp(App[int]):
         self.show_patch(self.position, keep_cursor=True)
         self._update_subtitle()
         self.write_ahead(self.position)
+        self.run_worker(self._build_screens(), group="screens", exclusive=True)
         if findings and self.position >= 0 and not self.session.for_patch(self.position):
             first = findings[0]
             self._toast(f"{plural(len(findings), 'finding')}; first in patch {first.patch_index}: press . to go there")
@@ -351,6 +419,7 @@ class ReviewApp(App[int]):
             self.panel.note("The cover letter: n goes to patch 1; the findings are on the patches.")
         else:
             self.panel.show(selected, self._status(selected) if selected is not None else "")
+            self.explain_ahead(selected)
         self.query_one("#tree", SeriesTree).select_patch(position)
 
     def _status(self, finding: Finding) -> str:
@@ -429,6 +498,7 @@ class ReviewApp(App[int]):
     def _show_finding(self, finding: Finding) -> None:
         """The finding the table selected: in the panel, the diff's cursor on its line, its fix shown."""
         self.panel.show(finding, self._status(finding))
+        self.explain_ahead(finding)
         self.diff.goto_finding(finding)
         self._preview_fix(finding)
 
@@ -535,8 +605,15 @@ class ReviewApp(App[int]):
 
     def action_explain(self) -> None:
         finding = self._current_finding()
-        if finding is not None:
-            self.push_screen(ExplainScreen(finding, self.comments.get(self.position, [])))
+        if finding is None:
+            return
+        comments = self.comments.get(self.position, [])
+        kept = self._kept("explain")
+        if isinstance(kept, ExplainScreen):
+            kept.explain(finding, comments)
+            self.push_screen(kept)
+        else:
+            self.push_screen(ExplainScreen(finding, comments))
 
     # ------------------------------------------------------------------
     # Output
@@ -555,8 +632,17 @@ class ReviewApp(App[int]):
         except SessionError as exc:
             self._toast(str(exc), severity="warning")
             return
-        path = Path(self.options.reply_out) if self.options.reply_out else reply_path(self.series, self.patch)
-        self.push_screen(ReplyScreen(text, path, self.patch.subject.raw))
+        path = self._reply_target(self.patch)
+        kept = self._kept("reply")
+        if isinstance(kept, ReplyScreen):
+            kept.load(text, path, self.patch.subject.raw)
+            self.push_screen(kept)
+        else:
+            self.push_screen(ReplyScreen(text, path, self.patch.subject.raw))
+
+    def _reply_target(self, patch: Patch) -> Path:
+        """Where the reply to ``patch`` is saved unless the maintainer types another path."""
+        return Path(self.options.reply_out) if self.options.reply_out else reply_path(self.series, patch)
 
     def action_write(self) -> None:
         if self.session is None:
@@ -588,7 +674,12 @@ class ReviewApp(App[int]):
         self._toast(f"thread replies {state} ({count} with comments on patch lines)", timeout=2)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        kept = self._kept("help")
+        if isinstance(kept, HelpScreen):
+            kept.from_top()
+            self.push_screen(kept)
+        else:
+            self.push_screen(HelpScreen())
 
     def action_checks(self) -> None:
         """b4's c shows the checks: here the findings table takes the focus."""

@@ -102,6 +102,8 @@ class DiffView(ScrollView, can_focus=True):
         (LineFocused; None when it did not): the app selects the same finding at once."""
         self._widths: dict[int, tuple[Row, int]] = {}
         """The cells of each row's text, by the row (as :attr:`_strips`)."""
+        self._comment_widths: dict[tuple[int, bool], tuple[Row, int]] = {}
+        """The same for a reply's rows, by the row and whether it is the reply's first (the author)."""
 
     # ------------------------------------------------------------------
     # Content
@@ -111,6 +113,7 @@ class DiffView(ScrollView, can_focus=True):
         if len(self._strips) + len(rows) > KEEP_ROWS:
             self._strips.clear()
             self._widths.clear()
+            self._comment_widths.clear()
         self._width = GUTTER + 2 + max((self._text_width(r, i) for i, r in enumerate(rows)), default=0)
         set_virtual_size(self, Size(self._width, len(rows)))
         self.announced = None
@@ -135,7 +138,13 @@ class DiffView(ScrollView, can_focus=True):
     def _text_width(self, row: Row, index: int) -> int:
         """Cells of a row's text; a code row's without highlighting it (the colours add no cells)."""
         if row.kind == "comment":  # its author is written on the first of its rows only
-            return self._row_text(row, index).cell_len
+            first = self._first_of_comment(index)
+            said = self._comment_widths.get((id(row), first))
+            if said is not None and said[0] is row:
+                return said[1]
+            width = self._row_text(row, index).cell_len
+            self._comment_widths[(id(row), first)] = (row, width)
+            return width
         kept = self._widths.get(id(row))
         if kept is not None and kept[0] is row:
             return kept[1]

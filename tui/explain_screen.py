@@ -23,6 +23,7 @@ from reviewkit.report.explain import finding_markdown, normalise
 from .comments import Comment
 from .keybar import KeyBar
 from .paged import PagedModal, paging
+from .prebuilt import SteadyScreen
 from .rendered import RenderedText
 
 EXPLAIN_BOX = (0.9, 110, 5)
@@ -42,18 +43,26 @@ def explain_markdown(finding: Finding, comments: list[Comment]) -> str:
     return normalise(finding_markdown(finding, comments))
 
 
-class ExplainScreen(PagedModal):
-    """The rendered :func:`explain_markdown`; escape, q or i closes it, space pages."""
+class ExplainScreen(SteadyScreen, PagedModal):
+    """The rendered :func:`explain_markdown`; escape, q or i closes it, space pages.
+
+    The app keeps one, built ahead (see :mod:`.prebuilt`), and :meth:`explain` points it at the
+    finding of each ``i``."""
 
     BOX = "explain-box"
     BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,i")
 
-    def __init__(self, finding: Finding, comments: list[Comment]) -> None:
+    def __init__(self, finding: Finding | None = None, comments: list[Comment] | None = None) -> None:
         super().__init__()
-        self.text = explain_markdown(finding, comments)
+        self.text = explain_markdown(finding, comments or []) if finding is not None else ""
 
     def compose(self) -> ComposeResult:
         # laid out once per text and width: the same finding explained again draws from the cache
         text = self.text
         yield RenderedText(explain_key(text), lambda: render_explain(text), id="explain-box")
         yield KeyBar()  # this screen's own keys, not the main screen's
+
+    def explain(self, finding: Finding, comments: list[Comment]) -> None:
+        """Show ``finding`` (with the thread's ``comments`` near it) from the top of its text."""
+        text = self.text = explain_markdown(finding, comments)
+        self.query_one(RenderedText).set_content(explain_key(text), lambda: render_explain(text))

@@ -13,6 +13,7 @@ from textual.binding import BindingType
 from .keybar import KeyBar
 from .keys import KEYS
 from .paged import PagedModal, paging
+from .prebuilt import SteadyScreen
 from .rendered import RenderedText
 
 HELP_KEY = "help"
@@ -36,8 +37,10 @@ HELP_BOX = (0.96, 110, 7)
 """#help-box in review.tcss: width 96%, max-width 110; border 2 + padding 4 + scrollbar 1."""
 
 
-class HelpScreen(PagedModal):
-    """A modal list of keys; any of escape, q or ? closes it, space pages (80x24 shows a third)."""
+class HelpScreen(SteadyScreen, PagedModal):
+    """A modal list of keys; any of escape, q or ? closes it, space pages (80x24 shows a third).
+
+    The app keeps one, built ahead (see :mod:`.prebuilt`); :meth:`from_top` on each ``?``."""
 
     BOX = "help-box"
     BINDINGS: ClassVar[list[BindingType]] = paging("escape,q,question_mark")
@@ -45,3 +48,7 @@ class HelpScreen(PagedModal):
     def compose(self) -> ComposeResult:
         yield RenderedText(HELP_KEY, help_table, id="help-box")
         yield KeyBar()
+
+    def from_top(self) -> None:
+        """Opened again: from the first line, as a new one would be."""
+        self.query_one(RenderedText).scroll_to(y=0, animate=False, immediate=True)

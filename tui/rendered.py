@@ -57,6 +57,17 @@ class RenderedText(ScrollView, can_focus=True):
         self._lines: list[list[Segment]] = []
         self._width = -1
 
+    def set_content(self, key: Hashable, make: Callable[[], RenderableType]) -> None:
+        """Show another renderable (a kept screen opened on another finding), from its top."""
+        if key != self.key:
+            self.key = key
+            self.make = make
+            if self._width > 0:
+                width, self._width = self._width, -1
+                self._layout_at(width)
+            self.refresh()
+        self.scroll_to(y=0, animate=False, immediate=True)
+
     def lines_at(self, width: int) -> list[list[Segment]]:
         """The renderable's lines at ``width`` (rendered once per key and width)."""
         return prerender(self.app.console, self.key, self.make, width)

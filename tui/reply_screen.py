@@ -22,11 +22,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from reviewkit.errors import UsageError
 from reviewkit.io import write_atomic
 
 from .keybar import KeyBar
+from .prebuilt import SteadyScreen
 from .relayout import QuietSize
 
 
@@ -46,8 +48,11 @@ class _Label(QuietSize, Label):
     pass
 
 
-class ReplyScreen(Screen[Path | None]):
-    """Returns the path written, or None when left without saving."""
+class ReplyScreen(SteadyScreen, Screen[Path | None]):
+    """Returns the path written, or None when left without saving.
+
+    The app keeps one, built ahead (see :mod:`.prebuilt`), and :meth:`load` gives it the reply
+    of each ``r`` (ahead too, when the reply written ahead is ready): it opens as a new one would."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "save"),
@@ -80,6 +85,29 @@ class ReplyScreen(Screen[Path | None]):
     def on_mount(self) -> None:
         area = self.query_one("#reply-text", TextArea)
         area.indent_width = 8  # quoted kernel code is tab-indented
+        area.focus()
+
+    def load(self, text: str, path: Path, title: str) -> None:
+        """Show ``text`` to be saved at ``path``, as a new screen would: what was typed in the last
+        visit is gone, the cursor at the top, the text area focused, nothing saved yet."""
+        self.saved = None
+        if title != self.title_text:
+            self.title_text = title
+            self.query_one("#reply-title", Static).update(Text.assemble(("Reply to ", "bold"), title))
+        field = self.query_one("#reply-path", Input)
+        if path != self.path or field.value != str(path):
+            self.path = path
+            field.value = str(path)
+            field.cursor_position = len(field.value)
+        area = self.query_one("#reply-text", TextArea)
+        if text != self.text or area.text != text:
+            self.text = text
+            area.load_text(text)  # its edit history goes too
+        else:  # typed and undone last time: nothing to redo into this visit, as on a new screen
+            area.history.clear()
+        area.selection = Selection.cursor((0, 0))
+        area.scroll_to(0, 0, animate=False, immediate=True)
+        field.scroll_to(0, 0, animate=False, immediate=True)
         area.focus()
 
     @property
