@@ -55,7 +55,7 @@ from .reply_screen import ReplyScreen
 from .search_screen import SearchScreen, find_next
 from .series_tree import COVER, SeriesTree
 from .session import DEFAULT_BASELINE, ReviewSession, SessionError, reply_path
-from .title_bar import TitleBar
+from .title_bar import title_bar
 
 Progress = Callable[[int, int | None, str], None]
 ReviewFn = Callable[["Options", Progress], list[Finding]]
@@ -168,7 +168,7 @@ class ReviewApp(App[int]):
     # Layout
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         with Horizontal(id="main"):
             yield SeriesTree(id="tree")
             with Vertical(id="centre"):
