@@ -46,6 +46,7 @@ from .finding_panel import FindingPanel
 from .findings_table import FindingsTable
 from .fix_preview import with_fixes
 from .help_screen import HELP_BOX, HELP_KEY, HelpScreen, help_table
+from .idle_gc import IdleCollector
 from .keybar import KeyBar
 from .messages import CommentChosen, FindingFocused, LineFocused, PatchChosen
 from .prebuilt import hides_below, lay_out, prebuild
@@ -148,6 +149,8 @@ class ReviewApp(App[int]):
         self._tree_toggled = False
         self._ahead: Worker[None] | None = None
         self._frozen = False
+        self._idle_gc = IdleCollector()
+        """Full collections while input pauses, once the session is frozen (see :mod:`.idle_gc`)."""
         self._preview: Finding | None = None
         """The selected finding whose fix the diff shows (the last one the cursor was on)."""
         self._built: set[str] = set()
@@ -161,8 +164,15 @@ class ReviewApp(App[int]):
     def on_unmount(self) -> None:
         """The session is over: give what it froze back to the collector (the process may go on:
         tests, ``python -c``, an editor's plugin host)."""
+        self._idle_gc.stop()
         if self._frozen:
             gc.unfreeze()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every event as Textual handles it; input also tells the idle collector to wait."""
+        if isinstance(event, events.InputEvent):
+            self._idle_gc.touch()
+        await super().on_event(event)
 
     # ------------------------------------------------------------------
     # Layout
@@ -334,6 +344,7 @@ class ReviewApp(App[int]):
         gc.collect()
         gc.freeze()
         self._frozen = True
+        self._idle_gc.start(self)
         self._rows.clear()
         self.query_one("#progress", ProgressPanel).display = False
         self._refresh_tree()
