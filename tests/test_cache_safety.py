@@ -10,6 +10,7 @@ import pytest
 
 from reviewkit.engine import run as engine
 from reviewkit.engine.cache import Cache, content_key, valid_findings
+from reviewkit.engine.deps import dependency_stamp
 from reviewkit.engine.scan import ScanOptions, scan_one, worker_state
 
 C_FILE = """static int f(struct s *s)
@@ -45,7 +46,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict, 
 
 
 def _entry(cache: Cache, src: Path) -> Path:
-    return cache._path(content_key(str(src), src.read_bytes()))
+    data = src.read_bytes()
+    return cache._path(content_key(str(src), data, dependency_stamp(str(src), data)))
 
 
 def _rewrite(path: Path, change) -> None:  # type: ignore[no-untyped-def]

@@ -181,3 +181,30 @@ def _check_patch(tmp_path: Path, tree: Path, added: str) -> list[dict]:
         rc = main(["check", str(tmp_path / "p.diff"), "--select", "lock-balance", "-f", "json", "--tree", str(tree)])
     assert rc in (0, 1), err.getvalue()
     return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
+
+
+def _warm_scan(path: Path) -> list[dict]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = main(["scan", "--rule", "lock-balance", "-q", "-f", "json", str(path)])
+    assert rc in (0, 1), err.getvalue()
+    return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
+
+
+def test_a_warm_scan_sees_a_sibling_or_a_header_that_changed(tmp_path: Path) -> None:
+    """The cache keys a file's result by the helpers it reads too (``reviewkit.engine.deps``): the
+    findings follow the sibling helper and the local header, not the last run."""
+    tree = _tree(tmp_path, HELPER.format(storage=""))
+    caller = tree / "fs/gz/file.c"
+    assert _warm_scan(caller) == []
+    keeps = HELPER.format(storage="").replace("\t\tup_write(&GZ_I(inode)->sem);\n", "")
+    (tree / "fs/gz/inode.c").write_text(keeps.replace("\tup_write(&GZ_I(inode)->sem);\n", ""))
+    assert [f["line"] for f in _warm_scan(caller)] == [18], "the old result replayed after the sibling changed"
+    (tree / "fs/gz/inode.c").unlink()
+    (tree / "fs/gz/gz.h").write_text(
+        "static inline int gz_expand(struct inode *inode)\n{\n\tup_write(&GZ_I(inode)->sem);\n\treturn 0;\n}\n"
+    )
+    caller.write_text('#include "gz.h"\n' + CALLER.replace("int gz_expand(struct inode *inode);\n", ""))
+    assert _warm_scan(caller) == []
+    (tree / "fs/gz/gz.h").write_text("static inline int gz_expand(struct inode *inode)\n{\n\treturn 0;\n}\n")
+    assert [f["line"] for f in _warm_scan(caller)] == [18], "the old result replayed after the header changed"

@@ -126,7 +126,8 @@ def worker_state(options: ScanOptions, rules: list[engine.Rule] | None = None) -
         from reviewkit.engine.cache import Cache, open_cache
 
         cache = Cache(salt=options.cache_salt) if options.cache_salt else open_cache(rules, options.config)
-    return {"options": options, "rules": rules, "cache": cache}
+    # the sibling files' stamps, taken once per directory per scan (a scan reads one snapshot)
+    return {"options": options, "rules": rules, "cache": cache, "stamps": {}}
 
 
 def setup_worker(options: ScanOptions) -> None:
@@ -163,6 +164,7 @@ def scan_file(path: str) -> FileResult:
 def scan_one(path: str, state: dict[str, Any]) -> FileResult:
     """Scan one file with the rules of ``state``, through its cache."""
     from reviewkit.engine.cache import content_key, valid_findings
+    from reviewkit.engine.deps import dependency_stamp
     from reviewkit.engine.prefilter import dump_finding, load_finding
 
     started = time.perf_counter()
@@ -175,7 +177,11 @@ def scan_one(path: str, state: dict[str, Any]) -> FileResult:
     except OSError as exc:
         return FileResult(path, notes=[f"{path}: not scanned: {exc.strerror or exc}"])
     cache = state.get("cache")
-    key = content_key(path, data) if cache is not None else ""
+    key = (
+        content_key(path, data, dependency_stamp(path, data, state.setdefault("stamps", {})))
+        if cache is not None
+        else ""
+    )
     if cache is not None:
         hit = cache.get(key)
         if valid_findings(hit, path):

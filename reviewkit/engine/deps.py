@@ -1,0 +1,55 @@
+"""What a scanned file's result depends on besides its own bytes, as a short stamp for the cache key.
+
+A scan reads more than the file: lock wrappers of the ``#include "..."``
+headers next to it, and helpers of the other ``.c`` files of its directory
+(:mod:`reviewkit.locks.headers`, :mod:`reviewkit.locks.siblings`).  Keyed by
+the file alone, a warm scan replays the old findings after a header or a
+sibling changes.  The stamp is each such file's name, size and mtime in
+nanoseconds (what make trusts), a directory's taken once per scan.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+\.h)"', re.MULTILINE)
+MAX_INCLUDES = 12
+"""As many local headers as the lock rule reads (``reviewkit.locks.headers.MAX_HEADERS``)."""
+
+
+def _stat(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def dependency_stamp(path: str, data: bytes, directories: dict[str, str] | None = None) -> str:
+    """The stamp of the headers ``data`` includes next to ``path`` and of ``path``'s sibling ``.c``
+    files.  ``directories`` keeps each directory's part for the rest of one scan (its files are
+    stat'ed once per scan, not once per file: a directory of 300 files is 300 stats, not 90,000)."""
+    here = os.path.dirname(path)
+    parts: list[str] = []
+    for m in _INCLUDE.finditer(data):
+        if len(parts) >= MAX_INCLUDES:
+            break
+        name = m.group(1).decode("utf-8", "surrogateescape")
+        parts.append(_stat(str(Path(here, name))))
+    siblings = directories.get(here) if directories is not None else None
+    if siblings is None:
+        siblings = _directory(here)
+        if directories is not None:
+            directories[here] = siblings
+    parts.append(siblings)
+    return "\n".join(parts)
+
+
+def _directory(here: str) -> str:
+    try:
+        names = sorted(n for n in os.listdir(here or ".") if n.endswith(".c"))
+    except OSError:
+        return ""
+    return "\n".join(_stat(os.path.join(here, n)) for n in names)
