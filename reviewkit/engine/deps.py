@@ -27,11 +27,12 @@ def _stat(path: str) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def dependency_stamp(path: str, data: bytes, directories: dict[str, str] | None = None) -> str:
-    """The stamp of the headers ``data`` includes next to ``path`` and of ``path``'s sibling ``.c``
-    files.  ``directories`` keeps each directory's part for the rest of one scan (its files are
+def dependency_stamp(path: str, data: bytes, directories: dict[str, dict[str, str]] | None = None) -> str:
+    """The stamp of the headers ``data`` includes next to ``path`` and of the other ``.c`` files of
+    ``path``'s directory (not ``path`` itself: its bytes are in the key, so rewriting the same text is
+    still a hit).  ``directories`` keeps each directory's stamps for the rest of one scan (its files are
     stat'ed once per scan, not once per file: a directory of 300 files is 300 stats, not 90,000)."""
-    here = os.path.dirname(path)
+    here, own = os.path.split(path)
     parts: list[str] = []
     for m in _INCLUDE.finditer(data):
         if len(parts) >= MAX_INCLUDES:
@@ -43,13 +44,14 @@ def dependency_stamp(path: str, data: bytes, directories: dict[str, str] | None 
         siblings = _directory(here)
         if directories is not None:
             directories[here] = siblings
-    parts.append(siblings)
+    parts.extend(stamp for name, stamp in siblings.items() if name != own)
     return "\n".join(parts)
 
 
-def _directory(here: str) -> str:
+def _directory(here: str) -> dict[str, str]:
+    """Each ``.c`` file of the directory ``here`` with its stamp, by name, in name order."""
     try:
         names = sorted(n for n in os.listdir(here or ".") if n.endswith(".c"))
     except OSError:
-        return ""
-    return "\n".join(_stat(os.path.join(here, n)) for n in names)
+        return {}
+    return {n: _stat(os.path.join(here, n)) for n in names}
