@@ -2,8 +2,10 @@
 
 Entries live under ``$XDG_CACHE_HOME/reviewkit`` (``~/.cache/reviewkit``),
 one small JSON file per key, keyed by a hash of everything the result
-depends on: the file's (or function's) content, the rule-set version (the
-code of reviewkit, its rules and its kernel model) and the configuration.
+depends on: the file's (or function's) content, for a scanned file the
+stamps of the headers and sibling files it reads (:mod:`reviewkit.engine.deps`),
+the rule-set version (the code of reviewkit, its rules and its kernel model)
+and the configuration.
 
 A cache must never change a result, so:
 
