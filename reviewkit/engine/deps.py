@@ -14,7 +14,8 @@ import os
 import re
 from pathlib import Path
 
-_INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+\.h)"', re.MULTILINE)
+_INCLUDE = re.compile(rb'#[ \t]*include[ \t]*"([^"\n]+\.h)"')
+"""Unanchored and without ``\\s*`` across lines: a warm scan runs it on every file of the tree."""
 MAX_INCLUDES = 12
 """As many local headers as the lock rule reads (``reviewkit.locks.headers.MAX_HEADERS``)."""
 
