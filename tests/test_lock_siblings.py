@@ -59,10 +59,10 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
-def _scan(path: Path) -> list[dict]:
+def _scan(path: Path, *, cache: bool = False) -> list[dict]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        rc = main(["scan", "--rule", "lock-balance", "--no-cache", "-q", "-f", "json", str(path)])
+        rc = main(["scan", "--rule", "lock-balance", *([] if cache else ["--no-cache"]), "-q", "-f", "json", str(path)])
     assert rc in (0, 1), err.getvalue()
     return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
 
@@ -97,19 +97,7 @@ PRE = CALLER.replace("\t\terr = gz_expand(inode);\n", "\t\tup_write(&gi->sem);\n
 
 def _check(tmp_path: Path, tree: Path) -> list[dict]:
     """``check`` of a patch that moves the release into ``gz_expand()``, with ``--tree``."""
-    patch = subprocess.run(
-        ["git", "diff", "--no-index", "--no-prefix", "--", "fs/gz/file.c", "post/fs/gz/file.c"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    ).stdout.replace("post/fs/gz/file.c", "fs/gz/file.c")
-    assert "+\t\terr = gz_expand(inode);" in patch
-    (tmp_path / "p.diff").write_text(patch)
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        rc = main(["check", str(tmp_path / "p.diff"), "--select", "lock-balance", "-f", "json", "--tree", str(tree)])
-    assert rc in (0, 1), err.getvalue()
-    return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
+    return _check_patch(tmp_path, tree, "+\t\terr = gz_expand(inode);")
 
 
 def test_tree_mode_reads_the_helper_from_the_tree(tmp_path: Path) -> None:
@@ -168,6 +156,7 @@ def test_a_benign_edit_of_a_function_a_sibling_helper_explains_is_quiet(tmp_path
 
 
 def _check_patch(tmp_path: Path, tree: Path, added: str) -> list[dict]:
+    """``check --tree`` of the diff from fs/gz/file.c to post/fs/gz/file.c, which must add ``added``."""
     patch = subprocess.run(
         ["git", "diff", "--no-index", "--no-prefix", "--", "fs/gz/file.c", "post/fs/gz/file.c"],
         cwd=tmp_path,
@@ -183,28 +172,20 @@ def _check_patch(tmp_path: Path, tree: Path, added: str) -> list[dict]:
     return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
 
 
-def _warm_scan(path: Path) -> list[dict]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        rc = main(["scan", "--rule", "lock-balance", "-q", "-f", "json", str(path)])
-    assert rc in (0, 1), err.getvalue()
-    return [f for f in json.loads(out.getvalue())["findings"] if f["rule"] == "lock-balance"]
-
-
 def test_a_warm_scan_sees_a_sibling_or_a_header_that_changed(tmp_path: Path) -> None:
     """The cache keys a file's result by the helpers it reads too (``reviewkit.engine.deps``): the
     findings follow the sibling helper and the local header, not the last run."""
     tree = _tree(tmp_path, HELPER.format(storage=""))
     caller = tree / "fs/gz/file.c"
-    assert _warm_scan(caller) == []
+    assert _scan(caller, cache=True) == []
     keeps = HELPER.format(storage="").replace("\t\tup_write(&GZ_I(inode)->sem);\n", "")
     (tree / "fs/gz/inode.c").write_text(keeps.replace("\tup_write(&GZ_I(inode)->sem);\n", ""))
-    assert [f["line"] for f in _warm_scan(caller)] == [18], "the old result replayed after the sibling changed"
+    assert [f["line"] for f in _scan(caller, cache=True)] == [18], "the old result replayed after the sibling changed"
     (tree / "fs/gz/inode.c").unlink()
     (tree / "fs/gz/gz.h").write_text(
         "static inline int gz_expand(struct inode *inode)\n{\n\tup_write(&GZ_I(inode)->sem);\n\treturn 0;\n}\n"
     )
     caller.write_text('#include "gz.h"\n' + CALLER.replace("int gz_expand(struct inode *inode);\n", ""))
-    assert _warm_scan(caller) == []
+    assert _scan(caller, cache=True) == []
     (tree / "fs/gz/gz.h").write_text("static inline int gz_expand(struct inode *inode)\n{\n\treturn 0;\n}\n")
-    assert [f["line"] for f in _warm_scan(caller)] == [18], "the old result replayed after the header changed"
+    assert [f["line"] for f in _scan(caller, cache=True)] == [18], "the old result replayed after the header changed"
