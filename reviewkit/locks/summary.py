@@ -175,7 +175,7 @@ def _caller_named(
     pointer: ``&msq->q_perm`` with ``msq = container_of(ipcp, ...)`` is ``ipcp`` itself), is kept as
     written, and :func:`_names_locals` leaves it to the body."""
     local = _unnamed_locals(fv, facts)
-    if not any((m := _IDENT.match(e.key)) is not None and m.group() in local for e in s.effects()):
+    if not _names_locals(s, local):
         return s
     aliases = _accessor_aliases(fv, model, summaries, facts)
     out = []
