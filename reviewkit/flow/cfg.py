@@ -535,7 +535,8 @@ class _Builder:
         return node
 
 
-_CONST = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*)$")
+_CONST = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*|-E[A-Z0-9]+)$")
+"""(``-ERESTARTSYS``: an error code, never zero.)"""
 _PATH = re.compile(r"^[a-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*$")
 """A variable or a member path of one (``of->prealloc_buf``): what a copy ``buf = of->prealloc_buf`` reads."""
 COPY = "="
@@ -605,7 +606,7 @@ def const_truth(compare: tuple[str, str, str], value: str) -> bool | None:
     if op == "truth":
         if falsy:
             return False
-        return True if re.match(r"^(?:-?[1-9]\d*|0x0*[1-9a-fA-F][0-9a-fA-F]*|true)", value) else None
+        return True if re.match(r"^(?:-?[1-9]\d*|0x0*[1-9a-fA-F][0-9a-fA-F]*|true|-E[A-Z0-9]+$)", value) else None
     if value == const:
         return op == "=="
     both_literal = all(re.match(r"^(?:-?\d|0x|NULL|true|false)", v) for v in (value, const))

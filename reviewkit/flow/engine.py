@@ -279,7 +279,8 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
         if conds and barrier is not None and barrier(node):
             retest = _retested(node)
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
-        vals = _assign(state.vals, node)
+        # unseen code may store anything: a constant stored before a gap says nothing after it
+        vals = frozenset() if node.kind == K_GAP else _assign(state.vals, node)
         known = signs.forget(state.signs, node.writes)
         if node.assigns:
             known = signs.stored(known, node.assigns)

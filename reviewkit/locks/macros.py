@@ -5,10 +5,12 @@ as much as a static inline is; read as text it is an unknown call, and every
 function that ends a locked section with it looks like it leaks.  A macro
 whose body is statements (``do { ... } while (0)``) or one expression is
 rewritten as a function of untyped pointer parameters and summarised by the
-same machinery as any wrapper.  Macros that declare or return a value
-(``({ ... })``), take variable arguments, or paste tokens are not rewritten:
-their effect is not a function's.  Nothing is expanded into the caller, and
-nothing is run.
+same machinery as any wrapper.  A statement expression (``({ ...; __ret; })``,
+spufs.h's ``spufs_wait()``: drops the mutex and returns -ERESTARTSYS when
+interrupted) is a function returning its last expression, so what it leaves
+held can be coded by its result like any wrapper's.  Macros that take variable
+arguments or paste tokens are not rewritten: their effect is not a
+function's.  Nothing is expanded into the caller, and nothing is run.
 """
 
 from __future__ import annotations
@@ -41,14 +43,18 @@ def macro_functions(text: str, model: LockModel, known: frozenset[str] = frozens
         if inner is None:
             continue
         args = ", ".join(f"void *{p}" for p in names) or "void"
-        out.append(f"static void {name}({args})\n{{\n\t{inner}\n}}\n")
+        kind = "long" if body.startswith("({") else "void"
+        out.append(f"static {kind} {name}({args})\n{{\n\t{inner}\n}}\n")
     return "\n".join(out)
 
 
 def _statements(body: str) -> str | None:
-    """The macro's body as statements, or None when it is not statements or one expression."""
+    """The macro's body as statements, or None when it is not statements or one expression.
+
+    A statement expression's value (its last expression statement) becomes a ``return``.
+    """
     if body.startswith("({"):
-        return None
+        return _valued(body)
     m = _DO_WHILE.match(body)
     if m is not None:
         return m.group(1).strip()
@@ -57,3 +63,18 @@ def _statements(body: str) -> str | None:
     if body.endswith(";") or "{" in body:
         return None
     return body + ";"
+
+
+def _valued(body: str) -> str | None:
+    """``({ stmts; expr; })`` as ``stmts; return expr;``; None when it does not end in an expression."""
+    if not body.endswith("})"):
+        return None
+    inner = body[2:-2].strip()
+    if not inner.endswith(";"):
+        return None
+    head = inner[:-1]
+    cut = max(head.rfind(";"), head.rfind("}"))
+    last = head[cut + 1 :].strip()
+    if cut < 0 or not last or "{" in last or last.startswith(("return", "break", "continue", "goto")):
+        return None
+    return f"{head[: cut + 1].strip()}\n\treturn {last};"

@@ -270,6 +270,10 @@ class Facts:
     held: frozenset[Held] = frozenset()
     pending: frozenset[Pending] = frozenset()
     unseen: bool = False
+    result: bool | None = None
+    """Summary runs only (:attr:`LockAnalysis.result_var`): the truth of the variable the function returns
+    as this path last tested it (``__ret = spu_acquire(ctx); if (__ret) break;``: nonzero), None when
+    untested since its last store.  It splits states, so what each exit returns is known by its path."""
 
 
 @dataclass(frozen=True)

@@ -619,12 +619,26 @@ def _entry_run(
     la = LockAnalysis(fv, model, summaries, cfg=cfg)
     annotated = set(la.annotations.get("__must_hold", [])) | set(la.annotations.get("__releases", []))
     la.inferred = set(keys) - annotated  # an annotated one is held on entry already
+    la.result_var = _one_returned(cfg, fv)
     out = run(cfg, la, 4000)
     if not out.complete or not la.exits:
         return None
     res = LockResult(fv, la.exits, list(la.events.values()), True, la.acquired_keys, la.annotations)
     res.inferred = set(keys)
     return res
+
+
+def _one_returned(cfg: Any, fv: FunctionView) -> str | None:
+    """The one variable every ``return`` of ``fv`` returns (``return __ret;``), else None."""
+    names = set()
+    for n in cfg.nodes:
+        if n.kind != K_RETURN:
+            continue
+        value = n.ast.named_children[0] if n.ast is not None and n.ast.named_children else None
+        if value is None or value.type != "identifier":
+            return None
+        names.add(fv.parsed.text(value))
+    return names.pop() if len(names) == 1 else None
 
 
 def _try_summary(
@@ -710,11 +724,13 @@ def _failure_release(res: LockResult, params: list[str], only: str | None = None
                 return None
             value = lock_key(res.fv.parsed.text(via.ast.named_children[0]))
             value = next((v for name, v in ex.state.vals if name == value and not v.startswith(COPY)), value)
+            if not _LITERAL.match(value) and value not in _ZERO and ex.state.facts.result is not None:
+                value = _NONZERO if ex.state.facts.result else "0"  # the path's last test of it says
             holds = any(h.key == key and h.count and not h.stale for h in ex.state.facts.held)
             (kept if holds else dropped).append(value)
         if not kept or not dropped:
             continue
-        zero = {"0", "false", "NULL"}
+        zero = _ZERO
         if all(v in zero for v in kept) and all(v not in zero and _LITERAL.match(v) for v in dropped):
             return Summary("release", key, params, "any", "plain", None, None, "nonzero")
         if all(v in zero for v in dropped) and all(v not in zero and _LITERAL.match(v) for v in kept):
@@ -722,4 +738,7 @@ def _failure_release(res: LockResult, params: list[str], only: str | None = None
     return None
 
 
-_LITERAL = re.compile(r"^(?:-?E[A-Z0-9]+|-?\d+|true|[A-Z][A-Z0-9_]*)$")
+_NONZERO = "!0"
+"""A returned variable the path tested nonzero, not a constant."""
+_ZERO = frozenset({"0", "false", "NULL"})
+_LITERAL = re.compile(r"^(?:-?E[A-Z0-9]+|-?\d+|true|[A-Z][A-Z0-9_]*|!0)$")

@@ -124,6 +124,9 @@ class LockAnalysis:
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+        self.result_var: str | None = None
+        """The one variable every ``return`` returns, when a summary asks which result each exit has
+        (:attr:`Facts.result`); None in the analysis the checks see, whose states it would only split."""
 
     # -- the protocol ------------------------------------------------------
 
@@ -179,6 +182,8 @@ class LockAnalysis:
             return Facts(kept, frozenset(), True)
         if n.kind == K_ENTRY:
             return facts
+        if facts.result is not None and self.result_var in n.writes:
+            facts = replace(facts, result=None)  # stored again: the last test no longer tells
         if n.kind in (K_LOOP, K_LABEL) and any(not h.count and h.entry == INFERRED and not h.stale for h in facts.held):
             # a caller's lock inferred held on entry and dropped in the loop: the next iteration may hold it
             # again through code we do not follow (a retaking callee), so its release is no longer proof
@@ -186,7 +191,7 @@ class LockAnalysis:
             stale = frozenset(
                 replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == INFERRED else h for h in old
             )
-            facts = Facts(stale, facts.pending, facts.unseen)
+            facts = replace(facts, held=stale)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
         if not self._relevant(n):
@@ -226,7 +231,7 @@ class LockAnalysis:
             # ``timer = timer_wait_running(timer, &flags)``: released through the old value, and the name
             # is rebound after the call; what a later release of ``timer->it_lock`` names is another lock
             held = {self._restale(h, n) if not h.count else h for h in held}
-        return Facts(frozenset(held), frozenset(pending), unseen)
+        return Facts(frozenset(held), frozenset(pending), unseen, facts.result)
 
     def _commands(self, n: CfgNode) -> frozenset[int]:
         """Lock calls given as arguments to a macro that runs them as commands: ``__SLEEP_COND(wq, cond,
@@ -259,7 +264,7 @@ class LockAnalysis:
             for h in facts.held
             if not (h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) and h.flags in args)
         )
-        return facts if held == facts.held else Facts(held, facts.pending, facts.unseen)
+        return facts if held == facts.held else replace(facts, held=held)
 
     def barrier(self, n: CfgNode) -> bool:
         """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
@@ -289,6 +294,8 @@ class LockAnalysis:
     def branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
         if n.kind != K_COND or n.ast is None:
             return facts
+        if self.result_var is not None and n.cond_key == self.result_var:
+            facts = replace(facts, result=bool(label) != n.negated)
         tried = self._tried(n)
         if not facts.held and not facts.pending and tried is None:
             return facts  # nothing held or pending, and the test takes no lock: no edge changes anything
@@ -304,7 +311,9 @@ class LockAnalysis:
         for p in list(pending):
             if n.cond_key == p.var:
                 pending.discard(p)
-                if p.when == "nonnull-checked":
+                if p.when.startswith(DROPS):
+                    self._dropped_if(p, truth == (p.when == DROPS + "nonzero"), held)
+                elif p.when == "nonnull-checked":
                     if not truth:
                         held.discard(next((h for h in _ordered(held) if h.key == p.held.key and h.count), p.held))
                 elif truth == (p.when in ("nonzero", "nonnull")):
@@ -342,7 +351,7 @@ class LockAnalysis:
                     self._acquire(n, hold, held)
                 elif fam is not None:
                     self._untaken(hold, held)
-        return Facts(frozenset(held), frozenset(pending), facts.unseen)
+        return Facts(frozenset(held), frozenset(pending), facts.unseen, facts.result)
 
     def _tried(self, n: CfgNode) -> tuple[Call, Any, Summary | None, str, bool] | None:
         """The trylock a test decides (``if (!spin_trylock(&l))``, ``if (mutex_lock_interruptible(m) < 0)``):
@@ -366,6 +375,20 @@ class LockAnalysis:
                 got = (call, fam, summary, when, negate)
         memo[n.id] = got
         return got
+
+    def _dropped_if(self, p: Pending, dropped: bool, held: set[Held]) -> None:
+        """The test of what a conditional release returned (``p``): dropped at its call, or still held.
+        Only the unknown hold the call left is decided: anything since that changed it keeps it unknown."""
+        unsure = _unsure(p.held)
+        if unsure not in held:
+            return
+        held.discard(unsure)
+        if not dropped:
+            held.add(p.held)
+        elif p.held.count > 1:
+            held.add(replace(p.held, count=p.held.count - 1))
+        else:
+            held.add(replace(p.held, count=0, line=p.dropped_at))
 
     def _untaken(self, hold: Held, held: set[Held]) -> None:
         """A trylock of this function failed on this path: the lock is not held here, whoever holds it,
@@ -398,7 +421,7 @@ class LockAnalysis:
         facts = state.facts
         if isinstance(facts, Facts) and any(h.entry == GUARDED for h in facts.held):
             # leaving the function ends every guard's scope: released, whatever the exit
-            facts = Facts(frozenset(h for h in facts.held if h.entry != GUARDED), facts.pending, facts.unseen)
+            facts = replace(facts, held=frozenset(h for h in facts.held if h.entry != GUARDED))
             state = replace(state, facts=facts)
         rests = self._element_releases()
         if rests and isinstance(facts, Facts):
@@ -411,7 +434,7 @@ class LockAnalysis:
                 for h in facts.held
             )
             if held != facts.held:
-                state = replace(state, facts=Facts(held, facts.pending, facts.unseen))
+                state = replace(state, facts=replace(facts, held=held))
         self.exits.append(ExitRecord(via, state))
 
     def _element_rest(self, key: str) -> str | None:
@@ -1158,14 +1181,27 @@ class LockAnalysis:
             if s.try_ != "maybe" and n.kind == K_COND and _is_atom_call(n, call):
                 return False  # decided by branch()
             canon = self._canon(key) if self._aliases() else key
+            var = _assigned_to(call, self.fv) if s.try_ in ("nonzero", "zero") else None
             for h in [
                 h for h in held if (h.key == key or named_by(h, key) or self._canon(h.key) == canon) and h.count
             ]:  # dropped or not: unknown (``inode->i_lock`` with ``inode = dentry->d_inode`` as much)
                 held.discard(h)
-                held.add(replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped))
+                held.add(_unsure(h))
+                if var and not h.stale:
+                    # ``ret = spufs_wait(...); if (ret) goto out;``: the test of ``ret`` tells (branch())
+                    pending.add(Pending(var, h, DROPS + s.try_, dropped_at=call.line))
         else:
             self._drop(n, call, key, {s.group}, {s.variant}, flags, held, unseen)
         return False
+
+
+DROPS = "drops-"
+"""``Pending.when`` prefix of a conditional release (``drops-nonzero``: dropped when the result is nonzero)."""
+
+
+def _unsure(h: Held) -> Held:
+    """``h`` after a call that may have dropped it: held or not is unknown."""
+    return replace(h, stale=True, maybe_dropped=not h.stale or h.maybe_dropped)
 
 
 def _given(obj: str, args: set[str]) -> bool:
