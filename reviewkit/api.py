@@ -61,6 +61,8 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.callees import consumed_by_callee as lock_consumed_by_callee
     from reviewkit.locks.callees import given_away as lock_given_away
     from reviewkit.locks.callees import unknown_tail as lock_unknown_tail
+    from reviewkit.locks.guards import guarded_again as lock_guarded_again
+    from reviewkit.locks.guards import guarded_leak as lock_guarded_leak
     from reviewkit.locks.handback import declared as lock_declared_hand_back
     from reviewkit.locks.handback import object_out as lock_object_out
     from reviewkit.locks.handback import token_out as lock_token_out
@@ -131,6 +133,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_text_header_summaries": ("reviewkit.locks.headers", "text_header_summaries"),
     "lock_token_out": ("reviewkit.locks.handback", "token_out"),
     "lock_object_out": ("reviewkit.locks.handback", "object_out"),
+    # a test that stands for the lock's state (``if (rl) up_read(...)``): what it guards is not proved wrong
+    "lock_guarded_leak": ("reviewkit.locks.guards", "guarded_leak"),
+    "lock_guarded_again": ("reviewkit.locks.guards", "guarded_again"),
     "lock_consumed_by_callee": ("reviewkit.locks.callees", "consumed_by_callee"),
     "lock_given_away": ("reviewkit.locks.callees", "given_away"),
     "lock_unknown_tail": ("reviewkit.locks.callees", "unknown_tail"),
@@ -221,6 +226,8 @@ __all__ = [
     "lock_consumed_by_callee",
     "lock_declared_hand_back",
     "lock_given_away",
+    "lock_guarded_again",
+    "lock_guarded_leak",
     "lock_header_summaries",
     "lock_included",
     "lock_included_in_repo",

@@ -175,6 +175,8 @@ from reviewkit.api import (
     lock_consumed_by_callee,
     lock_declared_hand_back,
     lock_given_away,
+    lock_guarded_again,
+    lock_guarded_leak,
     lock_header_summaries,
     lock_included,
     lock_included_in_repo,
@@ -856,6 +858,21 @@ def _leaks(
             if len(kept_items) < len(items):
                 ctx.bump(f"{ID}.callee-on-exit-path")
             items = kept_items
+        if items:
+            # the path skipped a release under a test that stands for the lock's state (``if (rl)
+            # up_read(...)``): the leak needs that bookkeeping to be wrong, which nothing here shows
+            cfg = ctx.facts.cfg(res.fv)
+            kept_items = [
+                (ex, h)
+                for ex, h in items
+                if id(ex) in fresh
+                or not lock_guarded_leak(
+                    res.fv, cfg, ctx.facts.lock_model, summaries or {}, trail_steps(ex.state), key, h.line
+                )
+            ]
+            if len(kept_items) < len(items):
+                ctx.bump(f"{ID}.guard-correlated")
+            items = kept_items
         if items and not ctx.scan:
             kept_items = [(ex, h) for ex, h in items if not _passed_to_new_call(ctx, res, ex, h)]
             if len(kept_items) < len(items):
@@ -1154,6 +1171,16 @@ def _events(ctx: ReviewContext, res: LockResult) -> Iterator[tuple[tuple, Findin
             continue  # a caller's lock dropped and retaken by helpers we do not see (``&locked`` protocols)
         if e.kind == "double-acquire" and e.other_line is not None and _consumed_by_callee(ctx, res, e.key):
             ctx.bump(f"{ID}.released-by-callee")
+            continue
+        if (
+            e.kind in ("double-acquire", "double-release")
+            and e.detail != "guard"
+            and e.key != "irq"
+            and lock_guarded_again(res.fv, ctx.facts.cfg(res.fv), e.call, e.line, e.other_line)
+        ):
+            # ``if (!rl) { down_read(...); rl = ...; }`` on a loop's next pass, ``if (pending_close)
+            # spin_unlock(...)`` after an unlock elsewhere: the guard's test was made in between
+            ctx.bump(f"{ID}.guard-correlated")
             continue
         if e.kind == "double-acquire" and e.other_line is not None and _lock_given_away(ctx, res, e.key):
             # ``lock_page(page)`` again after ``->writepage(page)``-like callees that unlock what they are given

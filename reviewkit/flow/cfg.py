@@ -561,10 +561,11 @@ def _const_assigns(parsed: Any, ast: Node) -> list[tuple[str, str]]:
     for e in exprs:
         if e.type == "assignment_expression" and parsed.text(e.child_by_field_name("operator") or e) == "=":
             left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
-            if left is not None and right is not None and left.type == "identifier":
+            if left is not None and right is not None and _stored_path(parsed, left):
                 got = _value(parsed.text(right))
-                if got is not None and got != COPY + parsed.text(left):
-                    out.append((parsed.text(left), got))
+                path = norm(parsed.text(left))
+                if got is not None and got != COPY + path and not (left.type != "identifier" and got.startswith(COPY)):
+                    out.append((path, got))
     if ast.type == "declaration":
         for decl in ast.children_by_field_name("declarator"):
             if decl.type == "init_declarator":
@@ -581,9 +582,20 @@ def _const_assigns(parsed: Any, ast: Node) -> list[tuple[str, str]]:
     return out
 
 
+def _stored_path(parsed: Any, node: Node) -> bool:
+    """A variable, or a member path of one (``tx_info->pending_close``), whose stored constant a later
+    test of the same path reads.  The same trust as a remembered condition on shared memory: a callee
+    is not assumed to rewrite the member the function itself just set (see :func:`reviewkit.flow.engine.run`)."""
+    if node.type == "identifier":
+        return True
+    return node.type == "field_expression" and _PATH.match(norm(parsed.text(node))) is not None
+
+
 def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
     if expr.type == "identifier":
         return (parsed.text(expr), "truth", "")
+    if expr.type == "field_expression" and _stored_path(parsed, expr):
+        return (norm(parsed.text(expr)), "truth", "")
     if expr.type == "binary_expression":
         op = expr.child_by_field_name("operator")
         left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")

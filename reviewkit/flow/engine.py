@@ -409,7 +409,11 @@ def _forget_vals(
         return vals
     paths = written if rebound is None else rebound
     return frozenset(
-        v for v in vals if v[0] not in paths and not (v[1].startswith(COPY) and _copy_written(v[1], paths))
+        v
+        for v in vals
+        if v[0] not in paths
+        and not (v[1].startswith(COPY) and _copy_written(v[1], paths))
+        and not (("-" in v[0] or "." in v[0]) and _copy_written(COPY + v[0], paths))  # ``p = q`` moves ``p->x``
     )
 
 
