@@ -72,6 +72,28 @@ def test_constant_store_decides_a_later_test() -> None:
     assert {s.facts for _v, s in an.exits} == {frozenset({"p", "u"}), frozenset({"p"})}
 
 
+def test_a_member_store_decides_a_later_test_of_that_member_until_the_pointer_moves() -> None:
+    code = (
+        "void f(struct s *t, struct s *o)\n{\n\tif (p())\n\t\tt->pending = true;\n\telse\n\t\tq();\n"
+        "\tif (t->pending)\n\t\tu();\n}\n"
+    )
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    # the stored path always unlocks; the other one is unknown (memory), so both ways
+    assert {s.facts for _v, s in an.exits} == {frozenset({"p", "u"}), frozenset({"p", "q", "u"}), frozenset({"p", "q"})}
+    moved = code.replace("\tif (t->pending)", "\tt = o;\n\tif (t->pending)")
+    an = Calls()
+    run(build_cfg(fn(moved)), an)
+    assert frozenset({"p"}) in {s.facts for _v, s in an.exits}
+
+
+def test_an_error_code_constant_is_nonzero() -> None:
+    code = "int f(void)\n{\n\tint ret = -EINTR;\n\tif (!ret)\n\t\tu();\n\treturn ret;\n}\n"
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    assert {s.facts for _v, s in an.exits} == {frozenset()}
+
+
 def test_short_circuit_and_null_tests_are_decomposed() -> None:
     cfg = build_cfg(fn("void f(void)\n{\n\tif (a && !(b == NULL))\n\t\tc();\n}\n"))
     conds = [n for n in cfg.nodes if n.kind == K_COND]
