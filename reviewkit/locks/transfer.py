@@ -124,6 +124,8 @@ class LockAnalysis:
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+        self._bodies: dict[str, str] | None = None
+        """Scan and tree mode: the file's function texts by name, read when a callee's body is asked about."""
         self.result_var: str | None = None
         """The one variable every ``return`` returns, when a summary asks which result each exit has
         (:attr:`Facts.result`); None in the analysis the checks see, whose states it would only split."""
@@ -678,6 +680,8 @@ class LockAnalysis:
                 held.discard(h)
                 held.add(replace(h, stale=True, maybe_dropped=False))
         flag = next((m.group(1) for a in call.args if (m := _LOCKED_FLAG.match(a))), None)
+        if flag is not None and self._touches_no_lock(call.name):
+            return False  # ttm_bo_evict_swapout_allowable(..., &locked, ...): its own trylock's flag, not ours
         if flag is not None and not any(_HANDS_OFF.search(a) for a in call.args if not _LOCKED_FLAG.match(a)):
             # __get_user_pages_locked(..., &locked): the callee may drop the caller's lock and says so
             # by clearing "locked"; what is held afterwards is what "if (locked)" finds
@@ -688,6 +692,22 @@ class LockAnalysis:
         if call.name in self.model.queries:
             return False  # lockdep_is_held(&foo_lock): asks about the lock, hands nothing over
         return any(_HANDS_OFF.search(a) for a in call.args)
+
+    def _touches_no_lock(self, name: str) -> bool:
+        """Is ``name`` defined in this file (scan and tree mode) with a body that calls no lock API of the
+        model and no wrapper?  Such a callee cannot drop the caller's lock, whatever flag it is handed."""
+        whole = self.fv._whole
+        if whole is None:
+            return False
+        bodies = self._bodies
+        if bodies is None:
+            parsed = whole[0]
+            bodies = self._bodies = {f.name: parsed.text(f.node) for f in parsed.functions()}
+        text = bodies.get(name)
+        if text is None:
+            return False
+        # (``dma_resv_unlock()`` of its own trylock is no model API: the caller's spinlock is not it)
+        return not (self.model.mentioned(text) or self.model.calls_any(text, self.summaries))
 
     def _helper_object(self, h: Held) -> str | None:
         """The object a member family's helper was given: ``inode`` for ``inode_lock(inode)``'s hold of
