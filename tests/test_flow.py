@@ -94,6 +94,29 @@ def test_an_error_code_constant_is_nonzero() -> None:
     assert {s.facts for _v, s in an.exits} == {frozenset()}
 
 
+def test_an_ordering_and_its_negation_are_one_test() -> None:
+    code = "void f(int a, int b)\n{\n\tif (a <= b)\n\t\tx();\n\tif (a > b)\n\t\ty();\n}\n"
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    assert {s.facts for _v, s in an.exits} == {frozenset({"x"}), frozenset({"y"})}
+
+
+def test_a_break_out_of_a_counted_loop_has_not_run_out() -> None:
+    code = (
+        "void f(int max)\n{\n\tint n = 0;\n\n\tdo {\n\t\tif (p()) {\n\t\t\tleft();\n\t\t\tbreak;\n\t\t}\n"
+        "\t} while (++n < max);\n\tif (n >= max)\n\t\tout();\n}\n"
+    )
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    # out() only when the loop ran out; a path that broke out never reaches it
+    assert {s.facts for _v, s in an.exits} == {frozenset({"p", "left"}), frozenset({"p", "out"})}
+    # the body moves the counter: the test after the loop is no longer decided by the break
+    moved = code.replace("\t\tif (p())", "\t\tn += 2;\n\t\tif (p())")
+    an = Calls()
+    run(build_cfg(fn(moved)), an)
+    assert frozenset({"p", "left", "out"}) in {s.facts for _v, s in an.exits}
+
+
 def test_short_circuit_and_null_tests_are_decomposed() -> None:
     cfg = build_cfg(fn("void f(void)\n{\n\tif (a && !(b == NULL))\n\t\tc();\n}\n"))
     conds = [n for n in cfg.nodes if n.kind == K_COND]

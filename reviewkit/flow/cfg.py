@@ -91,6 +91,9 @@ class CfgNode:
     """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
     loop_edges: tuple[tuple[Any, str], ...] = ()
     """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
+    assume: tuple[str, bool] | None = None
+    """A ``break`` out of a counted loop: the loop had not run out (``(cond_key, truth)`` of its test), so
+    ``if (cnt >= max_retries)`` after ``do { ... break; ... } while (++cnt < max_retries);`` is false there."""
 
     def __repr__(self) -> str:
         return f"<{self.kind}#{self.id} L{self.line} {self.text[:40]!r}>"
@@ -242,6 +245,8 @@ class _Builder:
         self.errors = 0
         self.exit = self.new(K_EXIT)
         self.breaks: list[CfgNode] = []
+        self.loop_breaks: list[list[CfgNode] | None] = []
+        """Per enclosing ``break`` target: the break nodes that leave that loop (None for a ``switch``)."""
         self.continues: list[CfgNode] = []
         self.jumps: dict[str, CfgNode] = {}
 
@@ -364,7 +369,10 @@ class _Builder:
             node.succs = [(self.seq(inner, nxt), None)]
             return node
         if t == "break_statement":
-            return self.new(K_STMT, s, [(self.breaks[-1] if self.breaks else self.jump_out("break", nxt), None)])
+            node = self.new(K_STMT, s, [(self.breaks[-1] if self.breaks else self.jump_out("break", nxt), None)])
+            if self.loop_breaks and self.loop_breaks[-1] is not None:
+                self.loop_breaks[-1].append(node)
+            return node
         if t == "continue_statement":
             target = self.continues[-1] if self.continues else self.jump_out("continue", nxt)
             return self.new(K_STMT, s, [(target, None)])
@@ -427,9 +435,15 @@ class _Builder:
         if text in ("1", "true"):
             return t_node
         node = self.new(K_COND, expr, [(t_node, True), (f_node, False)])
-        if _plain_condition(self.parsed, expr, node):
+        counted = _counter_test(self.parsed, expr)
+        if counted is not None:
+            node.cond_key, node.negated = counted
+        elif _plain_condition(self.parsed, expr, node):
             node.cond_key = norm(text)
-            if expr.type == "binary_expression" and self._op(expr) == "!=":
+            ordered = _ordered(self.parsed, expr)
+            if ordered is not None:
+                node.cond_key, node.negated = ordered
+            elif expr.type == "binary_expression" and self._op(expr) == "!=":
                 # ``gfp != GFP_ATOMIC`` tests what ``gfp == GFP_ATOMIC`` does, with the other truth: one key
                 left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
                 if left is not None and right is not None:
@@ -453,9 +467,11 @@ class _Builder:
             back = self.new(K_STMT, update, [(head, None)])
         body = s.child_by_field_name("body")
         self.breaks.append(nxt)
+        self.loop_breaks.append([])
         self.continues.append(back)
         body_entry = self.stmt(body, back) if body is not None else back
         self.breaks.pop()
+        leaving = self.loop_breaks.pop() or []
         self.continues.pop()
         cond = s.child_by_field_name("condition")
         if cond is None:
@@ -473,8 +489,10 @@ class _Builder:
             self.mark_loop(len(self.nodes) - 1, name.group() if name else "", body_entry, nxt)
         else:
             first = len(self.nodes)
-            head.succs = [(self.cond(cond, body_entry, nxt), None)]
+            test = self.cond(cond, body_entry, nxt)
+            head.succs = [(test, None)]
             self.mark_loop(first, s.type.removesuffix("_statement"), body_entry, nxt)
+            self.not_run_out(test, body_entry, nxt, leaving, body)
         body_rebinds: set[str] = set()
         head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s, body_rebinds))
         head.loop_rebinds = head.loop_rebinds | frozenset(body_rebinds)
@@ -492,16 +510,37 @@ class _Builder:
         cond_entry = self.cond(s.child_by_field_name("condition"), head, nxt)
         self.mark_loop(first, "do-while", head, nxt)
         self.breaks.append(nxt)
+        self.loop_breaks.append([])
         self.continues.append(cond_entry)
         body = s.child_by_field_name("body")
         body_entry = self.stmt(body, cond_entry) if body is not None else cond_entry
         self.breaks.pop()
+        self.not_run_out(cond_entry, head, nxt, self.loop_breaks.pop() or [], body)
         self.continues.pop()
         head.succs = [(body_entry, None)]
         body_rebinds: set[str] = set()
         head.loop_writes = frozenset(_writes(self.parsed, s, body_rebinds))
         head.loop_rebinds = frozenset(body_rebinds)
         return head
+
+    def not_run_out(
+        self, test: CfgNode, runs: CfgNode, ends: CfgNode, leaving: list[CfgNode], body: Node | None
+    ) -> None:
+        """Mark the ``break``s of a loop whose test is one counter comparison (``++cnt < max``, ``--left >
+        0``): leaving by a break, the loop had not run out, and a later ``if (cnt >= max)`` says so.
+        (For a ``do``-``while`` the first pass is taken as within the bound too: a bound that never
+        admits one pass is not how counted loops are written.)  Not when the body writes the counter
+        or the bound: the test then says nothing about the value at the break."""
+        key = test.cond_key
+        if not leaving or test.kind != K_COND or key is None or not _COMPARISON.search(key):
+            return
+        if {lab: succ for succ, lab in test.succs} != {True: runs, False: ends}:
+            return  # a compound test (``&&``, ``||``): more than one atom decides
+        written = frozenset(_writes(self.parsed, body)) if body is not None else frozenset()
+        if any(re.search(r"(?<![\w>.])" + re.escape(w) + r"(?!\w)", key) for w in written):
+            return
+        for node in leaving:
+            node.assume = (key, not test.negated)
 
     def switch(self, s: Node, nxt: CfgNode) -> CfgNode:
         node = self.new(K_SWITCH, s.child_by_field_name("condition"))
@@ -515,6 +554,7 @@ class _Builder:
         body = s.child_by_field_name("body")
         cases = [c for c in body.named_children if c.type == "case_statement"] if body is not None else []
         self.breaks.append(nxt)
+        self.loop_breaks.append(None)
         follow = nxt
         edges: list[tuple[CfgNode, Any]] = []
         has_default = False
@@ -528,6 +568,7 @@ class _Builder:
             else:
                 edges.append((follow, f"case {self.parsed.text(value)}"))
         self.breaks.pop()
+        self.loop_breaks.pop()
         edges.reverse()
         if not has_default:
             edges.append((nxt, "default"))
@@ -674,6 +715,48 @@ def _is_plain_call(s: Node, noreturn: frozenset[str]) -> bool:
 def _is_iterator(parsed: Any, s: Node) -> bool:
     """A loop the normaliser rewrote from an iterator macro: its original text does not start with the keyword."""
     return s.type == "while_statement" and not parsed.text(s).startswith("while")
+
+
+_COMPARISON = re.compile(r"[<>]")
+_NEGATED_ORDER = {"<=": ">", ">=": "<"}
+
+
+def _ordered(parsed: Any, expr: Node) -> tuple[str, bool] | None:
+    """``a <= b`` tests what ``a > b`` does, with the other truth (and ``a >= b`` what ``a < b`` does):
+    one key, so ``if (cnt >= max)`` and ``while (cnt < max)`` agree.  None for other tests."""
+    if expr.type != "binary_expression":
+        return None
+    op = expr.child_by_field_name("operator")
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    op_text = parsed.text(op) if op is not None else ""
+    if op_text not in _NEGATED_ORDER or left is None or right is None:
+        return None
+    return norm(parsed.text(left)) + _NEGATED_ORDER[op_text] + norm(parsed.text(right)), True
+
+
+def _counter_test(parsed: Any, expr: Node) -> tuple[str, bool] | None:
+    """``++cnt < max`` / ``--left > 0``: a loop counter stepped, then compared; the key is the comparison
+    of the new value (``cnt<max``), which the node's own write makes true or false from here on."""
+    if expr.type != "binary_expression":
+        return None
+    op = expr.child_by_field_name("operator")
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    op_text = parsed.text(op) if op is not None else ""
+    if op_text not in ("<", ">", "<=", ">=") or left is None or right is None or left.type != "update_expression":
+        return None
+    arg = left.child_by_field_name("argument")
+    if arg is None or arg.type != "identifier" or not parsed.text(left).lstrip().startswith(("++", "--")):
+        return None  # (``cnt++ < max`` tests the old value)
+    stack = [right]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("assignment_expression", "update_expression", "comma_expression", "call_expression"):
+            return None
+        stack.extend(cur.children)
+    name, bound = parsed.text(arg), norm(parsed.text(right))
+    if op_text in _NEGATED_ORDER:
+        return name + _NEGATED_ORDER[op_text] + bound, True
+    return name + op_text + bound, False
 
 
 def _plain_condition(parsed: Any, expr: Node, node: CfgNode) -> bool:

@@ -299,6 +299,8 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
             new_conds = conds
             if node.kind == K_COND and node.remember and node.cond_key is not None:
                 new_conds = conds | {(node.cond_key, bool(label) != node.negated)}
+            elif node.assume is not None and (node.assume[0], not node.assume[1]) not in conds:
+                new_conds = conds | {node.assume}  # a break out of a counted loop: it had not run out
             keep = live[succ.id]
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
             work.append(
@@ -541,6 +543,8 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
             still = leaving and not (node.kind == K_COND and (label, "ends") in node.loop_edges)
             remember = node.kind == K_COND and node.remember and node.cond_key
             new = conds | {(node.cond_key, bool(label) != node.negated)} if remember else conds
+            if node.assume is not None and (node.assume[0], not node.assume[1]) not in new:
+                new = new | {node.assume}
             fresh = edge not in used
             used.add(edge)
             steps.append((node, label))
