@@ -117,6 +117,16 @@ def test_a_break_out_of_a_counted_loop_has_not_run_out() -> None:
     assert frozenset({"p", "left", "out"}) in {s.facts for _v, s in an.exits}
 
 
+def test_a_second_switch_on_a_variable_takes_the_case_the_first_took() -> None:
+    code = (
+        "void f(int m)\n{\n\tswitch (m) {\n\tcase 1:\n\t\ta();\n\t\tbreak;\n\tdefault:\n\t\tb();\n\t}\n"
+        "\tswitch (m) {\n\tcase 1:\n\t\tc();\n\t\tbreak;\n\tdefault:\n\t\td();\n\t}\n\tif (m == 1)\n\t\te();\n}\n"
+    )
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    assert {s.facts for _v, s in an.exits} == {frozenset({"a", "c", "e"}), frozenset({"b", "d"})}
+
+
 def test_short_circuit_and_null_tests_are_decomposed() -> None:
     cfg = build_cfg(fn("void f(void)\n{\n\tif (a && !(b == NULL))\n\t\tc();\n}\n"))
     conds = [n for n in cfg.nodes if n.kind == K_COND]

@@ -155,6 +155,8 @@ class CFG:
                 own.add(n.compare[0])
             if n.sign is not None:
                 own.add(n.sign[0])
+            if n.kind == K_SWITCH and n.compare is not None:
+                own.update(key for key, _label in case_keys(n))
             named = n.ast.named_children if n.kind == K_RETURN and n.ast is not None else []
             if named and named[0].type == "identifier":  # summaries read the returned value off the exit
                 returned.add(n.text[6:].strip(" ;\t\n"))
@@ -719,6 +721,25 @@ def _is_iterator(parsed: Any, s: Node) -> bool:
 
 _COMPARISON = re.compile(r"[<>]")
 _NEGATED_ORDER = {"<=": ">", ">=": "<"}
+
+
+def case_keys(node: CfgNode) -> list[tuple[str, Any]]:
+    """``(key, edge label)`` per ``case`` of a switch on a variable: ``mode==HWLOCK_IRQ`` for ``case
+    HWLOCK_IRQ:``, the key ``if (mode == HWLOCK_IRQ)`` has, so a second switch (or an ``if``) on the
+    same variable follows the case the first one took."""
+    if node.compare is None:
+        return []
+    var = node.compare[0]
+    return [(f"{var}=={norm(str(lab)[5:])}", lab) for _s, lab in node.succs if str(lab).startswith("case ")]
+
+
+def case_truths(node: CfgNode, label: Any) -> frozenset[tuple[str, bool]]:
+    """What taking ``label`` out of a switch on a variable says: that case's key true, or on ``default``
+    every case's key false."""
+    keys = case_keys(node)
+    if label == "default":
+        return frozenset((k, False) for k, _lab in keys)
+    return frozenset((k, True) for k, lab in keys if lab == label)
 
 
 def _ordered(parsed: Any, expr: Node) -> tuple[str, bool] | None:

@@ -105,6 +105,8 @@ from reviewkit.flow.cfg import (
     K_SWITCH,
     CfgNode,
     build_cfg,
+    case_keys,
+    case_truths,
     const_truth,
     switch_edges,
 )
@@ -301,6 +303,8 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                 new_conds = conds | {(node.cond_key, bool(label) != node.negated)}
             elif node.assume is not None and (node.assume[0], not node.assume[1]) not in conds:
                 new_conds = conds | {node.assume}  # a break out of a counted loop: it had not run out
+            elif node.kind == K_SWITCH and node.compare is not None:
+                new_conds = conds | case_truths(node, label)
             keep = live[succ.id]
             trail = (state.trail, node, label) if _worth_recording(node) else state.trail
             work.append(
@@ -437,7 +441,17 @@ def _feasible(
     if node.kind == K_SWITCH and node.compare is not None and vals:
         value = next((v for name, v in vals if name == node.compare[0]), None)
         picked = switch_edges(node.succs, value) if value is not None else None
-        return picked if picked is not None else node.succs
+        if picked is not None:
+            return picked
+    if node.kind == K_SWITCH and node.compare is not None and conds:
+        keys = case_keys(node)
+        hit = [lab for key, lab in keys if (key, True) in conds]
+        if hit:  # an earlier switch (or if) on the variable took this case
+            return [(s, lab) for s, lab in node.succs if lab == hit[0]]
+        ruled_out = {lab for key, lab in keys if (key, False) in conds}
+        return [(s, lab) for s, lab in node.succs if lab not in ruled_out]
+    if node.kind == K_SWITCH:
+        return node.succs
     if node.kind != K_COND:
         return node.succs
     if node.compare is not None and vals:
@@ -545,6 +559,8 @@ def paths(cfg: CFG, start: CfgNode | None = None, *, limit: int = 256, max_steps
             new = conds | {(node.cond_key, bool(label) != node.negated)} if remember else conds
             if node.assume is not None and (node.assume[0], not node.assume[1]) not in new:
                 new = new | {node.assume}
+            if node.kind == K_SWITCH and node.compare is not None:
+                new = new | case_truths(node, label)
             fresh = edge not in used
             used.add(edge)
             steps.append((node, label))
