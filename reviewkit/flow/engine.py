@@ -279,7 +279,7 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
             continue
         conds = _forget(state.conds, cfg, node.rebinds, node.steps)
         if conds and barrier is not None and barrier(node):
-            retest = _retested(node)
+            retest = _retested(node, ends=getattr(analysis, "ends_barrier", None))
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         # unseen code may store anything: a constant stored before a gap says nothing after it
         vals = frozenset() if node.kind == K_GAP else _assign(state.vals, node)
@@ -327,12 +327,15 @@ def _live(facts: frozenset[tuple[str, Any]], keep: frozenset[str]) -> frozenset[
     return facts
 
 
-def _retested(node: CfgNode, limit: int = 12) -> frozenset[str]:
+def _retested(node: CfgNode, limit: int = 12, ends: Callable[[CfgNode], bool] | None = None) -> frozenset[str]:
     """Condition keys tested right after ``node`` (the atoms of the next ``if``): the double-check idiom
     ``lock(); if (!p->on) { unlock(); ... }`` re-reads under the lock what was tested before it.
 
     "Right after" passes over straight-line statements (``lock(); now = read_clock(); if (!p->on)``):
     the first test reached under the lock is the re-check, however many plain statements precede it.
+    It does not pass a statement ``ends`` says closes the section (the analysis' release: ``spin_lock();
+    ...; spin_unlock(); if (!db->in_timeout) mutex_unlock();`` tests again what it tested before taking
+    the mutex, no longer under the spinlock: a correlated test, not a re-read).
     """
     keys: set[str] = set()
     block = node.ast.parent if node.ast is not None else None
@@ -344,6 +347,8 @@ def _retested(node: CfgNode, limit: int = 12) -> frozenset[str]:
             continue
         seen.add(cur.id)
         if cur.kind == K_STMT:
+            if ends is not None and ends(cur):
+                continue
             if len(cur.succs) == 1 and _in_block(cur, block, 1):
                 todo.append((cur.succs[0][0], True))  # a plain statement of the same block: the test after
             continue  # it is still the first one under the lock

@@ -272,6 +272,10 @@ class LockAnalysis:
         """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
         return any(c.name in self.model.acquires for c in n.calls)
 
+    def ends_barrier(self, n: CfgNode) -> bool:
+        """A release: a test after it is no longer the re-check under the lock just taken."""
+        return any(c.name in self.model.releases for c in n.calls)
+
     def _relevant(self, n: CfgNode) -> bool:
         """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
         rel = self._relevance.get(n.id)
