@@ -50,6 +50,13 @@ class Calls:
         self.exits.append((via, state))
 
 
+def exit_facts(code: str) -> set[frozenset[str]]:
+    """The call sets of the states that leave ``code``'s function (see :class:`Calls`)."""
+    an = Calls()
+    run(build_cfg(fn(code)), an)
+    return {s.facts for _v, s in an.exits}
+
+
 def test_correlated_condition_yields_only_consistent_paths() -> None:
     cfg = build_cfg(fn("int f(bool x)\n{\n\tif (x)\n\t\ta();\n\tb();\n\tif (x)\n\t\tc();\n\treturn 0;\n}\n"))
     an = Calls()
@@ -77,28 +84,20 @@ def test_a_member_store_decides_a_later_test_of_that_member_until_the_pointer_mo
         "void f(struct s *t, struct s *o)\n{\n\tif (p())\n\t\tt->pending = true;\n\telse\n\t\tq();\n"
         "\tif (t->pending)\n\t\tu();\n}\n"
     )
-    an = Calls()
-    run(build_cfg(fn(code)), an)
     # the stored path always unlocks; the other one is unknown (memory), so both ways
-    assert {s.facts for _v, s in an.exits} == {frozenset({"p", "u"}), frozenset({"p", "q", "u"}), frozenset({"p", "q"})}
+    assert exit_facts(code) == {frozenset({"p", "u"}), frozenset({"p", "q", "u"}), frozenset({"p", "q"})}
     moved = code.replace("\tif (t->pending)", "\tt = o;\n\tif (t->pending)")
-    an = Calls()
-    run(build_cfg(fn(moved)), an)
-    assert frozenset({"p"}) in {s.facts for _v, s in an.exits}
+    assert frozenset({"p"}) in exit_facts(moved)
 
 
 def test_an_error_code_constant_is_nonzero() -> None:
     code = "int f(void)\n{\n\tint ret = -EINTR;\n\tif (!ret)\n\t\tu();\n\treturn ret;\n}\n"
-    an = Calls()
-    run(build_cfg(fn(code)), an)
-    assert {s.facts for _v, s in an.exits} == {frozenset()}
+    assert exit_facts(code) == {frozenset()}
 
 
 def test_an_ordering_and_its_negation_are_one_test() -> None:
     code = "void f(int a, int b)\n{\n\tif (a <= b)\n\t\tx();\n\tif (a > b)\n\t\ty();\n}\n"
-    an = Calls()
-    run(build_cfg(fn(code)), an)
-    assert {s.facts for _v, s in an.exits} == {frozenset({"x"}), frozenset({"y"})}
+    assert exit_facts(code) == {frozenset({"x"}), frozenset({"y"})}
 
 
 def test_a_break_out_of_a_counted_loop_has_not_run_out() -> None:
@@ -106,15 +105,11 @@ def test_a_break_out_of_a_counted_loop_has_not_run_out() -> None:
         "void f(int max)\n{\n\tint n = 0;\n\n\tdo {\n\t\tif (p()) {\n\t\t\tleft();\n\t\t\tbreak;\n\t\t}\n"
         "\t} while (++n < max);\n\tif (n >= max)\n\t\tout();\n}\n"
     )
-    an = Calls()
-    run(build_cfg(fn(code)), an)
     # out() only when the loop ran out; a path that broke out never reaches it
-    assert {s.facts for _v, s in an.exits} == {frozenset({"p", "left"}), frozenset({"p", "out"})}
+    assert exit_facts(code) == {frozenset({"p", "left"}), frozenset({"p", "out"})}
     # the body moves the counter: the test after the loop is no longer decided by the break
     moved = code.replace("\t\tif (p())", "\t\tn += 2;\n\t\tif (p())")
-    an = Calls()
-    run(build_cfg(fn(moved)), an)
-    assert frozenset({"p", "left", "out"}) in {s.facts for _v, s in an.exits}
+    assert frozenset({"p", "left", "out"}) in exit_facts(moved)
 
 
 def test_a_second_switch_on_a_variable_takes_the_case_the_first_took() -> None:
@@ -122,9 +117,7 @@ def test_a_second_switch_on_a_variable_takes_the_case_the_first_took() -> None:
         "void f(int m)\n{\n\tswitch (m) {\n\tcase 1:\n\t\ta();\n\t\tbreak;\n\tdefault:\n\t\tb();\n\t}\n"
         "\tswitch (m) {\n\tcase 1:\n\t\tc();\n\t\tbreak;\n\tdefault:\n\t\td();\n\t}\n\tif (m == 1)\n\t\te();\n}\n"
     )
-    an = Calls()
-    run(build_cfg(fn(code)), an)
-    assert {s.facts for _v, s in an.exits} == {frozenset({"a", "c", "e"}), frozenset({"b", "d"})}
+    assert exit_facts(code) == {frozenset({"a", "c", "e"}), frozenset({"b", "d"})}
 
 
 def test_short_circuit_and_null_tests_are_decomposed() -> None:

@@ -33,21 +33,14 @@ These findings are counted (``lock-balance.guard-correlated``), not reported.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from reviewkit.cparse.parse import Node
 from reviewkit.flow.engine import K_COND
 from reviewkit.locks.model import LockModel, lock_key
-from reviewkit.locks.syntax import _RELEASING_NAME, _TAKING_NAME
+from reviewkit.locks.syntax import _RELEASING_NAME, _TAKING_NAME, _walk
 from reviewkit.views.source import FunctionView
-
-
-def _walk(node: Node) -> Any:
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        yield cur
-        stack.extend(reversed(cur.named_children))
 
 
 def _jumps(node: Node) -> bool:
@@ -96,19 +89,42 @@ _COMPARED = frozenset({"==", "!=", "<", ">", "<=", ">="})
 _CONSTANT = re.compile(r"^(?:-?\d+[uUlL]*|0x[0-9a-fA-F]+|NULL|true|false|-?E[A-Z0-9]+|[A-Z][A-Z0-9_]*)$")
 
 
-def _call_results(fv: FunctionView) -> frozenset[str]:
-    """Locals the function stores a call's result in (``err = gz_expand(inode);``)."""
-    out = set()
-    for node in _walk(fv.function.body if fv.function is not None else fv.parsed.tree.root_node):
-        if node.type == "assignment_expression":
+def _body(fv: FunctionView) -> Node:
+    return fv.function.body if fv.function is not None else fv.parsed.tree.root_node
+
+
+def _stores(fv: FunctionView) -> Iterator[tuple[str, Node, Node | None]]:
+    """Every store of the function: ``(node type, target, value)`` for ``x = v``, ``T x = v``, ``x++``
+    (no value), and ``&path`` handed to a call (``pointer_expression``, no value)."""
+    for node in _walk(_body(fv)):
+        t = node.type
+        if t == "assignment_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        elif node.type == "init_declarator":
+        elif t == "init_declarator":
             left, right = node.child_by_field_name("declarator"), node.child_by_field_name("value")
+        elif t == "update_expression":
+            left, right = node.child_by_field_name("argument"), None
+        elif t == "pointer_expression" and fv.parsed.text(node).startswith("&"):
+            if node.parent is None or node.parent.type != "argument_list":
+                continue
+            left, right = node.child_by_field_name("argument"), None
         else:
             continue
-        if left is not None and right is not None and left.type == "identifier" and right.type == "call_expression":
-            out.add(fv.parsed.text(left))
-    return frozenset(out)
+        if left is not None:
+            yield t, left, right
+
+
+def _from_call(left: Node, right: Node | None) -> bool:
+    return left.type == "identifier" and right is not None and right.type == "call_expression"
+
+
+def _call_results(fv: FunctionView) -> frozenset[str]:
+    """Locals the function stores a call's result in (``err = gz_expand(inode);``)."""
+    return frozenset(
+        fv.parsed.text(left)
+        for t, left, right in _stores(fv)
+        if t in ("assignment_expression", "init_declarator") and _from_call(left, right)
+    )
 
 
 def _path_of(fv: FunctionView, node: Node) -> str:
@@ -119,40 +135,19 @@ def _stored(fv: FunctionView) -> frozenset[str]:
     """What the function itself writes: assigned lvalues, ``++``/``--``, ``&path`` handed to a call
     (``set_bit(LSFL_RECOVER_LOCK, &ls->ls_flags)``).  A test of one of these is bookkeeping the
     function keeps; a test of state nothing here writes (``if (k->gone)``) is about the object."""
-    out = set()
-    for node in _walk(fv.function.body if fv.function is not None else fv.parsed.tree.root_node):
-        t = node.type
-        if t == "assignment_expression":
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if left is not None and not (
-                left.type == "identifier" and right is not None and right.type == "call_expression"
-            ):
-                out.add(_path_of(fv, left))
-        elif t == "update_expression":
-            arg = node.child_by_field_name("argument")
-            if arg is not None:
-                out.add(_path_of(fv, arg))
-        elif t == "pointer_expression" and fv.parsed.text(node).startswith("&"):
-            arg = node.child_by_field_name("argument")
-            if arg is not None and node.parent is not None and node.parent.type == "argument_list":
-                out.add(_path_of(fv, arg))
-    return frozenset(out)
+    return frozenset(
+        _path_of(fv, left)
+        for t, left, right in _stores(fv)
+        if t != "init_declarator" and not (t == "assignment_expression" and _from_call(left, right))
+    )
 
 
 def _tracked(fv: FunctionView) -> frozenset[str]:
     """Locals only ever given constants (``bool locked = true; ... locked = false;``): the engine knows
     their value on every path, so a test of one is decided, not a guard it could not relate."""
     consts: dict[str, bool] = {}
-    for node in _walk(fv.function.body if fv.function is not None else fv.parsed.tree.root_node):
-        if node.type == "assignment_expression":
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        elif node.type == "init_declarator":
-            left, right = node.child_by_field_name("declarator"), node.child_by_field_name("value")
-        elif node.type == "update_expression":
-            left, right = node.child_by_field_name("argument"), None
-        else:
-            continue
-        if left is None or left.type != "identifier":
+    for t, left, right in _stores(fv):
+        if t == "pointer_expression" or left.type != "identifier":
             continue
         name = fv.parsed.text(left)
         const = right is not None and _CONSTANT.match("".join(fv.parsed.text(right).split())) is not None
