@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.handback import object_out as lock_object_out
     from reviewkit.locks.handback import token_out as lock_token_out
     from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
+    from reviewkit.locks.handback import value_out as lock_value_out
     from reviewkit.locks.headers import header_summaries as lock_header_summaries
     from reviewkit.locks.headers import included as lock_included
     from reviewkit.locks.headers import included_in_repo as lock_included_in_repo
@@ -133,6 +134,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_text_header_summaries": ("reviewkit.locks.headers", "text_header_summaries"),
     "lock_token_out": ("reviewkit.locks.handback", "token_out"),
     "lock_object_out": ("reviewkit.locks.handback", "object_out"),
+    # a local (saved interrupt flags) copied out through a pointer parameter: the caller's to restore
+    "lock_value_out": ("reviewkit.locks.handback", "value_out"),
     # a test that stands for the lock's state (``if (rl) up_read(...)``): what it guards is not proved wrong
     "lock_guarded_leak": ("reviewkit.locks.guards", "guarded_leak"),
     "lock_guarded_again": ("reviewkit.locks.guards", "guarded_again"),
@@ -242,6 +245,7 @@ __all__ = [
     "lock_token_out",
     "lock_unknown_tail",
     "lock_unpaired_callback",
+    "lock_value_out",
     "offer",
     "parse",
     "paths",

@@ -190,6 +190,7 @@ from reviewkit.api import (
     lock_token_out,
     lock_unknown_tail,
     lock_unpaired_callback,
+    lock_value_out,
     trail_steps,
 )
 
@@ -672,6 +673,14 @@ def _return_value(res: LockResult, via: Any) -> str | None:
     return lock_key(res.fv.parsed.text(via.ast.named_children[0]))
 
 
+def _value_at(res: LockResult, ex: Any) -> str | None:
+    """What the exit returns on this path: ``NULL`` when the returned variable holds it there (``sk =
+    NULL; found: return sk;``).  Only a null pointer: a ``0`` in a shared ``seen`` is a count or a flag,
+    not the absence of an element."""
+    value = _return_value(res, ex.via)
+    return "NULL" if (value, "NULL") in ex.state.vals else value
+
+
 def _intended(ctx: ReviewContext, res: LockResult, key: str, group: str, holding: list[Any], clean: list[Any]) -> bool:
     """The function hands the lock to its caller on purpose (or we cannot tell that it does not)."""
     ann = res.annotations
@@ -749,7 +758,7 @@ def _hands_back_element(res: LockResult, holding: list[Any], clean: list[Any]) -
     false or zero.  The lock may be built from locals (the bucket): the caller gets it with the element.
     """
     ok = [_return_value(res, ex.via) for ex in holding]
-    bad = [_return_value(res, ex.via) for ex in clean]
+    bad = [_value_at(res, ex) for ex in clean]  # one ``return sk;`` for all: ``sk = NULL`` on the way says it
     errs = _error_vars(res)
     if not ok or any(
         v is None or v in _NOTHING or v in errs or _ERROR_VALUE.match(v) or v.lstrip("-").isdigit() for v in ok
@@ -935,14 +944,37 @@ def _objects_handed_out(
         return set()
     errs = _error_vars(res)
     bad = [_return_value(res, ex.via) for ex in clean]
-    if not all(v is not None and (_FAILURE.match(v) or v in errs) for v in bad):
+    if not all(
+        v is not None and (_FAILURE.match(v) or v in errs) and not _zero_at(ex, v)
+        for ex, v in zip(clean, bad, strict=True)  # a shared ``rc`` known zero there: a success that dropped it
+    ):
         return set()
     succeeding = [
         ex
         for ex in holding
         if (v := _return_value(res, ex.via)) is not None and not (_ERROR_VALUE.match(v) or v in errs or v in bad)
     ]
-    return lock_object_out(res.fv, ctx.facts.cfg(res.fv), succeeding, key)
+    # one status variable returned by every exit (``return rc;``): success where the path knows it is zero,
+    # or where no error is stored in it after the object went out
+    status = {v for ex in holding if (v := _return_value(res, ex.via)) in errs}
+    shared = [
+        ex
+        for ex in holding
+        if (v := _return_value(res, ex.via)) in status
+        and ex.state.knows(v) is not True
+        and not any(name == v and value != "0" for name, value in ex.state.vals)
+    ]
+    cfg, model = ctx.facts.cfg(res.fv), ctx.facts.lock_model
+    out = lock_object_out(res.fv, cfg, succeeding, key, model)
+    for var in status:
+        out |= lock_object_out(res.fv, cfg, [ex for ex in shared if _return_value(res, ex.via) == var], key, model, var)
+    return out
+
+
+def _zero_at(ex: Any, var: str) -> bool:
+    """The path to ``ex`` knows ``var`` is zero (``if (rc) goto out_unlock;`` fell through, or ``rc = 0``):
+    one status variable returned by every exit, success on this one."""
+    return ex.state.knows(var) is False or (var, "0") in ex.state.vals
 
 
 def _handed_off(
@@ -1038,14 +1070,14 @@ def _releases_group(ctx: ReviewContext, res: LockResult, key: str, group: str) -
 def _irq_left_off(ctx: ReviewContext, res: LockResult, irq_open: dict[int, tuple[Any, Any]]) -> Iterator[tuple]:
     """An irqsave lock released by a plain unlock whose saved flags no path restores afterwards.
 
-    Only when the flags are this function's own local: saved into the caller's ``*flags`` they are the
-    caller's to restore.
+    Only when the flags are this function's own local: saved into the caller's ``*flags``, or copied there
+    (``*irqflags = flags;``), they are the caller's to restore.
     """
     if not irq_open:
         return
     local = ctx.facts.local_names(res.fv)
     for line, (ex, h) in sorted(irq_open.items()):
-        if not h.flags or h.flags not in local:
+        if not h.flags or h.flags not in local or lock_value_out(res.fv, h.flags):
             ctx.bump(f"{ID}.irq-handed-to-caller")
             continue
         _exit, where = _exit_line(res, ex.via, ctx)

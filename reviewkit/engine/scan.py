@@ -34,6 +34,7 @@ from reviewkit.engine import run as engine
 from reviewkit.engine.budget import BudgetExceeded, time_budget
 from reviewkit.model import Finding
 from reviewkit.views.build import scan_context, whole_file_view
+from reviewkit.views.includes import header_noreturn
 from reviewkit.views.source import FileView
 
 SKIP_DIRS = {".git", ".pc", "node_modules"}
@@ -62,7 +63,9 @@ def file_view(path: Path, text: str, display: str | None = None) -> FileView:
     "before", and rules asking for pre-image functions get none.
     """
     name = display or str(path)
-    return whole_file_view(name, name, None, text, tree_pre="")
+    view = whole_file_view(name, name, None, text, tree_pre="")
+    view.noreturn = header_noreturn(path, text)  # the tree is the nearest one above the file, if any
+    return view
 
 
 def scan_text(path: str, text: str, rules: list[engine.Rule], config: Config | None = None) -> list[Finding]:

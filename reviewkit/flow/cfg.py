@@ -903,7 +903,8 @@ _NORETURN_DECL = re.compile(r"(?:__noreturn|__attribute__\s*\(\(\s*(?:__)?noretu
 
 
 def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
-    """``base`` and the functions of ``fv``'s file that never return: declared ``__noreturn``, or whose
+    """``base`` and the functions of ``fv``'s file that never return: declared ``__noreturn`` (in the file
+    or, where the views read them, in its headers), or whose
     body has no ``return`` and ends, as its last statement, in a call that does not return
     (``aha152x_error()`` printing and then calling ``panic()``).  A caller that calls one after
     dropping a lock does not go on to drop it again.  Read once per parse (cached on it)."""
@@ -914,6 +915,7 @@ def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
         return got
     text = parsed.source.decode("utf-8", "replace") if b"noreturn" in parsed.source else ""
     found = {m.group(1) for m in _NORETURN_DECL.finditer(text)}
+    found |= parsed.__dict__.get("_header_noreturn", frozenset())  # the headers' (views.includes)
     functions = parsed.functions()
     for _ in range(3):
         more = {f.name for f in functions if f.name not in found and _ends_in(parsed, f.body, base | found)}

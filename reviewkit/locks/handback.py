@@ -29,7 +29,8 @@ from reviewkit.cparse.parse import Node, iter_calls, parse
 from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_RETURN
 from reviewkit.locks.model import Held, LockModel, LockResult, Summary, lock_key, part_object
-from reviewkit.locks.syntax import _params
+from reviewkit.locks.protocol import parameter_protocol
+from reviewkit.locks.syntax import _params, _walk
 from reviewkit.views.source import FunctionView
 
 
@@ -90,52 +91,110 @@ def _guarding_if(fv: FunctionView, node: Node, var: str) -> Node | None:
     return None
 
 
+_HELD = r"(?:held|(?:read-|write-)?locked|taken|acquired|grabbed)"
 _RETURNS_HELD = re.compile(
-    r"\breturn(?:s|ing)?\b[^.;:]{0,120}?\b(?:held|locked)\b|\b(?:held|locked)\s+on\s+(?:return|exit)\b",
+    rf"\breturn(?:s|ed|ing)?\b[^.;:]{{0,120}}?\b{_HELD}\b(?!\s+by\b)"
+    rf"|\b{_HELD}\s+on\s+(?:\w+\s+)?(?:return|exit|completion|success)\b"
+    rf"|\bexpect(?:s|ed)?\b[^.;:]{{0,80}}?\bto\s+be\s+{_HELD}\b"
+    r"|\bcaller\b[^.;:]{0,40}?\b(?:must|has\s+to|should|needs\s+to|is\s+responsible\s+for)\s+unlock(?:ing)?\b",
     re.IGNORECASE,
 )
+"""How a comment says the lock stays held for someone else: "returns with ... held", "it is returned in
+*mk_ret with its semaphore read-locked", "we return false, having already taken the dentry lock", "read
+lock ... is held on successful completion", "'ubifs_write_end()' expects the @ui_mutex to be locked".
+"@locked_ni: [OUT] caller has to unlock this ntfs inode" says the same from the caller's side.
+"held by" someone else is the opposite."""
+_LOCK_WORD = re.compile(r"\b(?:\w+[-_])?(?:lock|mutex|semaphore|sem|rwsem|spinlock)\b", re.IGNORECASE)
 
 
-def documented(fv: FunctionView, key: str) -> bool:
-    """The comment right above the function says it returns with this lock held ("If it is found ...,
-    return with the parent usb_serial structure's disc_mutex held"): its name, or "lock" in that phrase."""
+def documented(fv: FunctionView, key: str, acquire_lines: Sequence[int] = ()) -> bool:
+    """A comment says the function leaves this lock held on purpose: the comment right above the function
+    ("If it is found ..., return with the parent usb_serial structure's disc_mutex held"), or the comment
+    right above one of the lock's acquires in the body ("'ubifs_write_end()' ... expects the @ui_mutex to
+    be locked if data is appended").  The clause must name the lock (its last name) or a lock word."""
     fn = fv.function
     if fn is None:
         return False
-    prev = fn.node.prev_sibling
-    if prev is None or prev.type != "comment" or fn.node.start_point[0] - prev.end_point[0] > 1:
-        return False
-    text = " ".join(fv.parsed.text(prev).replace("*", " ").split())
+    comments = [_comment_above(fn.node)]
+    if acquire_lines:
+        comments += [_comment_above(s) for s in _statements_at(fn.node, set(acquire_lines))]
     name = _last_name(key)
-    for m in _RETURNS_HELD.finditer(text):
-        sentence = _sentence(text, m.start(), m.end())
-        if (name and re.search(rf"\b{re.escape(name)}\b", sentence)) or re.search(r"\block\b", m.group()):
-            return True
+    for node in comments:
+        if node is None:
+            continue
+        text = " ".join(fv.parsed.text(node).replace("*", " ").split())
+        for m in _RETURNS_HELD.finditer(text):
+            clause = _clause(text, m.start(), m.end())
+            if (
+                (name and re.search(rf"\b{re.escape(name)}\b", clause))
+                or _LOCK_WORD.search(clause)
+                or "unlock" in m.group().lower()
+            ):
+                return True
     return False
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    left = max(text.rfind(". ", 0, start), -1) + 1
-    right = text.find(". ", end)
-    return text[left : right if right >= 0 else len(text)]
+def _comment_above(node: Node) -> Node | None:
+    """The comment that ends on the line above ``node`` (or on its own line), if any."""
+    prev = node.prev_sibling
+    if prev is None or prev.type != "comment" or node.start_point[0] - prev.end_point[0] > 1:
+        return None
+    return prev
+
+
+def _statements_at(fn: Node, lines: set[int]) -> list[Node]:
+    """The statements of ``fn``'s body that start on one of ``lines`` (1-based)."""
+    out, stack = [], [fn]
+    while stack:
+        n = stack.pop()
+        if n.type.endswith("_statement") and n.start_point[0] + 1 in lines:
+            out.append(n)
+            continue
+        stack.extend(n.named_children)
+    return out
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The sentence part around ``text[start:end]``: sentences end at ". ", clauses at ";"."""
+    left = max(text.rfind(". ", 0, start), text.rfind(";", 0, start), -1) + 1
+    stops = [i for i in (text.find(". ", end), text.find(";", end)) if i >= 0]
+    return text[left : min(stops) if stops else len(text)]
 
 
 _PRE_SLOT = r"\.\s*pre_(\w+)\s*=\s*&?\s*{name}\s*[,}}]"
 
 
+_PRE_STORE = r"([\w.\->\[\]]+?)\s*(?:\.|->)\s*pre_(\w+)\s*=\s*&?\s*{name}\s*;"
+
+
 def paired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
-    """``fv`` fills the ``.pre_X`` slot of an initializer whose ``.post_X`` function (defined in the same
-    file) releases a lock of the same member (``data->io_mutex``): the pair brackets an operation of the
-    table's owner, the lock is the partner's to drop."""
+    """``fv`` fills the ``.pre_X`` slot of an initializer, or is stored as ``obj->pre_X = fv;``, whose
+    ``.post_X`` function (``obj->post_X = ...`` for the same ``obj``; defined in the same file) releases
+    a lock of the same member (``data->io_mutex``): the pair brackets an operation of the table's owner,
+    the lock is the partner's to drop (the USB reset protocol, i2c-algo-bit's ``pre_xfer``/``post_xfer``)."""
+    return any(_releases_member(fv, model, post, _member(key)) for post in _post_partners(fv, key))
+
+
+def _post_partners(fv: FunctionView, key: str) -> list[str]:
+    """The ``post_X`` functions paired with ``fv`` in the ``pre_X`` slots it fills."""
     source = fv.parsed.source.decode("utf-8", "replace")
-    if ".pre_" not in source or not _member(key):
-        return False
+    if (".pre_" not in source and ">pre_" not in source) or not _member(key):
+        return []
+    out = []
     for m in re.finditer(_PRE_SLOT.format(name=re.escape(fv.name)), source):
         block = _initializer(source, m.start())
         post = re.search(rf"\.\s*post_{re.escape(m.group(1))}\s*=\s*&?\s*(\w+)", block)
-        if post is not None and _releases_member(fv, model, post.group(1), _member(key)):
-            return True
-    return False
+        if post is not None:
+            out.append(post.group(1))
+    for m in re.finditer(_PRE_STORE.format(name=re.escape(fv.name)), source):
+        owner = re.escape(m.group(1)).replace("\\.", "\\s*\\.\\s*")
+        stores = list(re.finditer(rf"{owner}\s*(?:\.|->)\s*post_{re.escape(m.group(2))}\s*=\s*&?\s*(\w+)\s*;", source))
+        # the store next to this one: a file may fill the same slots with other pairs elsewhere
+        after = [p for p in stores if p.start() > m.end()]
+        post = after[0] if after else (stores[-1] if stores else None)
+        if post is not None:
+            out.append(post.group(1))
+    return out
 
 
 def named_partner(fv: FunctionView, model: LockModel, key: str, summaries: Mapping[str, Summary] | None = None) -> bool:
@@ -156,17 +215,9 @@ def named_partner(fv: FunctionView, model: LockModel, key: str, summaries: Mappi
 
 
 def unpaired_callback(fv: FunctionView, model: LockModel, key: str) -> bool:
-    """``fv`` fills a ``.pre_X`` slot whose ``.post_X`` partner is in the file and releases no lock of that
+    """``fv`` fills a ``pre_X`` slot whose ``post_X`` partner is in the file and releases no lock of that
     member: the table names who would drop it and that one does not, so keeping it is no hand-off."""
-    source = fv.parsed.source.decode("utf-8", "replace")
-    if ".pre_" not in source or not _member(key):
-        return False
-    for m in re.finditer(_PRE_SLOT.format(name=re.escape(fv.name)), source):
-        block = _initializer(source, m.start())
-        post = re.search(rf"\.\s*post_{re.escape(m.group(1))}\s*=\s*&?\s*(\w+)", block)
-        if post is not None and not _releases_member(fv, model, post.group(1), _member(key)):
-            return True
-    return False
+    return any(not _releases_member(fv, model, post, _member(key)) for post in _post_partners(fv, key))
 
 
 def _initializer(source: str, at: int) -> str:
@@ -207,13 +258,81 @@ def declared(
     ``summaries``: what the functions in view do to locks (a partner may release through a wrapper)."""
     if clean and flag_coded(res, cfg, model, key):
         return "result-coded-hand-back"
-    if documented(res.fv, key):
+    taken = [h.line for ex in res.exits for h in ex.state.facts.held if h.key == key and h.line]
+    if documented(res.fv, key, taken):
         return "documented-hand-back"
+    if clean and parameter_protocol(res.fv, model, key, taken):
+        return "parameter-protocol"
+    holding = [ex for ex in res.exits if any(h.key == key and h.count for h in ex.state.facts.held)]
+    if flag_bit(res.fv, key, holding, [ex for ex in res.exits if ex not in holding]):
+        return "flag-bit-hand-back"
     if not res.fv.fragment and paired_callback(res.fv, model, key):
         return "paired-callback"
     if not res.fv.fragment and named_partner(res.fv, model, key, summaries):
         return "partner-releases"
     return None
+
+
+_FLAG = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
+def flag_bit(fv: FunctionView, key: str, holding: Sequence[Any], clean: Sequence[Any]) -> bool:
+    """The result carries a flag bit that says "you hold it": every exit keeping the lock returns
+    ``v | FLAG``, or returns ``v`` after an acquire of the lock that sits in one block with ``v |= FLAG``
+    (``v |= FDPUT_POS_UNLOCK; mutex_lock(&file->f_pos_lock); return v;``), and no exit that dropped it
+    returns ``... | FLAG``.  The caller tests the bit to release it."""
+    if not holding:
+        return False
+    common: set[str] | None = None
+    for ex in holding:
+        flags = _flags_at(fv, ex, [h.line for h in ex.state.facts.held if h.key == key and h.count and h.line])
+        common = flags if common is None else common & flags
+        if not common:
+            return False
+    assert common is not None
+    return not any(_flags_at(fv, ex, []) & common for ex in clean)
+
+
+def _flags_at(fv: FunctionView, ex: Any, acquired: Sequence[int]) -> set[str]:
+    """The upper-case flags the exit ``ex`` returns: OR-ed in its ``return``, or into the returned
+    variable next to each acquire (lines ``acquired``) the exit still holds."""
+    via = ex.via
+    if via.kind != K_RETURN or via.ast is None or not via.ast.named_children:
+        return set()
+    value = via.ast.named_children[0]
+    while value.type == "parenthesized_expression" and value.named_children:
+        value = value.named_children[0]
+    if value.type == "binary_expression" and _op(fv, value) == "|":
+        sides = [value.child_by_field_name("left"), value.child_by_field_name("right")]
+        return {t for n in sides if n is not None and _FLAG.match(t := fv.parsed.text(n))}
+    if value.type != "identifier" or not acquired or fv.function is None:
+        return set()
+    var = fv.parsed.text(value)
+    out: set[str] | None = None
+    for stmt in _statements_at(fv.function.node, set(acquired)):
+        block = stmt.parent
+        flags = {f for sib in (block.named_children if block is not None else []) if (f := _or_store(fv, sib, var))}
+        out = flags if out is None else out & flags
+    return out or set()
+
+
+def _op(fv: FunctionView, node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    return fv.parsed.text(op) if op is not None else ""
+
+
+def _or_store(fv: FunctionView, stmt: Node | None, var: str) -> str | None:
+    """``FLAG`` of a statement ``var |= FLAG;``."""
+    if stmt is None or stmt.type != "expression_statement" or not stmt.named_children:
+        return None
+    expr = stmt.named_children[0]
+    if expr.type != "assignment_expression" or _op(fv, expr) != "|=":
+        return None
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    if left is None or right is None or fv.parsed.text(left) != var:
+        return None
+    text = fv.parsed.text(right)
+    return text if _FLAG.match(text) else None
 
 
 _OUT_TARGET = re.compile(r"^\(*\s*\*\s*(\w+)\s*\)*$|^(\w+)\s*(?:->|\[)")
@@ -241,6 +360,25 @@ def token_out(fv: FunctionView, held: Held) -> bool:
     return False
 
 
+def value_out(fv: FunctionView, name: str) -> bool:
+    """Is the local ``name`` stored through a pointer parameter (``*irqflags = flags``, ``out->flags =
+    flags``)?  The caller got it: saved interrupt flags copied out are the caller's to restore."""
+    fn = fv.function
+    if fn is None:
+        return False
+    params = {p for p in _params(fv) if p}
+    for n in _walk(fn.node):
+        if n.type != "assignment_expression" or _op(fv, n) != "=":
+            continue
+        left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+        if left is None or right is None or fv.parsed.text(right).strip() != name:
+            continue
+        m = _OUT_TARGET.match(fv.parsed.text(left))
+        if m and (m.group(1) or m.group(2)) in params:
+            return True
+    return False
+
+
 _CHAIN = re.compile(r"->|\.")
 
 
@@ -255,7 +393,14 @@ def _owners(key: str) -> set[str]:
     return out
 
 
-def object_out(fv: FunctionView, cfg: CFG, exits: Sequence[Any], key: str) -> set[int]:
+def object_out(
+    fv: FunctionView,
+    cfg: CFG,
+    exits: Sequence[Any],
+    key: str,
+    model: LockModel | None = None,
+    status: str | None = None,
+) -> set[int]:
     """The ``id()`` of each exit in ``exits`` (flow-engine exits holding ``key``) that every path reaches
     through an assignment storing the lock's owner through a pointer parameter (``*lsp = ls``,
     ``out->obj = ls``): the caller got the object with its lock held, the lookup-and-lock contract.  A key
@@ -272,7 +417,25 @@ def object_out(fv: FunctionView, cfg: CFG, exits: Sequence[Any], key: str) -> se
         return set()
     # the engine's trail keeps only the steps that changed a fact: walk the graph, around the stores
     around = reached([cfg.entry], stores)
-    return {id(ex) for ex in exits if ex.via.id not in around}
+    out = {id(ex) for ex in exits if ex.via.id not in around}
+    if model is None:
+        return out
+    # one ``return rc;`` shared by every path: walk from the exit's acquire instead, around the stores and
+    # the lock's releases (a path that dropped it is not the one keeping it)
+    drops = frozenset(n.id for n in cfg.nodes if any(key in model.release_keys(c.name, c.args) for c in n.calls))
+    if status is not None:
+        # the exits return a status variable also used for failures: none may be stored after the hand-out
+        error = re.compile(rf"^\s*{re.escape(status)}\s*=\s*(?:-\s*E[A-Z]|PTR_ERR\b|ERR_PTR\b)")
+        after = reached([n for n in cfg.nodes if n.id in stores], drops)
+        if any(n.id in after and n.ast is not None and error.match(fv.parsed.text(n.ast)) for n in cfg.nodes):
+            return set()
+        out = set()  # the entry-based walk above cannot tell a success from a failure through one return
+    for ex in exits:
+        lines = {h.line for h in ex.state.facts.held if h.key == key and h.count and h.line}
+        starts = [n for n in cfg.nodes if n.ast is not None and n.ast.start_point[0] + 1 in lines and n.calls]
+        if id(ex) not in out and starts and ex.via.id not in reached(starts, stores | drops):
+            out.add(id(ex))
+    return out
 
 
 def _stores_owner(fv: FunctionView, stmt: Node | None, params: set[str], owners: set[str]) -> bool:

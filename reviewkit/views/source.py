@@ -192,6 +192,9 @@ class FileView:
     tree_pre: str | None = None
     hunks: list[Any] = field(default_factory=list, repr=False)
     """unidiff hunks of this file (empty in scan mode)."""
+    noreturn: frozenset[str] = frozenset()
+    """Functions the file's headers declare as never returning (:mod:`reviewkit.views.includes`); known
+    where the file's place on disk is (a scan, tree mode), empty otherwise."""
     builder: Callable[[FileView, str], list[FunctionView]] | None = field(default=None, repr=False, compare=False)
     """Builds the function views of a side (fragment stitching or tree mode): set by :mod:`reviewkit.views.build`,
     so this data module does not import the stages that stitch or parse it."""

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from reviewkit.cparse import parse as cparse
 from reviewkit.io import read_bounded
+from reviewkit.views.includes import header_noreturn
 from reviewkit.views.source import FileView, FunctionView, strip_prefix
 
 # --------------------------------------------------------------------------
@@ -22,6 +23,8 @@ from reviewkit.views.source import FileView, FunctionView, strip_prefix
 
 def tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
     parsed = cparse.parse(whole)
+    if view.noreturn:  # read by the graph builder with the file's own declarations
+        parsed.__dict__["_header_noreturn"] = view.noreturn
     changed = view.added if side == "post" else view.removed
     all_lines = whole.split("\n")
     rows = len(all_lines)
@@ -151,5 +154,6 @@ def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> lis
             warnings.append(f"{view.path}: {exc} in {tree}; reviewed as a fragment")
             continue
         view.tree_pre, view.tree_post = pre, post
+        view.noreturn = header_noreturn(tree / view.path, post, tree)
         state[view.path] = post
     return warnings
