@@ -60,10 +60,12 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from reviewkit.locks.analysis import analyse as analyse_locks
     from reviewkit.locks.callees import consumed_by_callee as lock_consumed_by_callee
     from reviewkit.locks.callees import given_away as lock_given_away
+    from reviewkit.locks.callees import ops_unlocked as lock_ops_unlocked
     from reviewkit.locks.callees import unknown_tail as lock_unknown_tail
     from reviewkit.locks.guards import guarded_again as lock_guarded_again
     from reviewkit.locks.guards import guarded_leak as lock_guarded_leak
     from reviewkit.locks.handback import declared as lock_declared_hand_back
+    from reviewkit.locks.handback import documented as lock_documented
     from reviewkit.locks.handback import object_out as lock_object_out
     from reviewkit.locks.handback import token_out as lock_token_out
     from reviewkit.locks.handback import unpaired_callback as lock_unpaired_callback
@@ -125,6 +127,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_header_summaries": ("reviewkit.locks.headers", "header_summaries"),
     # hand-backs the function declares: a result flag, a "returns with ... held" comment, a pre_/post_ pair
     "lock_declared_hand_back": ("reviewkit.locks.handback", "declared"),
+    # a comment saying the lock stays held on purpose (at the function or at the acquire)
+    "lock_documented": ("reviewkit.locks.handback", "documented"),
     # the converse: a pre_ callback whose post_ partner releases nothing keeps the lock by mistake
     "lock_unpaired_callback": ("reviewkit.locks.handback", "unpaired_callback"),
     "lock_included": ("reviewkit.locks.headers", "included"),
@@ -141,6 +145,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lock_guarded_again": ("reviewkit.locks.guards", "guarded_again"),
     "lock_consumed_by_callee": ("reviewkit.locks.callees", "consumed_by_callee"),
     "lock_given_away": ("reviewkit.locks.callees", "given_away"),
+    # an operation through a pointer whose name says it unlocks, given the lock's object
+    "lock_ops_unlocked": ("reviewkit.locks.callees", "ops_unlocked"),
     "lock_unknown_tail": ("reviewkit.locks.callees", "unknown_tail"),
     # fragment mode: each path of a changed function against its pre-image counterpart
     "lock_prepost": ("reviewkit.locks.prepost_judge", "review"),
@@ -228,6 +234,7 @@ __all__ = [
     "lock_acquire_keys",
     "lock_consumed_by_callee",
     "lock_declared_hand_back",
+    "lock_documented",
     "lock_given_away",
     "lock_guarded_again",
     "lock_guarded_leak",
@@ -238,6 +245,7 @@ __all__ = [
     "lock_label",
     "lock_macro_summaries",
     "lock_object_out",
+    "lock_ops_unlocked",
     "lock_prepost",
     "lock_sibling_summaries",
     "lock_summaries",

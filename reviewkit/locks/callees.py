@@ -14,7 +14,10 @@ reporting it:
 * :func:`given_away`: the lock itself goes to such a callee (a later
   acquire proves no double acquire);
 * :func:`unknown_tail`: a leaking path calls such a callee, with a way into
-  memory, where the paths that release the lock do not.
+  memory, where the paths that release the lock do not;
+* :func:`ops_unlocked`: every path from the acquire to the leaking exit calls
+  an operation through a pointer whose name says it unlocks (``fiq->ops->wake_forget_and_unlock(fiq)``),
+  given the lock's object: every implementation drops it, by its contract.
 
 A release on another path with nothing but neutral calls (``kfree()``,
 ``pr_err()``: ``neutral`` in locks.toml) on the leaking one stays the
@@ -26,6 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_COND, K_SWITCH, trail_steps
 from reviewkit.locks.handback import unpaired_callback
 from reviewkit.locks.model import LockModel, LockResult, lock_key
@@ -133,3 +137,53 @@ def an_object(text: str, arg: str) -> bool:
     if arg.startswith("&") or re.fullmatch(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+", arg):
         return True  # (a member path; ``f(ctx->tfm)`` nested in an argument is a value)
     return bool(re.fullmatch(r"[A-Za-z_]\w*", arg)) and re.search(rf"\*\s*{re.escape(arg)}\b", text) is not None
+
+
+_UNLOCK_OP = re.compile(r"(?:^|_)unlock(?:_|$)")
+
+
+def ops_unlocked(fv: Any, cfg: CFG, key: str, acquired: int | None, exit_id: int) -> bool:
+    """Does every path from the acquire (line ``acquired``) to the exit (node ``exit_id``) call
+    ``X->..._unlock(...)`` through a function pointer with the lock's object (or the lock) as an
+    argument?"""
+    fn = fv.function
+    if fn is None or acquired is None or "unlock" not in fv.text:
+        return False
+    owners = {key, f"&{key}"} | _prefixes(key)
+    calls = []
+    stack = [fn.body]
+    while stack:
+        cur = stack.pop()
+        stack.extend(cur.named_children)
+        if cur.type != "call_expression":
+            continue
+        callee = cur.child_by_field_name("function")
+        field = (
+            callee.child_by_field_name("field") if callee is not None and callee.type == "field_expression" else None
+        )
+        if field is None or not _UNLOCK_OP.search(fv.parsed.text(field)):
+            continue
+        args = cur.child_by_field_name("arguments")
+        if {lock_key(fv.parsed.text(a)) for a in (args.named_children if args is not None else [])} & owners:
+            calls.append(cur)
+    if not calls:
+        return False
+    ops = frozenset(
+        n.id
+        for n in cfg.nodes
+        if n.ast is not None
+        and any(n.ast.start_byte <= c.start_byte and c.end_byte <= n.ast.end_byte for c in calls)
+        and n.ast.type not in ("compound_statement", "if_statement", "while_statement", "for_statement")
+    )
+    starts = [n for n in cfg.nodes if n.calls and n.ast is not None and fv.real_line(n.ast) == acquired]
+    return bool(ops) and bool(starts) and exit_id not in reached(starts, ops)
+
+
+def _prefixes(key: str) -> set[str]:
+    """``fc->iq.lock`` -> ``{"fc", "fc->iq", "&fc->iq"}``: the objects the lock is reached through."""
+    parts = re.split(r"(->|\.)", key)
+    out, cur = set(), parts[0]
+    for i in range(1, len(parts) - 1, 2):
+        out |= {cur, f"&{cur}"}
+        cur = cur + parts[i] + parts[i + 1]
+    return out

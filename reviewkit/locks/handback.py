@@ -96,13 +96,15 @@ _RETURNS_HELD = re.compile(
     rf"\breturn(?:s|ed|ing)?\b[^.;:]{{0,120}}?\b{_HELD}\b(?!\s+by\b)"
     rf"|\b{_HELD}\s+on\s+(?:\w+\s+)?(?:return|exit|completion|success)\b"
     rf"|\bexpect(?:s|ed)?\b[^.;:]{{0,80}}?\bto\s+be\s+{_HELD}\b"
-    r"|\bcaller\b[^.;:]{0,40}?\b(?:must|has\s+to|should|needs\s+to|is\s+responsible\s+for)\s+unlock(?:ing)?\b",
+    r"|\bcaller\b[^.;:]{0,40}?\b(?:must|has\s+to|should|needs\s+to|is\s+responsible\s+for)\s+unlock(?:ing)?\b"
+    r"|\breleas(?:e|es|ed)\s+(?:the\s+)?(?:\w+\s+)?(?:lock|mutex|semaphore)\s+in\s+(?:\w*_\w*|\w+\(\))",
     re.IGNORECASE,
 )
 """How a comment says the lock stays held for someone else: "returns with ... held", "it is returned in
 *mk_ret with its semaphore read-locked", "we return false, having already taken the dentry lock", "read
 lock ... is held on successful completion", "'ubifs_write_end()' expects the @ui_mutex to be locked".
-"@locked_ni: [OUT] caller has to unlock this ntfs inode" says the same from the caller's side.
+"@locked_ni: [OUT] caller has to unlock this ntfs inode" says the same from the caller's side, and
+"release the lock in dpaa2_eth_free_tx_fd" at the acquire names who drops it.
 "held by" someone else is the opposite."""
 _LOCK_WORD = re.compile(r"\b(?:\w+[-_])?(?:lock|mutex|semaphore|sem|rwsem|spinlock)\b", re.IGNORECASE)
 

@@ -86,6 +86,11 @@ def _top_level(call: Call, fv: FunctionView) -> bool:
     return (stmt.parent.start_byte, stmt.parent.end_byte) == (fn.body.start_byte, fn.body.end_byte)
 
 
+_CAST = re.compile(r"^\(\s*(?:unsigned\s+|signed\s+)?\w+\s*\)\s*")
+_LEVEL = re.compile(r"^(?:[A-Z][A-Z0-9_]*|\d+|0x[0-9a-fA-F]+)$")
+"""A flags argument that is a constant: an interrupt level, not a state some save put in a variable."""
+
+
 class LockAnalysis:
     """Transfer function of lock facts (see :mod:`reviewkit.flow.engine` for the protocol)."""
 
@@ -828,6 +833,9 @@ class LockAnalysis:
         flags = None
         if fam.release_flags is not None and fam.release_flags < len(call.args):
             flags = lock_key(call.args[fam.release_flags])
+            if key == "irq" and _LEVEL.match(_CAST.sub("", flags)):
+                # ``local_irq_restore(PIL_NMI)`` (sparc64) sets an interrupt level: no saved state restored
+                return
         for part in self._release_parts(call, fam, key, held):
             self._drop(n, call, part, groups, {f.variant for f in fams}, flags, held, unseen)
 
