@@ -19,6 +19,9 @@ or its comment, never by a function's name:
   keeps it (``*lsp = ls; return 0;`` with ``ls->ls_mutex`` held): the caller got the object to unlock.
 """
 
+# size: one shape per section, each a kernel hand-back idiom with its own reading of the code; they share the
+# comment, parameter and store readers, so splitting them would only move those helpers about
+
 from __future__ import annotations
 
 import re
