@@ -124,12 +124,16 @@ def documented(fv: FunctionView, key: str, acquire_lines: Sequence[int] = ()) ->
     if acquire_lines:
         comments += [_comment_above(s) for s in _statements_at(fn.node, set(acquire_lines))]
     name = _last_name(key)
+    params = set(_params(fv))  # ``@locked_ni``: a parameter the comment describes, not a lock's name
     for node in comments:
         if node is None:
             continue
         text = " ".join(fv.parsed.text(node).replace("*", " ").split())
         for m in _RETURNS_HELD.finditer(text):
             clause = _clause(text, m.start(), m.end())
+            named = [t for t in map(_tail, _LOCK_NAME.findall(clause)) if _LOCK_IN.search(t) and t not in params]
+            if named and name not in named:
+                continue  # "sem_ids.rwsem remains locked on exit": another lock, by its name
             if (
                 (name and re.search(rf"\b{re.escape(name)}\b", clause))
                 or _LOCK_WORD.search(clause)
@@ -137,6 +141,16 @@ def documented(fv: FunctionView, key: str, acquire_lines: Sequence[int] = ()) ->
             ):
                 return True
     return False
+
+
+_LOCK_NAME = re.compile(r"@?\w+(?:(?:\.|->)\w+)+|@\w+|\b\w+_\w+\b")
+"""A lock named as code in a comment: ``sem_ids.rwsem``, ``@ui_mutex``, ``ui->ui_mutex``, ``d_lock``."""
+_LOCK_IN = re.compile(r"lock|mutex|sem", re.IGNORECASE)
+
+
+def _tail(name: str) -> str:
+    """``@ui->ui_mutex`` -> ``ui_mutex``: the member a key ends in."""
+    return re.split(r"\.|->", name.lstrip("@"))[-1]
 
 
 def _comment_above(node: Node) -> Node | None:
