@@ -74,6 +74,12 @@ Release in the reverse order of acquisition on every path:
   of a by-value name, ``PMSG_IS_AUTO(message)``, is not re-read after an
   acquire), and a flags variable as the test of its release (``if
   (lock_mode) xfs_iunlock(ip, lock_mode)``: zero flags take no lock);
+- paths that end in a function that never returns, declared so in the file or in
+  the headers it includes (``#include "..."`` next to it, ``<linux/...>`` and the
+  architecture's ``<asm/...>`` of the tree it sits in: ``reiserfs_panic()``,
+  ``parisc_terminate()``; scan and tree mode);
+- ``local_irq_restore(PIL_NMI)``: a constant sets an interrupt level, it restores
+  no saved state;
 - paths the function's own values rule out: a ``switch`` on a variable that
   holds one of its case constants on that path (``int stage = 1; if (...)
   stage = 2; switch (stage)``: the missing ``default`` never runs), and an
@@ -101,8 +107,17 @@ Release in the reverse order of acquisition on every path:
   (every exit keeping the lock returns one constant, the others another:
   ``lock-balance.result-coded-hand-back``; or one variable whose test guards
   every release: ``if (!ok) mutex_unlock(m); return ok;``), a comment above
-  the function saying it returns with the lock held
-  (``lock-balance.documented-hand-back``), a ``pre_X`` callback whose table's
+  the function saying it returns with the lock held, or one above the acquire
+  saying who drops it or expects it held ("``ubifs_write_end()`` expects the
+  @ui_mutex to be locked", "release the lock in ``..._free_tx_fd()``"; a comment
+  that names another lock does not count: ``lock-balance.documented-hand-back``),
+  a take/drop protocol chosen by a parameter the body never writes (a notifier's
+  ``PRE_RATE_CHANGE`` takes it, ``POST_``/``ABORT_RATE_CHANGE`` drop it; a gate's
+  ``if (enable)`` takes it and ``if (!enable)`` drops it:
+  ``lock-balance.parameter-protocol``), a flag bit in the result that says so
+  (``v |= FDPUT_POS_UNLOCK`` next to the acquire, ``return ret | VM_FAULT_LOCKED``:
+  ``lock-balance.flag-bit-hand-back``), a ``pre_X`` callback whose table's (or
+  whose ``obj->pre_X = fn; obj->post_X = other;`` stores')
   ``post_X`` releases the lock (``lock-balance.paired-callback``), a
   ``..._suspend()`` whose ``..._resume()`` in the same file releases it (the
   ``partners`` pairs of locks.toml: ``lock-balance.partner-releases``),
@@ -110,7 +125,11 @@ Release in the reverse order of acquisition on every path:
   pointer parameter (``*idx = srcu_read_lock(...)``: ``lock-balance.token-handed-out``),
   the object holding the lock stored through a pointer parameter on every path
   that keeps it, which reports success while the others report failure
-  (``*lsp = ls; return 0;``: ``lock-balance.object-handed-out``),
+  (``*lsp = ls; return 0;``, or one ``return rc;`` shared by every path when no
+  error is stored in ``rc`` after the hand-out: ``lock-balance.object-handed-out``),
+  an operation through a pointer named as an unlock (``fiq->ops->wake_forget_and_unlock(fiq)``)
+  on every path from the acquire, given the lock's object (``lock-balance.released-by-callee``),
+  saved interrupt flags copied out through a pointer parameter (``*irqflags = flags``),
   a whole function that never releases the lock itself and gives it, or the
   object holding it, to a callee outside the model after taking it
   (``f2fs_down_write(&sbi->gc_lock); f2fs_gc(sbi, ...)``:
