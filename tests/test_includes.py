@@ -44,3 +44,10 @@ def test_no_tree_reads_only_local_headers(tmp_path: Path) -> None:
     (tmp_path / "own.h").write_text("void own_die(void) __noreturn;\n")
     source = tmp_path / "a.c"
     assert header_noreturn(source, '#include "own.h"\n#include <linux/halt.h>\n') == {"own_die"}
+
+
+def test_local_include_outside_the_tree_is_not_read(tmp_path: Path) -> None:
+    source = _tree(tmp_path / "tree")
+    (tmp_path / "outside.h").write_text("void outside_die(void) __noreturn;\n")
+    up = "../" * len(source.parent.relative_to(tmp_path).parts)
+    assert header_noreturn(source, f'#include "{up}outside.h"\n#include "local.h"\n') == {"__oar_panic", "oar_panic"}

@@ -63,9 +63,11 @@ def header_noreturn(source: Path, text: str, tree: Path | None = None) -> frozen
 
 def _headers(source: Path, text: str, root: Path | None) -> list[Path]:
     out: list[Path] = []
+    inside = root.resolve() if root is not None else source.parent.resolve()
     for m in _LOCAL.finditer(text):
-        cand = source.parent / m.group(1)
-        if cand.is_file() and cand not in out:
+        cand = (source.parent / m.group(1)).resolve()
+        # ``#include "../../../x.h"`` from a patch reads nothing outside the tree (or the file's directory)
+        if cand.is_relative_to(inside) and cand.is_file() and cand not in out:
             out.append(cand)
     if root is not None:
         arch = _arch_of(source, root)
