@@ -31,8 +31,9 @@ from typing import Any
 
 from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_COND, K_SWITCH, trail_steps
-from reviewkit.locks.handback import unpaired_callback
+from reviewkit.locks.handback import _owners, unpaired_callback
 from reviewkit.locks.model import LockModel, LockResult, lock_key
+from reviewkit.locks.syntax import _walk
 from reviewkit.locks.transfer import UNTAKEN
 
 
@@ -149,12 +150,9 @@ def ops_unlocked(fv: Any, cfg: CFG, key: str, acquired: int | None, exit_id: int
     fn = fv.function
     if fn is None or acquired is None or "unlock" not in fv.text:
         return False
-    owners = {key, f"&{key}"} | _prefixes(key)
+    owners = {o for path in _owners(key) | {key} for o in (path, f"&{path}")}
     calls = []
-    stack = [fn.body]
-    while stack:
-        cur = stack.pop()
-        stack.extend(cur.named_children)
+    for cur in _walk(fn.body):
         if cur.type != "call_expression":
             continue
         callee = cur.child_by_field_name("function")
@@ -177,13 +175,3 @@ def ops_unlocked(fv: Any, cfg: CFG, key: str, acquired: int | None, exit_id: int
     )
     starts = [n for n in cfg.nodes if n.calls and n.ast is not None and fv.real_line(n.ast) == acquired]
     return bool(ops) and bool(starts) and exit_id not in reached(starts, ops)
-
-
-def _prefixes(key: str) -> set[str]:
-    """``fc->iq.lock`` -> ``{"fc", "fc->iq", "&fc->iq"}``: the objects the lock is reached through."""
-    parts = re.split(r"(->|\.)", key)
-    out, cur = set(), parts[0]
-    for i in range(1, len(parts) - 1, 2):
-        out |= {cur, f"&{cur}"}
-        cur = cur + parts[i] + parts[i + 1]
-    return out

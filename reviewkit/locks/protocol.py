@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from typing import cast
 
 from reviewkit.cparse.parse import Node, iter_calls
+from reviewkit.locks.guards import _stores
 from reviewkit.locks.model import LockModel
-from reviewkit.locks.syntax import _params, _walk
+from reviewkit.locks.syntax import _params
 from reviewkit.views.source import FunctionView
 
 _EQ = re.compile(r"^(\w+)\s*(==|!=)\s*(\w+)$")
@@ -38,7 +39,7 @@ def parameter_protocol(fv: FunctionView, model: LockModel, key: str, acquire_lin
     fn = fv.function
     if fn is None:
         return False
-    params = set(_params(fv)) - _written(fv, fn.node) - {""}
+    params = set(_params(fv)) - _written(fv) - {""}
     if not params:
         return False
     lines = set(acquire_lines)
@@ -59,18 +60,10 @@ def parameter_protocol(fv: FunctionView, model: LockModel, key: str, acquire_lin
     return False
 
 
-def _written(fv: FunctionView, fn: Node) -> set[str]:
-    """Parameters the body assigns or steps (``mode = ...``, ``action++``): their tests are local state."""
-    out = set()
-    for n in _walk(fn):
-        target = None
-        if n.type == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression":
-            target = n.child_by_field_name("argument")
-        if target is not None and target.type == "identifier":
-            out.add(fv.parsed.text(target))
-    return out
+def _written(fv: FunctionView) -> set[str]:
+    """Names the body assigns, steps or hands by address to a call (``mode = ...``, ``action++``,
+    ``fixup(&enable)``): a parameter among them is local state, not the caller's step."""
+    return {fv.parsed.text(left) for t, left, _v in _stores(fv) if t != "init_declarator" and left.type == "identifier"}
 
 
 def _arms(fv: FunctionView, node: Node, params: set[str]) -> list[tuple[Arm, Node]]:
@@ -98,9 +91,7 @@ def _if_arm(fv: FunctionView, stmt: Node, child: Node, params: set[str]) -> Arm 
     alt = stmt.child_by_field_name("alternative")
     if cond is None or (child != then and child != alt):
         return None
-    text = re.sub(r"\s+", " ", fv.parsed.text(cond)).strip()
-    while text.startswith("(") and text.endswith(")"):
-        text = text[1:-1].strip()
+    text = _bare(fv, cond)
     truth = child == then
     while text.startswith("!"):
         text, truth = text[1:].strip(), not truth
@@ -154,7 +145,8 @@ def _switch_of(case: Node) -> Node | None:
 
 
 def _bare(fv: FunctionView, cond: Node) -> str:
-    text = fv.parsed.text(cond).strip()
+    """A condition's text without its outer parentheses, spaces folded: ``(action)`` -> ``action``."""
+    text = re.sub(r"\s+", " ", fv.parsed.text(cond)).strip()
     while text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
     return text
