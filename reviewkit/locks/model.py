@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -88,6 +88,8 @@ class LockModel:
     saved before them puts back the saved state again, it is not a second release."""
     may_drop: dict[str, str] = field(default_factory=dict)
     """Calls that may drop a caller's lock (``handle_mm_fault()``: the mmap lock), by the lock's member."""
+    declared: tuple[Family, ...] = ()
+    """Families that are locks only where an annotation names their key (``[[locks.declared]]``)."""
     _api: frozenset[str] | None = None
     _seen: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, repr=False)
 
@@ -152,13 +154,37 @@ class LockModel:
             hit = self._seen[text] = (frozenset(CALLED.findall(text)), frozenset(_WORD.findall(text)))
         return hit
 
+    @cached_property
+    def declared_model(self) -> LockModel:
+        """This model with the ``[[locks.declared]]`` families (counting semaphores) added: the API of a
+        lock only an annotation declares, for the body of the function that carries the annotation."""
+        acquires, releases = dict(self.acquires), {k: list(v) for k, v in self.releases.items()}
+        _add(self.declared, acquires, releases)
+        return replace(self, acquires=acquires, releases=releases, declared=(), _api=None, _seen={})
+
     @classmethod
     def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:
         acquires: dict[str, Family] = {}
         releases: dict[str, list[Family]] = {}
-        for row in (kernel.get("locks", {}) or {}).get("family", []):
-            key = row.get("key", 0)
-            fam = Family(
+        _add(_families((kernel.get("locks", {}) or {}).get("family", [])), acquires, releases)
+        locks = kernel.get("locks", {}) or {}
+        held = frozenset(locks.get("held_asserts", []))
+        guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
+        queries = frozenset(locks.get("queries", [])) | held
+        neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
+        partners = tuple((str(a), str(b)) for a, b in locks.get("partners", []))
+        irq_disables = frozenset(locks.get("irq_disables", []))
+        may_drop = {str(k): str(v) for k, v in (locks.get("may_drop", {}) or {}).items()}
+        declared = _families(locks.get("declared", []))
+        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared)
+
+
+def _families(rows: Iterable[dict[str, Any]]) -> tuple[Family, ...]:
+    out = []
+    for row in rows:
+        key = row.get("key", 0)
+        out.append(
+            Family(
                 str(row.get("group", "lock")),
                 str(row.get("variant", "plain")),
                 frozenset(row.get("acquire", [])),
@@ -178,19 +204,16 @@ class LockModel:
                 tuple(sorted((str(k), str(v)) for k, v in (row.get("part_labels", {}) or {}).items())),
                 str(row.get("label", "")),
             )
-            for name in fam.acquire:
-                acquires[name] = fam
-            for name in fam.release:
-                releases.setdefault(name, []).append(fam)
-        locks = kernel.get("locks", {}) or {}
-        held = frozenset(locks.get("held_asserts", []))
-        guards = {str(k): str(v) for k, v in (locks.get("guard_classes", {}) or {}).items()}
-        queries = frozenset(locks.get("queries", [])) | held
-        neutral = re.compile("|".join(f"(?:{n})" for n in locks.get("neutral", [])) or r"(?!)")
-        partners = tuple((str(a), str(b)) for a, b in locks.get("partners", []))
-        irq_disables = frozenset(locks.get("irq_disables", []))
-        may_drop = {str(k): str(v) for k, v in (locks.get("may_drop", {}) or {}).items()}
-        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop)
+        )
+    return tuple(out)
+
+
+def _add(families: Iterable[Family], acquires: dict[str, Family], releases: dict[str, list[Family]]) -> None:
+    for fam in families:
+        for name in fam.acquire:
+            acquires[name] = fam
+        for name in fam.release:
+            releases.setdefault(name, []).append(fam)
 
 
 def lock_label(model: LockModel, key: str, call: str = "") -> str:

@@ -216,6 +216,7 @@ def _refined(
     from reviewkit.locks.analysis import analyse
 
     others = {k: v for k, v in summaries.items() if k != fv.name}
+    model = _body_model(fv, s, model)
     res = analyse(fv, kernel, model, others, budget=4000, infer=False)
     if not res.complete or not res.exits:
         return s
@@ -262,6 +263,27 @@ def _refined(
     first = out[0]
     first.more = tuple(out[1:])
     return first
+
+
+_DECLARED_ARG = re.compile(r"\b([A-Za-z_]\w*)\s*\(\s*([^(),;]+?)\s*\)")
+
+
+def _body_model(fv: FunctionView, s: Summary, model: LockModel) -> LockModel:
+    """The model to read an annotated wrapper's body with: with the declared families (counting
+    semaphores, ``[[locks.declared]]``) when the body calls one on a key the annotation names.
+
+    ``ufs_debugfs_get_user_access()`` is ``__acquires(&hba->host_sem)`` and takes it with ``down()``, drops
+    it with ``up()`` before ``return -EBUSY``: read without the semaphore API, the annotation's word makes
+    the acquire unconditional and every caller's ``if (... || get(hba)) return;`` a leak.  Semaphores
+    nothing annotates stay out of the model (they count credits more often than they lock)."""
+    names = {n for fam in model.declared for n in fam.acquire | fam.release}
+    if not names or not model.calls_any(fv.text, names):
+        return model
+    keys = {e.key for e in s.effects()}
+    for m in _DECLARED_ARG.finditer(fv.text):
+        if m.group(1) in names and lock_key(m.group(2)) in keys:
+            return model.declared_model
+    return model
 
 
 def _result_condition(res: LockResult, key: str) -> str | None:
