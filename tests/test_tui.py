@@ -817,6 +817,13 @@ def test_textual_still_has_the_private_hooks_the_fast_repaint_uses() -> None:
     assert private_hooks_present(), "Textual renamed _scroll_update/_size_updated(layout=): relayout.py runs slow"
 
 
+def test_textual_still_has_the_private_hooks_the_tree_repaint_uses() -> None:
+    """tui/series_tree.py re-lays out the screen on a focus change without them; this says when that happens."""
+    from reviewkit.tui.series_tree import private_hooks_present
+
+    assert private_hooks_present(), "Textual renamed Tree._clear_line_cache/_updates: a tab re-lays out the screen"
+
+
 def test_textual_still_has_the_private_hooks_the_screens_built_ahead_use() -> None:
     """tui/prebuilt.py builds the screens on their first key without them; this says when that happens."""
     from reviewkit.tui.prebuilt import private_hooks_present

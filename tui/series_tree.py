@@ -18,6 +18,16 @@ from .comments import Comment
 from .diff_view import SEVERITY_COLOUR
 from .messages import CommentChosen, PatchChosen
 
+def _line_cache_present(tree: Tree[Target]) -> bool:
+    return callable(getattr(tree, "_clear_line_cache", None)) and isinstance(getattr(tree, "_updates", None), int)
+
+
+def private_hooks_present() -> bool:
+    """Tree's private line cache is there (tests/test_tui.py checks it: a Textual release that renames it
+    makes a focus change re-lay out the screen again, slower but correct)."""
+    return callable(getattr(Tree, "_clear_line_cache", None)) and "_updates" in Tree.__init__.__code__.co_names
+
+
 COVER = -1
 """Position of the cover letter in the tree and the app (patches are 0..N-1)."""
 
@@ -51,6 +61,21 @@ class SeriesTree(Tree[Target]):
         self.show_root = True
         self.guide_depth = 2
         self._patch_nodes: dict[int, TreeNode[Target]] = {}
+
+    def notify_style_update(self) -> None:
+        """Repaint, do not re-lay out, when the tree is restyled.
+
+        The tree is restyled on focus changes (its tint, its frame, the cursor's colour). None of them
+        changes a line's width. Textual's Tree lays out the whole screen on every style update, and
+        that made ``tab`` into and out of the tree the slowest key (bench/RESULTS.md, session 40).
+        Without the private line cache this falls back to Textual's own path."""
+        if not _line_cache_present(self):
+            super().notify_style_update()
+            return
+        super(Tree, self).notify_style_update()  # the widget's own restyle, without Tree's re-layout
+        self._clear_line_cache()
+        self._updates += 1
+        self.refresh()
 
     def set_state(self, series: Series, states: dict[int, str]) -> None:
         """Done / skip marks in front of the patch labels (b4 review's per-patch state)."""
