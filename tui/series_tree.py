@@ -18,6 +18,7 @@ from .comments import Comment
 from .diff_view import SEVERITY_COLOUR
 from .messages import CommentChosen, PatchChosen
 
+
 def _line_cache_present(tree: Tree[Target]) -> bool:
     return callable(getattr(tree, "_clear_line_cache", None)) and isinstance(getattr(tree, "_updates", None), int)
 
