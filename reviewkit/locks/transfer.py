@@ -21,6 +21,7 @@ from reviewkit.cparse.parse import Call, Node
 from reviewkit.flow.engine import CFG, K_COND, K_ENTRY, K_GAP, K_LABEL, K_LOOP, CfgNode, State
 from reviewkit.locks.aliases import call_aliases, expanded
 from reviewkit.locks.copies import copy_of, named_by, through_copies
+from reviewkit.locks.elements import Elements
 from reviewkit.locks.model import (
     Event,
     ExitRecord,
@@ -199,6 +200,18 @@ class LockAnalysis:
                 replace(h, stale=True, maybe_dropped=False) if not h.count and h.entry == INFERRED else h for h in old
             )
             facts = replace(facts, held=stale)
+        if n.kind == K_LOOP and facts.held and self._elements().releases:
+            # array elements locked by a lock-all loop, and this loop unlocks elements of the same array:
+            # how many of them stay locked depends on how often each loop runs (reviewkit.locks.elements)
+            elements = self._elements()
+            marked = frozenset(
+                replace(h, stale=True, maybe_dropped=False)
+                if h.count and not h.stale and elements.unprovable_at(n.line, h.key, h.line)
+                else h
+                for h in facts.held
+            )
+            if marked != facts.held:
+                facts = replace(facts, held=marked)
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
         if not self._relevant(n):
@@ -447,6 +460,12 @@ class LockAnalysis:
             if held != facts.held:
                 state = replace(state, facts=replace(facts, held=held))
         self.exits.append(ExitRecord(via, state))
+
+    def _elements(self) -> Elements:
+        got = self.__dict__.get("_indexed_elements")
+        if got is None:
+            got = self.__dict__["_indexed_elements"] = Elements(self.fv, self.model)
+        return got
 
     def _element_rest(self, key: str) -> str | None:
         root = _ROOT.match(key)
