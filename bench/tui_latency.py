@@ -43,10 +43,11 @@ DEFAULT = [
 ]
 KEYS = [
     "j", "k", "j", "n", "p", "full_stop", "comma", "tab", "i", "space", "escape", "question_mark", "escape",
-    "c", "j", "i", "escape", "f", "f", "full_stop", "y", "m", "question_mark", "escape", "r", "escape",
+    "c", "j", "j", "j", "i", "escape", "f", "f", "full_stop", "y", "m", "question_mark", "escape", "r", "escape",
 ]  # fmt: skip
-"""Navigation, the first explain (i) and help (?), the table, the follow-ups, accept, in/out of the
-reply, the reply preview: the keys of one review, in the session's own key map (help_screen.KEYS)."""
+"""Navigation, the first explain (i) and help (?), the table (three moves in it: each shows another
+finding), the follow-ups, accept, in/out of the reply, the reply preview: the keys of one review, in
+the session's own key map (help_screen.KEYS)."""
 
 
 async def press(pilot: Any, key: str, frames: list[float] | None = None) -> tuple[float, float, float]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from reviewkit.model import Finding, function_phrase
 
 from .diff_view import SEVERITY_COLOUR
 from .fix_preview import after_lines
-from .relayout import QuietSize
+from .rendered import RenderedText
 
 _DIFF_STYLE = {"+": "#7ee787", "-": "#ff7b72", "@": "#56b6c2"}
 
@@ -78,26 +75,42 @@ def describe(finding: Finding, status: str) -> RenderableType:
     return Group(*parts)
 
 
-class _Body(QuietSize, Static):
-    """The panel's text (see :class:`.relayout.QuietSize`)."""
+class _Same:
+    """A finding as a cache key, by identity: a Finding is a mutable dataclass, so not hashable.  The
+    key keeps the finding alive while its rendering is kept, so its id is never another's."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
 
 
-class FindingPanel(QuietSize, VerticalScroll):
-    """Details of the finding under the table cursor."""
+class FindingPanel(RenderedText):
+    """Details of the finding under the table cursor.
+
+    Drawn line by line from a rendering kept per finding and width (:class:`.rendered.RenderedText`).
+    It was a Static in a VerticalScroll: every new finding gave the text a new height, which is a
+    layout of the whole screen, so ``j`` in the findings table cost 80-140 ms at 160x48
+    (bench/RESULTS.md, session 40).  The panel's size is the screen's (``2fr``), so a new text only
+    changes its scrollbar."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._shown: tuple[object, ...] | None = None
-        """What the body shows: moving to a finding shows it twice (the key, then the table's
-        FindingFocused), and every update of the text is a layout of the screen."""
+        super().__init__(("idle",), lambda: Text("No finding selected.", "#6b7280"), id=id)
 
-    def compose(self) -> ComposeResult:
-        yield _Body(Text("No finding selected.", "#6b7280"), id="finding-body")
+    def _update(self, key: Hashable, make: Callable[[], RenderableType]) -> None:
+        self.set_content(key, make)
 
-    def _update(self, key: tuple[object, ...], make: Callable[[], RenderableType]) -> None:
-        if key != self._shown:
-            self._shown = key
-            self.query_one("#finding-body", Static).update(make())
+    def plain(self) -> str:
+        """What the panel shows, as plain text (at its width, or 60 columns before the first layout)."""
+        return "\n".join(
+            "".join(seg.text for seg in line) for line in self.lines_at(self._width if self._width > 0 else 60)
+        )
 
     def note(self, text: str) -> None:
         self._update(("note", text), lambda: Text(text, "#6b7280"))
@@ -110,5 +123,4 @@ class FindingPanel(QuietSize, VerticalScroll):
         if finding is None:
             self._update(("none",), lambda: Text("No findings in this patch.", "#6b7280"))
         else:
-            self._update(("finding", id(finding), finding, status), lambda: describe(finding, status))
-        self.scroll_home(animate=False)
+            self._update(("finding", _Same(finding), status), lambda: describe(finding, status))

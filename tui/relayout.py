@@ -58,7 +58,7 @@ def set_virtual_size(widget: Widget, size: Size) -> None:
 
 
 class QuietSize(_Mixin):
-    """Mixed into a widget sized by its content (the finding panel and its text): the sizes a
+    """Mixed into a widget sized by its content (the key bar, the reply screen's boxes): the sizes a
     layout assigns are taken as they are, not set as layout reactives.
 
     The layout that computed them has already placed every widget by them; setting them as
