@@ -136,6 +136,7 @@ def analyse(
         params = set(_params(fv))
         local = facts.local_names(fv) - params - _initialised_once(fv, cfg)
         local -= _bound_once_from_caller(fv, cfg, params, local)
+        local -= _bound_once_from_call(fv, cfg, local, model)
         more = {e.key for e in first.events if e.kind == "orphan-release" and _callers(e.key, local)}
     inferable = bool(more - first.inferred)
     out = first
@@ -227,6 +228,41 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
                 derived.add(name)
                 grew = True
     return derived
+
+
+def _bound_once_from_call(fv: FunctionView, cfg: CFG, local: set[str], model: LockModel) -> set[str]:
+    """Locals assigned once, after their declaration, the result of a call: ``s = sget(...);``.
+
+    The same object as ``struct super_block *s = sget(...);``, which :func:`_initialised_once` already
+    counts: the callee's object, not one this function made.  A lock the function releases through it
+    before taking it was handed over held by the callee (``mount_bdev()`` drops and retakes the
+    ``s_umount`` that ``sget()`` returns held), so the retake is balanced and a second release is a
+    double release.  How the declaration and the value are written apart must not change the analysis.
+    An allocator's result (``kzalloc()``: ``fresh`` in locks.toml) is a new object, nobody's."""
+    count: dict[str, int] = {}
+    calls: set[str] = set()
+    for n in cfg.nodes:
+        if n.ast is None or n.ast.type == "declaration":
+            continue
+        for name in n.rebinds:
+            count[name] = count.get(name, 0) + 1
+        expr = n.ast.named_children[0] if n.ast.type == "expression_statement" and n.ast.named_children else None
+        if expr is None or expr.type != "assignment_expression":
+            continue
+        left, right, op = (expr.child_by_field_name(f) for f in ("left", "right", "operator"))
+        while right is not None and right.type in ("parenthesized_expression", "cast_expression"):
+            right = right.child_by_field_name("value") if right.type == "cast_expression" else right.named_children[0]
+        if (
+            left is not None
+            and left.type == "identifier"
+            and right is not None
+            and right.type == "call_expression"
+            and (op is None or fv.parsed.text(op) == "=")
+        ):
+            callee = right.child_by_field_name("function")
+            if callee is None or not model.fresh.fullmatch(fv.parsed.text(callee)):
+                calls.add(fv.parsed.text(left))
+    return {name for name in calls if name in local and count.get(name) == 1}
 
 
 def _reaches_from_rebind(cfg: CFG, name: str, target: CfgNode) -> bool:

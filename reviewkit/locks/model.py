@@ -89,6 +89,8 @@ class LockModel:
     may_drop: dict[str, str] = field(default_factory=dict)
     """Calls that may drop a caller's lock (``handle_mm_fault()``: the mmap lock), by the lock's member."""
     declared: tuple[Family, ...] = ()
+    fresh: re.Pattern[str] = re.compile(r"(?!)")
+    """Allocators whose result is a fresh object (``fresh`` in locks.toml), matched in full."""
     """Families that are locks only where an annotation names their key (``[[locks.declared]]``)."""
     _api: frozenset[str] | None = None
     _seen: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, repr=False)
@@ -176,7 +178,10 @@ class LockModel:
         irq_disables = frozenset(locks.get("irq_disables", []))
         may_drop = {str(k): str(v) for k, v in (locks.get("may_drop", {}) or {}).items()}
         declared = _families(locks.get("declared", []))
-        return cls(acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared)
+        fresh = re.compile("|".join(f"(?:{n})" for n in locks.get("fresh", [])) or r"(?!)")
+        return cls(
+            acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared, fresh
+        )
 
 
 def _families(rows: Iterable[dict[str, Any]]) -> tuple[Family, ...]:

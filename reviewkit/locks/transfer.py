@@ -48,6 +48,7 @@ from reviewkit.locks.syntax import (
     _assigned_to,
     _in_ternary,
     _is_atom_call,
+    _params,
     _rebound,
     _subst,
     call_source,
@@ -527,6 +528,8 @@ class LockAnalysis:
             return h
         if h.line is None and n.ast is not None and n.ast.type == "declaration":
             return h  # held on entry, named through a local the function declares: the name starts here
+        if h.line is None and h.entry == INFERRED and self._bound_once(h.key, n):
+            return h  # the same, when the local gets its one value after its declaration (``s = sget(...);``)
         rebinds = self._rebinds(n)
         root = _ROOT.match(h.key)
         if (
@@ -541,6 +544,22 @@ class LockAnalysis:
         if not rebinds or not _rebound(h.key, rebinds):
             return h
         return replace(h, stale=True, maybe_dropped=False)
+
+    def _bound_once(self, key: str, n: CfgNode) -> bool:
+        """Is ``n`` the one assignment of the local ``key`` is rooted at (none in a loop's way back)?"""
+        root = _ROOT.match(key)
+        if root is None or root.group() not in n.rebinds:
+            return False
+        once = self.__dict__.get("_bound_once_names")
+        if once is None:
+            counts: dict[str, int] = {}
+            for m in self._graph().nodes:
+                if m.ast is not None and m.ast.type != "declaration":
+                    for w in m.rebinds:
+                        counts[w] = counts.get(w, 0) + 1
+            local = local_names(self.fv, self._graph()) - set(_params(self.fv))
+            once = self.__dict__["_bound_once_names"] = frozenset(w for w, c in counts.items() if c == 1 and w in local)
+        return root.group() in once
 
     def _addressed_only(self, n: CfgNode) -> frozenset[str]:
         """Names ``n`` rebinds only by passing their address (``f(&xas)``), never by assigning them."""
