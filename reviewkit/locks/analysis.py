@@ -130,19 +130,22 @@ def analyse(
             res = run(cfg, la, budget) if budget else run(cfg, la)
         first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
     more: set[str] = set()
+    callee_bound: set[str] = set()
     if complete and fv.start_visible:
         # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
         # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
         params = set(_params(fv))
         local = facts.local_names(fv) - params - _initialised_once(fv, cfg)
         local -= _bound_once_from_caller(fv, cfg, params, local)
-        local -= _bound_once_from_call(fv, cfg, local, model)
+        callee_bound = _bound_once_from_call(fv, cfg, local, model)
+        local -= callee_bound
         more = {e.key for e in first.events if e.kind == "orphan-release" and _callers(e.key, local)}
     inferable = bool(more - first.inferred)
     out = first
     if infer and inferable:
         la = LockAnalysis(fv, model, summaries, new_keys, observe, cfg=cfg)
         la.inferred = first.inferred | more
+        la.callee_bound = frozenset(callee_bound)
         res = run(cfg, la, budget) if budget else run(cfg, la)
         out = _result(fv, la, res.complete, la.inferred, assume_held)
         complete = res.complete
@@ -238,7 +241,8 @@ def _bound_once_from_call(fv: FunctionView, cfg: CFG, local: set[str], model: Lo
     before taking it was handed over held by the callee (``mount_bdev()`` drops and retakes the
     ``s_umount`` that ``sget()`` returns held), so the retake is balanced and a second release is a
     double release.  How the declaration and the value are written apart must not change the analysis.
-    An allocator's result (``kzalloc()``: ``fresh`` in locks.toml) is a new object, nobody's."""
+    An allocator's result (``kzalloc()``: ``fresh`` in locks.toml) is a new object, nobody's, and so is
+    each value of an assignment in a loop (``page = find_or_create_page(...)`` per index)."""
     count: dict[str, int] = {}
     calls: set[str] = set()
     for n in cfg.nodes:
@@ -260,8 +264,8 @@ def _bound_once_from_call(fv: FunctionView, cfg: CFG, local: set[str], model: Lo
             and (op is None or fv.parsed.text(op) == "=")
         ):
             callee = right.child_by_field_name("function")
-            if callee is None or not model.fresh.fullmatch(fv.parsed.text(callee)):
-                calls.add(fv.parsed.text(left))
+            if (callee is None or not model.fresh.fullmatch(fv.parsed.text(callee))) and n.id not in reached([n]):
+                calls.add(fv.parsed.text(left))  # not in a loop: each turn would give another object
     return {name for name in calls if name in local and count.get(name) == 1}
 
 

@@ -48,7 +48,6 @@ from reviewkit.locks.syntax import (
     _assigned_to,
     _in_ternary,
     _is_atom_call,
-    _params,
     _rebound,
     _subst,
     call_source,
@@ -125,6 +124,9 @@ class LockAnalysis:
         self.fragment = fv.fragment
         self.nesting = {f.group for f in model.acquires.values() if f.nests}
         self.inferred: set[str] = set()
+        self.callee_bound: frozenset[str] = frozenset()
+        """Locals given one call's result after their declaration (set by the check's inference run): an
+        inferred hold named through one is not renamed away at that assignment, as at a declaration."""
         self._relevance: dict[int, bool] = {}
         self._rebind_memo: dict[int, frozenset[str]] = {}
         self._srcs: dict[tuple[int, str | None], str] = {}
@@ -546,20 +548,9 @@ class LockAnalysis:
         return replace(h, stale=True, maybe_dropped=False)
 
     def _bound_once(self, key: str, n: CfgNode) -> bool:
-        """Is ``n`` the one assignment of the local ``key`` is rooted at (none in a loop's way back)?"""
+        """Is ``n`` the one assignment of the callee-bound local ``key`` is rooted at (:attr:`callee_bound`)?"""
         root = _ROOT.match(key)
-        if root is None or root.group() not in n.rebinds:
-            return False
-        once = self.__dict__.get("_bound_once_names")
-        if once is None:
-            counts: dict[str, int] = {}
-            for m in self._graph().nodes:
-                if m.ast is not None and m.ast.type != "declaration":
-                    for w in m.rebinds:
-                        counts[w] = counts.get(w, 0) + 1
-            local = local_names(self.fv, self._graph()) - set(_params(self.fv))
-            once = self.__dict__["_bound_once_names"] = frozenset(w for w, c in counts.items() if c == 1 and w in local)
-        return root.group() in once
+        return root is not None and root.group() in self.callee_bound and root.group() in n.rebinds
 
     def _addressed_only(self, n: CfgNode) -> frozenset[str]:
         """Names ``n`` rebinds only by passing their address (``f(&xas)``), never by assigning them."""
