@@ -193,26 +193,12 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
     value read from a local's own memory stays local.  A parameter reassigned later still counts where
     no reassignment reaches the binding.
     """
-    count: dict[str, int] = {}
+    count, assigned = _plain_assignments(fv, cfg)
     rhs: dict[str, Node] = {}
     at: dict[str, CfgNode] = {}
-    for n in cfg.nodes:
-        if n.ast is None or n.ast.type == "declaration":
-            continue
-        for name in n.rebinds:
-            count[name] = count.get(name, 0) + 1
-        expr = n.ast.named_children[0] if n.ast.type == "expression_statement" and n.ast.named_children else None
-        if expr is not None and expr.type == "assignment_expression":
-            left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
-            op = expr.child_by_field_name("operator")
-            if (
-                left is not None
-                and right is not None
-                and left.type == "identifier"
-                and (op is None or fv.parsed.text(op) == "=")
-            ):
-                rhs.setdefault(fv.parsed.text(left), right)
-                at.setdefault(fv.parsed.text(left), n)
+    for name, right, n in assigned:
+        rhs.setdefault(name, right)
+        at.setdefault(name, n)
     moved = {p for p in params if count.get(p)}
     params = params - moved
     sources = {name: _value_names(fv, right) for name, right in rhs.items() if name in local and count.get(name) == 1}
@@ -243,8 +229,27 @@ def _bound_once_from_call(fv: FunctionView, cfg: CFG, local: set[str], model: Lo
     double release.  How the declaration and the value are written apart must not change the analysis.
     An allocator's result (``kzalloc()``: ``fresh`` in locks.toml) is a new object, nobody's, and so is
     each value of an assignment in a loop (``page = find_or_create_page(...)`` per index)."""
-    count: dict[str, int] = {}
+    count, assigned = _plain_assignments(fv, cfg)
     calls: set[str] = set()
+    for name, right, n in assigned:
+        while right.type in ("parenthesized_expression", "cast_expression"):
+            inner = right.child_by_field_name("value") if right.type == "cast_expression" else right.named_children[0]
+            if inner is None:
+                break
+            right = inner
+        if right.type == "call_expression":
+            callee = right.child_by_field_name("function")
+            if (callee is None or not model.fresh.fullmatch(fv.parsed.text(callee))) and n.id not in reached([n]):
+                calls.add(name)  # not in a loop: each turn would give another object
+    return {name for name in calls if name in local and count.get(name) == 1}
+
+
+def _plain_assignments(fv: FunctionView, cfg: CFG) -> tuple[dict[str, int], list[tuple[str, Node, CfgNode]]]:
+    """How often each name is reassigned outside its declaration, and every ``name = value;`` statement
+    (a plain ``=`` to an identifier) with its value and node, in node order: what the bound-once
+    readings above start from."""
+    count: dict[str, int] = {}
+    out: list[tuple[str, Node, CfgNode]] = []
     for n in cfg.nodes:
         if n.ast is None or n.ast.type == "declaration":
             continue
@@ -254,19 +259,10 @@ def _bound_once_from_call(fv: FunctionView, cfg: CFG, local: set[str], model: Lo
         if expr is None or expr.type != "assignment_expression":
             continue
         left, right, op = (expr.child_by_field_name(f) for f in ("left", "right", "operator"))
-        while right is not None and right.type in ("parenthesized_expression", "cast_expression"):
-            right = right.child_by_field_name("value") if right.type == "cast_expression" else right.named_children[0]
-        if (
-            left is not None
-            and left.type == "identifier"
-            and right is not None
-            and right.type == "call_expression"
-            and (op is None or fv.parsed.text(op) == "=")
-        ):
-            callee = right.child_by_field_name("function")
-            if (callee is None or not model.fresh.fullmatch(fv.parsed.text(callee))) and n.id not in reached([n]):
-                calls.add(fv.parsed.text(left))  # not in a loop: each turn would give another object
-    return {name for name in calls if name in local and count.get(name) == 1}
+        plain = op is None or fv.parsed.text(op) == "="
+        if left is not None and right is not None and left.type == "identifier" and plain:
+            out.append((fv.parsed.text(left), right, n))
+    return count, out
 
 
 def _reaches_from_rebind(cfg: CFG, name: str, target: CfgNode) -> bool:

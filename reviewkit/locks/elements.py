@@ -25,20 +25,13 @@ from collections.abc import Iterator
 from reviewkit.cparse.parse import Node
 from reviewkit.locks.keys import lock_key
 from reviewkit.locks.model import LockModel
+from reviewkit.locks.syntax import _walk
 from reviewkit.views.source import FunctionView
 
 _ELEMENT = re.compile(r"^&?\s*\(?\s*(?P<base>[A-Za-z_][\w.>-]*?)\s*\[(?P<idx>[^\[\]]+)\]\s*\)?$")
 _INDEXED_KEY = re.compile(r"^(?P<base>[A-Za-z_][\w.>-]*?)\[(?P<idx>[^\[\]]+)\](?P<rest>(?:->|\.)\w.*)$")
 _MEMBER = re.compile(r"^(?P<root>[A-Za-z_]\w*)(?P<rest>(?:->|\.)\w.*)$")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 class Elements:
@@ -55,7 +48,7 @@ class Elements:
         if fn is None or "[" not in fv.text or "for" not in fv.text:
             return
         text = fv.parsed.text
-        nodes = list(_walk(fn.body))
+        nodes = _walk(fn.body)
         for n in nodes:
             if n.type == "for_statement":
                 update = n.child_by_field_name("update")
