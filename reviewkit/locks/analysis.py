@@ -191,30 +191,68 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
     ``done()`` callbacks drop ``dev->lock`` around the giveback).  The value must be built from
     parameters (never reassigned), globals and other such locals only, so ``p = kzalloc(...)`` or a
     value read from a local's own memory stays local.  A parameter reassigned later still counts where
-    no reassignment reaches the binding.
+    no reassignment reaches the binding, and so does a local assigned more than once where the binding
+    sees only one of its values and that value is the caller's (``dev = cl->dev;`` with ``cl =
+    file->private_data;`` before it and ``cl = pos;`` only after it).
     """
     count, assigned = _plain_assignments(fv, cfg)
-    rhs: dict[str, Node] = {}
-    at: dict[str, CfgNode] = {}
-    for name, right, n in assigned:
-        rhs.setdefault(name, right)
-        at.setdefault(name, n)
+    value = {n.id: (name, _value_names(fv, right)) for name, right, n in assigned}
+    defs: dict[str, list[CfgNode]] = {}
+    for n in cfg.nodes:
+        for name in n.rebinds:
+            defs.setdefault(name, []).append(n)
     moved = {p for p in params if count.get(p)}
     params = params - moved
-    sources = {name: _value_names(fv, right) for name, right in rhs.items() if name in local and count.get(name) == 1}
-    # ``wl = dev->wl;`` before any ``dev = wl->current_dev;`` can reach it (a loop back below the binding):
-    # there the parameter is still what the caller passed
-    passed = {n: {p for p in ids & moved if not _reaches_from_rebind(cfg, p, at[n])} for n, ids in sources.items()}
+    nodes = {n.id: n for _name, _right, n in assigned}
+    derived_at: set[int] = set()
     derived: set[str] = set()
+
+    seen: dict[tuple[int, str], int | None] = {}
+
+    def seen_from(at: CfgNode, name: str) -> int | None:
+        """The one assignment of a reassigned local whose value ``at`` sees: it reaches ``at`` past no
+        other, and no other reaches ``at`` but through it (``dev = cl->dev;`` before ``cl = pos;``)."""
+        if (at.id, name) not in seen:
+            seen[(at.id, name)] = None
+            for d in defs.get(name, []):
+                rest = [o for o in defs[name] if o is not d]
+                if at.id in reached([d], frozenset(o.id for o in rest)) and not any(
+                    at.id in reached([o], frozenset([d.id])) for o in rest
+                ):
+                    seen[(at.id, name)] = d.id
+                    break
+        return seen[(at.id, name)]
+
+    def derives(n: CfgNode) -> bool:
+        name, ids = value[n.id]
+        if not ids or name in ids:
+            return False
+        good = False
+        for v in ids:
+            if v in params or v in derived:
+                good = True
+            elif v in moved:
+                # ``wl = dev->wl;`` before any ``dev = wl->current_dev;`` can reach it (a loop back below the
+                # binding): there the parameter is still what the caller passed
+                if _reaches_from_rebind(cfg, v, n):
+                    return False
+                good = True
+            elif v in local:
+                d = seen_from(n, v)
+                if d is None or d not in derived_at:
+                    return False
+                good = True
+        return good
+
     grew = True
     while grew:
         grew = False
-        for name, ids in sources.items():
-            if name in derived or not ids or name in ids:
-                continue
-            stale = ids & (local - derived) or (ids & moved) - passed[name]
-            if (ids & (params | derived) or passed[name]) and not stale:
-                derived.add(name)
+        for nid, n in nodes.items():
+            if nid not in derived_at and derives(n):
+                derived_at.add(nid)
+                name = value[nid][0]
+                if name in local and count.get(name) == 1:
+                    derived.add(name)
                 grew = True
     return derived
 
