@@ -77,7 +77,7 @@ _PLAIN_ATTRIBUTE_WORDS = _words(
 #: Attribute-like macros that take an argument list; blanked together with it.
 ATTRIBUTE_CALLS: frozenset[str] = _words(
     """
-    __acquires __releases __must_hold __cond_acquires __cond_releases __acquire __release __printf __scanf
+    __acquires __releases __must_hold __cond_acquires __cond_releases __printf __scanf
     __section __aligned __attribute__ __attribute __alloc_size __assume_aligned __alias __diag_ignore
     __counted_by __realloc_size __compiletime_error __compiletime_warning __cleanup __retain __nonnull
     __format __access __free __no_sanitize_or_inline __diag_push __diag_pop __weak_alias __ATTR_ALIAS

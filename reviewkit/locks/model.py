@@ -89,6 +89,8 @@ class LockModel:
     may_drop: dict[str, str] = field(default_factory=dict)
     """Calls that may drop a caller's lock (``handle_mm_fault()``: the mmap lock), by the lock's member."""
     declared: tuple[Family, ...] = ()
+    markers: frozenset[str] = frozenset()
+    """Sparse's ``__acquire(x)``/``__release(x)`` (``markers`` in locks.toml): x's state is unknown after."""
     fresh: re.Pattern[str] = re.compile(r"(?!)")
     """Allocators whose result is a fresh object (``fresh`` in locks.toml), matched in full."""
     """Families that are locks only where an annotation names their key (``[[locks.declared]]``)."""
@@ -179,8 +181,10 @@ class LockModel:
         may_drop = {str(k): str(v) for k, v in (locks.get("may_drop", {}) or {}).items()}
         declared = _families(locks.get("declared", []))
         fresh = re.compile("|".join(f"(?:{n})" for n in locks.get("fresh", [])) or r"(?!)")
+        markers = frozenset(locks.get("markers", []))
         return cls(
-            acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared, fresh
+            acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared, markers,
+            fresh,
         )
 
 

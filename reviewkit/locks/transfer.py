@@ -306,6 +306,7 @@ class LockAnalysis:
                 or c.name in self.model.releases
                 or c.name in self.summaries
                 or c.name in self.model.irq_disables
+                or c.name in self.model.markers
                 or c.name in self.model.may_drop
                 or _RELEASING_NAME.search(c.name)
                 or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
@@ -657,6 +658,15 @@ class LockAnalysis:
         if call.name in self.model.irq_disables:
             # interrupts off again: the restore of a saved state that follows is a restore, not a release
             for h in [h for h in held if h.key == "irq" and not h.count and not h.stale]:
+                held.discard(h)
+                held.add(replace(h, stale=True, maybe_dropped=False))
+            return False
+        if call.name in self.model.markers:
+            # ``__acquire(&nfp->bar_lock)`` after a wait whose callee hands the lock back held: whether it is
+            # held now the code does not say (a marker may as well "fake out sparse"), so nothing of it is
+            # provable from here, neither a second release nor a leak
+            keys = {lock_key(a) for a in call.args}
+            for h in [h for h in held if not h.stale and any(self._same_key(h.key, k) for k in keys)]:
                 held.discard(h)
                 held.add(replace(h, stale=True, maybe_dropped=False))
             return False
