@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from reviewkit.cparse.parse import Call, Node
+from reviewkit.cparse.parse import Call, Function, Node
 from reviewkit.flow.engine import CFG, CfgNode, build_cfg
 from reviewkit.locks.keys import unparen
 from reviewkit.locks.model import lock_key
@@ -75,8 +75,11 @@ def _resolved_annotation(key: str, params: list[str], body: str) -> str | None:
 
 def _params(fv: FunctionView) -> list[str]:
     fn = fv.function
-    if fn is None:
-        return []
+    return function_params(fn) if fn is not None else []
+
+
+def function_params(fn: Function) -> list[str]:
+    """The parameter names of a definition, in order (``""`` for an unnamed one)."""
     decl = fn.node.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")

@@ -38,6 +38,7 @@ from reviewkit.locks.model import (
     part_keys,
     part_object,
 )
+from reviewkit.locks.stores import returns_void, stored_out
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
     _IDENT,
@@ -215,6 +216,17 @@ class LockAnalysis:
             )
             if marked != facts.held:
                 facts = replace(facts, held=marked)
+        if facts.held and (objs := self._stored().get(n.id)):
+            # a void function leaving a locked object in its caller's structure (``cip->vc[sub] = vc``, itself
+            # or through a callee of the file): the object went out locked, for the caller to unlock
+            owned = tuple(o + sep for o in objs for sep in ("->", "."))
+            facts = replace(
+                facts,
+                held=frozenset(
+                    replace(h, stored=True) if h.count and not h.stale and h.key.startswith(owned) else h
+                    for h in facts.held
+                ),
+            )
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
         if not self._relevant(n):
@@ -469,6 +481,16 @@ class LockAnalysis:
         got = self.__dict__.get("_indexed_elements")
         if got is None:
             got = self.__dict__["_indexed_elements"] = Elements(self.fv, self.model)
+        return got
+
+    def _stored(self) -> dict[int, frozenset[str]]:
+        """Nodes of a void function that leave objects in its caller's memory (reviewkit.locks.stores)."""
+        got = self.__dict__.get("_stored_out")
+        if got is None:
+            whole = self.fv._whole
+            void = returns_void(self.fv) and not self.fragment
+            got = stored_out(self.fv, self._graph(), whole[0] if whole else None) if void else {}
+            self.__dict__["_stored_out"] = got
         return got
 
     def _element_rest(self, key: str) -> str | None:
