@@ -36,9 +36,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.cparse.parse import Node
+from reviewkit.cparse.parse import Node, iter_calls
 from reviewkit.flow.engine import K_COND
 from reviewkit.locks.model import LockModel, lock_key
+from reviewkit.locks.stores import member_writes
 from reviewkit.locks.syntax import _RELEASING_NAME, _TAKING_NAME, _walk
 from reviewkit.views.source import FunctionView
 
@@ -135,11 +136,22 @@ def _stored(fv: FunctionView) -> frozenset[str]:
     """What the function itself writes: assigned lvalues, ``++``/``--``, ``&path`` handed to a call
     (``set_bit(LSFL_RECOVER_LOCK, &ls->ls_flags)``).  A test of one of these is bookkeeping the
     function keeps; a test of state nothing here writes (``if (k->gone)``) is about the object."""
-    return frozenset(
+    own = {
         _path_of(fv, left)
         for t, left, right in _stores(fv)
         if t != "init_declarator" and not (t == "assignment_expression" and _from_call(left, right))
-    )
+    }
+    whole = fv._whole
+    if whole is None:
+        return frozenset(own)
+    # ``try_to_unlazy(nd)`` clears ``nd->flags``'s LOOKUP_RCU (in ``leave_rcu()``) as it leaves RCU: a
+    # member a callee of the file writes through the argument it is given is bookkeeping too
+    writes = member_writes(whole[0])
+    for call in iter_calls(fv.parsed, _body(fv)):
+        for i, member in writes.get(call.name, ()):
+            if i < len(call.args) and re.fullmatch(r"\w+", call.args[i].strip()):
+                own.add(call.args[i].strip() + member)
+    return frozenset(own)
 
 
 def _tracked(fv: FunctionView) -> frozenset[str]:

@@ -1,4 +1,14 @@
-"""Objects a function puts into its caller's memory: the lock they hold goes with them.
+"""What the functions of a file write into memory their callers passed in.
+
+Two readings of the same bodies, each kept for the last file read:
+
+* :func:`argument_stores`: which argument a function stores into another argument's memory, itself or
+  through a callee of the file;
+* :func:`member_writes`: which members of its arguments a function writes (``nd->flags &= ~LOOKUP_RCU``
+  in ``leave_rcu(nd)``, reached from ``try_to_unlazy(nd)``): a caller testing that member after the
+  call tests its own bookkeeping, kept by the callee (:mod:`reviewkit.locks.guards`).
+
+Objects put into the caller's memory carry the lock they hold.
 
 A ``void`` function that locks an object and leaves it in a structure the caller passed in
 (``cip->vc[sub] = vc``) has handed the object over locked: the caller, which reads the structure,
@@ -31,6 +41,8 @@ _THROUGH = re.compile(r"^\(*\s*\*\s*(\w+)\s*\)*$|^(\w+)\s*(?:->|\[)")
 _DEPTH = 4
 
 _LAST: list[tuple[Parsed, dict[str, frozenset[tuple[int, int]]]]] = []
+_LAST_WRITES: list[tuple[Parsed, dict[str, frozenset[tuple[int, str]]]]] = []
+_MEMBER = re.compile(r"^(\w+)((?:->|\.)\w+)$")
 
 
 def _stripped(node: Node) -> Node:
@@ -111,6 +123,57 @@ def argument_stores(parsed: Parsed) -> dict[str, frozenset[tuple[int, int]]]:
             break
     got = {name: frozenset(found) for name, found in stores.items() if found}
     _LAST[:] = [(parsed, got)]
+    return got
+
+
+def member_writes(parsed: Parsed) -> dict[str, frozenset[tuple[int, str]]]:
+    """For each function of the file, the ``(i, "->member")`` pairs it writes through its ``i``-th
+    parameter (``p->m = v``, ``p->m |= v``, ``p->m++``, ``&p->m`` handed to a call such as
+    ``set_bit()``), itself or through callees of the file handed the parameter itself."""
+    for p, got in _LAST_WRITES:
+        if p is parsed:
+            return got
+    fns: dict[str, Function] = {f.name: f for f in parsed.functions()}
+    writes: dict[str, set[tuple[int, str]]] = {}
+    passes: dict[str, list[tuple[str, dict[int, int]]]] = {}
+    for name, fn in fns.items():
+        moved = _reassigned(parsed, fn.body)
+        index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
+        if not index:
+            continue
+        found: set[tuple[int, str]] = set()
+        for cur in _walk(fn.body):
+            target = None
+            if cur.type == "assignment_expression":
+                target = cur.child_by_field_name("left")
+            elif cur.type == "update_expression" or (
+                cur.type == "pointer_expression"
+                and parsed.text(cur).startswith("&")
+                and cur.parent is not None
+                and cur.parent.type == "argument_list"
+            ):
+                target = cur.child_by_field_name("argument")
+            m = _MEMBER.match("".join(parsed.text(target).split())) if target is not None else None
+            if m and m.group(1) in index:
+                found.add((index[m.group(1)], m.group(2)))
+        writes[name] = found
+        passes[name] = [
+            (call.name, {k: index[a] for k, a in enumerate(map(lock_key, call.args)) if a in index})
+            for call in iter_calls(parsed, fn.body)
+            if call.name in fns and call.name != name
+        ]
+    for _ in range(_DEPTH):
+        grew = False
+        for name, calls in passes.items():
+            for callee, given in calls:
+                for i, member in writes.get(callee, ()):
+                    if i in given and (given[i], member) not in writes[name]:
+                        writes[name].add((given[i], member))
+                        grew = True
+        if not grew:
+            break
+    got = {name: frozenset(found) for name, found in writes.items() if found}
+    _LAST_WRITES[:] = [(parsed, got)]
     return got
 
 
