@@ -242,6 +242,9 @@ class _Builder:
         self._pointers: frozenset[str] | None = None
         self.noreturn = noreturn
         self.asserts = asserts
+        whole = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
+        self.constants: dict[str, str] = whole.__dict__.get("_header_constants") or {}
+        """The file's and its headers' constant macros (:mod:`reviewkit.views.includes`), where known."""
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
         self.errors = 0
@@ -436,6 +439,9 @@ class _Builder:
             return f_node
         if text in ("1", "true"):
             return t_node
+        folded = folded_comparison(self.parsed, expr, self.constants)
+        if folded is not None:
+            return t_node if folded else f_node
         node = self.new(K_COND, expr, [(t_node, True), (f_node, False)])
         counted = _counter_test(self.parsed, expr)
         if counted is not None:
@@ -648,6 +654,52 @@ def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
             if value is not None:
                 # ``buf == of->prealloc_buf`` after ``buf = of->prealloc_buf``: true until either is written
                 return (parsed.text(left), op_text, value)
+    return None
+
+
+_INT = re.compile(r"^(-?)(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ORDER = {"==": (0,), "!=": (-1, 1), "<": (-1,), ">": (1,), "<=": (-1, 0), ">=": (0, 1)}
+
+
+def _constant(text: str, constants: dict[str, str]) -> int | str | None:
+    """An integer, or the upper-case name a chain of constant macros ends at (an enum value, say)."""
+    for _ in range(8):
+        text = "".join(text.split())
+        while text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+        m = _INT.match(text)
+        if m:
+            return int(m.group(2), 0) * (-1 if m.group(1) else 1)
+        if not _NAME.match(text):
+            return None
+        if text not in constants:
+            return text
+        text = constants[text]
+    return None
+
+
+def folded_comparison(parsed: Any, expr: Node, constants: dict[str, str]) -> bool | None:
+    """The truth of ``A op B`` when both sides are constants (:func:`reviewkit.views.includes.
+    header_constants`): two integers, or one name on both sides once the macros are expanded
+    (``ETH_FP_HSI_VERSION > ETH_FP_HSI_VER_2`` with ``#define ETH_FP_HSI_VERSION (ETH_FP_HSI_VER_2)``:
+    false).  None when either side is not known."""
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if expr.type != "binary_expression" or not constants:
+        return None
+    op = expr.child_by_field_name("operator")
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    order = _ORDER.get(parsed.text(op) if op is not None else "")
+    if order is None or left is None or right is None:
+        return None
+    a, b = _constant(parsed.text(left), constants), _constant(parsed.text(right), constants)
+    if a is None or b is None:
+        return None
+    if isinstance(a, int) and isinstance(b, int):
+        return ((a > b) - (a < b)) in order
+    if isinstance(a, str) and a == b:
+        return 0 in order
     return None
 
 

@@ -1,4 +1,4 @@
-"""Functions a file's headers declare as never returning.
+"""What a file's headers say that its code's paths depend on: never-returning functions, constants.
 
 ``reiserfs_panic()`` is a macro of ``fs/reiserfs/reiserfs.h`` over ``__reiserfs_panic()``, declared
 ``__attribute__ ((noreturn))`` there; ``parisc_terminate()`` is declared ``__noreturn`` in
@@ -13,6 +13,13 @@ the tree the file sits in (the nearest directory above it with ``include/linux/`
 architecture's ``arch/*/include/`` for a file under ``arch/*/``, else ``asm-generic/``).  A header is
 only searched for declarations (a regular expression, no parse), never run; each is read once per
 process (cached by path, size and modification time).
+
+:func:`header_constants` reads object-like ``#define NAME VALUE`` whose value is one constant
+(``#define ETH_FP_HSI_VERSION (ETH_FP_HSI_VER_2)``) from the file and its ``"..."`` headers, following
+their own ``"..."`` includes a few levels down (a driver's ``bnx2x.h`` includes the firmware header that
+defines it).  A name defined twice with different values (``#ifdef`` alternatives) is no constant.  The
+graph builder folds a comparison of two such constants (``if (ETH_FP_HSI_VERSION > ETH_FP_HSI_VER_2)``
+is false), so a branch no configuration runs is no path.
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ _CONT = r"(?:\s|\\\n)*"
 _MACRO = re.compile(rf"^\s*#\s*define\s+(\w+)\s*\([^)]*\){_CONT}(?:do{_CONT}\{{{_CONT})?(\w+)\s*\(", re.MULTILINE)
 """``#define reiserfs_panic(s, id, fmt, args...) __reiserfs_panic(...)``: a macro that is one call."""
 MAX_HEADERS = 40
+_CONST_DEFINE = re.compile(
+    r"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+\(*[ \t]*([A-Z][A-Z0-9_]*|-?(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)"
+    r"[ \t]*\)*[ \t]*(?:/\*.*?\*/[ \t]*|//.*)?$",
+    re.MULTILINE,
+)
+"""``#define NAME VALUE`` with one constant for its value: an integer or another upper-case name."""
+_ANY_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)\b", re.MULTILINE)
+CONSTANT_DEPTH = 3
+_CONST_CACHE: dict[tuple[str, int, int], tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]] = {}
 MAX_HEADER_BYTES = 400_000
 
 _CACHE: dict[tuple[str, int, int], tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
@@ -135,4 +151,68 @@ def _read(path: Path) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
         found = frozenset(m.group(1) or m.group(2) for m in _DECL.finditer(text)) if "noreturn" in text else frozenset()
         got = (found, tuple((m.group(1), m.group(2)) for m in _MACRO.finditer(text)))
     _CACHE[key] = got
+    return got
+
+
+def header_constants(source: Path, text: str) -> dict[str, str]:
+    """``NAME -> VALUE`` of the object-like constant macros of ``text`` (the file at ``source``) and of
+    its ``"..."`` headers, theirs included, :data:`CONSTANT_DEPTH` levels down; names defined more than
+    once with different values, or also defined otherwise, are left out."""
+    values: dict[str, set[str]] = {}
+    other: set[str] = set()
+
+    def add(pairs: tuple[tuple[str, str], ...], names: frozenset[str]) -> None:
+        for name, value in pairs:
+            values.setdefault(name, set()).add(value)
+        other.update(names)
+
+    own = _constants_of(text)
+    add(own[0], own[1])
+    inside = source.parent.resolve()
+    seen: list[Path] = []
+    level = [(source.parent, own[2])]
+    for _ in range(CONSTANT_DEPTH):
+        nxt = []
+        for base, includes in level:
+            for name in includes:
+                cand = (base / name).resolve()
+                if len(seen) >= MAX_HEADERS or cand in seen or not cand.is_relative_to(inside.parent):
+                    continue
+                if not cand.is_file():
+                    continue
+                seen.append(cand)
+                pairs, names, more = _read_constants(cand)
+                add(pairs, names)
+                nxt.append((cand.parent, more))
+        level = nxt
+    return {name: next(iter(vals)) for name, vals in values.items() if len(vals) == 1 and name not in other}
+
+
+def _constants_of(text: str) -> tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]:
+    if "#define" not in text and "# define" not in text:
+        return (), frozenset(), tuple(m.group(1) for m in _LOCAL.finditer(text))
+    pairs = tuple((m.group(1), m.group(2)) for m in _CONST_DEFINE.finditer(text))
+    counts: dict[str, int] = {}
+    for m in _ANY_DEFINE.finditer(text):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    for name, _value in pairs:
+        counts[name] -= 1
+    # defined otherwise too (``#define X (Y + 1)`` under another ``#ifdef``): no one value
+    names = frozenset(name for name, left in counts.items() if left > 0)
+    return pairs, names, tuple(m.group(1) for m in _LOCAL.finditer(text))
+
+
+def _read_constants(path: Path) -> tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (), frozenset(), ()
+    key = (str(path), st.st_size, int(st.st_mtime_ns))
+    got = _CONST_CACHE.get(key)
+    if got is None:
+        try:
+            data = read_bounded(path, MAX_HEADER_BYTES) if st.st_size <= MAX_HEADER_BYTES else b""
+        except (OSError, ValueError):
+            data = b""
+        got = _CONST_CACHE[key] = _constants_of(data.decode("utf-8", "replace"))
     return got

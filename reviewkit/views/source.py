@@ -195,6 +195,9 @@ class FileView:
     noreturn: frozenset[str] = frozenset()
     """Functions the file's headers declare as never returning (:mod:`reviewkit.views.includes`); known
     where the file's place on disk is (a scan, tree mode), empty otherwise."""
+    constants: dict[str, str] = field(default_factory=dict, repr=False)
+    """Object-like constant macros of the file and its local headers (:func:`reviewkit.views.includes.
+    header_constants`), where the file's place on disk is known: the graph folds comparisons of them."""
     builder: Callable[[FileView, str], list[FunctionView]] | None = field(default=None, repr=False, compare=False)
     """Builds the function views of a side (fragment stitching or tree mode): set by :mod:`reviewkit.views.build`,
     so this data module does not import the stages that stitch or parse it."""
