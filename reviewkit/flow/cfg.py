@@ -91,6 +91,10 @@ class CfgNode:
     """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
     loop_edges: tuple[tuple[Any, str], ...] = ()
     """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
+    derefs: frozenset[str] = frozenset()
+    """Variables the node reads memory through (``p->x``, ``&p->lock``): a path that knows one of them is
+    NULL there does not run (:func:`reviewkit.flow.engine.run` drops it).  Empty for a node that tests
+    something on the way (``p ? p->x : 0``, ``p && p->x``) or names them only in ``sizeof``."""
     assume: tuple[str, bool] | None = None
     """A ``break`` out of a counted loop: the loop had not run out (``(cond_key, truth)`` of its test), so
     ``if (cnt >= max_retries)`` after ``do { ... break; ... } while (++cnt < max_retries);`` is false there."""
@@ -244,6 +248,7 @@ class _Builder:
         self.asserts = asserts
         whole = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
         self.constants: dict[str, str] = whole.__dict__.get("_header_constants") or {}
+        self.macro_derefs = macro_derefs(whole)
         """The file's and its headers' constant macros (:mod:`reviewkit.views.includes`), where known."""
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
@@ -272,6 +277,8 @@ class _Builder:
                 n.steps = _pointer_steps(self.parsed, ast, self.pointers()) & n.rebinds
             if kind in (K_STMT, K_RETURN):
                 n.assigns = tuple(_const_assigns(self.parsed, ast))
+            if n.calls or "->" in n.text:
+                n.derefs = _derefs(self.parsed, ast, self.macro_derefs)
         self.nodes.append(n)
         return n
 
@@ -655,6 +662,77 @@ def _compare(parsed: Any, expr: Node) -> tuple[str, str, str] | None:
                 # ``buf == of->prealloc_buf`` after ``buf = of->prealloc_buf``: true until either is written
                 return (parsed.text(left), op_text, value)
     return None
+
+
+_JOINS = ("&&", "||")
+_GUARDED = frozenset({"conditional_expression", "sizeof_expression", "alignof_expression", "offsetof_expression"})
+
+
+_MACRO_DEF = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE)
+_TESTS = re.compile(r"\?|&&|\|\||\bif\b|\bwhile\b|\bfor\b")
+_MACRO_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(([^()]*)\)")
+
+
+def macro_derefs(parsed: Any) -> dict[str, frozenset[int]]:
+    """Function-like macros of the file that dereference a parameter unconditionally (``#define
+    pcpu_spin_unlock(member, ptr) ({ spin_unlock(&ptr->member); ... })``, and macros passing a parameter
+    on to one), by the positions of those parameters.  A body that tests anything is left out.  Read
+    once per parse (cached on it)."""
+    got = parsed.__dict__.get("_macro_derefs")
+    if got is not None:
+        return dict(got)
+    text = parsed.source.decode("utf-8", "replace") if b"->" in parsed.source else ""
+    defs = []
+    for m in _MACRO_DEF.finditer(text):
+        body = m.group(3).replace("\\\n", " ")
+        params = [p.strip() for p in m.group(2).split(",")]
+        if not _TESTS.search(body) and all(re.fullmatch(r"\w+", p) for p in params):
+            defs.append((m.group(1), params, body))
+    out: dict[str, set[int]] = {}
+    for name, params, body in defs:
+        for i, p in enumerate(params):
+            if re.search(rf"(?<![\w.>])\(?\s*{re.escape(p)}\s*\)?\s*->", body):
+                out.setdefault(name, set()).add(i)
+    for _ in range(3):  # a macro over a macro (pcp_spin_unlock() over pcpu_spin_unlock())
+        grew = False
+        for name, params, body in defs:
+            for call in _MACRO_CALL.finditer(body):
+                inner = out.get(call.group(1), set())
+                args = [a.strip().strip("()").strip() for a in call.group(2).split(",")]
+                for k in inner:
+                    if k < len(args) and args[k] in params and params.index(args[k]) not in out.get(name, set()):
+                        out.setdefault(name, set()).add(params.index(args[k]))
+                        grew = True
+        if not grew:
+            break
+    got = {name: frozenset(pos) for name, pos in out.items()}
+    parsed.__dict__["_macro_derefs"] = got
+    return got
+
+
+def _derefs(parsed: Any, ast: Node, macros: dict[str, frozenset[int]]) -> frozenset[str]:
+    """Identifiers ``ast`` dereferences with ``->``, itself or as the argument of a macro that does (see
+    :attr:`CfgNode.derefs`)."""
+    out: set[str] = set()
+    for cur in _walk(ast):
+        t = cur.type
+        if t in _GUARDED or (t == "binary_expression" and parsed.text(cur.child_by_field_name("operator")) in _JOINS):
+            return frozenset()
+        if t == "call_expression":
+            fn = cur.child_by_field_name("function")
+            name = parsed.text(fn) if fn is not None else ""
+            if name in ("typeof", "__typeof__", "offsetof", "__builtin_offsetof"):
+                return frozenset()
+            args = cur.child_by_field_name("arguments")
+            for k in macros.get(name, ()):
+                given = args.named_children if args is not None else []
+                if k < len(given) and given[k].type == "identifier":
+                    out.add(parsed.text(given[k]))
+        if t == "field_expression" and parsed.text(cur.child_by_field_name("operator")) == "->":
+            base = cur.child_by_field_name("argument")
+            if base is not None and base.type == "identifier":
+                out.add(parsed.text(base))
+    return frozenset(out)
 
 
 _INT = re.compile(r"^(-?)(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")

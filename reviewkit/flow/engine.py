@@ -274,6 +274,10 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                 signs.forget(state.signs, node.loop_writes),
                 state.trail,
             )
+        if node.derefs and any(
+            (d, False) in state.conds or (d, "NULL") in state.vals or (d, "0") in state.vals for d in node.derefs
+        ):
+            continue  # ``pcp->lock`` where the path knows ``pcp`` is NULL: no such path runs
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue
