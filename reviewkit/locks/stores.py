@@ -26,6 +26,7 @@ leak (:func:`reviewkit.locks.handback.object_out` keeps that discipline).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from reviewkit.cparse.parse import Function, Node, Parsed, iter_calls
@@ -109,19 +110,12 @@ def argument_stores(parsed: Parsed) -> dict[str, frozenset[tuple[int, int]]]:
                 if whole and rooted:
                     calls.append((call.name, whole, rooted))
         passes[name] = calls
-    stores = {name: set(found) for name, found in direct.items()}
-    for _ in range(_DEPTH):
-        grew = False
-        for name, calls in passes.items():
-            for callee, whole, rooted in calls:
-                for a, b in stores.get(callee, ()):
-                    pair = (whole.get(a), rooted.get(b))
-                    if pair[0] is not None and pair[1] is not None and pair[0] != pair[1] and pair not in stores[name]:
-                        stores[name].add((pair[0], pair[1]))
-                        grew = True
-        if not grew:
-            break
-    got = {name: frozenset(found) for name, found in stores.items() if found}
+    def lift(call: tuple[str, dict[int, int], dict[int, int]], pair: tuple[int, int]) -> tuple[int, int] | None:
+        _callee, whole, rooted = call
+        i, j = whole.get(pair[0]), rooted.get(pair[1])
+        return (i, j) if i is not None and j is not None and i != j else None
+
+    got = _closure(direct, passes, lift)
     _LAST[:] = [(parsed, got)]
     return got
 
@@ -162,19 +156,34 @@ def member_writes(parsed: Parsed) -> dict[str, frozenset[tuple[int, str]]]:
             for call in iter_calls(parsed, fn.body)
             if call.name in fns and call.name != name
         ]
+    def lift(call: tuple[str, dict[int, int]], write: tuple[int, str]) -> tuple[int, str] | None:
+        i = call[1].get(write[0])
+        return (i, write[1]) if i is not None else None
+
+    got = _closure(writes, passes, lift)
+    _LAST_WRITES[:] = [(parsed, got)]
+    return got
+
+
+def _closure(
+    direct: dict[str, set[Any]], calls: dict[str, list[Any]], lift: Callable[[Any, Any], Any | None]
+) -> dict[str, frozenset[Any]]:
+    """``direct`` facts of each function plus those of the callees it calls (``calls``: tuples whose first
+    item is the callee's name), each ``lift``-ed into the caller's terms (None: not the caller's), up to
+    :data:`_DEPTH` levels of calls."""
+    facts = {name: set(found) for name, found in direct.items()}
     for _ in range(_DEPTH):
         grew = False
-        for name, calls in passes.items():
-            for callee, given in calls:
-                for i, member in writes.get(callee, ()):
-                    if i in given and (given[i], member) not in writes[name]:
-                        writes[name].add((given[i], member))
+        for name, made in calls.items():
+            for call in made:
+                for fact in list(facts.get(call[0], ())):
+                    lifted = lift(call, fact)
+                    if lifted is not None and lifted not in facts[name]:
+                        facts[name].add(lifted)
                         grew = True
         if not grew:
             break
-    got = {name: frozenset(found) for name, found in writes.items() if found}
-    _LAST_WRITES[:] = [(parsed, got)]
-    return got
+    return {name: frozenset(found) for name, found in facts.items() if found}
 
 
 def returns_void(fv: FunctionView) -> bool:
