@@ -34,7 +34,7 @@ from reviewkit.engine import run as engine
 from reviewkit.engine.budget import BudgetExceeded, time_budget
 from reviewkit.model import Finding
 from reviewkit.views.build import scan_context, whole_file_view
-from reviewkit.views.includes import header_constants, header_noreturn
+from reviewkit.views.includes import HeaderConstants, header_noreturn
 from reviewkit.views.source import FileView
 
 SKIP_DIRS = {".git", ".pc", "node_modules"}
@@ -65,7 +65,7 @@ def file_view(path: Path, text: str, display: str | None = None) -> FileView:
     name = display or str(path)
     view = whole_file_view(name, name, None, text, tree_pre="")
     view.noreturn = header_noreturn(path, text)  # the tree is the nearest one above the file, if any
-    view.constants = header_constants(path, text)
+    view.constants = HeaderConstants(path, text)
     return view
 
 

@@ -12,7 +12,7 @@ tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,7 +247,7 @@ class _Builder:
         self.noreturn = noreturn
         self.asserts = asserts
         whole = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
-        self.constants: dict[str, str] = whole.__dict__.get("_header_constants") or {}
+        self.constants: Mapping[str, str] = whole.__dict__.get("_header_constants", {})
         self.macro_derefs = macro_derefs(whole)
         """The file's and its headers' constant macros (:mod:`reviewkit.views.includes`), where known."""
         self.nodes: list[CfgNode] = []
@@ -737,10 +737,11 @@ def _derefs(parsed: Any, ast: Node, macros: dict[str, frozenset[int]]) -> frozen
 
 _INT = re.compile(r"^(-?)(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_CONSTANT_SIDE = re.compile(r"^\(*(?:[A-Z][A-Z0-9_]*|-?(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)\)*$")
 _ORDER = {"==": (0,), "!=": (-1, 1), "<": (-1,), ">": (1,), "<=": (-1, 0), ">=": (0, 1)}
 
 
-def _constant(text: str, constants: dict[str, str]) -> int | str | None:
+def _constant(text: str, constants: Mapping[str, str]) -> int | str | None:
     """An integer, or the upper-case name a chain of constant macros ends at (an enum value, say)."""
     for _ in range(8):
         text = "".join(text.split())
@@ -757,20 +758,22 @@ def _constant(text: str, constants: dict[str, str]) -> int | str | None:
     return None
 
 
-def folded_comparison(parsed: Any, expr: Node, constants: dict[str, str]) -> bool | None:
+def folded_comparison(parsed: Any, expr: Node, constants: Mapping[str, str]) -> bool | None:
     """The truth of ``A op B`` when both sides are constants (:func:`reviewkit.views.includes.
     header_constants`): two integers, or one name on both sides once the macros are expanded
     (``ETH_FP_HSI_VERSION > ETH_FP_HSI_VER_2`` with ``#define ETH_FP_HSI_VERSION (ETH_FP_HSI_VER_2)``:
     false).  None when either side is not known."""
     while expr.type == "parenthesized_expression" and expr.named_children:
         expr = expr.named_children[0]
-    if expr.type != "binary_expression" or not constants:
+    if expr.type != "binary_expression":
         return None
     op = expr.child_by_field_name("operator")
     left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
     order = _ORDER.get(parsed.text(op) if op is not None else "")
     if order is None or left is None or right is None:
         return None
+    if not all(_CONSTANT_SIDE.match("".join(parsed.text(side).split())) for side in (left, right)):
+        return None  # (before the constants are read: most comparisons have a variable on a side)
     a, b = _constant(parsed.text(left), constants), _constant(parsed.text(right), constants)
     if a is None or b is None:
         return None

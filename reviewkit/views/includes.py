@@ -25,6 +25,7 @@ is false), so a branch no configuration runs is no path.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from reviewkit.io import read_bounded
@@ -49,6 +50,9 @@ _CONST_DEFINE = re.compile(
 """``#define NAME VALUE`` with one constant for its value: an integer or another upper-case name."""
 _ANY_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)\b", re.MULTILINE)
 CONSTANT_DEPTH = 3
+CONSTANT_CACHE = 256
+"""Headers whose constants are kept (a driver's register header holds thousands: a whole-tree scan
+must not keep every header's)."""
 _CONST_CACHE: dict[tuple[str, int, int], tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]] = {}
 MAX_HEADER_BYTES = 400_000
 
@@ -214,5 +218,30 @@ def _read_constants(path: Path) -> tuple[tuple[tuple[str, str], ...], frozenset[
             data = read_bounded(path, MAX_HEADER_BYTES) if st.st_size <= MAX_HEADER_BYTES else b""
         except (OSError, ValueError):
             data = b""
+        if len(_CONST_CACHE) >= CONSTANT_CACHE:
+            del _CONST_CACHE[next(iter(_CONST_CACHE))]
         got = _CONST_CACHE[key] = _constants_of(data.decode("utf-8", "replace"))
     return got
+
+
+class HeaderConstants(Mapping[str, str]):
+    """:func:`header_constants` of a file, read on first use: most functions compare no two constants,
+    and most files none at all."""
+
+    def __init__(self, source: Path, text: str) -> None:
+        self._args: tuple[Path, str] | None = (source, text)
+        self._got: dict[str, str] = {}
+
+    def _values(self) -> dict[str, str]:
+        if self._args is not None:
+            self._got, self._args = header_constants(*self._args), None
+        return self._got
+
+    def __getitem__(self, name: str) -> str:
+        return self._values()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())

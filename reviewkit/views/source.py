@@ -23,7 +23,7 @@ This module holds the views themselves; the stitching lives in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,7 +195,7 @@ class FileView:
     noreturn: frozenset[str] = frozenset()
     """Functions the file's headers declare as never returning (:mod:`reviewkit.views.includes`); known
     where the file's place on disk is (a scan, tree mode), empty otherwise."""
-    constants: dict[str, str] = field(default_factory=dict, repr=False)
+    constants: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Object-like constant macros of the file and its local headers (:func:`reviewkit.views.includes.
     header_constants`), where the file's place on disk is known: the graph folds comparisons of them."""
     builder: Callable[[FileView, str], list[FunctionView]] | None = field(default=None, repr=False, compare=False)

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from reviewkit.cparse import parse as cparse
 from reviewkit.io import read_bounded
-from reviewkit.views.includes import header_constants, header_noreturn
+from reviewkit.views.includes import HeaderConstants, header_noreturn
 from reviewkit.views.source import FileView, FunctionView, strip_prefix
 
 # --------------------------------------------------------------------------
@@ -25,8 +25,7 @@ def tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
     parsed = cparse.parse(whole)
     if view.noreturn:  # read by the graph builder with the file's own declarations
         parsed.__dict__["_header_noreturn"] = view.noreturn
-    if view.constants:  # comparisons of them are folded by the graph builder
-        parsed.__dict__["_header_constants"] = view.constants
+    parsed.__dict__["_header_constants"] = view.constants  # comparisons of them are folded by the graph
     changed = view.added if side == "post" else view.removed
     all_lines = whole.split("\n")
     rows = len(all_lines)
@@ -157,6 +156,6 @@ def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> lis
             continue
         view.tree_pre, view.tree_post = pre, post
         view.noreturn = header_noreturn(tree / view.path, post, tree)
-        view.constants = header_constants(tree / view.path, post)
+        view.constants = HeaderConstants(tree / view.path, post)
         state[view.path] = post
     return warnings
