@@ -146,9 +146,8 @@ def _stored(fv: FunctionView) -> frozenset[str]:
         return frozenset(own)
     # ``try_to_unlazy(nd)`` clears ``nd->flags``'s LOOKUP_RCU (in ``leave_rcu()``) as it leaves RCU: a
     # member a callee of the file writes through the argument it is given is bookkeeping too
-    writes = member_writes(whole[0])
     for call in iter_calls(fv.parsed, _body(fv)):
-        for i, member in writes.get(call.name, ()):
+        for i, member in member_writes(whole[0], call.name):
             if i < len(call.args) and re.fullmatch(r"\w+", call.args[i].strip()):
                 own.add(call.args[i].strip() + member)
     return frozenset(own)

@@ -1,6 +1,6 @@
 """What the functions of a file write into memory their callers passed in.
 
-Two readings of the same bodies, each kept for the last file read:
+Two readings of the same bodies, each made for a callee when a caller asks and kept on the file's parse:
 
 * :func:`argument_stores`: which argument a function stores into another argument's memory, itself or
   through a callee of the file;
@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from reviewkit.cparse.parse import Function, Node, Parsed, iter_calls
+from reviewkit.cparse.parse import Call, Function, Node, Parsed, iter_calls
 from reviewkit.flow.engine import CFG
 from reviewkit.locks.keys import lock_key
 from reviewkit.locks.syntax import _walk, function_params
@@ -41,8 +41,6 @@ _THROUGH = re.compile(r"^\(*\s*\*\s*(\w+)\s*\)*$|^(\w+)\s*(?:->|\[)")
 #: How far a store is followed through callees that pass the object on (each level one more function).
 _DEPTH = 4
 
-_LAST: list[tuple[Parsed, dict[str, frozenset[tuple[int, int]]]]] = []
-_LAST_WRITES: list[tuple[Parsed, dict[str, frozenset[tuple[int, str]]]]] = []
 _MEMBER = re.compile(r"^(\w+)((?:->|\.)\w+)$")
 
 
@@ -73,117 +71,110 @@ def _reassigned(parsed: Parsed, body: Node) -> set[str]:
     return out
 
 
-def argument_stores(parsed: Parsed) -> dict[str, frozenset[tuple[int, int]]]:
-    """For each function of the file, the ``(i, j)`` pairs of parameter positions where it stores its
-    ``i``-th parameter into memory reached through its ``j``-th (itself, or a callee of the file given
-    both).  Parameters the body reassigns count for neither side.  Kept for the last file read."""
-    for p, got in _LAST:
-        if p is parsed:
-            return got
-    fns: dict[str, Function] = {f.name: f for f in parsed.functions()}
-    direct: dict[str, set[tuple[int, int]]] = {}
-    passes: dict[str, list[tuple[str, dict[int, int], dict[int, int]]]] = {}
-    for name, fn in fns.items():
-        params = function_params(fn)
-        moved = _reassigned(parsed, fn.body)
-        index = {p: i for i, p in enumerate(params) if p and p not in moved}
-        if not index:
-            continue
-        found: set[tuple[int, int]] = set()
-        for cur in _walk(fn.body):
-            if cur.type != "assignment_expression":
-                continue
-            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if left is None or right is None or left.type == "identifier":
-                continue
-            value = _stripped(right)
-            j = index.get(_root(parsed.text(left)) or "")
-            i = index.get(parsed.text(value)) if value.type == "identifier" else None
-            if i is not None and j is not None and i != j:
-                found.add((i, j))
-        direct[name] = found
-        calls = []
+def _functions(parsed: Parsed) -> dict[str, Function]:
+    got = parsed.__dict__.get("_functions_by_name")
+    if got is None:
+        got = parsed.__dict__["_functions_by_name"] = {f.name: f for f in parsed.functions()}
+    return got
+
+
+def _per_function(
+    parsed: Parsed,
+    memo_key: str,
+    name: str,
+    direct: Callable[[Function, dict[str, int]], set[Any]],
+    lift: Callable[[Call, dict[str, int], Any], Any | None],
+    depth: int = _DEPTH,
+) -> frozenset[Any]:
+    """``direct(fn, index)`` facts of the file's function ``name`` (``index``: its parameters the body
+    never reassigns, by name), and each fact of the file's functions it calls ``lift``-ed into its own
+    terms (None: not about its parameters), :data:`_DEPTH` calls down.  Read when asked for (most
+    callees never are) and kept on the parse."""
+    memo: dict[str, frozenset[Any]] = parsed.__dict__.setdefault(memo_key, {})
+    if name in memo:
+        return memo[name]
+    fn = _functions(parsed).get(name)
+    memo[name] = frozenset()  # (a call cycle ends here)
+    if fn is None:
+        return memo[name]
+    moved = _reassigned(parsed, fn.body)
+    index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
+    if not index:
+        return memo[name]
+    found = direct(fn, index)
+    if depth > 1:
         for call in iter_calls(parsed, fn.body):
-            if call.name in fns and call.name != name:
-                whole = {k: index[a] for k, a in enumerate(map(lock_key, call.args)) if a in index}
-                rooted = {k: index[r] for k, a in enumerate(call.args) if (r := _arg_root(a)) in index}
-                if whole and rooted:
-                    calls.append((call.name, whole, rooted))
-        passes[name] = calls
-    def lift(call: tuple[str, dict[int, int], dict[int, int]], pair: tuple[int, int]) -> tuple[int, int] | None:
-        _callee, whole, rooted = call
-        i, j = whole.get(pair[0]), rooted.get(pair[1])
-        return (i, j) if i is not None and j is not None and i != j else None
-
-    got = _closure(direct, passes, lift)
-    _LAST[:] = [(parsed, got)]
-    return got
+            if call.name != name and call.name in _functions(parsed):
+                for fact in _per_function(parsed, memo_key, call.name, direct, lift, depth - 1):
+                    lifted = lift(call, index, fact)
+                    if lifted is not None:
+                        found.add(lifted)
+    memo[name] = frozenset(found)
+    return memo[name]
 
 
-def member_writes(parsed: Parsed) -> dict[str, frozenset[tuple[int, str]]]:
-    """For each function of the file, the ``(i, "->member")`` pairs it writes through its ``i``-th
-    parameter (``p->m = v``, ``p->m |= v``, ``p->m++``, ``&p->m`` handed to a call such as
-    ``set_bit()``), itself or through callees of the file handed the parameter itself."""
-    for p, got in _LAST_WRITES:
-        if p is parsed:
-            return got
-    fns: dict[str, Function] = {f.name: f for f in parsed.functions()}
-    writes: dict[str, set[tuple[int, str]]] = {}
-    passes: dict[str, list[tuple[str, dict[int, int]]]] = {}
-    for name, fn in fns.items():
-        moved = _reassigned(parsed, fn.body)
-        index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
-        if not index:
+def _direct_stores(fn: Function, index: dict[str, int]) -> set[tuple[int, int]]:
+    parsed = fn.parsed
+    found: set[tuple[int, int]] = set()
+    for cur in _walk(fn.body):
+        if cur.type != "assignment_expression":
             continue
-        found: set[tuple[int, str]] = set()
-        for cur in _walk(fn.body):
-            target = None
-            if cur.type == "assignment_expression":
-                target = cur.child_by_field_name("left")
-            elif cur.type == "update_expression" or (
-                cur.type == "pointer_expression"
-                and parsed.text(cur).startswith("&")
-                and cur.parent is not None
-                and cur.parent.type == "argument_list"
-            ):
-                target = cur.child_by_field_name("argument")
-            m = _MEMBER.match("".join(parsed.text(target).split())) if target is not None else None
-            if m and m.group(1) in index:
-                found.add((index[m.group(1)], m.group(2)))
-        writes[name] = found
-        passes[name] = [
-            (call.name, {k: index[a] for k, a in enumerate(map(lock_key, call.args)) if a in index})
-            for call in iter_calls(parsed, fn.body)
-            if call.name in fns and call.name != name
-        ]
-    def lift(call: tuple[str, dict[int, int]], write: tuple[int, str]) -> tuple[int, str] | None:
-        i = call[1].get(write[0])
-        return (i, write[1]) if i is not None else None
-
-    got = _closure(writes, passes, lift)
-    _LAST_WRITES[:] = [(parsed, got)]
-    return got
+        left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+        if left is None or right is None or left.type == "identifier":
+            continue
+        value = _stripped(right)
+        j = index.get(_root(parsed.text(left)) or "")
+        i = index.get(parsed.text(value)) if value.type == "identifier" else None
+        if i is not None and j is not None and i != j:
+            found.add((i, j))
+    return found
 
 
-def _closure(
-    direct: dict[str, set[Any]], calls: dict[str, list[Any]], lift: Callable[[Any, Any], Any | None]
-) -> dict[str, frozenset[Any]]:
-    """``direct`` facts of each function plus those of the callees it calls (``calls``: tuples whose first
-    item is the callee's name), each ``lift``-ed into the caller's terms (None: not the caller's), up to
-    :data:`_DEPTH` levels of calls."""
-    facts = {name: set(found) for name, found in direct.items()}
-    for _ in range(_DEPTH):
-        grew = False
-        for name, made in calls.items():
-            for call in made:
-                for fact in list(facts.get(call[0], ())):
-                    lifted = lift(call, fact)
-                    if lifted is not None and lifted not in facts[name]:
-                        facts[name].add(lifted)
-                        grew = True
-        if not grew:
-            break
-    return {name: frozenset(found) for name, found in facts.items() if found}
+def _lift_store(call: Call, index: dict[str, int], pair: tuple[int, int]) -> tuple[int, int] | None:
+    a, b = pair
+    if a >= len(call.args) or b >= len(call.args):
+        return None
+    i, j = index.get(lock_key(call.args[a])), index.get(_arg_root(call.args[b]) or "")
+    return (i, j) if i is not None and j is not None and i != j else None
+
+
+def argument_stores(parsed: Parsed, name: str) -> frozenset[tuple[int, int]]:
+    """The ``(i, j)`` pairs of parameter positions where the file's function ``name`` stores its ``i``-th
+    parameter into memory reached through its ``j``-th (itself, or a callee of the file given both).
+    Parameters the body reassigns count for neither side."""
+    return _per_function(parsed, "_argument_stores", name, _direct_stores, _lift_store)
+
+
+def _direct_writes(fn: Function, index: dict[str, int]) -> set[tuple[int, str]]:
+    parsed = fn.parsed
+    found: set[tuple[int, str]] = set()
+    for cur in _walk(fn.body):
+        target = None
+        if cur.type == "assignment_expression":
+            target = cur.child_by_field_name("left")
+        elif cur.type == "update_expression" or (
+            cur.type == "pointer_expression"
+            and parsed.text(cur).startswith("&")
+            and cur.parent is not None
+            and cur.parent.type == "argument_list"
+        ):
+            target = cur.child_by_field_name("argument")
+        m = _MEMBER.match("".join(parsed.text(target).split())) if target is not None else None
+        if m and m.group(1) in index:
+            found.add((index[m.group(1)], m.group(2)))
+    return found
+
+
+def _lift_write(call: Call, index: dict[str, int], write: tuple[int, str]) -> tuple[int, str] | None:
+    i = index.get(lock_key(call.args[write[0]])) if write[0] < len(call.args) else None
+    return (i, write[1]) if i is not None else None
+
+
+def member_writes(parsed: Parsed, name: str) -> frozenset[tuple[int, str]]:
+    """The ``(i, "->member")`` pairs the file's function ``name`` writes through its ``i``-th parameter
+    (``p->m = v``, ``p->m |= v``, ``p->m++``, ``&p->m`` handed to a call such as ``set_bit()``), itself
+    or through callees of the file handed the parameter itself."""
+    return _per_function(parsed, "_member_writes", name, _direct_writes, _lift_write)
 
 
 def returns_void(fv: FunctionView) -> bool:
@@ -208,7 +199,6 @@ def stored_out(fv: FunctionView, cfg: CFG, whole: Any) -> dict[int, frozenset[st
     params = {p for p in function_params(fn) if p and p not in moved}
     if not params:
         return {}
-    stores = argument_stores(whole) if whole is not None else {}
     out: dict[int, frozenset[str]] = {}
     for n in cfg.nodes:
         if n.ast is None:
@@ -225,8 +215,8 @@ def stored_out(fv: FunctionView, cfg: CFG, whole: Any) -> dict[int, frozenset[st
                         and _root(fv.parsed.text(left)) in params
                     ):
                         objs.add(lock_key(fv.parsed.text(_stripped(right))))
-        for call in n.calls:
-            for a, b in stores.get(call.name, ()):
+        for call in n.calls if whole is not None else ():
+            for a, b in argument_stores(whole, call.name):
                 if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
                     objs.add(lock_key(call.args[a]))
         if objs:

@@ -487,9 +487,13 @@ class LockAnalysis:
         """Nodes of a void function that leave objects in its caller's memory (reviewkit.locks.stores)."""
         got = self.__dict__.get("_stored_out")
         if got is None:
-            whole = self.fv._whole
-            void = returns_void(self.fv) and not self.fragment
-            got = stored_out(self.fv, self._graph(), whole[0] if whole else None) if void else {}
+            cfg = self._graph()
+            got = cfg.__dict__.get("_stored_out")  # (one graph, many runs: read once per function)
+            if got is None:
+                whole = self.fv._whole
+                void = returns_void(self.fv) and not self.fragment
+                got = stored_out(self.fv, cfg, whole[0] if whole else None) if void else {}
+                cfg.__dict__["_stored_out"] = got
             self.__dict__["_stored_out"] = got
         return got
 
