@@ -127,6 +127,10 @@ Release in the reverse order of acquisition on every path:
   that keeps it, which reports success while the others report failure
   (``*lsp = ls; return 0;``, or one ``return rc;`` shared by every path when no
   error is stored in ``rc`` after the hand-out: ``lock-balance.object-handed-out``),
+  a void function's exits past a store of the locked object into its caller's
+  structure, its own or a callee's of the file (``cip->vc[sub] = vc``:
+  ``lock-balance.stored-in-caller``), a lock sparse's ``__acquire()``/``__release()``
+  marks (its state is then unprovable),
   an operation through a pointer named as an unlock (``fiq->ops->wake_forget_and_unlock(fiq)``)
   on every path from the acquire, given the lock's object (``lock-balance.released-by-callee``),
   saved interrupt flags copied out through a pointer parameter (``*irqflags = flags``),

@@ -91,10 +91,9 @@ class CfgNode:
     """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
     loop_edges: tuple[tuple[Any, str], ...] = ()
     """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
-    derefs: frozenset[str] = frozenset()
-    """Variables the node reads memory through (``p->x``, ``&p->lock``): a path that knows one of them is
-    NULL there does not run (:func:`reviewkit.flow.engine.run` drops it).  Empty for a node that tests
-    something on the way (``p ? p->x : 0``, ``p && p->x``) or names them only in ``sizeof``."""
+    derefs: frozenset[str] | None = None
+    """Variables the node reads memory through (``p->x``, ``&p->lock``), read by :func:`node_derefs` the
+    first time a path reaches the node knowing some pointer is NULL (None: not read yet)."""
     assume: tuple[str, bool] | None = None
     """A ``break`` out of a counted loop: the loop had not run out (``(cond_key, truth)`` of its test), so
     ``if (cnt >= max_retries)`` after ``do { ... break; ... } while (++cnt < max_retries);`` is false there."""
@@ -248,7 +247,6 @@ class _Builder:
         self.asserts = asserts
         whole = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
         self.constants: Mapping[str, str] = whole.__dict__.get("_header_constants", {})
-        self.macro_derefs = macro_derefs(whole)
         """The file's and its headers' constant macros (:mod:`reviewkit.views.includes`), where known."""
         self.nodes: list[CfgNode] = []
         self.labels: dict[str, CfgNode] = {}
@@ -277,8 +275,6 @@ class _Builder:
                 n.steps = _pointer_steps(self.parsed, ast, self.pointers()) & n.rebinds
             if kind in (K_STMT, K_RETURN):
                 n.assigns = tuple(_const_assigns(self.parsed, ast))
-            if n.calls or "->" in n.text:
-                n.derefs = _derefs(self.parsed, ast, self.macro_derefs)
         self.nodes.append(n)
         return n
 
@@ -680,7 +676,7 @@ def macro_derefs(parsed: Any) -> dict[str, frozenset[int]]:
     once per parse (cached on it)."""
     got = parsed.__dict__.get("_macro_derefs")
     if got is not None:
-        return dict(got)
+        return got
     text = parsed.source.decode("utf-8", "replace") if b"->" in parsed.source else ""
     defs = []
     for m in _MACRO_DEF.finditer(text):
@@ -708,6 +704,20 @@ def macro_derefs(parsed: Any) -> dict[str, frozenset[int]]:
     got = {name: frozenset(pos) for name, pos in out.items()}
     parsed.__dict__["_macro_derefs"] = got
     return got
+
+
+def node_derefs(cfg: CFG, n: CfgNode) -> frozenset[str]:
+    """What ``n`` dereferences (:attr:`CfgNode.derefs`): a path that knows one of them is NULL there does
+    not run (:func:`reviewkit.flow.engine.run` drops it).  Empty for a node that tests something on the
+    way (``p ? p->x : 0``, ``p && p->x``) or names them only in ``sizeof``.  Read once per node."""
+    if n.derefs is None:
+        if n.ast is None or not (n.calls or "->" in n.text):
+            n.derefs = frozenset()
+        else:
+            fv = cfg.fv
+            whole = fv._whole[0] if fv._whole is not None else fv.parsed
+            n.derefs = _derefs(fv.parsed, n.ast, macro_derefs(whole))
+    return n.derefs
 
 
 def _derefs(parsed: Any, ast: Node, macros: dict[str, frozenset[int]]) -> frozenset[str]:

@@ -131,7 +131,7 @@ def analyse(
         first, complete = _result(fv, la, res.complete, inferred_now, assume_held), res.complete
     more: set[str] = set()
     callee_bound: set[str] = set()
-    if complete and fv.start_visible:
+    if complete and fv.start_visible and any(e.kind == "orphan-release" for e in first.events):
         # ``nn = net_generic(net, id)`` once, never reassigned: a view of the caller's state, so a release of
         # ``nn->client_lock`` before any acquire is of a lock the caller holds (nfs_match_client())
         params = set(_params(fv))

@@ -15,8 +15,8 @@ A ``void`` function that locks an object and leaves it in a structure the caller
 unlocks it (KVM's piggybacked vcores, collected under their locks into the core's list).  The store may
 be the function's own or a callee's in the same file, given the object and the caller's structure
 (``can_piggyback(pvc, cip, ...)`` calls ``can_dynamic_split(pvc, cip)``, which stores its first argument
-into its second's memory): :func:`argument_stores` reads that off every function of the file, and
-:func:`stored_out` the nodes of one function that do it.
+into its second's memory): :func:`argument_stores` reads that off a callee of the file, and
+:func:`stored_at` one node of the caller, for the objects whose locks it holds there.
 
 Only a ``void`` function's exits are read this way (``lock-balance``): one that returns a status tells
 its caller whether to unlock, and an exit reporting failure with the object stored and locked is still a
@@ -188,37 +188,36 @@ def returns_void(fv: FunctionView) -> bool:
     return plain and kind is not None and fv.parsed.text(kind) == "void"
 
 
-def stored_out(fv: FunctionView, cfg: CFG, whole: Any) -> dict[int, frozenset[str]]:
-    """The nodes of ``fv`` that leave an object in memory its caller passed in, with the objects (lock
-    keys of the values stored): ``p->x = obj``, ``*p = obj``, or a call of a function of the file that
-    stores that argument into the one rooted at the parameter (:func:`argument_stores`)."""
+def caller_params(fv: FunctionView, cfg: CFG) -> frozenset[str]:
+    """The parameters of a void function its body never reassigns: memory through them is the caller's
+    (empty for any other function, :mod:`reviewkit.locks.stores`'s scope)."""
     fn = fv.function
-    if fn is None:
-        return {}
+    if fn is None or fv.fragment or not returns_void(fv):
+        return frozenset()
     moved = {w for n in cfg.nodes if n.ast is not None and n.ast.type != "declaration" for w in n.rebinds}
-    params = {p for p in function_params(fn) if p and p not in moved}
-    if not params:
-        return {}
-    out: dict[int, frozenset[str]] = {}
-    for n in cfg.nodes:
-        if n.ast is None:
-            continue
-        objs: set[str] = set()
-        if "=" in n.text:
-            for cur in _walk(n.ast):
-                if cur.type == "assignment_expression":
-                    left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-                    if (
-                        left is not None
-                        and right is not None
-                        and left.type != "identifier"
-                        and _root(fv.parsed.text(left)) in params
-                    ):
-                        objs.add(lock_key(fv.parsed.text(_stripped(right))))
-        for call in n.calls if whole is not None else ():
-            for a, b in argument_stores(whole, call.name):
-                if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
-                    objs.add(lock_key(call.args[a]))
-        if objs:
-            out[n.id] = frozenset(objs)
-    return out
+    return frozenset(p for p in function_params(fn) if p and p not in moved)
+
+
+def stored_at(fv: FunctionView, n: Any, params: frozenset[str], whole: Any, owners: set[str]) -> frozenset[str]:
+    """Which of ``owners`` (objects holding a lock, as lock keys) node ``n`` leaves in memory the caller
+    passed in through ``params``: ``p->x = obj``, ``*p = obj``, or a call of a function of the file that
+    stores that argument into the one rooted at the parameter (:func:`argument_stores`)."""
+    objs: set[str] = set()
+    if "=" in n.text and n.ast is not None:
+        for cur in _walk(n.ast):
+            if cur.type == "assignment_expression":
+                left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+                if (
+                    left is not None
+                    and right is not None
+                    and left.type != "identifier"
+                    and _root(fv.parsed.text(left)) in params
+                ):
+                    objs.add(lock_key(fv.parsed.text(_stripped(right))))
+    for call in n.calls if whole is not None else ():
+        if not any(lock_key(a) in owners for a in call.args):
+            continue  # (a callee's stores are read only for a call given a locked object)
+        for a, b in argument_stores(whole, call.name):
+            if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
+                objs.add(lock_key(call.args[a]))
+    return frozenset(objs & owners)

@@ -38,7 +38,7 @@ from reviewkit.locks.model import (
     part_keys,
     part_object,
 )
-from reviewkit.locks.stores import returns_void, stored_out
+from reviewkit.locks.stores import caller_params, stored_at
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
     _IDENT,
@@ -216,7 +216,7 @@ class LockAnalysis:
             )
             if marked != facts.held:
                 facts = replace(facts, held=marked)
-        if facts.held and (objs := self._stored().get(n.id)):
+        if facts.held and (objs := self._stored_here(n, facts.held)):
             # a void function leaving a locked object in its caller's structure (``cip->vc[sub] = vc``, itself
             # or through a callee of the file): the object went out locked, for the caller to unlock
             owned = tuple(o + sep for o in objs for sep in ("->", "."))
@@ -483,19 +483,19 @@ class LockAnalysis:
             got = self.__dict__["_indexed_elements"] = Elements(self.fv, self.model)
         return got
 
-    def _stored(self) -> dict[int, frozenset[str]]:
-        """Nodes of a void function that leave objects in its caller's memory (reviewkit.locks.stores)."""
-        got = self.__dict__.get("_stored_out")
-        if got is None:
-            cfg = self._graph()
-            got = cfg.__dict__.get("_stored_out")  # (one graph, many runs: read once per function)
-            if got is None:
-                whole = self.fv._whole
-                void = returns_void(self.fv) and not self.fragment
-                got = stored_out(self.fv, cfg, whole[0] if whole else None) if void else {}
-                cfg.__dict__["_stored_out"] = got
-            self.__dict__["_stored_out"] = got
-        return got
+    def _stored_here(self, n: CfgNode, held: frozenset[Held]) -> frozenset[str]:
+        """Objects of held locks ``n`` leaves in the caller's memory, in a void function
+        (:mod:`reviewkit.locks.stores`)."""
+        if n.ast is None or not ("=" in n.text or n.calls):
+            return frozenset()
+        params = self.__dict__.get("_caller_params")
+        if params is None:
+            params = self.__dict__["_caller_params"] = caller_params(self.fv, self._graph())
+        if not params:
+            return frozenset()
+        owners = {o for h in held if h.count and not h.stale for o in _objects_of(h.key)}
+        whole = self.fv._whole
+        return stored_at(self.fv, n, params, whole[0] if whole else None, owners) if owners else frozenset()
 
     def _element_rest(self, key: str) -> str | None:
         root = _ROOT.match(key)
@@ -1294,6 +1294,12 @@ class LockAnalysis:
 
 DROPS = "drops-"
 """``Pending.when`` prefix of a conditional release (``drops-nonzero``: dropped when the result is nonzero)."""
+
+
+def _objects_of(key: str) -> set[str]:
+    """Each object a lock key goes through: ``a->b->lock`` gives ``a`` and ``a->b``."""
+    parts = re.split(r"(->|\.)", key)
+    return {"".join(parts[:i]) for i in range(1, len(parts) - 1, 2)}
 
 
 def _unsure(h: Held) -> Held:
