@@ -134,6 +134,8 @@ class LockAnalysis:
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+        self._caller_params: frozenset[str] | None = None
+        """A void function's parameters the body never reassigns (:func:`caller_params`), read once."""
         self._bodies: dict[str, str] | None = None
         """Scan and tree mode: the file's function texts by name, read when a callee's body is asked about."""
         self.result_var: str | None = None
@@ -486,12 +488,10 @@ class LockAnalysis:
     def _stored_here(self, n: CfgNode, held: frozenset[Held]) -> frozenset[str]:
         """Objects of held locks ``n`` leaves in the caller's memory, in a void function
         (:mod:`reviewkit.locks.stores`)."""
-        if n.ast is None or not ("=" in n.text or n.calls):
-            return frozenset()
-        params = self.__dict__.get("_caller_params")
+        params = self._caller_params
         if params is None:
-            params = self.__dict__["_caller_params"] = caller_params(self.fv, self._graph())
-        if not params:
+            params = self._caller_params = caller_params(self.fv, self._graph())
+        if not params or n.ast is None or not ("=" in n.text or n.calls):
             return frozenset()
         owners = {o for h in held if h.count and not h.stale for o in _objects_of(h.key)}
         whole = self.fv._whole
