@@ -275,10 +275,12 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                 signs.forget(state.signs, node.loop_writes),
                 state.trail,
             )
-        if state.conds or state.vals:
-            nulls = {k for k, v in state.conds if v is False} | {k for k, v in state.vals if v in ("NULL", "0")}
-            if nulls and not nulls.isdisjoint(node_derefs(cfg, node)):
-                continue  # ``pcp->lock`` where the path knows ``pcp`` is NULL: no such path runs
+        if (
+            (state.conds or state.vals)
+            and (derefs := node_derefs(cfg, node))
+            and any((d, False) in state.conds or (d, "NULL") in state.vals or (d, "0") in state.vals for d in derefs)
+        ):
+            continue  # ``pcp->lock`` where the path knows ``pcp`` is NULL: no such path runs
         facts = analysis.node(node, state.facts)
         if facts is None:
             continue
