@@ -91,6 +91,9 @@ class CfgNode:
     """For a cond atom of a loop condition: the loop's name (``list_for_each_entry``, ``while``, ``for``)."""
     loop_edges: tuple[tuple[Any, str], ...] = ()
     """Its labels that leave the test: ``(label, "runs")`` into the body, ``(label, "ends")`` past the loop."""
+    opener: bool = False
+    """The first test of a walk over a whole list (:meth:`_Builder.list_empty_key`): the loop's own test
+    node (``loop`` named the same) is the one the back edge reaches."""
     derefs: frozenset[str] | None = None
     """Variables the node reads memory through (``p->x``, ``&p->lock``), read by :func:`node_derefs` the
     first time a path reaches the node knowing some pointer is NULL (None: not read yet)."""
@@ -298,6 +301,28 @@ class _Builder:
             out.append(Call(c.name, c.args, line, c.node))
         return out
 
+    def list_empty_key(self, head_text: str) -> str | None:
+        """``list_empty(&stream->master_list)`` for ``list_for_each_entry(m_rt, &stream->master_list,
+        stream_node)`` in a whole function that changes no list (no ``list_del()``, ``list_add()``...) and
+        gives the list's owner to no call: every walk over the list then runs, or none does.  None for the
+        walks that start elsewhere (``_continue``, ``_from``) or may see the list change (``_rcu``)."""
+        m = _WHOLE_LIST_WALK.match(head_text)
+        if m is None or self.fv.fragment or self.fv.function is None:
+            return None
+        args = _split_args(head_text[m.end() :])
+        where = 2 if m.group(1).endswith("_safe") or m.group(1).endswith("_safe_reverse") else 1
+        if len(args) <= where:
+            return None
+        lst = "".join(args[where].split())
+        root = _IDENT.match(lst.lstrip("&("))
+        body = self.parsed.text(self.fv.function.body)
+        if root is None or _LIST_CHANGE.search(body):
+            return None
+        for call in self.calls_of(self.fv.function.body):
+            if "for_each" not in call.name and any(re.match(rf"\W*{re.escape(root.group())}\b", a) for a in call.args):
+                return None  # (a callee given the list's owner may change the list)
+        return f"list_empty({lst})"
+
     def mark_loop(self, first: int, name: str, body: CfgNode, after: CfgNode) -> None:
         """Name the cond atoms created since node ``first`` as the test of a loop (for path messages)."""
         for n in self.nodes[first:]:
@@ -485,6 +510,7 @@ class _Builder:
         leaving = self.loop_breaks.pop() or []
         self.continues.pop()
         cond = s.child_by_field_name("condition")
+        empty: str | None = None
         if cond is None:
             head.succs = [(body_entry, None)]
         elif _is_iterator(self.parsed, s):
@@ -497,7 +523,15 @@ class _Builder:
             head.loop_writes = it.writes
             head.loop_rebinds = it.writes
             name = _IDENT.match(head.text)
-            self.mark_loop(len(self.nodes) - 1, name.group() if name else "", body_entry, nxt)
+            empty = self.list_empty_key(head.text)
+            if empty is not None:
+                # the first test of a walk over a whole list the function never changes: whether the list
+                # is empty, as every other first test of a walk over it (the back edge tests ``it`` again)
+                opener = self.new(K_COND, cond, [(body_entry, True), (nxt, False)])
+                opener.text, opener.calls, opener.writes, opener.rebinds = head.text, [], it.writes, it.rebinds
+                opener.cond_key, opener.negated, opener.opener = empty, True, True
+            made = 2 if empty is not None else 1
+            self.mark_loop(len(self.nodes) - made, name.group() if name else "", body_entry, nxt)
         else:
             first = len(self.nodes)
             test = self.cond(cond, body_entry, nxt)
@@ -507,7 +541,7 @@ class _Builder:
         body_rebinds: set[str] = set()
         head.loop_writes = head.loop_writes | frozenset(_writes(self.parsed, s, body_rebinds))
         head.loop_rebinds = head.loop_rebinds | frozenset(body_rebinds)
-        entry = head
+        entry = self.nodes[-1] if empty is not None else head  # (the opener, made last)
         init = s.child_by_field_name("initializer") if s.type == "for_statement" else None
         if init is not None:
             entry = self.new(K_STMT, init, [(head, None)])
@@ -855,6 +889,31 @@ def _is_plain_call(s: Node, noreturn: frozenset[str]) -> bool:
         return False
     fn = expr.child_by_field_name("function")
     return fn is not None and fn.type == "identifier" and (fn.text or b"").decode() in noreturn
+
+
+_WHOLE_LIST_WALK = re.compile(
+    r"^(h?list_for_each(?:_entry)?(?:_safe)?(?:_reverse|_prev)?(?:_safe_reverse)?)\s*\("
+)
+_LIST_CHANGE = re.compile(r"\b(?:h?list_(?:del|move|splice|cut|replace|rotate|add|bulk|swap)\w*|INIT_H?LIST_HEAD)\s*\(")
+
+
+def _split_args(text: str) -> list[str]:
+    """The top-level comma-separated arguments of a call's text from after its ``(`` to its ``)``."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                out.append(cur)
+                return out
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    return out
 
 
 def _is_iterator(parsed: Any, s: Node) -> bool:

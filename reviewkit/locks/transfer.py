@@ -525,7 +525,11 @@ class LockAnalysis:
         return sum(
             1
             for n in self._graph().nodes
-            if n.kind == K_COND and n.loop and n.loop not in ("while", "for", "do-while") and cursor in n.writes
+            if n.kind == K_COND
+            and n.loop
+            and not n.opener
+            and n.loop not in ("while", "for", "do-while")
+            and cursor in n.writes
         )
 
     def _element_releases(self) -> frozenset[tuple[str, str]]:
