@@ -277,7 +277,7 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
             )
         if (
             (state.conds or state.vals)
-            and (derefs := node_derefs(cfg, node))
+            and (derefs := node.derefs if node.derefs is not None else node_derefs(cfg, node))
             and any((d, False) in state.conds or (d, "NULL") in state.vals or (d, "0") in state.vals for d in derefs)
         ):
             continue  # ``pcp->lock`` where the path knows ``pcp`` is NULL: no such path runs

@@ -218,7 +218,7 @@ class LockAnalysis:
             )
             if marked != facts.held:
                 facts = replace(facts, held=marked)
-        if facts.held and (objs := self._stored_here(n, facts.held)):
+        if facts.held and self._caller_params != frozenset() and (objs := self._stored_here(n, facts.held)):
             # a void function leaving a locked object in its caller's structure (``cip->vc[sub] = vc``, itself
             # or through a callee of the file): the object went out locked, for the caller to unlock
             owned = tuple(o + sep for o in objs for sep in ("->", "."))
