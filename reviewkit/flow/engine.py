@@ -258,7 +258,7 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
         explored = seen.get(core)
         if explored is None:
             seen[core] = [state.conds]
-        elif any(k <= state.conds for k in explored):
+        elif any(map(state.conds.issuperset, explored)):  # (``k <= conds`` for each, without a Python frame)
             continue
         else:
             explored.append(state.conds)
