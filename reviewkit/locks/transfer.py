@@ -134,6 +134,8 @@ class LockAnalysis:
         """Keys assumed held on entry because the function releases them before taking them."""
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
+        self._restale_memo: dict[tuple[int, str, bool, bool], bool] = {}
+        """Whether a node renames a hold's key, by (node, key, held on entry, inferred): asked per state."""
         self._caller_params: frozenset[str] | None = None
         """A void function's parameters the body never reassigns (:func:`caller_params`), read once."""
         self._bodies: dict[str, str] | None = None
@@ -559,10 +561,18 @@ class LockAnalysis:
     def _restale(self, h: Held, n: CfgNode) -> Held:
         if h.stale or not n.rebinds:
             return h
+        memo = (n.id, h.key, h.line is None, h.entry == INFERRED)  # (all the answer depends on)
+        renamed = self._restale_memo.get(memo)
+        if renamed is None:
+            renamed = self._restale_memo[memo] = self._renamed(h, n)
+        return replace(h, stale=True, maybe_dropped=False) if renamed else h
+
+    def _renamed(self, h: Held, n: CfgNode) -> bool:
+        """Does ``n`` make the name of ``h`` name something else?"""
         if h.line is None and n.ast is not None and n.ast.type == "declaration":
-            return h  # held on entry, named through a local the function declares: the name starts here
+            return False  # held on entry, named through a local the function declares: the name starts here
         if h.line is None and h.entry == INFERRED and self._bound_once(h.key, n):
-            return h  # the same, when the local gets its one value after its declaration (``s = sget(...);``)
+            return False  # the same, when the local gets its one value after its declaration (``s = sget(...);``)
         rebinds = self._rebinds(n)
         root = _ROOT.match(h.key)
         if (
@@ -574,9 +584,7 @@ class LockAnalysis:
             # ``xas_create_range(&xas)`` with ``xas`` locked: the lock is in the variable's own storage,
             # which a callee given its address may fill but never moves; only an assignment renames it
             rebinds = rebinds - {root.group()}
-        if not rebinds or not _rebound(h.key, rebinds):
-            return h
-        return replace(h, stale=True, maybe_dropped=False)
+        return bool(rebinds) and _rebound(h.key, rebinds)
 
     def _bound_once(self, key: str, n: CfgNode) -> bool:
         """Is ``n`` the one assignment of the callee-bound local ``key`` is rooted at (:attr:`callee_bound`)?"""
