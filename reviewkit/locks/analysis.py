@@ -116,6 +116,9 @@ def analyse(
     hit = memo.get(memo_key) if memo_key is not None else None
     if hit is not None and (budget is None or budget >= hit.budget) and (infer or not hit.result.inferred):
         return hit.result
+    short = memo.get((memo_key, "short")) if memo_key is not None and budget is not None else None
+    if short is not None and budget == short.budget:
+        return short.result  # the same run ran out of the same budget before (a summary asked twice)
     raw = memo.get((memo_key, "raw")) if memo_key is not None else None
     if raw is not None and infer and (budget is None or budget >= raw.budget):
         # the summary pass ran this without inference: only the re-run with the caller's locks is left
@@ -149,6 +152,8 @@ def analyse(
         res = run(cfg, la, budget) if budget else run(cfg, la)
         out = _result(fv, la, res.complete, la.inferred, assume_held)
         complete = res.complete
+    if memo_key is not None and not complete and budget is not None:
+        memo[(memo_key, "short")] = _Memo(out, budget)
     if memo_key is not None and (complete or budget is None):
         if infer or not inferable:
             # without inference to do, the infer=False result is the infer=True one
