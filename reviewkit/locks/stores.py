@@ -202,6 +202,21 @@ def stored_at(fv: FunctionView, n: Any, params: frozenset[str], whole: Any, owne
     """Which of ``owners`` (objects holding a lock, as lock keys) node ``n`` leaves in memory the caller
     passed in through ``params``: ``p->x = obj``, ``*p = obj``, or a call of a function of the file that
     stores that argument into the one rooted at the parameter (:func:`argument_stores`)."""
+    objs = set(_direct_at(fv, n, params))
+    for call in n.calls if whole is not None else ():
+        if not any(lock_key(a) in owners for a in call.args):
+            continue  # (a callee's stores are read only for a call given a locked object)
+        for a, b in argument_stores(whole, call.name):
+            if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
+                objs.add(lock_key(call.args[a]))
+    return frozenset(objs & owners)
+
+
+def _direct_at(fv: FunctionView, n: Any, params: frozenset[str]) -> frozenset[str]:
+    """The values ``n`` itself stores into memory reached through ``params``, once per node."""
+    got: frozenset[str] | None = n.__dict__.get("_direct_stores")
+    if got is not None:
+        return got
     objs: set[str] = set()
     if "=" in n.text and n.ast is not None:
         for cur in _walk(n.ast):
@@ -214,10 +229,5 @@ def stored_at(fv: FunctionView, n: Any, params: frozenset[str], whole: Any, owne
                     and _root(fv.parsed.text(left)) in params
                 ):
                     objs.add(lock_key(fv.parsed.text(_stripped(right))))
-    for call in n.calls if whole is not None else ():
-        if not any(lock_key(a) in owners for a in call.args):
-            continue  # (a callee's stores are read only for a call given a locked object)
-        for a, b in argument_stores(whole, call.name):
-            if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
-                objs.add(lock_key(call.args[a]))
-    return frozenset(objs & owners)
+    got = n.__dict__["_direct_stores"] = frozenset(objs)
+    return got
