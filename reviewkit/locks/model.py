@@ -273,9 +273,10 @@ class Held:
     handoff: bool = field(default=False, compare=False)
     """Taken for another context to release: by a ``handoff`` API (``down_read_non_owner()``) or by a
     wrapper whose own hold was one (``cached_dev_write()`` taking it non-owner for its completion)."""
-    stored: bool = field(default=False, compare=False)
+    stored: bool = False
     """A void function left the lock's object in its caller's memory while holding it (``cip->vc[sub] =
-    vc``, itself or through a callee): handed over with the object (:mod:`reviewkit.locks.stores`)."""
+    vc``, itself, or a callee whose test said it did): handed over with the object
+    (:mod:`reviewkit.locks.stores`).  Part of the state: a path that stored and one that did not differ."""
     also: frozenset[str] = frozenset()
     """Plain pointer copies of the key's root made while held (``locked = cur``): the same object
     (:mod:`reviewkit.locks.copies`)."""

@@ -90,17 +90,19 @@ def _per_function(
     never reassigns, by name), and each fact of the file's functions it calls ``lift``-ed into its own
     terms (None: not about its parameters), :data:`_DEPTH` calls down.  Read when asked for (most
     callees never are) and kept on the parse."""
-    memo: dict[str, frozenset[Any]] = parsed.__dict__.setdefault(memo_key, {})
-    if name in memo:
-        return memo[name]
+    memo: dict[tuple[str, int], frozenset[Any]] = parsed.__dict__.setdefault(memo_key, {})
+    key = (name, depth)  # (each level one call down: a call cycle ends at depth 1, whatever the order)
+    if key in memo:
+        return memo[key]
     fn = _functions(parsed).get(name)
-    memo[name] = frozenset()  # (a call cycle ends here)
     if fn is None:
-        return memo[name]
+        memo[key] = frozenset()
+        return memo[key]
     moved = _reassigned(parsed, fn.body)
     index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
     if not index:
-        return memo[name]
+        memo[key] = frozenset()
+        return memo[key]
     found = direct(fn, index)
     if depth > 1:
         for call in iter_calls(parsed, fn.body):
@@ -109,14 +111,17 @@ def _per_function(
                     lifted = lift(call, index, fact)
                     if lifted is not None:
                         found.add(lifted)
-    memo[name] = frozenset(found)
-    return memo[name]
+    memo[key] = frozenset(found)
+    return memo[key]
 
 
 def _direct_stores(fn: Function, index: dict[str, int]) -> set[tuple[int, int]]:
-    parsed = fn.parsed
+    return _direct_stores_in(fn.parsed, fn.body, index)
+
+
+def _direct_stores_in(parsed: Parsed, node: Node, index: dict[str, int]) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
-    for cur in _walk(fn.body):
+    for cur in _walk(node):
         if cur.type != "assignment_expression":
             continue
         left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
@@ -143,6 +148,38 @@ def argument_stores(parsed: Parsed, name: str) -> frozenset[tuple[int, int]]:
     parameter into memory reached through its ``j``-th (itself, or a callee of the file given both).
     Parameters the body reassigns count for neither side."""
     return _per_function(parsed, "_argument_stores", name, _direct_stores, _lift_store)
+
+
+def sure_stores(parsed: Parsed, name: str, depth: int = _DEPTH) -> frozenset[tuple[int, int]]:
+    """The stores of :func:`argument_stores` that a void function of the file makes on every path: a
+    statement of its body's own block (not under a test, a loop or a ``switch``), before any ``return``,
+    itself or a call of such a function.  An untested call counts these."""
+    memo: dict[tuple[str, int], frozenset[tuple[int, int]]] = parsed.__dict__.setdefault("_sure_stores", {})
+    key = (name, depth)
+    if key in memo:
+        return memo[key]
+    memo[key] = frozenset()
+    fn = _functions(parsed).get(name)
+    kind = fn.node.child_by_field_name("type") if fn is not None else None
+    if fn is None or kind is None or parsed.text(kind) != "void":
+        return memo[key]
+    moved = _reassigned(parsed, fn.body)
+    index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
+    found: set[tuple[int, int]] = set()
+    for stmt in fn.body.named_children:
+        if stmt.type != "expression_statement":
+            if stmt.type in ("return_statement", "goto_statement"):
+                break
+            continue
+        found |= _direct_stores_in(parsed, stmt, index)
+        for call in iter_calls(parsed, stmt) if depth > 1 else ():
+            if call.name != name and call.name in _functions(parsed):
+                for pair in sure_stores(parsed, call.name, depth - 1):
+                    lifted = _lift_store(call, index, pair)
+                    if lifted is not None:
+                        found.add(lifted)
+    memo[key] = frozenset(found)
+    return memo[key]
 
 
 def _direct_writes(fn: Function, index: dict[str, int]) -> set[tuple[int, str]]:
@@ -198,17 +235,27 @@ def caller_params(fv: FunctionView, cfg: CFG) -> frozenset[str]:
     return frozenset(p for p in function_params(fn) if p and p not in moved)
 
 
-def stored_at(fv: FunctionView, n: Any, params: frozenset[str], whole: Any, owners: set[str]) -> frozenset[str]:
-    """Which of ``owners`` (objects holding a lock, as lock keys) node ``n`` leaves in memory the caller
-    passed in through ``params``: ``p->x = obj``, ``*p = obj``, or a call of a function of the file that
-    stores that argument into the one rooted at the parameter (:func:`argument_stores`)."""
-    objs = set(_direct_at(fv, n, params))
-    for call in n.calls if whole is not None else ():
-        if not any(lock_key(a) in owners for a in call.args):
-            continue  # (a callee's stores are read only for a call given a locked object)
-        for a, b in argument_stores(whole, call.name):
-            if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params:
-                objs.add(lock_key(call.args[a]))
+def stored_at(fv: FunctionView, n: Any, params: frozenset[str], owners: set[str]) -> frozenset[str]:
+    """Which of ``owners`` (objects holding a lock, as lock keys) node ``n`` itself leaves in memory the
+    caller passed in through ``params``: ``p->x = obj``, ``*p = obj``."""
+    return _direct_at(fv, n, params) & owners
+
+
+def stored_by_call(
+    call: Call, params: frozenset[str], whole: Any, owners: set[str], tested: bool = True
+) -> frozenset[str]:
+    """Which of ``owners`` a call of a function of the file stores into memory rooted at ``params``
+    (:func:`argument_stores`).  The callee stores on some of its paths: the caller counts it only where
+    its test of the call's result says it succeeded (``if (!can_piggyback(pvc, cip, n)) { unlock;
+    continue; }``), the kernel's bool-success convention; an untested call (``tested=False``) counts only
+    the stores a void callee makes on every path (:func:`sure_stores`)."""
+    if whole is None or not any(lock_key(a) in owners for a in call.args):
+        return frozenset()  # (a callee's stores are read only for a call given a locked object)
+    objs = {
+        lock_key(call.args[a])
+        for a, b in (argument_stores(whole, call.name) if tested else sure_stores(whole, call.name))
+        if a < len(call.args) and b < len(call.args) and _arg_root(call.args[b]) in params
+    }
     return frozenset(objs & owners)
 
 

@@ -38,7 +38,7 @@ from reviewkit.locks.model import (
     part_keys,
     part_object,
 )
-from reviewkit.locks.stores import caller_params, stored_at
+from reviewkit.locks.stores import caller_params, stored_at, stored_by_call
 from reviewkit.locks.syntax import (
     _HANDS_OFF,
     _IDENT,
@@ -221,16 +221,9 @@ class LockAnalysis:
             if marked != facts.held:
                 facts = replace(facts, held=marked)
         if facts.held and self._caller_params != frozenset() and (objs := self._stored_here(n, facts.held)):
-            # a void function leaving a locked object in its caller's structure (``cip->vc[sub] = vc``, itself
-            # or through a callee of the file): the object went out locked, for the caller to unlock
-            owned = tuple(o + sep for o in objs for sep in ("->", "."))
-            facts = replace(
-                facts,
-                held=frozenset(
-                    replace(h, stored=True) if h.count and not h.stale and h.key.startswith(owned) else h
-                    for h in facts.held
-                ),
-            )
+            # a void function leaving a locked object in its caller's structure (``cip->vc[sub] = vc``): the
+            # object went out locked, for the caller to unlock (a callee's store: :meth:`branch`)
+            facts = replace(facts, held=self._mark_stored(facts.held, objs))
         if n.calls and any(h.count and h.key == "irq" and h.entry.startswith(UNLOCKED) for h in facts.held):
             facts = self._flags_handed(n, facts)
         if not self._relevant(n):
@@ -343,8 +336,16 @@ class LockAnalysis:
         tried = self._tried(n)
         if not facts.held and not facts.pending and tried is None:
             return facts  # nothing held or pending, and the test takes no lock: no edge changes anything
-        held, pending = set(facts.held), set(facts.pending)
         truth = bool(label)
+        if truth and facts.held and n.calls and self._caller_params != frozenset():
+            # ``if (can_piggyback(pvc, cip, n))`` true: the callee put ``pvc`` into ``cip``'s memory
+            atom = n.ast
+            while atom.type == "parenthesized_expression" and atom.named_children:
+                atom = atom.named_children[0]
+            call = next((c for c in n.calls if c.node == atom), None)
+            if call is not None and (objs := self._stored_here(n, facts.held, call)):
+                facts = replace(facts, held=self._mark_stored(facts.held, objs))
+        held, pending = set(facts.held), set(facts.pending)
         if not truth and n.compare is not None and n.compare[1] == "truth":
             root = n.compare[0]
             if any(
@@ -487,8 +488,9 @@ class LockAnalysis:
             got = self.__dict__["_indexed_elements"] = Elements(self.fv, self.model)
         return got
 
-    def _stored_here(self, n: CfgNode, held: frozenset[Held]) -> frozenset[str]:
-        """Objects of held locks ``n`` leaves in the caller's memory, in a void function
+    def _stored_here(self, n: CfgNode, held: frozenset[Held], call: Call | None = None) -> frozenset[str]:
+        """Objects of held locks ``n`` leaves in the caller's memory, in a void function: by its own
+        store, or by ``call`` (the tested call of a cond node, on its success edge)
         (:mod:`reviewkit.locks.stores`)."""
         params = self._caller_params
         if params is None:
@@ -496,8 +498,23 @@ class LockAnalysis:
         if not params or n.ast is None or not ("=" in n.text or n.calls):
             return frozenset()
         owners = {o for h in held if h.count and not h.stale for o in _objects_of(h.key)}
+        if not owners:
+            return frozenset()
         whole = self.fv._whole
-        return stored_at(self.fv, n, params, whole[0] if whole else None, owners) if owners else frozenset()
+        if call is None:
+            # its own stores, and those of void callees that store on every path
+            objs = stored_at(self.fv, n, params, owners)
+            if whole is not None and n.kind != K_COND:
+                for c in n.calls:
+                    objs |= stored_by_call(c, params, whole[0], owners, tested=False)
+            return objs
+        return stored_by_call(call, params, whole[0] if whole else None, owners)
+
+    def _mark_stored(self, held: frozenset[Held], objs: frozenset[str]) -> frozenset[Held]:
+        owned = tuple(o + sep for o in objs for sep in ("->", "."))
+        return frozenset(
+            replace(h, stored=True) if h.count and not h.stale and h.key.startswith(owned) else h for h in held
+        )
 
     def _element_rest(self, key: str) -> str | None:
         root = _ROOT.match(key)
