@@ -713,7 +713,12 @@ def macro_derefs(parsed: Any) -> dict[str, frozenset[int]]:
         return got
     text = parsed.source.decode("utf-8", "replace") if b"->" in parsed.source else ""
     defs = []
+    seen: dict[str, int] = {}
     for m in _MACRO_DEF.finditer(text):
+        seen[m.group(1)] = seen.get(m.group(1), 0) + 1
+    for m in _MACRO_DEF.finditer(text):
+        if seen[m.group(1)] > 1:
+            continue  # one definition per configuration (``#ifdef``): not every build dereferences
         body = m.group(3).replace("\\\n", " ")
         params = [p.strip() for p in m.group(2).split(",")]
         if not _TESTS.search(body) and all(re.fullmatch(r"\w+", p) for p in params):
@@ -793,7 +798,13 @@ def _constant(text: str, constants: Mapping[str, str]) -> int | str | None:
             text = text[1:-1]
         m = _INT.match(text)
         if m:
-            return int(m.group(2), 0) * (-1 if m.group(1) else 1)
+            digits = m.group(2)
+            # C's ``0644`` is octal (Python's base 0 refuses a leading zero)
+            base = 8 if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX" else 0
+            try:
+                return int(digits, base) * (-1 if m.group(1) else 1)
+            except ValueError:
+                return None  # ``09``: not C either
         if not _NAME.match(text):
             return None
         if text not in constants:

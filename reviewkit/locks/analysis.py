@@ -116,7 +116,7 @@ def analyse(
     hit = memo.get(memo_key) if memo_key is not None else None
     if hit is not None and (budget is None or budget >= hit.budget) and (infer or not hit.result.inferred):
         return hit.result
-    short = memo.get((memo_key, "short")) if memo_key is not None and budget is not None else None
+    short = memo.get((memo_key, "short", infer)) if memo_key is not None and budget is not None else None
     if short is not None and budget == short.budget:
         return short.result  # the same run ran out of the same budget before (a summary asked twice)
     raw = memo.get((memo_key, "raw")) if memo_key is not None else None
@@ -153,7 +153,7 @@ def analyse(
         out = _result(fv, la, res.complete, la.inferred, assume_held)
         complete = res.complete
     if memo_key is not None and not complete and budget is not None:
-        memo[(memo_key, "short")] = _Memo(out, budget)
+        memo[(memo_key, "short", infer)] = _Memo(out, budget)
     if memo_key is not None and (complete or budget is None):
         if infer or not inferable:
             # without inference to do, the infer=False result is the infer=True one
@@ -187,6 +187,10 @@ def _initialised_once(fv: FunctionView, cfg: CFG) -> set[str]:
     return declared - again
 
 
+_MAX_DEFS = 8
+"""Assignments of one local :func:`_bound_once_from_caller` follows (the walks grow with their square)."""
+
+
 def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local: set[str]) -> set[str]:
     """Locals assigned once, after their declaration, from the caller's objects: ``dev = ep->dev;``,
     ``xhci = hcd_to_xhci(hcd);`` (with ``hcd = port->rhub->hcd;`` before it).
@@ -213,16 +217,26 @@ def _bound_once_from_caller(fv: FunctionView, cfg: CFG, params: set[str], local:
     derived: set[str] = set()
 
     seen: dict[tuple[int, str], int | None] = {}
+    walks: dict[tuple[int, frozenset[int]], set[int]] = {}
+
+    def walk(start: CfgNode, avoid: frozenset[int]) -> set[int]:
+        got = walks.get((start.id, avoid))
+        if got is None:
+            got = walks[(start.id, avoid)] = reached([start], avoid)
+        return got
 
     def seen_from(at: CfgNode, name: str) -> int | None:
         """The one assignment of a reassigned local whose value ``at`` sees: it reaches ``at`` past no
-        other, and no other reaches ``at`` but through it (``dev = cl->dev;`` before ``cl = pos;``)."""
+        other, and no other reaches ``at`` but through it (``dev = cl->dev;`` before ``cl = pos;``).  The
+        walks depend on the assignments only, so each is made once; a local assigned in more than
+        :data:`_MAX_DEFS` places is not followed."""
         if (at.id, name) not in seen:
             seen[(at.id, name)] = None
-            for d in defs.get(name, []):
-                rest = [o for o in defs[name] if o is not d]
-                if at.id in reached([d], frozenset(o.id for o in rest)) and not any(
-                    at.id in reached([o], frozenset([d.id])) for o in rest
+            made = defs.get(name, [])
+            for d in made if len(made) <= _MAX_DEFS else []:
+                rest = [o for o in made if o is not d]
+                if at.id in walk(d, frozenset(o.id for o in rest)) and not any(
+                    at.id in walk(o, frozenset([d.id])) for o in rest
                 ):
                     seen[(at.id, name)] = d.id
                     break

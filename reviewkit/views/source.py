@@ -198,6 +198,8 @@ class FileView:
     constants: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Object-like constant macros of the file and its local headers (:func:`reviewkit.views.includes.
     header_constants`), where the file's place on disk is known: the graph folds comparisons of them."""
+    constants_pre: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The same for the pre-image (tree mode): a patch may change a ``#define`` the pre-image compares."""
     builder: Callable[[FileView, str], list[FunctionView]] | None = field(default=None, repr=False, compare=False)
     """Builds the function views of a side (fragment stitching or tree mode): set by :mod:`reviewkit.views.build`,
     so this data module does not import the stages that stitch or parse it."""

@@ -25,7 +25,8 @@ def tree_views(view: FileView, side: str, whole: str) -> list[FunctionView]:
     parsed = cparse.parse(whole)
     if view.noreturn:  # read by the graph builder with the file's own declarations
         parsed.__dict__["_header_noreturn"] = view.noreturn
-    parsed.__dict__["_header_constants"] = view.constants  # comparisons of them are folded by the graph
+    # comparisons of them are folded by the graph, each side by its own text's
+    parsed.__dict__["_header_constants"] = view.constants if side == "post" else view.constants_pre
     changed = view.added if side == "post" else view.removed
     all_lines = whole.split("\n")
     rows = len(all_lines)
@@ -157,5 +158,6 @@ def attach_tree(views: list[FileView], tree: Path, state: dict[str, str]) -> lis
         view.tree_pre, view.tree_post = pre, post
         view.noreturn = header_noreturn(tree / view.path, post, tree)
         view.constants = HeaderConstants(tree / view.path, post)
+        view.constants_pre = HeaderConstants(tree / view.path, pre)
         state[view.path] = post
     return warnings
