@@ -832,6 +832,11 @@ def normalize(src: bytes) -> bytes:
     return bytes(buf.out)
 
 
+FUNCTION_MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE)
+"""A function-like ``#define``: its name, its parameter list and its body (continuation lines included),
+for the readers of macros as code (lock wrappers, macros that dereference an argument)."""
+
+
 def macro_name_at(source: bytes, offset: int) -> str:
     """The original identifier at ``offset``, e.g. the iterator macro behind a rewritten ``while``."""
     m = _IDENT.match(source, offset)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewkit.cparse.normalize import directive_condition
+from reviewkit.cparse.normalize import FUNCTION_MACRO, directive_condition
 from reviewkit.cparse.parse import Call, Node, iter_calls
 from reviewkit.flow.signs import keep_useful, sign_atom
 from reviewkit.kernel import builtin_model
@@ -246,6 +246,8 @@ class _Builder:
         self.fv = fv
         self.parsed = fv.parsed
         self._pointers: frozenset[str] | None = None
+        self._given: frozenset[str] | None = None
+        self._lists_changed: bool | None = None
         self.noreturn = noreturn
         self.asserts = asserts
         whole = fv._whole[0] if fv._whole is not None else fv.parsed  # the file, where it was parsed whole
@@ -315,13 +317,25 @@ class _Builder:
             return None
         lst = "".join(args[where].split())
         root = _IDENT.match(lst.lstrip("&("))
-        body = self.parsed.text(self.fv.function.body)
-        if root is None or _LIST_CHANGE.search(body):
-            return None
-        for call in self.calls_of(self.fv.function.body):
-            if "for_each" not in call.name and any(re.match(rf"\W*{re.escape(root.group())}\b", a) for a in call.args):
-                return None  # (a callee given the list's owner may change the list)
+        if root is None or self._changes_lists() or root.group() in self._given_first():
+            return None  # (the function changes a list, or a callee given the list's owner may)
         return f"list_empty({lst})"
+
+    def _changes_lists(self) -> bool:
+        """Does the function call a list-changing API (``list_del()``, ``list_add()``...)?  Once per function."""
+        if self._lists_changed is None:
+            fn = self.fv.function
+            self._lists_changed = fn is None or bool(_LIST_CHANGE.search(self.parsed.text(fn.body)))
+        return self._lists_changed
+
+    def _given_first(self) -> frozenset[str]:
+        """The first word of every argument of the function's calls, iterator macros aside (``stream`` of
+        ``f(&stream->x)``): the objects the callees are given.  Once per function."""
+        if self._given is None:
+            fn = self.fv.function
+            calls = [c for c in self.calls_of(fn.body) if "for_each" not in c.name] if fn is not None else []
+            self._given = frozenset(m.group(1) for c in calls for a in c.args if (m := _FIRST_WORD.match(a)))
+        return self._given
 
     def mark_loop(self, first: int, name: str, body: CfgNode, after: CfgNode) -> None:
         """Name the cond atoms created since node ``first`` as the test of a loop (for path messages)."""
@@ -698,7 +712,6 @@ _JOINS = ("&&", "||")
 _GUARDED = frozenset({"conditional_expression", "sizeof_expression", "alignof_expression", "offsetof_expression"})
 
 
-_MACRO_DEF = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE)
 _TESTS = re.compile(r"\?|&&|\|\||\bif\b|\bwhile\b|\bfor\b")
 _MACRO_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(([^()]*)\)")
 
@@ -713,10 +726,11 @@ def macro_derefs(parsed: Any) -> dict[str, frozenset[int]]:
         return got
     text = parsed.source.decode("utf-8", "replace") if b"->" in parsed.source else ""
     defs = []
+    found = list(FUNCTION_MACRO.finditer(text))
     seen: dict[str, int] = {}
-    for m in _MACRO_DEF.finditer(text):
+    for m in found:
         seen[m.group(1)] = seen.get(m.group(1), 0) + 1
-    for m in _MACRO_DEF.finditer(text):
+    for m in found:
         if seen[m.group(1)] > 1:
             continue  # one definition per configuration (``#ifdef``): not every build dereferences
         body = m.group(3).replace("\\\n", " ")
@@ -905,6 +919,7 @@ def _is_plain_call(s: Node, noreturn: frozenset[str]) -> bool:
 _WHOLE_LIST_WALK = re.compile(
     r"^(h?list_for_each(?:_entry)?(?:_safe)?(?:_reverse|_prev)?(?:_safe_reverse)?)\s*\("
 )
+_FIRST_WORD = re.compile(r"\W*(\w+)")
 _LIST_CHANGE = re.compile(r"\b(?:h?list_(?:del|move|splice|cut|replace|rotate|add|bulk|swap)\w*|INIT_H?LIST_HEAD)\s*\(")
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 
+from reviewkit.cparse.normalize import FUNCTION_MACRO
 from reviewkit.locks.model import LockModel
 
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE)
 _DO_WHILE = re.compile(r"^do\s*\{(.*)\}\s*while\s*\(\s*0\s*\)$", re.DOTALL)
 _PARAM = re.compile(r"[A-Za-z_]\w*")
 MAX_BODY = 600
@@ -30,7 +30,7 @@ def macro_functions(text: str, model: LockModel, known: frozenset[str] = frozens
     """C text with one function per function-like macro of ``text`` that calls a lock primitive or a
     ``known`` wrapper (empty when there is none)."""
     out = []
-    for m in _DEFINE.finditer(text):
+    for m in FUNCTION_MACRO.finditer(text):
         name, params, body = m.group(1), m.group(2), m.group(3).replace("\\\n", " ").strip()
         if not body or len(body) > MAX_BODY or "#" in body:  # (``#x``, ``a##b``: not a function's text)
             continue

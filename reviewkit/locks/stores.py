@@ -78,36 +78,53 @@ def _functions(parsed: Parsed) -> dict[str, Function]:
     return got
 
 
+def _whole_body(fn: Function) -> list[Node]:
+    return [fn.body]
+
+
+def _every_path(fn: Function) -> list[Node]:
+    """The statements of a void function's own block before any ``return``/``goto``: what it does on
+    every path (statements under a test, a loop or a ``switch`` are not)."""
+    kind = fn.node.child_by_field_name("type")
+    if kind is None or fn.parsed.text(kind) != "void":
+        return []
+    out = []
+    for stmt in fn.body.named_children:
+        if stmt.type in ("return_statement", "goto_statement"):
+            break
+        if stmt.type == "expression_statement":
+            out.append(stmt)
+    return out
+
+
 def _per_function(
     parsed: Parsed,
     memo_key: str,
     name: str,
-    direct: Callable[[Function, dict[str, int]], set[Any]],
+    direct: Callable[[Parsed, Node, dict[str, int]], set[Any]],
     lift: Callable[[Call, dict[str, int], Any], Any | None],
+    scope: Callable[[Function], list[Node]] = _whole_body,
     depth: int = _DEPTH,
 ) -> frozenset[Any]:
-    """``direct(fn, index)`` facts of the file's function ``name`` (``index``: its parameters the body
-    never reassigns, by name), and each fact of the file's functions it calls ``lift``-ed into its own
-    terms (None: not about its parameters), :data:`_DEPTH` calls down.  Read when asked for (most
-    callees never are) and kept on the parse."""
+    """``direct(parsed, node, index)`` facts of the parts ``scope`` picks of the file's function ``name``
+    (``index``: its parameters the body never reassigns, by name), and each fact of the file's functions
+    called there ``lift``-ed into its own terms (None: not about its parameters), :data:`_DEPTH` calls
+    down.  Read when asked for (most callees never are) and kept on the parse, by name and depth (so a
+    call cycle ends at depth 1, whatever the order of the functions)."""
     memo: dict[tuple[str, int], frozenset[Any]] = parsed.__dict__.setdefault(memo_key, {})
-    key = (name, depth)  # (each level one call down: a call cycle ends at depth 1, whatever the order)
+    key = (name, depth)
     if key in memo:
         return memo[key]
     fn = _functions(parsed).get(name)
-    if fn is None:
-        memo[key] = frozenset()
-        return memo[key]
-    moved = _reassigned(parsed, fn.body)
-    index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
-    if not index:
-        memo[key] = frozenset()
-        return memo[key]
-    found = direct(fn, index)
-    if depth > 1:
-        for call in iter_calls(parsed, fn.body):
+    parts = scope(fn) if fn is not None else []
+    moved = _reassigned(parsed, fn.body) if fn is not None else set()
+    index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved} if fn is not None else {}
+    found: set[Any] = set()
+    for part in parts if index else []:
+        found |= direct(parsed, part, index)
+        for call in iter_calls(parsed, part) if depth > 1 else ():
             if call.name != name and call.name in _functions(parsed):
-                for fact in _per_function(parsed, memo_key, call.name, direct, lift, depth - 1):
+                for fact in _per_function(parsed, memo_key, call.name, direct, lift, scope, depth - 1):
                     lifted = lift(call, index, fact)
                     if lifted is not None:
                         found.add(lifted)
@@ -115,11 +132,7 @@ def _per_function(
     return memo[key]
 
 
-def _direct_stores(fn: Function, index: dict[str, int]) -> set[tuple[int, int]]:
-    return _direct_stores_in(fn.parsed, fn.body, index)
-
-
-def _direct_stores_in(parsed: Parsed, node: Node, index: dict[str, int]) -> set[tuple[int, int]]:
+def _direct_stores(parsed: Parsed, node: Node, index: dict[str, int]) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
     for cur in _walk(node):
         if cur.type != "assignment_expression":
@@ -150,42 +163,16 @@ def argument_stores(parsed: Parsed, name: str) -> frozenset[tuple[int, int]]:
     return _per_function(parsed, "_argument_stores", name, _direct_stores, _lift_store)
 
 
-def sure_stores(parsed: Parsed, name: str, depth: int = _DEPTH) -> frozenset[tuple[int, int]]:
-    """The stores of :func:`argument_stores` that a void function of the file makes on every path: a
-    statement of its body's own block (not under a test, a loop or a ``switch``), before any ``return``,
-    itself or a call of such a function.  An untested call counts these."""
-    memo: dict[tuple[str, int], frozenset[tuple[int, int]]] = parsed.__dict__.setdefault("_sure_stores", {})
-    key = (name, depth)
-    if key in memo:
-        return memo[key]
-    memo[key] = frozenset()
-    fn = _functions(parsed).get(name)
-    kind = fn.node.child_by_field_name("type") if fn is not None else None
-    if fn is None or kind is None or parsed.text(kind) != "void":
-        return memo[key]
-    moved = _reassigned(parsed, fn.body)
-    index = {p: i for i, p in enumerate(function_params(fn)) if p and p not in moved}
-    found: set[tuple[int, int]] = set()
-    for stmt in fn.body.named_children:
-        if stmt.type != "expression_statement":
-            if stmt.type in ("return_statement", "goto_statement"):
-                break
-            continue
-        found |= _direct_stores_in(parsed, stmt, index)
-        for call in iter_calls(parsed, stmt) if depth > 1 else ():
-            if call.name != name and call.name in _functions(parsed):
-                for pair in sure_stores(parsed, call.name, depth - 1):
-                    lifted = _lift_store(call, index, pair)
-                    if lifted is not None:
-                        found.add(lifted)
-    memo[key] = frozenset(found)
-    return memo[key]
+def sure_stores(parsed: Parsed, name: str) -> frozenset[tuple[int, int]]:
+    """The stores of :func:`argument_stores` that a void function of the file makes on every path
+    (:func:`_every_path`), itself or through a call of such a function there.  An untested call counts
+    these."""
+    return _per_function(parsed, "_sure_stores", name, _direct_stores, _lift_store, _every_path)
 
 
-def _direct_writes(fn: Function, index: dict[str, int]) -> set[tuple[int, str]]:
-    parsed = fn.parsed
+def _direct_writes(parsed: Parsed, node: Node, index: dict[str, int]) -> set[tuple[int, str]]:
     found: set[tuple[int, str]] = set()
-    for cur in _walk(fn.body):
+    for cur in _walk(node):
         target = None
         if cur.type == "assignment_expression":
             target = cur.child_by_field_name("left")
