@@ -12,12 +12,12 @@ tree-sitter could not parse (ERROR nodes) becomes an opaque statement.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reviewkit.cparse.normalize import FUNCTION_MACRO, directive_condition
-from reviewkit.cparse.parse import Call, Node, iter_calls
+from reviewkit.cparse.parse import Call, Node, declared, descendants, iter_calls
 from reviewkit.flow.signs import keep_useful, sign_atom
 from reviewkit.kernel import builtin_model
 from reviewkit.kernel.model import KernelModel
@@ -170,24 +170,25 @@ class CFG:
             for s, _label in n.succs:
                 preds.setdefault(s.id, []).append(n)
         reads.setdefault(self.exit.id, set()).update(returned)
-        live = {k: set(v) for k, v in reads.items()}
-        by_id = {n.id: n for n in self.nodes}
-        todo = list(reversed(by_id))  # ids grow from a statement's successors to it: successors first
-        queued = set(todo)
-        while todo:
-            nid = todo.pop()
-            queued.discard(nid)
-            node = by_id[nid]
-            mine = live[nid]
-            before = len(mine)
-            for s, _label in node.succs:
-                mine |= live.get(s.id, set())
-            if len(mine) != before:
+        # a key is live wherever a path leads to a node reading it: walk back from its readers, once per key
+        # (a function reads few keys; most nodes read none, and then share one empty set)
+        readers: dict[str, list[int]] = {}
+        for nid, own in reads.items():
+            for key in own:
+                readers.setdefault(key, []).append(nid)
+        live: dict[int, set[str]] = {}
+        for key, start in readers.items():
+            todo = list(start)
+            marked = set(todo)
+            while todo:
+                nid = todo.pop()
+                live.setdefault(nid, set()).add(key)
                 for p in preds.get(nid, ()):
-                    if p.id not in queued and not live[nid] <= live[p.id]:
-                        queued.add(p.id)
+                    if p.id not in marked:
+                        marked.add(p.id)
                         todo.append(p.id)
-        self._live = {k: frozenset(v) for k, v in live.items()}
+        none: frozenset[str] = frozenset()
+        self._live = {k: frozenset(live[k]) if k in live else none for k in reads}
         return self._live
 
     def cond_ids(self, key: str) -> frozenset[str]:
@@ -916,9 +917,7 @@ def _is_plain_call(s: Node, noreturn: frozenset[str]) -> bool:
     return fn is not None and fn.type == "identifier" and (fn.text or b"").decode() in noreturn
 
 
-_WHOLE_LIST_WALK = re.compile(
-    r"^(h?list_for_each(?:_entry)?(?:_safe)?(?:_reverse|_prev)?(?:_safe_reverse)?)\s*\("
-)
+_WHOLE_LIST_WALK = re.compile(r"^(h?list_for_each(?:_entry)?(?:_safe)?(?:_reverse|_prev)?(?:_safe_reverse)?)\s*\(")
 _FIRST_WORD = re.compile(r"\W*(\w+)")
 _LIST_CHANGE = re.compile(r"\b(?:h?list_(?:del|move|splice|cut|replace|rotate|add|bulk|swap)\w*|INIT_H?LIST_HEAD)\s*\(")
 
@@ -1069,6 +1068,10 @@ def _root_ident(parsed: Any, node: Node | None) -> str | None:
     return None
 
 
+_WRITING = ("assignment_expression", "update_expression", "init_declarator", "declaration", "pointer_expression")
+"""The syntax :func:`_writes` reads (each on its own: the order they are met in does not matter)."""
+
+
 def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str]:
     """Identifiers ``node`` may assign: lvalues, ``++``/``--``, declarations, ``&x`` arguments.
 
@@ -1076,7 +1079,7 @@ def _writes(parsed: Any, node: Node, rebinds: set[str] | None = None) -> set[str
     """
     out: set[str] = set()
     rebound = rebinds if rebinds is not None else set()
-    for cur in _walk(node):
+    for cur in descendants(node, _WRITING):
         t = cur.type
         target: Node | None = None
         if t == "assignment_expression":
@@ -1157,14 +1160,15 @@ def file_noreturn(fv: FunctionView, base: frozenset[str]) -> frozenset[str]:
 def _ends_in(parsed: Any, body: Node, names: frozenset[str] | set[str]) -> bool:
     """Does the block's last statement call one of ``names`` as a statement of its own, with no
     ``return`` anywhere before it (``no_context()`` returns when a fixup handles the fault)?"""
-    if b"return" in parsed.normalized[body.start_byte : body.end_byte] and _has_return(body):
-        return False
+    # (the last statement first: it is cheap, and most bodies have a ``return`` the walk would look for)
     stmts = [c for c in body.named_children if c.type != "comment"]
     if not stmts or stmts[-1].type != "expression_statement" or not stmts[-1].named_children:
         return False
     call = stmts[-1].named_children[0]
     fn = call.child_by_field_name("function") if call.type == "call_expression" else None
-    return fn is not None and fn.type == "identifier" and parsed.text(fn) in names
+    if fn is None or fn.type != "identifier" or parsed.text(fn) not in names:
+        return False
+    return not (b"return" in parsed.normalized[body.start_byte : body.end_byte] and _has_return(body))
 
 
 def _has_return(node: Node) -> bool:
@@ -1234,23 +1238,9 @@ def _mark_remembered(nodes: list[CfgNode]) -> None:
             )
 
 
-def _declarators(fv: FunctionView) -> Iterator[Node]:
-    """Each declarator the function declares (parameters and body declarations), initialiser dropped."""
-    fn = fv.function
-    if fn is None:
-        return
-    for n in _walk(fn.node):
-        if n.type in ("parameter_declaration", "declaration"):
-            for child in n.children_by_field_name("declarator"):
-                d = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
-                if d is not None:
-                    yield d
-
-
 def _pointer_names(fv: FunctionView) -> frozenset[str]:
-    """Names declared with a pointer declarator (``struct rl_elem *rl``)."""
-    inner = (d.child_by_field_name("declarator") for d in _declarators(fv) if d.type == "pointer_declarator")
-    return frozenset(fv.parsed.text(i) for i in inner if i is not None and i.type == "identifier")
+    """Names declared with a pointer declarator (``struct rl_elem *rl``), parameters and body alike."""
+    return declared(fv.parsed, fv.function.node)["pointer"] if fv.function is not None else frozenset()
 
 
 def _pointer_steps(parsed: Any, node: Node, pointers: frozenset[str]) -> frozenset[str]:
@@ -1282,7 +1272,7 @@ def _pointer_steps(parsed: Any, node: Node, pointers: frozenset[str]) -> frozens
 def _value_names(fv: FunctionView) -> frozenset[str]:
     """Names the function declares (parameters and body declarations) as plain identifiers: no ``*``,
     no ``[]``, so the name holds a value of the function's own, never a way into shared memory."""
-    return frozenset(fv.parsed.text(d) for d in _declarators(fv) if d.type == "identifier")
+    return declared(fv.parsed, fv.function.node)["value"] if fv.function is not None else frozenset()
 
 
 def _param_names(fv: FunctionView) -> frozenset[str]:

@@ -152,12 +152,14 @@ F = TypeVar("F", bound=Hashable)
 """The analysis' own facts (the locks held, say): the engine only hashes and compares them."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class State(Generic[F]):
     """Rule facts plus remembered branch truths; the trail is not compared.
 
     Generic over the facts so an analysis reads ``state.facts.held`` typed; a bare ``State`` is
-    ``State[Any]``.
+    ``State[Any]``.  Never change one (use ``dataclasses.replace``): it is hashed where it was seen.  It
+    is not declared frozen because the engine makes one per edge it follows, and a frozen dataclass's
+    constructor costs four times as much.
     """
 
     facts: F

@@ -95,7 +95,8 @@ class LockModel:
     """Allocators whose result is a fresh object (``fresh`` in locks.toml), matched in full."""
     """Families that are locks only where an annotation names their key (``[[locks.declared]]``)."""
     _api: frozenset[str] | None = None
-    _seen: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def contexts(self) -> frozenset[str]:
@@ -139,23 +140,35 @@ class LockModel:
         """
         if self._api is None:
             self._api = frozenset(self.acquires.keys() | self.releases.keys())
-        calls, words = self._names(text)
-        if not calls.isdisjoint(self._api):
+        if not self._names(text).isdisjoint(self._api):
             return True
-        return bool(extra) and not words.isdisjoint(extra)
+        return bool(extra) and not self._words_of(text).isdisjoint(extra)
 
     def calls_any(self, text: str, names: Iterable[str]) -> bool:
         """Does ``text`` call one of ``names`` (``name(``)?  The same memo as :meth:`mentioned`."""
-        return not self._names(text)[0].isdisjoint(names)
+        return not self._names(text).isdisjoint(names)
 
-    def _names(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The names ``text`` calls and every word of it, found once per text (the summaries ask for each
-        function, the check again)."""
+    def called(self, text: str) -> frozenset[str]:
+        """The names ``text`` calls (``name(``), from the memo the pre-checks share."""
+        return self._names(text)
+
+    def _names(self, text: str) -> frozenset[str]:
+        """The names ``text`` calls, found once per text (the summaries ask for each function, the check
+        again)."""
         hit = self._seen.get(text)
         if hit is None:
             if len(self._seen) >= _SEEN_MAX:  # the model now lives for a whole scan: keep the memo bounded
                 self._seen.clear()
-            hit = self._seen[text] = (frozenset(CALLED.findall(text)), frozenset(_WORD.findall(text)))
+            hit = self._seen[text] = frozenset(CALLED.findall(text))
+        return hit
+
+    def _words_of(self, text: str) -> frozenset[str]:
+        """Every word of ``text``, read only when a caller has names beyond the API to look for."""
+        hit = self._words.get(text)
+        if hit is None:
+            if len(self._words) >= _SEEN_MAX:
+                self._words.clear()
+            hit = self._words[text] = frozenset(_WORD.findall(text))
         return hit
 
     @cached_property
@@ -164,7 +177,7 @@ class LockModel:
         lock only an annotation declares, for the body of the function that carries the annotation."""
         acquires, releases = dict(self.acquires), {k: list(v) for k, v in self.releases.items()}
         _add(self.declared, acquires, releases)
-        return replace(self, acquires=acquires, releases=releases, declared=(), _api=None, _seen={})
+        return replace(self, acquires=acquires, releases=releases, declared=(), _api=None, _seen={}, _words={})
 
     @classmethod
     def from_kernel(cls, kernel: dict[str, Any]) -> LockModel:
@@ -183,7 +196,17 @@ class LockModel:
         fresh = re.compile("|".join(f"(?:{n})" for n in locks.get("fresh", [])) or r"(?!)")
         markers = frozenset(locks.get("markers", []))
         return cls(
-            acquires, releases, guards, held, queries, neutral, partners, irq_disables, may_drop, declared, markers,
+            acquires,
+            releases,
+            guards,
+            held,
+            queries,
+            neutral,
+            partners,
+            irq_disables,
+            may_drop,
+            declared,
+            markers,
             fresh,
         )
 
@@ -280,6 +303,28 @@ class Held:
     also: frozenset[str] = frozenset()
     """Plain pointer copies of the key's root made while held (``locked = cur``): the same object
     (:mod:`reviewkit.locks.copies`)."""
+
+    def __hash__(self) -> int:
+        # (computed once: a hold is hashed for every state and memo it is part of; same fields as ``==``)
+        got = self.__dict__.get("_hash")
+        if got is None:
+            got = hash(
+                (
+                    self.key,
+                    self.group,
+                    self.variant,
+                    self.flags,
+                    self.new,
+                    self.count,
+                    self.stale,
+                    self.entry,
+                    self.maybe_dropped,
+                    self.stored,
+                    self.also,
+                )
+            )
+            object.__setattr__(self, "_hash", got)
+        return got
 
     @property
     def what(self) -> str:

@@ -93,7 +93,7 @@ def summarise(
         if s is not None and not _names_locals(s, _unnamed_locals(fv, facts)):
             summaries[fv.name] = s
     # only functions someone here calls can matter to a caller
-    called = called_names(views)
+    called = called_names(views, model)
     candidates = [
         fv
         for fv in whole
@@ -307,20 +307,27 @@ def _result_condition(res: LockResult, key: str) -> str | None:
     return None
 
 
-def called_names(views: list[FunctionView]) -> set[str]:
+def called_names(views: list[FunctionView], model: LockModel | None = None) -> set[str]:
     """Names some view calls (``name(`` in its text), a function's own declarator not counted.
 
     Counting the declarator made every function "called", so every function
     of a scanned file was summarised whether or not anything calls it (the
-    largest cost of a scan); a recursive call still counts.
+    largest cost of a scan); a recursive call still counts.  ``model``: read
+    each text's called names from its memo (the check reads the same texts).
     """
     out: set[str] = set()
     for fv in views:
-        body = fv.text.find("{")
-        for m in CALLED.finditer(fv.text):
-            if m.group(1) != fv.name or (body >= 0 and m.start() > body):
-                out.add(m.group(1))
+        names = model.called(fv.text) if model is not None else frozenset(CALLED.findall(fv.text))
+        out |= names - {fv.name}
+        if fv.name in names and fv.name not in out:
+            body = fv.text.find("{")
+            if body >= 0 and fv.text.find(fv.name, body) >= 0 and _calls_itself(fv.name, fv.text[body:]):
+                out.add(fv.name)  # recursive
     return out
+
+
+def _calls_itself(name: str, body: str) -> bool:
+    return any(m.group(1) == name for m in CALLED.finditer(body))
 
 
 def _released_key(call: Any, fam: Any) -> str | None:

@@ -135,6 +135,9 @@ class LockAnalysis:
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
         self._restale_memo: dict[tuple[int, str, bool, bool], bool] = {}
+        self._node_memo: dict[tuple[int, Facts, Hashable], Facts | None] = {}
+        self._branch_memo: dict[tuple[int, Any, Facts, Hashable], Facts | None] = {}
+        """The transfer's results per (node, facts) and (node, label, facts): see :meth:`node`."""
         """Whether a node renames a hold's key, by (node, key, held on entry, inferred): asked per state."""
         self._caller_params: frozenset[str] | None = None
         """A void function's parameters the body never reassigns (:func:`caller_params`), read once."""
@@ -179,6 +182,8 @@ class LockAnalysis:
         self.exits = []
         self.events = {}
         self.acquired_keys = set()
+        self._node_memo.clear()  # (what the repeats skip recording was forgotten just now)
+        self._branch_memo.clear()
 
     def initial(self, cfg: Any) -> Hashable:
         held = set()
@@ -191,6 +196,25 @@ class LockAnalysis:
         return Facts(frozenset(held), frozenset(), unseen=not self.fv.start_visible)
 
     def node(self, n: CfgNode, facts: Facts) -> Facts | None:
+        """The facts after ``n``: a function of the node and the facts alone, so computed once per pair.
+
+        The engine reaches a node with the same lock facts many times (the states differ in branch
+        truths and stored constants, which this transfer never reads): about two calls in three repeat
+        one already made.  What a call records (events, first writer wins; acquired keys) is the same
+        each time, so the repeat may be skipped; an observer sees every call, so it turns this off.
+        The key includes each hold's witnesses (where it was taken, as written), which equality leaves
+        out: a message quotes the path's own acquire, never an equal one's.
+        """
+        if self.observe is not None:
+            return self._node(n, facts)
+        memo = (n.id, facts, _witnesses(facts))
+        try:
+            return self._node_memo[memo]
+        except KeyError:
+            got = self._node_memo[memo] = self._node(n, facts)
+            return got
+
+    def _node(self, n: CfgNode, facts: Facts) -> Facts | None:
         if n.kind == K_GAP:
             # unseen unchanged code: it does not touch a lock the patch introduced
             # (a release before it proves nothing after it: the unseen code may return or retake)
@@ -299,8 +323,13 @@ class LockAnalysis:
         return facts if held == facts.held else replace(facts, held=held)
 
     def barrier(self, n: CfgNode) -> bool:
-        """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`)."""
-        return any(c.name in self.model.acquires for c in n.calls)
+        """Taking a lock orders this CPU after the previous holder's stores (see :func:`reviewkit.flow.engine.run`).
+        A property of the node, asked per state: read once."""
+        memo = self.__dict__.setdefault("_barrier_memo", {})
+        got = memo.get(n.id)
+        if got is None:
+            got = memo[n.id] = any(c.name in self.model.acquires for c in n.calls)
+        return got
 
     def ends_barrier(self, n: CfgNode) -> bool:
         """A release: a test after it is no longer the re-check under the lock just taken."""
@@ -329,6 +358,17 @@ class LockAnalysis:
         return group in self.nesting
 
     def branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
+        """The facts on edge ``label`` of ``n``, once per (node, label, facts): see :meth:`node`."""
+        if self.observe is not None:
+            return self._branch(n, label, facts)
+        memo = (n.id, label, facts, _witnesses(facts))
+        try:
+            return self._branch_memo[memo]
+        except KeyError:
+            got = self._branch_memo[memo] = self._branch(n, label, facts)
+            return got
+
+    def _branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
         if n.kind != K_COND or n.ast is None:
             return facts
         if self.result_var is not None and n.cond_key == self.result_var:
@@ -1339,3 +1379,18 @@ def _unsure(h: Held) -> Held:
 def _given(obj: str, args: set[str]) -> bool:
     """Is the lock's object ``obj`` (or an object it is a member of) one of the call's arguments?"""
     return any(obj == a or obj.startswith((a + "->", a + ".")) for a in args if a)
+
+
+def _witnesses(facts: Facts) -> Hashable:
+    """What :class:`Held` equality leaves out (line, call, scope, source text, hand-off) for each hold of
+    ``facts``, pending ones included: equal facts with other witnesses lead to other messages."""
+    got = facts.__dict__.get("_witnesses")  # (the engine passes one facts object to many states)
+    if got is not None:
+        return got
+    held = frozenset((h, h.line, h.call, h.scope, h.src, h.handoff) for h in facts.held) if facts.held else None
+    got = held
+    if facts.pending:
+        p = frozenset((q, q.held.line, q.held.call, q.held.scope, q.held.src, q.held.handoff) for q in facts.pending)
+        got = (held, p)
+    object.__setattr__(facts, "_witnesses", got)  # facts are immutable: their witnesses do not change
+    return got

@@ -25,8 +25,9 @@ is false), so a branch no configuration runs is no path.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from reviewkit.io import read_bounded
 
@@ -82,34 +83,67 @@ def header_noreturn(source: Path, text: str, tree: Path | None = None) -> frozen
 
 
 def _headers(source: Path, text: str, root: Path | None) -> list[Path]:
-    out: list[Path] = []
-    inside = root.resolve() if root is not None else source.parent.resolve()
+    out: dict[Path, None] = {}  # (ordered, no duplicates)
+    inside = _found(("resolved", root or source.parent), Path.resolve, root or source.parent) or source.parent
     for m in _LOCAL.finditer(text):
-        cand = (source.parent / m.group(1)).resolve()
-        # ``#include "../../../x.h"`` from a patch reads nothing outside the tree (or the file's directory)
-        if cand.is_relative_to(inside) and cand.is_file() and cand not in out:
-            out.append(cand)
+        cand = _found(("local", source.parent, m.group(1), inside), _local_header, source, m.group(1), inside)
+        if cand is not None:
+            out.setdefault(cand)
     if root is not None:
         arch = _arch_of(source, root)
         for m in _SYSTEM.finditer(text):
             name = m.group(1)
-            if name.startswith("asm/"):
-                places = [root / "arch" / arch / "include" / name] if arch else []
-                places.append(root / "include" / "asm-generic" / name[4:])
-            else:
-                places = [root / "include" / name]
-            found = next((p for p in places if p.is_file()), None)
-            if found is not None and found not in out:
-                out.append(found)
-    return out[:MAX_HEADERS]
+            found = _found(("system", root, arch, name), _system_header, root, arch, name)
+            if found is not None:
+                out.setdefault(found)
+    return list(out)[:MAX_HEADERS]
+
+
+_FOUND: dict[tuple[object, ...], Path | None] = {}
+_FOUND_MAX = 16384
+"""Where an ``#include`` of a directory resolves, per process like :data:`_ROOTS`: a scan's files include
+the same few hundred headers, and looking each up on disk per file was a tenth of reading them."""
+
+
+def _found(key: tuple[object, ...], look: Callable[..., Path | None], *args: Any) -> Path | None:
+    if key in _FOUND:
+        return _FOUND[key]
+    if len(_FOUND) >= _FOUND_MAX:
+        _FOUND.clear()
+    got = _FOUND[key] = look(*args)
+    return got
+
+
+def _local_header(source: Path, name: str, inside: Path) -> Path | None:
+    cand = (source.parent / name).resolve()
+    # ``#include "../../../x.h"`` from a patch reads nothing outside the tree (or the file's directory)
+    return cand if cand.is_relative_to(inside) and cand.is_file() else None
+
+
+def _system_header(root: Path, arch: str | None, name: str) -> Path | None:
+    if name.startswith("asm/"):
+        places = [root / "arch" / arch / "include" / name] if arch else []
+        places.append(root / "include" / "asm-generic" / name[4:])
+    else:
+        places = [root / "include" / name]
+    return next((p for p in places if p.is_file()), None)
 
 
 def _arch_of(source: Path, root: Path) -> str | None:
-    try:
-        parts = source.resolve().relative_to(root.resolve()).parts
-    except ValueError:
-        return None
-    return parts[1] if len(parts) > 2 and parts[0] == "arch" else None
+    """The ``arch/*`` directory ``source`` is under (None: elsewhere); the same for a directory's files."""
+    key = (source.parent, root)
+    if key not in _ARCH:
+        try:
+            parts = source.resolve().relative_to(root.resolve()).parts
+        except ValueError:
+            parts = ()
+        if len(_ARCH) >= _FOUND_MAX:
+            _ARCH.clear()
+        _ARCH[key] = parts[1] if len(parts) > 2 and parts[0] == "arch" else None
+    return _ARCH[key]
+
+
+_ARCH: dict[tuple[Path, Path], str | None] = {}
 
 
 def _tree_root(start: Path) -> Path | None:
