@@ -151,7 +151,6 @@ class CFG:
         if self._live is not None:
             return self._live
         reads: dict[int, set[str]] = {}
-        preds: dict[int, list[CfgNode]] = {n.id: [] for n in self.nodes}
         returned: set[str] = set()
         for n in self.nodes:
             own: set[str] = set()
@@ -167,28 +166,36 @@ class CFG:
             if named and named[0].type == "identifier":  # summaries read the returned value off the exit
                 returned.add(n.text[6:].strip(" ;\t\n"))
             reads[n.id] = own
-            for s, _label in n.succs:
-                preds.setdefault(s.id, []).append(n)
         reads.setdefault(self.exit.id, set()).update(returned)
-        # a key is live wherever a path leads to a node reading it: walk back from its readers, once per key
-        # (a function reads few keys; most nodes read none, and then share one empty set)
-        readers: dict[str, list[int]] = {}
+        # a key is live wherever a path leads to a node reading it: a backward union to a fixed point, one
+        # bit per key (a function reads few keys, most nodes read none; equal sets are shared)
+        bits: dict[str, int] = {}
+        mask: dict[int, int] = {}
         for nid, own in reads.items():
+            m = 0
             for key in own:
-                readers.setdefault(key, []).append(nid)
-        live: dict[int, set[str]] = {}
-        for key, start in readers.items():
-            todo = list(start)
-            marked = set(todo)
-            while todo:
-                nid = todo.pop()
-                live.setdefault(nid, set()).add(key)
-                for p in preds.get(nid, ()):
-                    if p.id not in marked:
-                        marked.add(p.id)
-                        todo.append(p.id)
+                m |= 1 << bits.setdefault(key, len(bits))
+            mask[nid] = m
         none: frozenset[str] = frozenset()
-        self._live = {k: frozenset(live[k]) if k in live else none for k in reads}
+        if not bits:
+            self._live = dict.fromkeys(reads, none)
+            return self._live
+        changed = True
+        while changed:  # (ids grow from a statement's successors to it, as in ``nodes``: few passes)
+            changed = False
+            for n in self.nodes:
+                m = before = mask[n.id]
+                for succ, _label in n.succs:
+                    m |= mask.get(succ.id, 0)
+                if m != before:
+                    mask[n.id] = m
+                    changed = True
+        names = sorted(bits, key=bits.__getitem__)
+        sets: dict[int, frozenset[str]] = {0: none}
+        for m in set(mask.values()):
+            if m not in sets:
+                sets[m] = frozenset(name for i, name in enumerate(names) if m >> i & 1)
+        self._live = {k: sets[mask[k]] for k in reads}
         return self._live
 
     def cond_ids(self, key: str) -> frozenset[str]:

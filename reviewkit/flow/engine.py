@@ -238,16 +238,22 @@ def run(cfg: CFG, analysis: Analysis, budget: int = BUDGET) -> RunResult:
 
 
 def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunResult:
+    # (the loop runs once per state, 10^5 times a directory: the node's fixed properties are read into
+    # locals, and a helper is called only when its input is not empty)
     start = State(analysis.initial(cfg))
     work: deque[tuple[CfgNode, State, CfgNode | None]] = deque([(cfg.entry, start, None)])
     seen: dict[tuple[int, Any, Any, Any], list[frozenset[tuple[str, bool]]]] = {}
     exits_seen: set[tuple[int, State]] = set()
     barrier = getattr(analysis, "barrier", None)
+    transfer, on_branch = analysis.node, analysis.branch
     live = cfg.live()
+    recorded = _recorded(cfg)
     processed = 0
+    pop, push = work.popleft, work.append
     while work:
-        node, state, prev = work.popleft()
-        if node.kind == K_EXIT:
+        node, state, prev = pop()
+        kind = node.kind
+        if kind == K_EXIT:
             # one record per (exit statement, state): which return keeps a lock matters to the rules
             via = prev or node
             if (via.id, state) not in exits_seen:
@@ -267,7 +273,7 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
         processed += 1
         if processed > budget:
             return RunResult(False, processed)
-        if not exact_loops and node.kind == K_LOOP and node.loop_writes:
+        if not exact_loops and kind == K_LOOP and node.loop_writes:
             # (exact: the back edge arrives through the body's nodes, each of which forgot what it
             # assigns, so a loop-carried flag such as ``mmap_locked`` keeps its meaning)
             state = State(
@@ -277,53 +283,75 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
                 signs.forget(state.signs, node.loop_writes),
                 state.trail,
             )
+        conds, vals = state.conds, state.vals
         if (
-            (state.conds or state.vals)
+            (conds or vals)
             and (derefs := node.derefs if node.derefs is not None else node_derefs(cfg, node))
-            and any((d, False) in state.conds or (d, "NULL") in state.vals or (d, "0") in state.vals for d in derefs)
+            and any((d, False) in conds or (d, "NULL") in vals or (d, "0") in vals for d in derefs)
         ):
             continue  # ``pcp->lock`` where the path knows ``pcp`` is NULL: no such path runs
-        facts = analysis.node(node, state.facts)
+        facts = transfer(node, state.facts)
         if facts is None:
             continue
-        conds = _forget(state.conds, cfg, node.rebinds, node.steps)
+        if conds and node.rebinds:
+            conds = _forget(conds, cfg, node.rebinds, node.steps)
         if conds and barrier is not None and barrier(node):
             retest = _retested(node, ends=getattr(analysis, "ends_barrier", None))
             conds = frozenset(c for c in conds if c[0] not in retest or cfg.is_private(c[0]))
         # unseen code may store anything: a constant stored before a gap says nothing after it
-        vals = frozenset() if node.kind == K_GAP else _assign(state.vals, node)
-        known = signs.forget(state.signs, node.writes)
+        if kind == K_GAP:
+            vals = frozenset()
+        elif node.writes:
+            vals = _assign(vals, node)
+        known = state.signs
+        if known and node.writes:
+            known = signs.forget(known, node.writes)
         if node.assigns:
             known = signs.stored(known, node.assigns)
-        for succ, label in _feasible(node, conds, vals):
+        branching = kind in (K_COND, K_SWITCH)
+        record = recorded[node.id]
+        for succ, label in _feasible(node, conds, vals) if branching else node.succs:
             edge_signs = known
-            if node.sign is not None and node.kind == K_COND:
+            if node.sign is not None and kind == K_COND:
                 narrowed = signs.narrow(known, node.sign, bool(label))
                 if narrowed is None:
                     continue  # ``ret`` nonzero, not negative and not positive: no such path
                 edge_signs = narrowed
             out = facts
-            if node.kind in (K_COND, K_SWITCH):
-                out = analysis.branch(node, label, facts)
+            if branching:
+                out = on_branch(node, label, facts)
                 if out is None:
                     continue
             new_conds = conds
-            if node.kind == K_COND and node.remember and node.cond_key is not None:
+            if kind == K_COND and node.remember and node.cond_key is not None:
                 new_conds = conds | {(node.cond_key, bool(label) != node.negated)}
             elif node.assume is not None and (node.assume[0], not node.assume[1]) not in conds:
                 new_conds = conds | {node.assume}  # a break out of a counted loop: it had not run out
-            elif node.kind == K_SWITCH and node.compare is not None:
+            elif kind == K_SWITCH and node.compare is not None:
                 new_conds = conds | case_truths(node, label)
             keep = live[succ.id]
-            trail = (state.trail, node, label) if _worth_recording(node) else state.trail
-            work.append(
+            push(
                 (
                     succ,
-                    State(out, _live(new_conds, keep), _live(vals, keep), _live(edge_signs, keep), trail),
+                    State(
+                        out,
+                        _live(new_conds, keep) if new_conds else new_conds,
+                        _live(vals, keep) if vals else vals,
+                        _live(edge_signs, keep) if edge_signs else edge_signs,
+                        (state.trail, node, label) if record else state.trail,
+                    ),
                     node,
                 )
             )
     return RunResult(True, processed)
+
+
+def _recorded(cfg: CFG) -> dict[int, bool]:
+    """Per node: does a path's trail record it (:func:`_worth_recording`)?  Read once per graph."""
+    got = cfg.__dict__.get("_rk_recorded")
+    if got is None:
+        got = cfg.__dict__["_rk_recorded"] = {n.id: _worth_recording(n) for n in cfg.nodes}
+    return got
 
 
 def _live(facts: frozenset[tuple[str, Any]], keep: frozenset[str]) -> frozenset[tuple[str, Any]]:

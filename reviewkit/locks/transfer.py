@@ -1384,6 +1384,8 @@ def _given(obj: str, args: set[str]) -> bool:
 def _witnesses(facts: Facts) -> Hashable:
     """What :class:`Held` equality leaves out (line, call, scope, source text, hand-off) for each hold of
     ``facts``, pending ones included: equal facts with other witnesses lead to other messages."""
+    if not facts.held and not facts.pending:
+        return None
     got = facts.__dict__.get("_witnesses")  # (the engine passes one facts object to many states)
     if got is not None:
         return got
