@@ -1,11 +1,11 @@
 """``reviewkit scan`` of one kernel directory, one process, cold, against a bare tree-sitter parse of it.
 
-    python bench/scan_speed.py BASE_REV [NEW_REV] [--dir mm] [--rounds 2] [--profile FILE]
+    python bench/scan_speed.py BASE_REV [NEW_REV] [--dir mm] [--rounds 2] [--rule ID]... [--profile FILE]
 
 Per round: the bare parse (a fresh interpreter that reads every .c file and
 parses it with tree-sitter-c, nothing else), then ``scan --no-cache -j 1 -f
-json`` of the baseline and of the new revision.  CPU is user+system of the
-child (medians over rounds).  The two JSON reports are compared with
+json`` of the baseline and of the new revision (``--rule``: only those rules, on both
+sides).  CPU is user+system of the child (medians over rounds).  The two JSON reports are compared with
 timing fields dropped: a speed change must not change a finding.
 ``--profile`` writes a cProfile of the new revision's scan (not timed).
 """
@@ -43,6 +43,7 @@ def main() -> int:
     ap.add_argument("new", nargs="?", default=".")
     ap.add_argument("--dir", default="mm", help="directory of the kernel tree (default mm)")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rule", action="append", default=[], help="scan with this rule only (repeatable)")
     ap.add_argument("--profile", type=Path)
     args = ap.parse_args()
     target = KERNEL / args.dir
@@ -59,6 +60,7 @@ def main() -> int:
                     out = base / f"{name}.json"
                     with out.open("w") as fh:
                         argv = [sys.executable, "-m", "reviewkit", "scan", str(target), "--no-cache", "-j", "1"]
+                        argv += [f"--rule={rule}" for rule in args.rule]
                         got[name].append(run([*argv, "-q", "-f", "json"], site=site, stdout=fh))
                     reports[name] = json.dumps(scrub(json.loads(out.read_text())), sort_keys=True)
             ref = statistics.median(s.cpu for s in got["parse"])

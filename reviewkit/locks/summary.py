@@ -23,13 +23,13 @@ from reviewkit.locks.aliases import call_aliases, expanded
 from reviewkit.locks.analysis import analyse
 from reviewkit.locks.model import CALLED, LockModel, LockResult, Summary, lock_key, member_key
 from reviewkit.locks.syntax import (
-    _ANNOT,
     _IDENT,
     _TAKING_NAME,
     _VAR,
     FactSource,
     Uncached,
     _params,
+    annotated,
     canonical,
     lock_annotations,
 )
@@ -79,13 +79,13 @@ def summarise(
     known = frozenset(summaries)
 
     def touches(fv: FunctionView) -> bool:
-        return bool(_ANNOT.search(fv.text) or model.mentioned(fv.text) or (known and model.calls_any(fv.text, known)))
+        return bool(annotated(fv.text) or model.mentioned(fv.text) or (known and model.calls_any(fv.text, known)))
 
     # text checks first: touching fv.function parses the function
     whole = [fv for fv in views if not fv.fragment and touches(fv)]
     whole = [fv for fv in whole if fv.function is not None]
     for fv in whole:
-        if not _ANNOT.search(fv.text):
+        if not annotated(fv.text):
             continue
         s = annotated_summary(fv, model.contexts)
         if s is not None:
@@ -369,7 +369,7 @@ def _summary_of(
     :func:`_held_on_entry`).
     """
     s = _body_summary(fv, kernel, model, summaries, facts)
-    if _ANNOT.search(fv.text):
+    if annotated(fv.text):
         s = _with_annotations(fv, s, model, facts)
     if s is None:
         return None

@@ -24,6 +24,13 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 _VAR = re.compile(r"(?<![\w>.])[A-Za-z_]\w*")
 """Identifiers of a lock expression that are variables: ``pvmw`` in ``pvmw->ptl``, not the member ``ptl``."""
 _ANNOT = re.compile(r"\b(__cond_acquires|__acquires|__releases|__must_hold)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_ANNOT_WORDS = ("__acquires", "__releases", "__must_hold", "__cond_acquires")
+
+
+def annotated(text: str) -> bool:
+    """Does ``text`` carry a lock annotation (:data:`_ANNOT`)?  Substring tests first: the summaries ask
+    this of every function, and few have one."""
+    return any(w in text for w in _ANNOT_WORDS) and _ANNOT.search(text) is not None
 
 
 def lock_annotations(fv: FunctionView, contexts: frozenset[str] = frozenset()) -> dict[str, list[str]]:

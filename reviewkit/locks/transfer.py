@@ -93,6 +93,10 @@ _LEVEL = re.compile(r"^(?:[A-Z][A-Z0-9_]*|\d+|0x[0-9a-fA-F]+)$")
 """A flags argument that is a constant: an interrupt level, not a state some save put in a variable."""
 
 
+_Step = tuple["Facts | None", tuple[tuple[Any, Any], ...]]
+"""A memoised transfer step: its result and what it recorded (``(key, event)``; ``(None, key)`` acquired)."""
+
+
 class LockAnalysis:
     """Transfer function of lock facts (see :mod:`reviewkit.flow.engine` for the protocol)."""
 
@@ -135,8 +139,10 @@ class LockAnalysis:
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
         self._restale_memo: dict[tuple[int, str, bool, bool], bool] = {}
-        self._node_memo: dict[tuple[int, Facts, Hashable], Facts | None] = {}
-        self._branch_memo: dict[tuple[int, Any, Facts, Hashable], Facts | None] = {}
+        self._node_memo: dict[tuple[int, Facts, Hashable], _Step] = {}
+        self._branch_memo: dict[tuple[int, Any, Facts, Hashable], _Step] = {}
+        self._log: list[tuple[Any, Any]] | None = None
+        """What the step being memoised records (:meth:`_event`, :meth:`_acquired`), None outside one."""
         """The transfer's results per (node, facts) and (node, label, facts): see :meth:`node`."""
         """Whether a node renames a hold's key, by (node, key, held on entry, inferred): asked per state."""
         self._caller_params: frozenset[str] | None = None
@@ -182,8 +188,8 @@ class LockAnalysis:
         self.exits = []
         self.events = {}
         self.acquired_keys = set()
-        self._node_memo.clear()  # (what the repeats skip recording was forgotten just now)
-        self._branch_memo.clear()
+        # (the transfer's memo stays: a step replays what it recorded, so the coarse pass meets the
+        # exact pass's steps again at the cost of a lookup)
 
     def initial(self, cfg: Any) -> Hashable:
         held = set()
@@ -200,19 +206,21 @@ class LockAnalysis:
 
         The engine reaches a node with the same lock facts many times (the states differ in branch
         truths and stored constants, which this transfer never reads): about two calls in three repeat
-        one already made.  What a call records (events, first writer wins; acquired keys) is the same
-        each time, so the repeat may be skipped; an observer sees every call, so it turns this off.
+        one already made.  What a call records (events, first writer wins; acquired keys) is kept with
+        its result and recorded again on a repeat, so the memo outlives a restart of the run (the
+        coarse pass after the exact one); an observer sees every call, so it turns this off.
         The key includes each hold's witnesses (where it was taken, as written), which equality leaves
         out: a message quotes the path's own acquire, never an equal one's.
         """
         if self.observe is not None:
             return self._node(n, facts)
         memo = (n.id, facts, _witnesses(facts))
-        try:
-            return self._node_memo[memo]
-        except KeyError:
-            got = self._node_memo[memo] = self._node(n, facts)
-            return got
+        hit = self._node_memo.get(memo)
+        if hit is not None:
+            return self._replayed(hit)
+        got = self._recorded(self._node, n, facts)
+        self._node_memo[memo] = got
+        return got[0]
 
     def _node(self, n: CfgNode, facts: Facts) -> Facts | None:
         if n.kind == K_GAP:
@@ -339,18 +347,7 @@ class LockAnalysis:
         """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
         rel = self._relevance.get(n.id)
         if rel is None:
-            rel = any(
-                c.name in self.model.acquires
-                or c.name in self.model.releases
-                or c.name in self.summaries
-                or c.name in self.model.irq_disables
-                or c.name in self.model.markers
-                or c.name in self.model.may_drop
-                or _RELEASING_NAME.search(c.name)
-                or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
-                or (c.name not in self.model.queries and any(_HANDS_OFF.search(a) for a in c.args))
-                for c in n.calls
-            )
+            rel = any(c.name in self.summaries for c in n.calls) or _model_relevant(n, self.model)
             self._relevance[n.id] = rel
         return rel
 
@@ -362,11 +359,45 @@ class LockAnalysis:
         if self.observe is not None:
             return self._branch(n, label, facts)
         memo = (n.id, label, facts, _witnesses(facts))
+        hit = self._branch_memo.get(memo)
+        if hit is not None:
+            return self._replayed(hit)
+        got = self._recorded(self._branch, n, label, facts)
+        self._branch_memo[memo] = got
+        return got[0]
+
+    def _recorded(self, step: Callable[..., Facts | None], *args: Any) -> _Step:
+        """``step(*args)`` with what it recorded (events, acquired keys), for :meth:`_replayed`."""
+        outer, self._log = self._log, []
         try:
-            return self._branch_memo[memo]
-        except KeyError:
-            got = self._branch_memo[memo] = self._branch(n, label, facts)
-            return got
+            got = step(*args)
+            log = tuple(self._log)
+        finally:
+            if outer is not None:
+                outer.extend(self._log)
+            self._log = outer
+        return got, log
+
+    def _replayed(self, hit: _Step) -> Facts | None:
+        """A memoised step: what it recorded is recorded again (a no-op unless a restart forgot it)."""
+        got, log = hit
+        for key, value in log:
+            if key is None:
+                self._acquired(value)
+            else:
+                self._event(key, value)
+        return got
+
+    def _event(self, key: tuple[Any, ...], event: Event) -> None:
+        """Record ``event`` under ``key`` unless one is there (the first path to it names it)."""
+        self.events.setdefault(key, event)
+        if self._log is not None:
+            self._log.append((key, event))
+
+    def _acquired(self, key: str) -> None:
+        self.acquired_keys.add(key)
+        if self._log is not None:
+            self._log.append((None, key))
 
     def _branch(self, n: CfgNode, label: Any, facts: Facts) -> Facts | None:
         if n.kind != K_COND or n.ast is None:
@@ -523,9 +554,15 @@ class LockAnalysis:
         self.exits.append(ExitRecord(via, state))
 
     def _elements(self) -> Elements:
+        """The function's lock-all/unlock-all loops (a reading of the syntax and the model): kept on the
+        graph, which every analysis of the function shares."""
         got = self.__dict__.get("_indexed_elements")
         if got is None:
-            got = self.__dict__["_indexed_elements"] = Elements(self.fv, self.model)
+            per_model = self._graph().__dict__.setdefault("_rk_elements", {})
+            hit = per_model.get(id(self.model))
+            if hit is None or hit[0] is not self.model:
+                hit = per_model[id(self.model)] = (self.model, Elements(self.fv, self.model))
+            got = self.__dict__["_indexed_elements"] = hit[1]
         return got
 
     def _stored_here(self, n: CfgNode, held: frozenset[Held], call: Call | None = None) -> frozenset[str]:
@@ -921,7 +958,7 @@ class LockAnalysis:
         return False
 
     def _acquire(self, n: CfgNode, hold: Held, held: set[Held]) -> None:
-        self.acquired_keys.add(hold.key)
+        self._acquired(hold.key)
         at = next((c.node.start_byte for c in n.calls if c.line == hold.line), None)
         for h in [h for h in held if h.entry == GUARDED and h.key == hold.key and h.scope is not None]:
             if at is None or h.scope is None or not h.scope[0] <= at < h.scope[1]:
@@ -950,7 +987,7 @@ class LockAnalysis:
             held.add(replace(same, count=min(same.count + 1, NEST_CAP)))
             return
         line = hold.line or 0
-        self.events.setdefault(
+        self._event(
             ("double", hold.key, line), Event("double-acquire", line, hold.key, hold.call, same.line, src=hold.src)
         )
 
@@ -1039,7 +1076,7 @@ class LockAnalysis:
             if done is not None:
                 # released on this very path, nothing since could have retaken it (a callee that may makes
                 # the record stale): provable even after unseen code earlier on the path
-                self.events.setdefault(
+                self._event(
                     ("double-release", key, line),
                     Event(
                         "double-release",
@@ -1052,14 +1089,14 @@ class LockAnalysis:
                     ),
                 )
             elif not unseen and not candidates:
-                self.events.setdefault(
+                self._event(
                     ("orphan", key, line), Event("orphan-release", line, key, call.name, src=self._src(call, None))
                 )
             return
         if match.entry == GUARDED:
             held.discard(match)
             if match.scope is not None and match.scope[0] <= call.node.start_byte < match.scope[1]:
-                self.events.setdefault(
+                self._event(
                     ("double-release", key, line),
                     Event("double-release", line, key, call.name, match.line, GUARDED, src=self._src(call, None)),
                 )
@@ -1263,9 +1300,7 @@ class LockAnalysis:
                 self._flags_event(call, line, key, match, flags)
             return
         if saved and "irq" in variants:
-            self.events.setdefault(
-                ("variant", key, line), Event("wrong-variant", line, key, call.name, match.line, match.call)
-            )
+            self._event(("variant", key, line), Event("wrong-variant", line, key, call.name, match.line, match.call))
             return
         if saved:  # a plain unlock: interrupts stay as they are until the flags are restored
             if not any(h.key == "irq" and h.count and h.flags == match.flags for h in held):
@@ -1283,7 +1318,7 @@ class LockAnalysis:
             self._flags_event(call, line, key, irq, flags)
 
     def _flags_event(self, call: Call, line: int, key: str, saved: Held, flags: str) -> None:
-        self.events.setdefault(
+        self._event(
             ("flags", key, line),
             Event("flags-mismatch", line, key, call.name, saved.line, f"{saved.flags}|{flags}"),
         )
@@ -1396,3 +1431,26 @@ def _witnesses(facts: Facts) -> Hashable:
         got = (held, p)
     object.__setattr__(facts, "_witnesses", got)  # facts are immutable: their witnesses do not change
     return got
+
+
+def _model_relevant(n: CfgNode, model: LockModel) -> bool:
+    """Does a call of ``n`` touch locks by the model alone (the lock API, interrupt and context calls, a
+    releasing or taking name, a lock handed off in an argument)?  Kept on the node per model: every
+    analysis of the function asks, with its own summaries."""
+    memo = n.__dict__.setdefault("_rk_relevant", {})
+    hit = memo.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    rel = any(
+        c.name in model.acquires
+        or c.name in model.releases
+        or c.name in model.irq_disables
+        or c.name in model.markers
+        or c.name in model.may_drop
+        or _RELEASING_NAME.search(c.name)
+        or ("lock" in c.name and _TAKING_NAME.search(c.name) is not None)
+        or (c.name not in model.queries and any(_HANDS_OFF.search(a) for a in c.args))
+        for c in n.calls
+    )
+    memo[id(model)] = (model, rel)
+    return rel

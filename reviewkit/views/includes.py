@@ -25,7 +25,7 @@ is false), so a branch no configuration runs is no path.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ must not keep every header's)."""
 _CONST_CACHE: dict[tuple[str, int, int], tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]] = {}
 MAX_HEADER_BYTES = 400_000
 
-_CACHE: dict[tuple[str, int, int], tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
+_CACHE: dict[tuple[str, int, int], tuple[frozenset[str], dict[str, tuple[str, ...]]]] = {}
 _ROOTS: dict[Path, Path | None] = {}
 
 
@@ -68,18 +68,28 @@ def header_noreturn(source: Path, text: str, tree: Path | None = None) -> frozen
         return frozenset()
     root = tree if tree is not None else _tree_root(source.parent)
     names: set[str] = set()
-    macros: list[tuple[str, str]] = []
+    indexes: list[Mapping[str, tuple[str, ...]]] = []
     for header in _headers(source, text, root):
-        found, defs = _read(header)
+        found, by_callee = _read(header)
         names |= found
-        macros.extend(defs)
-    macros.extend((m.group(1), m.group(2)) for m in _MACRO.finditer(text))
+        indexes.append(by_callee)
+    indexes.append(_by_callee((m.group(1), m.group(2)) for m in _MACRO.finditer(text)))
+    frontier = set(names)
     for _ in range(3):  # a macro over a macro over the declaration
-        more = {name for name, callee in macros if callee in names and name not in names}
+        more = {name for index in indexes for callee in frontier for name in index.get(callee, ()) if name not in names}
         if not more:
             break
         names |= more
+        frontier = more  # (a macro over an older name was found the round that name was)
     return frozenset(names)
+
+
+def _by_callee(macros: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """The macros that are one call, by the name they call: what a file's closure looks up."""
+    out: dict[str, list[str]] = {}
+    for name, callee in macros:
+        out.setdefault(callee, []).append(name)
+    return {callee: tuple(names) for callee, names in out.items()}
 
 
 def _headers(source: Path, text: str, root: Path | None) -> list[Path]:
@@ -169,17 +179,17 @@ def _tree_root(start: Path) -> Path | None:
     return got
 
 
-def _read(path: Path) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+def _read(path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
     try:
         st = path.stat()
     except OSError:
-        return frozenset(), ()
+        return frozenset(), {}
     key = (str(path), st.st_size, int(st.st_mtime_ns))
     got = _CACHE.get(key)
     if got is not None:
         return got
     if st.st_size > MAX_HEADER_BYTES:
-        got = (frozenset(), ())
+        got = (frozenset(), {})
     else:
         try:
             data = read_bounded(path, MAX_HEADER_BYTES)
@@ -187,7 +197,7 @@ def _read(path: Path) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
             data = b""
         text = data.decode("utf-8", "replace")
         found = frozenset(m.group(1) or m.group(2) for m in _DECL.finditer(text)) if "noreturn" in text else frozenset()
-        got = (found, tuple((m.group(1), m.group(2)) for m in _MACRO.finditer(text)))
+        got = (found, _by_callee((m.group(1), m.group(2)) for m in _MACRO.finditer(text)))
     _CACHE[key] = got
     return got
 
