@@ -117,6 +117,10 @@ class CFG:
     _private: frozenset[str] | None = field(default=None, repr=False)
     _callees: frozenset[str] | None = field(default=None, repr=False)
     _live: dict[int, frozenset[str]] | None = field(default=None, repr=False)
+    readings: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Per-graph memos of the analyses that explore it (each owns its keys): a reading of the function
+    that every analysis of it asks for is made once per graph, which :class:`reviewkit.facts.Facts`
+    builds once per run."""
 
     def forgotten(self, key: str, rebinds: frozenset[str]) -> bool:
         """Does a node rebinding ``rebinds`` change what condition ``key`` tests?

@@ -348,9 +348,9 @@ def _run(cfg: CFG, analysis: Analysis, budget: int, exact_loops: bool) -> RunRes
 
 def _recorded(cfg: CFG) -> dict[int, bool]:
     """Per node: does a path's trail record it (:func:`_worth_recording`)?  Read once per graph."""
-    got = cfg.__dict__.get("_rk_recorded")
+    got = cfg.readings.get("recorded")
     if got is None:
-        got = cfg.__dict__["_rk_recorded"] = {n.id: _worth_recording(n) for n in cfg.nodes}
+        got = cfg.readings["recorded"] = {n.id: _worth_recording(n) for n in cfg.nodes}
     return got
 
 

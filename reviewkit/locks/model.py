@@ -9,12 +9,15 @@ logic, so a reader (or a rule through :mod:`reviewkit.api`) can learn the
 vocabulary without reading the analysis.
 """
 
+# size: one vocabulary of plain types (families, holds, facts, events, summaries) plus the memoised pre-checks
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any
 
 from reviewkit.flow.engine import CfgNode, State
@@ -305,24 +308,10 @@ class Held:
     (:mod:`reviewkit.locks.copies`)."""
 
     def __hash__(self) -> int:
-        # (computed once: a hold is hashed for every state and memo it is part of; same fields as ``==``)
+        # (computed once: a hold is hashed for every state and memo it is part of; the fields ``==`` reads)
         got = self.__dict__.get("_hash")
         if got is None:
-            got = hash(
-                (
-                    self.key,
-                    self.group,
-                    self.variant,
-                    self.flags,
-                    self.new,
-                    self.count,
-                    self.stale,
-                    self.entry,
-                    self.maybe_dropped,
-                    self.stored,
-                    self.also,
-                )
-            )
+            got = hash(_HELD_COMPARED(self))
             object.__setattr__(self, "_hash", got)
         return got
 
@@ -334,6 +323,9 @@ class Held:
         if self.key in ("rcu", "rcu_bh", "rcu_sched", "preempt", "irq", "rtnl_mutex", "cpus_read", "online_mems"):
             return f"{self.call}()"
         return f"{self.call}({self.key})" if self.call else f"`{self.key}`"
+
+
+_HELD_COMPARED = attrgetter(*(f.name for f in fields(Held.__wrapped__) if f.compare))  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

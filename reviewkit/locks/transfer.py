@@ -347,7 +347,7 @@ class LockAnalysis:
         """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
         rel = self._relevance.get(n.id)
         if rel is None:
-            rel = any(c.name in self.summaries for c in n.calls) or _model_relevant(n, self.model)
+            rel = any(c.name in self.summaries for c in n.calls) or _model_relevant(self._graph(), n, self.model)
             self._relevance[n.id] = rel
         return rel
 
@@ -558,10 +558,10 @@ class LockAnalysis:
         graph, which every analysis of the function shares."""
         got = self.__dict__.get("_indexed_elements")
         if got is None:
-            per_model = self._graph().__dict__.setdefault("_rk_elements", {})
-            hit = per_model.get(id(self.model))
+            readings = self._graph().readings
+            hit = readings.get(("lock-elements", id(self.model)))
             if hit is None or hit[0] is not self.model:
-                hit = per_model[id(self.model)] = (self.model, Elements(self.fv, self.model))
+                hit = readings[("lock-elements", id(self.model))] = (self.model, Elements(self.fv, self.model))
             got = self.__dict__["_indexed_elements"] = hit[1]
         return got
 
@@ -1433,14 +1433,16 @@ def _witnesses(facts: Facts) -> Hashable:
     return got
 
 
-def _model_relevant(n: CfgNode, model: LockModel) -> bool:
+def _model_relevant(cfg: CFG, n: CfgNode, model: LockModel) -> bool:
     """Does a call of ``n`` touch locks by the model alone (the lock API, interrupt and context calls, a
-    releasing or taking name, a lock handed off in an argument)?  Kept on the node per model: every
+    releasing or taking name, a lock handed off in an argument)?  Kept with the graph per model: every
     analysis of the function asks, with its own summaries."""
-    memo = n.__dict__.setdefault("_rk_relevant", {})
-    hit = memo.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
+    memo = cfg.readings.setdefault(("lock-relevant", id(model)), (model, {}))
+    if memo[0] is not model:
+        memo = cfg.readings[("lock-relevant", id(model))] = (model, {})
+    hit = memo[1].get(n.id)
+    if hit is not None:
+        return hit
     rel = any(
         c.name in model.acquires
         or c.name in model.releases
@@ -1452,5 +1454,5 @@ def _model_relevant(n: CfgNode, model: LockModel) -> bool:
         or (c.name not in model.queries and any(_HANDS_OFF.search(a) for a in c.args))
         for c in n.calls
     )
-    memo[id(model)] = (model, rel)
+    memo[1][n.id] = rel
     return rel
