@@ -347,9 +347,22 @@ class LockAnalysis:
         """Does any call of ``n`` touch locks (model, summaries, hand-offs)?  Cached per node."""
         rel = self._relevance.get(n.id)
         if rel is None:
-            rel = any(c.name in self.summaries for c in n.calls) or _model_relevant(self._graph(), n, self.model)
+            rel = n.id in self._model_relevant() or any(c.name in self.summaries for c in n.calls)
             self._relevance[n.id] = rel
         return rel
+
+    def _model_relevant(self) -> frozenset[int]:
+        """The nodes whose calls touch locks by the model alone (:func:`_model_relevant`), read for the
+        whole graph once per model and kept with it: every analysis of the function asks."""
+        got = self.__dict__.get("_model_relevant_ids")
+        if got is None:
+            cfg = self._graph()
+            hit = cfg.readings.get(("lock-relevant", id(self.model)))
+            if hit is None or hit[0] is not self.model:
+                ids = frozenset(n.id for n in cfg.nodes if n.calls and _model_relevant(n, self.model))
+                hit = cfg.readings[("lock-relevant", id(self.model))] = (self.model, ids)
+            got = self.__dict__["_model_relevant_ids"] = hit[1]
+        return got
 
     def _nests(self, group: str) -> bool:
         return group in self.nesting
@@ -1433,17 +1446,10 @@ def _witnesses(facts: Facts) -> Hashable:
     return got
 
 
-def _model_relevant(cfg: CFG, n: CfgNode, model: LockModel) -> bool:
+def _model_relevant(n: CfgNode, model: LockModel) -> bool:
     """Does a call of ``n`` touch locks by the model alone (the lock API, interrupt and context calls, a
-    releasing or taking name, a lock handed off in an argument)?  Kept with the graph per model: every
-    analysis of the function asks, with its own summaries."""
-    memo = cfg.readings.setdefault(("lock-relevant", id(model)), (model, {}))
-    if memo[0] is not model:
-        memo = cfg.readings[("lock-relevant", id(model))] = (model, {})
-    hit = memo[1].get(n.id)
-    if hit is not None:
-        return hit
-    rel = any(
+    releasing or taking name, a lock handed off in an argument)?"""
+    return any(
         c.name in model.acquires
         or c.name in model.releases
         or c.name in model.irq_disables
@@ -1454,5 +1460,3 @@ def _model_relevant(cfg: CFG, n: CfgNode, model: LockModel) -> bool:
         or (c.name not in model.queries and any(_HANDS_OFF.search(a) for a in c.args))
         for c in n.calls
     )
-    memo[1][n.id] = rel
-    return rel
