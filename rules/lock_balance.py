@@ -481,8 +481,8 @@ def _pre_signatures(
 def _mentions_locks(ctx: ReviewContext, fv: FunctionView, model: LockModel, summaries: dict[str, Any]) -> bool:
     names = model.acquires.keys() | model.releases.keys() | summaries.keys()
     if not model.calls_any(fv.text, names):
-        # (a call of the graph is a ``name(`` of the text: a wrapper's name as a word only, given as a
-        # callback or in a comment, builds no graph; the headers' wrappers made that common)
+        # (a wrapper's name as a word only, given as a callback or in a comment, builds no graph: the
+        # headers' wrappers made such words common; a call the parser sees is a call of the text)
         return False
     return any(c.name in names for n in ctx.facts.cfg(fv).nodes for c in n.calls)
 

@@ -51,3 +51,28 @@ def test_local_include_outside_the_tree_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "outside.h").write_text("void outside_die(void) __noreturn;\n")
     up = "../" * len(source.parent.relative_to(tmp_path).parts)
     assert header_noreturn(source, f'#include "{up}outside.h"\n#include "local.h"\n') == {"__oar_panic", "oar_panic"}
+
+
+def test_lookups_are_remembered_only_for_headers_found(tmp_path: Path) -> None:
+    """A process that lives on (the review session) sees a header created after its first look."""
+    source = tmp_path / "a.c"
+    text = '#include "late.h"\n'
+    assert header_noreturn(source, text) == frozenset()
+    (tmp_path / "late.h").write_text("void late_die(void) __noreturn;\n")
+    assert header_noreturn(source, text) == {"late_die"}
+    (tmp_path / "late.h").unlink()
+    assert header_noreturn(source, text) == frozenset()  # a header gone since reads as empty
+
+
+def test_a_linked_file_gets_the_arch_of_its_target(tmp_path: Path) -> None:
+    """The architecture is the resolved file's, not that of the directory the link sits in."""
+    fault = _tree(tmp_path)
+    fault.write_text("")
+    (tmp_path / "drivers").mkdir()
+    plain, linked = tmp_path / "drivers" / "plain.c", tmp_path / "drivers" / "linked.c"
+    plain.write_text("")
+    linked.symlink_to(fault)
+    text = "#include <asm/traps.h>\n"
+    assert header_noreturn(plain, text) == {"generic_terminate"}
+    assert header_noreturn(linked, text) == {"oar_terminate"}
+    assert header_noreturn(plain, text) == {"generic_terminate"}

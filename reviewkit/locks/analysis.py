@@ -121,7 +121,7 @@ def analyse(
     if short is not None and budget == short.budget:
         return short.result  # the same run ran out of the same budget before (a summary asked twice)
     raw = memo.get((memo_key, "raw")) if memo_key is not None else None
-    if raw is not None and not infer and (budget is None or budget >= raw.budget):
+    if raw is not None and not infer and budget == raw.budget:
         return raw.result  # a summary asked again (its second round): the same run without inference
     if raw is not None and infer and (budget is None or budget >= raw.budget):
         # the summary pass ran this without inference: only the re-run with the caller's locks is left

@@ -67,8 +67,10 @@ _SEEN_MAX = 4096
 The memo serves one file (its summaries and its check ask about the same
 functions); the model now lives as long as a scan worker, and keeping every
 function text of every file seen would hold tens of MB per worker."""
-CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
-"""A called name: what the lock API pattern used to match (``spin_lock (``, across a newline)."""
+CALLED = re.compile(r"\b([A-Za-z_]\w*)(?:\s|\\\n|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*)*+\(")
+"""A called name as the parser sees one: ``spin_lock (`` across a newline, or with a comment or a line
+continuation before the ``(`` (``widget_get /* locked */ (tbl)``).  The comment is matched as C
+defines it and the gap is possessive (``*+``): nothing backtracks into the code after a comment."""
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 

@@ -24,6 +24,7 @@ is false), so a branch no configuration runs is no path.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -94,33 +95,38 @@ def _by_callee(macros: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
 
 def _headers(source: Path, text: str, root: Path | None) -> list[Path]:
     out: dict[Path, None] = {}  # (ordered, no duplicates)
-    inside = _found(("resolved", root or source.parent), Path.resolve, root or source.parent) or source.parent
+    inside = root.resolve() if root is not None else source.parent.resolve()
+    here = os.path.abspath(source.parent)
     for m in _LOCAL.finditer(text):
-        cand = _found(("local", source.parent, m.group(1), inside), _local_header, source, m.group(1), inside)
+        cand = _found(("local", here, m.group(1), inside), _local_header, source, m.group(1), inside)
         if cand is not None:
             out.setdefault(cand)
     if root is not None:
         arch = _arch_of(source, root)
+        top = os.path.abspath(root)
         for m in _SYSTEM.finditer(text):
             name = m.group(1)
-            found = _found(("system", root, arch, name), _system_header, root, arch, name)
+            found = _found(("system", top, arch, name), _system_header, root, arch, name)
             if found is not None:
                 out.setdefault(found)
     return list(out)[:MAX_HEADERS]
 
 
-_FOUND: dict[tuple[object, ...], Path | None] = {}
+_FOUND: dict[tuple[object, ...], Path] = {}
 _FOUND_MAX = 16384
-"""Where an ``#include`` of a directory resolves, per process like :data:`_ROOTS`: a scan's files include
-the same few hundred headers, and looking each up on disk per file was a tenth of reading them."""
+"""Where an ``#include`` of a directory (by absolute path) resolved: a scan's files include the same few
+hundred headers, and looking each up on disk per file was a tenth of reading them.  Only headers found
+are kept: one created later is still found, and one deleted since reads as empty (:func:`_read`)."""
 
 
 def _found(key: tuple[object, ...], look: Callable[..., Path | None], *args: Any) -> Path | None:
-    if key in _FOUND:
-        return _FOUND[key]
-    if len(_FOUND) >= _FOUND_MAX:
-        _FOUND.clear()
-    got = _FOUND[key] = look(*args)
+    got = _FOUND.get(key)
+    if got is None:
+        got = look(*args)
+        if got is not None:
+            if len(_FOUND) >= _FOUND_MAX:
+                _FOUND.clear()
+            _FOUND[key] = got
     return got
 
 
@@ -140,20 +146,11 @@ def _system_header(root: Path, arch: str | None, name: str) -> Path | None:
 
 
 def _arch_of(source: Path, root: Path) -> str | None:
-    """The ``arch/*`` directory ``source`` is under (None: elsewhere); the same for a directory's files."""
-    key = (source.parent, root)
-    if key not in _ARCH:
-        try:
-            parts = source.resolve().relative_to(root.resolve()).parts
-        except ValueError:
-            parts = ()
-        if len(_ARCH) >= _FOUND_MAX:
-            _ARCH.clear()
-        _ARCH[key] = parts[1] if len(parts) > 2 and parts[0] == "arch" else None
-    return _ARCH[key]
-
-
-_ARCH: dict[tuple[Path, Path], str | None] = {}
+    try:
+        parts = source.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return None
+    return parts[1] if len(parts) > 2 and parts[0] == "arch" else None
 
 
 def _tree_root(start: Path) -> Path | None:
