@@ -139,12 +139,12 @@ class LockAnalysis:
         self.new_keys = new_keys
         """Fragment mode: lock keys introduced by the patch (None: every lock counts as new)."""
         self._restale_memo: dict[tuple[int, str, bool, bool], bool] = {}
+        """Whether a node renames a hold's key, by (node, key, held on entry, inferred): asked per state."""
         self._node_memo: dict[tuple[int, Facts, Hashable], _Step] = {}
         self._branch_memo: dict[tuple[int, Any, Facts, Hashable], _Step] = {}
+        """The transfer's results per (node, facts) and (node, label, facts): see :meth:`node`."""
         self._log: list[tuple[Any, Any]] | None = None
         """What the step being memoised records (:meth:`_event`, :meth:`_acquired`), None outside one."""
-        """The transfer's results per (node, facts) and (node, label, facts): see :meth:`node`."""
-        """Whether a node renames a hold's key, by (node, key, held on entry, inferred): asked per state."""
         self._caller_params: frozenset[str] | None = None
         """A void function's parameters the body never reassigns (:func:`caller_params`), read once."""
         self._bodies: dict[str, str] | None = None
