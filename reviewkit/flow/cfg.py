@@ -101,6 +101,10 @@ class CfgNode:
     """A ``break`` out of a counted loop: the loop had not run out (``(cond_key, truth)`` of its test), so
     ``if (cnt >= max_retries)`` after ``do { ... break; ... } while (++cnt < max_retries);`` is false there."""
 
+    cases: dict[Any, Any] | None = field(default=None, init=False, repr=False)
+    """A switch's :func:`case_keys` and :func:`case_truths` per label, read once (a switch of a few
+    thousand cases asked them per successor: quadratic); not copied with the node."""
+
     def __repr__(self) -> str:
         return f"<{self.kind}#{self.id} L{self.line} {self.text[:40]!r}>"
 
@@ -967,17 +971,34 @@ def case_keys(node: CfgNode) -> list[tuple[str, Any]]:
     same variable follows the case the first one took."""
     if node.compare is None:
         return []
-    var = node.compare[0]
-    return [(f"{var}=={norm(str(lab)[5:])}", lab) for _s, lab in node.succs if str(lab).startswith("case ")]
+    memo = node.cases if node.cases is not None else _cases(node)
+    got = memo.get("keys")
+    if got is None:
+        var = node.compare[0]
+        got = memo["keys"] = [
+            (f"{var}=={norm(str(lab)[5:])}", lab) for _s, lab in node.succs if str(lab).startswith("case ")
+        ]
+    return list(got)
 
 
 def case_truths(node: CfgNode, label: Any) -> frozenset[tuple[str, bool]]:
     """What taking ``label`` out of a switch on a variable says: that case's key true, or on ``default``
     every case's key false."""
-    keys = case_keys(node)
-    if label == "default":
-        return frozenset((k, False) for k, _lab in keys)
-    return frozenset((k, True) for k, lab in keys if lab == label)
+    memo = node.cases if node.cases is not None else _cases(node)
+    got = memo.get(("truths", label))
+    if got is None:
+        keys = case_keys(node)
+        if label == "default":
+            got = frozenset((k, False) for k, _lab in keys)
+        else:
+            got = frozenset((k, True) for k, lab in keys if lab == label)
+        memo[("truths", label)] = got
+    return got
+
+
+def _cases(node: CfgNode) -> dict[Any, Any]:
+    node.cases = {}
+    return node.cases
 
 
 def _ordered(parsed: Any, expr: Node) -> tuple[str, bool] | None:
