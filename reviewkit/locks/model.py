@@ -74,6 +74,16 @@ defines it and the gap is possessive (``*+``): nothing backtracks into the code 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
+def _memoised(table: dict[str, frozenset[str]], pattern: re.Pattern[str], text: str) -> frozenset[str]:
+    """``pattern``'s matches in ``text``, kept in ``table`` (bounded: the model lives for a whole scan)."""
+    hit = table.get(text)
+    if hit is None:
+        if len(table) >= _SEEN_MAX:
+            table.clear()
+        hit = table[text] = frozenset(pattern.findall(text))
+    return hit
+
+
 @dataclass
 class LockModel:
     acquires: dict[str, Family]
@@ -145,36 +155,18 @@ class LockModel:
         """
         if self._api is None:
             self._api = frozenset(self.acquires.keys() | self.releases.keys())
-        if not self._names(text).isdisjoint(self._api):
+        if not self.called(text).isdisjoint(self._api):
             return True
-        return bool(extra) and not self._words_of(text).isdisjoint(extra)
+        return bool(extra) and not _memoised(self._words, _WORD, text).isdisjoint(extra)
 
     def calls_any(self, text: str, names: Iterable[str]) -> bool:
         """Does ``text`` call one of ``names`` (``name(``)?  The same memo as :meth:`mentioned`."""
-        return not self._names(text).isdisjoint(names)
+        return not self.called(text).isdisjoint(names)
 
     def called(self, text: str) -> frozenset[str]:
-        """The names ``text`` calls (``name(``), from the memo the pre-checks share."""
-        return self._names(text)
-
-    def _names(self, text: str) -> frozenset[str]:
-        """The names ``text`` calls, found once per text (the summaries ask for each function, the check
-        again)."""
-        hit = self._seen.get(text)
-        if hit is None:
-            if len(self._seen) >= _SEEN_MAX:  # the model now lives for a whole scan: keep the memo bounded
-                self._seen.clear()
-            hit = self._seen[text] = frozenset(CALLED.findall(text))
-        return hit
-
-    def _words_of(self, text: str) -> frozenset[str]:
-        """Every word of ``text``, read only when a caller has names beyond the API to look for."""
-        hit = self._words.get(text)
-        if hit is None:
-            if len(self._words) >= _SEEN_MAX:
-                self._words.clear()
-            hit = self._words[text] = frozenset(_WORD.findall(text))
-        return hit
+        """The names ``text`` calls (:data:`CALLED`), found once per text (the summaries ask for each
+        function, the check again); its words are read only when a caller looks beyond the API."""
+        return _memoised(self._seen, CALLED, text)
 
     @cached_property
     def declared_model(self) -> LockModel:
@@ -328,6 +320,9 @@ class Held:
 
 
 _HELD_COMPARED = attrgetter(*(f.name for f in fields(Held.__wrapped__) if f.compare))  # type: ignore[attr-defined]
+held_witness = attrgetter(*(f.name for f in fields(Held.__wrapped__) if not f.compare))  # type: ignore[attr-defined]
+"""A hold's witnesses, the fields its equality leaves out (where it was taken, as written): equal holds
+with other witnesses make other messages, so a memo of steps over holds keys on them too."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from reviewkit.locks.model import (
     Summary,
     _ordered,
     _same_group,
+    held_witness,
     lock_key,
     member_key,
     part_keys,
@@ -1430,18 +1431,17 @@ def _given(obj: str, args: set[str]) -> bool:
 
 
 def _witnesses(facts: Facts) -> Hashable:
-    """What :class:`Held` equality leaves out (line, call, scope, source text, hand-off) for each hold of
-    ``facts``, pending ones included: equal facts with other witnesses lead to other messages."""
+    """What :class:`Held` equality leaves out (:func:`held_witness`) for each hold of ``facts``, pending
+    ones included: equal facts with other witnesses lead to other messages."""
     if not facts.held and not facts.pending:
         return None
     got = facts.__dict__.get("_witnesses")  # (the engine passes one facts object to many states)
     if got is not None:
         return got
-    held = frozenset((h, h.line, h.call, h.scope, h.src, h.handoff) for h in facts.held) if facts.held else None
+    held = frozenset((h, held_witness(h)) for h in facts.held) if facts.held else None
     got = held
     if facts.pending:
-        p = frozenset((q, q.held.line, q.held.call, q.held.scope, q.held.src, q.held.handoff) for q in facts.pending)
-        got = (held, p)
+        got = (held, frozenset((q, held_witness(q.held)) for q in facts.pending))
     object.__setattr__(facts, "_witnesses", got)  # facts are immutable: their witnesses do not change
     return got
 
