@@ -13,7 +13,6 @@ block.  The run's graph (owned by :class:`reviewkit.facts.Facts`) is never modif
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from reviewkit.cparse.parse import Node
@@ -109,7 +108,7 @@ def _continuation(fv: FunctionView, cfg: CFG, block: Node) -> CfgNode | None:
 
 
 def _with_edges(cfg: CFG, extra: list[tuple[CfgNode, CfgNode]]) -> CFG:
-    copies = {n.id: dataclasses.replace(n, succs=[]) for n in cfg.nodes}
+    copies = {n.id: n.unlinked() for n in cfg.nodes}
     for n in cfg.nodes:
         copies[n.id].succs = [(copies[s.id], label) for s, label in n.succs]
     for src, dst in extra:

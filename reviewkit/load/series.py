@@ -246,9 +246,18 @@ def split_mbox(data: bytes) -> list[tuple[int, bytes]]:
     chunks: list[tuple[int, bytes]] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        body = [re.sub(rb"^>(>*From )", rb"\1", line) for line in lines[start + 1 : end]]
+        body = [_unquoted(line) if line.startswith(b">") else line for line in lines[start + 1 : end]]
         chunks.append((start + 2, b"\n".join(body)))
     return chunks
+
+
+_MBOXRD_RE = re.compile(rb"^>(>*From )")
+
+
+def _unquoted(line: bytes) -> bytes:
+    """``>From `` (mboxrd quoting) back to ``From ``; only a line starting with ``>`` can be quoted, so
+    the rest of a message is not searched line by line (a list archive has millions of lines)."""
+    return _MBOXRD_RE.sub(rb"\1", line)
 
 
 def _header_block_lines(raw: bytes) -> int:

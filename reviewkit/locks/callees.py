@@ -29,11 +29,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reviewkit.cparse.parse import descendants
 from reviewkit.flow.cfg import reached
 from reviewkit.flow.engine import CFG, K_COND, K_SWITCH, trail_steps
 from reviewkit.locks.handback import _owners, unpaired_callback
 from reviewkit.locks.model import LockModel, LockResult, lock_key
-from reviewkit.locks.syntax import _walk
 from reviewkit.locks.transfer import UNTAKEN
 
 
@@ -152,9 +152,7 @@ def ops_unlocked(fv: Any, cfg: CFG, key: str, acquired: int | None, exit_id: int
         return False
     owners = {o for path in _owners(key) | {key} for o in (path, f"&{path}")}
     calls = []
-    for cur in _walk(fn.body):
-        if cur.type != "call_expression":
-            continue
+    for cur in descendants(fn.body, ("call_expression",)):
         callee = cur.child_by_field_name("function")
         field = (
             callee.child_by_field_name("field") if callee is not None and callee.type == "field_expression" else None

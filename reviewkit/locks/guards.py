@@ -36,11 +36,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reviewkit.cparse.parse import Node, iter_calls
+from reviewkit.cparse.parse import Node, descendants, iter_calls
 from reviewkit.flow.engine import K_COND
 from reviewkit.locks.model import LockModel, lock_key
 from reviewkit.locks.stores import member_writes
-from reviewkit.locks.syntax import _RELEASING_NAME, _TAKING_NAME, _walk
+from reviewkit.locks.syntax import _RELEASING_NAME, _TAKING_NAME
 from reviewkit.views.source import FunctionView
 
 
@@ -70,9 +70,7 @@ def guards(fv: FunctionView) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     results = _call_results(fv)
     stored = _stored(fv)
     tracked = _tracked(fv)
-    for node in _walk(fn.body):
-        if node.type != "if_statement":
-            continue
+    for node in sorted(descendants(fn.body, ("if_statement",)), key=_start):  # (in source order)
         cond = node.child_by_field_name("condition")
         if cond is None or _not_state(fv, cond, results) or not (_subjects(fv, cond) & stored) - tracked:
             continue
@@ -94,10 +92,17 @@ def _body(fv: FunctionView) -> Node:
     return fv.function.body if fv.function is not None else fv.parsed.tree.root_node
 
 
+_STORING = ("assignment_expression", "init_declarator", "update_expression", "pointer_expression")
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
+
+
 def _stores(fv: FunctionView) -> Iterator[tuple[str, Node, Node | None]]:
     """Every store of the function: ``(node type, target, value)`` for ``x = v``, ``T x = v``, ``x++``
     (no value), and ``&path`` handed to a call (``pointer_expression``, no value)."""
-    for node in _walk(_body(fv)):
+    for node in descendants(_body(fv), _STORING):
         t = node.type
         if t == "assignment_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")

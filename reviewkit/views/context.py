@@ -23,7 +23,8 @@ from reviewkit.views.source import FileView, FunctionView
 if TYPE_CHECKING:
     from reviewkit.facts import Facts
 
-_Verdict = tuple[FileView, "bool | None"]
+_Shown = tuple[list[FileView], tuple[tuple[FileView, int], ...], int]
+"""A patch's file list; the views a rule sees, each with the count hidden before it; the count hidden after."""
 
 
 class RunStats(dict[str, Any]):
@@ -109,18 +110,25 @@ class ReviewContext:
             yield from self._files_searched(tokens)
             return
         shown = self._shown(tokens)
+        hidden = 0  # (counted in one step before each view shown and at the end: a pass over a long
+        # series hides most of its files from a rule, and a count per file was most of the pass)
         for pc in self.patches:
             files = pc.files
             hit = shown.get(id(files))
             if hit is None or hit[0] is not files:
-                hit = shown[id(files)] = (files, self._verdicts(files, tokens))
-            for fv, verdict in hit[1]:
-                if verdict:
-                    yield pc, fv
-                elif verdict is not None:
-                    self.bump("prefilter_skipped_files")
+                hit = shown[id(files)] = (files, *self._verdicts(files, tokens))
+            _files, views, tail = hit
+            for fv, before in views:
+                hidden += before
+                if hidden:
+                    self.bump("prefilter_skipped_files", hidden)
+                    hidden = 0
+                yield pc, fv
+            hidden += tail
+        if hidden:
+            self.bump("prefilter_skipped_files", hidden)
 
-    def _shown(self, tokens: tuple[str, ...] | None) -> dict[int, tuple[list[FileView], tuple[_Verdict, ...]]]:
+    def _shown(self, tokens: tuple[str, ...] | None) -> dict[int, _Shown]:
         """Verdicts on the views of each patch's file list under ``tokens`` and this configuration, by list id.
 
         Decided once per list per run: a verification re-runs a rule on a
@@ -134,18 +142,25 @@ class ReviewContext:
         hit = table.get(key)
         if hit is None or hit[0] is not self.config:
             hit = table[key] = (self.config, {})
-        found: dict[int, tuple[list[FileView], tuple[_Verdict, ...]]] = hit[1]
+        found: dict[int, _Shown] = hit[1]
         return found
 
-    def _verdicts(self, files: list[FileView], tokens: tuple[str, ...] | None) -> tuple[_Verdict, ...]:
-        """Each view with its verdict: shown (True), hidden by the prefilter (False), path skipped (None)."""
-        out: list[_Verdict] = []
+    def _verdicts(
+        self, files: list[FileView], tokens: tuple[str, ...] | None
+    ) -> tuple[tuple[tuple[FileView, int], ...], int]:
+        """The views shown, each with how many the prefilter hid just before it, and how many it hid
+        after the last (a skipped path is neither shown nor counted)."""
+        shown: list[tuple[FileView, int]] = []
+        hidden = 0
         for fv in files:
             if self.config.path_skipped(fv.path):
-                out.append((fv, None))
+                continue
+            if tokens is None or _has_token(self.facts.file_text(fv), tokens):
+                shown.append((fv, hidden))
+                hidden = 0
             else:
-                out.append((fv, tokens is None or _has_token(self.facts.file_text(fv), tokens)))
-        return tuple(out)
+                hidden += 1
+        return tuple(shown), hidden
 
     def _files_searched(self, tokens: tuple[str, ...]) -> Iterator[tuple[PatchContext, FileView]]:
         """:meth:`files` with a narrowing that reads its own texts (searched on every pass)."""
