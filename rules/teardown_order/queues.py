@@ -46,13 +46,15 @@ class Queued:
     line: int
 
 
-def learn_queued(ctx: ReviewContext, model: Model) -> list[Queued]:
-    """Every (workqueue, work) pair a queueing call in view makes, deduplicated by shape."""
+def learn_queued(ctx: ReviewContext, model: Model, views: list[FunctionView] | None = None) -> list[Queued]:
+    """Every (workqueue, work) pair a queueing call in view makes, deduplicated by shape; ``views``:
+    :func:`all_functions` of ``ctx``, if read.  Each function is read once per run (a fix's check reads
+    the series again, every function of it unchanged but one)."""
     if not model.queue_calls:
         return []
     out: dict[tuple[str, str, bool], Queued] = {}
-    for fv in all_functions(ctx):
-        for q in _from_function(fv, model):
+    for fv in all_functions(ctx) if views is None else views:
+        for q in ctx.facts.derived("teardown-order.queued", fv, lambda v: _from_function(v, model)):
             key = (q.queue, q.work, q.delayed)
             out.setdefault(key, q)
     return list(out.values())

@@ -62,8 +62,11 @@ class Registration:
     """An IRQ requested with constant flags that lack the shared flag."""
 
 
-def learn_registrations(ctx: ReviewContext, model: Model) -> list[Registration]:
-    views = all_functions(ctx)
+def learn_registrations(
+    ctx: ReviewContext, model: Model, views: list[FunctionView] | None = None
+) -> list[Registration]:
+    """Every registration of a callback in view; ``views``: :func:`all_functions` of ``ctx``, if read."""
+    views = all_functions(ctx) if views is None else views
     if not views:
         return []
     index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields, model.gate_calls)

@@ -203,12 +203,12 @@ def check(ctx: ReviewContext) -> Iterator[Finding]:
             targets.append(fv)
     if not targets:
         return
-    links = learn_links(ctx, model)
-    regs = learn_registrations(ctx, model)
-    queued = learn_queued(ctx, model)
+    views = all_functions(ctx)  # (read once: each learner below walks them all, and a fix's check again)
+    links = learn_links(ctx, model, views)
+    regs = learn_registrations(ctx, model, views)
+    queued = learn_queued(ctx, model, views)
     if not links and not regs and not queued:
         return
-    views = all_functions(ctx)
     texts = {view.path: view.tree_post for _pc, view in ctx.c_files() if view.tree_post is not None}
     quiesce = Quiesce(model, {f.name: f for f in views}, texts)
     learned = learned_set(ctx, links, regs)
