@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,29 @@ def baseline_path(given: str | None, config: Config | None = None) -> str | None
     return DEFAULT_BASELINE if Path(DEFAULT_BASELINE).is_file() else None
 
 
+FULL_COLLECTION_EVERY = 1000
+"""Young collections between two looks at the whole heap while the rules run (CPython's default: 10)."""
+
+
+@contextmanager
+def _long_lived_heap() -> Iterator[None]:
+    """The cycle collector looks at the whole heap less often while the rules run over a series.
+
+    What the rules build for a series (graphs, lock results, the views' parses) lives until the review
+    ends, so each full collection walks a heap that keeps growing and frees next to nothing: on 10,000
+    one-hunk patches 18 of them took 9 s of 36 s, and the peak RSS was the same without them.  Young
+    garbage is still collected as before, and a full collection still comes (every 7 million or so
+    allocations), so memory stays bounded.  ``scan`` keeps the default: each file's graphs are garbage
+    once its rules are done, and there the full collections give the memory back.
+    """
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, max(old, FULL_COLLECTION_EVERY))
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
+
+
 def review(
     series: Series,
     config: Config | None = None,
@@ -114,9 +140,10 @@ def review(
         if unknown:
             raise UsageError(f"unknown {noun(len(unknown), 'rule')}: {', '.join(unknown)} (see 'reviewkit rules')")
         all_rules = [r for r in all_rules if r.id in rules]
-    findings = engine.run(
-        ctx, all_rules, baseline=read_baseline(baseline_path(baseline, config)), progress=progress, budget=budget
-    )
+    with _long_lived_heap():
+        findings = engine.run(
+            ctx, all_rules, baseline=read_baseline(baseline_path(baseline, config)), progress=progress, budget=budget
+        )
     findings, suppressed = suppress.apply(ctx, findings, {r.id for r in discover()}, warn)
     stats = {
         "patches": len(series.patches),

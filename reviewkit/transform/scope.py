@@ -108,24 +108,28 @@ def _decl_type(fv: FunctionView, decl: Node, name: str) -> CType | None:
 
 def declared_in(fv: FunctionView, name: str) -> tuple[CType, Node] | None:
     """The visible declaration of ``name`` in ``fv`` (local or parameter)."""
-    table = memo.facts(fv.parsed, "declared")
-    if name not in table:
-        table[name] = _declared_in(fv, name)
-    found: tuple[CType, Node] | None = table[name]
-    return found
+    table = memo.facts(fv.parsed, "declarations")
+    index: dict[str, tuple[CType, Node]] | None = table.get(None)
+    if index is None:
+        index = table[None] = _declarations(fv)
+    return index.get(name)
 
 
-def _declared_in(fv: FunctionView, name: str) -> tuple[CType, Node] | None:
+def _declarations(fv: FunctionView) -> dict[str, tuple[CType, Node]]:
+    """Each name's first typed declaration in ``fv``, in one walk of its tree (a name looked up in every
+    function of a long series walked each tree once per name)."""
+    out: dict[str, tuple[CType, Node]] = {}
     stack = [fv.parsed.root]
     while stack:
         cur = stack.pop()
         if cur.type in ("declaration", "parameter_declaration"):
-            ct = _decl_type(fv, cur, name)
-            if ct is not None:
-                return ct, cur
+            for child in cur.children_by_field_name("declarator"):
+                name = cparse.declarator_name(child)
+                if name and name not in out and (ct := _decl_type(fv, cur, name)) is not None:
+                    out[name] = (ct, cur)
             continue
         stack.extend(cur.children)
-    return None
+    return out
 
 
 @lru_cache(maxsize=256)
