@@ -94,11 +94,13 @@ def _long_lived_heap() -> Iterator[None]:
     once its rules are done, and there the full collections give the memory back.
     """
     young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, max(old, FULL_COLLECTION_EVERY))
+    mine = (young, middle, max(old, FULL_COLLECTION_EVERY))
+    gc.set_threshold(*mine)
     try:
         yield
     finally:
-        gc.set_threshold(young, middle, old)
+        if gc.get_threshold() == mine:  # (unless someone else took the collector over meanwhile: theirs)
+            gc.set_threshold(young, middle, old)
 
 
 def review(
