@@ -8,8 +8,14 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from reviewkit.model import Finding
+
+if TYPE_CHECKING:
+    from reviewkit.config import Config
+    from reviewkit.model import Severity
 
 NAME = "check"
 HELP = "review a patch series (mbox, .patch, directory, -, or --git RANGE)"
@@ -104,14 +110,13 @@ def _terse_ok(reporter: object, name: str, formats: Mapping[str, object]) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.commands._options import config_stats, configured
+    from reviewkit.commands._options import configured
     from reviewkit.config import parse_level
     from reviewkit.errors import UsageError
-    from reviewkit.io import refuse_clobber, write_atomic
-    from reviewkit.report import Result, formats
+    from reviewkit.io import refuse_clobber
+    from reviewkit.report import formats
     from reviewkit.report import reporter as find_reporter
-    from reviewkit.report.text import escape_controls
-    from reviewkit.review.pipeline import load_series, review
+    from reviewkit.review.pipeline import long_lived_heap
 
     reporter = find_reporter(args.format)
     if reporter is None:
@@ -128,6 +133,23 @@ def run(args: argparse.Namespace) -> int:
     refuse_clobber(args.output, [args.series, args.baseline, config.baseline])
     if args.fix_dir:
         _check_fix_dir(args.fix_dir, [args.series, args.output])
+    with long_lived_heap():  # (the whole command: its heap lives until it exits)
+        findings = _checked(args, config, reporter, fail_on, machine)
+    worst = max((f.severity.rank for f in findings), default=0)
+    return 1 if worst >= fail_on.rank else 0
+
+
+def _checked(
+    args: argparse.Namespace, config: Config, reporter: ModuleType, fail_on: Severity, machine: bool
+) -> list[Finding]:
+    """Read, review and report the series; the findings the exit status is decided on."""
+    from reviewkit.commands._options import config_stats
+    from reviewkit.errors import UsageError
+    from reviewkit.io import write_atomic
+    from reviewkit.report import Result
+    from reviewkit.report.text import escape_controls
+    from reviewkit.review.pipeline import load_series, review
+
     notes: list[str] = []
     series = load_series(args.series, args.git)
     if args.timeout < 0:
@@ -165,8 +187,7 @@ def run(args: argparse.Namespace) -> int:
     for error in result.stats.get("rule_errors", []):
         # a crash inside a rule is reported even in machine formats: its findings are missing
         print(f"reviewkit: internal error: {error} (other rules ran; please report)", file=sys.stderr)
-    worst = max((f.severity.rank for f in findings), default=0)
-    return 1 if worst >= fail_on.rank else 0
+    return findings
 
 
 FIX_NAME_BYTES = 200
