@@ -70,10 +70,29 @@ def main() -> int:
                     )
                 same = reports["base"] == reports["new"]
                 print(f"n={n:6d} reports {'identical' if same else 'DIFFER'} (timing fields dropped)", flush=True)
+                for line in [] if same else differences(reports["base"], reports["new"]):
+                    print(f"         {line}", flush=True)
         finally:
             for name in sides:
                 forget(base / name)
     return 0
+
+
+def differences(base: object, new: object) -> list[str]:
+    """Where two scrubbed reports differ: the findings (how many on each side only) and each stats key."""
+    a = base if isinstance(base, dict) else {}
+    b = new if isinstance(new, dict) else {}
+    fa = {json.dumps(f, sort_keys=True) for f in a.get("findings", [])}
+    fb = {json.dumps(f, sort_keys=True) for f in b.get("findings", [])}
+    out = [f"findings: {len(fa - fb)} only in base, {len(fb - fa)} only in new"] if fa != fb else ["findings identical"]
+    sa, sb = a.get("stats", {}), b.get("stats", {})
+    for key in sorted(set(sa) | set(sb)):
+        if sa.get(key) != sb.get(key):
+            out.append(f"stats.{key}: {str(sa.get(key))[:60]} -> {str(sb.get(key))[:60]}")
+    for key in sorted((set(a) | set(b)) - {"findings", "stats"}):
+        if a.get(key) != b.get(key):
+            out.append(f"{key} differs")
+    return out
 
 
 if __name__ == "__main__":
