@@ -13,7 +13,7 @@ else asks it for :class:`Function` and :class:`Call` records.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter as ts
@@ -69,7 +69,6 @@ class Parsed:
     source: bytes
     normalized: bytes
     tree: ts.Tree
-    _functions: tuple[Function, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def root(self) -> Node:
@@ -80,11 +79,7 @@ class Parsed:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def functions(self) -> list[Function]:
-        """The definitions, found once per parse: every rule asks a view for its function, and a new
-        :class:`Function` each time would also lose what it found once (:meth:`Function.calls`)."""
-        if self._functions is None:
-            self._functions = tuple(iter_functions(self))
-        return list(self._functions)
+        return list(iter_functions(self))
 
 
 def parse(source: bytes | str, *, raw: bool = False) -> Parsed:
