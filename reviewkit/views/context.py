@@ -112,21 +112,23 @@ class ReviewContext:
         shown = self._shown(tokens)
         hidden = 0  # (counted in one step before each view shown and at the end: a pass over a long
         # series hides most of its files from a rule, and a count per file was most of the pass)
-        for pc in self.patches:
-            files = pc.files
-            hit = shown.get(id(files))
-            if hit is None or hit[0] is not files:
-                hit = shown[id(files)] = (files, *self._verdicts(files, tokens))
-            _files, views, tail = hit
-            for fv, before in views:
-                hidden += before
-                if hidden:
-                    self.bump("prefilter_skipped_files", hidden)
-                    hidden = 0
-                yield pc, fv
-            hidden += tail
-        if hidden:
-            self.bump("prefilter_skipped_files", hidden)
+        try:
+            for pc in self.patches:
+                files = pc.files
+                hit = shown.get(id(files))
+                if hit is None or hit[0] is not files:
+                    hit = shown[id(files)] = (files, *self._verdicts(files, tokens))
+                _files, views, tail = hit
+                for fv, before in views:
+                    hidden += before
+                    if hidden:
+                        self.bump("prefilter_skipped_files", hidden)
+                        hidden = 0
+                    yield pc, fv
+                hidden += tail
+        finally:  # (a pass cut short, by a rule's time budget say, still counts what it hid)
+            if hidden:
+                self.bump("prefilter_skipped_files", hidden)
 
     def _shown(self, tokens: tuple[str, ...] | None) -> dict[int, _Shown]:
         """Verdicts on the views of each patch's file list under ``tokens`` and this configuration, by list id.
