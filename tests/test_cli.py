@@ -271,3 +271,22 @@ def test_scan_fix_of_an_absolute_path_applies_from_the_root(tmp_path: Path) -> N
     proc = subprocess.run(["git", "apply", "-p1", str(patch)], cwd="/", capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert src.read_text() != before
+
+
+def test_check_takes_scans_rule_option_and_repeats_it() -> None:
+    """``check --rule A --rule B`` is ``check --select A,B`` (scan's name, repeatable); so is --ignore."""
+
+    def ran(*opts: str) -> list[str]:
+        proc = run("check", str(DEMO), "-f", "json", *opts)
+        assert proc.returncode in (0, 1), proc.stderr
+        return sorted(json.loads(proc.stdout)["stats"]["rule_seconds"])
+
+    both = ran("--select", "lock-balance,teardown-order")
+    assert both == ["lock-balance", "teardown-order"]
+    assert ran("--rule", "lock-balance", "--rule", "teardown-order") == both
+    assert ran("--select", "lock-balance", "--rule", "teardown-order") == both
+    rest = ran("--ignore", "lock-balance", "--ignore", "teardown-order")
+    assert rest and not set(rest) & set(both)
+    assert ran("--ignore", "lock-balance,teardown-order") == rest
+    bad = run("check", str(DEMO), "--rule", "lock-balanc")
+    assert bad.returncode == 2 and b"did you mean 'lock-balance'" in bad.stderr

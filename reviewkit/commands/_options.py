@@ -18,6 +18,13 @@ def known_rule_ids() -> list[str]:
     return [r.id for r in engine.discover()]
 
 
+def joined(given: list[str] | str | None) -> str | None:
+    """A repeatable rule-id option as one comma-separated list (None when not given)."""
+    if given is None or isinstance(given, str):
+        return given
+    return ",".join(given)
+
+
 def configured(select: str | None = None, ignore: str | None = None, *, verbose: bool = False) -> Config:
     """The project configuration with ``--select``/``--ignore`` applied; every rule id checked.
 

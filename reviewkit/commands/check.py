@@ -36,8 +36,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
     p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 at or above: error (default), warning, info")
     p.add_argument("--all", action="store_true", help="also report what the series did not introduce")
-    p.add_argument("--select", metavar="RULES", help="comma-separated rule ids to run")
-    p.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
+    # scan's name (--rule) works here too, and both repeat: one vocabulary across commands
+    p.add_argument(
+        "--select", "--rule", action="append", metavar="RULES", help="only these rule ids (comma-separated, repeatable)"
+    )
+    p.add_argument(
+        "--ignore", action="append", metavar="RULES", help="skip these rule ids (comma-separated, repeatable)"
+    )
     p.add_argument("--baseline", metavar="FILE", help="do not report findings recorded in FILE")
     p.add_argument("--no-fix", action="store_true", help="do not print suggested diffs")
     p.add_argument(
@@ -110,7 +115,7 @@ def _terse_ok(reporter: object, name: str, formats: Mapping[str, object]) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.commands._options import configured
+    from reviewkit.commands._options import configured, joined
     from reviewkit.config import parse_level
     from reviewkit.errors import UsageError
     from reviewkit.io import refuse_clobber
@@ -127,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown --format {args.format!r}{hint}")
     if args.terse:
         _terse_ok(reporter, args.format, formats())
-    config = configured(args.select, args.ignore, verbose=args.verbose)
+    config = configured(joined(args.select), joined(args.ignore), verbose=args.verbose)
     fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     machine = args.format != "text" or args.terse
     refuse_clobber(args.output, [args.series, args.baseline, config.baseline])

@@ -23,20 +23,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("new", help="the later version")
     p.add_argument("--tree", metavar="DIR", help="kernel tree for both reviews (never modified)")
     p.add_argument("--format", "-f", default="text", choices=("text", "json"))
-    p.add_argument("--select", metavar="RULES", help="comma-separated rule ids to run")
-    p.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
+    # scan's name (--rule) works here too, and both repeat: one vocabulary across commands
+    p.add_argument(
+        "--select", "--rule", action="append", metavar="RULES", help="only these rule ids (comma-separated, repeatable)"
+    )
+    p.add_argument(
+        "--ignore", action="append", metavar="RULES", help="skip these rule ids (comma-separated, repeatable)"
+    )
     p.add_argument("--fail-on", metavar="LEVEL", help="exit 1 for a new finding at or above this level")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewkit.commands._options import configured
+    from reviewkit.commands._options import configured, joined
     from reviewkit.config import parse_level
     from reviewkit.io import refuse_clobber, write_atomic
     from reviewkit.review.compare import NEW, classify
     from reviewkit.review.pipeline import load_series, review
 
-    config = configured(args.select, args.ignore)
+    config = configured(joined(args.select), joined(args.ignore))
     fail_on = parse_level(args.fail_on) if args.fail_on else config.fail_on
     refuse_clobber(args.output, [args.old, args.new])
     old = review(load_series(args.old), config, tree=args.tree, repo=".")
