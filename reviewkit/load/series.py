@@ -22,9 +22,11 @@ import itertools
 import re
 import sys
 from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
+from typing import cast
 
 import unidiff
 
@@ -286,6 +288,18 @@ def _body_text(msg: EmailMessage, where: str) -> str:
     return mime.body_text(msg, lambda part: _decode_part(part, where))  # type: ignore[arg-type]
 
 
+def _plain_unstructured(name: str, raw: str) -> bool:
+    """Is ``raw`` a header the e-mail package decodes to itself, unfolded?  An unstructured header
+    (Subject, Received, X-*, DKIM-Signature... every name its registry does not give a structure) in
+    plain ASCII with no encoded word: its parse keeps every character and only drops the line breaks.
+    A list archive's messages carry dozens of such headers each, all different, and the package's
+    parser costs more than the rest of the message."""
+    if not raw.isascii() or "=?" in raw:
+        return False
+    factory = cast(HeaderRegistry, email.policy.default.header_factory)
+    return issubclass(factory.registry.get(name.lower(), factory.default_class), UnstructuredHeader)
+
+
 def parse_message(
     raw: bytes, source: str, first_line: int, number: int, seen: dict[tuple[str, str], str] | None = None
 ) -> Message:
@@ -304,11 +318,14 @@ def parse_message(
     for key, raw_value in msg.raw_items():
         text = seen.get((key, raw_value))
         if text is None:
-            value = msg.policy.header_fetch_parse(key, raw_value)  # what msg.items() gives
-            try:
-                text = str(value)
-            except (ValueError, TypeError, IndexError):
-                text = ""
+            if _plain_unstructured(key, raw_value):
+                text = raw_value.replace("\r", "").replace("\n", "")  # what the parser gives, unfolded
+            else:
+                value = msg.policy.header_fetch_parse(key, raw_value)  # what msg.items() gives
+                try:
+                    text = str(value)
+                except (ValueError, TypeError, IndexError):
+                    text = ""
             seen[(key, raw_value)] = text
         headers.setdefault(key.lower(), text)
     body = _body_text(msg, where).replace("\r\n", "\n")
