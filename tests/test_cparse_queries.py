@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from reviewkit.cparse.parse import Node, Parsed, declared, descendants, iter_calls, parse
+from reviewkit.locks.syntax import _walk  # (a plain walk of every node: the reference the queries replaced)
 
 SOURCE = b"""
 static int demo(struct foo *fp, int n, char **names, struct bar b)
@@ -30,15 +31,6 @@ static int demo(struct foo *fp, int n, char **names, struct bar b)
 	return total ? finish(total) : 0;
 }
 """
-
-
-def _walk(node: Node) -> list[Node]:
-    out, stack = [], [node]
-    while stack:
-        cur = stack.pop()
-        out.append(cur)
-        stack.extend(reversed(cur.children))
-    return out
 
 
 def _parsed() -> tuple[Parsed, Node]:
@@ -90,7 +82,7 @@ def test_descendants_are_the_walk_filtered_by_type() -> None:
 def test_a_hold_hashes_by_the_fields_it_compares() -> None:
     from reviewkit.locks import model
 
-    cls = model.Held.__wrapped__  # (``Held`` is wrapped in a small constructor cache)
+    cls = model.Held.__wrapped__  # type: ignore[attr-defined]  # (``Held`` is wrapped in a small constructor cache)
     compared = [f.name for f in dataclasses.fields(cls) if f.compare]
     one = cls("fp->lock", "spin", "irqsave", 7, "spin_lock_irqsave", flags="flags")
     witness = dataclasses.replace(one, line=9, call="spin_lock", src="x", handoff=True)

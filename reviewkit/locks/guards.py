@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 from reviewkit.cparse.parse import Node, descendants, iter_calls
@@ -70,7 +71,7 @@ def guards(fv: FunctionView) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     results = _call_results(fv)
     stored = _stored(fv)
     tracked = _tracked(fv)
-    for node in sorted(descendants(fn.body, ("if_statement",)), key=_start):  # (in source order)
+    for node in sorted(descendants(fn.body, ("if_statement",)), key=attrgetter("start_byte")):  # (in source order)
         cond = node.child_by_field_name("condition")
         if cond is None or _not_state(fv, cond, results) or not (_subjects(fv, cond) & stored) - tracked:
             continue
@@ -93,10 +94,6 @@ def _body(fv: FunctionView) -> Node:
 
 
 _STORING = ("assignment_expression", "init_declarator", "update_expression", "pointer_expression")
-
-
-def _start(node: Node) -> int:
-    return node.start_byte
 
 
 def _stores(fv: FunctionView) -> Iterator[tuple[str, Node, Node | None]]:

@@ -260,11 +260,10 @@ def file_initializers(ctx: ReviewContext, view: FileView, model: Model) -> list[
     return ctx.facts.derived("teardown-order.initializers", view, lambda v: list(static_initializers(v, model)))
 
 
-def learn_links(ctx: ReviewContext, model: Model, functions: list[FunctionView] | None = None) -> dict[str, list[Link]]:
-    """object -> links, from every post-image function in view (all patches, all files); ``functions``:
-    :func:`all_functions` of ``ctx``, if read."""
+def learn_links(ctx: ReviewContext, model: Model, functions: list[FunctionView]) -> dict[str, list[Link]]:
+    """object -> links, from every post-image function in view (``functions``: :func:`all_functions`)."""
     links: dict[str, list[Link]] = {}
-    views = [(fv, learned(ctx, fv, model)) for fv in (all_functions(ctx) if functions is None else functions)]
+    views = [(fv, learned(ctx, fv, model)) for fv in functions]
     callbacks: dict[str, set[str]] = {}
     for fv, info in views:
         if info.walked:

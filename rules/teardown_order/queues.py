@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewkit.rules._csyntax import arg, declared_names, norm_object
-from reviewkit.rules.teardown_order.lifecycle import Link, Model, all_functions, strip_casts
+from reviewkit.rules.teardown_order.lifecycle import Link, Model, strip_casts
 from reviewkit.rules.teardown_order.reach import address_aliases, rebase_alias
 from reviewkit.rules.teardown_order.statements import root_name as _root
 
@@ -46,14 +46,14 @@ class Queued:
     line: int
 
 
-def learn_queued(ctx: ReviewContext, model: Model, views: list[FunctionView] | None = None) -> list[Queued]:
-    """Every (workqueue, work) pair a queueing call in view makes, deduplicated by shape; ``views``:
-    :func:`all_functions` of ``ctx``, if read.  Each function is read once per run (a fix's check reads
-    the series again, every function of it unchanged but one)."""
+def learn_queued(ctx: ReviewContext, model: Model, views: list[FunctionView]) -> list[Queued]:
+    """Every (workqueue, work) pair a queueing call in ``views`` (:func:`all_functions`) makes, deduplicated
+    by shape.  Each function is read once per run (a fix's check reads the series again, every function
+    of it unchanged but one)."""
     if not model.queue_calls:
         return []
     out: dict[tuple[str, str, bool], Queued] = {}
-    for fv in all_functions(ctx) if views is None else views:
+    for fv in views:
         for q in ctx.facts.derived("teardown-order.queued", fv, lambda v: _from_function(v, model)):
             key = (q.queue, q.work, q.delayed)
             out.setdefault(key, q)

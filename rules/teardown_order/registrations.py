@@ -26,7 +26,6 @@ from reviewkit.rules._csyntax import arg, declared_names, norm_object
 from reviewkit.rules.teardown_order.lifecycle import (
     Link,
     Model,
-    all_functions,
     file_initializers,
     learned,
     strip_casts,
@@ -62,11 +61,8 @@ class Registration:
     """An IRQ requested with constant flags that lack the shared flag."""
 
 
-def learn_registrations(
-    ctx: ReviewContext, model: Model, views: list[FunctionView] | None = None
-) -> list[Registration]:
-    """Every registration of a callback in view; ``views``: :func:`all_functions` of ``ctx``, if read."""
-    views = all_functions(ctx) if views is None else views
+def learn_registrations(ctx: ReviewContext, model: Model, views: list[FunctionView]) -> list[Registration]:
+    """Every registration of a callback in view (``views``: :func:`all_functions`)."""
     if not views:
         return []
     index = ReachIndex({fv.name: fv for fv in views}, model.context_macros, model.context_fields, model.gate_calls)
